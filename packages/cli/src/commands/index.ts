@@ -1,0 +1,14 @@
+import type { Command } from '../command.js';
+import { inspectCommand } from './inspect.js';
+
+/** Every command, in the order `ferry --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  inspectCommand,
+  // convert, diff
+
+  // scan
+
+  // serve
+
+  // registry, push, pull, models, alias, runs, lineage, login
+];

@@ -1,0 +1,120 @@
+import { type InspectReport, inspectModel } from '@ferry/formats';
+import type { Command } from '../command.js';
+import { formatBytes, formatCount, formatTable } from '../format-table.js';
+import { type CliIO, printJson } from '../io.js';
+import { UsageError } from '../usage-error.js';
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'show what a model file or folder holds, without running anything in it',
+  usage: 'inspect PATH [--json] [--unsafe-inspect]',
+  options: {
+    'unsafe-inspect': {
+      type: 'boolean',
+      description: 'show a file the scanner refuses (still executes nothing)',
+    },
+  },
+  async run(args, io) {
+    const path = args.positionals[0];
+    if (!path || args.positionals.length > 1) throw new UsageError('inspect takes one PATH');
+    const report = await inspectModel(path, { unsafeInspect: args.values['unsafe-inspect'] === true });
+    if (args.values.json) printJson(io, report);
+    else printReport(io, report);
+    return 0;
+  },
+};
+
+function shapeText(shape: readonly (number | string)[] | null): string {
+  return shape === null ? '(unknown rank)' : `[${shape.join(', ')}]`;
+}
+
+function printReport(io: CliIO, report: InspectReport): void {
+  const out: string[] = [];
+  out.push(`${report.path}: ${report.format}`);
+  for (const [key, value] of Object.entries(report.details ?? {})) {
+    if (value !== null && typeof value === 'object') continue;
+    out.push(`  ${key}: ${value}`);
+  }
+  const metadata = Object.entries(report.metadata);
+  if (metadata.length > 0) {
+    out.push('', 'metadata:');
+    for (const [key, value] of metadata)
+      out.push(`  ${key}: ${value.length > 200 ? `${value.slice(0, 200)}...` : value}`);
+  }
+  for (const [title, specs] of [
+    ['inputs', report.inputs],
+    ['outputs', report.outputs],
+  ] as const) {
+    if (!specs) continue;
+    out.push('', `${title}:`);
+    out.push(
+      indent(
+        formatTable(
+          ['name', 'dtype', 'shape'],
+          specs.map((s) => [s.name, s.dtype, shapeText(s.shape)]),
+        ),
+      ),
+    );
+  }
+  for (const signature of report.signatures ?? []) {
+    out.push('', `signature ${signature.key}${signature.method ? ` (${signature.method})` : ''}:`);
+    for (const [title, specs] of [
+      ['input', signature.inputs],
+      ['output', signature.outputs],
+    ] as const) {
+      for (const s of specs)
+        out.push(
+          `  ${title} ${s.name}: ${s.dtype} ${shapeText(s.shape)}${s.tensorName ? ` <- ${s.tensorName}` : ''}`,
+        );
+    }
+  }
+  for (const [key, value] of Object.entries(report.details ?? {})) {
+    if (value === null || typeof value !== 'object') continue;
+    out.push('', `${key}:`);
+    if (Array.isArray(value))
+      for (const item of value) out.push(`  ${typeof item === 'object' ? JSON.stringify(item) : item}`);
+    else
+      for (const [k, v] of Object.entries(value))
+        out.push(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+  }
+  if (report.tensors.length > 0) {
+    out.push('', 'tensors:');
+    out.push(
+      indent(
+        formatTable(
+          ['name', 'dtype', 'shape', 'bytes'],
+          report.tensors.map((t) => [t.name, t.dtype, shapeText(t.shape), t.bytes]),
+        ),
+      ),
+    );
+  }
+  if (report.opaque && report.opaque.length > 0) {
+    out.push('', 'tensors ferry reports but does not convert:');
+    out.push(
+      indent(
+        formatTable(
+          ['name', 'type', 'shape', 'bytes', 'why'],
+          report.opaque.map((t) => [t.name, t.type, shapeText(t.shape), t.byteLength, t.reason]),
+        ),
+      ),
+    );
+  }
+  for (const finding of report.findings ?? []) {
+    out.push(
+      `${finding.severity.toUpperCase()} ${finding.rule}: ${finding.message}${finding.location ? ` (${finding.location})` : ''}`,
+    );
+  }
+  const count = report.tensors.length + (report.opaque?.length ?? 0);
+  out.push(
+    '',
+    `${formatCount(count)} tensors, ${formatCount(report.parameters)} parameters, ${formatBytes(report.bytes)}`,
+  );
+  io.stdout.write(`${out.join('\n')}\n`);
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}

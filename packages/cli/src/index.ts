@@ -1,0 +1,3 @@
+export type { Command } from './command.js';
+export type { CliIO } from './io.js';
+export { EXIT, main } from './main.js';

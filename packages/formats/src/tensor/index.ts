@@ -1,0 +1,16 @@
+export { BufferSource, type ByteSource, FileSource, SliceSource } from './byte-source.js';
+export {
+  DTYPE_TABLE,
+  DTYPES,
+  type DType,
+  type DTypeInfo,
+  dtypeFromGgml,
+  dtypeFromNumpy,
+  dtypeFromOnnx,
+  dtypeFromTf,
+  dtypeFromTorch,
+  dtypeFromTorchStorage,
+  dtypeSize,
+  isDType,
+} from './dtype.js';
+export { denseByteLength, isContiguous, numel, readTensorBytes, type TensorRef } from './tensor-ref.js';
