@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
+import { serveCommand } from './serve.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -9,6 +10,7 @@ export const COMMANDS: readonly Command[] = [
   // scan
 
   // serve
+  serveCommand,
 
   // registry, push, pull, models, alias, runs, lineage, login
 ];
