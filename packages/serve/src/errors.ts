@@ -30,7 +30,11 @@ export const SERVE_ERRORS = {
   FERRY_SERVE_BAD_REQUEST: bad('{reason}'),
   FERRY_SERVE_INPUT: bad('input {input}: {reason}'),
   FERRY_SERVE_OUTPUT: bad('output {output}: {reason}'),
-  FERRY_SERVE_TOO_LARGE: { message: '{what} is {value}, over the limit of {limit}', http: 413, permanent: true },
+  FERRY_SERVE_TOO_LARGE: {
+    message: '{what} is {value}, over the limit of {limit}',
+    http: 413,
+    permanent: true,
+  },
 
   // --- scheduling ---
   FERRY_SERVE_NOT_READY: busy('model {model} version {version} is not ready ({reason})'),

@@ -2,7 +2,13 @@
  * @ferry/serve: an Open Inference Protocol v2 server (REST + gRPC) with dynamic batching.
  * Public API only; everything else is internal.
  */
-export type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from './backends/index.js';
+export type {
+  Backend,
+  BackendOptions,
+  LoadedModel,
+  ModelInstance,
+  TensorMetadata,
+} from './backends/index.js';
 export { BACKENDS } from './backends/index.js';
 export {
   isServeError,

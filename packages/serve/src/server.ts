@@ -49,7 +49,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const log = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const host = options.host ?? '127.0.0.1';
   const info = await stat(options.path).catch(() => undefined);
-  if (!info) throw serveError('FERRY_SERVE_REPOSITORY', { path: options.path, reason: 'no such file or folder' });
+  if (!info)
+    throw serveError('FERRY_SERVE_REPOSITORY', { path: options.path, reason: 'no such file or folder' });
   const source = info.isDirectory() ? folderSource(options.path) : fileSource(options.path);
   const metrics = new ServeMetrics();
   const repository = new ModelRepository(source, options.modelControl ?? 'none', metrics, log);
@@ -97,8 +98,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const server = grpcServer;
       const address = host.includes(':') ? `[${host}]` : host;
       grpcPort = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${address}:${options.grpcPort ?? 8001}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-          error ? reject(error) : resolve(port),
+        server.bindAsync(
+          `${address}:${options.grpcPort ?? 8001}`,
+          grpc.ServerCredentials.createInsecure(),
+          (error, port) => (error ? reject(error) : resolve(port)),
         ),
       );
     }

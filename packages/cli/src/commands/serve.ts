@@ -18,10 +18,22 @@ export const serveCommand: Command = {
   usage:
     'serve REPO|model.onnx [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
-    'http-port': { type: 'string', valueName: 'PORT', description: 'REST port (default 8000, 0 = any free port)' },
-    'grpc-port': { type: 'string', valueName: 'PORT', description: 'gRPC port (default 8001, 0 = any free port)' },
+    'http-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'REST port (default 8000, 0 = any free port)',
+    },
+    'grpc-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'gRPC port (default 8001, 0 = any free port)',
+    },
     host: { type: 'string', valueName: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
-    'metrics-port': { type: 'string', valueName: 'PORT', description: 'serve /metrics here instead of on the REST port' },
+    'metrics-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'serve /metrics here instead of on the REST port',
+    },
     'model-control': {
       type: 'string',
       valueName: 'MODE',
@@ -33,26 +45,38 @@ export const serveCommand: Command = {
       valueName: 'NAME',
       description: "with explicit control: load NAME at startup ('*' = all); repeatable",
     },
-    'poll-interval': { type: 'string', valueName: 'SECONDS', description: 'with poll control: rescan period (default 5)' },
+    'poll-interval': {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: 'with poll control: rescan period (default 5)',
+    },
     'repository-api': {
       type: 'boolean',
       description: 'enable /v2/repository/* routes, guarded by the bearer token in $FERRY_SERVE_TOKEN',
     },
-    'log-level': { type: 'string', valueName: 'LEVEL', description: 'fatal, error, warn, info (default), debug' },
+    'log-level': {
+      type: 'string',
+      valueName: 'LEVEL',
+      description: 'fatal, error, warn, info (default), debug',
+    },
   },
   async run(args, io) {
     const path = args.positionals[0];
-    if (!path || args.positionals.length > 1) throw new UsageError('serve takes one REPO folder or model file');
+    if (!path || args.positionals.length > 1)
+      throw new UsageError('serve takes one REPO folder or model file');
     const mode = (args.values['model-control'] as string | undefined) ?? 'none';
     if (!MODES.includes(mode as ModelControlMode))
       throw new UsageError(`--model-control must be one of ${MODES.join(', ')} (got ${mode})`);
     const interval = Number(args.values['poll-interval'] ?? 5);
-    if (!Number.isFinite(interval) || interval <= 0) throw new UsageError('--poll-interval must be a positive number');
+    if (!Number.isFinite(interval) || interval <= 0)
+      throw new UsageError('--poll-interval must be a positive number');
     let token: string | undefined;
     if (args.values['repository-api']) {
       token = process.env.FERRY_SERVE_TOKEN;
       if (!token || token.length < 16)
-        throw new UsageError('--repository-api needs FERRY_SERVE_TOKEN set to a secret of at least 16 characters');
+        throw new UsageError(
+          '--repository-api needs FERRY_SERVE_TOKEN set to a secret of at least 16 characters',
+        );
     }
     const metricsPort = port(args.values['metrics-port'], 'metrics-port');
     let server: Awaited<ReturnType<typeof startServer>>;

@@ -13,6 +13,11 @@ export interface Backend {
   readonly platform: string;
   /** File names this backend serves inside a version folder, in order of preference. */
   readonly fileNames: readonly string[];
+  /**
+   * Refuses an input the runtime would silently change (called before the request is queued,
+   * so one bad request never fails a batch it shares). Throws FERRY_SERVE_INPUT.
+   */
+  checkTensor?(name: string, tensor: Tensor): void;
   /** Loads the model once (reading the file, checking it); instances come from the result. */
   load(path: string, options: BackendOptions): Promise<LoadedModel>;
 }

@@ -23,7 +23,10 @@ const TO_ORT: Readonly<Partial<Record<Datatype, ort.Tensor.Type>>> = {
 };
 const FROM_ORT = new Map(Object.entries(TO_ORT).map(([k, v]) => [v, k as Datatype]));
 
-type ArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView; BYTES_PER_ELEMENT: number };
+type ArrayCtor = {
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView;
+  BYTES_PER_ELEMENT: number;
+};
 const ARRAYS: Readonly<Partial<Record<Datatype, ArrayCtor>>> = {
   BOOL: Uint8Array,
   UINT8: Uint8Array,
@@ -39,13 +42,32 @@ const ARRAYS: Readonly<Partial<Record<Datatype, ArrayCtor>>> = {
   FP64: Float64Array,
 };
 
-const utf8 = new TextDecoder();
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
 export const onnxruntimeBackend: Backend = {
   name: 'onnxruntime',
   platform: 'onnx_onnxv1',
   fileNames: ['model.onnx'],
+  checkTensor(name: string, tensor: Tensor): void {
+    if (tensor.datatype !== 'BYTES') return;
+    // onnxruntime-node passes strings to C++ as NUL-terminated UTF-8: refuse what it would corrupt
+    tensor.strings.forEach((s, i) => {
+      if (s.includes(0))
+        throw serveError('FERRY_SERVE_INPUT', {
+          input: name,
+          reason: `BYTES element ${i} contains a NUL byte, which onnxruntime string tensors cannot hold`,
+        });
+      try {
+        utf8.decode(s);
+      } catch {
+        throw serveError('FERRY_SERVE_INPUT', {
+          input: name,
+          reason: `BYTES element ${i} is not valid UTF-8, which onnxruntime string tensors require`,
+        });
+      }
+    });
+  },
   async load(path: string, options: BackendOptions): Promise<LoadedModel> {
     const bytes = await readFile(path);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -70,7 +92,11 @@ export const onnxruntimeBackend: Backend = {
             path,
             reason: `${kind} ${meta.name} is ${meta.isTensor ? `a ${meta.type} tensor` : 'not a tensor'}, which the protocol cannot carry`,
           });
-        return { name: meta.name, datatype, shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+        return {
+          name: meta.name,
+          datatype,
+          shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
+        };
       });
     const inputs = describe(first.inputMetadata, 'input');
     const outputs = describe(first.outputMetadata, 'output');
@@ -121,16 +147,19 @@ function toOrt(tensor: Tensor): ort.Tensor {
   if (!type || !Ctor) throw new Error(`onnxruntime-node cannot carry ${tensor.datatype} tensors`);
   let { bytes } = tensor;
   // typed arrays need aligned offsets; a slice out of a request body may not be
-  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT !== 0) bytes = bytes.slice();
+  // (new Uint8Array copies; Buffer#slice would not)
+  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT !== 0) bytes = new Uint8Array(bytes);
   const data = new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
   return new ort.Tensor(type, data as ort.Tensor.DataType, dims);
 }
 
 function fromOrt(value: ort.Tensor): Tensor {
   const datatype = FROM_ORT.get(value.type);
-  if (!datatype) throw new Error(`onnxruntime returned a ${value.type} tensor, which the protocol cannot carry`);
+  if (!datatype)
+    throw new Error(`onnxruntime returned a ${value.type} tensor, which the protocol cannot carry`);
   const shape = [...value.dims];
-  if (datatype === 'BYTES') return { datatype, shape, strings: (value.data as string[]).map((s) => utf8Encoder.encode(s)) };
+  if (datatype === 'BYTES')
+    return { datatype, shape, strings: (value.data as string[]).map((s) => utf8Encoder.encode(s)) };
   const data = value.data as ArrayBufferView;
   return { datatype, shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }

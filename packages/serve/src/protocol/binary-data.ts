@@ -9,7 +9,12 @@ import { elementCount, type Tensor } from '../tensor/tensor.js';
  * elements little-endian and packed; each BYTES element a 4-byte little-endian length then
  * its bytes.
  */
-export function decodeRawTensor(datatype: Datatype, shape: readonly number[], raw: Uint8Array, input: string): Tensor {
+export function decodeRawTensor(
+  datatype: Datatype,
+  shape: readonly number[],
+  raw: Uint8Array,
+  input: string,
+): Tensor {
   const count = elementCount(shape);
   if (datatype !== 'BYTES') {
     const expected = count * DATATYPE_SIZE[datatype];

@@ -101,7 +101,11 @@ export function createGrpcServer(context: ServerContext): grpc.Server {
   server.addService(proto.inference.GRPCInferenceService.service, {
     ServerLive: unary(() => ({ live: true })),
     ServerReady: unary(() => ({ ready: context.ready() })),
-    ServerMetadata: unary(() => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [...EXTENSIONS] })),
+    ServerMetadata: unary(() => ({
+      name: SERVER_NAME,
+      version: SERVER_VERSION,
+      extensions: [...EXTENSIONS],
+    })),
     ModelReady: unary((request) => {
       try {
         resolve(request);
@@ -140,7 +144,8 @@ async function modelInfer(
   const reqId = randomUUID();
   const inputs = request.inputs as InferInputTensor[];
   const raw = request.raw_input_contents as Buffer[];
-  if (inputs.length === 0) throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
+  if (inputs.length === 0)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
   if (raw.length > 0 && raw.length !== inputs.length)
     throw serveError('FERRY_SERVE_BAD_REQUEST', {
       reason: `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`,
@@ -158,7 +163,12 @@ async function modelInfer(
     inputs.forEach((input, i) => {
       const header = headers[i]!;
       const datatype = datatypeOf(served, header.name);
-      map.set(header.name, raw.length > 0 ? decodeRawTensor(datatype, header.shape, raw[i]!, header.name) : decodeContents(datatype, header, input));
+      map.set(
+        header.name,
+        raw.length > 0
+          ? decodeRawTensor(datatype, header.shape, raw[i]!, header.name)
+          : decodeContents(datatype, header, input),
+      );
     });
     return map;
   };
@@ -175,7 +185,13 @@ async function modelInfer(
       signal: abort.signal,
     });
     context.log.info(
-      { reqId, rpc: 'ModelInfer', model: served.model, version: served.version, ms: Number((performance.now() - started).toFixed(3)) },
+      {
+        reqId,
+        rpc: 'ModelInfer',
+        model: served.model,
+        version: served.version,
+        ms: Number((performance.now() - started).toFixed(3)),
+      },
       'request',
     );
     // outputs go back as raw_output_contents (what Triton does): exact for every datatype, FP16 included
@@ -194,7 +210,10 @@ async function modelInfer(
       }),
     };
   } catch (error) {
-    context.log.info({ reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code }, 'request failed');
+    context.log.info(
+      { reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code },
+      'request failed',
+    );
     throw error;
   } finally {
     call.off('cancelled', onCancel);

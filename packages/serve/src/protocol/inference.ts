@@ -14,9 +14,13 @@ export interface InputHeader {
 
 /** A shape from a request: non-negative integers, bounded rank and element count. */
 export function parseShape(value: unknown, input: string): number[] {
-  if (!Array.isArray(value)) throw serveError('FERRY_SERVE_INPUT', { input, reason: '"shape" must be an array of integers' });
+  if (!Array.isArray(value))
+    throw serveError('FERRY_SERVE_INPUT', { input, reason: '"shape" must be an array of integers' });
   if (value.length > MAX_RANK)
-    throw serveError('FERRY_SERVE_INPUT', { input, reason: `rank ${value.length} is over the limit of ${MAX_RANK}` });
+    throw serveError('FERRY_SERVE_INPUT', {
+      input,
+      reason: `rank ${value.length} is over the limit of ${MAX_RANK}`,
+    });
   let count = 1;
   const shape = value.map((dim) => {
     const n = typeof dim === 'string' && /^\d{1,16}$/.test(dim) ? Number(dim) : dim;
@@ -55,7 +59,8 @@ export function checkInputs(served: ServedVersion, headers: readonly InputHeader
         input: header.name,
         reason: `model ${served.model} has no such input (it takes ${served.inputs.map((m) => m.name).join(', ')})`,
       });
-    if (seen.has(header.name)) throw serveError('FERRY_SERVE_INPUT', { input: header.name, reason: 'given twice' });
+    if (seen.has(header.name))
+      throw serveError('FERRY_SERVE_INPUT', { input: header.name, reason: 'given twice' });
     seen.add(header.name);
     if (header.datatype !== meta.datatype)
       throw serveError('FERRY_SERVE_INPUT', {
@@ -141,6 +146,7 @@ export async function infer(
     const rows = checkInputs(served, work.headers);
     checkOutputs(served, work.outputs);
     const inputs = work.decode();
+    for (const [name, tensor] of inputs) served.checkTensor(name, tensor);
     const results = await served.batcher.submit({
       inputs,
       rows,

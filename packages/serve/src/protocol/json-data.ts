@@ -14,7 +14,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function flattenData(data: unknown, input: string): unknown[] {
-  if (!Array.isArray(data)) throw serveError('FERRY_SERVE_INPUT', { input, reason: '"data" must be an array' });
+  if (!Array.isArray(data))
+    throw serveError('FERRY_SERVE_INPUT', { input, reason: '"data" must be an array' });
   if (!data.some(Array.isArray)) return data;
   const out: unknown[] = [];
   const walk = (value: unknown[], depth: number): void => {
@@ -32,7 +33,12 @@ export function flattenData(data: unknown, input: string): unknown[] {
   return out;
 }
 
-export function decodeJsonTensor(datatype: Datatype, shape: readonly number[], data: unknown, input: string): Tensor {
+export function decodeJsonTensor(
+  datatype: Datatype,
+  shape: readonly number[],
+  data: unknown,
+  input: string,
+): Tensor {
   const values = flattenData(data, input);
   const count = elementCount(shape);
   if (values.length !== count)
@@ -54,7 +60,13 @@ export function decodeJsonTensor(datatype: Datatype, shape: readonly number[], d
   return { datatype, shape, bytes };
 }
 
-function writeElement(view: DataView, datatype: NumericDatatype, i: number, value: unknown, input: string): void {
+function writeElement(
+  view: DataView,
+  datatype: NumericDatatype,
+  i: number,
+  value: unknown,
+  input: string,
+): void {
   const fail = (rule: string) =>
     serveError('FERRY_SERVE_INPUT', { input, reason: `element ${i} (${JSON.stringify(value)}) ${rule}` });
   switch (datatype) {

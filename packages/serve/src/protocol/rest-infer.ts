@@ -27,7 +27,11 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' 
  * followed by the inputs' binary data in input order, each sized by `binary_data_size`
  * (Triton's binary tensor data extension).
  */
-export function parseRestInfer(body: Uint8Array, headerLength: string | undefined, served: ServedVersion): RestInferRequest {
+export function parseRestInfer(
+  body: Uint8Array,
+  headerLength: string | undefined,
+  served: ServedVersion,
+): RestInferRequest {
   let jsonBytes: Uint8Array = body;
   let tail: Uint8Array = new Uint8Array(0);
   if (headerLength !== undefined) {
@@ -37,21 +41,31 @@ export function parseRestInfer(body: Uint8Array, headerLength: string | undefine
         reason: `Inference-Header-Content-Length ${JSON.stringify(headerLength)} must be an integer no larger than the body (${body.byteLength} bytes)`,
       });
     if (n > MAX_JSON_HEADER_BYTES)
-      throw serveError('FERRY_SERVE_TOO_LARGE', { what: 'the JSON header', value: n, limit: MAX_JSON_HEADER_BYTES });
+      throw serveError('FERRY_SERVE_TOO_LARGE', {
+        what: 'the JSON header',
+        value: n,
+        limit: MAX_JSON_HEADER_BYTES,
+      });
     jsonBytes = body.subarray(0, n);
     tail = body.subarray(n);
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(Buffer.from(jsonBytes.buffer, jsonBytes.byteOffset, jsonBytes.byteLength).toString('utf8'));
+    doc = JSON.parse(
+      Buffer.from(jsonBytes.buffer, jsonBytes.byteOffset, jsonBytes.byteLength).toString('utf8'),
+    );
   } catch (error) {
-    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: `the body is not valid JSON: ${(error as Error).message}` });
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: `the body is not valid JSON: ${(error as Error).message}`,
+    });
   }
-  if (!isObject(doc)) throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'the body must be a JSON object' });
+  if (!isObject(doc))
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'the body must be a JSON object' });
   if (doc.id !== undefined && typeof doc.id !== 'string')
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"id" must be a string' });
   const parameters = doc.parameters ?? {};
-  if (!isObject(parameters)) throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"parameters" must be an object' });
+  if (!isObject(parameters))
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"parameters" must be an object' });
   const inputs = doc.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"inputs" must be a non-empty array' });
@@ -61,7 +75,9 @@ export function parseRestInfer(body: Uint8Array, headerLength: string | undefine
     });
   const headers: InputHeader[] = inputs.map((input, i) => {
     if (!isObject(input) || typeof input.name !== 'string')
-      throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: `inputs[${i}] must be an object with a string "name"` });
+      throw serveError('FERRY_SERVE_BAD_REQUEST', {
+        reason: `inputs[${i}] must be an object with a string "name"`,
+      });
     if (typeof input.datatype !== 'string')
       throw serveError('FERRY_SERVE_INPUT', { input: input.name, reason: '"datatype" must be a string' });
     return { name: input.name, datatype: input.datatype, shape: parseShape(input.shape, input.name) };
@@ -75,13 +91,19 @@ export function parseRestInfer(body: Uint8Array, headerLength: string | undefine
     outputs = served.outputs.map((o) => o.name);
     if (binaryDefault) for (const name of outputs) binaryOutputs.add(name);
   } else {
-    if (!Array.isArray(requested)) throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"outputs" must be an array' });
+    if (!Array.isArray(requested))
+      throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"outputs" must be an array' });
     outputs = requested.map((output, i) => {
       if (!isObject(output) || typeof output.name !== 'string')
-        throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: `outputs[${i}] must be an object with a string "name"` });
+        throw serveError('FERRY_SERVE_BAD_REQUEST', {
+          reason: `outputs[${i}] must be an object with a string "name"`,
+        });
       const params = output.parameters;
       if (params !== undefined && !isObject(params))
-        throw serveError('FERRY_SERVE_OUTPUT', { output: output.name, reason: '"parameters" must be an object' });
+        throw serveError('FERRY_SERVE_OUTPUT', {
+          output: output.name,
+          reason: '"parameters" must be an object',
+        });
       const binary = params?.binary_data;
       if (binary === true || (binary === undefined && binaryDefault)) binaryOutputs.add(output.name);
       return output.name;
@@ -90,7 +112,9 @@ export function parseRestInfer(body: Uint8Array, headerLength: string | undefine
 
   const timeout = parameters.timeout;
   if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0))
-    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"parameters.timeout" must be microseconds, an integer >= 0' });
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: '"parameters.timeout" must be microseconds, an integer >= 0',
+    });
 
   const decode = (): Map<string, Tensor> => {
     const map = new Map<string, Tensor>();
@@ -101,19 +125,31 @@ export function parseRestInfer(body: Uint8Array, headerLength: string | undefine
       const size = isObject(input.parameters) ? input.parameters.binary_data_size : undefined;
       if (size !== undefined) {
         if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-          throw serveError('FERRY_SERVE_INPUT', { input: header.name, reason: '"binary_data_size" must be an integer >= 0' });
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: '"binary_data_size" must be an integer >= 0',
+          });
         if (input.data !== undefined)
-          throw serveError('FERRY_SERVE_INPUT', { input: header.name, reason: 'has both "data" and "binary_data_size"' });
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: 'has both "data" and "binary_data_size"',
+          });
         if (offset + size > tail.byteLength)
           throw serveError('FERRY_SERVE_INPUT', {
             input: header.name,
             reason: `binary_data_size ${size} at offset ${offset} runs past the ${tail.byteLength} bytes of binary data`,
           });
-        map.set(header.name, decodeRawTensor(datatype, header.shape, tail.subarray(offset, offset + size), header.name));
+        map.set(
+          header.name,
+          decodeRawTensor(datatype, header.shape, tail.subarray(offset, offset + size), header.name),
+        );
         offset += size;
       } else {
         if (input.data === undefined)
-          throw serveError('FERRY_SERVE_INPUT', { input: header.name, reason: 'has neither "data" nor "binary_data_size"' });
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: 'has neither "data" nor "binary_data_size"',
+          });
         map.set(header.name, decodeJsonTensor(datatype, header.shape, input.data, header.name));
       }
     });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, {
-  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import { isServeError, serveError } from '../errors.js';
 import { MAX_BODY_BYTES } from '../limits.js';
@@ -43,7 +43,12 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
   });
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Number(reply.elapsedTime.toFixed(3)) },
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Number(reply.elapsedTime.toFixed(3)),
+      },
       'request',
     );
   });
@@ -57,7 +62,9 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
     if (status >= 500) req.log.error({ err: error }, 'internal error');
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : (error as Error).message });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url}` }),
+  );
 
   app.get('/v2/health/live', async () => ({ live: true }));
   app.get('/v2/health/ready', async (_req, reply) => {
@@ -75,7 +82,9 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
   });
   const resolve = (params: ModelParams) => context.repository.resolve(params.model, params.version);
   app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => metadata(resolve(req.params)));
-  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version', async (req) => metadata(resolve(req.params)));
+  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version', async (req) =>
+    metadata(resolve(req.params)),
+  );
 
   const ready = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
     let isReady = false;
@@ -135,17 +144,22 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
 function registerRepositoryRoutes(app: FastifyInstance, context: ServerContext, token: string): void {
   const guard = async (req: FastifyRequest) => checkBearer(req.headers.authorization, token);
   app.post('/v2/repository/index', { onRequest: guard }, async () => context.repository.index());
-  const control = (action: 'load' | 'unload') => async (req: FastifyRequest<{ Params: { model: string } }>) => {
-    if (context.repository.mode !== 'explicit')
-      throw serveError('FERRY_SERVE_CONTROL', {
-        reason: `model control mode is ${context.repository.mode}; ${action} needs --model-control explicit`,
-      });
-    if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
-    if (action === 'load') await context.repository.load(req.params.model);
-    else await context.repository.unload(req.params.model);
-    return {};
-  };
-  app.post<{ Params: { model: string } }>('/v2/repository/models/:model/load', { onRequest: guard }, control('load'));
+  const control =
+    (action: 'load' | 'unload') => async (req: FastifyRequest<{ Params: { model: string } }>) => {
+      if (context.repository.mode !== 'explicit')
+        throw serveError('FERRY_SERVE_CONTROL', {
+          reason: `model control mode is ${context.repository.mode}; ${action} needs --model-control explicit`,
+        });
+      if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
+      if (action === 'load') await context.repository.load(req.params.model);
+      else await context.repository.unload(req.params.model);
+      return {};
+    };
+  app.post<{ Params: { model: string } }>(
+    '/v2/repository/models/:model/load',
+    { onRequest: guard },
+    control('load'),
+  );
   app.post<{ Params: { model: string } }>(
     '/v2/repository/models/:model/unload',
     { onRequest: guard },

@@ -18,7 +18,11 @@ export interface ModelConfig {
     readonly maxQueueSize?: number;
     readonly defaultTimeoutUs: number;
   };
-  readonly instances: { readonly count: number; readonly intraOpThreads?: number; readonly interOpThreads?: number };
+  readonly instances: {
+    readonly count: number;
+    readonly intraOpThreads?: number;
+    readonly interOpThreads?: number;
+  };
   readonly versionPolicy: VersionPolicy;
   readonly inputs: readonly TensorOverride[];
   readonly outputs: readonly TensorOverride[];
@@ -78,9 +82,11 @@ export async function readModelConfig(path: string): Promise<ModelConfig> {
 export function parseModelConfig(doc: unknown, path: string): ModelConfig {
   const fail = (field: string, reason: string) => serveError('FERRY_SERVE_CONFIG', { path, field, reason });
   const object = (value: unknown, field: string, keys: readonly string[]): Record<string, unknown> => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw fail(field, 'must be a mapping');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw fail(field, 'must be a mapping');
     for (const key of Object.keys(value))
-      if (!keys.includes(key)) throw fail(field ? `${field}.${key}` : key, `unknown field (known: ${keys.join(', ')})`);
+      if (!keys.includes(key))
+        throw fail(field ? `${field}.${key}` : key, `unknown field (known: ${keys.join(', ')})`);
     return value as Record<string, unknown>;
   };
   const integer = (value: unknown, field: string, min: number, max: number): number => {
@@ -113,7 +119,8 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
       'default_timeout_us',
     ]);
     const preferred = db.preferred_batch_sizes ?? [];
-    if (!Array.isArray(preferred)) throw fail('dynamic_batching.preferred_batch_sizes', 'must be a list of integers');
+    if (!Array.isArray(preferred))
+      throw fail('dynamic_batching.preferred_batch_sizes', 'must be a list of integers');
     config.dynamicBatching = {
       maxQueueDelayUs:
         db.max_queue_delay_us === undefined
@@ -148,7 +155,10 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
     const kinds = Object.keys(vp);
     if (kinds.length !== 1) throw fail('version_policy', 'must have exactly one of latest, all, specific');
     if (vp.latest !== undefined)
-      config.versionPolicy = { kind: 'latest', count: integer(vp.latest, 'version_policy.latest', 1, 1_000_000) };
+      config.versionPolicy = {
+        kind: 'latest',
+        count: integer(vp.latest, 'version_policy.latest', 1, 1_000_000),
+      };
     else if (vp.all !== undefined) {
       if (vp.all !== true) throw fail('version_policy.all', 'must be true');
       config.versionPolicy = { kind: 'all' };
@@ -157,7 +167,9 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
         throw fail('version_policy.specific', 'must be a non-empty list of version numbers');
       config.versionPolicy = {
         kind: 'specific',
-        versions: vp.specific.map((v, i) => integer(v, `version_policy.specific[${i}]`, 1, Number.MAX_SAFE_INTEGER)),
+        versions: vp.specific.map((v, i) =>
+          integer(v, `version_policy.specific[${i}]`, 1, Number.MAX_SAFE_INTEGER),
+        ),
       };
     }
   }
@@ -168,10 +180,12 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
     config[side] = list.map((item, i) => {
       const field = `${side}[${i}]`;
       const t = object(item, field, ['name', 'datatype', 'shape']);
-      if (typeof t.name !== 'string' || t.name === '') throw fail(`${field}.name`, 'must be a non-empty string');
+      if (typeof t.name !== 'string' || t.name === '')
+        throw fail(`${field}.name`, 'must be a non-empty string');
       if (t.datatype !== undefined && !isDatatype(t.datatype))
         throw fail(`${field}.datatype`, `must be a protocol datatype (got ${JSON.stringify(t.datatype)})`);
-      if (t.shape !== undefined && !Array.isArray(t.shape)) throw fail(`${field}.shape`, 'must be a list of integers');
+      if (t.shape !== undefined && !Array.isArray(t.shape))
+        throw fail(`${field}.shape`, 'must be a list of integers');
       return {
         name: t.name,
         ...(t.datatype !== undefined && { datatype: t.datatype as Datatype }),
@@ -185,7 +199,8 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
     const w = object(root.warmup, 'warmup', ['runs', 'batch_size']);
     config.warmup = {
       runs: w.runs === undefined ? 1 : integer(w.runs, 'warmup.runs', 0, 1000),
-      batchSize: w.batch_size === undefined ? 1 : integer(w.batch_size, 'warmup.batch_size', 1, MAX_BATCH_SIZE_LIMIT),
+      batchSize:
+        w.batch_size === undefined ? 1 : integer(w.batch_size, 'warmup.batch_size', 1, MAX_BATCH_SIZE_LIMIT),
     };
   }
   const max = config.maxBatchSize;

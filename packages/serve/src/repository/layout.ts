@@ -43,7 +43,10 @@ export function folderSource(root: string): ModelSource {
   return {
     async list() {
       const entries = await readdir(root, { withFileTypes: true }).catch((error: Error) => {
-        throw serveError('FERRY_SERVE_REPOSITORY', { path: root, reason: `cannot list the repository: ${error.message}` });
+        throw serveError('FERRY_SERVE_REPOSITORY', {
+          path: root,
+          reason: `cannot list the repository: ${error.message}`,
+        });
       });
       const names = entries
         .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && MODEL_NAME.test(e.name))
@@ -66,11 +69,16 @@ export function folderSource(root: string): ModelSource {
       const [realRoot, realDir] = await Promise.all([realpath(root), realpath(dir).catch(() => undefined)]);
       if (!realDir) throw serveError('FERRY_SERVE_MODEL_NOT_FOUND', { model: name });
       if (!realDir.startsWith(realRoot + sep))
-        throw serveError('FERRY_SERVE_REPOSITORY', { path: dir, reason: 'the model folder links outside the repository' });
+        throw serveError('FERRY_SERVE_REPOSITORY', {
+          path: dir,
+          reason: 'the model folder links outside the repository',
+        });
       const configPath = join(dir, 'config.yaml');
       const config = await readModelConfig(configPath);
       const entries = await readdir(dir, { withFileTypes: true });
-      const available = entries.filter((e) => e.isDirectory() && VERSION_NAME.test(e.name)).map((e) => Number(e.name));
+      const available = entries
+        .filter((e) => e.isDirectory() && VERSION_NAME.test(e.name))
+        .map((e) => Number(e.name));
       if (available.length > MAX_VERSIONS)
         throw serveError('FERRY_SERVE_REPOSITORY', {
           path: dir,
@@ -117,7 +125,10 @@ export function folderSource(root: string): ModelSource {
 /** `ferry serve model.onnx`: one model named after the file, version 1, with `<file>.yaml` as its config if present. */
 export function fileSource(file: string): ModelSource {
   const backendMatch = backendForFiles([basename(file)]);
-  const name = basename(file).replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'model';
+  const name =
+    basename(file)
+      .replace(/\.[^.]+$/, '')
+      .replace(/[^A-Za-z0-9_.-]/g, '_') || 'model';
   const configPath = join(dirname(file), `${basename(file).replace(/\.[^.]+$/, '')}.yaml`);
   return {
     async list() {
@@ -126,9 +137,15 @@ export function fileSource(file: string): ModelSource {
     async describe(requested) {
       if (requested !== name) throw serveError('FERRY_SERVE_MODEL_NOT_FOUND', { model: requested });
       const config = await readModelConfig(configPath);
-      const backend = config.backend ? backendByName(config.backend) : (backendMatch?.backend ?? backendByName('onnxruntime'));
+      const backend = config.backend
+        ? backendByName(config.backend)
+        : (backendMatch?.backend ?? backendByName('onnxruntime'));
       if (!backend)
-        throw serveError('FERRY_SERVE_CONFIG', { path: configPath, field: 'backend', reason: `unknown backend ${config.backend}` });
+        throw serveError('FERRY_SERVE_CONFIG', {
+          path: configPath,
+          field: 'backend',
+          reason: `unknown backend ${config.backend}`,
+        });
       return {
         name,
         configPath,

@@ -174,7 +174,8 @@ export class ModelRepository {
         version: version || 'latest',
         reason: entry.reason || entry.state.toLowerCase(),
       });
-    if (version === undefined || version === '') return entry.versions.get(Math.max(...entry.versions.keys()))!;
+    if (version === undefined || version === '')
+      return entry.versions.get(Math.max(...entry.versions.keys()))!;
     const served = /^[0-9]{1,16}$/.test(version) ? entry.versions.get(Number(version)) : undefined;
     if (!served)
       throw serveError('FERRY_SERVE_VERSION_NOT_FOUND', {
@@ -200,7 +201,8 @@ export class ModelRepository {
         out.push({ name, state: entry?.state ?? 'UNAVAILABLE', reason: entry?.reason ?? 'not loaded' });
         continue;
       }
-      for (const version of this.versionsOf(name)) out.push({ name, version, state: 'READY', reason: entry.reason });
+      for (const version of this.versionsOf(name))
+        out.push({ name, version, state: 'READY', reason: entry.reason });
     }
     return out;
   }
@@ -230,4 +232,3 @@ export class ModelRepository {
     await Promise.all(this.all().map((v) => v.batcher.drain()));
   }
 }
-

@@ -18,6 +18,8 @@ export interface ServedVersion {
   /** 0 = no batch dimension. */
   readonly maxBatchSize: number;
   readonly batcher: Batcher;
+  /** The backend's own input rule (Backend.checkTensor), if it has one. */
+  checkTensor(name: string, tensor: Tensor): void;
   /** Identifies the files and config this was loaded from (polling reloads when it changes). */
   readonly fingerprint: string;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
       outputs,
       maxBatchSize,
       batcher,
+      checkTensor: (name, tensor) => backend.checkTensor?.(name, tensor),
       fingerprint: options.fingerprint,
       async close() {
         await batcher.close();
@@ -135,14 +138,20 @@ function applyOverrides(
     const fail = (sub: string, reason: string) =>
       serveError('FERRY_SERVE_CONFIG', { path: configPath, field: `${field}${sub}`, reason });
     if (!target)
-      throw fail('.name', `the model has no ${side.slice(0, -1)} ${override.name} (it has ${declared.map((t) => t.name).join(', ')})`);
+      throw fail(
+        '.name',
+        `the model has no ${side.slice(0, -1)} ${override.name} (it has ${declared.map((t) => t.name).join(', ')})`,
+      );
     if (override.datatype && override.datatype !== target.datatype)
       throw fail('.datatype', `is ${override.datatype} but the model's ${target.name} is ${target.datatype}`);
     if (override.shape) {
       // Triton convention: with batching, the config shape leaves out the batch dimension
       const offset = maxBatchSize > 0 ? 1 : 0;
       if (override.shape.length !== target.shape.length - offset)
-        throw fail('.shape', `has rank ${override.shape.length} but the model's ${target.name} has rank ${target.shape.length - offset}${offset ? ' (without the batch dimension)' : ''}`);
+        throw fail(
+          '.shape',
+          `has rank ${override.shape.length} but the model's ${target.name} has rank ${target.shape.length - offset}${offset ? ' (without the batch dimension)' : ''}`,
+        );
       override.shape.forEach((dim, k) => {
         const declaredDim = target.shape[k + offset]!;
         if (declaredDim !== -1 && dim !== -1 && dim !== declaredDim)

@@ -58,10 +58,18 @@ export class Batcher {
   submit(request: BatchRequest): Promise<Map<string, Tensor>> {
     if (this.closing) return Promise.reject(serveError('FERRY_SERVE_SHUTTING_DOWN'));
     if (this.queue.length >= this.policy.maxQueueSize)
-      return Promise.reject(serveError('FERRY_SERVE_OVERLOADED', { ...this.label, limit: this.policy.maxQueueSize }));
+      return Promise.reject(
+        serveError('FERRY_SERVE_OVERLOADED', { ...this.label, limit: this.policy.maxQueueSize }),
+      );
     if (request.signal?.aborted) return Promise.reject(serveError('FERRY_SERVE_CANCELLED', this.label));
     return new Promise((resolve, reject) => {
-      const pending: Pending = { request, key: this.keyOf(request), enqueuedAt: performance.now(), resolve, reject };
+      const pending: Pending = {
+        request,
+        key: this.keyOf(request),
+        enqueuedAt: performance.now(),
+        resolve,
+        reject,
+      };
       const timeoutUs = request.timeoutUs ?? this.policy.defaultTimeoutUs;
       if (timeoutUs > 0)
         pending.timer = setTimeout(

@@ -31,7 +31,8 @@ export function sliceRows(tensor: Tensor, from: number, to: number): Tensor {
   const rows = tensor.shape[0] ?? 0;
   const perRow = rows === 0 ? 0 : elementCount(tensor.shape) / rows;
   const shape = [to - from, ...tensor.shape.slice(1)];
-  if (isBytesTensor(tensor)) return { datatype: 'BYTES', shape, strings: tensor.strings.slice(from * perRow, to * perRow) };
+  if (isBytesTensor(tensor))
+    return { datatype: 'BYTES', shape, strings: tensor.strings.slice(from * perRow, to * perRow) };
   const rowBytes = rows === 0 ? 0 : tensor.bytes.byteLength / rows;
   return { datatype: tensor.datatype, shape, bytes: tensor.bytes.subarray(from * rowBytes, to * rowBytes) };
 }
