@@ -26,7 +26,9 @@ function rawBytes(type: string): Buffer {
   const v = values(type);
   const out = (size: number, write: (b: Buffer, x: never, i: number) => void) => {
     const b = Buffer.alloc(size * v.length);
-    v.forEach((x, i) => write(b, x as never, i * size));
+    v.forEach((x, i) => {
+      write(b, x as never, i * size);
+    });
     return b;
   };
   switch (type) {
@@ -212,7 +214,9 @@ describe('every datatype', () => {
     });
     expect(reply.outputs.map((o) => o.datatype)).toEqual(TYPES);
     expect(reply.outputs[0]!.shape).toEqual(['2', '2']);
-    reply.raw_output_contents.forEach((raw, i) => expect(Buffer.from(raw)).toEqual(rawBytes(TYPES[i]!)));
+    reply.raw_output_contents.forEach((raw, i) => {
+      expect(Buffer.from(raw)).toEqual(rawBytes(TYPES[i]!));
+    });
   });
 
   it('gRPC typed contents in (every type with a contents field)', async () => {
@@ -247,7 +251,9 @@ describe('every datatype', () => {
       },
     );
     expect(reply.outputs.map((o) => o.datatype)).toEqual(typed);
-    reply.raw_output_contents.forEach((raw, i) => expect(Buffer.from(raw)).toEqual(rawBytes(typed[i]!)));
+    reply.raw_output_contents.forEach((raw, i) => {
+      expect(Buffer.from(raw)).toEqual(rawBytes(typed[i]!));
+    });
     // FP16 has no typed field: the spec says it must travel raw
     const error = await t
       .call('ModelInfer', {
