@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { serveError } from '../errors.js';
 import type { Datatype } from '../tensor/datatype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from './backend.js';
+import { WORKER_SOURCE } from './onnxruntime-worker-source.js';
 
 /** Protocol datatype <-> onnxruntime-node tensor type. BF16 is absent: onnxruntime-node has no bfloat16 tensors. */
-const TO_ORT: Readonly<Partial<Record<Datatype, ort.Tensor.Type>>> = {
+const TO_ORT: Readonly<Partial<Record<Datatype, string>>> = {
   BOOL: 'bool',
   UINT8: 'uint8',
   UINT16: 'uint16',
@@ -23,11 +25,8 @@ const TO_ORT: Readonly<Partial<Record<Datatype, ort.Tensor.Type>>> = {
 };
 const FROM_ORT = new Map(Object.entries(TO_ORT).map(([k, v]) => [v, k as Datatype]));
 
-type ArrayCtor = {
-  new (buffer: ArrayBufferLike, byteOffset: number, length: number): ArrayBufferView;
-  BYTES_PER_ELEMENT: number;
-};
-const ARRAYS: Readonly<Partial<Record<Datatype, ArrayCtor>>> = {
+type ArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+const ARRAYS: Readonly<Partial<Record<Datatype, ArrayCtor & { BYTES_PER_ELEMENT: number }>>> = {
   BOOL: Uint8Array,
   UINT8: Uint8Array,
   UINT16: Uint16Array,
@@ -44,6 +43,20 @@ const ARRAYS: Readonly<Partial<Record<Datatype, ArrayCtor>>> = {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
+const ORT_PATH = createRequire(import.meta.url).resolve('onnxruntime-node');
+
+interface WorkerTensor {
+  name: string;
+  type: string;
+  dims: readonly number[];
+  data: ArrayBufferView | string[];
+}
+interface RawMetadata {
+  name: string;
+  isTensor: boolean;
+  type?: string;
+  shape?: readonly (number | string)[];
+}
 
 export const onnxruntimeBackend: Backend = {
   name: 'onnxruntime',
@@ -70,24 +83,17 @@ export const onnxruntimeBackend: Backend = {
   },
   async load(path: string, options: BackendOptions): Promise<LoadedModel> {
     const bytes = await readFile(path);
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
+    const sessionOptions = {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads !== undefined && { intraOpNumThreads: options.intraOpThreads }),
       ...(options.interOpThreads !== undefined && { interOpNumThreads: options.interOpThreads }),
     };
-    const create = async () => {
-      try {
-        return await ort.InferenceSession.create(bytes, sessionOptions);
-      } catch (error) {
-        throw serveError('FERRY_SERVE_LOAD', { path, reason: (error as Error).message.split('\n')[0]! });
-      }
-    };
-    const first = await create();
-    const describe = (list: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorMetadata[] =>
+    const first = await WorkerInstance.start(path, bytes, sessionOptions);
+    const describe = (list: readonly RawMetadata[], kind: string): TensorMetadata[] =>
       list.map((meta) => {
-        const datatype = meta.isTensor ? FROM_ORT.get(meta.type) : undefined;
-        if (!meta.isTensor || !datatype)
+        const datatype = meta.isTensor && meta.type ? FROM_ORT.get(meta.type) : undefined;
+        if (!datatype)
           throw serveError('FERRY_SERVE_LOAD', {
             path,
             reason: `${kind} ${meta.name} is ${meta.isTensor ? `a ${meta.type} tensor` : 'not a tensor'}, which the protocol cannot carry`,
@@ -95,65 +101,134 @@ export const onnxruntimeBackend: Backend = {
         return {
           name: meta.name,
           datatype,
-          shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
+          shape: (meta.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
         };
       });
-    const inputs = describe(first.inputMetadata, 'input');
-    const outputs = describe(first.outputMetadata, 'output');
-    let spare: ort.InferenceSession | undefined = first;
-    return {
-      inputs,
-      outputs,
-      async createInstance() {
-        const session = spare ?? (await create());
-        spare = undefined;
-        return new OrtInstance(session);
-      },
-      async close() {
-        await spare?.release();
-        spare = undefined;
-      },
-    };
+    let spare: WorkerInstance | undefined = first;
+    try {
+      const inputs = describe(first.inputs, 'input');
+      const outputs = describe(first.outputs, 'output');
+      return {
+        inputs,
+        outputs,
+        async createInstance() {
+          const instance = spare ?? (await WorkerInstance.start(path, bytes, sessionOptions));
+          spare = undefined;
+          return instance;
+        },
+        async close() {
+          await spare?.close();
+          spare = undefined;
+        },
+      };
+    } catch (error) {
+      await first.close();
+      throw error;
+    }
   },
 };
 
-class OrtInstance implements ModelInstance {
-  constructor(private readonly session: ort.InferenceSession) {}
+/** One onnxruntime session in its own worker thread; runs one request at a time. */
+class WorkerInstance implements ModelInstance {
+  private nextId = 0;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (r: WorkerTensor[]) => void; reject: (e: Error) => void }
+  >();
+  private exited: Error | undefined;
 
-  async run(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Map<string, Tensor>> {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of inputs) feeds[name] = toOrt(tensor);
-    const results = await this.session.run(feeds, outputs as string[]);
-    const out = new Map<string, Tensor>();
-    for (const name of outputs) out.set(name, fromOrt(results[name]!));
-    return out;
+  private constructor(
+    private readonly worker: Worker,
+    readonly inputs: readonly RawMetadata[],
+    readonly outputs: readonly RawMetadata[],
+  ) {
+    worker.on('message', (msg: { type: string; id: number; results?: WorkerTensor[]; message?: string }) => {
+      const waiter = this.waiting.get(msg.id);
+      if (!waiter) return;
+      this.waiting.delete(msg.id);
+      if (msg.type === 'result') waiter.resolve(msg.results!);
+      else waiter.reject(new Error(msg.message));
+    });
+    const fail = (error: Error) => {
+      this.exited = error;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`onnxruntime worker exited (code ${code})`)));
+  }
+
+  static start(path: string, bytes: Uint8Array, options: object): Promise<WorkerInstance> {
+    const model = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { ortPath: ORT_PATH, model, options },
+    });
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) =>
+        reject(serveError('FERRY_SERVE_LOAD', { path, reason: error.message.split('\n')[0]! }));
+      worker.once('error', onError);
+      worker.once(
+        'message',
+        (msg: { type: string; message?: string; inputs: RawMetadata[]; outputs: RawMetadata[] }) => {
+          worker.off('error', onError);
+          if (msg.type === 'ready') resolve(new WorkerInstance(worker, msg.inputs, msg.outputs));
+          else {
+            void worker.terminate();
+            reject(serveError('FERRY_SERVE_LOAD', { path, reason: msg.message ?? 'unknown error' }));
+          }
+        },
+      );
+    });
+  }
+
+  run(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Map<string, Tensor>> {
+    if (this.exited) return Promise.reject(this.exited);
+    const feeds: WorkerTensor[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const [name, tensor] of inputs) {
+      const dims = [...tensor.shape];
+      if (tensor.datatype === 'BYTES') {
+        feeds.push({ name, type: 'string', dims, data: tensor.strings.map((s) => utf8.decode(s)) });
+        continue;
+      }
+      const Ctor = ARRAYS[tensor.datatype];
+      const type = TO_ORT[tensor.datatype];
+      if (!Ctor || !type)
+        return Promise.reject(new Error(`onnxruntime-node cannot carry ${tensor.datatype} tensors`));
+      // an exactly sized copy the worker can own (a request body view may share a larger buffer)
+      const own = new Uint8Array(tensor.bytes);
+      transfer.push(own.buffer);
+      feeds.push({
+        name,
+        type,
+        dims,
+        data: new Ctor(own.buffer, 0, own.byteLength / Ctor.BYTES_PER_ELEMENT),
+      });
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, {
+        resolve: (results) => {
+          const out = new Map<string, Tensor>();
+          for (const r of results) out.set(r.name, fromWorker(r));
+          resolve(out);
+        },
+        reject,
+      });
+      this.worker.postMessage({ type: 'run', id, feeds, outputs }, transfer);
+    });
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.postMessage({ type: 'close' });
+    await exited;
   }
 }
 
-function toOrt(tensor: Tensor): ort.Tensor {
-  const dims = [...tensor.shape];
-  if (tensor.datatype === 'BYTES')
-    return new ort.Tensor(
-      'string',
-      tensor.strings.map((s) => utf8.decode(s)),
-      dims,
-    );
-  const type = TO_ORT[tensor.datatype];
-  const Ctor = ARRAYS[tensor.datatype];
-  if (!type || !Ctor) throw new Error(`onnxruntime-node cannot carry ${tensor.datatype} tensors`);
-  let { bytes } = tensor;
-  // typed arrays need aligned offsets; a slice out of a request body may not be
-  // (new Uint8Array copies; Buffer#slice would not)
-  if (bytes.byteOffset % Ctor.BYTES_PER_ELEMENT !== 0) bytes = new Uint8Array(bytes);
-  const data = new Ctor(bytes.buffer, bytes.byteOffset, bytes.byteLength / Ctor.BYTES_PER_ELEMENT);
-  return new ort.Tensor(type, data as ort.Tensor.DataType, dims);
-}
-
-function fromOrt(value: ort.Tensor): Tensor {
+function fromWorker(value: WorkerTensor): Tensor {
   const datatype = FROM_ORT.get(value.type);
   if (!datatype)
     throw new Error(`onnxruntime returned a ${value.type} tensor, which the protocol cannot carry`);

@@ -51,8 +51,14 @@ export class Batcher {
     this.idle = [...instances];
   }
 
+  /** Requests waiting in the queue. */
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Executions in progress (at most one per instance). */
+  get executing(): number {
+    return this.running;
   }
 
   submit(request: BatchRequest): Promise<Map<string, Tensor>> {
