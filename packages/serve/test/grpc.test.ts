@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTo, EXPECTED, FIXTURES, type TestServer, startTestServer } from './helpers.js';
+import { closeTo, EXPECTED, FIXTURES, startTestServer, type TestServer } from './helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -46,11 +46,20 @@ describe('gRPC inference.GRPCInferenceService', () => {
     }>('ModelInfer', {
       model_name: 'mlp',
       id: 'g-1',
-      inputs: [{ name: 'x', datatype: 'FP32', shape: [5, 8], contents: { fp32_contents: EXPECTED.mlp.inputs.x.data } }],
+      inputs: [
+        {
+          name: 'x',
+          datatype: 'FP32',
+          shape: [5, 8],
+          contents: { fp32_contents: EXPECTED.mlp.inputs.x.data },
+        },
+      ],
     });
     expect(reply).toMatchObject({ model_name: 'mlp', model_version: '1', id: 'g-1' });
     expect(reply.outputs).toMatchObject([{ name: 'y', datatype: 'FP32', shape: ['5', '4'] }]);
-    expect(closeTo(floats(reply.raw_output_contents[0]!), EXPECTED.mlp.outputs.y.data as number[])).toBe(true);
+    expect(closeTo(floats(reply.raw_output_contents[0]!), EXPECTED.mlp.outputs.y.data as number[])).toBe(
+      true,
+    );
   });
 
   it('ModelInfer with raw_input_contents and a chosen output of the multi-dtype model', async () => {
@@ -81,7 +90,9 @@ describe('gRPC inference.GRPCInferenceService', () => {
     expect(reply.outputs.map((o) => o.name)).toEqual(['doubled', 'scaled']);
     const doubled = new BigInt64Array(new Uint8Array(reply.raw_output_contents[0]!).buffer);
     expect(Array.from(doubled, Number)).toEqual(EXPECTED.multi.outputs.doubled!.data);
-    expect(closeTo(floats(reply.raw_output_contents[1]!), EXPECTED.multi.outputs.scaled!.data as number[])).toBe(true);
+    expect(
+      closeTo(floats(reply.raw_output_contents[1]!), EXPECTED.multi.outputs.scaled!.data as number[]),
+    ).toBe(true);
   });
 });
 
@@ -93,7 +104,10 @@ describe('gRPC errors', () => {
     );
 
   it('NOT_FOUND for an unknown model or version', async () => {
-    expect(await infer({ model_name: 'nope', inputs: [] })).toEqual({ code: 5, details: 'unknown model nope' });
+    expect(await infer({ model_name: 'nope', inputs: [] })).toEqual({
+      code: 5,
+      details: 'unknown model nope',
+    });
     expect(await infer({ model_name: 'mlp', model_version: '9', inputs: [] })).toEqual({
       code: 5,
       details: 'model mlp has no version 9 being served (serving 1)',
@@ -112,9 +126,19 @@ describe('gRPC errors', () => {
     expect(
       await infer({
         model_name: 'mlp',
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8], contents: { int_contents: [1, 2, 3, 4, 5, 6, 7, 8] } }],
+        inputs: [
+          {
+            name: 'x',
+            datatype: 'FP32',
+            shape: [1, 8],
+            contents: { int_contents: [1, 2, 3, 4, 5, 6, 7, 8] },
+          },
+        ],
       }),
-    ).toEqual({ code: 3, details: 'input x: FP32 data belongs in contents.fp32_contents, not contents.int_contents' });
+    ).toEqual({
+      code: 3,
+      details: 'input x: FP32 data belongs in contents.fp32_contents, not contents.int_contents',
+    });
     expect(
       await infer({
         model_name: 'mlp',
@@ -132,6 +156,9 @@ describe('gRPC errors', () => {
       code: 3,
       details: 'raw_input_contents has 2 entries for 1 inputs (one per input, in order)',
     });
-    expect(await infer({ model_name: 'mlp', inputs: [] })).toEqual({ code: 3, details: 'inputs must not be empty' });
+    expect(await infer({ model_name: 'mlp', inputs: [] })).toEqual({
+      code: 3,
+      details: 'inputs must not be empty',
+    });
   });
 });
