@@ -170,8 +170,8 @@ describe('explicit mode and the repository extension', () => {
   it('refuses names that are not model folders', async () => {
     const missing = await control('/models/nope/load');
     expect(missing.status).toBe(404);
-    const escape = await control('/models/..%2F..%2Fetc/load');
-    expect(escape.status).toBe(400);
-    expect(((await escape.json()) as { error: string }).error).toMatch(/is not a model folder name/);
+    const climbing = await control('/models/..%2F..%2Fetc/load');
+    expect(climbing.status).toBe(400);
+    expect(((await climbing.json()) as { error: string }).error).toMatch(/is not a model folder name/);
   });
 });
