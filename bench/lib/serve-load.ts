@@ -34,22 +34,39 @@ function httpSender(): () => Promise<void> {
     const header = Buffer.from(
       JSON.stringify({
         inputs: [
-          { name: 'x', shape: [1, options.features], datatype: 'FP32', parameters: { binary_data_size: options.features * 4 } },
+          {
+            name: 'x',
+            shape: [1, options.features],
+            datatype: 'FP32',
+            parameters: { binary_data_size: options.features * 4 },
+          },
         ],
         parameters: { binary_data_output: true },
       }),
     );
     body = Buffer.concat([header, Buffer.from(new Float32Array(row).buffer)]);
-    headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': header.length };
+    headers = {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': header.length,
+    };
   }
   headers['content-length'] = body.length;
   return () =>
     new Promise((resolve, reject) => {
       const req = request(
-        { agent, host: '127.0.0.1', port: options.port, method: 'POST', path: `/v2/models/${options.model}/infer`, headers },
+        {
+          agent,
+          host: '127.0.0.1',
+          port: options.port,
+          method: 'POST',
+          path: `/v2/models/${options.model}/infer`,
+          headers,
+        },
         (res) => {
           res.on('data', () => undefined);
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+          );
         },
       );
       req.on('error', reject);
@@ -61,7 +78,10 @@ function grpcSender(): () => Promise<void> {
   const proto = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
-  const client = new proto.inference.GRPCInferenceService(`127.0.0.1:${options.port}`, grpc.credentials.createInsecure()) as grpc.Client & {
+  const client = new proto.inference.GRPCInferenceService(
+    `127.0.0.1:${options.port}`,
+    grpc.credentials.createInsecure(),
+  ) as grpc.Client & {
     ModelInfer: (r: unknown, cb: (e: Error | null) => void) => void;
   };
   const message = {
@@ -69,7 +89,8 @@ function grpcSender(): () => Promise<void> {
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, options.features] }],
     raw_input_contents: [Buffer.from(new Float32Array(row).buffer)],
   };
-  return () => new Promise((resolve, reject) => client.ModelInfer(message, (e) => (e ? reject(e) : resolve())));
+  return () =>
+    new Promise((resolve, reject) => client.ModelInfer(message, (e) => (e ? reject(e) : resolve())));
 }
 
 const send = options.kind === 'grpc' ? grpcSender() : httpSender();
@@ -99,7 +120,8 @@ const started = performance.now();
 const errors = await drive(options.seconds, latencies);
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+const at = (q: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
 process.stdout.write(
   `${JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99) })}\n`,
 );

@@ -30,11 +30,20 @@ interface Load {
   errors: number;
 }
 
-async function load(kind: string, port: number, model: keyof typeof MODELS, concurrency: number): Promise<Load> {
+async function load(
+  kind: string,
+  port: number,
+  model: keyof typeof MODELS,
+  concurrency: number,
+): Promise<Load> {
   const options = { kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS };
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'bench/lib/serve-load.ts', JSON.stringify(options)], {
-    cwd: ROOT,
-  });
+  const { stdout } = await exec(
+    process.execPath,
+    ['--import', 'tsx', 'bench/lib/serve-load.ts', JSON.stringify(options)],
+    {
+      cwd: ROOT,
+    },
+  );
   return JSON.parse(stdout) as Load;
 }
 
@@ -64,9 +73,14 @@ async function naiveServer(path: string) {
   const app = Fastify({ bodyLimit: 64 * 2 ** 20 });
   app.post('/v2/models/:model/infer', async (req) => {
     const input = (req.body as { inputs: { shape: number[]; data: number[] }[] }).inputs[0]!;
-    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(input.data), input.shape) });
+    const out = await session.run({
+      x: new ort.Tensor('float32', Float32Array.from(input.data), input.shape),
+    });
     const y = out.y!;
-    return { model_name: 'naive', outputs: [{ name: 'y', datatype: 'FP32', shape: y.dims, data: Array.from(y.data as Float32Array) }] };
+    return {
+      model_name: 'naive',
+      outputs: [{ name: 'y', datatype: 'FP32', shape: y.dims, data: Array.from(y.data as Float32Array) }],
+    };
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: (app.server.address() as { port: number }).port, session };
@@ -76,7 +90,8 @@ const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
 const f1 = (n: number) => n.toFixed(1);
 
 export async function run(): Promise<void> {
-  if (!existsSync(`${REPO}mid/1/model.onnx`)) execFileSync('/usr/bin/python3', ['bench/make/serve_mlp.py', REPO], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(`${REPO}mid/1/model.onnx`))
+    execFileSync('/usr/bin/python3', ['bench/make/serve_mlp.py', REPO], { cwd: ROOT, stdio: 'inherit' });
   for (const model of Object.keys(MODELS))
     writeFileSync(
       `${REPO}${model}/config.yaml`,
@@ -100,12 +115,29 @@ export async function run(): Promise<void> {
         for (const concurrency of CONCURRENCY) {
           const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
           const before = await metrics();
-          const result = await load(kind, kind === 'grpc' ? server.grpcPort! : server.httpPort!, model, concurrency);
+          const result = await load(
+            kind,
+            kind === 'grpc' ? server.grpcPort! : server.httpPort!,
+            model,
+            concurrency,
+          );
           const after = await metrics();
-          const inferences = counter(after, 'ferry_inference_count_total', model) - counter(before, 'ferry_inference_count_total', model);
+          const inferences =
+            counter(after, 'ferry_inference_count_total', model) -
+            counter(before, 'ferry_inference_count_total', model);
           const executions =
-            counter(after, 'ferry_inference_exec_count_total', model) - counter(before, 'ferry_inference_exec_count_total', model);
-          rows.push([`ferry ${kind === 'json' ? 'JSON REST' : kind === 'binary' ? 'binary REST' : 'gRPC'}`, model, concurrency, f0(result.rps), f1(result.p50), f1(result.p99), (inferences / Math.max(1, executions)).toFixed(1), result.errors]);
+            counter(after, 'ferry_inference_exec_count_total', model) -
+            counter(before, 'ferry_inference_exec_count_total', model);
+          rows.push([
+            `ferry ${kind === 'json' ? 'JSON REST' : kind === 'binary' ? 'binary REST' : 'gRPC'}`,
+            model,
+            concurrency,
+            f0(result.rps),
+            f1(result.p50),
+            f1(result.p99),
+            (inferences / Math.max(1, executions)).toFixed(1),
+            result.errors,
+          ]);
           console.log(rows.at(-1)!.join(' | '));
         }
   } finally {
@@ -117,7 +149,16 @@ export async function run(): Promise<void> {
     try {
       for (const concurrency of CONCURRENCY) {
         const result = await load('json', naive.port, model, concurrency);
-        rows.push(['naive fastify + ORT (JSON)', model, concurrency, f0(result.rps), f1(result.p50), f1(result.p99), '1.0', result.errors]);
+        rows.push([
+          'naive fastify + ORT (JSON)',
+          model,
+          concurrency,
+          f0(result.rps),
+          f1(result.p50),
+          f1(result.p99),
+          '1.0',
+          result.errors,
+        ]);
         console.log(rows.at(-1)!.join(' | '));
       }
     } finally {

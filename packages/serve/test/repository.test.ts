@@ -44,6 +44,18 @@ describe('startup', () => {
     }
   });
 
+  it('serves /metrics on --metrics-port instead of the HTTP port when asked', async () => {
+    const t = await startTestServer(join(FIXTURES, 'fixed', '1', 'model.onnx'), { metricsPort: 0 });
+    try {
+      const port = t.server.metricsPort!;
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toContain('ferry_model_load_duration_seconds{model="model",version="1"}');
+      expect((await fetch(`${t.url}/metrics`)).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('serves a single model file, and keeps the repository routes off without a token', async () => {
     const t = await startTestServer(join(FIXTURES, 'fixed', '1', 'model.onnx'));
     try {
@@ -120,6 +132,25 @@ describe('poll mode', () => {
     expect(((await response.json()) as { error: string }).error).toBe(
       'model control mode is poll; unload needs --model-control explicit',
     );
+  });
+});
+
+describe('poll mode on its timer', () => {
+  it('picks up a new version by itself', async () => {
+    const repo = makeRepo({ mlp: null });
+    const t = await startTestServer(repo.root, { modelControl: 'poll', pollIntervalMs: 50 });
+    try {
+      cpSync(join(repo.root, 'mlp', '1'), join(repo.root, 'mlp', '4'), { recursive: true });
+      let versions: unknown;
+      for (let i = 0; i < 400 && JSON.stringify(versions) !== '["4"]'; i++) {
+        versions = (await getJson(`${t.url}/v2/models/mlp`)).json.versions;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(versions).toEqual(['4']);
+    } finally {
+      await t.close();
+      repo.cleanup();
+    }
   });
 });
 

@@ -120,6 +120,26 @@ describe('REST endpoints', () => {
     ).toBe(true);
   });
 
+  it('POST infer: any content type, or none, is read as the protocol body', async () => {
+    const body = Buffer.from(JSON.stringify(mlpRequest()));
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        `${t.url}/v2/models/mlp/infer`,
+        { method: 'POST', headers: { 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    const text = await fetch(`${t.url}/v2/models/mlp/infer`, { method: 'POST', body: body.toString() });
+    expect(text.status).toBe(200);
+  });
+
   it('POST infer: a model without a batch dimension', async () => {
     const { status, json } = await postJson(`${t.url}/v2/models/fixed/infer`, {
       inputs: [{ name: 'm', shape: [2, 3], datatype: 'FP32', data: EXPECTED.fixed.inputs.m.data }],
