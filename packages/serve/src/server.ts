@@ -6,7 +6,7 @@ import { serveError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer } from './protocol/grpc.js';
-import { createRestApp } from './protocol/rest.js';
+import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
 import { fileSource, folderSource } from './repository/layout.js';
 import { type ModelControlMode, ModelRepository } from './repository/repository.js';
 
@@ -87,9 +87,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (options.metricsPort !== undefined) {
       metricsApp = Fastify();
-      metricsApp.get('/metrics', async (_req, reply) =>
-        reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-      );
+      registerMetricsRoute(metricsApp, metrics);
       await metricsApp.listen({ host, port: options.metricsPort });
       metricsPort = (metricsApp.server.address() as { port: number }).port;
     }

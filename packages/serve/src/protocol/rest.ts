@@ -8,6 +8,7 @@ import Fastify, {
 } from 'fastify';
 import { isServeError, serveError } from '../errors.js';
 import { MAX_BODY_BYTES } from '../limits.js';
+import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
 import { infer } from './inference.js';
@@ -131,13 +132,17 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', inferRoute);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', inferRoute);
 
-  if (options.metricsRoute)
-    app.get('/metrics', async (_req, reply) =>
-      reply.type(context.metrics.registry.contentType).send(await context.metrics.registry.metrics()),
-    );
+  if (options.metricsRoute) registerMetricsRoute(app, context.metrics);
 
   if (context.repositoryToken !== undefined) registerRepositoryRoutes(app, context, context.repositoryToken);
   return app;
+}
+
+/** GET /metrics: Prometheus text from the server's registry. */
+export function registerMetricsRoute(app: FastifyInstance, metrics: ServeMetrics): void {
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 }
 
 /** The model repository extension (Triton's extension_model_repository.md), behind a bearer token. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type ServeError, serveError } from '../errors.js';
 import type { ServeMetrics } from '../metrics.js';
-import type { ModelSource } from './layout.js';
+import type { ModelPlan, ModelSource } from './layout.js';
 import { loadVersion, type ServedVersion } from './served-version.js';
 
 export type ModelControlMode = 'none' | 'poll' | 'explicit';
@@ -70,7 +70,7 @@ export class ModelRepository {
         await this.load(name).catch(() => undefined);
         continue;
       }
-      let plan: Awaited<ReturnType<ModelSource['describe']>>;
+      let plan: ModelPlan;
       try {
         plan = await this.source.describe(name);
       } catch (error) {
@@ -81,13 +81,16 @@ export class ModelRepository {
         plan.configFingerprint !== entry.configFingerprint ||
         plan.versions.length !== entry.versions.size ||
         plan.versions.some((v) => entry.versions.get(v.version)?.fingerprint !== v.fingerprint);
-      if (changed) await this.load(name).catch(() => undefined);
+      if (changed) await this.load(name, plan).catch(() => undefined);
     }
     for (const name of [...this.models.keys()]) if (!present.has(name)) await this.unload(name);
   }
 
-  /** Loads or reloads one model; on failure the versions already serving keep serving and this rejects. */
-  load(name: string): Promise<void> {
+  /**
+   * Loads or reloads one model; on failure the versions already serving keep serving and this
+   * rejects. `plan` is the source's description when the caller has just read it (polling).
+   */
+  load(name: string, plan?: ModelPlan): Promise<void> {
     const entry = this.models.get(name) ?? {
       versions: new Map(),
       state: 'LOADING',
@@ -96,16 +99,16 @@ export class ModelRepository {
       busy: Promise.resolve(),
     };
     this.models.set(name, entry);
-    const task = entry.busy.then(() => this.loadNow(name, entry));
+    const task = entry.busy.then(() => this.loadNow(name, entry, plan));
     entry.busy = task.catch(() => undefined);
     return task;
   }
 
-  private async loadNow(name: string, entry: ModelEntry): Promise<void> {
+  private async loadNow(name: string, entry: ModelEntry, given?: ModelPlan): Promise<void> {
     if (entry.versions.size === 0) entry.state = 'LOADING';
     const built: ServedVersion[] = [];
     try {
-      const plan = await this.source.describe(name);
+      const plan = given ?? (await this.source.describe(name));
       const configChanged = plan.configFingerprint !== entry.configFingerprint;
       const next = new Map<number, ServedVersion>();
       for (const v of plan.versions) {

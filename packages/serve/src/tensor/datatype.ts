@@ -1,3 +1,5 @@
+import { type DType, dtypeSize } from '@ferry/formats';
+
 /**
  * The protocol's tensor datatypes (inference_rest.md "Tensor Data Types", plus BF16 which the
  * gRPC spec and Triton carry as raw bytes). Numeric tensors travel inside ferry as dense
@@ -23,22 +25,27 @@ export const DATATYPES = [
 export type Datatype = (typeof DATATYPES)[number];
 export type NumericDatatype = Exclude<Datatype, 'BYTES'>;
 
-/** Bytes per element of each numeric datatype. */
-export const DATATYPE_SIZE: Readonly<Record<NumericDatatype, number>> = {
-  BOOL: 1,
-  UINT8: 1,
-  UINT16: 2,
-  UINT32: 4,
-  UINT64: 8,
-  INT8: 1,
-  INT16: 2,
-  INT32: 4,
-  INT64: 8,
-  FP16: 2,
-  BF16: 2,
-  FP32: 4,
-  FP64: 8,
+/** Each numeric protocol datatype as ferry's dtype (the one dtype table in @ferry/formats). */
+export const DTYPE_OF: Readonly<Record<NumericDatatype, DType>> = {
+  BOOL: 'BOOL',
+  UINT8: 'U8',
+  UINT16: 'U16',
+  UINT32: 'U32',
+  UINT64: 'U64',
+  INT8: 'I8',
+  INT16: 'I16',
+  INT32: 'I32',
+  INT64: 'I64',
+  FP16: 'F16',
+  BF16: 'BF16',
+  FP32: 'F32',
+  FP64: 'F64',
 };
+
+/** Bytes per element of each numeric datatype, from the dtype table. */
+export const DATATYPE_SIZE: Readonly<Record<NumericDatatype, number>> = Object.fromEntries(
+  Object.entries(DTYPE_OF).map(([datatype, dtype]) => [datatype, dtypeSize(dtype)]),
+) as Record<NumericDatatype, number>;
 
 export function isDatatype(value: unknown): value is Datatype {
   return typeof value === 'string' && (DATATYPES as readonly string[]).includes(value);

@@ -1,3 +1,4 @@
+import { numel } from '@ferry/formats';
 import type { Datatype, NumericDatatype } from './datatype.js';
 
 /** A numeric tensor: dense row-major little-endian bytes. */
@@ -16,11 +17,8 @@ export interface BytesTensor {
 
 export type Tensor = NumericTensor | BytesTensor;
 
-export function elementCount(shape: readonly number[]): number {
-  let count = 1;
-  for (const dim of shape) count *= dim;
-  return count;
-}
+/** Elements in a shape (the formats package's numel). */
+export const elementCount = numel;
 
 export function isBytesTensor(tensor: Tensor): tensor is BytesTensor {
   return tensor.datatype === 'BYTES';
