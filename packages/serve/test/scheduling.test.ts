@@ -209,4 +209,27 @@ describe('queue policy', () => {
     expect(after.executions - before.executions).toBe(1); // only the blocker ran
     expect(after.inferences - before.inferences).toBe(64);
   });
+
+  it('removes a gRPC request from the queue when the client cancels the call', async () => {
+    const before = await counts('slow');
+    const running = blocker();
+    await until(() => slow().executing === 1);
+    const infer = t.grpc.ModelInfer as (r: unknown, cb: (e: Error | null) => void) => { cancel(): void };
+    const call = infer.call(
+      t.grpc,
+      {
+        model_name: 'slow',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [0.5] } }],
+      },
+      () => undefined,
+    );
+    await until(() => slow().pending === 1);
+    call.cancel();
+    await until(() => slow().pending === 0);
+    expect((await running).status).toBe(200);
+    await until(() => slow().executing === 0);
+    const after = await counts('slow');
+    expect(after.cancelled - before.cancelled).toBe(1);
+    expect(after.executions - before.executions).toBe(1);
+  });
 });
