@@ -10,7 +10,7 @@ let repo: ReturnType<typeof makeRepo>;
 beforeAll(() => {
   execFileSync('npx', ['tsc', '-b', 'packages/cli'], { cwd: ROOT, stdio: 'pipe' });
   repo = makeRepo({
-    slow: 'max_batch_size: 64\ninstances:\n  count: 1\n  intra_op_threads: 1\n',
+    slow: 'max_batch_size: 256\ninstances:\n  count: 1\n  intra_op_threads: 1\n',
   });
 }, 120_000);
 afterAll(() => repo.cleanup());
@@ -65,8 +65,8 @@ describe('ferry serve (CLI process)', () => {
           inputs: [{ name: 'x', shape: [rows, 1], datatype: 'FP32', data: new Array(rows).fill(1) }],
         }),
       });
-    // a long execution (64 rows of a 384x384 matmul on one thread) with two requests right behind it
-    const blocker = send(64);
+    // a long execution (256 rows of a 384x384 matmul on one thread) with two requests right behind it
+    const blocker = send(256);
     const queued = [send(1), send(2)];
     // SIGTERM once the server's own metrics show two requests waiting behind the running one
     let pending = 0;

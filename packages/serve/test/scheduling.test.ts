@@ -21,7 +21,7 @@ beforeAll(async () => {
     mlp: null,
     // the same MLP under another name, with a long queue delay so concurrent requests batch
     seq: 'max_batch_size: 8\ndynamic_batching:\n  max_queue_delay_us: 300000\n',
-    slow: 'max_batch_size: 64\ndynamic_batching:\n  max_queue_size: 2\ninstances:\n  count: 1\n  intra_op_threads: 1\n',
+    slow: 'max_batch_size: 256\ndynamic_batching:\n  max_queue_size: 2\ninstances:\n  count: 1\n  intra_op_threads: 1\n',
   });
   const { cpSync } = await import('node:fs');
   cpSync(`${repo.root}/mlp`, `${repo.root}/mlp_batched`, { recursive: true });
@@ -141,10 +141,10 @@ describe('dynamic batching', () => {
 
 describe('queue policy', () => {
   const slow = () => t.server.repository.resolve('slow').batcher;
-  // 64 rows of a 384x384 matmul each: one execution that keeps the single instance busy
+  // 256 rows of a 384x384 matmul each (about half a second): one execution that keeps the single instance busy
   const blocker = () =>
     postJson(`${t.url}/v2/models/slow/infer`, {
-      inputs: [{ name: 'x', shape: [64, 1], datatype: 'FP32', data: new Array(64).fill(1) }],
+      inputs: [{ name: 'x', shape: [256, 1], datatype: 'FP32', data: new Array(256).fill(1) }],
     });
   const one = (extra: Record<string, unknown> = {}, signal?: AbortSignal) =>
     fetch(`${t.url}/v2/models/slow/infer`, {
@@ -207,7 +207,7 @@ describe('queue policy', () => {
     const after = await counts('slow');
     expect(after.cancelled - before.cancelled).toBe(1);
     expect(after.executions - before.executions).toBe(1); // only the blocker ran
-    expect(after.inferences - before.inferences).toBe(64);
+    expect(after.inferences - before.inferences).toBe(256);
   });
 
   it('removes a gRPC request from the queue when the client cancels the call', async () => {
