@@ -83,7 +83,7 @@ describe('ferry serve (CLI process)', () => {
       answers.map(async (a) => ((await a.json()) as { outputs: { shape: number[] }[] }).outputs[0]!.shape),
     );
     expect(shapes).toEqual([
-      [64, 1],
+      [256, 1],
       [1, 1],
       [2, 1],
     ]);
