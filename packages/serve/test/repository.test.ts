@@ -44,6 +44,44 @@ describe('startup', () => {
     }
   });
 
+  it('applies input/output overrides from config.yaml and refuses contradictions', async () => {
+    const repo = makeRepo({
+      seq: 'inputs:\n  - name: x\n    datatype: FP32\n    shape: [3]\noutputs:\n  - name: y\n    shape: [3]\n',
+    });
+    const t = await startTestServer(repo.root);
+    try {
+      const meta = await getJson(`${t.url}/v2/models/seq`);
+      expect(meta.json).toMatchObject({
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }],
+        outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 3] }],
+      });
+      const long = await postJson(`${t.url}/v2/models/seq/infer`, {
+        inputs: [{ name: 'x', shape: [1, 5], datatype: 'FP32', data: [1, 2, 3, 4, 5] }],
+      });
+      expect(long).toEqual({
+        status: 400,
+        json: { error: 'input x: shape [1, 5] dimension 1 is 5 but the model expects [-1, 3]' },
+      });
+    } finally {
+      await t.close();
+      repo.cleanup();
+    }
+    const bad = makeRepo({ seq: 'inputs:\n  - name: x\n    datatype: INT32\n' });
+    try {
+      const error = await startServer({
+        path: bad.root,
+        httpPort: 0,
+        grpcPort: 0,
+        logger: pino({ level: 'silent' }),
+      }).catch((e: Error) => e);
+      expect((error as Error).message).toMatch(
+        /config.yaml: inputs\[0\].datatype: is INT32 but the model's x is FP32$/,
+      );
+    } finally {
+      bad.cleanup();
+    }
+  });
+
   it('serves /metrics on --metrics-port instead of the HTTP port when asked', async () => {
     const t = await startTestServer(join(FIXTURES, 'fixed', '1', 'model.onnx'), { metricsPort: 0 });
     try {
@@ -196,6 +234,23 @@ describe('explicit mode and the repository extension', () => {
     expect((await postJson(`${t.url}/v2/models/mlp/infer`, x)).status).toBe(404);
     expect((await control('/models/mlp/load')).status).toBe(200);
     expect((await postJson(`${t.url}/v2/models/mlp/infer`, x)).status).toBe(200);
+  });
+
+  it('a model whose load failed answers 503 not ready; the load call says why', async () => {
+    mkdirSync(join(repo.root, 'broken', '1'), { recursive: true });
+    writeFileSync(join(repo.root, 'broken', '1', 'model.onnx'), 'not onnx');
+    const load = await control('/models/broken/load');
+    expect(load.status).toBe(400);
+    expect(((await load.json()) as { error: string }).error).toMatch(
+      /broken\/1\/model.onnx: cannot load model: /,
+    );
+    const infer = await postJson(`${t.url}/v2/models/broken/infer`, x);
+    expect(infer.status).toBe(503);
+    expect(infer.json.error).toMatch(/^model broken version latest is not ready \(.*cannot load model/);
+    expect((await getJson(`${t.url}/v2/models/broken/ready`)).json).toEqual({ name: 'broken', ready: false });
+    expect((await getJson(`${t.url}/v2/health/ready`)).status).toBe(503);
+    expect((await control('/models/broken/unload')).status).toBe(200);
+    expect((await getJson(`${t.url}/v2/health/ready`)).status).toBe(200);
   });
 
   it('refuses names that are not model folders', async () => {
