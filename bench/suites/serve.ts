@@ -8,6 +8,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Fastify from 'fastify';
@@ -98,6 +99,7 @@ export async function run(): Promise<void> {
       `max_batch_size: ${MAX_BATCH}\ndynamic_batching:\n  max_queue_delay_us: 0\n  max_queue_size: 4096\n`,
     );
 
+  const loadBefore = loadavg()[0]!.toFixed(1);
   const raw: string[][] = [];
   for (const [model, features] of Object.entries(MODELS)) {
     const path = `${REPO}${model}/1/model.onnx`;
@@ -175,7 +177,8 @@ export async function run(): Promise<void> {
 Server: \`max_batch_size: ${MAX_BATCH}\`, \`max_queue_delay_us: 0\` (batches form from what queues while the
 instance runs), one instance with ONNX Runtime's default threads. Load generator: a second process,
 N clients each sending its next request when the last is answered, ${SECONDS} s per row after 0.5 s warmup.
-Everything (server, load generator, ORT threads) shares this machine's cores.
+Everything (server, load generator, ORT threads) shares this machine's cores, and the machine is shared
+with other work: 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after it.
 
 Raw onnxruntime-node in-process, rows/s (the ceiling):
 
