@@ -45,6 +45,12 @@ export const ERRORS = {
   // --- onnx ---
 
   // --- savedmodel ---
+  FERRY_SAVEDMODEL_STRUCTURE: bad('{path}: {what}: {reason}'),
+  FERRY_SSTABLE_STRUCTURE: bad('{path}: table {what} at byte {offset}: {reason}'),
+  FERRY_SAVEDMODEL_CHECKSUM: bad(
+    '{path}: {what} at byte {offset}: crc32c {actual} does not match the stored {expected}',
+  ),
+  FERRY_BUNDLE_ENTRY: bad('{path}: variable {tensor}: {reason}'),
 
   // --- gguf ---
 

@@ -1,4 +1,5 @@
 import type { FormatHandler } from './model.js';
+import { savedModelHandler } from './savedmodel/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -8,6 +9,7 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
   // onnx
   // savedmodel
+  savedModelHandler,
   // gguf
   // numpy
   // pickle / pytorch / joblib

@@ -31,6 +31,7 @@ export * as zip from './zip/index.js';
 // --- onnx ---
 
 // --- savedmodel ---
+export * as savedmodel from './savedmodel/index.js';
 
 // --- gguf ---
 

@@ -1,0 +1,77 @@
+import { ferryError } from '../errors.js';
+import type { ByteSource } from '../tensor/byte-source.js';
+import { crc32c, crc32cExtend } from './crc32c.js';
+
+/** Bytes hashed per read when verifying a large variable: bounds memory (CWE-400). */
+export const CRC_CHUNK_BYTES = 16 * 1024 * 1024;
+
+export function hex32(value: number): string {
+  return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * One variable's bytes in a shard file, as its own ByteSource. A read of the whole range checks
+ * the crc32c TensorFlow stored for it (tensor_bundle.cc BundleReader::GetValue compares
+ * crc32c::Unmask(entry.crc32c()) with the crc32c of the bytes read), so `readTensorBytes` on a
+ * variable's TensorRef never hands out corrupt data. Partial reads cannot be checked.
+ */
+export class CheckedRange implements ByteSource {
+  readonly name: string;
+  constructor(
+    private readonly shard: ByteSource,
+    private readonly start: number,
+    readonly size: number,
+    /** The unmasked crc32c of the range. */
+    readonly expectedCrc: number,
+    readonly what: string,
+  ) {
+    this.name = shard.name;
+    if (start + size > shard.size) {
+      throw ferryError('FERRY_TRUNCATED', { path: shard.name, what, offset: start, size: shard.size });
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    ) {
+      throw ferryError('FERRY_TRUNCATED', {
+        path: this.name,
+        what: this.what,
+        offset: this.start + offset,
+        size: this.size,
+      });
+    }
+    const bytes = await this.shard.read(this.start + offset, length);
+    if (offset === 0 && length === this.size) this.check(crc32c(bytes));
+    return bytes;
+  }
+
+  /** Reads the range in bounded chunks and checks its crc32c. */
+  async verify(): Promise<void> {
+    let crc = 0;
+    for (let at = 0; at < this.size; at += CRC_CHUNK_BYTES) {
+      const length = Math.min(CRC_CHUNK_BYTES, this.size - at);
+      crc = crc32cExtend(crc, await this.shard.read(this.start + at, length));
+    }
+    this.check(crc);
+  }
+
+  private check(actual: number): void {
+    if (actual !== this.expectedCrc) {
+      throw ferryError('FERRY_SAVEDMODEL_CHECKSUM', {
+        path: this.name,
+        what: this.what,
+        offset: this.start,
+        actual: hex32(actual),
+        expected: hex32(this.expectedCrc),
+      });
+    }
+  }
+
+  async close(): Promise<void> {}
+}
