@@ -3,11 +3,11 @@ import type { OpaqueTensor } from '../model.js';
 import { decodeMessage } from '../protobuf/decode.js';
 import type { Message } from '../protobuf/schema.js';
 import { FileSource } from '../tensor/byte-source.js';
-import { denseByteLength, type TensorRef } from '../tensor/tensor-ref.js';
+import { denseByteLength, numel, type TensorRef } from '../tensor/tensor-ref.js';
 import { CheckedRange } from './checked-range.js';
 import { crc32cUnmask } from './crc32c.js';
 import { toShape } from './decode.js';
-import { ferryDtypeOfTf, tfDtypeName } from './dtypes.js';
+import { DT_STRING, DT_VARIANT, ferryDtypeOfTf, tfDtypeName } from './dtypes.js';
 import { BundleEntryProto, BundleHeaderProto } from './protos.js';
 import { readTable } from './sstable.js';
 
@@ -53,7 +53,7 @@ export interface TensorBundle {
   readonly sliceEntries: number;
   readonly tensors: readonly TensorRef[];
   readonly opaque: readonly OpaqueTensor[];
-  /** Reads every entry (numeric and string) and checks its crc32c. */
+  /** Reads every entry (numeric and string; not DT_VARIANT) and checks its crc32c. */
   verify(): Promise<void>;
   close(): Promise<void>;
 }
@@ -210,8 +210,16 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
           `bytes [${entry.offset}, ${entry.offset + entry.size}) run past the end of ${shard.name} (${shard.size} bytes)`,
         );
       }
-      const range = new CheckedRange(shard, entry.offset, entry.size, entry.crc32c, `variable ${entry.name}`);
-      ranges.push(range);
+      const range = new CheckedRange(
+        shard,
+        entry.offset,
+        entry.size,
+        entry.crc32c,
+        `variable ${entry.name}`,
+        entry.dtype === DT_STRING ? numel(entry.shape) : null,
+      );
+      // DT_VARIANT entries carry per-element checksums in their own layout: not checked here.
+      if (entry.dtype !== DT_VARIANT) ranges.push(range);
       const dtype = ferryDtypeOfTf(entry.dtype);
       if (!dtype) {
         opaque.push({
@@ -220,7 +228,7 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
           shape: entry.shape,
           byteLength: entry.size,
           reason:
-            entry.dtype === 7
+            entry.dtype === DT_STRING
               ? 'DT_STRING values (varint lengths, a checksum, then bytes) are not a dense tensor'
               : 'ferry has no dense dtype for it',
         });
