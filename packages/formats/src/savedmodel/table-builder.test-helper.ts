@@ -22,7 +22,7 @@ const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0
 export function buildBlock(entries: readonly [Uint8Array, Uint8Array][], restartInterval = 16): Uint8Array {
   const out: number[] = [];
   const restarts: number[] = [];
-  let previous = new Uint8Array(0);
+  let previous: Uint8Array = new Uint8Array(0);
   entries.forEach(([key, value], i) => {
     let shared = 0;
     if (i % restartInterval === 0) restarts.push(out.length);

@@ -61,7 +61,8 @@ function writeBundle(vars: Var[], header: Message = {}, numShards = 1): string {
     entries.push([bytes(v.name), encodeMessage(BundleEntryProto, entry)]);
   }
   writeFileSync(`${prefix}.index`, buildTable(entries));
-  shards.forEach((s, i) => writeFileSync(shardFileName(prefix, i, numShards), Uint8Array.from(s)));
+  for (const [i, s] of shards.entries())
+    writeFileSync(shardFileName(prefix, i, numShards), Uint8Array.from(s));
   return prefix;
 }
 
