@@ -5,6 +5,12 @@ import { ferryDtypeOfTf, tfDtypeName } from './dtypes.js';
 import type { TfTensor } from './types.js';
 
 /**
+ * A constant written as a few typed values expands to its full shape in memory; a hostile shape
+ * on one value could otherwise ask for gigabytes (CWE-789).
+ */
+export const MAX_EXPANDED_CONST_BYTES = 256 * 1024 * 1024;
+
+/**
  * A constant's value as dense little-endian C-order bytes: what a Const node's `value` attr holds,
  * ready to become an ONNX initializer. TensorFlow writes either `tensor_content` (raw bytes) or the
  * typed `*_val` fields, where fewer values than elements means "repeat the last one"
@@ -40,6 +46,15 @@ export function tfTensorToBytes(
       });
     }
     return { dtype, shape, bytes: tensor.tensorContent };
+  }
+  if (byteLength > MAX_EXPANDED_CONST_BYTES) {
+    throw ferryError('FERRY_LIMIT', {
+      path: where,
+      what: 'expanded constant size',
+      value: byteLength,
+      limit: MAX_EXPANDED_CONST_BYTES,
+      reason: 'typed values are expanded to the full shape in memory (CWE-789)',
+    });
   }
   const count = numel(shape);
   const out = new Uint8Array(byteLength);
