@@ -78,6 +78,21 @@ export function decodeSavedModelBytes(bytes: Uint8Array, path: string): TfSavedM
   return { schemaVersion: Number(version), metaGraphs };
 }
 
+/**
+ * Whether bytes have the shape of a SavedModel: the top level and each MetaGraphDef's fields decode
+ * with the right wire types, there is at least one MetaGraph, and each has a graph or meta info.
+ * The graph itself is not decoded. Throws FerryError when the bytes are not protobuf.
+ */
+export function looksLikeSavedModel(bytes: Uint8Array, path: string): boolean {
+  const top = decodeMessage(P.SavedModelShallow, bytes, { path });
+  const metas = list<Uint8Array>(top, 'meta_graphs');
+  if (metas.length === 0) return false;
+  return metas.every((m) => {
+    const meta = decodeMessage(P.MetaGraphDefShallow, m, { path });
+    return meta.graph_def !== undefined || meta.meta_info_def !== undefined;
+  });
+}
+
 export function toShape(m: Message | undefined, ctx: Ctx, where: string): TfShape {
   if (!m) return { dims: [], unknownRank: false };
   const dimsRaw = list<Message>(m, 'dim');

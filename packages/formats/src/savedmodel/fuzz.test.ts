@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors.js';
 import { BufferSource } from '../tensor/byte-source.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { decodeSavedModelBytes } from './decode.js';
+import { decodeSavedModelBytes, looksLikeSavedModel } from './decode.js';
 import { scanMetaGraph } from './findings.js';
 import { variableCheckpointKeys } from './object-graph.js';
 import { opHistogram, signaturesOf } from './signatures.js';
@@ -76,6 +76,11 @@ async function onlyFerryErrors(fn: () => unknown): Promise<void> {
 
 /** Everything a reader does with a decoded SavedModel. */
 function useSavedModel(bytes: Uint8Array): void {
+  try {
+    looksLikeSavedModel(bytes, 'fuzz.pb');
+  } catch (error) {
+    if (!isFerryError(error)) throw error;
+  }
   const model = decodeSavedModelBytes(bytes, 'fuzz.pb');
   signaturesOf(model.metaGraphs);
   for (const meta of model.metaGraphs) {

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ferryError, isFerryError } from '../errors.js';
 import type { Finding, FormatHandler, OpenedModel, Probe } from '../model.js';
 import { FileSource } from '../tensor/byte-source.js';
-import { decodeSavedModelBytes, MAX_SAVED_MODEL_BYTES } from './decode.js';
+import { decodeSavedModelBytes, looksLikeSavedModel, MAX_SAVED_MODEL_BYTES } from './decode.js';
 import { scanMetaGraph } from './findings.js';
 import { opHistogram, servingMetaGraph, signaturesOf, tagSetLabel } from './signatures.js';
 import { openTensorBundle, type TensorBundle } from './tensor-bundle.js';
@@ -37,6 +37,10 @@ async function exists(path: string): Promise<boolean> {
 
 /** Reads and decodes saved_model.pb, checking its size before allocating. */
 export async function readSavedModel(pbPath: string): Promise<TfSavedModel> {
+  return decodeSavedModelBytes(await readPb(pbPath), pbPath);
+}
+
+async function readPb(pbPath: string): Promise<Uint8Array> {
   const source = await FileSource.open(pbPath);
   try {
     if (source.size > MAX_SAVED_MODEL_BYTES) {
@@ -48,7 +52,7 @@ export async function readSavedModel(pbPath: string): Promise<TfSavedModel> {
         reason: 'protobuf messages are limited to 2 GiB; larger SavedModels are chunked (.cpb)',
       });
     }
-    return decodeSavedModelBytes(await source.read(0, source.size), pbPath);
+    return await source.read(0, source.size);
   } finally {
     await source.close();
   }
@@ -67,8 +71,7 @@ async function detect(probe: Probe): Promise<boolean> {
 
 async function decodes(pbPath: string): Promise<boolean> {
   try {
-    await readSavedModel(pbPath);
-    return true;
+    return looksLikeSavedModel(await readPb(pbPath), pbPath);
   } catch (error) {
     if (isFerryError(error)) return false;
     throw error;

@@ -452,3 +452,28 @@ export const BundleEntryProto: MessageSchema = {
     7: { name: 'slices', type: TensorSliceProto, repeated: true },
   },
 };
+
+/**
+ * The same two top levels with every submessage left as bytes: `detect` checks that a file has the
+ * shape of a SavedModel without decoding its graph (the full decode happens once, in `open`).
+ */
+export const SavedModelShallow: MessageSchema = {
+  name: 'SavedModel',
+  fields: {
+    1: { name: 'saved_model_schema_version', type: 'int64' },
+    2: { name: 'meta_graphs', type: 'bytes', repeated: true },
+  },
+};
+
+export const MetaGraphDefShallow: MessageSchema = {
+  name: 'MetaGraphDef',
+  fields: {
+    1: { name: 'meta_info_def', type: MetaInfoDef },
+    2: { name: 'graph_def', type: 'bytes' },
+    3: { name: 'saver_def', type: 'bytes' },
+    4: { name: 'collection_def', type: 'bytes', repeated: true },
+    5: { name: 'signature_def', type: 'bytes', repeated: true },
+    6: { name: 'asset_file_def', type: 'bytes', repeated: true },
+    7: { name: 'object_graph_def', type: 'bytes' },
+  },
+};
