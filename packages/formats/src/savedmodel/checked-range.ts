@@ -1,6 +1,7 @@
 import { ferryError } from '../errors.js';
 import type { ByteSource } from '../tensor/byte-source.js';
-import { crc32c, crc32cExtend, crc32cMask } from './crc32c.js';
+import { crc32c, crc32cExtend } from './crc32c.js';
+import { parseStringTensor, splitStrings } from './string-tensor.js';
 
 /** Bytes hashed per read when verifying a large variable: bounds memory (CWE-400). */
 export const CRC_CHUNK_BYTES = 16 * 1024 * 1024;
@@ -55,19 +56,30 @@ export class CheckedRange implements ByteSource {
     return bytes;
   }
 
+  /** A DT_STRING entry's strings, after checking its lengths' and its own crc32c. */
+  async readStrings(): Promise<Uint8Array[]> {
+    if (this.stringElements === null) {
+      throw ferryError('FERRY_BAD_ARGUMENT', { what: this.what, reason: 'not a DT_STRING variable' });
+    }
+    if (this.size > MAX_STRING_TENSOR_BYTES) {
+      throw ferryError('FERRY_LIMIT', {
+        path: this.name,
+        what: `${this.what} size`,
+        value: this.size,
+        limit: MAX_STRING_TENSOR_BYTES,
+        reason: 'a string variable is checked whole in memory (CWE-770)',
+      });
+    }
+    const bytes = await this.shard.read(this.start, this.size);
+    const layout = parseStringTensor(bytes, this.stringElements, this.name, this.what);
+    this.check(layout.crc);
+    return splitStrings(bytes, layout);
+  }
+
   /** Reads the range in bounded chunks and checks its crc32c. */
   async verify(): Promise<void> {
     if (this.stringElements !== null) {
-      if (this.size > MAX_STRING_TENSOR_BYTES) {
-        throw ferryError('FERRY_LIMIT', {
-          path: this.name,
-          what: `${this.what} size`,
-          value: this.size,
-          limit: MAX_STRING_TENSOR_BYTES,
-          reason: 'a string variable is checked whole in memory (CWE-770)',
-        });
-      }
-      this.check(this.stringCrc(await this.shard.read(this.start, this.size), this.stringElements));
+      await this.readStrings();
       return;
     }
     let crc = 0;
@@ -76,47 +88,6 @@ export class CheckedRange implements ByteSource {
       crc = crc32cExtend(crc, await this.shard.read(this.start + at, length));
     }
     this.check(crc);
-  }
-
-  /**
-   * A DT_STRING entry is [varint64 length] x N, a masked crc32c of the lengths, then the bytes; its
-   * checksum covers each length as a little-endian uint32 (uint64 above 4 GiB), not the varint
-   * bytes, then the stored length checksum, then the bytes (tensor_bundle.cc WriteStringTensor).
-   */
-  private stringCrc(bytes: Uint8Array, elements: number): number {
-    const fail = (reason: string): never => {
-      throw ferryError('FERRY_BUNDLE_ENTRY', { path: this.name, tensor: this.what, reason });
-    };
-    let pos = 0;
-    let crc = 0;
-    let total = 0;
-    const word = new Uint8Array(8);
-    const view = new DataView(word.buffer);
-    for (let i = 0; i < elements; i++) {
-      let value = 0n;
-      for (let shift = 0n; ; shift += 7n) {
-        if (pos >= bytes.length || shift > 63n) fail(`string length ${i} is not a varint within the entry`);
-        const byte = bytes[pos++]!;
-        value |= BigInt(byte & 0x7f) << shift;
-        if ((byte & 0x80) === 0) break;
-      }
-      if (value > 0xffffffffn) {
-        view.setBigUint64(0, value, true);
-        crc = crc32cExtend(crc, word);
-      } else {
-        view.setUint32(0, Number(value), true);
-        crc = crc32cExtend(crc, word.subarray(0, 4));
-      }
-      total += Number(value);
-    }
-    if (pos + 4 > bytes.length) fail('the length checksum runs past the entry');
-    const lengthCrc = new DataView(bytes.buffer, bytes.byteOffset + pos, 4).getUint32(0, true);
-    if (lengthCrc !== crc32cMask(crc)) fail('the checksum of the string lengths does not match');
-    crc = crc32cExtend(crc, bytes.subarray(pos, pos + 4));
-    pos += 4;
-    if (bytes.length - pos !== total)
-      fail(`the strings need ${total} bytes, the entry has ${bytes.length - pos}`);
-    return crc32cExtend(crc, bytes.subarray(pos));
   }
 
   private check(actual: number): void {

@@ -8,7 +8,7 @@ import { BufferSource } from '../tensor/byte-source.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
 import { decodeSavedModelBytes, looksLikeSavedModel } from './decode.js';
 import { scanMetaGraph } from './findings.js';
-import { variableCheckpointKeys } from './object-graph.js';
+import { decodeCheckpointObjectGraph, variableCheckpointKeys } from './object-graph.js';
 import { opHistogram, signaturesOf } from './signatures.js';
 import { snappyDecompress } from './snappy.js';
 import { decodeBlock, readTable } from './sstable.js';
@@ -163,6 +163,11 @@ describe('SavedModel fuzzing: only FerryError comes out', () => {
             const bundle = await openTensorBundle(prefix);
             try {
               for (const t of bundle.tensors) await onlyFerryErrors(() => readTensorBytes(t));
+              for (const o of bundle.opaque) {
+                await onlyFerryErrors(async () => {
+                  for (const s of await bundle.readStrings(o.name)) decodeCheckpointObjectGraph(s, 'fuzz');
+                });
+              }
               await bundle.verify();
             } finally {
               await bundle.close();

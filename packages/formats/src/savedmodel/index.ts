@@ -3,7 +3,14 @@ export { decodeSavedModelBytes, MAX_SAVED_MODEL_BYTES } from './decode.js';
 export { ferryDtypeOfTf, tfDtypeDisplay, tfDtypeName } from './dtypes.js';
 export { CHECKPOINT_OPS, RISKY_OPS, scanMetaGraph } from './findings.js';
 export { readSavedModel, savedModelHandler } from './handler.js';
-export { escapeLocalName, VARIABLE_VALUE_SUFFIX, variableCheckpointKeys } from './object-graph.js';
+export {
+  type CheckpointObject,
+  decodeCheckpointObjectGraph,
+  escapeLocalName,
+  OBJECT_GRAPH_KEY,
+  VARIABLE_VALUE_SUFFIX,
+  variableCheckpointKeys,
+} from './object-graph.js';
 export * as savedModelProtos from './protos.js';
 export { opHistogram, servingMetaGraph, signaturesOf, tensorNameOf } from './signatures.js';
 export { readTable, type TableEntry } from './sstable.js';

@@ -1,3 +1,6 @@
+import { decodeMessage } from '../protobuf/decode.js';
+import type { Message } from '../protobuf/schema.js';
+import { TrackableObjectGraph } from './protos.js';
 import type { TfObjectGraph } from './types.js';
 
 /**
@@ -34,4 +37,33 @@ export function variableCheckpointKeys(graph: TfObjectGraph): Map<number, string
     if (graph.nodes[id]?.kind === 'variable') keys.set(id, path.join('/') + VARIABLE_VALUE_SUFFIX);
   }
   return keys;
+}
+
+/** The TF2 checkpoint's own object graph: per node, its children and its saved tensors' keys. */
+export interface CheckpointObject {
+  readonly children: readonly { readonly nodeId: number; readonly localName: string }[];
+  readonly attributes: readonly {
+    readonly name: string;
+    readonly fullName: string;
+    readonly checkpointKey: string;
+  }[];
+}
+
+/** The bundle key under which TF2 checkpoints store their TrackableObjectGraph. */
+export const OBJECT_GRAPH_KEY = '_CHECKPOINTABLE_OBJECT_GRAPH';
+
+/** Decodes the TrackableObjectGraph stored as the `_CHECKPOINTABLE_OBJECT_GRAPH` string. */
+export function decodeCheckpointObjectGraph(bytes: Uint8Array, path: string): CheckpointObject[] {
+  const graph = decodeMessage(TrackableObjectGraph, bytes, { path });
+  return ((graph.nodes as Message[] | undefined) ?? []).map((node) => ({
+    children: ((node.children as Message[] | undefined) ?? []).map((c) => ({
+      nodeId: (c.node_id as number | undefined) ?? 0,
+      localName: (c.local_name as string | undefined) ?? '',
+    })),
+    attributes: ((node.attributes as Message[] | undefined) ?? []).map((a) => ({
+      name: (a.name as string | undefined) ?? '',
+      fullName: (a.full_name as string | undefined) ?? '',
+      checkpointKey: (a.checkpoint_key as string | undefined) ?? '',
+    })),
+  }));
 }

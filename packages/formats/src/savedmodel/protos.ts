@@ -477,3 +477,38 @@ export const MetaGraphDefShallow: MessageSchema = {
     7: { name: 'object_graph_def', type: 'bytes' },
   },
 };
+
+// tensorflow/core/protobuf/trackable_object_graph.proto: the TF2 checkpoint's own object graph,
+// stored as the DT_STRING variable _CHECKPOINTABLE_OBJECT_GRAPH.
+const SerializedTensor: MessageSchema = {
+  name: 'TrackableObject.SerializedTensor',
+  fields: {
+    1: { name: 'name', type: 'string' },
+    2: { name: 'full_name', type: 'string' },
+    3: { name: 'checkpoint_key', type: 'string' },
+  },
+};
+
+const SlotVariableReference: MessageSchema = {
+  name: 'TrackableObject.SlotVariableReference',
+  fields: {
+    1: { name: 'original_variable_node_id', type: 'int32' },
+    2: { name: 'slot_name', type: 'string' },
+    3: { name: 'slot_variable_node_id', type: 'int32' },
+  },
+};
+
+const TrackableObject: MessageSchema = {
+  name: 'TrackableObject',
+  fields: {
+    1: { name: 'children', type: ObjectReference, repeated: true },
+    2: { name: 'attributes', type: SerializedTensor, repeated: true },
+    3: { name: 'slot_variables', type: SlotVariableReference, repeated: true },
+    // 4 registered_saver, 5 has_checkpoint_values: kept in $unknown.
+  },
+};
+
+export const TrackableObjectGraph: MessageSchema = {
+  name: 'TrackableObjectGraph',
+  fields: { 1: { name: 'nodes', type: TrackableObject, repeated: true } },
+};

@@ -55,6 +55,8 @@ export interface TensorBundle {
   readonly opaque: readonly OpaqueTensor[];
   /** Reads every entry (numeric and string; not DT_VARIANT) and checks its crc32c. */
   verify(): Promise<void>;
+  /** A DT_STRING variable's strings (checksums checked): `_CHECKPOINTABLE_OBJECT_GRAPH`, vocabularies. */
+  readStrings(name: string): Promise<Uint8Array[]>;
   close(): Promise<void>;
 }
 
@@ -191,6 +193,7 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
     const tensors: TensorRef[] = [];
     const opaque: OpaqueTensor[] = [];
     const ranges: CheckedRange[] = [];
+    const stringRanges = new Map<string, CheckedRange>();
     for (const entry of entries) {
       if (entry.slices > 0) {
         opaque.push({
@@ -220,6 +223,7 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
       );
       // DT_VARIANT entries carry per-element checksums in their own layout: not checked here.
       if (entry.dtype !== DT_VARIANT) ranges.push(range);
+      if (entry.dtype === DT_STRING) stringRanges.set(entry.name, range);
       const dtype = ferryDtypeOfTf(entry.dtype);
       if (!dtype) {
         opaque.push({
@@ -261,6 +265,12 @@ export async function openTensorBundle(prefix: string): Promise<TensorBundle> {
       opaque,
       verify: async () => {
         for (const range of ranges) await range.verify();
+      },
+      readStrings: async (name) => {
+        const range = stringRanges.get(name);
+        if (!range)
+          throw ferryError('FERRY_TENSOR_MISSING', { path: indexPath, tensor: `${name} (DT_STRING)` });
+        return range.readStrings();
       },
       close,
     };
