@@ -4,9 +4,9 @@
  */
 const POLY = 0x82f63b78;
 
-/** Slicing-by-4 tables: four bytes per step keeps checking a large variable file fast. */
+/** Slicing-by-8 tables: eight bytes per step keeps checking a large variable file fast. */
 const TABLES: Uint32Array[] = (() => {
-  const tables = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
   const t0 = tables[0]!;
   for (let n = 0; n < 256; n++) {
     let c = n;
@@ -15,7 +15,7 @@ const TABLES: Uint32Array[] = (() => {
   }
   for (let n = 0; n < 256; n++) {
     let c = t0[n]!;
-    for (let t = 1; t < 4; t++) {
+    for (let t = 1; t < 8; t++) {
       c = (t0[c & 0xff]! ^ (c >>> 8)) >>> 0;
       tables[t]![n] = c;
     }
@@ -25,13 +25,31 @@ const TABLES: Uint32Array[] = (() => {
 
 /** Continues a CRC over more bytes: `crc32cExtend(crc32c(a), b) === crc32c(a ++ b)`. */
 export function crc32cExtend(crc: number, bytes: Uint8Array): number {
-  const [t0, t1, t2, t3] = TABLES as [Uint32Array, Uint32Array, Uint32Array, Uint32Array];
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES as [
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+    Uint32Array,
+  ];
   let c = ~crc >>> 0;
   let i = 0;
   const n = bytes.length;
-  for (; i + 4 <= n; i += 4) {
-    c ^= bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
-    c = t3[c & 0xff]! ^ t2[(c >>> 8) & 0xff]! ^ t1[(c >>> 16) & 0xff]! ^ t0[c >>> 24]!;
+  for (; i + 8 <= n; i += 8) {
+    const lo = c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    const hi = bytes[i + 4]! | (bytes[i + 5]! << 8) | (bytes[i + 6]! << 16) | (bytes[i + 7]! << 24);
+    c =
+      t7[lo & 0xff]! ^
+      t6[(lo >>> 8) & 0xff]! ^
+      t5[(lo >>> 16) & 0xff]! ^
+      t4[lo >>> 24]! ^
+      t3[hi & 0xff]! ^
+      t2[(hi >>> 8) & 0xff]! ^
+      t1[(hi >>> 16) & 0xff]! ^
+      t0[hi >>> 24]!;
   }
   for (; i < n; i++) c = t0[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
