@@ -175,6 +175,17 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
   for (const fn of meta.graph.functions) {
     for (const node of fn.nodes) visit(node, `${label} function ${fn.name} `);
   }
+  meta.assets.forEach((asset, i) => {
+    const reason = assetPathProblem(asset.filename);
+    if (reason) {
+      findings.push({
+        severity: 'high',
+        rule: 'savedmodel-asset-path',
+        message: `asset file name ${JSON.stringify(asset.filename)} ${reason}; TensorFlow joins it to the assets folder when loading`,
+        location: `${label} asset_file_def[${i}]`,
+      });
+    }
+  });
   if (checkpointOps > 0) {
     findings.push({
       severity: 'info',
@@ -184,4 +195,17 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
     });
   }
   return findings;
+}
+
+/**
+ * AssetFileDef.filename is documented as a bare name inside assets/ (meta_graph.proto); the loader
+ * joins it to the folder (saved_model/loader_impl), so `..`, absolute paths or NUL would point
+ * the graph at files outside the model (CWE-22).
+ */
+export function assetPathProblem(filename: string): string | undefined {
+  if (filename.includes('\0')) return 'contains a NUL byte';
+  if (filename.startsWith('/') || /^[A-Za-z]:[\\/]/.test(filename) || filename.startsWith('\\'))
+    return 'is an absolute path';
+  if (filename.split(/[\\/]/).includes('..')) return 'climbs out of the assets folder with ..';
+  return undefined;
 }

@@ -307,6 +307,58 @@ describe('SavedModel: findings and malformed input', () => {
     expect(meta.graph.functions[0]!.ret).toEqual({ out: 'py:output:0' });
   });
 
+  it('flags asset file names that leave the assets folder', async () => {
+    const asset = (filename: string) => ({ filename, tensor_info: { name: 'asset:0', dtype: 7 } });
+    const folder = savedModelFolder({
+      meta_graphs: [
+        {
+          meta_info_def: { tags: ['serve'] },
+          asset_file_def: [
+            asset('vocab.txt'),
+            asset('../../etc/passwd'),
+            asset('/etc/shadow'),
+            asset('C:\\x.txt'),
+          ],
+        },
+      ],
+    });
+    const model = await openModel(folder);
+    try {
+      expect(model.findings!.map((f) => [f.rule, f.location])).toEqual([
+        ['savedmodel-asset-path', 'meta_graph[serve] asset_file_def[1]'],
+        ['savedmodel-asset-path', 'meta_graph[serve] asset_file_def[2]'],
+        ['savedmodel-asset-path', 'meta_graph[serve] asset_file_def[3]'],
+      ]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('keys signatures by tag set when there are several MetaGraphs, and serves from {serve}', async () => {
+    const meta = (tags: string[], input: string) => ({
+      meta_info_def: { tags, tensorflow_version: tags.join('+') },
+      signature_def: {
+        serving_default: { inputs: { x: { name: input, dtype: 1, tensor_shape: { dim: [{ size: 2n }] } } } },
+      },
+    });
+    const folder = savedModelFolder({
+      meta_graphs: [meta(['train'], 't:0'), meta(['serve'], 's:0'), meta(['serve', 'gpu'], 'g:0')],
+    });
+    const model = await openModel(folder);
+    try {
+      expect(model.signatures!.map((s) => s.key)).toEqual([
+        'train/serving_default',
+        'serve/serving_default',
+        'gpu,serve/serving_default',
+      ]);
+      expect(model.inputs).toEqual([{ name: 'x', dtype: 'F32', shape: [2], tensorName: 's:0' }]);
+      expect(model.metadata.tag_sets).toBe('train serve gpu,serve');
+      expect(model.metadata.tensorflow_version).toBe('serve');
+    } finally {
+      await model.close();
+    }
+  });
+
   it('says clearly that saved_model.pbtxt is not read', async () => {
     const folder = savedModelFolder({}, 'saved_model.pbtxt');
     expect(await detectFormat(folder)).toBe('savedmodel');
