@@ -66,7 +66,8 @@ export function checkModel(model: OnnxModel): CheckProblem[] {
     problems.push({ rule: 'graph-missing', graph: 'model', message: 'model has no graph' });
     return problems;
   }
-  const domains = ir >= 3n ? opsets : undefined;
+  // Without any opset_import the model-level problem says it all; no need to repeat it per node.
+  const domains = ir >= 3n && opsets.size > 0 ? opsets : undefined;
   checkGraph(model.graph, 'main', new Scope(), domains, problems, ir);
   return problems;
 }
