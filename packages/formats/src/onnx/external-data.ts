@@ -170,7 +170,12 @@ export class ExternalDataResolver {
     const rel = relative(this.folder, real);
     if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
       throw fail('resolves outside the model folder through a symlink (CVE-2024-27318)');
-    const info = await stat(real);
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(real);
+    } catch (error) {
+      throw ferryError('FERRY_IO', { path: real, reason: (error as Error).message }, error);
+    }
     if (!info.isFile()) throw fail('not a regular file');
     const source = new ExternalFileSource(real, info.size);
     this.files.set(location, source);
