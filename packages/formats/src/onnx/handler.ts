@@ -88,7 +88,7 @@ export const onnxHandler: FormatHandler = {
       tensors.reduce((sum, t) => sum + numel(t.shape), 0) +
       opaque.reduce((sum, t) => sum + numel(t.shape), 0);
     const findings: Finding[] = checkModel(model).map((p) => ({
-      severity: 'low',
+      severity: 'medium',
       rule: `onnx-check/${p.rule}`,
       message: p.message,
       location: p.node ? `${p.graph}: node ${p.node}` : p.graph,
