@@ -1,4 +1,5 @@
 import type { FormatHandler } from './model.js';
+import { onnxHandler } from './onnx/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -7,6 +8,7 @@ import type { FormatHandler } from './model.js';
 export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
   // onnx
+  onnxHandler,
   // savedmodel
   // gguf
   // numpy
