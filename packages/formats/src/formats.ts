@@ -1,4 +1,5 @@
 import type { FormatHandler } from './model.js';
+import { safetensorsHandler } from './safetensors/read.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -6,6 +7,7 @@ import type { FormatHandler } from './model.js';
  */
 export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
+  safetensorsHandler,
   // onnx
   // savedmodel
   // gguf

@@ -14,3 +14,4 @@ export {
   isDType,
 } from './dtype.js';
 export { denseByteLength, isContiguous, numel, readTensorBytes, type TensorRef } from './tensor-ref.js';
+export { decodeValues, f8e4m3fnToNumber, f8e5m2ToNumber, f16ToNumber } from './values.js';
