@@ -51,9 +51,10 @@ export const ERRORS = {
     '{path}: header length {length} runs past the end of the file ({size} bytes)',
   ),
   FERRY_SAFETENSORS_HEADER_UTF8: bad('{path}: the header is not valid UTF-8 ({reason})'),
-  FERRY_SAFETENSORS_HEADER_START: bad("{path}: the header must start with '{' at byte 8, found {found}"),
+  FERRY_SAFETENSORS_HEADER_START: bad(
+    "{path}: the header must be a JSON object starting with '{' at byte 8, found {found}",
+  ),
   FERRY_SAFETENSORS_HEADER_JSON: bad('{path}: the header is not valid JSON: {reason}'),
-  FERRY_SAFETENSORS_HEADER_NOT_OBJECT: bad('{path}: the header must be a JSON object, found {found}'),
   FERRY_SAFETENSORS_DUPLICATE_KEY: bad(
     '{path}: header key {key} appears twice in {where} (character {offset}); a reader keeping either one would be wrong',
   ),
