@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../detect.js';
@@ -7,6 +8,7 @@ import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { dtypeSize } from '../tensor/dtype.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
 import { decodeValues } from '../tensor/values.js';
+import { MAX_HEADER_SIZE } from './header.js';
 import { readSafetensorsHeader, safetensorsRefs, validateSafetensors } from './read.js';
 import { buildFile, FIXTURES } from './test-files.js';
 
@@ -96,6 +98,16 @@ describe('safetensors reader on the fixtures (written by fixtures/make/safetenso
     expect(missing).toMatchObject({ valid: false, code: 'FERRY_NOT_FOUND' });
   });
 
+  it('claims a truncated file, so opening it names the broken rule', async () => {
+    const path = join(tmpdir(), `ferry-truncated-${process.pid}.safetensors`);
+    writeFileSync(path, readFileSync(join(FIXTURES, 'small.safetensors')).subarray(0, 100));
+    try {
+      await expect(openModel(path)).rejects.toMatchObject({ code: 'FERRY_SAFETENSORS_HEADER_LENGTH' });
+    } finally {
+      rmSync(path);
+    }
+  });
+
   it('does not claim files that only start like safetensors', async () => {
     const { looksLikeSafetensors } = await import('./read.js');
     const probe = (head: Uint8Array) => ({
@@ -108,7 +120,8 @@ describe('safetensors reader on the fixtures (written by fixtures/make/safetenso
     });
     expect(looksLikeSafetensors(probe(buildFile('{}')))).toBe(true);
     expect(looksLikeSafetensors(probe(buildFile('[]')))).toBe(false);
-    expect(looksLikeSafetensors(probe(buildFile('{}', 0, 100n)))).toBe(false);
+    expect(looksLikeSafetensors(probe(buildFile('{}', 0, BigInt(MAX_HEADER_SIZE) + 1n)))).toBe(false);
+    expect(looksLikeSafetensors(probe(buildFile('{}', 0, 0n)))).toBe(false);
     expect(looksLikeSafetensors(probe(new Uint8Array(4)))).toBe(false);
   });
 });

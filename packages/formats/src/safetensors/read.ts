@@ -75,7 +75,11 @@ export async function validateSafetensors(path: string): Promise<SafetensorsVali
   }
 }
 
-/** A plausible length prefix followed by '{' at byte 8 (every safetensors writer emits it). */
+/**
+ * A plausible length prefix (at most MAX_HEADER_SIZE, so bytes 4-7 are zero: no other format's
+ * magic looks like that) followed by '{' at byte 8. A length past the end of the file is still
+ * claimed, so a truncated file gets the precise FERRY_SAFETENSORS_HEADER_LENGTH error.
+ */
 export function looksLikeSafetensors(probe: Probe): boolean {
   if (
     probe.isDirectory ||
@@ -86,12 +90,7 @@ export function looksLikeSafetensors(probe: Probe): boolean {
   }
   const view = new DataView(probe.head.buffer, probe.head.byteOffset, HEADER_LENGTH_BYTES);
   const length = view.getBigUint64(0, true);
-  return (
-    length >= 2n &&
-    length <= BigInt(MAX_HEADER_SIZE) &&
-    HEADER_LENGTH_BYTES + Number(length) <= probe.size &&
-    probe.head[HEADER_LENGTH_BYTES] === 0x7b
-  );
+  return length >= 2n && length <= BigInt(MAX_HEADER_SIZE) && probe.head[HEADER_LENGTH_BYTES] === 0x7b;
 }
 
 export const safetensorsHandler: FormatHandler = {
