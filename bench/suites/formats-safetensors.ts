@@ -8,8 +8,10 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ByteSource, TensorRef } from '../../packages/formats/src/index.js';
 import {
+  DEFAULT_CHUNK_BYTES,
   openSafetensors,
   readTensorBytes,
+  readTensorChunks,
   validateSafetensors,
   writeSafetensors,
 } from '../../packages/formats/src/index.js';
@@ -47,7 +49,14 @@ function layout(targetBytes: number): TensorRef[] {
   const tensors: TensorRef[] = [];
   const add = (name: string, shape: number[]) => {
     const bytes = shape.reduce((a, b) => a * b, 1) * 4;
-    tensors.push({ name, dtype: 'F32', shape, source: new PseudoRandomSource(bytes, tensors.length + 1), offset: 0, byteLength: bytes });
+    tensors.push({
+      name,
+      dtype: 'F32',
+      shape,
+      source: new PseudoRandomSource(bytes, tensors.length + 1),
+      offset: 0,
+      byteLength: bytes,
+    });
     return bytes;
   };
   let total = add('embed.weight', [8192, 1024]);
@@ -71,18 +80,36 @@ async function ensureFile(name: string, targetBytes: number): Promise<string> {
   return path;
 }
 
-/** Open the file, read one tensor from the middle, close: what a server loading one weight pays. */
+/** The same 16 MiB tensor exists in both files. */
+const ONE_TENSOR = 'layers.2.mlp.up.weight';
+
+/** Open the file, read one tensor, close: what a server loading one weight pays. */
 async function readOne(path: string): Promise<number> {
   const model = await openSafetensors(path);
   try {
-    const ref = model.tensors[Math.floor(model.tensors.length / 2)]!;
+    const ref = model.tensors.find((t) => t.name === ONE_TENSOR)!;
     return (await readTensorBytes(ref)).length;
   } finally {
     await model.close();
   }
 }
 
-async function readAll(path: string): Promise<number> {
+/** Every tensor streamed through one reused 8 MiB buffer (how ferry's writer and diff-free readers stream). */
+async function readAllChunks(path: string): Promise<number> {
+  const model = await openSafetensors(path);
+  const buffer = new Uint8Array(DEFAULT_CHUNK_BYTES);
+  let bytes = 0;
+  try {
+    for (const ref of model.tensors)
+      for await (const chunk of readTensorChunks(ref, buffer)) bytes += chunk.length;
+  } finally {
+    await model.close();
+  }
+  return bytes;
+}
+
+/** Every tensor as its own fresh buffer (readTensorBytes): pays a page fault per 4 KiB of new memory. */
+async function readAllWhole(path: string): Promise<number> {
   const model = await openSafetensors(path);
   let bytes = 0;
   try {
@@ -111,27 +138,50 @@ export async function run(): Promise<void> {
   const oneSmall = await medianSeconds(21, () => readOne(small));
   const oneLarge = await medianSeconds(21, () => readOne(large));
 
+  // Interleaved, so machine noise (shared cores) hits every reader alike.
   const catTimes: number[] = [];
-  const allTimes: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    catTimes.push(shellSeconds(`cat '${large}' > /dev/null`));
+  const chunkTimes: number[] = [];
+  const wholeTimes: number[] = [];
+  const time = async (fn: () => Promise<number>) => {
     const start = process.hrtime.bigint();
-    await readAll(large);
-    allTimes.push(Number(process.hrtime.bigint() - start) / 1e9);
+    const bytes = await fn();
+    if (bytes !== sizeLarge - dataStart) throw new Error(`read ${bytes} bytes of tensor data`);
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  };
+  const dataStart = await (async () => {
+    const m = await openSafetensors(large);
+    await m.close();
+    return m.tensors[0]!.offset;
+  })();
+  for (let i = 0; i < 7; i++) {
+    catTimes.push(shellSeconds(`cat '${large}' > /dev/null`));
+    chunkTimes.push(await time(() => readAllChunks(large)));
+    wholeTimes.push(await time(() => readAllWhole(large)));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const cat = median(catTimes);
-  const all = median(allTimes);
+  const all = median(chunkTimes);
+  const whole = median(wholeTimes);
   const gbps = (bytes: number, s: number) => `${(bytes / s / 2 ** 30).toFixed(2)} GiB/s`;
 
   const body = [
-    '### (a) Read one tensor (open, parse and validate the header, read one 16 MiB tensor, close)',
+    '### (a) Read one tensor (open, parse and validate the header, read the 16 MiB tensor `layers.2.mlp.up.weight` into a fresh buffer, close)',
     '',
     markdownTable(
       ['file', 'size', 'tensors', 'median of 21'],
       [
-        ['safetensors-256m', `${(sizeSmall / MiB).toFixed(0)} MiB`, await countOf(small), `${(oneSmall * 1000).toFixed(2)} ms`],
-        ['safetensors-2g', `${(sizeLarge / MiB).toFixed(0)} MiB`, await countOf(large), `${(oneLarge * 1000).toFixed(2)} ms`],
+        [
+          'safetensors-256m',
+          `${(sizeSmall / MiB).toFixed(0)} MiB`,
+          await countOf(small),
+          `${(oneSmall * 1000).toFixed(2)} ms`,
+        ],
+        [
+          'safetensors-2g',
+          `${(sizeLarge / MiB).toFixed(0)} MiB`,
+          await countOf(large),
+          `${(oneLarge * 1000).toFixed(2)} ms`,
+        ],
       ],
     ),
     '',
@@ -140,14 +190,27 @@ export async function run(): Promise<void> {
     '### (b) Read every tensor of the 2 GB file (page-cached), against `cat FILE > /dev/null`',
     '',
     markdownTable(
-      ['reader', 'median of 5', 'throughput'],
+      ['reader', 'median of 7', 'throughput', 'ratio to cat'],
       [
-        ['cat FILE > /dev/null', `${cat.toFixed(3)} s`, gbps(sizeLarge, cat)],
-        ['ferry: readTensorBytes for every tensor', `${all.toFixed(3)} s`, gbps(sizeLarge, all)],
+        ['cat FILE > /dev/null', `${cat.toFixed(3)} s`, gbps(sizeLarge, cat), '1.00'],
+        [
+          'ferry: readTensorChunks, one reused 8 MiB buffer',
+          `${all.toFixed(3)} s`,
+          gbps(sizeLarge, all),
+          (cat / all).toFixed(2),
+        ],
+        [
+          'ferry: readTensorBytes, a fresh buffer per tensor',
+          `${whole.toFixed(3)} s`,
+          gbps(sizeLarge, whole),
+          (cat / whole).toFixed(2),
+        ],
       ],
     ),
     '',
-    `ferry / cat throughput ratio: **${(cat / all).toFixed(2)}** (goal >= 0.8).`,
+    `ferry (streaming) / cat throughput ratio: **${(cat / all).toFixed(2)}** (goal >= 0.8). cat reads 128 KiB at a time into one`,
+    'cache-resident buffer; holding each tensor in fresh memory (readTensorBytes) costs page faults on',
+    'every new 4 KiB page, which is why the writer and bulk readers stream chunks through one buffer.',
   ].join('\n');
   writeSection('formats-safetensors', 'formats: safetensors read', 'npm run bench -- formats', body);
   console.log(body);

@@ -1,7 +1,8 @@
 import { ferryError } from '../errors.js';
 import { writeAll, writeFileAtomic } from '../io/atomic-write.js';
+import { DEFAULT_CHUNK_BYTES, readTensorChunks } from '../tensor/chunks.js';
 import { type DType, isDType } from '../tensor/dtype.js';
-import { denseByteLength, readTensorBytes, type TensorRef } from '../tensor/tensor-ref.js';
+import { denseByteLength, type TensorRef } from '../tensor/tensor-ref.js';
 import { HEADER_LENGTH_BYTES, MAX_HEADER_SIZE } from './header.js';
 
 /**
@@ -92,8 +93,9 @@ export function serializeHeader(
 }
 
 /**
- * Writes tensors as one safetensors file, streaming: tensors are read and written one at a time
- * (never more than one in memory), to a temp file renamed into place only when complete.
+ * Writes tensors as one safetensors file, streaming: tensors are read and written one at a time,
+ * in chunks through one reused buffer where the source allows (else one whole tensor at a time),
+ * to a temp file renamed into place only when complete.
  */
 export async function writeSafetensors(
   path: string,
@@ -160,20 +162,26 @@ export async function writeSafetensors(
   new DataView(prefix.buffer).setBigUint64(0, BigInt(header.length), true);
 
   await writeFileAtomic(path, async (file) => {
+    // One reused buffer for every tensor's chunks: memory stays at one chunk however large the model.
+    const buffer = new Uint8Array(Math.min(DEFAULT_CHUNK_BYTES, Math.max(dataBytes, 1)));
     await writeAll(file, prefix);
     await writeAll(file, header);
     let done = 0;
     for (const [index, p] of planned.entries()) {
-      const bytes = await readTensorBytes(p.ref);
-      if (bytes.length !== p.bytes) {
+      let written = 0;
+      for await (const chunk of readTensorChunks(p.ref, buffer)) {
+        written += chunk.length;
+        if (written > p.bytes) break;
+        await writeAll(file, chunk);
+      }
+      if (written !== p.bytes) {
         throw ferryError('FERRY_SAFETENSORS_WRITE_LENGTH', {
           path,
           tensor: p.ref.name,
-          actual: bytes.length,
+          actual: written,
           expected: p.bytes,
         });
       }
-      await writeAll(file, bytes);
       done += p.bytes;
       options.onProgress?.({
         tensor: p.ref.name,
