@@ -16,6 +16,14 @@ const t = (name: string, dtype: DType, shape: number[], values: ArrayBufferView)
   return { name, dtype, shape, source: new BufferSource(bytes), offset: 0, byteLength: bytes.length };
 };
 
+/** Exact float16 bits for multiples of 1/8 below 128 (what the test uses). */
+function f16Bits(value: number): number {
+  if (value === 0) return 0;
+  const exponent = Math.floor(Math.log2(value));
+  const mantissa = Math.round((value / 2 ** exponent - 1) * 1024);
+  return ((exponent + 15) << 10) | mantissa;
+}
+
 const A = join(dir, 'a.safetensors');
 const B = join(dir, 'b.safetensors');
 const C = join(dir, 'c.safetensors');
@@ -72,6 +80,22 @@ describe('diffModels', () => {
       status: 'within-atol',
       withinAtol: true,
     });
+  });
+
+  it('streams tensors larger than one step (1M elements), across dtypes', async () => {
+    const n = 1_500_000;
+    const values = new Float32Array(n).map((_, i) => (i % 1000) / 8);
+    const changed = values.slice();
+    changed[n - 1] = changed[n - 1]! + 0.25;
+    const half = new Uint16Array(n).map((_, i) => f16Bits((i % 1000) / 8));
+    const X = join(dir, 'big-x.safetensors');
+    const Y = join(dir, 'big-y.safetensors');
+    const Z = join(dir, 'big-z.safetensors');
+    await writeSafetensors(X, [t('big', 'F32', [n], values)]);
+    await writeSafetensors(Y, [t('big', 'F32', [n], changed)]);
+    await writeSafetensors(Z, [t('big', 'F16', [n], half)]);
+    expect((await diffModels(X, Y)).tensors[0]).toMatchObject({ status: 'different', maxAbsDiff: 0.25 });
+    expect((await diffModels(X, Z)).tensors[0]).toMatchObject({ status: 'dtype-mismatch', maxAbsDiff: 0 });
   });
 
   it('NaN against a number, and opposite infinities, are infinitely different', () => {

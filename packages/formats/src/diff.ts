@@ -1,7 +1,8 @@
 import type { FormatName, OpenOptions } from './model.js';
 import { openModel } from './open.js';
-import type { DType } from './tensor/dtype.js';
-import { readTensorBytes, type TensorRef } from './tensor/tensor-ref.js';
+import { readTensorChunks } from './tensor/chunks.js';
+import { type DType, dtypeSize } from './tensor/dtype.js';
+import { numel, type TensorRef } from './tensor/tensor-ref.js';
 import { decodeValues } from './tensor/values.js';
 
 export interface DiffOptions extends OpenOptions {
@@ -40,8 +41,8 @@ export interface DiffReport {
 }
 
 /**
- * Compares two models of any formats tensor by tensor, matched by name. Streaming: only one
- * pair of tensors is in memory at a time.
+ * Compares two models of any formats tensor by tensor, matched by name. Streaming: one pair of
+ * tensors at a time, in steps of ELEMENTS_PER_STEP elements, so memory stays at a few MiB.
  */
 export async function diffModels(
   pathA: string,
@@ -87,18 +88,66 @@ async function diffTensor(a: TensorRef, b: TensorRef, atol: number): Promise<Ten
   const base = { name: a.name, dtypeA: a.dtype, dtypeB: b.dtype, shapeA: a.shape, shapeB: b.shape };
   const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
   if (!sameShape) return { ...base, status: 'shape-mismatch', maxAbsDiff: null, withinAtol: false };
-  const bytesA = await readTensorBytes(a);
-  const bytesB = await readTensorBytes(b);
-  let max: number;
-  if (a.dtype === b.dtype && Buffer.from(bytesA.buffer, bytesA.byteOffset, bytesA.length).equals(bytesB)) {
-    max = 0;
-  } else {
-    max = maxAbsDifference(decodeValues(a.dtype, bytesA), decodeValues(b.dtype, bytesB));
-  }
+  const max = await streamMaxAbsDifference(a, b);
   const withinAtol = max <= atol;
   const status: TensorDiffStatus =
     a.dtype !== b.dtype ? 'dtype-mismatch' : max === 0 ? 'equal' : withinAtol ? 'within-atol' : 'different';
   return { ...base, status, maxAbsDiff: max, withinAtol };
+}
+
+/** Elements compared per step: bounds memory to a few MiB per side whatever the tensor size. */
+const ELEMENTS_PER_STEP = 1 << 20;
+
+/** Walks both tensors in element-aligned steps through reused chunk buffers. */
+async function streamMaxAbsDifference(a: TensorRef, b: TensorRef): Promise<number> {
+  const sizeA = dtypeSize(a.dtype);
+  const sizeB = dtypeSize(b.dtype);
+  const cursorA = new ChunkCursor(readTensorChunks(a, new Uint8Array(ELEMENTS_PER_STEP * sizeA)));
+  const cursorB = new ChunkCursor(readTensorChunks(b, new Uint8Array(ELEMENTS_PER_STEP * sizeB)));
+  let max = 0;
+  for (let left = numel(a.shape); left > 0; ) {
+    const step = Math.min(ELEMENTS_PER_STEP, left);
+    left -= step;
+    const bytesA = await cursorA.take(step * sizeA);
+    const bytesB = await cursorB.take(step * sizeB);
+    if (a.dtype === b.dtype && Buffer.from(bytesA.buffer, bytesA.byteOffset, bytesA.length).equals(bytesB))
+      continue;
+    max = Math.max(max, maxAbsDifference(decodeValues(a.dtype, bytesA), decodeValues(b.dtype, bytesB)));
+  }
+  return max;
+}
+
+/** Hands out exact byte counts from a chunk stream, copying only where a request spans chunks. */
+class ChunkCursor {
+  private chunk: Uint8Array = new Uint8Array(0);
+  private at = 0;
+  constructor(private readonly chunks: AsyncGenerator<Uint8Array>) {}
+
+  /** A view valid until the next call. */
+  async take(length: number): Promise<Uint8Array> {
+    if (this.at === this.chunk.length) await this.next();
+    if (this.chunk.length - this.at >= length) {
+      this.at += length;
+      return this.chunk.subarray(this.at - length, this.at);
+    }
+    const out = new Uint8Array(length);
+    for (let filled = 0; filled < length; ) {
+      if (this.at === this.chunk.length) await this.next();
+      const n = Math.min(length - filled, this.chunk.length - this.at);
+      out.set(this.chunk.subarray(this.at, this.at + n), filled);
+      this.at += n;
+      filled += n;
+    }
+    return out;
+  }
+
+  private async next(): Promise<void> {
+    const { value, done } = await this.chunks.next();
+    // Sources are checked against their declared size when read, so running dry is a broken source.
+    if (done) throw new Error('tensor stream ended early');
+    this.chunk = value;
+    this.at = 0;
+  }
 }
 
 /** NaN equals NaN and an infinity equals itself (same position, same value); otherwise |a - b|. */
