@@ -101,7 +101,12 @@ describe('safetensors header: one error code per rule of the reference reader', 
   it('DUPLICATE_KEY: a tensor twice, a metadata key twice, a field twice', async () => {
     const t = JSON.stringify(f32([1], 0, 4));
     await rejects(buildFile(`{"w":${t},"w":${t}}`, 4), 'FERRY_SAFETENSORS_DUPLICATE_KEY', '"w"');
-    await rejects(buildFile('{"__metadata__":{"a":"1","a":"2"}}'), 'FERRY_SAFETENSORS_DUPLICATE_KEY', '"a"');
+    await rejects(
+      buildFile('{"__metadata__":{"a":"1","a":"2"}}'),
+      'FERRY_SAFETENSORS_DUPLICATE_KEY',
+      '"a"',
+      'in the header\'s "__metadata__"',
+    );
     await rejects(buildFile('{"__metadata__":{},"__metadata__":{}}'), 'FERRY_SAFETENSORS_DUPLICATE_KEY');
     await rejects(
       buildFile('{"w":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}', 4),

@@ -154,7 +154,15 @@ function parseHeaderJson(path: string, text: string): JsonValue {
     if (error instanceof JsonDuplicateKeyError) {
       throw ferryError(
         'FERRY_SAFETENSORS_DUPLICATE_KEY',
-        { path, key: JSON.stringify(error.key), where: 'the header', offset: error.offset },
+        {
+          path,
+          key: JSON.stringify(error.key),
+          where:
+            error.parents.length === 0
+              ? 'the header'
+              : `the header's ${error.parents.map((p) => JSON.stringify(p)).join(' > ')}`,
+          offset: error.offset,
+        },
         error,
       );
     }

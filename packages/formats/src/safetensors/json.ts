@@ -24,6 +24,8 @@ export class JsonDuplicateKeyError extends Error {
   constructor(
     readonly key: string,
     readonly offset: number,
+    /** The keys leading to the object holding the duplicate; empty for the top level. */
+    readonly parents: readonly string[],
   ) {
     super(`duplicate key ${JSON.stringify(key)} at character ${offset}`);
   }
@@ -133,12 +135,12 @@ export function parseJson(text: string): JsonValue {
     return Number(match[0]);
   };
 
-  const parseValue = (depth: number): JsonValue => {
+  const parseValue = (depth: number, parents: readonly string[]): JsonValue => {
     skipSpace();
     const c = text[at];
     if (c === '{' || c === '[') {
       if (depth >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
-      return c === '{' ? parseObject(depth + 1) : parseArray(depth + 1);
+      return c === '{' ? parseObject(depth + 1, parents) : parseArray(depth + 1, parents);
     }
     if (c === '"') return parseString();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
@@ -155,7 +157,7 @@ export function parseJson(text: string): JsonValue {
     return fail(at >= text.length ? 'unexpected end of JSON' : 'unexpected character');
   };
 
-  const parseObject = (depth: number): JsonObject => {
+  const parseObject = (depth: number, parents: readonly string[]): JsonObject => {
     at++;
     const object: JsonObject = new Map();
     skipSpace();
@@ -168,11 +170,11 @@ export function parseJson(text: string): JsonValue {
       if (text[at] !== '"') fail('expected a string key');
       const keyAt = at;
       const key = parseString();
-      if (object.has(key)) throw new JsonDuplicateKeyError(key, keyAt);
+      if (object.has(key)) throw new JsonDuplicateKeyError(key, keyAt, parents);
       skipSpace();
       if (text[at] !== ':') fail("expected ':'");
       at++;
-      object.set(key, parseValue(depth));
+      object.set(key, parseValue(depth, [...parents, key]));
       skipSpace();
       if (text[at] === ',') {
         at++;
@@ -186,7 +188,7 @@ export function parseJson(text: string): JsonValue {
     }
   };
 
-  const parseArray = (depth: number): JsonValue[] => {
+  const parseArray = (depth: number, parents: readonly string[]): JsonValue[] => {
     at++;
     const array: JsonValue[] = [];
     skipSpace();
@@ -195,7 +197,7 @@ export function parseJson(text: string): JsonValue {
       return array;
     }
     for (;;) {
-      array.push(parseValue(depth));
+      array.push(parseValue(depth, [...parents, `[${array.length}]`]));
       skipSpace();
       if (text[at] === ',') {
         at++;
@@ -209,7 +211,7 @@ export function parseJson(text: string): JsonValue {
     }
   };
 
-  const value = parseValue(0);
+  const value = parseValue(0, []);
   skipSpace();
   if (at !== text.length) fail('trailing characters after the JSON value');
   return value;
