@@ -1,5 +1,6 @@
 import type { FormatHandler } from './model.js';
 import { onnxHandler } from './onnx/handler.js';
+import { safetensorsHandler } from './safetensors/read.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -7,6 +8,7 @@ import { onnxHandler } from './onnx/handler.js';
  */
 export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
+  safetensorsHandler,
   // onnx
   onnxHandler,
   // savedmodel

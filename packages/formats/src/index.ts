@@ -23,10 +23,17 @@ export type {
 } from './model.js';
 export { openModel } from './open.js';
 export * as protobuf from './protobuf/index.js';
+// --- safetensors ---
+export * as safetensors from './safetensors/index.js';
+export {
+  openSafetensors,
+  readSafetensorsHeader,
+  validateSafetensors,
+  type WriteProgress,
+  writeSafetensors,
+} from './safetensors/index.js';
 export * from './tensor/index.js';
 export * as zip from './zip/index.js';
-
-// --- safetensors ---
 
 // --- onnx ---
 export * as onnx from './onnx/index.js';
@@ -40,3 +47,10 @@ export * as onnx from './onnx/index.js';
 // --- pickle ---
 
 // --- convert / diff ---
+export {
+  type ConvertOptions,
+  type ConvertResult,
+  convertToSafetensors,
+  writeModelAsSafetensors,
+} from './convert.js';
+export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';

@@ -1,0 +1,90 @@
+import { type ConvertResult, convertToSafetensors, type WriteProgress } from '@ferry/formats';
+import type { Command, ParsedArgs } from '../command.js';
+import { formatBytes, formatCount } from '../format-table.js';
+import { type CliIO, printJson } from '../io.js';
+import { ProgressBar } from '../progress.js';
+import { UsageError } from '../usage-error.js';
+
+/**
+ * One way `ferry convert` can run. The mode is picked from the options; adding one (e.g.
+ * `--weights W.safetensors` to replace an ONNX graph's initializers) is a new entry in MODES.
+ */
+interface ConvertMode {
+  /** True when this mode handles the given options. */
+  matches(args: ParsedArgs): boolean;
+  run(input: string, output: string, args: ParsedArgs, io: CliIO): Promise<ConvertSummary>;
+}
+
+/** What every mode reports; printed as a summary line, or as JSON with --json. */
+export interface ConvertSummary {
+  readonly input: string;
+  readonly output: string;
+  readonly format: string;
+  readonly tensors: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly [extra: string]: unknown;
+}
+
+/** A progress bar fed by the writer's per-tensor callback. */
+function progressFor(
+  io: CliIO,
+  label: string,
+): { onProgress: (p: WriteProgress) => void; finish: () => void } {
+  let bar: ProgressBar | undefined;
+  return {
+    onProgress: (p) => {
+      bar ??= new ProgressBar(io, label, p.bytesTotal);
+      bar.update(p.bytesDone, p.tensor);
+    },
+    finish: () => bar?.finish(),
+  };
+}
+
+const toSafetensors: ConvertMode = {
+  matches: () => true,
+  async run(input, output, _args, io) {
+    const started = process.hrtime.bigint();
+    const progress = progressFor(io, 'convert');
+    let result: ConvertResult;
+    try {
+      result = await convertToSafetensors(input, output, { onProgress: progress.onProgress });
+    } finally {
+      progress.finish();
+    }
+    return { ...result, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  },
+};
+
+/** Checked in order; the last one is the default. */
+const MODES: readonly ConvertMode[] = [
+  // --weights (replace ONNX initializers) goes here
+  toSafetensors,
+];
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary:
+    'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
+  usage: 'convert IN -o OUT.safetensors [--json]',
+  options: {
+    output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
+  },
+  async run(args, io) {
+    const [input, ...extra] = args.positionals;
+    if (!input || extra.length > 0) throw new UsageError('convert takes one input path');
+    const output = args.values.output;
+    if (typeof output !== 'string' || output === '') throw new UsageError('convert needs -o OUT');
+    const mode = MODES.find((m) => m.matches(args))!;
+    const summary = await mode.run(input, output, args, io);
+    if (args.values.json) printJson(io, summary);
+    else io.stdout.write(`${describe(summary)}\n`);
+    return 0;
+  },
+};
+
+function describe(summary: ConvertSummary): string {
+  const shared = Object.keys((summary.shared as Record<string, string> | undefined) ?? {}).length;
+  const sharedNote = shared > 0 ? ` (${formatCount(shared)} tied names recorded in __metadata__)` : '';
+  return `${summary.output}: ${formatCount(summary.tensors)} tensors, ${formatBytes(summary.bytes)} from ${summary.input} (${summary.format}) in ${summary.seconds.toFixed(2)} s${sharedNote}`;
+}
