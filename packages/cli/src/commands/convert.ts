@@ -1,4 +1,10 @@
-import { type ConvertResult, convertToSafetensors, type WriteProgress } from '@ferry/formats';
+import {
+  type ConvertResult,
+  convertToSafetensors,
+  onnx,
+  openModel,
+  type WriteProgress,
+} from '@ferry/formats';
 import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
@@ -56,19 +62,60 @@ const toSafetensors: ConvertMode = {
   },
 };
 
+/**
+ * `convert MODEL.onnx --weights W -o OUT.onnx`: the graph of MODEL with its initializers taken
+ * from W (safetensors, or any format ferry reads tensors from), names, dtypes and shapes checked.
+ */
+const onnxWithWeights: ConvertMode = {
+  matches: (args) => typeof args.values.weights === 'string',
+  async run(input, output, args, io) {
+    const started = process.hrtime.bigint();
+    const weights = await openModel(args.values.weights as string);
+    const bar = new ProgressBar(io, 'convert', weights.tensors.length);
+    try {
+      const result = await onnx.replaceInitializers(input, weights.tensors, output, {
+        externalData: args.values['external-data'] === true,
+        partial: args.values.partial === true,
+        onProgress: (done) => bar.update(done),
+      });
+      const bytes = weights.tensors.reduce((sum, t) => sum + t.byteLength, 0);
+      return {
+        input,
+        output,
+        format: 'onnx',
+        tensors: result.replaced,
+        bytes,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        weights: weights.path,
+        ...(result.dataPath && { dataPath: result.dataPath }),
+      };
+    } finally {
+      bar.finish();
+      await weights.close();
+    }
+  },
+};
+
 /** Checked in order; the last one is the default. */
-const MODES: readonly ConvertMode[] = [
-  // --weights (replace ONNX initializers) goes here
-  toSafetensors,
-];
+const MODES: readonly ConvertMode[] = [onnxWithWeights, toSafetensors];
 
 export const convertCommand: Command = {
   name: 'convert',
   summary:
     'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
-  usage: 'convert IN -o OUT.safetensors [--json]',
+  usage: 'convert IN -o OUT.safetensors [--json] | convert MODEL.onnx --weights W.safetensors -o OUT.onnx',
   options: {
     output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
+    weights: {
+      type: 'string',
+      valueName: 'W',
+      description: "replace an ONNX model's initializers with W's tensors (same names, dtypes, shapes)",
+    },
+    'external-data': {
+      type: 'boolean',
+      description: 'with --weights: put tensor data in OUT.data (automatic over 2 GB)',
+    },
+    partial: { type: 'boolean', description: 'with --weights: keep initializers W does not name' },
   },
   async run(args, io) {
     const [input, ...extra] = args.positionals;
