@@ -1,3 +1,4 @@
+import { ggufHandler } from './gguf/gguf-handler.js';
 import type { FormatHandler } from './model.js';
 
 /**
@@ -9,6 +10,7 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // onnx
   // savedmodel
   // gguf
+  ggufHandler,
   // numpy
   // pickle / pytorch / joblib
 ];

@@ -33,6 +33,7 @@ export * as zip from './zip/index.js';
 // --- savedmodel ---
 
 // --- gguf ---
+export * as gguf from './gguf/index.js';
 
 // --- numpy ---
 
