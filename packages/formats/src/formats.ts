@@ -1,5 +1,7 @@
 import { ggufHandler } from './gguf/gguf-handler.js';
 import type { FormatHandler } from './model.js';
+import { npyHandler } from './numpy/npy-handler.js';
+import { npzHandler } from './numpy/npz-handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -12,5 +14,7 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // gguf
   ggufHandler,
   // numpy
+  npyHandler,
+  npzHandler,
   // pickle / pytorch / joblib
 ];

@@ -36,6 +36,7 @@ export * as zip from './zip/index.js';
 export * as gguf from './gguf/index.js';
 
 // --- numpy ---
+export * as numpy from './numpy/index.js';
 
 // --- pickle ---
 
