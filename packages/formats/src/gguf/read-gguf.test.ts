@@ -22,7 +22,15 @@ interface Expected {
     sha256: string;
     values?: unknown[];
   }[];
-  files: Record<string, { version: number; byteOrder: 'little' | 'big'; alignment: number }>;
+  files: Record<
+    string,
+    {
+      version: number;
+      byteOrder: 'little' | 'big';
+      alignment: number;
+      readerOffsets?: Record<string, number>;
+    }
+  >;
 }
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8')) as Expected;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -81,6 +89,10 @@ describe('readGguf on gguf-py files', () => {
         expected.tensors.map((t) => [t.name, t.ggmlType, t.shape, t.byteLength]),
       );
       for (const t of gguf.tensors) expect(t.dims).toEqual([...t.shape].reverse());
+      // gguf-py's GGUFReader, run by the fixture script, located every tensor at the same byte.
+      if (file.readerOffsets) {
+        expect(Object.fromEntries(gguf.tensors.map((t) => [t.name, t.offset]))).toEqual(file.readerOffsets);
+      }
     } finally {
       await source.close();
     }
