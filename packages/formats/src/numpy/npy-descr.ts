@@ -34,7 +34,8 @@ function simpleItemSize(descr: string): number | undefined {
 }
 
 export function describeDescr(descr: PyValue, path: string): NpyDescr {
-  const text = descrText(descr);
+  // A plain descr reads best bare (`<f4`); a structured one in Python's notation.
+  const text = typeof descr === 'string' ? descr : descrText(descr);
   if (typeof descr === 'string') {
     const dense = dtypeFromNumpy(descr);
     if (dense) return { kind: 'dense', ...dense, text };
