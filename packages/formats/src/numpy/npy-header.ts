@@ -33,7 +33,15 @@ export async function readNpyHeader(
 ): Promise<NpyHeader> {
   const bad = (offset: number, reason: string) => ferryError('FERRY_NPY_HEADER', { path, offset, reason });
   if (size < 10) throw ferryError('FERRY_TRUNCATED', { path, what: 'npy header', offset: 0, size });
-  const head = await readPrefix(Math.min(size, 12));
+  // A deflated .npz member can inflate to fewer bytes than its directory entry claims, so every
+  // prefix is checked for length rather than trusted.
+  const prefix = async (length: number, what: string) => {
+    const bytes = await readPrefix(length);
+    if (bytes.length < length)
+      throw ferryError('FERRY_TRUNCATED', { path, what, offset: bytes.length, size: bytes.length });
+    return bytes;
+  };
+  const head = await prefix(Math.min(size, 12), 'npy preamble');
   if (!hasNpyMagic(head)) throw bad(0, 'the file does not start with \\x93NUMPY');
   const major = head[6]!;
   const minor = head[7]!;
@@ -60,7 +68,7 @@ export async function readNpyHeader(
       size,
     });
   }
-  const bytes = (await readPrefix(start + headerLength)).subarray(start, start + headerLength);
+  const bytes = (await prefix(start + headerLength, `npy header of ${headerLength} bytes`)).subarray(start);
   let text: string;
   try {
     text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(bytes);

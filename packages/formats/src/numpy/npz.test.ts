@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../detect.js';
+import { FerryError } from '../errors.js';
 import { openModel } from '../open.js';
 import { BufferSource, FileSource } from '../tensor/byte-source.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
@@ -70,6 +71,49 @@ describe('.npz written by numpy', () => {
     expect(
       await detectFormat(new URL('../../../../fixtures/gguf/tiny-v3-le.gguf', import.meta.url).pathname),
     ).toBe('gguf');
+  });
+});
+
+/** A one-member zip (APPNOTE 4.3) whose directory may lie about the inflated size. */
+function oneMemberZip(name: string, data: Uint8Array, method: 0 | 8, claimedSize: number): Uint8Array {
+  const body = method === 8 ? deflateRawSync(data) : data;
+  const fileName = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(method, 8);
+  local.writeUInt32LE(body.length, 18);
+  local.writeUInt32LE(claimedSize, 22);
+  local.writeUInt16LE(fileName.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(method, 10);
+  central.writeUInt32LE(body.length, 20);
+  central.writeUInt32LE(claimedSize, 24);
+  central.writeUInt16LE(fileName.length, 28);
+  const cdOffset = 30 + fileName.length + body.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + fileName.length, 12);
+  end.writeUInt32LE(cdOffset, 16);
+  return Buffer.concat([local, fileName, body, central, fileName, end]);
+}
+
+describe('.npz members that lie', () => {
+  it('a deflated member that inflates to fewer bytes than its entry claims is FERRY_TRUNCATED', async () => {
+    const preamble = new Uint8Array([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0x40]);
+    const zip = oneMemberZip('a.npy', preamble, 8, 200);
+    await expect(openNpz('lie.npz', new BufferSource(zip, 'lie.npz'))).rejects.toMatchObject({
+      code: 'FERRY_TRUNCATED',
+    });
+  });
+
+  it('a deflated member whose data inflates short fails when read, with a typed error', async () => {
+    const real = readFileSync(fixture('float32.npy'));
+    const zip = oneMemberZip('w.npy', real, 8, real.length + 64);
+    const model = await openNpz('short.npz', new BufferSource(zip, 'short.npz'));
+    await expect(readTensorBytes(model.tensors[0]!)).rejects.toBeInstanceOf(FerryError);
   });
 });
 
