@@ -43,6 +43,20 @@ export const ERRORS = {
   // --- safetensors ---
 
   // --- onnx ---
+  FERRY_ONNX_NOT_MODEL: bad('{path}: not an ONNX model: {reason}'),
+  FERRY_ONNX_TENSOR_DATA: bad('{path}: tensor {tensor}: {rule}'),
+  FERRY_ONNX_EXTERNAL_PATH: bad(
+    '{path}: tensor {tensor}: external data location "{location}" refused: {rule}',
+  ),
+  FERRY_ONNX_EXTERNAL_KEYS: bad('{path}: tensor {tensor}: external_data key "{key}": {rule}'),
+  FERRY_ONNX_EXTERNAL_RANGE: bad('{path}: tensor {tensor}: external data in {location}: {rule}'),
+  FERRY_ONNX_REPLACE_UNKNOWN: bad('{path}: replacement tensor {tensor} is not an initializer of the model'),
+  FERRY_ONNX_REPLACE_MISSING: bad('{path}: initializer {tensor} has no replacement tensor'),
+  FERRY_ONNX_REPLACE_DUPLICATE: bad('{path}: replacement tensor {tensor} is given more than once'),
+  FERRY_ONNX_REPLACE_DTYPE: bad('{path}: initializer {tensor} is {expected}, the replacement is {actual}'),
+  FERRY_ONNX_REPLACE_SHAPE: bad(
+    '{path}: initializer {tensor} has shape {expected}, the replacement has {actual}',
+  ),
 
   // --- savedmodel ---
 

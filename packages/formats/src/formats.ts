@@ -2,6 +2,7 @@ import { ggufHandler } from './gguf/gguf-handler.js';
 import type { FormatHandler } from './model.js';
 import { npyHandler } from './numpy/npy-handler.js';
 import { npzHandler } from './numpy/npz-handler.js';
+import { onnxHandler } from './onnx/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -10,6 +11,7 @@ import { npzHandler } from './numpy/npz-handler.js';
 export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
   // onnx
+  onnxHandler,
   // savedmodel
   // gguf
   ggufHandler,

@@ -29,6 +29,7 @@ export * as zip from './zip/index.js';
 // --- safetensors ---
 
 // --- onnx ---
+export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
 
