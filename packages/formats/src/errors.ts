@@ -103,8 +103,12 @@ export const ERRORS = {
   // --- savedmodel ---
 
   // --- gguf ---
+  FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),
+  FERRY_GGUF_TENSOR: bad('{path}: GGUF tensor {tensor}: {reason}'),
 
   // --- numpy ---
+  FERRY_NPY_HEADER: bad('{path}: npy header at byte {offset}: {reason}'),
+  FERRY_NPZ_MEMBER: bad('{path}: npz member {member}: {reason}'),
 
   // --- pickle ---
 

@@ -1,4 +1,7 @@
+import { ggufHandler } from './gguf/gguf-handler.js';
 import type { FormatHandler } from './model.js';
+import { npyHandler } from './numpy/npy-handler.js';
+import { npzHandler } from './numpy/npz-handler.js';
 import { onnxHandler } from './onnx/handler.js';
 import { safetensorsHandler } from './safetensors/read.js';
 
@@ -13,6 +16,9 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   onnxHandler,
   // savedmodel
   // gguf
+  ggufHandler,
   // numpy
+  npyHandler,
+  npzHandler,
   // pickle / pytorch / joblib
 ];

@@ -41,8 +41,10 @@ export * as onnx from './onnx/index.js';
 // --- savedmodel ---
 
 // --- gguf ---
+export * as gguf from './gguf/index.js';
 
 // --- numpy ---
+export * as numpy from './numpy/index.js';
 
 // --- pickle ---
 
