@@ -23,20 +23,37 @@ export type {
 } from './model.js';
 export { openModel } from './open.js';
 export * as protobuf from './protobuf/index.js';
+// --- safetensors ---
+export * as safetensors from './safetensors/index.js';
+export {
+  openSafetensors,
+  readSafetensorsHeader,
+  validateSafetensors,
+  type WriteProgress,
+  writeSafetensors,
+} from './safetensors/index.js';
 export * from './tensor/index.js';
 export * as zip from './zip/index.js';
 
-// --- safetensors ---
-
 // --- onnx ---
+export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
 export * as savedmodel from './savedmodel/index.js';
 
 // --- gguf ---
+export * as gguf from './gguf/index.js';
 
 // --- numpy ---
+export * as numpy from './numpy/index.js';
 
 // --- pickle ---
 
 // --- convert / diff ---
+export {
+  type ConvertOptions,
+  type ConvertResult,
+  convertToSafetensors,
+  writeModelAsSafetensors,
+} from './convert.js';
+export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';

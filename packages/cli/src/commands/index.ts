@@ -1,10 +1,14 @@
 import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
+import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   inspectCommand,
   // convert, diff
+  convertCommand,
+  diffCommand,
 
   // scan
 

@@ -1,6 +1,6 @@
 import { ferryError } from '../errors.js';
 import type { ByteSource } from '../tensor/byte-source.js';
-import { crc32c, crc32cExtend } from './crc32c.js';
+import { crc32cExtend } from './crc32c.js';
 import { parseStringTensor, splitStrings } from './string-tensor.js';
 
 /** Bytes hashed per read when verifying a large variable: bounds memory (CWE-400). */
@@ -13,13 +13,17 @@ export function hex32(value: number): string {
 }
 
 /**
- * One variable's bytes in a shard file, as its own ByteSource. A read of the whole range checks
- * the crc32c TensorFlow stored for it (tensor_bundle.cc BundleReader::GetValue compares
- * crc32c::Unmask(entry.crc32c()) with the crc32c of the bytes read), so `readTensorBytes` on a
- * variable's TensorRef never hands out corrupt data. Partial reads cannot be checked.
+ * One variable's bytes in a shard file, as its own ByteSource. Reading the whole range, at once or
+ * in sequential chunks, checks the crc32c TensorFlow stored for it (tensor_bundle.cc
+ * BundleReader::GetValue compares crc32c::Unmask(entry.crc32c()) with the crc32c of the bytes
+ * read), so `readTensorBytes` and `readTensorChunks` on a variable's TensorRef fail rather than hand
+ * out corrupt data (the streaming form fails at its last chunk). Partial reads cannot be checked.
  */
 export class CheckedRange implements ByteSource {
   readonly name: string;
+  /** Where the next sequential read must start for the running crc to continue; -1 when none is running. */
+  private streamAt = -1;
+  private streamCrc = 0;
   constructor(
     private readonly shard: ByteSource,
     private readonly start: number,
@@ -37,6 +41,21 @@ export class CheckedRange implements ByteSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    this.checkRange(offset, length);
+    const bytes = await this.shard.read(this.start + offset, length);
+    this.track(offset, bytes);
+    return bytes;
+  }
+
+  /** Streaming reads (readTensorChunks): the crc32c is checked when sequential reads reach the end. */
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    this.checkRange(offset, target.length);
+    if (this.shard.readInto) await this.shard.readInto(this.start + offset, target);
+    else target.set(await this.shard.read(this.start + offset, target.length));
+    this.track(offset, target);
+  }
+
+  private checkRange(offset: number, length: number): void {
     if (
       !Number.isSafeInteger(offset) ||
       !Number.isSafeInteger(length) ||
@@ -51,9 +70,26 @@ export class CheckedRange implements ByteSource {
         size: this.size,
       });
     }
-    const bytes = await this.shard.read(this.start + offset, length);
-    if (offset === 0 && length === this.size && this.stringElements === null) this.check(crc32c(bytes));
-    return bytes;
+  }
+
+  /**
+   * Follows reads that run from byte 0 onwards without gaps and checks the crc32c when they reach
+   * the end. Reads elsewhere only pause the check; the bytes at an offset never change, so
+   * interleaved readers of the same variable still hash the right sequence.
+   */
+  private track(offset: number, bytes: Uint8Array): void {
+    if (this.stringElements !== null) return;
+    if (offset === 0) {
+      this.streamAt = 0;
+      this.streamCrc = 0;
+    }
+    if (offset !== this.streamAt) return;
+    this.streamCrc = crc32cExtend(this.streamCrc, bytes);
+    this.streamAt += bytes.length;
+    if (this.streamAt === this.size) {
+      this.streamAt = -1;
+      this.check(this.streamCrc);
+    }
   }
 
   /** A DT_STRING entry's strings, after checking its lengths' and its own crc32c. */

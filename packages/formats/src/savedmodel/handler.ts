@@ -5,6 +5,7 @@ import type { Finding, FormatHandler, OpenedModel, Probe } from '../model.js';
 import { FileSource } from '../tensor/byte-source.js';
 import { decodeSavedModelBytes, looksLikeSavedModel, MAX_SAVED_MODEL_BYTES } from './decode.js';
 import { scanMetaGraph } from './findings.js';
+import { OBJECT_GRAPH_KEY } from './object-graph.js';
 import { opHistogram, servingMetaGraph, signaturesOf, tagSetLabel } from './signatures.js';
 import { openTensorBundle, type TensorBundle } from './tensor-bundle.js';
 import type { TfSavedModel } from './types.js';
@@ -125,11 +126,15 @@ export function savedModelToOpened(
   };
   if (serving?.tensorflowVersion) metadata.tensorflow_version = serving.tensorflowVersion;
   if (serving?.tensorflowGitVersion) metadata.tensorflow_git_version = serving.tensorflowGitVersion;
+  // TF2 checkpoints keep their own object graph as a string "variable": bookkeeping, not a weight,
+  // so it is neither a tensor nor an opaque one (which would stop conversion); details report it.
+  const opaque = (bundle?.opaque ?? []).filter((o) => o.name !== OBJECT_GRAPH_KEY);
+  const hasObjectGraph = (bundle?.opaque ?? []).some((o) => o.name === OBJECT_GRAPH_KEY);
   return {
     format: 'savedmodel',
     path: folder,
     tensors: bundle?.tensors ?? [],
-    ...(bundle && bundle.opaque.length > 0 && { opaque: bundle.opaque }),
+    ...(opaque.length > 0 && { opaque }),
     metadata,
     ...(defaultSpec && { inputs: defaultSpec.inputs, outputs: defaultSpec.outputs }),
     signatures,
@@ -154,6 +159,7 @@ export function savedModelToOpened(
             bundleVersion: bundle.header.producer,
             entries: bundle.entries.length,
             sliceEntries: bundle.sliceEntries,
+            checkpointObjectGraph: hasObjectGraph,
           }
         : null,
     },
