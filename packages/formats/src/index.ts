@@ -3,12 +3,9 @@
  * Public API only; everything else is internal.
  */
 
-export { detectFormat, detectHandler, PROBE_HEAD_BYTES } from './detect.js';
 // --- core ---
 export { ERRORS, type ErrorCode, type ErrorSpec, FerryError, ferryError, isFerryError } from './errors.js';
-export { FORMAT_HANDLERS } from './formats.js';
-export { type InspectedTensor, type InspectReport, inspectModel } from './inspect.js';
-export { writeAll, writeFileAtomic } from './io/atomic-write.js';
+export * from './tensor/index.js';
 export type {
   Finding,
   FormatHandler,
@@ -21,8 +18,14 @@ export type {
   Signature,
   TensorSpec,
 } from './model.js';
+export { FORMAT_HANDLERS } from './formats.js';
+export { detectFormat, detectHandler, PROBE_HEAD_BYTES } from './detect.js';
 export { openModel } from './open.js';
+export { type InspectedTensor, type InspectReport, inspectModel } from './inspect.js';
+export { writeAll, writeFileAtomic } from './io/atomic-write.js';
 export * as protobuf from './protobuf/index.js';
+export * as zip from './zip/index.js';
+
 // --- safetensors ---
 export * as safetensors from './safetensors/index.js';
 export {
@@ -32,8 +35,6 @@ export {
   type WriteProgress,
   writeSafetensors,
 } from './safetensors/index.js';
-export * from './tensor/index.js';
-export * as zip from './zip/index.js';
 
 // --- onnx ---
 export * as onnx from './onnx/index.js';
