@@ -89,7 +89,8 @@ export const onnxruntimeBackend: Backend = {
       ...(options.intraOpThreads !== undefined && { intraOpNumThreads: options.intraOpThreads }),
       ...(options.interOpThreads !== undefined && { interOpNumThreads: options.interOpThreads }),
     };
-    const first = await WorkerInstance.start(path, bytes, sessionOptions);
+    const start = () => WorkerThread.start(path, bytes, sessionOptions);
+    const first = await start();
     const describe = (list: readonly RawMetadata[], kind: string): TensorMetadata[] =>
       list.map((meta) => {
         const datatype = meta.isTensor && meta.type ? FROM_ORT.get(meta.type) : undefined;
@@ -104,7 +105,7 @@ export const onnxruntimeBackend: Backend = {
           shape: (meta.shape ?? []).map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
         };
       });
-    let spare: WorkerInstance | undefined = first;
+    let spare: WorkerThread | undefined = first;
     try {
       const inputs = describe(first.inputs, 'input');
       const outputs = describe(first.outputs, 'output');
@@ -112,9 +113,9 @@ export const onnxruntimeBackend: Backend = {
         inputs,
         outputs,
         async createInstance() {
-          const instance = spare ?? (await WorkerInstance.start(path, bytes, sessionOptions));
+          const thread = spare ?? (await start());
           spare = undefined;
-          return instance;
+          return new WorkerInstance(thread, start);
         },
         async close() {
           await spare?.close();
@@ -128,14 +129,34 @@ export const onnxruntimeBackend: Backend = {
   },
 };
 
-/** One onnxruntime session in its own worker thread; runs one request at a time. */
+/**
+ * An instance: one worker thread at a time. A thread that died (out of memory, an error on its
+ * JavaScript side) fails the batch it was running and is replaced before the next one.
+ */
 class WorkerInstance implements ModelInstance {
+  constructor(
+    private thread: WorkerThread,
+    private readonly respawn: () => Promise<WorkerThread>,
+  ) {}
+
+  async run(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Map<string, Tensor>> {
+    if (this.thread.exited) this.thread = await this.respawn();
+    return this.thread.run(inputs, outputs);
+  }
+
+  close(): Promise<void> {
+    return this.thread.close();
+  }
+}
+
+/** One onnxruntime session in its own worker thread; runs one request at a time. */
+class WorkerThread {
   private nextId = 0;
   private readonly waiting = new Map<
     number,
     { resolve: (r: WorkerTensor[]) => void; reject: (e: Error) => void }
   >();
-  private exited: Error | undefined;
+  exited: Error | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -158,7 +179,7 @@ class WorkerInstance implements ModelInstance {
     worker.on('exit', (code) => fail(new Error(`onnxruntime worker exited (code ${code})`)));
   }
 
-  static start(path: string, bytes: Uint8Array, options: object): Promise<WorkerInstance> {
+  static start(path: string, bytes: Uint8Array, options: object): Promise<WorkerThread> {
     const model = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
@@ -172,7 +193,7 @@ class WorkerInstance implements ModelInstance {
         'message',
         (msg: { type: string; message?: string; inputs: RawMetadata[]; outputs: RawMetadata[] }) => {
           worker.off('error', onError);
-          if (msg.type === 'ready') resolve(new WorkerInstance(worker, msg.inputs, msg.outputs));
+          if (msg.type === 'ready') resolve(new WorkerThread(worker, msg.inputs, msg.outputs));
           else {
             void worker.terminate();
             reject(serveError('FERRY_SERVE_LOAD', { path, reason: msg.message ?? 'unknown error' }));
