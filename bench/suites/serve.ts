@@ -109,64 +109,61 @@ export async function run(): Promise<void> {
     console.log('raw', model, one, many);
   }
 
+  // ferry and the naive server are measured back to back at each concurrency, so a change in the
+  // machine's load during the run shifts both rather than one
   const rows: (string | number)[][] = [];
+  const label = { json: 'ferry JSON REST', binary: 'ferry binary REST', grpc: 'ferry gRPC' } as const;
   const server = await startServer({ path: REPO, httpPort: 0, grpcPort: 0, logLevel: 'warn' });
+  const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
   try {
-    for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[])
-      for (const kind of ['json', 'binary', 'grpc'])
+    for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
+      const naive = await naiveServer(`${REPO}${model}/1/model.onnx`);
+      try {
         for (const concurrency of CONCURRENCY) {
-          const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
-          const before = await metrics();
-          const result = await load(
-            kind,
-            kind === 'grpc' ? server.grpcPort! : server.httpPort!,
-            model,
-            concurrency,
-          );
-          const after = await metrics();
-          const inferences =
-            counter(after, 'ferry_inference_count_total', model) -
-            counter(before, 'ferry_inference_count_total', model);
-          const executions =
-            counter(after, 'ferry_inference_exec_count_total', model) -
-            counter(before, 'ferry_inference_exec_count_total', model);
+          for (const kind of ['json', 'binary', 'grpc'] as const) {
+            const before = await metrics();
+            const result = await load(
+              kind,
+              kind === 'grpc' ? server.grpcPort! : server.httpPort!,
+              model,
+              concurrency,
+            );
+            const after = await metrics();
+            const delta = (name: string) => counter(after, name, model) - counter(before, name, model);
+            const batch =
+              delta('ferry_inference_count_total') / Math.max(1, delta('ferry_inference_exec_count_total'));
+            rows.push([
+              label[kind],
+              model,
+              concurrency,
+              f0(result.rps),
+              f1(result.p50),
+              f1(result.p99),
+              batch.toFixed(1),
+              result.errors,
+            ]);
+            console.log(rows.at(-1)!.join(' | '));
+          }
+          const result = await load('json', naive.port, model, concurrency);
           rows.push([
-            `ferry ${kind === 'json' ? 'JSON REST' : kind === 'binary' ? 'binary REST' : 'gRPC'}`,
+            'naive fastify + ORT (JSON)',
             model,
             concurrency,
             f0(result.rps),
             f1(result.p50),
             f1(result.p99),
-            (inferences / Math.max(1, executions)).toFixed(1),
+            '1.0',
             result.errors,
           ]);
           console.log(rows.at(-1)!.join(' | '));
         }
+      } finally {
+        await naive.app.close();
+        await naive.session.release();
+      }
+    }
   } finally {
     await server.close();
-  }
-
-  for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
-    const naive = await naiveServer(`${REPO}${model}/1/model.onnx`);
-    try {
-      for (const concurrency of CONCURRENCY) {
-        const result = await load('json', naive.port, model, concurrency);
-        rows.push([
-          'naive fastify + ORT (JSON)',
-          model,
-          concurrency,
-          f0(result.rps),
-          f1(result.p50),
-          f1(result.p99),
-          '1.0',
-          result.errors,
-        ]);
-        console.log(rows.at(-1)!.join(' | '));
-      }
-    } finally {
-      await naive.app.close();
-      await naive.session.release();
-    }
   }
 
   writeSection(
