@@ -240,9 +240,14 @@ describe('REST errors', () => {
 
   it('counts failures by reason in /metrics', async () => {
     await infer('mlp', x({ datatype: 'INT8' }));
+    await fetch(`${t.url}/v2/models/mlp/infer`, { method: 'POST', body: '{"inputs": [' });
     const text = await (await fetch(`${t.url}/metrics`)).text();
     expect(text).toMatch(
       /ferry_request_failure_total\{model="mlp",version="1",reason="FERRY_SERVE_INPUT"\} [1-9]/,
+    );
+    // a body that never parsed still counts against its model
+    expect(text).toMatch(
+      /ferry_request_failure_total\{model="mlp",version="1",reason="FERRY_SERVE_BAD_REQUEST"\} [1-9]/,
     );
   });
 });

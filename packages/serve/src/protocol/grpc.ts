@@ -9,7 +9,7 @@ import type { Datatype } from '../tensor/datatype.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
-import { datatypeOf, type InputHeader, infer, parseShape } from './inference.js';
+import { countFailure, datatypeOf, type InputHeader, infer, parseShape } from './inference.js';
 import { decodeJsonTensor } from './json-data.js';
 
 /** The spec's proto, shipped in the package (proto/NOTICE names its source and license). */
@@ -142,36 +142,14 @@ async function modelInfer(
   context: ServerContext,
 ): Promise<unknown> {
   const reqId = randomUUID();
-  const inputs = request.inputs as InferInputTensor[];
-  const raw = request.raw_input_contents as Buffer[];
-  if (inputs.length === 0)
-    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
-  if (raw.length > 0 && raw.length !== inputs.length)
-    throw serveError('FERRY_SERVE_BAD_REQUEST', {
-      reason: `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`,
-    });
-  const headers: InputHeader[] = inputs.map((input) => ({
-    name: input.name,
-    datatype: input.datatype,
-    shape: parseShape(input.shape, input.name),
-  }));
-  const requested = request.outputs as { name: string }[];
-  const outputs = requested.length > 0 ? requested.map((o) => o.name) : served.outputs.map((o) => o.name);
-  const timeout = paramValue((request.parameters as Params).timeout);
-  const decode = () => {
-    const map = new Map<string, Tensor>();
-    inputs.forEach((input, i) => {
-      const header = headers[i]!;
-      const datatype = datatypeOf(served, header.name);
-      map.set(
-        header.name,
-        raw.length > 0
-          ? decodeRawTensor(datatype, header.shape, raw[i]!, header.name)
-          : decodeContents(datatype, header, input),
-      );
-    });
-    return map;
-  };
+  let parsed: ReturnType<typeof parseGrpcInfer>;
+  try {
+    parsed = parseGrpcInfer(served, request);
+  } catch (error) {
+    countFailure(context.metrics, served, error); // infer() counts the failures found after this
+    throw error;
+  }
+  const { headers, outputs, decode, timeout } = parsed;
   const abort = new AbortController();
   const onCancel = () => abort.abort();
   call.once('cancelled', onCancel);
@@ -218,6 +196,41 @@ async function modelInfer(
   } finally {
     call.off('cancelled', onCancel);
   }
+}
+
+/** The request's inputs as headers and a decoder, checked for shape and raw-contents structure. */
+function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>) {
+  const inputs = request.inputs as InferInputTensor[];
+  const raw = request.raw_input_contents as Buffer[];
+  if (inputs.length === 0)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
+  if (raw.length > 0 && raw.length !== inputs.length)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`,
+    });
+  const headers: InputHeader[] = inputs.map((input) => ({
+    name: input.name,
+    datatype: input.datatype,
+    shape: parseShape(input.shape, input.name),
+  }));
+  const requested = request.outputs as { name: string }[];
+  const outputs = requested.length > 0 ? requested.map((o) => o.name) : served.outputs.map((o) => o.name);
+  const timeout = paramValue((request.parameters as Params).timeout);
+  const decode = () => {
+    const map = new Map<string, Tensor>();
+    inputs.forEach((input, i) => {
+      const header = headers[i]!;
+      const datatype = datatypeOf(served, header.name);
+      map.set(
+        header.name,
+        raw.length > 0
+          ? decodeRawTensor(datatype, header.shape, raw[i]!, header.name)
+          : decodeContents(datatype, header, input),
+      );
+    });
+    return map;
+  };
+  return { headers, outputs, decode, timeout };
 }
 
 function decodeContents(datatype: Datatype, header: InputHeader, input: InferInputTensor): Tensor {

@@ -156,7 +156,12 @@ export async function infer(
     metrics.succeeded(served.model, served.version);
     return results;
   } catch (error) {
-    metrics.failed(served.model, served.version, isServeError(error) ? error.code : 'FERRY_SERVE_EXECUTION');
+    countFailure(metrics, served, error);
     throw error;
   }
+}
+
+/** Counts a failed request of a served model by its error code (parse failures included). */
+export function countFailure(metrics: ServeMetrics, served: ServedVersion, error: unknown): void {
+  metrics.failed(served.model, served.version, isServeError(error) ? error.code : 'FERRY_SERVE_EXECUTION');
 }

@@ -11,8 +11,8 @@ import { MAX_BODY_BYTES } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
-import { infer } from './inference.js';
-import { encodeRestResponse, parseRestInfer } from './rest-infer.js';
+import { countFailure, infer } from './inference.js';
+import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
 import { checkBearer } from './token.js';
 
 type ModelParams = { model: string; version?: string };
@@ -105,7 +105,13 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
     const served = resolve(req.params);
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     const headerLength = req.headers['inference-header-content-length'];
-    const parsed = parseRestInfer(body, typeof headerLength === 'string' ? headerLength : undefined, served);
+    let parsed: RestInferRequest;
+    try {
+      parsed = parseRestInfer(body, typeof headerLength === 'string' ? headerLength : undefined, served);
+    } catch (error) {
+      countFailure(context.metrics, served, error);
+      throw error;
+    }
     // a client that hangs up while its request is queued is dropped from the queue
     const abort = new AbortController();
     const onClose = () => {
