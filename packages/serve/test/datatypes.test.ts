@@ -76,17 +76,21 @@ function rawBytes(type: string): Buffer {
 const jsonData = (type: string) =>
   type === 'UINT64' || type === 'INT64' ? `[${values(type).join(',')}]` : JSON.stringify(values(type));
 
+/** Every identity input with its expected values as JSON data. */
+const jsonInputs = () =>
+  TYPES.map((type) => ({
+    name: `in_${type.toLowerCase()}`,
+    shape: [2, 2],
+    datatype: type,
+    data: values(type),
+  }));
+
 describe('every datatype', () => {
   it('JSON in, JSON out (64-bit integers given as strings come back as exact numbers)', async () => {
     const response = await fetch(`${t.url}/v2/models/identity/infer`, {
       method: 'POST',
       body: JSON.stringify({
-        inputs: TYPES.map((type) => ({
-          name: `in_${type.toLowerCase()}`,
-          shape: [2, 2],
-          datatype: type,
-          data: values(type),
-        })),
+        inputs: jsonInputs(),
       }),
     });
     expect(response.status).toBe(200);
@@ -144,12 +148,7 @@ describe('every datatype', () => {
     const response = await fetch(`${t.url}/v2/models/identity/infer`, {
       method: 'POST',
       body: JSON.stringify({
-        inputs: TYPES.map((type) => ({
-          name: `in_${type.toLowerCase()}`,
-          shape: [2, 2],
-          datatype: type,
-          data: values(type),
-        })),
+        inputs: jsonInputs(),
         outputs: [{ name: 'out_fp16', parameters: { binary_data: true } }, { name: 'out_int8' }],
       }),
     });

@@ -8,16 +8,18 @@ import { FIXTURES, getJson, makeRepo, postJson, startTestServer, type TestServer
 const x = { inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8] }] };
 const TOKEN = 'test-token-0123456789';
 
+/** The error a server start on `root` fails with. */
+const startFailure = (root: string) =>
+  startServer({ path: root, httpPort: 0, grpcPort: 0, logger: pino({ level: 'silent' }) }).then(
+    () => new Error('started'),
+    (error: Error) => error,
+  );
+
 describe('startup', () => {
   it('refuses a repository whose config.yaml is invalid, naming the file and field', async () => {
     const repo = makeRepo({ mlp: 'max_batch_size: 8\ndynamic_batching:\n  max_queue_delay_us: soon\n' });
     try {
-      const error = await startServer({
-        path: repo.root,
-        httpPort: 0,
-        grpcPort: 0,
-        logger: pino({ level: 'silent' }),
-      }).catch((e: Error & { code: string }) => e);
+      const error = await startFailure(repo.root);
       expect((error as { code: string }).code).toBe('FERRY_SERVE_CONFIG');
       expect((error as Error).message).toBe(
         `${join(repo.root, 'mlp', 'config.yaml')}: dynamic_batching.max_queue_delay_us: must be an integer from 0 to 60000000 (got "soon")`,
@@ -30,12 +32,7 @@ describe('startup', () => {
   it('refuses max_batch_size on a model with no batch dimension', async () => {
     const repo = makeRepo({ fixed: 'max_batch_size: 4\n' });
     try {
-      const error = await startServer({
-        path: repo.root,
-        httpPort: 0,
-        grpcPort: 0,
-        logger: pino({ level: 'silent' }),
-      }).catch((e: Error) => e);
+      const error = await startFailure(repo.root);
       expect((error as Error).message).toMatch(
         /config.yaml: max_batch_size: is 4 but m has shape \[2, 3\] with no variable first dimension to batch along \(use 0\)/,
       );
@@ -68,12 +65,7 @@ describe('startup', () => {
     }
     const bad = makeRepo({ seq: 'inputs:\n  - name: x\n    datatype: INT32\n' });
     try {
-      const error = await startServer({
-        path: bad.root,
-        httpPort: 0,
-        grpcPort: 0,
-        logger: pino({ level: 'silent' }),
-      }).catch((e: Error) => e);
+      const error = await startFailure(bad.root);
       expect((error as Error).message).toMatch(
         /config.yaml: inputs\[0\].datatype: is INT32 but the model's x is FP32$/,
       );
