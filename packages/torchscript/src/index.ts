@@ -1,0 +1,2 @@
+// Public API of @ferry/torchscript (filled in by the following commits).
+export {};
