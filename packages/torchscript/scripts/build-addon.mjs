@@ -22,7 +22,10 @@ if (!HEADERS.some((h) => existsSync(h))) {
 }
 
 // Up to date: the addon is newer than every source (prepare runs on every npm install).
-const sources = [join(pkg, 'binding.gyp'), ...readdirSync(join(pkg, 'native')).map((f) => join(pkg, 'native', f))];
+const sources = [
+  join(pkg, 'binding.gyp'),
+  ...readdirSync(join(pkg, 'native')).map((f) => join(pkg, 'native', f)),
+];
 if (!force && existsSync(ADDON)) {
   const built = statSync(ADDON).mtimeMs;
   if (sources.every((s) => statSync(s).mtimeMs <= built)) process.exit(0);
@@ -31,7 +34,17 @@ if (!force && existsSync(ADDON)) {
 // npm bundles node-gyp; npm sets npm_config_node_gyp inside scripts, else find it beside npm.
 const nodeGyp = [
   process.env.npm_config_node_gyp,
-  join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+  join(
+    dirname(process.execPath),
+    '..',
+    'lib',
+    'node_modules',
+    'npm',
+    'node_modules',
+    'node-gyp',
+    'bin',
+    'node-gyp.js',
+  ),
 ].find((p) => p && existsSync(p));
 if (!nodeGyp) {
   console.error('@ferry/torchscript: cannot find node-gyp (it comes with npm); the addon was not built');
@@ -47,6 +60,8 @@ const result = spawnSync(process.execPath, [nodeGyp, 'rebuild', ...nodedir, '-j'
   stdio: 'inherit',
 });
 if (result.status !== 0) {
-  console.error('@ferry/torchscript: the addon build failed (libtorch-dev is installed, so this is an error)');
+  console.error(
+    '@ferry/torchscript: the addon build failed (libtorch-dev is installed, so this is an error)',
+  );
   process.exit(result.status ?? 1);
 }
