@@ -114,6 +114,9 @@ void ForwardWorker::Execute() {
   } catch (const std::exception& error) {
     outputs_.clear();
     SetError(Describe(error));
+  } catch (...) {
+    outputs_.clear();
+    SetError("libtorch threw a non-standard exception");
   }
 }
 

@@ -25,6 +25,8 @@ void LoadWorker::Execute() {
     module_ = std::move(module);
   } catch (const std::exception& error) {
     SetError(Describe(error));
+  } catch (...) {
+    SetError("libtorch threw a non-standard exception");
   }
 }
 
