@@ -76,3 +76,20 @@ describe('zip reader (archives written by CPython zipfile)', () => {
     );
   });
 });
+
+describe('zip reader (archives written by PyTorch, which always adds ZIP64 end records)', () => {
+  const torchscript = new URL('../../../../fixtures/torchscript/mlp_traced.pt', import.meta.url).pathname;
+
+  it('reads a torch.jit.save archive, also with data prepended', async () => {
+    const bytes = readFileSync(torchscript);
+    for (const prefix of [0, 17]) {
+      const zip = await openZip(
+        new BufferSource(new Uint8Array([...new Uint8Array(prefix), ...bytes]), 'm.pt'),
+      );
+      expect(zip.entries).toHaveLength(15);
+      expect(zip.prefixBytes).toBe(prefix);
+      const version = await openMember(zip, findEntry(zip, 'mlp_traced/version')!);
+      expect(new TextDecoder().decode(await version.read(0, version.size)).trim()).toMatch(/^\d+$/);
+    }
+  });
+});

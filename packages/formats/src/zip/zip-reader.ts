@@ -73,12 +73,22 @@ export async function openZip(source: ByteSource): Promise<ZipArchive> {
   let cdOffset = u32(tail, eocd + 16);
   let cdEnd = eocdOffset;
 
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    // ZIP64: the locator sits right before the EOCD and points at the 64-bit record (APPNOTE 4.3.14).
-    if (eocdOffset < 20) throw bad('zip64 locator', 'missing');
-    const locator = await source.read(eocdOffset - 20, 20);
-    if (u32(locator, 0) !== SIG_EOCD64_LOCATOR) throw bad('zip64 locator', 'missing');
-    const recordOffset = u64(locator, 8, path, 'zip64 record offset');
+  const maxed = count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff;
+  // ZIP64: the locator sits right before the EOCD and points at the 64-bit record (APPNOTE 4.3.14).
+  // PyTorch (miniz) writes the ZIP64 record and locator in every archive, even when the classic
+  // fields suffice, so the central directory ends where the ZIP64 record begins, not at the EOCD.
+  const locator = eocdOffset >= 20 ? await source.read(eocdOffset - 20, 20) : undefined;
+  const hasLocator = locator !== undefined && u32(locator, 0) === SIG_EOCD64_LOCATOR;
+  if (maxed || hasLocator) {
+    if (!locator || !hasLocator) throw bad('zip64 locator', 'missing');
+    // a 56-byte record right before the locator is found even when data prepended to the archive
+    // shifted the offset the locator gives
+    const adjacent = eocdOffset - 20 - 56;
+    const recordOffset =
+      adjacent >= 0 && u32(await source.read(adjacent, 4), 0) === SIG_EOCD64
+        ? adjacent
+        : u64(locator, 8, path, 'zip64 record offset');
+    if (recordOffset + 56 > source.size) throw bad('zip64 end record', 'runs past the end of the archive');
     const record = await source.read(recordOffset, 56);
     if (u32(record, 0) !== SIG_EOCD64) throw bad('zip64 end record', 'bad signature');
     count = u64(record, 32, path, 'entry count');

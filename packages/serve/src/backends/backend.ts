@@ -1,3 +1,4 @@
+import type { TensorOverride } from '../repository/config.js';
 import type { Datatype } from '../tensor/datatype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -27,6 +28,12 @@ export interface BackendOptions {
   readonly intraOpThreads?: number;
   /** Threads for parallel branches of one graph (ONNX Runtime inter-op). */
   readonly interOpThreads?: number;
+  /** config.yaml's tensors, for backends whose files carry no signature (TorchScript). */
+  readonly inputs?: readonly TensorOverride[];
+  readonly outputs?: readonly TensorOverride[];
+  readonly maxBatchSize?: number;
+  /** The config.yaml the overrides came from, for error messages. */
+  readonly configPath?: string;
 }
 
 /** A tensor's declared metadata; -1 marks a dimension that varies. */

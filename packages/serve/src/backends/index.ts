@@ -1,8 +1,9 @@
 import type { Backend } from './backend.js';
 import { onnxruntimeBackend } from './onnxruntime.js';
+import { torchscriptBackend } from './torchscript.js';
 
 /** Every backend, in the order a version folder's files are matched against them. Add new backends here. */
-export const BACKENDS: readonly Backend[] = [onnxruntimeBackend];
+export const BACKENDS: readonly Backend[] = [onnxruntimeBackend, torchscriptBackend];
 
 export function backendByName(name: string): Backend | undefined {
   return BACKENDS.find((b) => b.name === name);

@@ -43,6 +43,10 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
   const loaded = await backend.load(path, {
     ...(config.instances.intraOpThreads !== undefined && { intraOpThreads: config.instances.intraOpThreads }),
     ...(config.instances.interOpThreads !== undefined && { interOpThreads: config.instances.interOpThreads }),
+    ...(config.maxBatchSize !== undefined && { maxBatchSize: config.maxBatchSize }),
+    inputs: config.inputs,
+    outputs: config.outputs,
+    ...(configPath !== undefined && { configPath }),
   });
   const instances: ModelInstance[] = [];
   try {
