@@ -153,14 +153,43 @@ export async function openZip(source: ByteSource): Promise<ZipArchive> {
     });
     at = end;
   }
-  return {
-    source,
-    entries,
-    prefixBytes: entries.length === 0 ? prefix : Math.min(...entries.map((e) => e.localHeaderOffset)),
-  };
+  // A loop, not Math.min(...spread): a million entries would overflow the call stack.
+  let prefixBytes = entries.length === 0 ? prefix : Number.POSITIVE_INFINITY;
+  for (const entry of entries) prefixBytes = Math.min(prefixBytes, entry.localHeaderOffset);
+  return { source, entries, prefixBytes };
 }
 
 /** Offset of a member's data: after its local header, whose name and extra lengths may differ from the central copy. */
+/** A member's local header as written: readers that trust it (not the central directory) see this. */
+export interface LocalHeader {
+  readonly name: string;
+  readonly flags: number;
+  readonly method: number;
+  readonly crc32: number;
+  readonly dataOffset: number;
+}
+
+/** Reads a member's local header, so a scanner can compare it with the central directory. */
+export async function readLocalHeader(zip: ZipArchive, entry: ZipEntry): Promise<LocalHeader> {
+  const header = await zip.source.read(entry.localHeaderOffset, 30);
+  if (u32(header, 0) !== SIG_LOCAL) {
+    throw ferryError('FERRY_ZIP_STRUCTURE', {
+      path: zip.source.name,
+      what: `local header of ${entry.name}`,
+      reason: 'bad signature',
+    });
+  }
+  const flags = u16(header, 6);
+  const nameBytes = await zip.source.read(entry.localHeaderOffset + 30, u16(header, 26));
+  return {
+    name: new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(nameBytes),
+    flags,
+    method: u16(header, 8),
+    crc32: u32(header, 14),
+    dataOffset: entry.localHeaderOffset + 30 + u16(header, 26) + u16(header, 28),
+  };
+}
+
 export async function memberDataOffset(zip: ZipArchive, entry: ZipEntry): Promise<number> {
   const header = await zip.source.read(entry.localHeaderOffset, 30);
   if (u32(header, 0) !== SIG_LOCAL) {
@@ -189,6 +218,14 @@ export async function memberDataOffset(zip: ZipArchive, entry: ZipEntry): Promis
 export async function openMember(zip: ZipArchive, entry: ZipEntry): Promise<ByteSource> {
   const start = await memberDataOffset(zip, entry);
   const name = `${zip.source.name}:${entry.name}`;
+  // Bit 0: encrypted (APPNOTE 4.4.4); the bytes are ciphertext, never model data.
+  if (entry.flags & 0x1) {
+    throw ferryError('FERRY_UNSUPPORTED', {
+      path: zip.source.name,
+      what: 'an encrypted member',
+      reason: entry.name,
+    });
+  }
   if (entry.method === 0) return new SliceSource(zip.source, start, entry.compressedSize, name);
   if (entry.method === 8) {
     if (entry.size > MAX_INFLATED_MEMBER) {
@@ -215,6 +252,13 @@ export async function openMember(zip: ZipArchive, entry: ZipEntry): Promise<Byte
         },
         error,
       );
+    }
+    if (inflated.length !== entry.size) {
+      throw ferryError('FERRY_ZIP_STRUCTURE', {
+        path: zip.source.name,
+        what: `member ${entry.name}`,
+        reason: `inflates to ${inflated.length} bytes, the directory says ${entry.size}`,
+      });
     }
     return new BufferSource(inflated, name);
   }
