@@ -73,18 +73,27 @@ export async function openZip(source: ByteSource): Promise<ZipArchive> {
   let cdOffset = u32(tail, eocd + 16);
   let cdEnd = eocdOffset;
 
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    // ZIP64: the locator sits right before the EOCD and points at the 64-bit record (APPNOTE 4.3.14).
-    if (eocdOffset < 20) throw bad('zip64 locator', 'missing');
-    const locator = await source.read(eocdOffset - 20, 20);
-    if (u32(locator, 0) !== SIG_EOCD64_LOCATOR) throw bad('zip64 locator', 'missing');
+  // ZIP64: the locator sits right before the EOCD and points at the 64-bit record (APPNOTE
+  // 4.3.14). PyTorch's writer (miniz) always emits both, even for small archives, so the
+  // central directory then ends at the 64-bit record, not at the EOCD.
+  const needs64 = count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff;
+  const locator = eocdOffset >= 20 ? await source.read(eocdOffset - 20, 20) : undefined;
+  if (locator && u32(locator, 0) === SIG_EOCD64_LOCATOR) {
     const recordOffset = u64(locator, 8, path, 'zip64 record offset');
-    const record = await source.read(recordOffset, 56);
-    if (u32(record, 0) !== SIG_EOCD64) throw bad('zip64 end record', 'bad signature');
-    count = u64(record, 32, path, 'entry count');
-    cdSize = u64(record, 40, path, 'central directory size');
-    cdOffset = u64(record, 48, path, 'central directory offset');
-    cdEnd = recordOffset;
+    // With prepended data the recorded offset is short by the prefix: the record sits right
+    // before the locator (56 bytes without an extensible data sector).
+    const at = recordOffset + 56 <= eocdOffset - 20 ? eocdOffset - 20 - 56 : recordOffset;
+    const record = await source.read(at, 56);
+    if (u32(record, 0) !== SIG_EOCD64) {
+      if (needs64) throw bad('zip64 end record', 'bad signature');
+    } else {
+      count = u64(record, 32, path, 'entry count');
+      cdSize = u64(record, 40, path, 'central directory size');
+      cdOffset = u64(record, 48, path, 'central directory offset');
+      cdEnd = at;
+    }
+  } else if (needs64) {
+    throw bad('zip64 locator', 'missing');
   }
   if (count > MAX_ZIP_ENTRIES) {
     throw ferryError('FERRY_LIMIT', {
