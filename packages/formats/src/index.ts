@@ -37,5 +37,7 @@ export * as zip from './zip/index.js';
 // --- numpy ---
 
 // --- pickle ---
+export { isUnsafe, judgeGlobal } from './pickle/policy.js';
+export { type ScanFileResult, scanPath } from './scan.js';
 
 // --- convert / diff ---

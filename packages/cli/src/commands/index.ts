@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
+import { scanCommand } from './scan.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -7,6 +8,7 @@ export const COMMANDS: readonly Command[] = [
   // convert, diff
 
   // scan
+  scanCommand,
 
   // serve
 

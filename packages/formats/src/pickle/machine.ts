@@ -797,6 +797,3 @@ export function runPickle(
 ): PickleResult {
   return new Machine(input, start, options).run();
 }
-
-/** Every pickle in the stream, back to back (pickle.load called until the data ends). */
-export const MAX_PICKLES_PER_STREAM = 10_000;

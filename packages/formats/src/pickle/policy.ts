@@ -31,8 +31,8 @@ export function judgeGlobal(g: PyGlobal): GlobalVerdict {
 export interface JudgeOptions {
   /** Names a byte offset for a finding's location (`archive/data.pkl byte 42`). */
   readonly locate: (offset: number) => string;
-  /** Callables the container itself vouches for beyond the allowlist (none today). */
-  readonly extraAllowed?: ReadonlySet<string>;
+  /** Names the container's own loader resolves without Python (TorchScript's class types). */
+  readonly extraAllowed?: (name: string) => boolean;
 }
 
 /** Argument positions that an allowed reconstructor will itself call (so they are callables too). */
@@ -81,7 +81,7 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
         if (isNode(callee) && callee.kind === 'global') {
           callees.add(callee);
           const verdict = judgeGlobal(callee);
-          if (verdict.kind === 'allowed' || options.extraAllowed?.has(verdict.name)) continue;
+          if (verdict.kind === 'allowed' || options.extraAllowed?.(verdict.name)) continue;
           if (verdict.kind === 'dangerous') {
             add('critical', 'dangerous-call', `calls ${verdict.name}: ${verdict.reason}`, call.offset);
           } else if (verdict.kind === 'unresolvable') {
@@ -109,7 +109,7 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
     for (const g of result.globals) {
       if (callees.has(g)) continue;
       const verdict = judgeGlobal(g);
-      if (verdict.kind === 'allowed' || options.extraAllowed?.has(verdict.name)) continue;
+      if (verdict.kind === 'allowed' || options.extraAllowed?.(verdict.name)) continue;
       if (verdict.kind === 'dangerous') {
         add('critical', 'dangerous-global', `references ${verdict.name}: ${verdict.reason}`, g.offset);
       } else if (verdict.kind === 'unknown') {

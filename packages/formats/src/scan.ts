@@ -1,0 +1,73 @@
+import { stat } from 'node:fs/promises';
+import { detectHandler } from './detect.js';
+import { ferryError, isFerryError } from './errors.js';
+import type { Finding } from './model.js';
+import { scanContainer } from './pickle/container.js';
+import { FileInput } from './pickle/input.js';
+import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { FileSource } from './tensor/byte-source.js';
+
+/** One file's scan, exactly what `ferry scan --json` prints per file. */
+export interface ScanFileResult {
+  readonly path: string;
+  /** The format found by the bytes (`pytorch`, `pickle`, `zip`, `onnx`...), or `unknown`. */
+  readonly format: string;
+  readonly verdict: 'safe' | 'unsafe' | 'error';
+  readonly findings: readonly Finding[];
+  /** For verdict `error`: the error code and message. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * Scans one file or model folder without running anything in it. Pickle-family files (found by
+ * magic bytes, never by extension) go through the pickle machine and the allowlist; any other
+ * format is opened by its handler and its own findings (e.g. file or process ops in a
+ * SavedModel graph) are collected. A file that cannot be parsed is an `error`, never `safe`.
+ */
+export async function scanPath(path: string): Promise<ScanFileResult> {
+  try {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw ferryError('FERRY_NOT_FOUND', { path });
+      throw ferryError('FERRY_IO', { path, reason: error.message }, error);
+    });
+    if (info.isFile()) {
+      const source = await FileSource.open(path);
+      let inputs: FileInput[] = [];
+      try {
+        const scan = await scanContainer(source, path, (start, end) => {
+          const input = new FileInput(path, start, end);
+          inputs.push(input);
+          return input;
+        });
+        if (scan) return result(path, scan.format, scan.findings);
+      } finally {
+        for (const input of inputs) input.close();
+        inputs = [];
+        await source.close();
+      }
+    }
+    const handler = await detectHandler(path);
+    const model = await handler.open(path, { unsafeInspect: true });
+    try {
+      return result(path, model.format, model.findings ?? []);
+    } finally {
+      await model.close();
+    }
+  } catch (error) {
+    if (!isFerryError(error)) throw error;
+    return {
+      path,
+      format: error.code === 'FERRY_UNKNOWN_FORMAT' ? 'unknown' : 'error',
+      verdict: 'error',
+      findings: [],
+      error: { code: error.code, message: error.message },
+    };
+  }
+}
+
+function result(path: string, format: string, findings: readonly Finding[]): ScanFileResult {
+  const sorted = [...findings].sort(
+    (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
+  );
+  return { path, format, verdict: isUnsafe(sorted) ? 'unsafe' : 'safe', findings: sorted };
+}
