@@ -1,4 +1,7 @@
 import type { FormatHandler } from './model.js';
+import { joblibHandler, pickleHandler } from './pickle/handler.js';
+import { pytorchLegacyHandler } from './pytorch/legacy.js';
+import { pytorchZipHandler, torchscriptHandler } from './pytorch/zip-checkpoint.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -11,4 +14,9 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // gguf
   // numpy
   // pickle / pytorch / joblib
+  pytorchLegacyHandler,
+  torchscriptHandler,
+  pytorchZipHandler,
+  joblibHandler,
+  pickleHandler,
 ];
