@@ -7,13 +7,14 @@ import { BufferInput } from './input.js';
 import { runPickle } from './machine.js';
 import { numpyTensorOf } from './numpy-arrays.js';
 import { openScanned } from './open-scanned.js';
+import { joblibHook } from './stream.js';
 
 /** A head that runs as a pickle up to its end (or to STOP) is a pickle. */
 function headRunsAsPickle(probe: Probe): boolean {
   if (probe.isDirectory || sniffContainer(probe.head) !== 'pickle' || !looksLikePickle(probe.head))
     return false;
   try {
-    runPickle(new BufferInput(probe.head, probe.path));
+    runPickle(new BufferInput(probe.head, probe.path), 0, { afterBuild: joblibHook([], []) });
     return true;
   } catch (error) {
     // Running out of the probe's bytes is fine; anything else is not a pickle.
