@@ -87,6 +87,7 @@ class Scanner {
     start = input.start,
     maxPickles?: number,
     extraAllowed?: (name: string) => boolean,
+    memberBase = input.start,
   ): StreamResult {
     const arrays: JoblibArray[] = [];
     const stream = readPickleStream(input, {
@@ -95,7 +96,7 @@ class Scanner {
       ...(maxPickles !== undefined && { maxPickles }),
     });
     this.streams.push({ member, input, stream, arrays });
-    const locate = locator(member, input.start);
+    const locate = locator(member, memberBase);
     this.findings.push(
       ...judgePickles([...stream.pickles, ...stream.nested], {
         locate,
@@ -146,7 +147,7 @@ class Scanner {
       'object array: its elements are a pickle, judged below',
       member || 'file',
     );
-    this.runStream(new BufferInput(bytes, source.name, dataStart), member || '', dataStart);
+    this.runStream(new BufferInput(bytes, source.name, dataStart), member || '', dataStart, undefined, undefined, 0);
   }
 
   private async readAll(source: ByteSource, member: string, from = 0): Promise<Uint8Array> {

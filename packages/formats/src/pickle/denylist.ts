@@ -194,6 +194,18 @@ export function dangerReason(module: string, name: string): string | undefined {
   for (const prefix of DANGEROUS_MODULES) {
     if (inModule(qualified, prefix)) return `module ${prefix} runs commands, code or network I/O`;
   }
+  // `torch._utils` + `os.system`: a dotted name reaches a module another module imported.
+  const nameParts = name.split('.');
+  for (let i = 0; i + 1 < nameParts.length; i++) {
+    const reached = nameParts.slice(i).join('.');
+    for (const prefix of DANGEROUS_MODULES) {
+      if (inModule(reached, prefix)) return `reaches module ${prefix} through attributes`;
+    }
+    for (let j = i + 2; j <= nameParts.length; j++) {
+      const candidate = nameParts.slice(i, j).join('.');
+      if (DANGEROUS_NAMES.has(candidate)) return `reaches ${candidate} through attributes`;
+    }
+  }
   // A dunder hop (__globals__, __builtins__, __subclasses__, __init__) reaches anything.
   if (name.split('.').some((part) => part.startsWith('__') && part.endsWith('__') && part.length > 4)) {
     return 'walks a dunder attribute to reach other objects';
