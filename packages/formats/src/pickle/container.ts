@@ -147,7 +147,14 @@ class Scanner {
       'object array: its elements are a pickle, judged below',
       member || 'file',
     );
-    this.runStream(new BufferInput(bytes, source.name, dataStart), member || '', dataStart, undefined, undefined, 0);
+    this.runStream(
+      new BufferInput(bytes, source.name, dataStart),
+      member || '',
+      dataStart,
+      undefined,
+      undefined,
+      0,
+    );
   }
 
   private async readAll(source: ByteSource, member: string, from = 0): Promise<Uint8Array> {

@@ -44,7 +44,17 @@ describe('opcode table', () => {
   it('has every opcode pickletools lists for protocols 0-5', () => {
     // Lib/pickletools.py lists 68 opcodes.
     expect(OPCODES.filter(Boolean)).toHaveLength(68);
-    for (const name of ['FRAME', 'MEMOIZE', 'STACK_GLOBAL', 'NEWOBJ_EX', 'EXT4', 'BYTEARRAY8', 'NEXT_BUFFER', 'READONLY_BUFFER', 'BINPERSID']) {
+    for (const name of [
+      'FRAME',
+      'MEMOIZE',
+      'STACK_GLOBAL',
+      'NEWOBJ_EX',
+      'EXT4',
+      'BYTEARRAY8',
+      'NEXT_BUFFER',
+      'READONLY_BUFFER',
+      'BINPERSID',
+    ]) {
       expect(OPCODE_BY_NAME[name]).toBeDefined();
     }
   });
@@ -55,7 +65,9 @@ describe('pickle machine: values', () => {
     expect(value(stream('I', '42\n', '.'))).toBe(42);
     expect(value(stream('I', '01\n', '.'))).toBe(true);
     expect(value(stream('I', '00\n', '.'))).toBe(false);
-    expect(value(stream('L', '123456789012345678901234567890L\n', '.'))).toBe(123456789012345678901234567890n);
+    expect(value(stream('L', '123456789012345678901234567890L\n', '.'))).toBe(
+      123456789012345678901234567890n,
+    );
     expect(value(stream('F', '1.5\n', '.'))).toBe(1.5);
     expect(value(stream('F', 'inf\n', '.'))).toBe(Number.POSITIVE_INFINITY);
     expect(value(stream('S', "'a\\nb\\x41\\101'\n", '.'))).toBe('a\nbAA');
@@ -96,17 +108,27 @@ describe('pickle machine: values', () => {
     expect((value(stream('K', [1], 'K', [2], 'TUPLE2', '.')) as PyTuple).items).toEqual([1, 2]);
     expect((value(stream('K', [1], 'K', [2], 'K', [3], 'TUPLE3', '.')) as PyTuple).items).toEqual([1, 2, 3]);
     expect((value(stream('EMPTY_TUPLE', '.')) as PyTuple).items).toEqual([]);
-    const l = value(stream('EMPTY_LIST', 'K', [1], 'APPEND', 'MARK', 'K', [2], 'K', [3], 'APPENDS', '.')) as PyList;
+    const l = value(
+      stream('EMPTY_LIST', 'K', [1], 'APPEND', 'MARK', 'K', [2], 'K', [3], 'APPENDS', '.'),
+    ) as PyList;
     expect(l.items).toEqual([1, 2, 3]);
     expect((value(stream('MARK', 'K', [4], 'LIST', '.')) as PyList).items).toEqual([4]);
-    const d = value(stream('EMPTY_DICT', short('a'), 'K', [1], 'SETITEM', 'MARK', short('b'), 'K', [2], 'SETITEMS', '.')) as PyDict;
+    const d = value(
+      stream('EMPTY_DICT', short('a'), 'K', [1], 'SETITEM', 'MARK', short('b'), 'K', [2], 'SETITEMS', '.'),
+    ) as PyDict;
     expect(d.entries).toEqual([
       ['a', 1],
       ['b', 2],
     ]);
     expect((value(stream('MARK', short('k'), 'K', [1], 'DICT', '.')) as PyDict).entries).toEqual([['k', 1]]);
-    expect(value(stream('EMPTY_SET', 'MARK', 'K', [1], 'ADDITEMS', '.'))).toMatchObject({ kind: 'set', items: [1] });
-    expect(value(stream('MARK', 'K', [1], 'FROZENSET', '.'))).toMatchObject({ kind: 'frozenset', items: [1] });
+    expect(value(stream('EMPTY_SET', 'MARK', 'K', [1], 'ADDITEMS', '.'))).toMatchObject({
+      kind: 'set',
+      items: [1],
+    });
+    expect(value(stream('MARK', 'K', [1], 'FROZENSET', '.'))).toMatchObject({
+      kind: 'frozenset',
+      items: [1],
+    });
     // POP on an empty frame pops the mark (pickle.py load_pop), POP_MARK drops the frame.
     expect(value(stream('K', [7], 'MARK', 'POP', '.'))).toBe(7);
     expect(value(stream('K', [7], 'MARK', 'K', [1], 'K', [2], 'POP_MARK', '.'))).toBe(7);
@@ -115,11 +137,30 @@ describe('pickle machine: values', () => {
 
   it('keeps identity through the memo (PUT/GET/BINPUT/BINGET/LONG_BINPUT/LONG_BINGET/MEMOIZE)', () => {
     for (const [put, get] of [
-      [['p', '3\n'], ['g', '3\n']],
-      [['q', 3], ['h', 3]],
-      [['r', ...u32(3)], ['j', ...u32(3)]],
+      [
+        ['p', '3\n'],
+        ['g', '3\n'],
+      ],
+      [
+        ['q', 3],
+        ['h', 3],
+      ],
+      [
+        ['r', ...u32(3)],
+        ['j', ...u32(3)],
+      ],
     ] as const) {
-      const bytes = stream('EMPTY_LIST', (put as readonly (string | number)[]).map((x) => (typeof x === 'string' ? x : String.fromCharCode(x))).join(''), (get as readonly (string | number)[]).map((x) => (typeof x === 'string' ? x : String.fromCharCode(x))).join(''), 'TUPLE2', '.');
+      const bytes = stream(
+        'EMPTY_LIST',
+        (put as readonly (string | number)[])
+          .map((x) => (typeof x === 'string' ? x : String.fromCharCode(x)))
+          .join(''),
+        (get as readonly (string | number)[])
+          .map((x) => (typeof x === 'string' ? x : String.fromCharCode(x)))
+          .join(''),
+        'TUPLE2',
+        '.',
+      );
       const t = value(bytes) as PyTuple;
       expect(t.items[0]).toBe(t.items[1]);
     }
@@ -133,12 +174,41 @@ describe('pickle machine: values', () => {
     expect(call).toMatchObject({ kind: 'call', opcode: 'REDUCE', args: ['id'] });
     expect(call.callee).toMatchObject({ kind: 'global', module: 'os', name: 'system', opcode: 'GLOBAL' });
     expect(r.calls).toEqual([call]);
-    const sg = run(stream('PROTO', [4], short('a.b'), short('C'), 'STACK_GLOBAL', 'EMPTY_TUPLE', 'NEWOBJ', 'EMPTY_DICT', short('x'), 'K', [1], 'SETITEM', 'BUILD', '.'));
+    const sg = run(
+      stream(
+        'PROTO',
+        [4],
+        short('a.b'),
+        short('C'),
+        'STACK_GLOBAL',
+        'EMPTY_TUPLE',
+        'NEWOBJ',
+        'EMPTY_DICT',
+        short('x'),
+        'K',
+        [1],
+        'SETITEM',
+        'BUILD',
+        '.',
+      ),
+    );
     const obj = sg.value as PyCall;
     expect(obj.opcode).toBe('NEWOBJ');
     expect(obj.states).toHaveLength(1);
     expect((obj.callee as PyGlobal).module).toBe('a.b');
-    const ex = value(stream('PROTO', [4], short('m'), short('C'), 'STACK_GLOBAL', 'EMPTY_TUPLE', 'EMPTY_DICT', 'NEWOBJ_EX', '.'));
+    const ex = value(
+      stream(
+        'PROTO',
+        [4],
+        short('m'),
+        short('C'),
+        'STACK_GLOBAL',
+        'EMPTY_TUPLE',
+        'EMPTY_DICT',
+        'NEWOBJ_EX',
+        '.',
+      ),
+    );
     expect(ex).toMatchObject({ kind: 'call', opcode: 'NEWOBJ_EX' });
     const inst = value(stream('MARK', 'K', [1], 'i', 'm\nC\n', '.')) as PyCall;
     expect(inst).toMatchObject({ opcode: 'INST', args: [1] });
@@ -149,15 +219,22 @@ describe('pickle machine: values', () => {
     expect(value(stream('PROTO', [2], 'EXT4', u32(70000), '.'))).toMatchObject({ kind: 'ext', code: 70000 });
     expect(value(stream('P', '42\n', '.'))).toMatchObject({ kind: 'persid', value: '42' });
     expect(value(stream('K', [1], 'Q', '.'))).toMatchObject({ kind: 'persid', value: 1 });
-    expect(value(stream('PROTO', [5], 'NEXT_BUFFER', 'READONLY_BUFFER', '.'))).toMatchObject({ kind: 'buffer', readonly: true });
+    expect(value(stream('PROTO', [5], 'NEXT_BUFFER', 'READONLY_BUFFER', '.'))).toMatchObject({
+      kind: 'buffer',
+      readonly: true,
+    });
     expect(value(stream('PROTO', [4], 'FRAME', u64(3), 'K', [9], '.'))).toBe(9);
   });
 
   it('flags unresolvable STACK_GLOBAL and mutation of globals', () => {
-    const r = run(stream('PROTO', [4], short('m'), short('n'), 'STACK_GLOBAL', short('x'), 'STACK_GLOBAL', '.'));
+    const r = run(
+      stream('PROTO', [4], short('m'), short('n'), 'STACK_GLOBAL', short('x'), 'STACK_GLOBAL', '.'),
+    );
     expect(r.value).toMatchObject({ kind: 'global', module: null, name: null });
     expect(r.anomalies.map((a) => a.rule)).toEqual(['unresolvable-global']);
-    const m = run(stream('PROTO', [4], short('sys'), short('path'), 'STACK_GLOBAL', short('/x'), 'APPEND', '.'));
+    const m = run(
+      stream('PROTO', [4], short('sys'), short('path'), 'STACK_GLOBAL', short('/x'), 'APPEND', '.'),
+    );
     expect(m.anomalies.map((a) => a.rule)).toEqual(['global-mutation']);
   });
 
@@ -174,7 +251,9 @@ describe('pickle machine: errors and limits', () => {
     expect(code(() => run(stream('K', [1], [0xff])))).toBe('FERRY_PICKLE_OPCODE');
     expect(code(() => run(stream('PROTO', [6], '.')))).toBe('FERRY_PICKLE_PROTOCOL');
     expect(code(() => run(stream('X', u32(100), 'ab')))).toBe('FERRY_PICKLE_TRUNCATED');
-    expect(code(() => run(stream('BINBYTES8', [0, 0, 0, 0, 0, 1, 0, 0], '.')))).toBe('FERRY_PICKLE_TRUNCATED');
+    expect(code(() => run(stream('BINBYTES8', [0, 0, 0, 0, 0, 1, 0, 0], '.')))).toBe(
+      'FERRY_PICKLE_TRUNCATED',
+    );
     expect(code(() => run(stream('R', '.')))).toBe('FERRY_PICKLE_STACK');
     expect(code(() => run(stream('h', [3], '.')))).toBe('FERRY_PICKLE_MEMO');
     expect(code(() => run(stream('I', 'abc\n', '.')))).toBe('FERRY_PICKLE_VALUE');
@@ -197,7 +276,11 @@ describe('pickle machine: errors and limits', () => {
   });
 
   it('bounds nesting depth', () => {
-    const deep = stream(...Array.from({ length: MAX_GRAPH_DEPTH + 5 }, () => 'EMPTY_LIST'), ...Array.from({ length: MAX_GRAPH_DEPTH + 4 }, () => 'APPEND'), '.');
+    const deep = stream(
+      ...Array.from({ length: MAX_GRAPH_DEPTH + 5 }, () => 'EMPTY_LIST'),
+      ...Array.from({ length: MAX_GRAPH_DEPTH + 4 }, () => 'APPEND'),
+      '.',
+    );
     expect(code(() => run(deep))).toBe('FERRY_PICKLE_LIMIT');
   });
 
@@ -252,7 +335,9 @@ describe('pickle machine: fuzz', () => {
       fc.property(fc.nat(), fc.nat(), fc.nat(), fc.nat(), (a, b, x, y) => {
         const s1 = seeds[a % seeds.length]!;
         const s2 = seeds[b % seeds.length]!;
-        onlyFerryErrors(Uint8Array.from([...s1.subarray(0, x % (s1.length + 1)), ...s2.subarray(y % (s2.length + 1))]));
+        onlyFerryErrors(
+          Uint8Array.from([...s1.subarray(0, x % (s1.length + 1)), ...s2.subarray(y % (s2.length + 1))]),
+        );
       }),
       { numRuns: 300 },
     );

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { scanPath } from '../scan.js';
-import { dangerReason } from './denylist.js';
 import { isAllowedGlobal } from './allowlist.js';
+import { dangerReason } from './denylist.js';
 
 const SHARED = '/work/shared/fixtures/pickles/';
 const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
@@ -16,11 +16,14 @@ describe.skipIf(!existsSync(SHARED))("picklescan's corpus", () => {
     expect(result.verdict).toBe('unsafe');
     expect(result.findings.some((f) => f.severity === 'critical' || f.severity === 'high')).toBe(true);
   });
-  it.each(files.filter((f) => f.startsWith('benign') || f.includes('pytorch_model')))('%s is safe', async (file) => {
-    const result = await scanPath(SHARED + file);
-    expect(result.verdict).toBe('safe');
-    expect(result.findings).toEqual([]);
-  });
+  it.each(files.filter((f) => f.startsWith('benign') || f.includes('pytorch_model')))(
+    '%s is safe',
+    async (file) => {
+      const result = await scanPath(SHARED + file);
+      expect(result.verdict).toBe('safe');
+      expect(result.findings).toEqual([]);
+    },
+  );
   it.each(['broken_model.pkl', 'not_a_pickle.bin'])('%s is an error', async (file) => {
     const result = await scanPath(SHARED + file);
     expect(result.verdict).toBe('error');
@@ -34,7 +37,10 @@ describe.skipIf(!existsSync(SHARED))("picklescan's corpus", () => {
   });
   it('finds the payload in the second pickle of a stream', async () => {
     const result = await scanPath(`${SHARED}malicious6.pkl`);
-    expect(result.findings[0]).toMatchObject({ severity: 'critical', message: expect.stringContaining('requests.api.get') });
+    expect(result.findings[0]).toMatchObject({
+      severity: 'critical',
+      message: expect.stringContaining('requests.api.get'),
+    });
   });
   it('finds a zip by its bytes, whatever its extension', async () => {
     const result = await scanPath(`${SHARED}malicious1_wrong_ext.zip`);
@@ -58,8 +64,12 @@ describe('ferry corpus (every protocol, every bypass family)', () => {
 
 describe('real producers scan clean', () => {
   const files = [
-    ...readdirSync(TORCH).filter((f) => !f.endsWith('.json')).map((f) => TORCH + f),
-    ...readdirSync(JOBLIB).filter((f) => !f.endsWith('.json')).map((f) => JOBLIB + f),
+    ...readdirSync(TORCH)
+      .filter((f) => !f.endsWith('.json'))
+      .map((f) => TORCH + f),
+    ...readdirSync(JOBLIB)
+      .filter((f) => !f.endsWith('.json'))
+      .map((f) => JOBLIB + f),
   ];
   it.each(files)('%s is safe', async (path) => {
     const result = await scanPath(path);
@@ -70,10 +80,22 @@ describe('real producers scan clean', () => {
 
 describe('policy', () => {
   it('allows exact reconstructor names only', () => {
-    expect(isAllowedGlobal('torch._utils._rebuild_tensor_v2', 'torch._utils', '_rebuild_tensor_v2')).toBe(true);
-    expect(isAllowedGlobal('collections.OrderedDict.fromkeys', 'collections', 'OrderedDict.fromkeys')).toBe(false);
-    expect(isAllowedGlobal('sklearn.linear_model._base.LinearRegression', 'sklearn.linear_model._base', 'LinearRegression')).toBe(true);
-    expect(isAllowedGlobal('sklearn.utils.estimator_html_repr', 'sklearn.utils', 'estimator_html_repr')).toBe(false);
+    expect(isAllowedGlobal('torch._utils._rebuild_tensor_v2', 'torch._utils', '_rebuild_tensor_v2')).toBe(
+      true,
+    );
+    expect(isAllowedGlobal('collections.OrderedDict.fromkeys', 'collections', 'OrderedDict.fromkeys')).toBe(
+      false,
+    );
+    expect(
+      isAllowedGlobal(
+        'sklearn.linear_model._base.LinearRegression',
+        'sklearn.linear_model._base',
+        'LinearRegression',
+      ),
+    ).toBe(true);
+    expect(isAllowedGlobal('sklearn.utils.estimator_html_repr', 'sklearn.utils', 'estimator_html_repr')).toBe(
+      false,
+    );
   });
   it('names the danger of known code-running globals', () => {
     for (const [m, n] of [

@@ -1,0 +1,68 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
+const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
+
+async function ferry(...argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await main(argv, { stdout, stderr });
+  return { code, out, err };
+}
+
+describe('ferry scan', () => {
+  it('exits 0 for clean files', async () => {
+    const { code, out } = await ferry('scan', `${TORCH}state_dict.pt`, `${CORPUS}benign_p0.pkl`);
+    expect(code).toBe(0);
+    expect(out).toContain('state_dict.pt: pytorch: safe');
+  });
+
+  it('exits 1 with one line per finding', async () => {
+    const { code, out } = await ferry('scan', `${CORPUS}pip_main.pkl`);
+    expect(code).toBe(1);
+    expect(out.trim().split('\n')).toEqual([
+      `${CORPUS}pip_main.pkl: pickle: unsafe (1 findings)`,
+      expect.stringMatching(/^ {2}CRITICAL dangerous-call: calls pip\.main: .* \[byte \d+\]$/),
+    ]);
+  });
+
+  it('exits 2 when a file cannot be read, and says why', async () => {
+    const { code, out } = await ferry('scan', `${CORPUS}truncated.pkl`, `${CORPUS}pip_main.pkl`);
+    expect(code).toBe(2);
+    expect(out).toContain('truncated.pkl: error: FERRY_PICKLE_TRUNCATED');
+  });
+
+  it('prints the documented JSON shape', async () => {
+    const { code, out } = await ferry('scan', '--json', `${CORPUS}zip_nested.zip`, `${CORPUS}benign_p5.pkl`);
+    expect(code).toBe(1);
+    const json = JSON.parse(out);
+    expect(Object.keys(json)).toEqual(['files']);
+    expect(json.files[0]).toMatchObject({
+      path: `${CORPUS}zip_nested.zip`,
+      format: 'zip',
+      verdict: 'unsafe',
+    });
+    expect(json.files[0].findings[0]).toEqual({
+      severity: 'critical',
+      rule: 'dangerous-call',
+      message: expect.stringContaining('os.system'),
+      location: expect.stringMatching(/^inner\.bin\/archive\/data\.pkl byte \d+$/),
+    });
+    expect(json.files[1]).toEqual({
+      path: `${CORPUS}benign_p5.pkl`,
+      format: 'pickle',
+      verdict: 'safe',
+      findings: [],
+    });
+  });
+
+  it('needs a path', async () => {
+    expect((await ferry('scan')).code).toBe(2);
+  });
+});
