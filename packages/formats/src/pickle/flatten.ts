@@ -90,8 +90,14 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
       else out.opaque.push(tensor);
       return;
     }
-    if (!isNode(value)) return leaf(name, value);
-    if (onPath.has(value)) return leaf(name, '<cycle>');
+    if (!isNode(value)) {
+      leaf(name, value);
+      return;
+    }
+    if (onPath.has(value)) {
+      leaf(name, '<cycle>');
+      return;
+    }
     onPath.add(value);
     try {
       switch (value.kind) {
@@ -103,8 +109,9 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
           return;
         case 'list':
         case 'tuple':
-          if (value.items.length === 0) return leaf(name, value.kind === 'list' ? '[]' : '()');
-          value.items.forEach((item, i) => walk(item, join(name, String(i)), depth + 1));
+          if (value.items.length === 0) leaf(name, value.kind === 'list' ? '[]' : '()');
+          for (let i = 0; i < value.items.length; i++)
+            walk(value.items[i]!, join(name, String(i)), depth + 1);
           return;
         case 'call': {
           const callee =
@@ -116,7 +123,10 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
             }
             return;
           }
-          if (callee === 'torch.Size') return leaf(name, '<torch.Size>');
+          if (callee === 'torch.Size') {
+            leaf(name, '<torch.Size>');
+            return;
+          }
           // An object: NEWOBJ/REDUCE of a class, then BUILD with its __dict__ (and slots).
           const attributes: string[] = [];
           for (const state of value.states) {
@@ -132,14 +142,16 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
               }
             }
           }
-          value.listItems.forEach((item, i) => walk(item, join(name, String(i)), depth + 1));
+          for (let i = 0; i < value.listItems.length; i++)
+            walk(value.listItems[i]!, join(name, String(i)), depth + 1);
           if (out.objects.length < MAX_DETAIL_OBJECTS)
             out.objects.push({ name: name || '(root)', class: callee, attributes });
           if (value.states.length === 0 && value.listItems.length === 0) leaf(name, `<${callee}>`);
           return;
         }
         default:
-          return leaf(name, value);
+          leaf(name, value);
+          return;
       }
     } finally {
       onPath.delete(value);
