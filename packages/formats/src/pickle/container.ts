@@ -1,7 +1,7 @@
-import { crc32 } from 'node:zlib';
+import { constants, crc32, gunzipSync, inflateSync } from 'node:zlib';
 import { ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
-import type { ByteSource } from '../tensor/byte-source.js';
+import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
 import { BufferInput, type PickleInput } from './input.js';
 import { OPCODES } from './opcodes.js';
@@ -16,6 +16,45 @@ export const MAX_PICKLE_MEMBER_BYTES = 1024 * 1024 * 1024;
 export const MAX_SCANNED_MEMBERS = 100_000;
 /** An npy header is at most this long (numpy/lib/format.py allows 4 GiB in v2; real ones are < 1 KiB) (CWE-789). */
 export const MAX_NPY_HEADER = 1024 * 1024;
+
+/** A compressed joblib file is inflated in memory; bigger is refused (zip-bomb style, CWE-409). */
+export const MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
+
+/** joblib.dump(compress=...) wraps the whole stream (joblib/compressor.py prefixes). */
+export function compression(head: Uint8Array): 'zlib' | 'gzip' | undefined {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  // zlib: CMF 0x78 and a header checksum (RFC 1950 section 2.2).
+  if (head[0] === 0x78 && head.length > 1 && ((head[0] << 8) | head[1]!) % 31 === 0) return 'zlib';
+  return undefined;
+}
+
+/** Inflates a compressed joblib stream with a bound; `partial` accepts a cut-off input (detection). */
+export function decompress(
+  kind: 'zlib' | 'gzip',
+  bytes: Uint8Array,
+  path: string,
+  partial = false,
+): Uint8Array {
+  const options = {
+    maxOutputLength: MAX_DECOMPRESSED_BYTES,
+    ...(partial && { finishFlush: constants.Z_SYNC_FLUSH }),
+  };
+  try {
+    return kind === 'gzip' ? gunzipSync(bytes, options) : inflateSync(bytes, options);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/maxOutputLength|buffer length/i.test(message)) {
+      throw ferryError('FERRY_LIMIT', {
+        path,
+        what: `${kind} output`,
+        value: `> ${MAX_DECOMPRESSED_BYTES}`,
+        limit: MAX_DECOMPRESSED_BYTES,
+        reason: 'CWE-409',
+      });
+    }
+    throw ferryError('FERRY_PICKLE_STRUCTURE', { path, what: `${kind} stream`, reason: message }, error);
+  }
+}
 
 /** Torch's legacy magic number pickled with protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c. */
 export const LEGACY_TORCH_HEAD = Uint8Array.from([
@@ -63,6 +102,8 @@ export interface ContainerScan {
   readonly streams: ScannedStream[];
   /** The top-level zip, for loaders that go on to read storages. */
   readonly zip?: ZipArchive;
+  /** The decompressed stream of a compressed joblib file: tensors are ranges of this. */
+  readonly payload?: ByteSource;
 }
 
 function locator(member: string, base: number): (offset: number) => string {
@@ -376,6 +417,21 @@ export async function scanContainer(
         if (!isFerryError(error)) throw error;
       }
     }
+  }
+  const packed = kind === undefined ? compression(head) : undefined;
+  if (packed) {
+    const bytes = decompress(packed, await source.read(0, source.size), path);
+    const name = `${path} (${packed})`;
+    if (!looksLikePickle(bytes.subarray(0, 2))) {
+      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: `${packed} data that is not a pickle` });
+    }
+    scanner.runStream(new BufferInput(bytes, name), `(${packed})`);
+    return {
+      format: 'joblib',
+      findings: scanner.findings,
+      streams: scanner.streams,
+      payload: new BufferSource(bytes, name),
+    };
   }
   switch (kind) {
     case 'zip': {

@@ -1,7 +1,7 @@
 import { isFerryError } from '../errors.js';
 import type { FormatHandler, OpaqueTensor, OpenedModel, Probe } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
-import { looksLikePickle, sniffContainer } from './container.js';
+import { compression, decompress, looksLikePickle, sniffContainer } from './container.js';
 import { flattenGraph } from './flatten.js';
 import { BufferInput } from './input.js';
 import { runPickle } from './machine.js';
@@ -22,6 +22,19 @@ function headRunsAsPickle(probe: Probe): boolean {
   }
 }
 
+/** A compressed joblib file: its first bytes inflate to a pickle that mentions joblib. */
+function compressedJoblib(probe: Probe): boolean {
+  const kind = compression(probe.head);
+  if (!kind || probe.isDirectory) return false;
+  try {
+    const head = decompress(kind, probe.head, probe.path, true).subarray(0, 4096);
+    return looksLikePickle(head) && mentionsJoblib(head);
+  } catch (error) {
+    if (isFerryError(error)) return false;
+    throw error;
+  }
+}
+
 function mentionsJoblib(head: Uint8Array): boolean {
   return Buffer.from(head.buffer, head.byteOffset, head.byteLength).includes('NumpyArrayWrapper');
 }
@@ -32,12 +45,12 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
     const tensors: TensorRef[] = [];
     const opaque: OpaqueTensor[] = [];
     const details: Record<string, unknown> = {};
-    const streams = scan.streams.filter((s) => s.member === '');
+    const streams = scan.streams.filter((s) => s.member === '' || s.member.startsWith('('));
     const values: Record<string, unknown> = {};
     const objects: string[] = [];
     let pickles = 0;
     for (const s of streams) {
-      const tensorOf = numpyTensorOf(source, s.arrays);
+      const tensorOf = numpyTensorOf(scan.payload ?? source, s.arrays);
       s.stream.pickles.forEach((p, i) => {
         pickles++;
         const flat = flattenGraph(p.value, tensorOf, path, s.stream.pickles.length > 1 ? `pickle${i}` : '');
@@ -70,7 +83,7 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
 /** joblib.dump files: a pickle with NumpyArrayWrapper arrays inline. */
 export const joblibHandler: FormatHandler = {
   name: 'joblib',
-  detect: (probe) => headRunsAsPickle(probe) && mentionsJoblib(probe.head),
+  detect: (probe) => (headRunsAsPickle(probe) && mentionsJoblib(probe.head)) || compressedJoblib(probe),
   open: (path, options) => openPickle(path, options.unsafeInspect),
 };
 
