@@ -80,11 +80,20 @@ export async function openZip(source: ByteSource): Promise<ZipArchive> {
   const locator = eocdOffset >= 20 ? await source.read(eocdOffset - 20, 20) : undefined;
   if (locator && u32(locator, 0) === SIG_EOCD64_LOCATOR) {
     const recordOffset = u64(locator, 8, path, 'zip64 record offset');
-    // With prepended data the recorded offset is short by the prefix: the record sits right
-    // before the locator (56 bytes without an extensible data sector).
-    const at = recordOffset + 56 <= eocdOffset - 20 ? eocdOffset - 20 - 56 : recordOffset;
-    const record = await source.read(at, 56);
-    if (u32(record, 0) !== SIG_EOCD64) {
+    // With prepended data the recorded offset is short by the prefix; the record usually sits
+    // right before the locator (56 bytes without an extensible data sector): try there first.
+    let record: Uint8Array | undefined;
+    let at = -1;
+    for (const candidate of [eocdOffset - 20 - 56, recordOffset]) {
+      if (candidate < 0 || candidate + 56 > eocdOffset - 20) continue;
+      const bytes = await source.read(candidate, 56);
+      if (u32(bytes, 0) === SIG_EOCD64) {
+        record = bytes;
+        at = candidate;
+        break;
+      }
+    }
+    if (!record) {
       if (needs64) throw bad('zip64 end record', 'bad signature');
     } else {
       count = u64(record, 32, path, 'entry count');
