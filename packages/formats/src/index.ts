@@ -37,7 +37,7 @@ export * as zip from './zip/index.js';
 // --- numpy ---
 
 // --- pickle ---
-export { isUnsafe, judgeGlobal } from './pickle/policy.js';
+export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';
 
 // --- convert / diff ---

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { detectHandler } from './detect.js';
 import { ferryError, isFerryError } from './errors.js';
 import type { Finding } from './model.js';
-import { scanContainer } from './pickle/container.js';
+import { compression, scanContainer, sniffContainer } from './pickle/container.js';
 import { FileInput } from './pickle/input.js';
 import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
 import { FileSource } from './tensor/byte-source.js';
@@ -25,6 +25,7 @@ export interface ScanFileResult {
  * SavedModel graph) are collected. A file that cannot be parsed is an `error`, never `safe`.
  */
 export async function scanPath(path: string): Promise<ScanFileResult> {
+  let sniffed = 'unknown';
   try {
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') throw ferryError('FERRY_NOT_FOUND', { path });
@@ -34,6 +35,8 @@ export async function scanPath(path: string): Promise<ScanFileResult> {
       const source = await FileSource.open(path);
       let inputs: FileInput[] = [];
       try {
+        const head = await source.read(0, Math.min(source.size, 16));
+        sniffed = sniffContainer(head) ?? (compression(head) ? 'joblib' : 'unknown');
         const scan = await scanContainer(source, path, (start, end) => {
           const input = new FileInput(path, start, end);
           inputs.push(input);
@@ -57,7 +60,7 @@ export async function scanPath(path: string): Promise<ScanFileResult> {
     if (!isFerryError(error)) throw error;
     return {
       path,
-      format: error.code === 'FERRY_UNKNOWN_FORMAT' ? 'unknown' : 'error',
+      format: error.code === 'FERRY_UNKNOWN_FORMAT' ? 'unknown' : sniffed,
       verdict: 'error',
       findings: [],
       error: { code: error.code, message: error.message },
