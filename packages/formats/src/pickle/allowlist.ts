@@ -119,9 +119,9 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'numpy.random.mtrand.RandomState',
   'numpy.random._mt19937.MT19937',
   'numpy.random._pcg64.PCG64',
-  // joblib's inline array wrappers (joblib/numpy_pickle.py, numpy_pickle_compat.py)
+  // joblib's inline array wrapper (joblib/numpy_pickle.py). Not numpy_pickle_compat's
+  // NDArrayWrapper: it np.load()s a file named in the pickle, outside the scanned file.
   'joblib.numpy_pickle.NumpyArrayWrapper',
-  'joblib.numpy_pickle_compat.NDArrayWrapper',
   'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
   // XGBoost's scikit-learn wrappers and booster
   'xgboost.core.Booster',

@@ -4,6 +4,7 @@ import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
 import { BufferInput, type PickleInput } from './input.js';
+import { runPickleLenient } from './machine.js';
 import { OPCODES } from './opcodes.js';
 import { judgePickles } from './policy.js';
 import { type JoblibArray, readPickleStream, type StreamResult } from './stream.js';
@@ -138,12 +139,15 @@ class Scanner {
     });
     this.streams.push({ member, input, stream, arrays });
     const locate = locator(member, memberBase);
-    this.findings.push(
-      ...judgePickles([...stream.pickles, ...stream.nested], {
-        locate,
-        ...(extraAllowed && { extraAllowed }),
-      }),
-    );
+    const judged = [...stream.pickles, ...stream.nested];
+    if (arrays.length > 0) {
+      // joblib.load steps over inline array data; pickle.load runs the same bytes as opcodes.
+      // Judge what plain pickle.load would do up to where it fails, so a payload hidden as
+      // "array data" is seen.
+      const plain = runPickleLenient(input, start);
+      judged.push({ ...plain, value: null, start, end: start, protocol: 0 });
+    }
+    this.findings.push(...judgePickles(judged, { locate, ...(extraAllowed && { extraAllowed }) }));
     if (stream.trailing && maxPickles === undefined) {
       this.note(
         'low',

@@ -1,4 +1,4 @@
-import { ferryError } from '../errors.js';
+import { FerryError, ferryError } from '../errors.js';
 import type { Severity } from '../model.js';
 import type { PickleInput } from './input.js';
 import { HIGHEST_PROTOCOL, OPCODES, type OpcodeInfo } from './opcodes.js';
@@ -796,4 +796,32 @@ export function runPickle(
   options: MachineOptions = {},
 ): PickleResult {
   return new Machine(input, start, options).run();
+}
+
+/** What a pickle did up to the point it failed: CPython would have run all of that first. */
+export interface PartialRun {
+  readonly globals: readonly PyGlobal[];
+  readonly calls: readonly PyCall[];
+  readonly anomalies: readonly Anomaly[];
+  readonly error?: FerryError;
+}
+
+/**
+ * Runs a pickle and keeps what it did even when it fails part-way: a loader that fails at
+ * byte N has already made every call before N. Used where the same bytes mean different
+ * things to different loaders (joblib's inline array data is opcodes to pickle.load).
+ */
+export function runPickleLenient(
+  input: PickleInput,
+  start = input.start,
+  options: MachineOptions = {},
+): PartialRun {
+  const machine = new Machine(input, start, options);
+  try {
+    machine.run();
+    return { globals: machine.globals, calls: machine.calls, anomalies: machine.anomalies };
+  } catch (error) {
+    if (!(error instanceof FerryError)) throw error;
+    return { globals: machine.globals, calls: machine.calls, anomalies: machine.anomalies, error };
+  }
 }

@@ -109,7 +109,10 @@ export function joblibHook(
       return { position: inner.end, value: inner.value };
     }
     let at = position;
-    if (dictGet(dict, 'numpy_array_alignment_bytes') !== undefined) {
+    // joblib reads the padding only when the attribute is set and not None
+    // (NumpyArrayWrapper.safe_get_numpy_array_alignment_bytes).
+    const alignment = dictGet(dict, 'numpy_array_alignment_bytes');
+    if (alignment !== undefined && alignment !== null) {
       if (at >= input.end) throw bad('the padding byte is missing');
       at += 1 + input.read(at, 1)[0]!;
     }
