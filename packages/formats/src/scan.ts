@@ -42,6 +42,13 @@ export async function scanPath(path: string): Promise<ScanFileResult> {
           inputs.push(input);
           return input;
         });
+        if (scan?.error) {
+          return {
+            ...result(path, scan.format, scan.findings),
+            verdict: 'error',
+            error: { code: scan.error.code, message: scan.error.message },
+          };
+        }
         if (scan) return result(path, scan.format, scan.findings);
       } finally {
         for (const input of inputs) input.close();

@@ -39,13 +39,12 @@ export const scanCommand: Command = {
 function printHuman(io: CliIO, files: readonly ScanFileResult[]): void {
   const out: string[] = [];
   for (const file of files) {
-    if (file.verdict === 'error') {
+    if (file.verdict === 'error')
       out.push(`${file.path}: error: ${file.error?.code}: ${file.error?.message}`);
-      continue;
-    }
-    out.push(
-      `${file.path}: ${file.format}: ${file.verdict}${file.findings.length ? ` (${file.findings.length} findings)` : ''}`,
-    );
+    else
+      out.push(
+        `${file.path}: ${file.format}: ${file.verdict}${file.findings.length ? ` (${file.findings.length} findings)` : ''}`,
+      );
     for (const f of file.findings) {
       out.push(
         `  ${f.severity.toUpperCase()} ${f.rule}: ${f.message}${f.location ? ` [${f.location}]` : ''}`,

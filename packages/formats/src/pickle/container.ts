@@ -1,13 +1,13 @@
 import { constants, crc32, gunzipSync, inflateSync } from 'node:zlib';
-import { ferryError, isFerryError } from '../errors.js';
+import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
 import { BufferInput, type PickleInput } from './input.js';
-import { runPickleLenient } from './machine.js';
+import { type PickleResult, runPickleLenient } from './machine.js';
 import { OPCODES } from './opcodes.js';
 import { judgePickles } from './policy.js';
-import { type JoblibArray, readPickleStream, type StreamResult } from './stream.js';
+import { type JoblibArray, joblibHook, readPickleStream, type StreamResult } from './stream.js';
 
 /** Zips inside zips are scanned this deep; deeper nesting is itself a finding (CWE-409). */
 export const MAX_ZIP_NESTING = 4;
@@ -105,6 +105,8 @@ export interface ContainerScan {
   readonly zip?: ZipArchive;
   /** The decompressed stream of a compressed joblib file: tensors are ranges of this. */
   readonly payload?: ByteSource;
+  /** The main pickle did not parse: the file is an error, with what ran before it judged. */
+  readonly error?: FerryError;
 }
 
 function locator(member: string, base: number): (offset: number) => string {
@@ -132,22 +134,33 @@ class Scanner {
     memberBase = input.start,
   ): StreamResult {
     const arrays: JoblibArray[] = [];
-    const stream = readPickleStream(input, {
-      start,
-      arrays,
-      ...(maxPickles !== undefined && { maxPickles }),
-    });
-    this.streams.push({ member, input, stream, arrays });
     const locate = locator(member, memberBase);
+    const options = { locate, ...(extraAllowed && { extraAllowed }) };
+    // CPython has run every opcode before the one that fails: judge those too.
+    const partial = (from: number): PickleResult => ({
+      ...runPickleLenient(input, from, { afterBuild: joblibHook([], []) }),
+      value: null,
+      start: from,
+      end: from,
+      protocol: 0,
+    });
+    let stream: StreamResult;
+    try {
+      stream = readPickleStream(input, { start, arrays, ...(maxPickles !== undefined && { maxPickles }) });
+    } catch (error) {
+      if (isFerryError(error)) this.findings.push(...judgePickles([partial(start)], options));
+      throw error;
+    }
+    this.streams.push({ member, input, stream, arrays });
     const judged = [...stream.pickles, ...stream.nested];
+    if (stream.trailing) judged.push(partial(stream.end));
     if (arrays.length > 0) {
       // joblib.load steps over inline array data; pickle.load runs the same bytes as opcodes.
       // Judge what plain pickle.load would do up to where it fails, so a payload hidden as
       // "array data" is seen.
-      const plain = runPickleLenient(input, start);
-      judged.push({ ...plain, value: null, start, end: start, protocol: 0 });
+      judged.push({ ...runPickleLenient(input, start), value: null, start, end: start, protocol: 0 });
     }
-    this.findings.push(...judgePickles(judged, { locate, ...(extraAllowed && { extraAllowed }) }));
+    this.findings.push(...judgePickles(judged, options));
     if (stream.trailing && maxPickles === undefined) {
       this.note(
         'low',
@@ -348,12 +361,15 @@ class Scanner {
         member,
       );
     }
+    const before = this.findings.length;
     try {
       const input = new BufferInput(bytes, `${this.path}:${entry.name}`);
       this.runStream(input, member, input.start, undefined, torchscript ? isTorchScriptName : undefined);
     } catch (error) {
       if (!isFerryError(error)) throw error;
-      // A member torch or pickle.load would run must parse; others may be any data.
+      // A member torch or pickle.load would run must parse; others may be any data (TorchScript
+      // source starts with `c`, GLOBAL's opcode), and what they "did" before failing is noise.
+      if (!expectsPickle) this.findings.length = before;
       if (expectsPickle) {
         this.note(
           'medium',
@@ -447,13 +463,24 @@ export async function scanContainer(
       return { format: 'npy', findings: scanner.findings, streams: scanner.streams };
     case 'pytorch-legacy': {
       const input = openInput(0, source.size);
-      // magic, protocol version, sys_info, the object, storage keys; raw storages follow.
-      scanner.runStream(input, '', 0, 5);
+      try {
+        // magic, protocol version, sys_info, the object, storage keys; raw storages follow.
+        scanner.runStream(input, '', 0, 5);
+      } catch (error) {
+        if (!isFerryError(error)) throw error;
+        return { format: 'pytorch-legacy', findings: scanner.findings, streams: scanner.streams, error };
+      }
       return { format: 'pytorch-legacy', findings: scanner.findings, streams: scanner.streams };
     }
     case 'pickle': {
       const input = openInput(0, source.size);
-      const stream = scanner.runStream(input, '');
+      let stream: StreamResult;
+      try {
+        stream = scanner.runStream(input, '');
+      } catch (error) {
+        if (!isFerryError(error)) throw error;
+        return { format: 'pickle', findings: scanner.findings, streams: scanner.streams, error };
+      }
       const joblib =
         scanner.streams[0]!.arrays.length > 0 ||
         stream.pickles.some((p) => p.globals.some((g) => g.module?.startsWith('joblib.')));

@@ -29,6 +29,7 @@ export async function openScanned(path: string, unsafeInspect: boolean | undefin
       return input;
     });
     if (!scan) throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'not a pickle, zip or torch file' });
+    if (scan.error) throw scan.error;
     const serious = scan.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info');
     if (isUnsafe(scan.findings) && !unsafeInspect) {
       const first = serious[0]!;

@@ -29,6 +29,13 @@ describe.skipIf(!existsSync(SHARED))("picklescan's corpus", () => {
     expect(result.verdict).toBe('error');
     expect(result.error?.code).toMatch(/^FERRY_/);
   });
+  it('still reports what a broken pickle would have run before failing', async () => {
+    const result = await scanPath(`${SHARED}broken_model.pkl`);
+    expect(result.findings[0]).toMatchObject({
+      severity: 'critical',
+      message: expect.stringContaining('builtins.exec'),
+    });
+  });
   it('sees through the sys.modules override exploit', async () => {
     const result = await scanPath(`${SHARED}sys_module_override_sploit.pkl`);
     expect(result.findings.map((f) => f.rule)).toEqual(
