@@ -74,7 +74,7 @@ export async function run(): Promise<void> {
     '',
     'ferry: scan + open + read each tensor range and append it (timed in the worker after start-up);',
     'torch: torch.load(map_location=cpu) then write header + tensor bytes. Both are bound by reading',
-    'and writing 544 MiB through the page cache on this 2-core VM; ferry never holds more than one tensor.',
+    'and writing 544 MiB through the page cache on this 2-core VM; ferry holds at most two tensors (reads the next while writing one).',
   ].join('\n');
   writeSection('pickle', 'Pickle: PyTorch checkpoint to safetensors', 'npm run bench -- pickle', body);
   console.log(body);

@@ -1,7 +1,7 @@
 /**
  * The ferry side of `npm run bench -- pickle`, run in its own process so its peak RSS is its
  * own: opens the checkpoint (scan + inspect) and streams every tensor into a safetensors file,
- * tensor by tensor, as the converter does. Prints seconds and peak RSS as JSON.
+ * tensor by tensor (reading the next while writing this one). Prints seconds and peak RSS as JSON.
  */
 import { open } from 'node:fs/promises';
 import { openModel, readTensorBytes } from '../../../packages/formats/src/index.js';
@@ -24,7 +24,13 @@ const length = Buffer.alloc(8);
 length.writeBigUInt64LE(BigInt(text.length));
 await file.write(length);
 await file.write(text);
-for (const t of tensors) await file.write(await readTensorBytes(t));
+// Read the next tensor while this one is written: at most two tensors in memory.
+let next = tensors.length > 0 ? readTensorBytes(tensors[0]!) : undefined;
+for (let i = 0; i < tensors.length; i++) {
+  const bytes = await next!;
+  next = i + 1 < tensors.length ? readTensorBytes(tensors[i + 1]!) : undefined;
+  await file.write(bytes);
+}
 await file.close();
 await model.close();
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
