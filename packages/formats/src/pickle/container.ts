@@ -4,7 +4,7 @@ import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
 import { BufferInput, type PickleInput } from './input.js';
-import { type PickleResult, runPickleLenient } from './machine.js';
+import { type PickleResult, runPickle, runPickleLenient } from './machine.js';
 import { OPCODES } from './opcodes.js';
 import { judgePickles } from './policy.js';
 import { type JoblibArray, joblibHook, readPickleStream, type StreamResult } from './stream.js';
@@ -78,10 +78,23 @@ export function looksLikePickle(head: Uint8Array): boolean {
   return OPCODES[head[0]!] !== undefined;
 }
 
+/** torch/serialization.py MAGIC_NUMBER, the first pickle of every legacy file. */
+export const LEGACY_TORCH_MAGIC = 0x1950a86a20f9469cfc6cn;
+
+/** A legacy torch file saved with another pickle protocol: its first pickle is the magic number. */
+export function isLegacyTorch(head: Uint8Array): boolean {
+  if (head[0] !== 0x80) return false;
+  try {
+    return runPickle(new BufferInput(head, 'head')).value === LEGACY_TORCH_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 export function sniffContainer(head: Uint8Array): ContainerKind | undefined {
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5))
     return 'zip';
-  if (startsWith(head, LEGACY_TORCH_HEAD)) return 'pytorch-legacy';
+  if (startsWith(head, LEGACY_TORCH_HEAD) || isLegacyTorch(head)) return 'pytorch-legacy';
   if (startsWith(head, NPY_MAGIC)) return 'npy';
   if (looksLikePickle(head)) return 'pickle';
   return undefined;

@@ -1,6 +1,6 @@
 import { ferryError } from '../errors.js';
 import type { FormatHandler, OpenedModel } from '../model.js';
-import { LEGACY_TORCH_HEAD, startsWith } from '../pickle/container.js';
+import { LEGACY_TORCH_MAGIC, sniffContainer } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
 import { openScanned } from '../pickle/open-scanned.js';
 import { dictGet, isNode, type PickleValue } from '../pickle/values.js';
@@ -8,8 +8,7 @@ import { dtypeSize } from '../tensor/dtype.js';
 import { type Storage, TorchTensors } from './rebuild.js';
 import { storageIds } from './zip-checkpoint.js';
 
-/** torch/serialization.py: MAGIC_NUMBER and PROTOCOL_VERSION of the pre-1.6 format. */
-const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+/** torch/serialization.py: PROTOCOL_VERSION of the pre-1.6 format. */
 const LEGACY_PROTOCOL = 1001;
 /** Storages in one legacy file (each is a count + raw bytes after the pickles) (CWE-770). */
 export const MAX_LEGACY_STORAGES = 1_000_000;
@@ -33,7 +32,7 @@ async function openLegacy(path: string, unsafeInspect: boolean | undefined): Pro
       PickleValue,
       PickleValue,
     ];
-    if (magic !== LEGACY_MAGIC) throw bad('magic number', `${String(magic)} is not torch's`);
+    if (magic !== LEGACY_TORCH_MAGIC) throw bad('magic number', `${String(magic)} is not torch's`);
     if (protocol !== LEGACY_PROTOCOL)
       throw bad('protocol version', `${String(protocol)} is not ${LEGACY_PROTOCOL}`);
     let byteOrder: 'little' | 'big' = 'little';
@@ -116,6 +115,6 @@ async function openLegacy(path: string, unsafeInspect: boolean | undefined): Pro
 
 export const pytorchLegacyHandler: FormatHandler = {
   name: 'pytorch-legacy',
-  detect: (probe) => !probe.isDirectory && startsWith(probe.head, LEGACY_TORCH_HEAD),
+  detect: (probe) => !probe.isDirectory && sniffContainer(probe.head) === 'pytorch-legacy',
   open: (path, options) => openLegacy(path, options.unsafeInspect),
 };
