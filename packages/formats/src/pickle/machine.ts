@@ -715,7 +715,18 @@ class Machine {
   }
   private bytes(length: number, bytearray: boolean): void {
     const start = this.pos;
-    this.take(length, this.op.name);
+    // Stepped over, not read: a 1 GB array pickled inline stays on disk until asked for.
+    const left = this.input.end - this.pos;
+    if (length > left) {
+      throw ferryError('FERRY_PICKLE_TRUNCATED', {
+        path: this.input.name,
+        offset: this.opStart,
+        what: this.op.name,
+        need: length,
+        left,
+      });
+    }
+    this.pos += length;
     this.push({ kind: 'bytes', bytearray, start, length, offset: this.opStart });
   }
   private memoKey(text: string): number {

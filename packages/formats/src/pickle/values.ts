@@ -116,54 +116,8 @@ export function globalName(g: PyGlobal): string {
   return g.module === null || g.name === null ? '<unresolvable>' : `${g.module}.${g.name}`;
 }
 
-/** The direct children of a value, for iterative walks (graphs may be cyclic through the memo). */
-export function children(value: PickleValue): PickleValue[] {
-  if (!isNode(value)) return [];
-  switch (value.kind) {
-    case 'tuple':
-    case 'list':
-    case 'set':
-    case 'frozenset':
-      return [...value.items];
-    case 'dict':
-      return value.entries.flat();
-    case 'global':
-      return value.operands ? [...value.operands] : [];
-    case 'call':
-      return [
-        value.callee,
-        ...value.args,
-        ...(value.kwargs === undefined ? [] : [value.kwargs]),
-        ...value.states,
-        ...value.listItems,
-        ...value.dictItems.flat(),
-      ];
-    case 'setstate':
-      return [value.obj, value.state];
-    case 'persid':
-      return [value.value];
-    default:
-      return [];
-  }
-}
-
 /** A dict's value for a string key, or undefined. */
 export function dictGet(dict: PyDict, key: string): PickleValue | undefined {
   for (const [k, v] of dict.entries) if (k === key) return v;
   return undefined;
-}
-
-export function isGlobal(value: PickleValue, qualified?: string): value is PyGlobal {
-  return (
-    isNode(value) && value.kind === 'global' && (qualified === undefined || globalName(value) === qualified)
-  );
-}
-
-export function isCallOf(value: PickleValue, ...qualified: string[]): value is PyCall {
-  return (
-    isNode(value) &&
-    value.kind === 'call' &&
-    isGlobal(value.callee) &&
-    (qualified.length === 0 || qualified.includes(globalName(value.callee)))
-  );
 }
