@@ -13,6 +13,8 @@ import { type JoblibArray, joblibHook, readPickleStream, type StreamResult } fro
 export const MAX_ZIP_NESTING = 4;
 /** A pickle member is read into memory to run; real ones (data.pkl) are kilobytes (CWE-789). */
 export const MAX_PICKLE_MEMBER_BYTES = 1024 * 1024 * 1024;
+/** A member neither named .pkl nor starting with PROTO is tried as a pickle only up to this size. */
+export const MAX_UNNAMED_PICKLE_BYTES = 64 * 1024 * 1024;
 /** Members scanned per archive, nested archives included (CWE-770). */
 export const MAX_SCANNED_MEMBERS = 100_000;
 /** An npy header is at most this long (numpy/lib/format.py allows 4 GiB in v2; real ones are < 1 KiB) (CWE-789). */
@@ -363,6 +365,17 @@ class Scanner {
     }
     if (kind === 'npy') {
       await this.scanNpy(source, member);
+      return;
+    }
+    if (!expectsPickle && source.size > MAX_UNNAMED_PICKLE_BYTES) {
+      // Big data members (weights in some other layout) that merely start with a byte that is
+      // also an opcode: no loader runs these as pickles (torch.load runs data.pkl only).
+      this.note(
+        'info',
+        'member-not-scanned',
+        `${source.size} bytes of data that is neither named nor marked as a pickle`,
+        member,
+      );
       return;
     }
     const bytes = await this.readAll(source, member);
