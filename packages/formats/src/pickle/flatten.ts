@@ -123,6 +123,14 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
             }
             return;
           }
+          if (
+            (callee === 'builtins.bytearray' || callee === 'builtins.bytes') &&
+            isNode(value.args[0] ?? null)
+          ) {
+            // A bytes payload (XGBoost's raw booster model): reported by size, not walked.
+            leaf(name, value.args[0]!);
+            return;
+          }
           if (callee === 'torch.Size') {
             leaf(name, '<torch.Size>');
             return;

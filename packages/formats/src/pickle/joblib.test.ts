@@ -52,6 +52,19 @@ describe('joblib and pickled NumPy arrays equal what NumPy wrote', () => {
     }
   });
 
+  it('shows an XGBoost classifier as data: its booster is raw model bytes', async () => {
+    const model = await openModel(`${JOBLIB}xgboost.joblib`);
+    try {
+      expect(model.findings?.filter((f) => f.severity !== 'info')).toEqual([]);
+      expect(model.details?.objects).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^_Booster: xgboost\.core\.Booster/)]),
+      );
+      expect((model.details?.values as Record<string, unknown>)['_Booster.handle']).toMatch(/^<\d+ bytes>$/);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('reports object arrays as opaque', async () => {
     const model = await openModel(`${JOBLIB}arrays.joblib`);
     try {
