@@ -7,6 +7,8 @@ import { BufferInput } from './input.js';
 import { runPickle } from './machine.js';
 import { numpyTensorOf } from './numpy-arrays.js';
 import { openScanned } from './open-scanned.js';
+import { isUnsafe } from './policy.js';
+import { renderGraph } from './render.js';
 import { joblibHook } from './stream.js';
 
 /** A head that runs as a pickle up to its end (or to STOP) is a pickle. */
@@ -61,6 +63,10 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
       });
     }
     details.pickles = pickles;
+    // For a file opened despite findings (--unsafe-inspect): what loading it would do, as text.
+    if (isUnsafe(scan.findings)) {
+      details.graph = streams.flatMap((st) => st.stream.pickles.map((p) => renderGraph(p.value)));
+    }
     details.protocol = streams[0]?.stream.pickles[0]?.protocol ?? 0;
     if (objects.length > 0) details.objects = objects;
     if (Object.keys(values).length > 0) details.values = values;

@@ -59,7 +59,7 @@ describe('joblib and pickled NumPy arrays equal what NumPy wrote', () => {
       expect(model.details?.objects).toEqual(
         expect.arrayContaining([expect.stringMatching(/^_Booster: xgboost\.core\.Booster/)]),
       );
-      expect((model.details?.values as Record<string, unknown>)['_Booster.handle']).toMatch(/^<\d+ bytes>$/);
+      expect((model.details!.values as Record<string, unknown>)['_Booster.handle']).toMatch(/^<\d+ bytes>$/);
     } finally {
       await model.close();
     }

@@ -345,3 +345,37 @@ describe('pickle machine: fuzz', () => {
 });
 
 export type { PickleValue };
+
+describe('graph rendering', () => {
+  it('shows what loading would do, as Python, without resolving anything', async () => {
+    const { renderGraph } = await import('./render.js');
+    const r = run(
+      stream(
+        'PROTO',
+        [4],
+        short('builtins'),
+        short('getattr'),
+        'STACK_GLOBAL',
+        short('importlib'),
+        short('import_module'),
+        'STACK_GLOBAL',
+        short('os'),
+        'TUPLE1',
+        'R',
+        short('system'),
+        'TUPLE2',
+        'R',
+        short('id'),
+        'TUPLE1',
+        'R',
+        '.',
+      ),
+    );
+    expect(renderGraph(r.value)).toBe('builtins.getattr(importlib.import_module("os"), "system")("id")');
+    const cyclic = run(stream('EMPTY_LIST', 'q', [0], 'h', [0], 'APPEND', '.'));
+    expect(renderGraph(cyclic.value)).toBe('[<cycle>]');
+    expect(
+      renderGraph(run(stream('EMPTY_LIST', ...Array.from({ length: 300 }, () => 'K\u0001a'), '.')).value, 50),
+    ).toMatch(/\.\.\.$/);
+  });
+});

@@ -3,6 +3,8 @@ import type { FormatHandler, OpenedModel } from '../model.js';
 import { LEGACY_TORCH_MAGIC, sniffContainer } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
 import { openScanned } from '../pickle/open-scanned.js';
+import { isUnsafe } from '../pickle/policy.js';
+import { renderGraph } from '../pickle/render.js';
 import { dictGet, isNode, type PickleValue } from '../pickle/values.js';
 import { dtypeSize } from '../tensor/dtype.js';
 import { type Storage, TorchTensors } from './rebuild.js';
@@ -94,6 +96,7 @@ async function openLegacy(path: string, unsafeInspect: boolean | undefined): Pro
     const flat = flattenGraph(main, tensors.tensorOf, path);
     const details: Record<string, unknown> = { byteorder: byteOrder, storages: keys.items.length };
     if (at !== source.size) details.trailingBytes = source.size - at;
+    if (isUnsafe(scan.findings)) details.graph = [renderGraph(main)];
     if (Object.keys(tensors.tied).length > 0) details.tied = tensors.tied;
     if (flat.leafCount > 0) details.values = flat.values;
     if (flat.objects.length > 0) details.objects = flat.objects.map((o) => `${o.name}: ${o.class}`);

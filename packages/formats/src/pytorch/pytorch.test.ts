@@ -140,6 +140,7 @@ describe('torch files: structure', () => {
     try {
       expect(model.findings?.[0]).toMatchObject({ severity: 'critical', rule: 'dangerous-call' });
       expect(model.details?.objects).toEqual(['(root): os.system']);
+      expect(model.details?.graph).toEqual(['os.system("id")']);
     } finally {
       await model.close();
     }

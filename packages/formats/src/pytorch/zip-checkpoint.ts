@@ -3,6 +3,8 @@ import type { FormatHandler, OpenedModel, Probe } from '../model.js';
 import { zipFormat } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
 import { openScanned } from '../pickle/open-scanned.js';
+import { isUnsafe } from '../pickle/policy.js';
+import { renderGraph } from '../pickle/render.js';
 import { isNode, type PickleValue } from '../pickle/values.js';
 import type { ByteSource } from '../tensor/byte-source.js';
 import { dtypeSize } from '../tensor/dtype.js';
@@ -197,6 +199,7 @@ async function openTorchZip(
     const version = await member('version');
     if (version) details.version = new TextDecoder().decode(version).trim();
     details.root = root.replace(/\/$/, '');
+    if (isUnsafe(scan.findings)) details.graph = [renderGraph(data)];
     details.byteorder = orderText;
     if (Object.keys(tensors.tied).length > 0) details.tied = tensors.tied;
     if (main.leafCount > 0) details.values = main.values;
