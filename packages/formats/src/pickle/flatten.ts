@@ -2,6 +2,7 @@ import { ferryError } from '../errors.js';
 import type { OpaqueTensor } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
 import { MAX_GRAPH_DEPTH } from './machine.js';
+import { renderGraph } from './render.js';
 import { globalName, isNode, type PickleValue, type PyCall } from './values.js';
 
 /** Leaf values kept for inspect's details; a state_dict of 100k scalars is summarised (CWE-770). */
@@ -115,7 +116,9 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
           return;
         case 'call': {
           const callee =
-            isNode(value.callee) && value.callee.kind === 'global' ? globalName(value.callee) : '<call>';
+            isNode(value.callee) && value.callee.kind === 'global'
+              ? globalName(value.callee)
+              : renderGraph(value.callee, 120);
           if (DICT_CLASSES.has(callee)) {
             for (const [k, v] of dictEntries(value)) {
               const key = keyText(k);
