@@ -1,11 +1,22 @@
 import { stat } from 'node:fs/promises';
 import { detectHandler } from './detect.js';
 import { ferryError, isFerryError } from './errors.js';
-import type { Finding } from './model.js';
+import type { Finding, FormatHandler, FormatName } from './model.js';
 import { compression, scanContainer, sniffContainer } from './pickle/container.js';
 import { FileInput } from './pickle/input.js';
 import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
 import { FileSource } from './tensor/byte-source.js';
+
+/** Formats whose loaders run pickles: scanned by the pickle machine. */
+const PICKLE_FAMILY: ReadonlySet<FormatName> = new Set([
+  'pickle',
+  'joblib',
+  'pytorch',
+  'pytorch-legacy',
+  'torchscript',
+  'npy',
+  'npz',
+]);
 
 /** One file's scan, exactly what `ferry scan --json` prints per file. */
 export interface ScanFileResult {
@@ -31,7 +42,15 @@ export async function scanPath(path: string): Promise<ScanFileResult> {
       if (error.code === 'ENOENT') throw ferryError('FERRY_NOT_FOUND', { path });
       throw ferryError('FERRY_IO', { path, reason: error.message }, error);
     });
-    if (info.isFile()) {
+    // Another format's reader claims the file (safetensors, ONNX, GGUF, SavedModel...): its own
+    // findings count. Pickle-family files, and files no reader claims, go through the machine.
+    let handler: FormatHandler | undefined;
+    try {
+      handler = await detectHandler(path);
+    } catch (error) {
+      if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
+    }
+    if (info.isFile() && (!handler || PICKLE_FAMILY.has(handler.name))) {
       const source = await FileSource.open(path);
       let inputs: FileInput[] = [];
       try {
@@ -56,7 +75,8 @@ export async function scanPath(path: string): Promise<ScanFileResult> {
         await source.close();
       }
     }
-    const handler = await detectHandler(path);
+    if (!handler)
+      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'no known magic bytes or structure' });
     const model = await handler.open(path, { unsafeInspect: true });
     try {
       return result(path, model.format, model.findings ?? []);
