@@ -271,6 +271,13 @@ describe('pickle machine: errors and limits', () => {
     }
   });
 
+  it('reads text lines of any length up to MAX_LINE_BYTES', () => {
+    const long = 'm'.repeat(70_000);
+    expect(value(stream('c', `${long}\nname\n`, '.'))).toMatchObject({ module: long, name: 'name' });
+    expect(code(() => run(stream('c', 'x'.repeat(2 * 1024 * 1024))))).toBe('FERRY_PICKLE_LIMIT');
+    expect(code(() => run(stream('c', 'no newline')))).toBe('FERRY_PICKLE_TRUNCATED');
+  });
+
   it('bounds integer digits (CVE-2020-10735)', () => {
     expect(code(() => run(stream('I', '9'.repeat(5000), '\n.')))).toBe('FERRY_PICKLE_LIMIT');
   });

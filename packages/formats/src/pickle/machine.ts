@@ -146,21 +146,28 @@ class Machine {
     return new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
   private line(what: string): Uint8Array {
-    const max = Math.min(this.input.end - this.pos, MAX_LINE_BYTES + 1);
-    const window = this.input.read(this.pos, max);
-    const nl = window.indexOf(0x0a);
-    if (nl < 0) {
-      if (max > MAX_LINE_BYTES) this.limit(`${what} line`, max, MAX_LINE_BYTES, 'CWE-400');
-      throw ferryError('FERRY_PICKLE_TRUNCATED', {
-        path: this.input.name,
-        offset: this.opStart,
-        what: `${what} (no newline)`,
-        need: max + 1,
-        left: max,
-      });
+    const left = this.input.end - this.pos;
+    // Look a little ahead first, more only for long lines: text opcodes come by the million.
+    let size = Math.min(left, 256);
+    for (;;) {
+      const window = this.input.read(this.pos, size);
+      const nl = window.indexOf(0x0a);
+      if (nl >= 0) {
+        this.pos += nl + 1;
+        return window.subarray(0, nl);
+      }
+      if (size > MAX_LINE_BYTES) this.limit(`${what} line`, size, MAX_LINE_BYTES, 'CWE-400');
+      if (size >= left) {
+        throw ferryError('FERRY_PICKLE_TRUNCATED', {
+          path: this.input.name,
+          offset: this.opStart,
+          what: `${what} (no newline)`,
+          need: left + 1,
+          left,
+        });
+      }
+      size = Math.min(left, size * 64, MAX_LINE_BYTES + 1);
     }
-    this.pos += nl + 1;
-    return window.subarray(0, nl);
   }
   private asciiLine(what: string): string {
     return decodeLatin1(this.line(what));
