@@ -141,6 +141,15 @@ class Machine {
     this.pos += length;
     return bytes;
   }
+  /** Little-endian ints by hand: a DataView per opcode is most of the garbage on big pickles. */
+  private int32(what: string): number {
+    const b = this.take(4, what);
+    return b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+  }
+  private uint16(what: string): number {
+    const b = this.take(2, what);
+    return b[0]! | (b[1]! << 8);
+  }
   private view(length: number, what: string): DataView {
     const b = this.take(length, what);
     return new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -388,19 +397,19 @@ class Machine {
         return;
       }
       case 'BININT':
-        this.push(this.view(4, 'BININT').getInt32(0, true));
+        this.push(this.int32('BININT'));
         return;
       case 'BININT1':
         this.push(this.take(1, 'BININT1')[0]!);
         return;
       case 'BININT2':
-        this.push(this.view(2, 'BININT2').getUint16(0, true));
+        this.push(this.uint16('BININT2'));
         return;
       case 'LONG1':
         this.push(intValue(decodeLong(this.take(this.take(1, 'LONG1 length')[0]!, 'LONG1'))));
         return;
       case 'LONG4': {
-        const n = this.view(4, 'LONG4 length').getInt32(0, true);
+        const n = this.int32('LONG4 length');
         if (n < 0) this.valueError(`negative byte count ${n}`);
         if (n > MAX_LONG_BYTES) this.limit('LONG4 size', n, MAX_LONG_BYTES, 'CVE-2020-10735');
         this.push(intValue(decodeLong(this.take(n, 'LONG4'))));
@@ -429,7 +438,7 @@ class Machine {
         return;
       }
       case 'BINSTRING': {
-        const n = this.view(4, 'BINSTRING length').getInt32(0, true);
+        const n = this.int32('BINSTRING length');
         if (n < 0) this.valueError(`negative byte count ${n}`);
         this.checkText(n, 'BINSTRING');
         this.push(decodeLatin1(this.take(n, 'BINSTRING')));
@@ -448,7 +457,7 @@ class Machine {
         this.push(this.utf8(this.take(this.take(1, 'length')[0]!, 'SHORT_BINUNICODE')));
         return;
       case 'BINUNICODE': {
-        const n = this.view(4, 'BINUNICODE length').getUint32(0, true);
+        const n = this.int32('BINUNICODE length') >>> 0;
         this.checkText(n, 'BINUNICODE');
         this.push(this.utf8(this.take(n, 'BINUNICODE')));
         return;
@@ -464,7 +473,7 @@ class Machine {
         this.bytes(this.take(1, 'length')[0]!, false);
         return;
       case 'BINBYTES':
-        this.bytes(this.view(4, 'BINBYTES length').getUint32(0, true), false);
+        this.bytes(this.int32('BINBYTES length') >>> 0, false);
         return;
       case 'BINBYTES8':
         this.bytes(this.length8('BINBYTES8'), false);
@@ -592,7 +601,7 @@ class Machine {
         this.get(this.take(1, 'BINGET')[0]!);
         return;
       case 'LONG_BINGET':
-        this.get(this.view(4, 'LONG_BINGET').getUint32(0, true));
+        this.get(this.int32('LONG_BINGET') >>> 0);
         return;
       case 'PUT':
         this.put(this.memoKey(this.asciiLine('PUT')));
@@ -601,7 +610,7 @@ class Machine {
         this.put(this.take(1, 'BINPUT')[0]!);
         return;
       case 'LONG_BINPUT':
-        this.put(this.view(4, 'LONG_BINPUT').getUint32(0, true));
+        this.put(this.int32('LONG_BINPUT') >>> 0);
         return;
       case 'MEMOIZE':
         this.put(this.memo.size);
@@ -611,10 +620,10 @@ class Machine {
         this.ext(this.take(1, 'EXT1')[0]!);
         return;
       case 'EXT2':
-        this.ext(this.view(2, 'EXT2').getUint16(0, true));
+        this.ext(this.uint16('EXT2'));
         return;
       case 'EXT4':
-        this.ext(this.view(4, 'EXT4').getInt32(0, true));
+        this.ext(this.int32('EXT4'));
         return;
       // --- globals and calls
       case 'GLOBAL': {
