@@ -62,6 +62,15 @@ describe('ferry scan', () => {
     });
   });
 
+  it('inspect refuses an unsafe file unless --unsafe-inspect, which shows the graph', async () => {
+    const refused = await ferry('inspect', `${CORPUS}pip_main.pkl`);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/^ferry inspect: FERRY_PICKLE_REFUSED: .*pip\.main/);
+    const shown = await ferry('inspect', '--unsafe-inspect', `${CORPUS}pip_main.pkl`);
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain('pip.main(["install", "evil"])');
+  });
+
   it('needs a path', async () => {
     expect((await ferry('scan')).code).toBe(2);
   });
