@@ -74,6 +74,19 @@ describe('torch files: structure', () => {
     }
   });
 
+  it('sparse, meta and quantized tensors are reported as opaque with their shapes', async () => {
+    const model = await openModel(`${TORCH}special.pt`);
+    try {
+      expect(model.opaque?.map((t) => [t.name, t.shape])).toEqual([
+        ['sparse', [3, 3]],
+        ['meta', [4, 5]],
+        ['q', [3]],
+      ]);
+    } finally {
+      await model.close();
+    }
+  });
+
   it('big-endian byteorder record', async () => {
     const model = await openModel(`${TORCH}dtypes_bigendian.pt`);
     try {

@@ -88,6 +88,33 @@ const REBUILD_PARAMETER = new Set([
   'torch._utils._rebuild_parameter_with_state',
 ]);
 
+/** Tensors torch rebuilds that have no dense (dtype, shape, bytes) form: reported, not dropped. */
+const OPAQUE_REBUILDS: Record<string, { reason: string; shape: (call: PyCall) => number[] | undefined }> = {
+  'torch._utils._rebuild_sparse_tensor': {
+    reason: 'sparse COO tensor (indices + values)',
+    // (layout, (indices, values, size))
+    shape: (call) => {
+      const data = call.args[1] ?? null;
+      return isNode(data) && data.kind === 'tuple' ? intTuple(data.items[2]) : undefined;
+    },
+  },
+  'torch._utils._rebuild_sparse_csr_tensor': {
+    reason: 'sparse CSR tensor',
+    shape: (call) => {
+      const data = call.args[1] ?? null;
+      return isNode(data) && data.kind === 'tuple' ? intTuple(data.items[3]) : undefined;
+    },
+  },
+  'torch._utils._rebuild_meta_tensor_no_storage': {
+    reason: 'meta tensor: a shape with no data',
+    shape: (call) => intTuple(call.args[1]),
+  },
+  'torch._utils._rebuild_qtensor': {
+    reason: 'quantized tensor (scale and zero point apply)',
+    shape: (call) => intTuple(call.args[2]),
+  },
+};
+
 function calleeName(call: PyCall): string | undefined {
   return isNode(call.callee) && call.callee.kind === 'global' ? judgeGlobal(call.callee).name : undefined;
 }
@@ -123,6 +150,16 @@ export class TorchTensors {
         return this.tensorOf(inner, name);
       }
       return undefined;
+    }
+    if (callee && OPAQUE_REBUILDS[callee]) {
+      const { reason, shape } = OPAQUE_REBUILDS[callee]!;
+      return {
+        name,
+        type: callee.replace('torch._utils._rebuild_', ''),
+        shape: shape(value) ?? [],
+        byteLength: 0,
+        reason,
+      };
     }
     if (!callee || !REBUILD_TENSOR.has(callee)) return undefined;
     const [persid, storageOffset, sizeValue, strideValue] = value.args;
