@@ -1,7 +1,13 @@
+import { ggufHandler } from './gguf/gguf-handler.js';
 import type { FormatHandler } from './model.js';
+import { npyHandler } from './numpy/npy-handler.js';
+import { npzHandler } from './numpy/npz-handler.js';
+import { onnxHandler } from './onnx/handler.js';
 import { joblibHandler, pickleHandler } from './pickle/handler.js';
 import { pytorchLegacyHandler } from './pytorch/legacy.js';
 import { pytorchZipHandler, torchscriptHandler } from './pytorch/zip-checkpoint.js';
+import { safetensorsHandler } from './safetensors/read.js';
+import { savedModelHandler } from './savedmodel/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -9,10 +15,16 @@ import { pytorchZipHandler, torchscriptHandler } from './pytorch/zip-checkpoint.
  */
 export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
+  safetensorsHandler,
   // onnx
+  onnxHandler,
   // savedmodel
+  savedModelHandler,
   // gguf
+  ggufHandler,
   // numpy
+  npyHandler,
+  npzHandler,
   // pickle / pytorch / joblib
   pytorchLegacyHandler,
   torchscriptHandler,

@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
+import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 import { scanCommand } from './scan.js';
 
@@ -6,6 +8,8 @@ import { scanCommand } from './scan.js';
 export const COMMANDS: readonly Command[] = [
   inspectCommand,
   // convert, diff
+  convertCommand,
+  diffCommand,
 
   // scan
   scanCommand,
