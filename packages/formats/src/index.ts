@@ -50,7 +50,7 @@ export * as numpy from './numpy/index.js';
 
 // --- pickle ---
 export * as pickle from './pickle/index.js';
-export { type ScanFileResult, scanPath } from './scan.js';
+export { type ScanFileResult, scanPath, scanPaths } from './scan.js';
 
 // --- convert / diff ---
 export {

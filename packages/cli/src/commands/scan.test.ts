@@ -71,6 +71,19 @@ describe('ferry scan', () => {
     expect(shown.out).toContain('pip.main(["install", "evil"])');
   });
 
+  it('scans a folder file by file', async () => {
+    const clean = await ferry('scan', '--json', `${TORCH}`);
+    expect(clean.code).toBe(0);
+    const files = JSON.parse(clean.out).files as { path: string; verdict: string }[];
+    expect(files.find((f) => f.path.endsWith('state_dict.pt'))?.verdict).toBe('safe');
+    // expected.json is no model and ran nothing: left out of a folder walk.
+    expect(files.find((f) => f.path.endsWith('expected.json'))).toBeUndefined();
+    expect(files.length).toBeGreaterThan(10);
+    const mixed = await ferry('scan', `${CORPUS}`);
+    expect(mixed.code).toBe(2); // the corpus holds broken pickles: errors outrank findings
+    expect(mixed.out).toContain('payload_then_garbage.pkl: error');
+  });
+
   it('needs a path', async () => {
     expect((await ferry('scan')).code).toBe(2);
   });

@@ -1,4 +1,4 @@
-import { type ScanFileResult, scanPath } from '@ferry/formats';
+import { type ScanFileResult, scanPaths } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { type CliIO, printJson } from '../io.js';
 import { UsageError } from '../usage-error.js';
@@ -6,12 +6,13 @@ import { UsageError } from '../usage-error.js';
 export const scanCommand: Command = {
   name: 'scan',
   summary: 'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing',
-  usage: 'scan PATH... [--json]',
+  usage: 'scan PATH... [--json]   (a folder is scanned file by file)',
   options: {},
   async run(args, io) {
     if (args.positionals.length === 0) throw new UsageError('scan takes one or more PATHs');
     const files: ScanFileResult[] = [];
-    for (const path of args.positionals) files.push(await scanPath(path));
+    // A folder that is not itself a model is scanned file by file.
+    for (const path of args.positionals) files.push(...(await scanPaths(path)));
     if (args.values.json) {
       printJson(io, {
         files: files.map((f) => ({
