@@ -40,6 +40,9 @@ elif cmd == 'convert':
         f.write(text)
         for n in names:
             f.write(sd[n].contiguous().numpy().tobytes())
+        # ferry's writer fsyncs before its atomic rename; do the same so both are durable.
+        f.flush()
+        os.fsync(f.fileno())
     seconds = time.perf_counter() - start
     print(json.dumps({'seconds': seconds, 'maxrss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 elif cmd == 'scan':
