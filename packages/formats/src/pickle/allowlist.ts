@@ -97,6 +97,12 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'builtins.dict',
   'builtins.bool',
   'builtins.range',
+  'builtins.object',
+  // Protocols 0-1 (and __reduce_ex__ fallbacks) rebuild objects through copyreg; these make an
+  // instance like NEWOBJ does, and the classes they are handed are judged as callees (policy.ts).
+  'copyreg._reconstructor',
+  'copyreg.__newobj__',
+  'copyreg.__newobj_ex__',
   // Protocol-2 pickles of bytes under Python 3: _codecs.encode(text, 'latin1')
   '_codecs.encode',
   'collections.defaultdict',

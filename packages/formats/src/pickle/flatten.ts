@@ -2,6 +2,7 @@ import { ferryError } from '../errors.js';
 import type { OpaqueTensor } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
 import { MAX_GRAPH_DEPTH } from './machine.js';
+import { judgeGlobal } from './policy.js';
 import { renderGraph } from './render.js';
 import { globalName, isNode, type PickleValue, type PyCall } from './values.js';
 
@@ -117,8 +118,16 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
         case 'call': {
           const callee =
             isNode(value.callee) && value.callee.kind === 'global'
-              ? globalName(value.callee)
+              ? judgeGlobal(value.callee).name
               : renderGraph(value.callee, 120);
+          // copyreg rebuilds (protocols 0-1) name the real class in their first argument.
+          const made = value.args[0] ?? null;
+          const shown =
+            (callee === 'copyreg._reconstructor' || callee === 'copyreg.__newobj__') &&
+            isNode(made) &&
+            made.kind === 'global'
+              ? judgeGlobal(made).name
+              : callee;
           if (DICT_CLASSES.has(callee)) {
             for (const [k, v] of dictEntries(value)) {
               const key = keyText(k);
@@ -156,8 +165,8 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
           for (let i = 0; i < value.listItems.length; i++)
             walk(value.listItems[i]!, join(name, String(i)), depth + 1);
           if (out.objects.length < MAX_DETAIL_OBJECTS)
-            out.objects.push({ name: name || '(root)', class: callee, attributes });
-          if (value.states.length === 0 && value.listItems.length === 0) leaf(name, `<${callee}>`);
+            out.objects.push({ name: name || '(root)', class: shown, attributes });
+          if (value.states.length === 0 && value.listItems.length === 0) leaf(name, `<${shown}>`);
           return;
         }
         default:

@@ -37,6 +37,12 @@ export interface JudgeOptions {
 
 /** Argument positions that an allowed reconstructor will itself call (so they are callables too). */
 function calledArguments(call: PyCall): PickleValue[] {
+  const name = isNode(call.callee) && call.callee.kind === 'global' ? judgeGlobal(call.callee).name : '';
+  // copyreg._reconstructor(cls, base, state) runs base.__new__(cls) and base.__init__(obj, state);
+  // __newobj__(cls, *args) and __newobj_ex__(cls, args, kwargs) run cls.__new__: judge cls and
+  // base as callees, so a Popen base or a dangerous class does not pass as data.
+  if (name === 'copyreg._reconstructor') return call.args.slice(0, 2);
+  if (name === 'copyreg.__newobj__' || name === 'copyreg.__newobj_ex__') return call.args.slice(0, 1);
   // torch 2.x: _rebuild_from_type_v2(func, new_type, args, state) calls func(*args) and may
   // make new_type: both must pass the same judgement as a callee.
   if (
