@@ -3,6 +3,7 @@ import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 import { serveCommand } from './serve.js';
+import { scanCommand } from './scan.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -12,6 +13,7 @@ export const COMMANDS: readonly Command[] = [
   diffCommand,
 
   // scan
+  scanCommand,
 
   // serve
   serveCommand,
