@@ -20,6 +20,7 @@ export const TORCHSCRIPT_ERRORS = {
     permanent: true,
   },
   FERRY_TORCHSCRIPT_ARCHIVE: bad('{path}: not a TorchScript archive: {reason}'),
+  FERRY_TORCHSCRIPT_UNSAFE: bad('{path}: refused before loading: {reason}'),
   FERRY_TORCHSCRIPT_LOAD: bad('{path}: cannot load the TorchScript module: {reason}'),
   FERRY_TORCHSCRIPT_CONFIG: bad('{path}: {field}: {reason}'),
   FERRY_TORCHSCRIPT_INPUT: bad('input {input}: {reason}'),

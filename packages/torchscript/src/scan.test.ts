@@ -33,6 +33,13 @@ describe('scanBeforeLoad', () => {
     expect(mlp.pickles.filter((p) => p.endsWith('.debug_pkl'))).toHaveLength(4);
   });
 
+  it('refuses an archive whose data.pkl calls os.system, naming the finding, before libtorch sees it', async () => {
+    const { code, message } = await errorOf(`${FIXTURES}hostile_data_pkl.pt`);
+    expect(code).toBe('FERRY_TORCHSCRIPT_UNSAFE');
+    expect(message).toContain('critical dangerous-call: calls os.system');
+    expect(message).toContain('mlp_traced/data.pkl');
+  });
+
   it('refuses a torch.save checkpoint with a hint to script or trace it', async () => {
     const { code, message } = await errorOf(`${FIXTURES}checkpoint.pt`);
     expect(code).toBe('FERRY_TORCHSCRIPT_ARCHIVE');

@@ -1,4 +1,4 @@
-import { FileSource, isFerryError, zip } from '@ferry/formats';
+import { FileSource, isFerryError, scanPath, zip } from '@ferry/formats';
 import { torchscriptError } from './errors.js';
 
 /** What scanBeforeLoad found: the archive's layout, and the pickles a scanner must read. */
@@ -17,9 +17,9 @@ export interface TorchScriptArchive {
  * sit in one folder holding data.pkl, constants.pkl and code/. A torch.save checkpoint (data.pkl
  * without code/) is refused with a hint to script or trace it.
  *
- * This is the seam for the pickle scanner (the pickle issue): it must read every member in
- * `pickles` with the non-executing pickle machine and refuse the model on a global outside the
- * allowlist, before torch::jit::load runs. Until it is connected here, only the layout is checked.
+ * Then every pickle in it goes through @ferry/formats' non-executing pickle machine and policy
+ * (`scanPath`): a global outside the allowlist refuses the model before torch::jit::load runs,
+ * since libtorch's unpickler would resolve it.
  */
 export async function scanBeforeLoad(path: string): Promise<TorchScriptArchive> {
   const fail = (reason: string) => torchscriptError('FERRY_TORCHSCRIPT_ARCHIVE', { path, reason });
@@ -56,6 +56,18 @@ export async function scanBeforeLoad(path: string): Promise<TorchScriptArchive> 
       throw fail(
         `no ${!hasCode ? 'code/ folder' : 'constants.pkl'}: this looks like a torch.save checkpoint, not a TorchScript module (load it in Python and save torch.jit.script(model) or torch.jit.trace(model, example))`,
       );
+    const scan = await scanPath(path);
+    if (scan.verdict !== 'safe') {
+      const worst =
+        scan.findings.find((f) => f.severity === 'critical' || f.severity === 'high') ?? scan.findings[0];
+      const why = worst
+        ? `${worst.severity} ${worst.rule}: ${worst.message}${worst.location ? ` (${worst.location})` : ''}`
+        : (scan.error?.message ?? 'the scanner could not read it');
+      throw torchscriptError('FERRY_TORCHSCRIPT_UNSAFE', {
+        path,
+        reason: `the pickle scanner found ${why} (ferry scan ${path} lists every finding)`,
+      });
+    }
     return {
       path,
       root,

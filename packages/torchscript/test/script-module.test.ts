@@ -165,7 +165,8 @@ describeWithTorch('TorchScript modules through the libtorch addon', () => {
     expect((await failure(ScriptModule.load(`${FIXTURES}checkpoint.pt`))).code).toBe(
       'FERRY_TORCHSCRIPT_ARCHIVE',
     );
-    // the layout is right but data.pkl (a stored member) is damaged: the scan passes, libtorch refuses
+    // the layout is right but data.pkl (a stored member) names a class outside the allowlist: the
+    // pickle scanner refuses it before libtorch reads a byte
     const archive = readFileSync(`${FIXTURES}mlp_traced.pt`);
     const at = archive.indexOf('__torch__');
     expect(at).toBeGreaterThan(0);
@@ -174,8 +175,8 @@ describeWithTorch('TorchScript modules through the libtorch addon', () => {
     const brokenPath = join(dir, 'broken.pt');
     writeFileSync(brokenPath, broken);
     const { code: errorCode, message } = await failure(ScriptModule.load(brokenPath));
-    expect(errorCode).toBe('FERRY_TORCHSCRIPT_LOAD');
-    expect(message.startsWith(`${brokenPath}: cannot load the TorchScript module: `)).toBe(true);
+    expect(errorCode).toBe('FERRY_TORCHSCRIPT_UNSAFE');
+    expect(message.startsWith(`${brokenPath}: refused before loading: the pickle scanner found `)).toBe(true);
   });
 
   it('turns a wrong input shape, an exception the model raises and a missing argument into one-line errors', async () => {
