@@ -1,7 +1,7 @@
 import { MAX_PATH_BYTES, MAX_PATH_DEPTH } from '../limits.js';
 
-/** Paths inside a bundle that ferry writes itself; a project may not name files there. */
-export const RESERVED_PREFIXES = ['.ferry/', 'node_modules/'] as const;
+/** The folder inside a bundle that ferry writes itself (the manifest). */
+export const RESERVED_PREFIX = '.ferry/';
 
 /**
  * Why a bundle-relative path is refused, or undefined when it is fine: relative, '/'-separated,
@@ -25,12 +25,13 @@ export function pathProblem(path: string): string | undefined {
   return undefined;
 }
 
-/** Like pathProblem, and also refuses the folders ferry writes into a bundle itself. */
+/** Like pathProblem, and also refuses the folders ferry fills itself (.ferry/, node_modules). */
 export function projectPathProblem(path: string): string | undefined {
   const problem = pathProblem(path);
   if (problem) return problem;
-  for (const prefix of RESERVED_PREFIXES)
-    if (path === prefix.slice(0, -1) || path.startsWith(prefix))
-      return `must not be under ${prefix} (ferry writes that folder itself)`;
+  if (path === RESERVED_PREFIX.slice(0, -1) || path.startsWith(RESERVED_PREFIX))
+    return `must not be under ${RESERVED_PREFIX} (ferry writes that folder itself)`;
+  if (path.split('/').includes('node_modules'))
+    return 'must not be inside a node_modules folder (ferry installs the handler dependencies from its lock file)';
   return undefined;
 }

@@ -151,7 +151,7 @@ docs: [/etc/passwd]
       'name: a\nversion: "1"\nmodels: [{name: m, path: m.onnx, format: onnx}]\nfiles: [node_modules/x.js, .ferry/manifest.json]\n',
     );
     expect(problems).toEqual([
-      'ferry.yaml:4: files[0]: "node_modules/x.js" must not be under node_modules/ (ferry writes that folder itself)',
+      'ferry.yaml:4: files[0]: "node_modules/x.js" must not be inside a node_modules folder (ferry installs the handler dependencies from its lock file)',
       'ferry.yaml:4: files[1]: ".ferry/manifest.json" must not be under .ferry/ (ferry writes that folder itself)',
     ]);
     expect(
