@@ -28,7 +28,7 @@ export const BUNDLE_ERRORS = {
   FERRY_BUNDLE_TAR: bad('{path}: tar {what} at byte {offset}: {rule}'),
   FERRY_BUNDLE_UNSAFE_ENTRY: bad('{path}: entry {entry} refused: {rule}'),
   FERRY_BUNDLE_MANIFEST: bad('{path}: .ferry/manifest.json: {rule}'),
-  FERRY_BUNDLE_DIGEST: bad('{path}: entry {entry}: {rule}'),
+  FERRY_BUNDLE_DIGEST: bad('{path}: {rule}'),
   FERRY_BUNDLE_LIMIT: bad('{path}: {what} is {value}, over the limit of {limit} ({reason})'),
   FERRY_BUNDLE_OUTPUT: bad('{path}: {rule}'),
 
