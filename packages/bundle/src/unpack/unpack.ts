@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { openBundle } from '../archive/read-bundle.js';
 import { bundleError, isBundleError } from '../errors.js';
@@ -104,6 +104,8 @@ export async function unpackBundle(
     } finally {
       await input.close();
     }
+    // mkdtemp makes the folder 0700; the unpacked bundle is an ordinary folder like its files.
+    await chmod(temp, 0o755);
     if (existing) await rmdir(target);
     await rename(temp, target);
   } catch (error) {

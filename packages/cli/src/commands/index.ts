@@ -2,6 +2,11 @@ import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
+import { keygenCommand } from './keygen.js';
+import { packCommand } from './pack.js';
+import { signCommand } from './sign.js';
+import { unpackCommand } from './unpack.js';
+import { verifyCommand } from './verify.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -15,4 +20,11 @@ export const COMMANDS: readonly Command[] = [
   // serve
 
   // registry, push, pull, models, alias, runs, lineage, login
+
+  // bundle: pack, keygen, sign, verify, unpack, containerize
+  packCommand,
+  keygenCommand,
+  signCommand,
+  verifyCommand,
+  unpackCommand,
 ];
