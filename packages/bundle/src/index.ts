@@ -5,6 +5,12 @@
 
 export { digestProblems, hashEntries, type OpenedBundle, openBundle } from './archive/read-bundle.js';
 export {
+  type ContainerizeOptions,
+  type ContainerizeResult,
+  containerizeBundle,
+  DEFAULT_FERRY_IMAGE,
+} from './containerize/containerize.js';
+export {
   BUNDLE_ERRORS,
   BundleError,
   type BundleErrorCode,

@@ -102,3 +102,29 @@ export function digestProblems(bundle: OpenedBundle, digests: ReadonlyMap<string
   }
   return problems;
 }
+
+/** One entry's bytes, for the small entries ferry itself reads (ferry.yaml); bounded by `limit`. */
+export async function readEntry(
+  bundle: OpenedBundle,
+  path: string,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  const entry = bundle.entries.find((e) => e.path === path);
+  if (!entry) return undefined;
+  if (entry.size > limit)
+    throw bundleError('FERRY_BUNDLE_LIMIT', {
+      path: bundle.path,
+      what: path,
+      value: entry.size,
+      limit,
+      reason: 'read into memory',
+    });
+  const bytes = new Uint8Array(entry.size);
+  const file = await open(bundle.path, 'r');
+  try {
+    await readExactly(file, bytes, entry.dataOffset, entry.size, bundle.path);
+  } finally {
+    await file.close();
+  }
+  return bytes;
+}

@@ -71,6 +71,29 @@ describe('ferry pack / keygen / sign / verify / unpack', () => {
     ]);
   });
 
+  it('containerizes a bundle', async () => {
+    const bundle = join(dir, 'c.ferry');
+    expect((await runCli(['pack', PROJECT, '-o', bundle])).code).toBe(0);
+    const result = await runCli([
+      'containerize',
+      bundle,
+      '-o',
+      join(dir, 'ctx'),
+      '--replicas',
+      '3',
+      '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      image: 'sentiment:1.0.0',
+      files: expect.arrayContaining(['Dockerfile', 'k8s/hpa.yaml']),
+    });
+    expect(await readFile(join(dir, 'ctx/k8s/deployment.yaml'), 'utf8')).toMatch(/replicas: 3/);
+    expect(
+      (await runCli(['containerize', bundle, '-o', join(dir, 'ctx2'), '--replicas', 'many'])).stderr,
+    ).toMatch(/--replicas must be a whole number from 1/);
+  });
+
   it('checks its arguments', async () => {
     expect((await runCli(['sign', 'x.ferry'])).stderr).toMatch(/sign needs --key KEY/);
     expect((await runCli(['verify', 'x.ferry'])).stderr).toMatch(/verify needs --pub PUB/);

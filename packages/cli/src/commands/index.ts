@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { containerizeCommand } from './containerize.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
@@ -27,4 +28,5 @@ export const COMMANDS: readonly Command[] = [
   signCommand,
   verifyCommand,
   unpackCommand,
+  containerizeCommand,
 ];
