@@ -125,6 +125,7 @@ export async function containerizeBundle(
       'Dockerfile',
       dockerfile({
         base: options.base ?? DEFAULT_FERRY_IMAGE,
+        image,
         name,
         version,
         ...spec,

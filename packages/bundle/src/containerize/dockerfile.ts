@@ -1,5 +1,7 @@
 export interface DockerfileSettings {
   readonly base: string;
+  /** The tag the build instructions suggest. */
+  readonly image: string;
   readonly name: string;
   readonly version: string;
   readonly license?: string;
@@ -37,7 +39,7 @@ export function dockerfile(s: DockerfileSettings): string {
   ];
   return `# syntax=docker/dockerfile:1
 # Made by \`ferry containerize\`: serves the bundle ${s.name} ${s.version} with \`ferry serve\`.
-# Build: docker build -t ${s.name}:${s.version} .
+# Build: docker build -t ${s.image} .
 # FERRY_IMAGE is the ferry runtime (Node 20 and the ferry CLI on PATH); point it at your registry's copy.
 ARG FERRY_IMAGE=${s.base}
 FROM \${FERRY_IMAGE}
