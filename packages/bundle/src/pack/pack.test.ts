@@ -27,6 +27,8 @@ describe('ferry pack', () => {
     cleanup.push(copy);
     const b = await packBundle(copy, { output: join(out, 'b.ferry') });
     expect(a.sha256).toBe(b.sha256);
+    // The digest computed while writing is the file's.
+    expect(a.sha256).toBe(execFileSync('sha256sum', [a.path], { encoding: 'utf8' }).split(' ')[0]);
     expect(await readFile(a.path)).toEqual(await readFile(b.path));
     expect(a.files).toBe(5);
   });

@@ -152,6 +152,7 @@ async function writeBundle(
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const written: ManifestFile[] = [];
   let manifest: BundleManifest | undefined;
+  let sha256 = '';
   await writeFileAtomic(output, async (file) => {
     const tar = new TarWriter(file);
     let done = 0;
@@ -176,7 +177,7 @@ async function writeBundle(
       files: written,
     };
     await tar.addBytes(MANIFEST_PATH, false, encodeManifest(manifest));
-    await tar.finish();
+    sha256 = await tar.finish();
   });
   return {
     path: output,
@@ -184,7 +185,7 @@ async function writeBundle(
     version: spec.version,
     files: written.length,
     bytes: total,
-    sha256: await sha256File(output),
+    sha256,
     manifest: manifest!,
   };
 }

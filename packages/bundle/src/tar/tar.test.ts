@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +117,37 @@ describe('tar writer and reader', () => {
     expect(gnuEntries.map((e) => e.path).sort()).toEqual(
       ['a.txt', 'bin/run.sh', LONG, UNICODE, 'empty'].sort(),
     );
+  });
+
+  it('copies a multi-chunk file exactly (the read/hash/write ring)', async () => {
+    const big = Buffer.alloc(13 * 1024 * 1024 + 5);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+    const source = join(dir, 'big.bin');
+    await writeFile(source, big);
+    const path = join(dir, 'big.tar');
+    const file = await open(path, 'w');
+    const tar = new TarWriter(file);
+    const entry = await tar.addFile('big.bin', false, source, big.length);
+    await tar.addBytes('after.txt', false, Buffer.from('after'));
+    const digest = await tar.finish();
+    await file.close();
+    expect(entry.sha256).toBe(createHash('sha256').update(big).digest('hex'));
+    expect(digest).toBe(
+      createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex'),
+    );
+    const out = join(dir, 'big-out');
+    await mkdir(out);
+    execFileSync('tar', ['-xf', path, '-C', out]);
+    expect((await readFile(join(out, 'big.bin'))).equals(big)).toBe(true);
+    expect(await readFile(join(out, 'after.txt'), 'utf8')).toBe('after');
+    // A file that shrank after it was listed is an error, not a short entry.
+    const again = await open(join(dir, 'short.tar'), 'w');
+    await expect(new TarWriter(again).addFile('big.bin', false, source, big.length + 10)).rejects.toThrow(
+      /shrank while being packed/,
+    );
+    await again.close();
   });
 
   it('pax records count their own length', () => {

@@ -30,9 +30,11 @@ export interface WrittenEntry {
  */
 export class TarWriter {
   private readonly file: FileHandle;
-  private readonly buffer = Buffer.allocUnsafe(COPY_CHUNK);
+  private readonly buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(COPY_CHUNK));
   private readonly pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  /** SHA-256 of the whole archive as written, so nobody has to read it back to know its digest. */
+  private readonly archive = createHash('sha256');
 
   constructor(file: FileHandle) {
     this.file = file;
@@ -54,31 +56,48 @@ export class TarWriter {
     await this.flush();
     const hash = createHash('sha256');
     const input = await open(source, 'r');
+    // Three buffers in a ring: while chunk i is hashed, chunk i+1 is being read and chunk i-1
+    // written (both on libuv's thread pool), so the copy runs at the speed of its slowest part.
+    const reads: Promise<number>[] = [];
+    const writes: Promise<void>[] = [];
+    const chunks = Math.ceil(size / COPY_CHUNK);
+    const startRead = (i: number) => {
+      const length = Math.min(COPY_CHUNK, size - i * COPY_CHUNK);
+      reads[i] = readFull(input, this.buffers[i % 3]!, length, i * COPY_CHUNK);
+    };
     try {
-      let done = 0;
-      while (done < size) {
-        const { bytesRead } = await input.read(this.buffer, 0, Math.min(COPY_CHUNK, size - done), done);
-        if (bytesRead === 0)
+      if (chunks > 0) startRead(0);
+      for (let i = 0; i < chunks; i++) {
+        const length = Math.min(COPY_CHUNK, size - i * COPY_CHUNK);
+        const got = await reads[i]!;
+        if (got !== length)
           throw bundleError('FERRY_BUNDLE_IO', {
             path: source,
-            reason: `shrank while being packed (${size} bytes when listed, ${done} read)`,
+            reason: `shrank while being packed (${size} bytes when listed, ${i * COPY_CHUNK + got} read)`,
           });
-        const chunk = this.buffer.subarray(0, bytesRead);
+        // Buffer (i+1)%3 held chunk i-2, whose write finished before write i-1 started (below).
+        if (i + 1 < chunks) startRead(i + 1);
+        const chunk = this.buffers[i % 3]!.subarray(0, length);
         hash.update(chunk);
-        await writeAll(this.file, chunk);
-        done += bytesRead;
+        this.archive.update(chunk);
+        // Writes go strictly in order (they share the file position): i starts when i-1 is done.
+        if (i >= 1) await writes[i - 1];
+        writes[i] = writeAll(this.file, chunk);
       }
+      await Promise.all(writes);
     } finally {
+      await Promise.allSettled([...reads, ...writes]);
       await input.close();
     }
     await this.push(new Uint8Array(padding(size)));
     return { path, size, sha256: hash.digest('hex'), mode };
   }
 
-  /** Two zero blocks end the archive (POSIX ustar). */
-  async finish(): Promise<void> {
+  /** Two zero blocks end the archive (POSIX ustar); returns the archive's SHA-256 (hex). */
+  async finish(): Promise<string> {
     await this.push(new Uint8Array(2 * BLOCK));
     await this.flush();
+    return this.archive.digest('hex');
   }
 
   private async header(path: string, mode: number, size: number): Promise<void> {
@@ -105,7 +124,9 @@ export class TarWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    await writeAll(this.file, Buffer.concat(this.pending, this.pendingBytes));
+    const bytes = Buffer.concat(this.pending, this.pendingBytes);
+    this.archive.update(bytes);
+    await writeAll(this.file, bytes);
     this.pending.length = 0;
     this.pendingBytes = 0;
   }
@@ -113,6 +134,17 @@ export class TarWriter {
 
 function asciiStandIn(path: string): string {
   return path.replace(/[^\x20-\x7e]/g, '_').slice(-USTAR_NAME_BYTES);
+}
+
+/** Reads up to `length` bytes at `position`, looping over short reads; returns the count (less at EOF). */
+async function readFull(file: FileHandle, buffer: Buffer, length: number, position: number): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
