@@ -26,9 +26,6 @@ describe('ferry pack', () => {
     const copy = await copyFixtureProject();
     cleanup.push(copy);
     const b = await packBundle(copy, { output: join(out, 'b.ferry') });
-    expect(a.sha256).toBe(b.sha256);
-    // The digest computed while writing is the file's.
-    expect(a.sha256).toBe(execFileSync('sha256sum', [a.path], { encoding: 'utf8' }).split(' ')[0]);
     expect(await readFile(a.path)).toEqual(await readFile(b.path));
     expect(a.files).toBe(5);
   });
@@ -162,7 +159,7 @@ describe('ferry pack', () => {
     ).toBe(yamlEntry.version);
     // Reproducible with dependencies too.
     const again = await packBundle(dir, { output: join(out, 'deps2.ferry') });
-    expect(again.sha256).toBe(result.sha256);
+    expect(await readFile(again.path)).toEqual(await readFile(result.path));
   });
 
   it("reports a broken lock file with npm's own error", async () => {

@@ -34,8 +34,6 @@ export interface PackResult {
   readonly files: number;
   /** Sum of the packed files' sizes (the archive adds headers and padding). */
   readonly bytes: number;
-  /** SHA-256 of the whole bundle file. */
-  readonly sha256: string;
   readonly manifest: BundleManifest;
 }
 
@@ -152,7 +150,6 @@ async function writeBundle(
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const written: ManifestFile[] = [];
   let manifest: BundleManifest | undefined;
-  let sha256 = '';
   await writeFileAtomic(output, async (file) => {
     const tar = new TarWriter(file);
     let done = 0;
@@ -177,7 +174,7 @@ async function writeBundle(
       files: written,
     };
     await tar.addBytes(MANIFEST_PATH, false, encodeManifest(manifest));
-    sha256 = await tar.finish();
+    await tar.finish();
   });
   return {
     path: output,
@@ -185,7 +182,6 @@ async function writeBundle(
     version: spec.version,
     files: written.length,
     bytes: total,
-    sha256,
     manifest: manifest!,
   };
 }

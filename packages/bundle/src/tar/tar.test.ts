@@ -129,14 +129,9 @@ describe('tar writer and reader', () => {
     const tar = new TarWriter(file);
     const entry = await tar.addFile('big.bin', false, source, big.length);
     await tar.addBytes('after.txt', false, Buffer.from('after'));
-    const digest = await tar.finish();
+    await tar.finish();
     await file.close();
     expect(entry.sha256).toBe(createHash('sha256').update(big).digest('hex'));
-    expect(digest).toBe(
-      createHash('sha256')
-        .update(await readFile(path))
-        .digest('hex'),
-    );
     const out = join(dir, 'big-out');
     await mkdir(out);
     execFileSync('tar', ['-xf', path, '-C', out]);

@@ -33,8 +33,6 @@ export class TarWriter {
   private readonly buffers = [0, 1, 2].map(() => Buffer.allocUnsafe(COPY_CHUNK));
   private readonly pending: Uint8Array[] = [];
   private pendingBytes = 0;
-  /** SHA-256 of the whole archive as written, so nobody has to read it back to know its digest. */
-  private readonly archive = createHash('sha256');
 
   constructor(file: FileHandle) {
     this.file = file;
@@ -79,7 +77,6 @@ export class TarWriter {
         if (i + 1 < chunks) startRead(i + 1);
         const chunk = this.buffers[i % 3]!.subarray(0, length);
         hash.update(chunk);
-        this.archive.update(chunk);
         // Writes go strictly in order (they share the file position): i starts when i-1 is done.
         if (i >= 1) await writes[i - 1];
         writes[i] = writeAll(this.file, chunk);
@@ -93,11 +90,10 @@ export class TarWriter {
     return { path, size, sha256: hash.digest('hex'), mode };
   }
 
-  /** Two zero blocks end the archive (POSIX ustar); returns the archive's SHA-256 (hex). */
-  async finish(): Promise<string> {
+  /** Two zero blocks end the archive (POSIX ustar). */
+  async finish(): Promise<void> {
     await this.push(new Uint8Array(2 * BLOCK));
     await this.flush();
-    return this.archive.digest('hex');
   }
 
   private async header(path: string, mode: number, size: number): Promise<void> {
@@ -124,9 +120,7 @@ export class TarWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const bytes = Buffer.concat(this.pending, this.pendingBytes);
-    this.archive.update(bytes);
-    await writeAll(this.file, bytes);
+    await writeAll(this.file, Buffer.concat(this.pending, this.pendingBytes));
     this.pending.length = 0;
     this.pendingBytes = 0;
   }

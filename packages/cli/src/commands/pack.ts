@@ -34,9 +34,7 @@ export const packCommand: Command = {
       if (args.values.json) printJson(io, result);
       else {
         io.stdout.write(`packed ${result.name} ${result.version} -> ${result.path}\n`);
-        io.stdout.write(
-          `  ${result.files} files (${formatBytes(result.bytes)}) + .ferry/manifest.json, bundle sha256 ${result.sha256}\n`,
-        );
+        io.stdout.write(`  ${result.files} files (${formatBytes(result.bytes)}) + .ferry/manifest.json\n`);
         for (const model of result.manifest.models) {
           const where = model.path ?? model.ref;
           const notes = model.findings.length > 0 ? `, ${model.findings.length} note(s)` : '';
