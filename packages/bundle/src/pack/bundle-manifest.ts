@@ -7,8 +7,26 @@ import { pathProblem } from '../manifest/paths.js';
 export const MANIFEST_PATH = '.ferry/manifest.json';
 export const MANIFEST_MEDIA_TYPE = 'application/vnd.ferry.bundle.manifest.v1+json';
 
-export type FileRole = 'spec' | 'model' | 'handler' | 'lockfile' | 'dependency' | 'doc' | 'file';
-const ROLES: readonly FileRole[] = ['spec', 'model', 'handler', 'lockfile', 'dependency', 'doc', 'file'];
+/** `generated`: written by pack itself (the JavaScript of a TypeScript handler). */
+export type FileRole =
+  | 'spec'
+  | 'model'
+  | 'handler'
+  | 'lockfile'
+  | 'dependency'
+  | 'doc'
+  | 'file'
+  | 'generated';
+const ROLES: readonly FileRole[] = [
+  'spec',
+  'model',
+  'handler',
+  'lockfile',
+  'dependency',
+  'doc',
+  'file',
+  'generated',
+];
 
 export interface ManifestFile {
   readonly path: string;
@@ -35,7 +53,8 @@ export interface BundleManifest {
   readonly name: string;
   readonly version: string;
   readonly models: readonly ManifestModel[];
-  readonly handler?: { readonly module: string; readonly lockfile?: string };
+  /** `entry` is the module the server imports: `module` itself, or its compiled .mjs for TypeScript. */
+  readonly handler?: { readonly module: string; readonly entry: string; readonly lockfile?: string };
   readonly files: readonly ManifestFile[];
 }
 
@@ -72,6 +91,13 @@ export function decodeManifest(bytes: Uint8Array, path: string): BundleManifest 
     str(model.name, `models[${i}].name`);
     str(model.format, `models[${i}].format`);
     if (!Array.isArray(model.findings)) throw fail(`models[${i}].findings must be a list`);
+  }
+  if (root.handler !== undefined) {
+    const handler = obj(root.handler, 'handler');
+    str(handler.module, 'handler.module');
+    const entry = str(handler.entry, 'handler.entry');
+    const why = pathProblem(entry);
+    if (why) throw fail(`handler.entry ${JSON.stringify(entry)} ${why}`);
   }
   if (!Array.isArray(root.files)) throw fail('files must be a list');
   if (root.files.length > MAX_FILES)

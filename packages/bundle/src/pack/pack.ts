@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { open, realpath, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { bundleError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
+import { MAX_HANDLER_BYTES } from '../limits.js';
 import { loadBundleSpec, projectEntries } from '../manifest/load.js';
 import type { BundleSpec } from '../manifest/schema.js';
 import { TarWriter } from '../tar/writer.js';
@@ -15,6 +17,7 @@ import {
   type ManifestModel,
 } from './bundle-manifest.js';
 import { collectFiles, collectInstalled, type PackFile } from './collect.js';
+import { checkHandlerExports, compiledPath, compileHandler } from './handler.js';
 import { installDependencies } from './npm-deps.js';
 import { type ModelScanner, scanModelFile } from './scan-model.js';
 
@@ -58,7 +61,10 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     await collectFiles(root, pkg, 'lockfile', files);
   }
   let npmDir: string | undefined;
+  let generatedDir: string | undefined;
   try {
+    const handler = spec.handler ? await prepareHandler(root, spec.handler.module, files) : undefined;
+    if (handler?.compiled) generatedDir = handler.compiled.dir;
     if (spec.handler?.lockfile) {
       npmDir = await installDependencies(join(root, spec.handler.lockfile));
       const installed = await stat(join(npmDir, 'node_modules')).then(
@@ -73,10 +79,53 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
         for (const dep of deps) files.push({ ...dep, path: `${prefix}${dep.path}` });
       }
     }
-    return await writeBundle(spec, models, files, options);
+    return await writeBundle(spec, models, files, handler?.entry, options);
   } finally {
     if (npmDir) await rm(npmDir, { recursive: true, force: true });
+    if (generatedDir) await rm(generatedDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Checks the handler's exports (from its syntax, nothing runs) and, for TypeScript, adds the
+ * compiled module beside it as a generated file. Returns the module the server imports.
+ */
+async function prepareHandler(
+  root: string,
+  module: string,
+  files: PackFile[],
+): Promise<{ entry: string; compiled?: { dir: string } }> {
+  const full = join(root, module);
+  const size = (await stat(full)).size;
+  if (size > MAX_HANDLER_BYTES)
+    throw bundleError('FERRY_BUNDLE_LIMIT', {
+      path: full,
+      what: 'the handler module',
+      value: size,
+      limit: MAX_HANDLER_BYTES,
+      reason: 'MAX_HANDLER_BYTES, CWE-400',
+    });
+  const source = await readFile(full, 'utf8');
+  checkHandlerExports(source, full);
+  const output = compiledPath(module);
+  if (!output) return { entry: module };
+  if (files.some((f) => f.path === output))
+    throw bundleError('FERRY_BUNDLE_HANDLER', {
+      path: full,
+      rule: `compiles to ${output}, which the project already names; rename one of them`,
+    });
+  const code = compileHandler(source, full);
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-handler-'));
+  const file = join(dir, 'handler.mjs');
+  await writeFile(file, code);
+  files.push({
+    path: output,
+    source: file,
+    size: Buffer.byteLength(code),
+    executable: false,
+    role: 'generated',
+  });
+  return { entry: output, compiled: { dir } };
 }
 
 async function scanModels(root: string, spec: BundleSpec, scan: ModelScanner): Promise<ManifestModel[]> {
@@ -136,6 +185,7 @@ async function writeBundle(
   spec: BundleSpec,
   models: readonly ManifestModel[],
   files: PackFile[],
+  handlerEntry: string | undefined,
   options: PackOptions,
 ): Promise<PackResult> {
   files.sort(comparePaths);
@@ -170,7 +220,14 @@ async function writeBundle(
       name: spec.name,
       version: spec.version,
       models,
-      ...(spec.handler && { handler: spec.handler }),
+      ...(spec.handler &&
+        handlerEntry && {
+          handler: {
+            module: spec.handler.module,
+            entry: handlerEntry,
+            ...(spec.handler.lockfile && { lockfile: spec.handler.lockfile }),
+          },
+        }),
       files: written,
     };
     await tar.addBytes(MANIFEST_PATH, false, encodeManifest(manifest));
