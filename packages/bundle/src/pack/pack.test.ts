@@ -74,6 +74,25 @@ describe('ferry pack', () => {
     expect(bytes.includes(Buffer.from(tmpdir()))).toBe(false);
   });
 
+  it('records a registry reference in the manifest without packing anything for it', async () => {
+    const dir = await copyFixtureProject();
+    cleanup.push(dir);
+    const yaml = await readFile(join(dir, 'ferry.yaml'), 'utf8');
+    await writeFile(
+      join(dir, 'ferry.yaml'),
+      yaml.replace(
+        'models:\n',
+        'models:\n  - name: embedder\n    ref: models:/team/embedder@prod\n    format: safetensors\n',
+      ),
+    );
+    const result = await packBundle(dir, { output: join(out, 'ref.ferry') });
+    expect(result.manifest.models).toEqual([
+      { name: 'embedder', format: 'safetensors', ref: 'models:/team/embedder@prod', findings: [] },
+      { name: 'classifier', format: 'onnx', path: 'model/classifier.onnx', findings: [] },
+    ]);
+    expect(result.files).toBe(5);
+  });
+
   it('stops on an unsafe model with its findings, and writes nothing', async () => {
     const dir = await copyFixtureProject();
     cleanup.push(dir);
