@@ -12,6 +12,7 @@ export default defineConfig({
       '@ferry/torchscript': src('torchscript'),
       '@ferry/serve': src('serve'),
       '@ferry/registry': src('registry'),
+      '@ferry/bundle': src('bundle'),
     },
   },
   test: {

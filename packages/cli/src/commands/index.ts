@@ -1,9 +1,15 @@
 import type { Command } from '../command.js';
+import { containerizeCommand } from './containerize.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 import { serveCommand } from './serve.js';
 import { scanCommand } from './scan.js';
+import { keygenCommand } from './keygen.js';
+import { packCommand } from './pack.js';
+import { signCommand } from './sign.js';
+import { unpackCommand } from './unpack.js';
+import { verifyCommand } from './verify.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -19,4 +25,12 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
 
   // registry, push, pull, models, alias, runs, lineage, login
+
+  // bundle: pack, keygen, sign, verify, unpack, containerize
+  packCommand,
+  keygenCommand,
+  signCommand,
+  verifyCommand,
+  unpackCommand,
+  containerizeCommand,
 ];
