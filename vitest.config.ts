@@ -11,6 +11,7 @@ export default defineConfig({
       '@ferry/formats': src('formats'),
       '@ferry/serve': src('serve'),
       '@ferry/registry': src('registry'),
+      '@ferry/optimize': src('optimize'),
     },
   },
   test: {
