@@ -40,3 +40,8 @@ export * as onnx from './onnx/index.js';
 // --- pickle ---
 
 // --- convert / diff ---
+
+// --- optimize ---
+export { opHistogram as onnxOpHistogram } from './onnx/describe.js';
+export * as fp16 from './onnx/float16.js';
+export * as quantize from './onnx/quantize/index.js';

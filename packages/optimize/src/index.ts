@@ -1,2 +1,33 @@
-// Public API of @ferry/optimize.
-export {};
+/** @ferry/optimize: graph optimization, int8 quantization and float16 conversion of ONNX models, checked in onnxruntime. */
+export {
+  CALIBRATION_BINS,
+  type CalibrationMethod,
+  DEFAULT_PERCENTILE,
+  percentileRange,
+} from './calibrate.js';
+export { type VerifyOptions, verifyResult } from './check-output.js';
+export { convertFileToFloat16, type Float16Report } from './float16.js';
+export {
+  type Feed,
+  type InputSpec,
+  inputSpecs,
+  randomFeeds,
+  sampleFeeds,
+  seededRandom,
+  tensorValues,
+  toOrtFeeds,
+} from './inputs.js';
+export { checkResult, loadForTransform, writeModelBytes } from './model-io.js';
+export { OPTIMIZATION_LEVELS, type OptimizeReport, optimizeModel } from './optimize.js';
+export { type QuantizeCommandOptions, type QuantizeReport, quantizeFile } from './quantize.js';
+export { type OptimizationLevel, openSession, ort, runSession } from './runtime.js';
+export {
+  encodeSamples,
+  MAX_SAMPLE_FILE_BYTES,
+  MAX_SAMPLE_HEADER_BYTES,
+  MAX_SAMPLE_TENSORS,
+  parseSamples,
+  readSampleFile,
+  type SampleTensor,
+} from './safetensors-data.js';
+export { compareArrays, compareModels, type OutputComparison, type VerifyReport } from './verify.js';

@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
+import { optimizeCommand } from './optimize.js';
+import { quantizeCommand } from './quantize.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -9,6 +11,8 @@ export const COMMANDS: readonly Command[] = [
   // scan
 
   // serve
+  optimizeCommand,
+  quantizeCommand,
 
   // registry, push, pull, models, alias, runs, lineage, login
 ];
