@@ -161,7 +161,7 @@ export function toOrtFeeds(feed: Feed, session: ort.InferenceSession): Record<st
   const metadata = session.inputMetadata;
   for (const [name, value] of Object.entries(feed)) {
     const meta = metadata.find((m) => m.name === name);
-    const type = meta && meta.isTensor ? meta.type : ELEM_TO_ORT[value.elem];
+    const type = meta?.isTensor ? meta.type : ELEM_TO_ORT[value.elem];
     if (type === 'float16' && value.data instanceof Float32Array)
       out[name] = new ort.Tensor(
         'float16',

@@ -141,6 +141,16 @@ const FIXED_OUTPUT: Record<string, number> = {
   IsInf: ONNX_BOOL,
 };
 
+/** Outputs after the first whose type is fixed: indices and masks (onnx Operators.md). */
+const FIXED_LATER_OUTPUT: Record<string, Record<number, number>> = {
+  TopK: { 1: ONNX_INT64 },
+  MaxPool: { 1: ONNX_INT64 },
+  Dropout: { 1: ONNX_BOOL },
+  Unique: { 1: ONNX_INT64, 2: ONNX_INT64, 3: ONNX_INT64 },
+};
+
+const outputType = (op: string, k: number, first: number | undefined) => FIXED_LATER_OUTPUT[op]?.[k] ?? first;
+
 /**
  * Converts a float32 model to float16 as onnxconverter_common's float16.convert_float_to_float16
  * does: float initializers, Constant values and value types become float16 (clamped into its
@@ -267,8 +277,8 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
         return back;
       });
       const after: OnnxNode[] = [];
-      node.output = node.output!.map((n) => {
-        if (n === '' || outType !== ONNX_FLOAT) return n;
+      node.output = node.output!.map((n, k) => {
+        if (n === '' || outputType(op, k, outType) !== ONNX_FLOAT) return n;
         const raw = names.fresh(`${n}_fp32`);
         after.push(
           makeNode('Cast', [raw], [n], names.fresh(`${n}_cast_to_fp16`), [intAttribute('to', ONNX_FLOAT16)]),
@@ -287,7 +297,10 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
         );
       nodes.push(node);
     }
-    for (const o of original.output ?? []) if (outType !== undefined) types.set(o, outType);
+    (original.output ?? []).forEach((o, k) => {
+      const t = outputType(op, k, outType);
+      if (t !== undefined) types.set(o, t);
+    });
   }
   for (const [original, half] of renamedOutputs)
     nodes.push(

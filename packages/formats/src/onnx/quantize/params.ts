@@ -114,5 +114,5 @@ export function quantizeValue(
   qmax: number,
 ): number {
   const q = roundHalfEven(v / scale) + zeroPoint;
-  return q < qmin ? qmin : q > qmax ? qmax : q;
+  return Math.min(qmax, Math.max(qmin, q));
 }
