@@ -120,6 +120,10 @@ function candidates(model: OnnxModel, options: QuantizeOptions) {
       }
       channelAxis = 1;
     } else if (op === 'Gemm') {
+      if (rank !== 2) {
+        skip(`weight ${weight.name} has rank ${rank}, not 2`);
+        continue;
+      }
       if (intAttr(node, 'transA', 0) !== 0) {
         skip('transA = 1 is not quantized');
         continue;
