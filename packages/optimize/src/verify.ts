@@ -27,11 +27,11 @@ export async function compareModels(
   paths: { original: string; result: string },
   source: VerifyReport['source'],
 ): Promise<VerifyReport> {
-  const acc = new Map<string, { a: number[]; b: number[]; dims: readonly number[][] }>();
+  const acc = new Map<string, { a: Float64Array[]; b: Float64Array[]; dims: number[][] }>();
   let samples = 0;
   for (const feed of feeds) {
     const first = Object.values(feed)[0];
-    samples += feed === feeds[0] && feeds.length === 1 ? (first?.dims[0] ?? 1) : 1;
+    samples += feeds.length === 1 ? (first?.dims[0] ?? 1) : 1;
     const outA = await runSession(original, toOrtFeeds(feed, original), paths.original);
     const outB = await runSession(result, toOrtFeeds(feed, result), paths.result);
     for (const name of original.outputNames) {
@@ -39,20 +39,20 @@ export async function compareModels(
       const b = outB[name];
       if (!b) continue;
       const entry = acc.get(name) ?? { a: [], b: [], dims: [] };
-      entry.a.push(...tensorValues(a));
-      entry.b.push(...tensorValues(b));
-      (entry.dims as number[][]).push([...a.dims]);
+      entry.a.push(tensorValues(a));
+      entry.b.push(tensorValues(b));
+      entry.dims.push([...a.dims]);
       acc.set(name, entry);
     }
   }
-  const outputs = [...acc].map(([name, { a, b, dims }]) => compareArrays(name, a, b, dims));
+  const outputs = [...acc].map(([name, { a, b, dims }]) => compareArrays(name, concat(a), concat(b), dims));
   return { samples, source, outputs };
 }
 
 export function compareArrays(
   name: string,
-  a: readonly number[],
-  b: readonly number[],
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
   dims: readonly (readonly number[])[],
 ): OutputComparison {
   let maxAbs = 0;
@@ -83,8 +83,18 @@ export function compareArrays(
   return { ...comparison, top1Agreement: rows > 0 ? agree / rows : 1, rows };
 }
 
-function argmax(values: readonly number[], at: number, n: number): number {
+function argmax(values: ArrayLike<number>, at: number, n: number): number {
   let best = 0;
   for (let k = 1; k < n; k++) if (values[at + k]! > values[at + best]!) best = k;
   return best;
+}
+
+function concat(chunks: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

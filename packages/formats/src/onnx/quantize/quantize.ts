@@ -72,6 +72,8 @@ interface Candidate {
   readonly weightInput: number;
   /** Per-channel axis of the weight as stored. */
   readonly channelAxis: number;
+  /** Whether per-channel scales fit this node (a Gather other than rows of a 2-D table does not). */
+  readonly perChannelOk: boolean;
 }
 
 /**
@@ -109,23 +111,23 @@ function candidates(model: OnnxModel, options: QuantizeOptions) {
       continue;
     }
     let channelAxis = 0;
+    let perChannelOk = true;
     if (op === 'MatMul') {
-      if (rank !== 2) {
-        skip(`weight ${weight.name} has rank ${rank}, not 2`);
+      // MatMulInteger follows numpy matmul, so a stacked [..., K, N] weight works; 1-D does not.
+      if (rank < 2) {
+        skip(`weight ${weight.name} has rank ${rank}, fewer than 2`);
         continue;
       }
       if (constant(node.input?.[0])) {
         skip('both inputs are initializers (constant folding, not quantization, applies)');
         continue;
       }
-      channelAxis = 1;
+      channelAxis = rank - 1;
+      // onnxruntime's fused DynamicQuantizeMatMul takes per-column parameters of 2-D weights only.
+      perChannelOk = rank === 2;
     } else if (op === 'Gemm') {
       if (rank !== 2) {
         skip(`weight ${weight.name} has rank ${rank}, not 2`);
-        continue;
-      }
-      if (intAttr(node, 'transA', 0) !== 0) {
-        skip('transA = 1 is not quantized');
         continue;
       }
       channelAxis = intAttr(node, 'transB', 0) === 1 ? 0 : 1;
@@ -140,13 +142,11 @@ function candidates(model: OnnxModel, options: QuantizeOptions) {
         continue;
       }
     } else if (op === 'Gather') {
-      if (rank !== 2 || intAttr(node, 'axis', 0) !== 0) {
-        skip('only row lookups (axis 0) in a 2-D table are quantized');
-        continue;
-      }
+      // Per-channel scales follow the gathered rows only for row lookups in a 2-D table.
+      perChannelOk = rank === 2 && intAttr(node, 'axis', 0) === 0;
       channelAxis = 1;
     }
-    chosen.push({ node, op: op as QuantizableOp, weight, weightInput, channelAxis });
+    chosen.push({ node, op: op as QuantizableOp, weight, weightInput, channelAxis, perChannelOk });
   }
   return { chosen, skipped };
 }
@@ -287,12 +287,16 @@ export function quantizeModel(input: OnnxModel, options: QuantizeOptions = {}): 
     // Per-channel scales of a DequantizeLinear need its `axis` (opset 13); QOperator MatMul and
     // Conv apply them with a broadcast Mul instead, which any opset has.
     const needsAxis = format === 'qdq' || c.op === 'Gather';
-    const perChannel = (options.perChannel ?? false) && (!needsAxis || perAxisOk);
+    const perChannel = (options.perChannel ?? false) && (!needsAxis || perAxisOk) && c.perChannelOk;
     if (options.perChannel && !perChannel)
       skipped.push({
         node: name,
         op: c.op,
-        reason: `per-channel needs opset ${PER_AXIS_OPSET}; quantized per tensor`,
+        reason: c.perChannelOk
+          ? `per-channel needs opset ${PER_AXIS_OPSET}; quantized per tensor`
+          : c.op === 'Gather'
+            ? 'per-channel only for row lookups in a 2-D table; quantized per tensor'
+            : 'per-channel only for 2-D weights; quantized per tensor',
       });
     quantized.push({
       node: name,
@@ -352,7 +356,14 @@ export function quantizeModel(input: OnnxModel, options: QuantizeOptions = {}): 
       );
       return;
     }
-    const x = activation(c.node.input![0]!, false);
+    let a = c.node.input![0]!;
+    if (c.op === 'Gemm' && intAttr(c.node, 'transA', 0) === 1) {
+      // MatMulInteger has no transA: transpose the activation first (Gemm's A is 2-D).
+      const transposed = names.fresh(`${a}_transposed`);
+      nodes.push(makeNode('Transpose', [a], [transposed], names.fresh(`${name}_transA`)));
+      a = transposed;
+    }
+    const x = activation(a, false);
     const w = weight(c, 'kn', perChannel);
     const integer = names.fresh(`${out}_output_quantized`);
     if (c.op === 'Conv') {
