@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { encodeSamples } from '@ferry/optimize';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../io.js';
 import { main } from '../main.js';
@@ -79,6 +80,38 @@ describe('ferry quantize', () => {
       /^ferry quantize: FERRY_QUANTIZE_ALREADY: .*model is already quantized: node \S+ is DynamicQuantizeLinear\n$/,
     );
     expect(existsSync(twice)).toBe(false);
+  });
+
+  it('static quantization with --calibrate, verified on given --inputs', async () => {
+    // 16 calibration samples for the transformer layer: [16, 12, 64] standard-normal-ish values.
+    const values = Float32Array.from({ length: 16 * 12 * 64 }, (_, i) => Math.sin(i * 12.9898) * 2);
+    const data = join(dir, 'calibration.safetensors');
+    writeFileSync(
+      data,
+      encodeSamples([{ name: 'x', dtype: 'F32', shape: [16, 12, 64], bytes: new Uint8Array(values.buffer) }]),
+    );
+    const io = captureIO();
+    const out = join(dir, 'transformer.static.onnx');
+    const code = await main(
+      [
+        'quantize',
+        fixture('transformer.onnx'),
+        '-o',
+        out,
+        '--calibrate',
+        data,
+        '--method',
+        'percentile',
+        '--inputs',
+        data,
+      ],
+      io,
+    );
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    expect(io.out()).toMatch(/static int8, qdq form/);
+    expect(io.out()).toMatch(/calibration: percentile over 16 samples, 4 activations/);
+    expect(io.out()).toMatch(/verify \(16 given samples/);
   });
 
   it('checks its options', async () => {
