@@ -16,7 +16,7 @@ export interface VerifyOptions {
 export async function verifyResult(
   originalPath: string,
   originalModel: onnx.OnnxModel,
-  result: Uint8Array,
+  result: string | Uint8Array,
   resultPath: string,
   options: VerifyOptions,
 ): Promise<VerifyReport> {

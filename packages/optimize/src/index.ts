@@ -17,7 +17,7 @@ export {
   tensorValues,
   toOrtFeeds,
 } from './inputs.js';
-export { checkResult, loadForTransform, writeModelBytes } from './model-io.js';
+export { loadForTransform } from './model-io.js';
 export { OPTIMIZATION_LEVELS, type OptimizeReport, optimizeModel } from './optimize.js';
 export { type QuantizeCommandOptions, type QuantizeReport, quantizeFile } from './quantize.js';
 export { type OptimizationLevel, openSession, ort, runSession } from './runtime.js';
@@ -31,3 +31,4 @@ export {
   type SampleTensor,
 } from './safetensors-data.js';
 export { compareArrays, compareModels, type OutputComparison, type VerifyReport } from './verify.js';
+export { EXTERNAL_DATA_THRESHOLD, type WrittenResult, writeResult } from './write-result.js';

@@ -3,7 +3,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ferryError, onnx, onnxOpHistogram } from '@ferry/formats';
 import { type VerifyOptions, verifyResult } from './check-output.js';
-import { checkResult, loadForTransform } from './model-io.js';
+import { loadForTransform } from './model-io.js';
 import { type OptimizationLevel, openSession } from './runtime.js';
 import type { VerifyReport } from './verify.js';
 
@@ -54,7 +54,14 @@ export async function optimizeModel(
       );
     }
     const after = onnx.decodeModel(bytes, outPath);
-    await checkResult(after, outPath, 'optimized');
+    const problem = onnx.checkModel(after)[0];
+    if (problem)
+      throw ferryError('FERRY_OPTIMIZE_CHECK', {
+        path: outPath,
+        what: 'optimized',
+        rule: problem.rule,
+        message: problem.message,
+      });
     const verify = options.verify
       ? await verifyResult(inPath, before, bytes, outPath, options.verify)
       : undefined;

@@ -2,8 +2,9 @@ import { stat } from 'node:fs/promises';
 import { quantize } from '@ferry/formats';
 import { type CalibrationMethod, calibrate } from './calibrate.js';
 import { type VerifyOptions, verifyResult } from './check-output.js';
-import { checkResult, loadForTransform, writeModelBytes } from './model-io.js';
+import { loadForTransform } from './model-io.js';
 import type { VerifyReport } from './verify.js';
+import { writeResult } from './write-result.js';
 
 export interface QuantizeCommandOptions extends Omit<quantize.QuantizeOptions, 'path' | 'activationRanges'> {
   /** Static quantization: a safetensors file of sample inputs. */
@@ -11,6 +12,8 @@ export interface QuantizeCommandOptions extends Omit<quantize.QuantizeOptions, '
   readonly method?: CalibrationMethod;
   readonly percentile?: number;
   readonly verify?: VerifyOptions;
+  /** Tensors of 1 KiB and more to OUT.onnx.data (automatic past 2 GB). */
+  readonly externalData?: boolean;
 }
 
 export interface QuantizeReport {
@@ -20,6 +23,7 @@ export interface QuantizeReport {
   readonly format: quantize.QuantizeFormat;
   readonly bytesBefore: number;
   readonly bytesAfter: number;
+  readonly dataPath?: string;
   readonly quantized: quantize.QuantizedNodeReport[];
   readonly skipped: quantize.QuantizeResult['skipped'];
   readonly opsetRaised?: { from: number; to: number };
@@ -51,18 +55,21 @@ export async function quantizeFile(
     calibration = { method, samples: result.samples, activations: targets.length };
   }
   const result = quantize.quantizeModel(model, { ...base, ...(activationRanges && { activationRanges }) });
-  const bytes = await checkResult(result.model, outPath, 'quantized');
-  const verify = options.verify
-    ? await verifyResult(inPath, model, bytes, outPath, options.verify)
-    : undefined;
-  await writeModelBytes(outPath, bytes);
+  let verify: VerifyReport | undefined;
+  const written = await writeResult(result.model, outPath, 'quantized', {
+    externalData: options.externalData ?? false,
+    beforeCommit: async (path) => {
+      if (options.verify) verify = await verifyResult(inPath, model, path, outPath, options.verify);
+    },
+  });
   return {
     input: inPath,
     output: outPath,
     mode: options.calibrate ? 'static' : 'dynamic',
     format,
     bytesBefore: (await stat(inPath)).size,
-    bytesAfter: bytes.byteLength,
+    bytesAfter: written.bytes,
+    ...(written.dataPath && { dataPath: written.dataPath }),
     quantized: result.quantized,
     skipped: result.skipped,
     ...(result.opsetRaised && { opsetRaised: result.opsetRaised }),

@@ -1,7 +1,14 @@
 import { convertFileToFloat16 } from '@ferry/optimize';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 import { type CliIO, printJson } from '../io.js';
-import { modelAndOutput, RESULT_OPTIONS, sizeLine, verifyLines, verifyOptions } from './optimize-common.js';
+import {
+  EXTERNAL_DATA_OPTION,
+  modelAndOutput,
+  RESULT_OPTIONS,
+  sizeLine,
+  verifyLines,
+  verifyOptions,
+} from './optimize-common.js';
 
 /** The options `ferry convert MODEL.onnx --fp16` adds (the convert command merges them in). */
 export const FP16_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -11,6 +18,7 @@ export const FP16_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description: 'with --fp16: keep float32 inputs and outputs (Cast at the boundary)',
   },
   ...RESULT_OPTIONS,
+  ...EXTERNAL_DATA_OPTION,
 };
 
 /**
@@ -22,6 +30,7 @@ export async function convertOnnxToFp16(args: ParsedArgs, io: CliIO): Promise<nu
   const verify = verifyOptions(args);
   const report = await convertFileToFloat16(model, output, {
     keepIoTypes: args.values['keep-io-types'] === true,
+    externalData: args.values['external-data'] === true,
     ...(verify && { verify }),
   });
   if (args.values.json) {
@@ -31,6 +40,7 @@ export async function convertOnnxToFp16(args: ParsedArgs, io: CliIO): Promise<nu
   const lines = [
     `${report.input} -> ${report.output} (float16${report.keepIoTypes ? ', float32 inputs and outputs kept' : ''})`,
     sizeLine(report.bytesBefore, report.bytesAfter),
+    ...(report.dataPath ? [`  external data: ${report.dataPath}`] : []),
     `  initializers converted: ${report.convertedInitializers}, values clamped into float16 range: ${report.clampedValues}`,
     ...(report.blockedNodes.length > 0
       ? [`  kept in float32 (block list): ${report.blockedNodes.join(', ')}`]

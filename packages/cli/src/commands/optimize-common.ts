@@ -6,6 +6,14 @@ import { UsageError } from '../usage-error.js';
 /** Each sample runs through two sessions; past this a check is a benchmark (CWE-400 for scripts). */
 export const MAX_VERIFY_SAMPLES = 10_000;
 
+/** quantize and convert --fp16 (onnxruntime writes optimize's output itself, self-contained). */
+export const EXTERNAL_DATA_OPTION: Readonly<Record<string, OptionSpec>> = {
+  'external-data': {
+    type: 'boolean',
+    description: 'write tensors of 1 KiB and more to OUT.onnx.data (automatic past 2 GB)',
+  },
+};
+
 /** Options shared by optimize, quantize and convert --fp16. */
 export const RESULT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   output: {

@@ -3,7 +3,14 @@ import { type CalibrationMethod, quantizeFile } from '@ferry/optimize';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { UsageError } from '../usage-error.js';
-import { modelAndOutput, RESULT_OPTIONS, sizeLine, verifyLines, verifyOptions } from './optimize-common.js';
+import {
+  EXTERNAL_DATA_OPTION,
+  modelAndOutput,
+  RESULT_OPTIONS,
+  sizeLine,
+  verifyLines,
+  verifyOptions,
+} from './optimize-common.js';
 
 export const quantizeCommand: Command = {
   name: 'quantize',
@@ -12,6 +19,7 @@ export const quantizeCommand: Command = {
     'quantize MODEL.onnx -o OUT.onnx [--per-channel] [--reduce-range] [--ops MatMul,Gemm,Conv,Gather] [--format qoperator|qdq] [--calibrate DATA] [--verify N]',
   options: {
     ...RESULT_OPTIONS,
+    ...EXTERNAL_DATA_OPTION,
     'per-channel': { type: 'boolean', description: 'one scale per output channel (better for Conv)' },
     'reduce-range': {
       type: 'boolean',
@@ -78,6 +86,7 @@ export const quantizeCommand: Command = {
       ...(ops && { ops: ops as quantize.QuantizableOp[] }),
       perChannel: v['per-channel'] === true,
       reduceRange: v['reduce-range'] === true,
+      externalData: v['external-data'] === true,
       format,
       ...(minElements !== undefined && { minWeightElements: minElements }),
       ...(typeof v.calibrate === 'string' && { calibrate: v.calibrate, method }),
@@ -91,6 +100,7 @@ export const quantizeCommand: Command = {
     const lines = [
       `${report.input} -> ${report.output} (${report.mode} int8, ${report.format} form)`,
       sizeLine(report.bytesBefore, report.bytesAfter),
+      ...(report.dataPath ? [`  external data: ${report.dataPath}`] : []),
       ...(report.opsetRaised
         ? [`  opset: ${report.opsetRaised.from} -> ${report.opsetRaised.to} (DynamicQuantizeLinear needs 11)`]
         : []),

@@ -1,4 +1,5 @@
 import { ferryError } from '../errors.js';
+import { assertNotQuantized } from './quantize/already.js';
 import {
   floatValues,
   graphNames,
@@ -162,6 +163,8 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
   const path = options.path ?? '<model>';
   const source = input.graph;
   if (!source) throw ferryError('FERRY_ONNX_NOT_MODEL', { path, reason: 'ModelProto has no graph' });
+  // Quantize/dequantize ops take float32 only; convert the float model, then quantize if wanted.
+  assertNotQuantized(input, path);
   const block = new Set(options.blockList ?? FP16_OP_BLOCK_LIST);
   for (const node of source.node ?? []) {
     if ((node.attribute ?? []).some((a) => a.g || (a.graphs?.length ?? 0) > 0))
