@@ -116,14 +116,16 @@ export function randomFeeds(specs: readonly InputSpec[], samples: number, seed =
   return feeds;
 }
 
-/** Feeds from a sample file: one tensor per model input, named as the input. */
+/**
+ * Feeds from a sample file: one tensor per model input, named as the input, samples along the
+ * first dim. A model whose batch dim is fixed at 1 gets one run per sample.
+ */
 export function sampleFeeds(
   specs: readonly InputSpec[],
   samples: readonly SampleTensor[],
   path: string,
 ): Feed[] {
-  const feed: Record<string, Feed[string]> = {};
-  for (const s of specs) {
+  const tensors = specs.map((s) => {
     const t = samples.find((x) => x.name === s.name);
     const fail = (rule: string) => ferryError('FERRY_OPTIMIZE_DATA', { path, what: `input ${s.name}`, rule });
     if (!t)
@@ -132,27 +134,49 @@ export function sampleFeeds(
       );
     if (t.shape.length !== s.dims.length)
       throw fail(`rank ${t.shape.length}, the model's input has rank ${s.dims.length}`);
-    s.dims.forEach((d, k) => {
-      if (d !== null && d !== t.shape[k]) throw fail(`dim ${k} is ${t.shape[k]}, the model's input has ${d}`);
-    });
-    const copy = t.bytes.slice();
-    const isFloatInput = s.elem === 1 || s.elem === 10 || s.elem === 11;
-    if (isFloatInput && t.dtype === 'F32')
-      feed[s.name] = { data: new Float32Array(copy.buffer), dims: t.shape, elem: 1 };
-    else if (isFloatInput && t.dtype === 'F16') {
-      const bits = new Uint16Array(copy.buffer);
-      feed[s.name] = {
-        data: Float32Array.from(bits, (b) => fp16.fromFloat16Bits(b)),
-        dims: t.shape,
-        elem: 1,
-      };
-    } else if (s.elem === 7 && t.dtype === 'I64')
-      feed[s.name] = { data: new BigInt64Array(copy.buffer), dims: t.shape, elem: 7 };
-    else if (s.elem === 6 && t.dtype === 'I32')
-      feed[s.name] = { data: new Int32Array(copy.buffer), dims: t.shape, elem: 6 };
-    else throw fail(`dtype ${t.dtype} does not fit the input's ONNX type ${s.elem}`);
+    return { s, t, fail };
+  });
+  const counts = new Set(tensors.map(({ t }) => t.shape[0]));
+  const perSample = tensors.length > 0 && tensors.every(({ s }) => s.dims[0] === 1) && counts.size === 1;
+  const runs = perSample ? tensors[0]!.t.shape[0]! : 1;
+  const feeds: Feed[] = [];
+  for (let r = 0; r < runs; r++) {
+    const feed: Record<string, Feed[string]> = {};
+    for (const { s, t, fail } of tensors) {
+      const shape = perSample ? [1, ...t.shape.slice(1)] : t.shape;
+      s.dims.forEach((d, k) => {
+        if (d !== null && d !== shape[k]) throw fail(`dim ${k} is ${shape[k]}, the model's input has ${d}`);
+      });
+      const step = t.bytes.byteLength / runs;
+      const copy = t.bytes.slice(r * step, (r + 1) * step);
+      feed[s.name] = convertSample(s, t.dtype, copy, shape, fail);
+    }
+    feeds.push(feed);
   }
-  return [feed];
+  return feeds;
+}
+
+function convertSample(
+  s: InputSpec,
+  dtype: SampleTensor['dtype'],
+  copy: Uint8Array,
+  dims: number[],
+  fail: (rule: string) => Error,
+): Feed[string] {
+  const isFloatInput = s.elem === 1 || s.elem === 10 || s.elem === 11;
+  if (isFloatInput && dtype === 'F32') return { data: new Float32Array(copy.buffer), dims, elem: 1 };
+  if (isFloatInput && dtype === 'F16') {
+    const bits = new Uint16Array(copy.buffer);
+    return { data: Float32Array.from(bits, (b) => fp16.fromFloat16Bits(b)), dims, elem: 1 };
+  }
+  if (isFloatInput && dtype === 'F64')
+    return { data: Float32Array.from(new Float64Array(copy.buffer)), dims, elem: 1 };
+  if (s.elem === 7 && dtype === 'I64') return { data: new BigInt64Array(copy.buffer), dims, elem: 7 };
+  if (s.elem === 6 && dtype === 'I32') return { data: new Int32Array(copy.buffer), dims, elem: 6 };
+  if (s.elem === 2 && dtype === 'U8') return { data: copy, dims, elem: 2 };
+  if (s.elem === 3 && dtype === 'I8') return { data: new Int8Array(copy.buffer), dims, elem: 3 };
+  if (s.elem === 9 && dtype === 'BOOL') return { data: copy, dims, elem: 9 };
+  throw fail(`dtype ${dtype} does not fit the input's ONNX type ${s.elem}`);
 }
 
 /** A feed as onnxruntime tensors for a session whose inputs may be float16. */

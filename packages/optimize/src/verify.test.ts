@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inputSpecs, randomFeeds } from './inputs.js';
+import { inputSpecs, randomFeeds, sampleFeeds } from './inputs.js';
 import { compareArrays } from './verify.js';
 
 describe('compareArrays', () => {
@@ -48,5 +48,32 @@ describe('random inputs', () => {
     expect([...(randomFeeds(specs, 4, 3)[0]!.ids!.data as BigInt64Array)]).toEqual([
       ...(ids.data as BigInt64Array),
     ]);
+  });
+});
+
+describe('sample feeds', () => {
+  const spec = (dims: (number | null)[]) => [{ name: 'x', elem: 1, dims, intBound: 2 }];
+  const x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
+  const samples = [{ name: 'x', dtype: 'F32' as const, shape: [4, 2], bytes: new Uint8Array(x.buffer) }];
+
+  it('one batch for a symbolic batch dim, one run per sample for a batch fixed at 1', () => {
+    expect(sampleFeeds(spec([null, 2]), samples, 's')).toHaveLength(1);
+    const runs = sampleFeeds(spec([1, 2]), samples, 's');
+    expect(runs.map((f) => [...(f.x!.data as Float32Array)])).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
+    expect(runs[0]!.x!.dims).toEqual([1, 2]);
+  });
+
+  it('refuses a shape or dtype that does not fit, naming the input', () => {
+    expect(() => sampleFeeds(spec([null, 3]), samples, 's.safetensors')).toThrow(
+      "s.safetensors: input x: dim 1 is 2, the model's input has 3",
+    );
+    expect(() => sampleFeeds([{ name: 'x', elem: 7, dims: [null, 2], intBound: 2 }], samples, 's')).toThrow(
+      /dtype F32 does not fit the input's ONNX type 7/,
+    );
   });
 });

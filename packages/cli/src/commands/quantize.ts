@@ -75,6 +75,8 @@ export const quantizeCommand: Command = {
     if (method !== 'minmax' && method !== 'percentile')
       throw new UsageError('--method must be minmax or percentile');
     if (v.method && !v.calibrate) throw new UsageError('--method needs --calibrate DATA');
+    if (v.percentile !== undefined && method !== 'percentile')
+      throw new UsageError('--percentile needs --method percentile');
     const percentile = v.percentile === undefined ? undefined : Number(v.percentile);
     if (percentile !== undefined && !(percentile > 50 && percentile <= 100))
       throw new UsageError('--percentile must be a number above 50 and at most 100');
