@@ -12,6 +12,12 @@ export interface VerifyOptions {
   readonly seed?: number;
 }
 
+/**
+ * The level both sessions run at: `optimize` compares at `basic` (so its fusions are what is
+ * compared); quantize and fp16 at onnxruntime's default `all`, as a server loads them.
+ */
+export type VerifyLevel = 'basic' | 'all';
+
 /** Runs the original (as given on disk) and the result (bytes) side by side. */
 export async function verifyResult(
   originalPath: string,
@@ -19,14 +25,14 @@ export async function verifyResult(
   result: string | Uint8Array,
   resultPath: string,
   options: VerifyOptions,
+  level: VerifyLevel = 'all',
 ): Promise<VerifyReport> {
   const specs = inputSpecs(originalModel);
   const feeds = options.inputs
     ? sampleFeeds(specs, await readSampleFile(options.inputs), options.inputs)
     : randomFeeds(specs, options.samples, options.seed);
-  // Both run at the same (basic) level so the comparison is of the models, not of the fusions.
-  const a = await openSession(originalPath, originalPath, 'load the original model', { level: 'basic' });
-  const b = await openSession(result, resultPath, 'load the result', { level: 'basic' });
+  const a = await openSession(originalPath, originalPath, 'load the original model', { level });
+  const b = await openSession(result, resultPath, 'load the result', { level });
   try {
     return await compareModels(
       a,

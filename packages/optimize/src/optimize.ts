@@ -63,7 +63,7 @@ export async function optimizeModel(
         message: problem.message,
       });
     const verify = options.verify
-      ? await verifyResult(inPath, before, bytes, outPath, options.verify)
+      ? await verifyResult(inPath, before, bytes, outPath, options.verify, 'basic')
       : undefined;
     await rename(temp, outPath);
     const histBefore = onnxOpHistogram(before.graph ?? {});

@@ -71,7 +71,9 @@ export async function writeResult(
     } finally {
       await file.close();
     }
-    const session = await openSession(tempModel, outPath, `load the ${what} model`, { level: 'basic' });
+    // At onnxruntime's default level, as a server loads it (some float16 patterns load only after
+    // its fusions).
+    const session = await openSession(tempModel, outPath, `load the ${what} model`);
     await session.release();
     await options.beforeCommit?.(tempModel);
     let bytes = length;

@@ -202,3 +202,103 @@ describe.skipIf(cases.length === 0)('libonnx-testdata pytorch-converted models',
     expect(skippedOriginal).toBeLessThan(25);
   });
 });
+
+/** Ops whose outputs are random: their float16 result cannot match float32's draw. */
+const RANDOM_OUTPUT = /bernoulli|dropout|random/;
+
+function readAnyTensor(path: string): ort.Tensor | undefined {
+  const t = protobuf.decodeMessage(onnx.schema.TensorProto, new Uint8Array(readFileSync(path)), {
+    path,
+  }) as onnx.OnnxTensor;
+  const raw = t.raw_data;
+  if (!raw) return undefined;
+  const dims = (t.dims ?? []).map(Number);
+  const b = raw.slice().buffer;
+  switch (t.data_type) {
+    case 1:
+      return new ort.Tensor('float32', new Float32Array(b), dims);
+    case 2:
+      return new ort.Tensor('uint8', new Uint8Array(b), dims);
+    case 3:
+      return new ort.Tensor('int8', new Int8Array(b), dims);
+    case 6:
+      return new ort.Tensor('int32', new Int32Array(b), dims);
+    case 7:
+      return new ort.Tensor('int64', new BigInt64Array(b), dims);
+    case 9:
+      return new ort.Tensor('bool', new Uint8Array(b), dims);
+    case 10:
+      return new ort.Tensor('float16', new Uint16Array(b), dims);
+    case 11:
+      return new ort.Tensor('float64', new Float64Array(b), dims);
+    default:
+      return undefined;
+  }
+}
+
+const nodeTests = existsSync(NODE_ROOT) ? readdirSync(NODE_ROOT).sort() : [];
+
+describe.skipIf(nodeTests.length === 0)('libonnx-testdata operator tests in float16', () => {
+  it('every test onnxruntime runs in float32 converts (float32 I/O kept), runs and tracks float32', async () => {
+    const failures: string[] = [];
+    let ok = 0;
+    let refused = 0;
+    for (const name of nodeTests) {
+      // `_expanded` variants repeat an op's test as its function body: the op's own test is enough.
+      if (RANDOM_OUTPUT.test(name) || name.endsWith('_expanded')) continue;
+      const dir = join(NODE_ROOT, name);
+      const data = join(dir, 'test_data_set_0');
+      if (!existsSync(join(dir, 'model.onnx')) || !existsSync(data)) continue;
+      const model = onnx.decodeModel(new Uint8Array(readFileSync(join(dir, 'model.onnx'))), name);
+      const initializers = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+      const inputs = (model.graph?.input ?? []).filter((i) => !initializers.has(i.name));
+      const feeds: Record<string, ort.Tensor> = {};
+      const complete = inputs.every((info, k) => {
+        const file = join(data, `input_${k}.pb`);
+        const t = existsSync(file) ? readAnyTensor(file) : undefined;
+        if (t) feeds[info.name ?? ''] = t;
+        return t !== undefined;
+      });
+      if (!complete) continue;
+      let reference: ort.Tensor;
+      try {
+        const s = await ort.InferenceSession.create(onnx.encodeModel(model), {
+          logSeverityLevel: 4,
+          graphOptimizationLevel: 'disabled',
+        });
+        const out = await s.run(feeds);
+        reference = out[s.outputNames[0]!]!;
+        await s.release();
+      } catch {
+        continue; // this onnxruntime cannot run the original (batchwise RNN layouts, ...)
+      }
+      if (reference.type !== 'float32') continue;
+      let converted: onnx.OnnxModel;
+      try {
+        converted = fp16.convertToFloat16(model, { keepIoTypes: true }).model;
+      } catch (error) {
+        if (!(error instanceof FerryError)) throw error;
+        refused++; // subgraphs, opset < 6
+        continue;
+      }
+      try {
+        const s = await ort.InferenceSession.create(onnx.encodeModel(converted), {
+          logSeverityLevel: 4,
+          graphOptimizationLevel: 'disabled',
+        });
+        const out = await s.run(feeds);
+        const actual = tensorValues(out[s.outputNames[0]!]!);
+        await s.release();
+        const rel = maxRel(tensorValues(reference), actual);
+        // float16 keeps about 3 significant digits; 2% covers accumulations over a few hundred terms.
+        if (!(rel < 0.02)) failures.push(`${name}: max rel error ${rel}`);
+        else ok++;
+      } catch (error) {
+        failures.push(`${name}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(ok).toBeGreaterThan(400);
+    expect(refused).toBeLessThan(30);
+  });
+});

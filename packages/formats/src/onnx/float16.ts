@@ -1,6 +1,7 @@
 import { ferryError } from '../errors.js';
 import { assertNotQuantized } from './quantize/already.js';
 import {
+  defaultOpset,
   floatValues,
   graphNames,
   intAttribute,
@@ -12,7 +13,15 @@ import {
   ONNX_FLOAT16,
   ONNX_INT64,
 } from './quantize/graph-data.js';
-import type { OnnxAttribute, OnnxGraph, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './schema.js';
+import {
+  ONNX_DATA_TYPE_NAMES,
+  type OnnxAttribute,
+  type OnnxGraph,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './schema.js';
 
 /**
  * Ops kept in float32: onnxconverter_common's float16.py DEFAULT_OP_BLOCK_LIST (ONNX-ML ops
@@ -49,6 +58,26 @@ export const FP16_OP_BLOCK_LIST: readonly string[] = [
   'Max',
   'Upsample',
 ];
+
+/**
+ * Kept in float32 as well, found by converting onnx's operator tests and running them in
+ * onnxruntime 1.30: Celu's schema allows tensor(float) only; onnxruntime has no float16 kernel
+ * for EyeLike, RandomNormal(Like), RandomUniform or Bernoulli (so their dtype stays float32 and
+ * their output is cast); MeanVarianceNormalization's function body holds float32 constants.
+ * Scatter ops with a reduction are blocked separately (no float16 add/mul reduction kernel).
+ */
+export const FP16_RUNTIME_BLOCK_LIST: readonly string[] = [
+  'Celu',
+  'EyeLike',
+  'RandomNormal',
+  'RandomNormalLike',
+  'RandomUniform',
+  'Bernoulli',
+  'MeanVarianceNormalization',
+];
+
+/** Cast-6: the first Cast with an integer `to` and float16 outputs onnxruntime can infer. */
+export const MIN_FP16_OPSET = 6;
 
 /** float16's largest finite value; larger float32 values are clamped to it (with sign). */
 export const FP16_MAX = 65504;
@@ -165,7 +194,28 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
   if (!source) throw ferryError('FERRY_ONNX_NOT_MODEL', { path, reason: 'ModelProto has no graph' });
   // Quantize/dequantize ops take float32 only; convert the float model, then quantize if wanted.
   assertNotQuantized(input, path);
-  const block = new Set(options.blockList ?? FP16_OP_BLOCK_LIST);
+  const block = new Set(options.blockList ?? [...FP16_OP_BLOCK_LIST, ...FP16_RUNTIME_BLOCK_LIST]);
+  const isBlocked = (node: OnnxNode) => {
+    if (!['', 'ai.onnx', 'ai.onnx.ml'].includes(node.domain ?? '')) return false;
+    if (block.has(node.op_type ?? '')) return true;
+    const reduction = node.attribute?.find((a) => a.name === 'reduction')?.s;
+    return (
+      (node.op_type === 'ScatterElements' || node.op_type === 'ScatterND') &&
+      reduction !== undefined &&
+      new TextDecoder().decode(reduction) !== 'none'
+    );
+  };
+  // Cast-1..5 name the target type with a string, and onnxruntime infers no float16 output for
+  // them; float16 models start with Cast-6 (onnx Changelog).
+  const opset = defaultOpset(input);
+  if (opset < MIN_FP16_OPSET)
+    throw ferryError('FERRY_QUANTIZE_OPSET', {
+      path,
+      what: 'float16 conversion',
+      needed: MIN_FP16_OPSET,
+      opset,
+    });
+  const castTo = (to: number) => intAttribute('to', to);
   for (const node of source.node ?? []) {
     if ((node.attribute ?? []).some((a) => a.g || (a.graphs?.length ?? 0) > 0))
       throw ferryError('FERRY_UNSUPPORTED', {
@@ -199,8 +249,23 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
   let clamped = 0;
   let converted = 0;
 
+  // Initializers that only blocked nodes read stay float32 (onnxconverter_common does the same):
+  // a Resize scale of 0.6 must not become 0.5996.
+  const consumers = new Map<string, OnnxNode[]>();
+  for (const node of source.node ?? [])
+    for (const i of node.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), node]);
+  const graphOutputs = new Set((source.output ?? []).map((o) => o.name ?? ''));
+  const keepFloat32 = new Set(
+    (source.initializer ?? [])
+      .map((t) => t.name ?? '')
+      .filter(
+        (n) =>
+          !graphOutputs.has(n) && (consumers.get(n) ?? []).length > 0 && consumers.get(n)!.every(isBlocked),
+      ),
+  );
+
   const toHalf = (t: OnnxTensor): OnnxTensor => {
-    if (t.data_type !== ONNX_FLOAT) return t;
+    if (t.data_type !== ONNX_FLOAT || keepFloat32.has(t.name ?? '')) return t;
     const values = floatValues(path, t);
     const bits = new Uint16Array(values.length);
     for (let i = 0; i < values.length; i++) {
@@ -230,15 +295,13 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
   for (const i of source.input ?? []) {
     const name = i.name ?? '';
     if (elemType(i) !== ONNX_FLOAT || initializerNames.has(name)) {
-      inputs.push(initializerNames.has(name) ? withElem(i, ONNX_FLOAT16) : i);
+      inputs.push(initializerNames.has(name) && !keepFloat32.has(name) ? withElem(i, ONNX_FLOAT16) : i);
       continue;
     }
     if (keepIo) {
       const half = names.fresh(`${name}_fp16`);
       nodes.push(
-        makeNode('Cast', [name], [half], names.fresh(`${name}_cast_to_fp16`), [
-          intAttribute('to', ONNX_FLOAT16),
-        ]),
+        makeNode('Cast', [name], [half], names.fresh(`${name}_cast_to_fp16`), [castTo(ONNX_FLOAT16)]),
       );
       renamedInputs.set(name, half);
       inputs.push(i);
@@ -262,30 +325,31 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
     // Type of the outputs as this op computes them (before conversion).
     const firstKnown = (original.input ?? []).map((n) => types.get(n)).find((t) => t !== undefined);
     let outType = FIXED_OUTPUT[op] ?? firstKnown;
-    if (op === 'Cast') outType = Number(original.attribute?.find((a) => a.name === 'to')?.i ?? 0n);
+    if (op === 'Cast') outType = castTarget(original);
+    // Generators: the dtype attribute, else float32 (RandomNormal) or the input's type (*Like).
+    const dtype = original.attribute?.find((a) => a.name === 'dtype')?.i;
+    if (op === 'RandomNormal' || op === 'RandomUniform') outType = Number(dtype ?? BigInt(ONNX_FLOAT));
+    if (op === 'RandomNormalLike' || op === 'RandomUniformLike' || op === 'EyeLike' || op === 'Bernoulli')
+      outType = dtype !== undefined ? Number(dtype) : firstKnown;
     if (op === 'Constant' || op === 'ConstantOfShape') {
       const t = original.attribute?.find((a) => a.name === 'value')?.t;
       outType = t?.data_type ?? ONNX_FLOAT;
     }
-    if (block.has(op) && ['', 'ai.onnx', 'ai.onnx.ml'].includes(node.domain ?? '')) {
+    if (isBlocked(original)) {
       blockedNodes.push(original.name || op);
       // Inputs that became float16 go back to float32; float outputs come out float32 and are cast.
       node.input = node.input!.map((n, k) => {
         const t = types.get(original.input![k]!);
-        if (n === '' || t !== ONNX_FLOAT) return n;
+        if (n === '' || t !== ONNX_FLOAT || keepFloat32.has(original.input![k]!)) return n;
         const back = names.fresh(`${n}_fp32`);
-        nodes.push(
-          makeNode('Cast', [n], [back], names.fresh(`${n}_cast_to_fp32`), [intAttribute('to', ONNX_FLOAT)]),
-        );
+        nodes.push(makeNode('Cast', [n], [back], names.fresh(`${n}_cast_to_fp32`), [castTo(ONNX_FLOAT)]));
         return back;
       });
       const after: OnnxNode[] = [];
       node.output = node.output!.map((n, k) => {
         if (n === '' || outputType(op, k, outType) !== ONNX_FLOAT) return n;
         const raw = names.fresh(`${n}_fp32`);
-        after.push(
-          makeNode('Cast', [raw], [n], names.fresh(`${n}_cast_to_fp16`), [intAttribute('to', ONNX_FLOAT16)]),
-        );
+        after.push(makeNode('Cast', [raw], [n], names.fresh(`${n}_cast_to_fp16`), [castTo(ONNX_FLOAT16)]));
         return raw;
       });
       nodes.push(node, ...after);
@@ -294,10 +358,6 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
         node.attribute = setTo(original.attribute ?? [], ONNX_FLOAT16);
       if (op === 'Constant' || op === 'ConstantOfShape')
         node.attribute = (original.attribute ?? []).map((a) => (a.t ? { ...a, t: toHalf(a.t) } : a));
-      if (op === 'EyeLike' || op === 'RandomNormal' || op === 'RandomUniform' || op === 'RandomNormalLike')
-        node.attribute = (original.attribute ?? []).map((a) =>
-          a.name === 'dtype' && Number(a.i ?? 0n) === ONNX_FLOAT ? { ...a, i: BigInt(ONNX_FLOAT16) } : a,
-        );
       nodes.push(node);
     }
     (original.output ?? []).forEach((o, k) => {
@@ -307,9 +367,7 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
   }
   for (const [original, half] of renamedOutputs)
     nodes.push(
-      makeNode('Cast', [half], [original], names.fresh(`${original}_cast_to_fp32`), [
-        intAttribute('to', ONNX_FLOAT),
-      ]),
+      makeNode('Cast', [half], [original], names.fresh(`${original}_cast_to_fp32`), [castTo(ONNX_FLOAT)]),
     );
 
   graph.node = nodes;
@@ -334,6 +392,20 @@ function withElem(v: OnnxValueInfo, elem: number): OnnxValueInfo {
   return { ...v, type: { ...v.type, tensor_type: { ...v.type?.tensor_type, elem_type: elem } } };
 }
 
+/** Cast's target type (Cast-6's int; a string from Cast-1..5 models is refused before). */
+function castTarget(node: OnnxNode): number {
+  const a = node.attribute?.find((x) => x.name === 'to');
+  if (a?.s !== undefined) {
+    const name = new TextDecoder().decode(a.s);
+    const code = Object.entries(ONNX_DATA_TYPE_NAMES).find(([, n]) => n === name)?.[0];
+    return code === undefined ? 0 : Number(code);
+  }
+  return Number(a?.i ?? 0n);
+}
+
 function setTo(attributes: OnnxAttribute[], to: number): OnnxAttribute[] {
-  return attributes.map((a) => (a.name === 'to' ? { ...a, i: BigInt(to) } : a));
+  return attributes.map((a) => {
+    if (a.name !== 'to') return a;
+    return { ...a, i: BigInt(to) };
+  });
 }
