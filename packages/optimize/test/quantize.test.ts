@@ -141,6 +141,25 @@ describe('quantizeFile (static, calibrated)', () => {
     },
   );
 
+  it('static per-channel Conv on the CNN, calibrated on its stored images', async () => {
+    const data = writeInputsFile(dir, 'cnn.onnx');
+    const out = join(dir, 'cnn.static.onnx');
+    const report = await quantizeFile(fixture('cnn.onnx'), out, {
+      calibrate: data,
+      ops: ['Conv', 'Gemm'],
+      perChannel: true,
+      minWeightElements: 0,
+    });
+    expect(report.quantized.map((q) => [q.op, q.perChannel])).toEqual([
+      ['Conv', true],
+      ['Conv', true],
+      ['Gemm', true],
+    ]);
+    const expected = EXPECTED['cnn.onnx']!.outputs.y!;
+    const e = errors(expected.data, (await runOnStored(out, 'cnn.onnx')).y!, expected.shape[1]);
+    expect(e.maxRel).toBeLessThan(0.05);
+  });
+
   it('refuses calibration data that does not fit the model', async () => {
     const data = writeInputsFile(dir, 'embedding.onnx');
     const out = join(dir, 'mismatch.onnx');

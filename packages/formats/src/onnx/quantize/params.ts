@@ -35,11 +35,13 @@ export function scaleZeroPoint(
     lo = -absmax;
     hi = absmax;
   }
-  const scale = Math.fround((hi - lo) / (qmax - qmin));
+  // onnxruntime computes the scale in float64, derives the zero point from it, then stores the
+  // scale as float32.
+  const scale64 = (hi - lo) / (qmax - qmin);
   // A constant-zero tensor (or one whose range underflows float32) gets scale 1, as onnxruntime does.
-  if (!(scale >= 1.1754943508222875e-38) || hi === lo) return { scale: 1, zeroPoint: symmetric ? 0 : qmin };
-  const zeroPoint = symmetric ? Math.round((qmin + qmax) / 2) : roundHalfEven(qmin - lo / scale);
-  return { scale, zeroPoint: Math.min(qmax, Math.max(qmin, zeroPoint)) };
+  if (!(scale64 >= 1.1754943508222875e-38) || hi === lo) return { scale: 1, zeroPoint: symmetric ? 0 : qmin };
+  const zeroPoint = symmetric ? roundHalfEven((qmin + qmax) / 2) : roundHalfEven(qmin - lo / scale64);
+  return { scale: Math.fround(scale64), zeroPoint: Math.min(qmax, Math.max(qmin, zeroPoint)) };
 }
 
 /** numpy.rint: round half to even. */
@@ -113,6 +115,7 @@ export function quantizeValue(
   qmin: number,
   qmax: number,
 ): number {
-  const q = roundHalfEven(v / scale) + zeroPoint;
+  // float32 division as numpy does it on float32 arrays (quantize_nparray), then rint.
+  const q = roundHalfEven(Math.fround(v / scale)) + zeroPoint;
   return Math.min(qmax, Math.max(qmin, q));
 }
