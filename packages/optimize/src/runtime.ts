@@ -11,6 +11,8 @@ export interface SessionOptions {
   /** Where onnxruntime writes the model after its graph optimizations. */
   readonly optimizedModelFilePath?: string;
   readonly threads?: number;
+  /** With optimizedModelFilePath: tensors of 1 KiB and more go to this file beside the model. */
+  readonly externalInitializersFile?: string;
 }
 
 /** Opens a model (a path or its bytes) in onnxruntime; its refusal becomes FERRY_OPTIMIZE_RUNTIME. */
@@ -26,6 +28,15 @@ export async function openSession(
       logSeverityLevel: 3,
       ...(options.optimizedModelFilePath && { optimizedModelFilePath: options.optimizedModelFilePath }),
       ...(options.threads && { intraOpNumThreads: options.threads, interOpNumThreads: 1 }),
+      // onnxruntime_session_options_config_keys.h: kOrtSessionOptionsOptimizedModelExternalInitializersFileName
+      ...(options.externalInitializersFile && {
+        extra: {
+          session: {
+            optimized_model_external_initializers_file_name: options.externalInitializersFile,
+            optimized_model_external_initializers_min_size_in_bytes: '1024',
+          },
+        },
+      }),
     };
     return typeof model === 'string'
       ? await ort.InferenceSession.create(model, opts)

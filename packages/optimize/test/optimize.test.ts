@@ -33,6 +33,21 @@ describe('optimizeModel', () => {
     },
   );
 
+  it('--external-data: onnxruntime writes the big tensors to OUT.onnx.data; ferry reads it back', async () => {
+    const out = join(dir, 'transformer.ext.opt.onnx');
+    const report = await optimizeModel(fixture('transformer.onnx'), out, {
+      externalData: true,
+      verify: { samples: 2 },
+    });
+    expect(report.dataPath).toBe(`${out}.data`);
+    const loaded = await onnx.loadOnnx(out);
+    expect(loaded.model.graph!.initializer!.some((t) => t.data_location === 1)).toBe(true);
+    expect(report.verify?.outputs[0]?.maxAbsError).toBeLessThan(1e-4);
+    const y = (await runOnStored(out, 'transformer.onnx')).y!;
+    expect(errors(EXPECTED['transformer.onnx']!.outputs.y!.data, y).maxAbs).toBeLessThan(1e-4);
+    expect(readdirSync(dir).filter((f) => f.includes('ferry-tmp'))).toEqual([]);
+  });
+
   it('leaves no output and no temp file when the model is corrupt', async () => {
     const bytes = readBytes(fixture('mlp.onnx'));
     const corrupt = join(dir, 'corrupt.onnx');

@@ -6,7 +6,7 @@ import { UsageError } from '../usage-error.js';
 /** Each sample runs through two sessions; past this a check is a benchmark (CWE-400 for scripts). */
 export const MAX_VERIFY_SAMPLES = 10_000;
 
-/** quantize and convert --fp16 (onnxruntime writes optimize's output itself, self-contained). */
+/** Tensors to OUT.onnx.data (optimize, quantize, convert --fp16). */
 export const EXTERNAL_DATA_OPTION: Readonly<Record<string, OptionSpec>> = {
   'external-data': {
     type: 'boolean',

@@ -3,7 +3,14 @@ import type { Command } from '../command.js';
 import { formatCount, formatTable } from '../format-table.js';
 import { printJson } from '../io.js';
 import { UsageError } from '../usage-error.js';
-import { modelAndOutput, RESULT_OPTIONS, sizeLine, verifyLines, verifyOptions } from './optimize-common.js';
+import {
+  EXTERNAL_DATA_OPTION,
+  modelAndOutput,
+  RESULT_OPTIONS,
+  sizeLine,
+  verifyLines,
+  verifyOptions,
+} from './optimize-common.js';
 
 export const optimizeCommand: Command = {
   name: 'optimize',
@@ -11,6 +18,7 @@ export const optimizeCommand: Command = {
   usage: 'optimize MODEL.onnx -o OUT.onnx [--level basic|extended|all] [--verify N]',
   options: {
     ...RESULT_OPTIONS,
+    ...EXTERNAL_DATA_OPTION,
     level: {
       type: 'string',
       valueName: 'LEVEL',
@@ -24,7 +32,11 @@ export const optimizeCommand: Command = {
     if (!(OPTIMIZATION_LEVELS as readonly string[]).includes(level))
       throw new UsageError(`--level must be one of ${OPTIMIZATION_LEVELS.join(', ')}`);
     const verify = verifyOptions(args);
-    const report = await optimizeModel(model, output, { level, ...(verify && { verify }) });
+    const report = await optimizeModel(model, output, {
+      level,
+      externalData: args.values['external-data'] === true,
+      ...(verify && { verify }),
+    });
     if (args.values.json) {
       printJson(io, report);
       return 0;
@@ -36,6 +48,7 @@ export const optimizeCommand: Command = {
       `${report.input} -> ${report.output} (level ${report.level})`,
       `  nodes: ${formatCount(report.nodesBefore)} -> ${formatCount(report.nodesAfter)}`,
       sizeLine(report.bytesBefore, report.bytesAfter),
+      ...(report.dataPath ? [`  external data: ${report.dataPath}`] : []),
       '',
       formatTable(['op', 'before', 'after'], rows)
         .split('\n')
