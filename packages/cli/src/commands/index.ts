@@ -1,5 +1,8 @@
 import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
+import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
+import { serveCommand } from './serve.js';
 import { optimizeCommand } from './optimize.js';
 import { quantizeCommand } from './quantize.js';
 
@@ -7,10 +10,13 @@ import { quantizeCommand } from './quantize.js';
 export const COMMANDS: readonly Command[] = [
   inspectCommand,
   // convert, diff
+  convertCommand,
+  diffCommand,
 
   // scan
 
   // serve
+  serveCommand,
   optimizeCommand,
   quantizeCommand,
 

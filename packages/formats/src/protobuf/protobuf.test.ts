@@ -64,6 +64,13 @@ describe('protobuf codec', () => {
     expect([...encodeMessage(Outer, decoded)]).toEqual([...bytes]);
   });
 
+  it('keeps a map key named __proto__ as data, not as the prototype', () => {
+    const bytes = encodeMessage(Outer, { attrs: { ['__proto__']: { label: 'x' }, ok: { label: 'y' } } });
+    const attrs = decodeMessage(Outer, bytes).attrs as Record<string, unknown>;
+    expect(Object.getPrototypeOf(attrs)).toBe(null);
+    expect(Object.keys(attrs).sort()).toEqual(['__proto__', 'ok']);
+  });
+
   it('returns bytes as views of the input, not copies', () => {
     const bytes = encodeMessage(Outer, { data: new Uint8Array(1000).fill(7) });
     const decoded = decodeMessage(Outer, bytes);
