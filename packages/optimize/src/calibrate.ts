@@ -1,7 +1,7 @@
 import { ferryError, onnx } from '@ferry/formats';
 import { inputSpecs, sampleFeeds, tensorValues, toOrtFeeds } from './inputs.js';
 import { openSession, runSession } from './runtime.js';
-import { readSampleFile } from './safetensors-data.js';
+import { readSampleFile } from './sample-data.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile';
 /** onnxruntime's HistogramCalibrater default bin count. */

@@ -1,7 +1,7 @@
 import type { onnx } from '@ferry/formats';
 import { inputSpecs, randomFeeds, sampleFeeds } from './inputs.js';
 import { openSession } from './runtime.js';
-import { readSampleFile } from './safetensors-data.js';
+import { readSampleFile } from './sample-data.js';
 import { compareModels, type VerifyReport } from './verify.js';
 
 export interface VerifyOptions {

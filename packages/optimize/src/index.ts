@@ -24,11 +24,9 @@ export { type OptimizationLevel, openSession, ort, runSession } from './runtime.
 export {
   encodeSamples,
   MAX_SAMPLE_FILE_BYTES,
-  MAX_SAMPLE_HEADER_BYTES,
-  MAX_SAMPLE_TENSORS,
-  parseSamples,
   readSampleFile,
+  type SampleDType,
   type SampleTensor,
-} from './safetensors-data.js';
+} from './sample-data.js';
 export { compareArrays, compareModels, type OutputComparison, type VerifyReport } from './verify.js';
 export { EXTERNAL_DATA_THRESHOLD, type WrittenResult, writeResult } from './write-result.js';

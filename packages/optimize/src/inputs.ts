@@ -1,6 +1,6 @@
 import { ferryError, fp16, type onnx } from '@ferry/formats';
 import { ort } from './runtime.js';
-import type { SampleTensor } from './safetensors-data.js';
+import type { SampleTensor } from './sample-data.js';
 
 type OnnxModel = onnx.OnnxModel;
 
@@ -125,8 +125,10 @@ export function sampleFeeds(
   samples: readonly SampleTensor[],
   path: string,
 ): Feed[] {
+  // A lone .npy array feeds a model with one input whatever the array is called.
+  const only = specs.length === 1 && samples.length === 1 ? samples[0] : undefined;
   const tensors = specs.map((s) => {
-    const t = samples.find((x) => x.name === s.name);
+    const t = samples.find((x) => x.name === s.name) ?? only;
     const fail = (rule: string) => ferryError('FERRY_OPTIMIZE_DATA', { path, what: `input ${s.name}`, rule });
     if (!t)
       throw fail(
@@ -148,7 +150,7 @@ export function sampleFeeds(
         if (d !== null && d !== shape[k]) throw fail(`dim ${k} is ${shape[k]}, the model's input has ${d}`);
       });
       const step = t.bytes.byteLength / runs;
-      const copy = t.bytes.slice(r * step, (r + 1) * step);
+      const copy = Uint8Array.prototype.slice.call(t.bytes, r * step, (r + 1) * step);
       feed[s.name] = convertSample(s, t.dtype, copy, shape, fail);
     }
     feeds.push(feed);

@@ -141,6 +141,32 @@ describe('quantizeFile (static, calibrated)', () => {
     },
   );
 
+  it('calibrates on a .npz numpy wrote and verifies on a .npy', async () => {
+    const out = join(dir, 'mlp.static.npz.onnx');
+    const report = await quantizeFile(fixture('mlp.onnx'), out, {
+      calibrate: fixture('transformer_samples.npz'),
+      verify: { samples: 0, inputs: fixture('mlp_samples.npy') },
+    }).catch((e) => e);
+    // The transformer's samples do not fit the MLP: refused, naming the input and the rule.
+    expect(report).toMatchObject({
+      code: 'FERRY_OPTIMIZE_DATA',
+      message: expect.stringMatching(/input x: rank 3, the model's input has rank 2/),
+    });
+    const t = join(dir, 'transformer.static.npz.onnx');
+    const ok = await quantizeFile(fixture('transformer.onnx'), t, {
+      calibrate: fixture('transformer_samples.npz'),
+    });
+    expect(ok.calibration).toMatchObject({ samples: 4 });
+    const y = (await runOnStored(t, 'transformer.onnx')).y!;
+    expect(errors(EXPECTED['transformer.onnx']!.outputs.y!.data, y).maxRel).toBeLessThan(0.03);
+    const m = join(dir, 'mlp.verified.onnx');
+    const verified = await quantizeFile(fixture('mlp.onnx'), m, {
+      verify: { samples: 0, inputs: fixture('mlp_samples.npy') },
+    });
+    expect(verified.verify).toMatchObject({ samples: 16, source: 'given' });
+    expect(verified.verify!.outputs[0]!.top1Agreement).toBe(1);
+  });
+
   it('static per-channel Conv on the CNN, calibrated on its stored images', async () => {
     const data = writeInputsFile(dir, 'cnn.onnx');
     const out = join(dir, 'cnn.static.onnx');
@@ -165,7 +191,7 @@ describe('quantizeFile (static, calibrated)', () => {
     const out = join(dir, 'mismatch.onnx');
     await expect(quantizeFile(fixture('transformer.onnx'), out, { calibrate: data })).rejects.toMatchObject({
       code: 'FERRY_OPTIMIZE_DATA',
-      message: expect.stringMatching(/input x: the model's input is missing from the file \(it has ids\)/),
+      message: expect.stringMatching(/input x: rank 2, the model's input has rank 3/),
     });
     expect(existsSync(out)).toBe(false);
   });
