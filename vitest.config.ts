@@ -13,6 +13,7 @@ export default defineConfig({
       '@ferry/serve': src('serve'),
       '@ferry/registry': src('registry'),
       '@ferry/bundle': src('bundle'),
+      '@ferry/optimize': src('optimize'),
     },
   },
   test: {

@@ -60,3 +60,8 @@ export {
   writeModelAsSafetensors,
 } from './convert.js';
 export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';
+
+// --- optimize ---
+export { opHistogram as onnxOpHistogram } from './onnx/describe.js';
+export * as fp16 from './onnx/float16.js';
+export * as quantize from './onnx/quantize/index.js';

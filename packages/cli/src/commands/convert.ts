@@ -7,6 +7,7 @@ import {
 } from '@ferry/formats';
 import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
+import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from '../usage-error.js';
@@ -103,7 +104,8 @@ export const convertCommand: Command = {
   name: 'convert',
   summary:
     'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
-  usage: 'convert IN -o OUT.safetensors [--json] | convert MODEL.onnx --weights W.safetensors -o OUT.onnx',
+  usage:
+    'convert IN -o OUT.safetensors | convert MODEL.onnx --weights W.safetensors -o OUT.onnx | convert MODEL.onnx --fp16 [--keep-io-types] -o OUT.onnx',
   options: {
     output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
     weights: {
@@ -116,8 +118,11 @@ export const convertCommand: Command = {
       description: 'with --weights: put tensor data in OUT.data (automatic over 2 GB)',
     },
     partial: { type: 'boolean', description: 'with --weights: keep initializers W does not name' },
+    ...FP16_OPTIONS,
   },
   async run(args, io) {
+    // --fp16 rewrites the graph itself (float16 weights and compute) and reports accuracy
+    if (args.values.fp16) return convertOnnxToFp16(args, io);
     const [input, ...extra] = args.positionals;
     if (!input || extra.length > 0) throw new UsageError('convert takes one input path');
     const output = args.values.output;

@@ -3,23 +3,25 @@ import { containerizeCommand } from './containerize.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
-import { serveCommand } from './serve.js';
-import { scanCommand } from './scan.js';
 import { keygenCommand } from './keygen.js';
+import { optimizeCommand } from './optimize.js';
 import { packCommand } from './pack.js';
+import { quantizeCommand } from './quantize.js';
+import { scanCommand } from './scan.js';
+import { serveCommand } from './serve.js';
 import { signCommand } from './sign.js';
 import { unpackCommand } from './unpack.js';
 import { verifyCommand } from './verify.js';
 
 /** Every command, in the order `ferry --help` lists them. */
 export const COMMANDS: readonly Command[] = [
+  // read, check and convert model files
   inspectCommand,
-  // convert, diff
+  scanCommand,
   convertCommand,
   diffCommand,
-
-  // scan
-  scanCommand,
+  optimizeCommand,
+  quantizeCommand,
 
   // serve
   serveCommand,
