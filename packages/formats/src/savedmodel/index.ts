@@ -23,3 +23,11 @@ export {
 } from './tensor-bundle.js';
 export { tfTensorToBytes } from './tensor-proto.js';
 export type * from './types.js';
+export {
+  type ConvertOptions as OnnxConvertOptions,
+  convertSavedModelToOnnx,
+  convertSavedModelToOnnxModel,
+  type OpCoverage,
+  opCoverage,
+  selectMetaGraph,
+} from './to-onnx/index.js';

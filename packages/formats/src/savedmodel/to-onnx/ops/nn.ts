@@ -1,0 +1,167 @@
+import type { AttrInput } from '../builder.js';
+import type { Converter, OpContext, Val } from '../context.js';
+
+/** NHWC -> NCHW and back (and the 3-D/5-D forms): ONNX convolutions and pools are channels-first. */
+export const TO_NCHW = [0, 3, 1, 2];
+export const TO_NHWC = [0, 2, 3, 1];
+/** TF filters are [H, W, in, out]; ONNX weights are [out, in, H, W]. */
+const HWIO_TO_OIHW = [3, 2, 0, 1];
+
+const channelsLast = (c: OpContext): boolean => {
+  const format = c.str('data_format', 'NHWC');
+  if (format !== 'NHWC' && format !== 'NCHW') c.unsupported(`data_format ${format} (NHWC and NCHW convert)`);
+  return format === 'NHWC';
+};
+
+/** Spatial entries of a 4-entry NHWC/NCHW list attr (strides, dilations, ksize). */
+const spatial = (c: OpContext, name: string, last: boolean, fallback: number): number[] => {
+  const v = c.ints(name);
+  if (v.length === 0) return [fallback, fallback];
+  if (v.length !== 4) c.fail(`attribute ${name} has ${v.length} entries, 4 expected`);
+  return last ? [v[1]!, v[2]!] : [v[2]!, v[3]!];
+};
+
+/** TF SAME pads the odd pixel at the end: ONNX SAME_UPPER (tf2onnx conv_convert_inputs does the same). */
+const padAttrs = (c: OpContext, last: boolean): Record<string, AttrInput> => {
+  const padding = c.str('padding', 'VALID');
+  if (padding === 'SAME') return { auto_pad: 'SAME_UPPER' };
+  if (padding === 'VALID') return { auto_pad: 'VALID' };
+  if (padding === 'EXPLICIT') {
+    const p = c.ints('explicit_paddings');
+    if (p.length !== 8) c.fail(`explicit_paddings has ${p.length} entries, 8 expected`);
+    const [h, w] = last ? [2, 4] : [4, 6];
+    return { pads: [p[h]!, p[w]!, p[h + 1]!, p[w + 1]!] };
+  }
+  return c.unsupported(`padding ${padding}`);
+};
+
+const nchwIn = (c: OpContext, x: Val, last: boolean): string =>
+  last ? c.b.op('Transpose', [x.name], c.hint, { perm: TO_NCHW }) : x.name;
+const nchwOut = (c: OpContext, y: string, last: boolean): string =>
+  last ? c.b.op('Transpose', [y], c.hint, { perm: TO_NHWC }) : y;
+
+const conv2d: Converter = (c) => {
+  const x = c.input(0);
+  const last = channelsLast(c);
+  const w = c.b.op('Transpose', [c.input(1).name], c.hint, { perm: HWIO_TO_OIHW });
+  const y = c.b.op('Conv', [nchwIn(c, x, last), w], c.hint, {
+    strides: spatial(c, 'strides', last, 1),
+    dilations: spatial(c, 'dilations', last, 1),
+    ...padAttrs(c, last),
+  });
+  return [c.val(nchwOut(c, y, last), x.dtype, 4)];
+};
+
+/** A depthwise filter [H, W, C, M] is a grouped convolution with C groups of M outputs each. */
+const depthwise: Converter = (c) => {
+  const x = c.input(0);
+  const filter = c.input(1);
+  const last = channelsLast(c);
+  const channels = filter.konst?.dims[2];
+  if (channels === undefined)
+    c.fail('the depthwise filter must be a constant or variable (its channel count sets the groups)');
+  const flat = c.b.op('Reshape', [filter.name, c.b.int64s([0, 0, 1, -1])], c.hint);
+  const w = c.b.op('Transpose', [flat], c.hint, { perm: HWIO_TO_OIHW });
+  const y = c.b.op('Conv', [nchwIn(c, x, last), w], c.hint, {
+    group: channels!,
+    strides: spatial(c, 'strides', last, 1),
+    dilations: spatial(c, 'dilations', last, 1),
+    ...padAttrs(c, last),
+  });
+  return [c.val(nchwOut(c, y, last), x.dtype, 4)];
+};
+
+/**
+ * Conv2DBackpropInput(input_sizes, filter, out_backprop) is a transposed convolution whose output
+ * shape is input_sizes; ONNX ConvTranspose with output_shape derives the pads (SAME_UPPER puts the
+ * smaller half first, as TF's forward SAME does).
+ */
+const conv2dBackpropInput: Converter = (c) => {
+  const sizes = c.constInts(0, 'input_sizes');
+  const last = channelsLast(c);
+  const dy = c.input(2);
+  const w = c.b.op('Transpose', [c.input(1).name], c.hint, { perm: HWIO_TO_OIHW });
+  const padding = c.str('padding', 'VALID');
+  if (padding === 'EXPLICIT') c.unsupported('EXPLICIT padding on a transposed convolution');
+  const y = c.b.op('ConvTranspose', [nchwIn(c, dy, last), w], c.hint, {
+    strides: spatial(c, 'strides', last, 1),
+    dilations: spatial(c, 'dilations', last, 1),
+    output_shape: last ? [sizes[1]!, sizes[2]!] : [sizes[2]!, sizes[3]!],
+    ...(padding === 'SAME' ? { auto_pad: 'SAME_UPPER' } : {}),
+  });
+  return [c.val(nchwOut(c, y, last), dy.dtype, 4)];
+};
+
+const pool =
+  (onnxOp: string): Converter =>
+  (c) => {
+    const x = c.input(0);
+    const last = channelsLast(c);
+    const ksize = c.ints('ksize');
+    if (ksize.length !== 4) c.fail(`ksize has ${ksize.length} entries, 4 expected`);
+    const y = c.b.op(onnxOp, [nchwIn(c, x, last)], c.hint, {
+      kernel_shape: spatial(c, 'ksize', last, 1),
+      strides: spatial(c, 'strides', last, 1),
+      ...padAttrs(c, last),
+    });
+    return [c.val(nchwOut(c, y, last), x.dtype, 4)];
+  };
+
+const fusedBatchNorm: Converter = (c) => {
+  if (c.bool('is_training', true)) {
+    c.unsupported('is_training=true (batch statistics); export the model for inference');
+  }
+  const x = c.input(0);
+  const last = channelsLast(c);
+  const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => c.input(i).name);
+  const y = c.b.op('BatchNormalization', [nchwIn(c, x, last), scale!, offset!, mean!, variance!], c.hint, {
+    epsilon: { f: c.float('epsilon', 0.0001) },
+  });
+  // Outputs 1..: batch mean/variance are the moving ones in inference mode; reserve spaces likewise.
+  const stat = (i: number): Val => c.input(i);
+  return [c.val(nchwOut(c, y, last), x.dtype, x.rank ?? 4), stat(3), stat(4), stat(3), stat(4), stat(3)];
+};
+
+const matMul: Converter = (c) => {
+  const t = (v: Val, flag: string): string =>
+    c.bool(flag) ? c.b.op('Transpose', [v.name], c.hint, { perm: [1, 0] }) : v.name;
+  const a = c.input(0);
+  return [c.val(c.b.op('MatMul', [t(a, 'transpose_a'), t(c.input(1), 'transpose_b')], c.hint), a.dtype, 2)];
+};
+
+const batchMatMul: Converter = (c) => {
+  const a = c.input(0);
+  const b = c.input(1);
+  const adj = (v: Val, flag: string): string => {
+    if (!c.bool(flag)) return v.name;
+    if (v.rank === null) c.fail(`${flag} needs the input's rank (no _output_shapes recorded)`);
+    const perm = [...Array(v.rank! - 2).keys(), v.rank! - 1, v.rank! - 2];
+    return c.b.op('Transpose', [v.name], c.hint, { perm });
+  };
+  const rank = a.rank !== null && b.rank !== null ? Math.max(a.rank, b.rank) : null;
+  return [c.val(c.b.op('MatMul', [adj(a, 'adj_x'), adj(b, 'adj_y')], c.hint), a.dtype, rank)];
+};
+
+/** ONNX Einsum (opset 12) takes TF's equations as they are (no ellipsis broadcasting rules differ). */
+const einsum: Converter = (c) => {
+  const equation = c.str('equation');
+  if (equation === '') c.fail('the equation attribute is empty');
+  const names = c.inputs.map((v) => v.name);
+  return [c.val(c.b.op('Einsum', names, c.hint, { equation }), c.inputs[0]!.dtype)];
+};
+
+export const nnOps: Readonly<Record<string, Converter>> = {
+  MatMul: matMul,
+  BatchMatMul: batchMatMul,
+  BatchMatMulV2: batchMatMul,
+  BatchMatMulV3: batchMatMul,
+  Einsum: einsum,
+  Conv2D: conv2d,
+  DepthwiseConv2dNative: depthwise,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  MaxPool: pool('MaxPool'),
+  AvgPool: pool('AveragePool'),
+  FusedBatchNorm: fusedBatchNorm,
+  FusedBatchNormV2: fusedBatchNorm,
+  FusedBatchNormV3: fusedBatchNorm,
+};
