@@ -27,7 +27,11 @@ export {
   type ConvertOptions as OnnxConvertOptions,
   convertSavedModelToOnnx,
   convertSavedModelToOnnxModel,
+  DEFAULT_SIGNATURE,
+  DEFAULT_TAG,
+  ONNX_OPSET,
   type OpCoverage,
   opCoverage,
+  savedModelOpCoverage,
   selectMetaGraph,
 } from './to-onnx/index.js';

@@ -7,5 +7,5 @@ export {
   ONNX_OPSET,
   prepareGraph,
 } from './convert.js';
-export { type OpCoverage, opCoverage } from './op-coverage.js';
+export { type OpCoverage, opCoverage, savedModelOpCoverage } from './op-coverage.js';
 export { DEFAULT_SIGNATURE, DEFAULT_TAG, selectMetaGraph } from './select.js';

@@ -1,6 +1,9 @@
+import { join } from 'node:path';
+import { readSavedModel, SAVED_MODEL_PB } from '../handler.js';
 import { opHistogram } from '../signatures.js';
 import type { TfMetaGraph } from '../types.js';
 import { CONVERTERS } from './ops/index.js';
+import { DEFAULT_TAG, selectMetaGraph } from './select.js';
 
 /** Ops that vanish when calls are inlined: they never need a converter of their own. */
 const INLINED = new Set(['PartitionedCall', 'StatefulPartitionedCall']);
@@ -20,4 +23,10 @@ export function opCoverage(meta: TfMetaGraph): OpCoverage[] {
     count,
     status: CONVERTERS.has(op) ? 'covered' : INLINED.has(op) || functions.has(op) ? 'inlined' : 'uncovered',
   }));
+}
+
+/** The op coverage of a SavedModel folder's MetaGraph with the given tag set. */
+export async function savedModelOpCoverage(dir: string, tag = DEFAULT_TAG): Promise<OpCoverage[]> {
+  const model = await readSavedModel(join(dir, SAVED_MODEL_PB));
+  return opCoverage(selectMetaGraph(model, tag, dir));
 }
