@@ -137,7 +137,15 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
     });
   }
   const graphOutputs: OnnxValueInfo[] = [];
+  const inputKeys = new Set(prepared.inputs.map((i) => i.key));
   for (const output of prepared.outputs) {
+    if (inputKeys.has(output.key)) {
+      throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+        path,
+        what: `signature ${prepared.signature.key} output ${output.key}`,
+        reason: 'an input has the same key, and ONNX value names must be unique',
+      });
+    }
     const v = vals.get(prepared.resolve(output.tensor));
     if (!v || v.resource) {
       throw ferryError('FERRY_TF2ONNX_SIGNATURE', {

@@ -139,3 +139,15 @@ describe('function inlining', () => {
     expect(out.total!.values).toEqual([9, 12]);
   });
 });
+
+describe('signature names', () => {
+  it('an output key that is also an input key is refused (ONNX names are unique)', async () => {
+    await expect(
+      runGraph(
+        [placeholder('x', F32), node('y', 'Neg', ['x'], T)],
+        signature({ v: ['x:0', F32, null] }, { v: ['y:0', F32, null] }),
+        {},
+      ),
+    ).rejects.toThrow(/output v: an input has the same key/);
+  });
+});

@@ -88,6 +88,7 @@ const select: Converter = (c) => {
 };
 
 const addN: Converter = (c) => {
+  c.input(0);
   const names = c.inputs.map((v) => v.name);
   return [
     c.val(

@@ -146,6 +146,7 @@ const batchMatMul: Converter = (c) => {
 const einsum: Converter = (c) => {
   const equation = c.str('equation');
   if (equation === '') c.fail('the equation attribute is empty');
+  c.input(0);
   const names = c.inputs.map((v) => v.name);
   return [c.val(c.b.op('Einsum', names, c.hint, { equation }), c.inputs[0]!.dtype)];
 };
