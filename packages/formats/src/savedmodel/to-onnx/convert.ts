@@ -158,7 +158,7 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
     const shape = output.info.shape && !output.info.shape.unknownRank ? output.info.shape.dims : null;
     graphOutputs.push(valueInfo(output.key, v.dtype, shape));
   }
-  const nodes = cancelTransposes(b.nodes, new Set(prepared.outputs.map((o) => o.key)));
+  const nodes = cancelTransposes(b.nodes, new Set(prepared.outputs.map((o) => o.key)), b.initializers);
   const used = new Set(nodes.flatMap((n) => n.input ?? []));
   return {
     ir_version: BigInt(ONNX_IR_VERSION),

@@ -98,6 +98,8 @@ export async function readVariables(
   path: string,
 ): Promise<Map<string, FrozenValue>> {
   const values = new Map<string, FrozenValue>();
+  const entries = new Map(bundle?.entries.map((e) => [e.name, e]));
+  const refs = new Map(bundle?.tensors.map((t) => [t.name, t]));
   for (const { node, fn } of needed) {
     if (values.has(node)) continue;
     const key = keys.get(node);
@@ -109,8 +111,8 @@ export async function readVariables(
         reason: 'no bundle key is known for it (object graph, restore ops and its name give none)',
       });
     }
-    const entry = bundle?.entries.find((e) => e.name === key);
-    const ref = bundle?.tensors.find((t) => t.name === key);
+    const entry = entries.get(key);
+    const ref = refs.get(key);
     if (!entry || !ref) {
       throw ferryError('FERRY_TF2ONNX_VARIABLE', {
         path,

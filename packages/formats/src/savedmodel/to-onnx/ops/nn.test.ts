@@ -146,14 +146,15 @@ describe('NN converters (NHWC through Transpose pairs)', () => {
     expect(out.y!.values).toEqual([2, 7, 4, -5]);
   });
 
-  it('conv -> relu -> conv keeps only the outer Transposes (the cancel pass removes the inner pair)', async () => {
-    const ones = () => [2, 2, 1, 1];
+  it('conv -> bias -> relu -> conv keeps only the outer Transposes (the cancel pass removes the inner ones)', async () => {
     const nodes = [
       placeholder('x', F32),
-      constant('w1', F32, ones(), [1, 1, 1, 1]),
-      constant('w2', F32, ones(), [1, 0, 0, 0]),
+      constant('w1', F32, [2, 2, 1, 2], [1, 1, 1, 1, 1, 1, 1, 1]),
+      constant('bias', F32, [2], [0.5, -100]),
+      constant('w2', F32, [2, 2, 2, 1], [1, 0, 0, 0, 0, 0, 0, 0]),
       node('c1', 'Conv2D', ['x', 'w1'], nhwc({ padding: attr.str('SAME') })),
-      node('r', 'Relu', ['c1'], T),
+      node('b1', 'BiasAdd', ['c1', 'bias'], T),
+      node('r', 'Relu', ['b1'], T),
       node('c2', 'Conv2D', ['r', 'w2'], nhwc({ padding: attr.str('VALID') })),
     ];
     const sig = signature({ x: ['x:0', F32, [1, 3, 3, 1]] }, { y: ['c2:0', F32, null] });
@@ -162,9 +163,17 @@ describe('NN converters (NHWC through Transpose pairs)', () => {
       (n) => n.op_type === 'Transpose' && !n.input![0]!.startsWith('w'),
     );
     expect(dataTransposes).toHaveLength(2);
-    // c2 takes the top-left of each 2x2 window of c1 (SAME): c1[0..1][0..1] = 12 16 24 28.
+    // The bias now broadcasts along NCHW's channel axis.
+    expect(model.graph!.initializer!.find((t) => t.name!.startsWith('bias:0:perm'))?.dims).toEqual([
+      1n,
+      2n,
+      1n,
+      1n,
+    ]);
+    // Channel 0 of c1 + 0.5 survives the Relu, channel 1 (-100) does not; c2 takes channel 0's
+    // top-left of each 2x2 window: c1[0..1][0..1] = 12 16 24 28.
     const out = await runGraph(nodes, sig, { x: grid() });
-    expect(out.y).toEqual({ dims: [1, 2, 2, 1], values: [12, 16, 24, 28] });
+    expect(out.y).toEqual({ dims: [1, 2, 2, 1], values: [12.5, 16.5, 24.5, 28.5] });
   });
 
   it('MatMul with transpose_b, BatchMatMulV2 with adj_y, Einsum', async () => {
