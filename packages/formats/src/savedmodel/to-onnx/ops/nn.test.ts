@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { transposeBytes } from './nn.js';
 import {
   attr,
   constant,
@@ -159,10 +160,8 @@ describe('NN converters (NHWC through Transpose pairs)', () => {
     ];
     const sig = signature({ x: ['x:0', F32, [1, 3, 3, 1]] }, { y: ['c2:0', F32, null] });
     const model = convert(nodes, sig);
-    const dataTransposes = model.graph!.node!.filter(
-      (n) => n.op_type === 'Transpose' && !n.input![0]!.startsWith('w'),
-    );
-    expect(dataTransposes).toHaveLength(2);
+    // Constant filters are re-laid out at conversion: only the input's and output's Transposes stay.
+    expect(model.graph!.node!.filter((n) => n.op_type === 'Transpose')).toHaveLength(2);
     // The bias now broadcasts along NCHW's channel axis.
     expect(model.graph!.initializer!.find((t) => t.name!.startsWith('bias:0:perm'))?.dims).toEqual([
       1n,
@@ -174,6 +173,24 @@ describe('NN converters (NHWC through Transpose pairs)', () => {
     // top-left of each 2x2 window: c1[0..1][0..1] = 12 16 24 28.
     const out = await runGraph(nodes, sig, { x: grid() });
     expect(out.y).toEqual({ dims: [1, 2, 2, 1], values: [12.5, 16.5, 24.5, 28.5] });
+  });
+
+  it('a filter that is not a constant is transposed in the graph (and gives the same answer)', async () => {
+    const out = await runGraph(
+      [
+        placeholder('x', F32),
+        placeholder('w', F32),
+        node('y', 'Conv2D', ['x', 'w'], nhwc({ padding: attr.str('VALID') })),
+      ],
+      signature({ x: ['x:0', F32, [1, 2, 2, 2]], w: ['w:0', F32, [1, 1, 2, 3]] }, { y: ['y:0', F32, null] }),
+      { x: f32([1, 2, 2, 2], [1, 2, 3, 4, 5, 6, 7, 8]), w: f32([1, 1, 2, 3], [1, 0, 1, 0, 1, 1]) },
+    );
+    expect(out.y).toEqual({ dims: [1, 2, 2, 3], values: [1, 2, 3, 3, 4, 7, 5, 6, 11, 7, 8, 15] });
+  });
+
+  it('transposeBytes permutes axes like ONNX Transpose', () => {
+    const t = transposeBytes(Uint8Array.from([0, 1, 2, 3, 4, 5]), [2, 3], [1, 0], 1);
+    expect(t).toEqual({ bytes: Uint8Array.from([0, 3, 1, 4, 2, 5]), dims: [3, 2] });
   });
 
   it('MatMul with transpose_b, BatchMatMulV2 with adj_y, Einsum', async () => {

@@ -1,5 +1,45 @@
 import type { AttrInput } from '../builder.js';
 import type { Converter, OpContext, Val } from '../context.js';
+import { tfDtypeBytes } from '../dtypes.js';
+
+/** C-order bytes of a tensor with its axes permuted (ONNX Transpose semantics). */
+export function transposeBytes(
+  bytes: Uint8Array,
+  dims: readonly number[],
+  perm: readonly number[],
+  size: number,
+): { bytes: Uint8Array; dims: number[] } {
+  const outDims = perm.map((p) => dims[p]!);
+  const inStrides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
+  const count = dims.reduce((a, b) => a * b, 1);
+  const out = new Uint8Array(bytes.length);
+  const index = new Array<number>(outDims.length).fill(0);
+  for (let o = 0; o < count; o++) {
+    let src = 0;
+    for (let k = 0; k < outDims.length; k++) src += index[k]! * inStrides[perm[k]!]!;
+    out.set(bytes.subarray(src * size, src * size + size), o * size);
+    for (let k = outDims.length - 1; k >= 0; k--) {
+      if (++index[k]! < outDims[k]!) break;
+      index[k] = 0;
+    }
+  }
+  return { bytes: out, dims: outDims };
+}
+
+/**
+ * The filter in ONNX's [out, in, H, W] layout: a constant (a Const or frozen variable, as in every
+ * exported model) is re-laid out here, once; anything else gets a Transpose node.
+ */
+function weights(c: OpContext, filter: Val, reshape?: (dims: readonly number[]) => number[]): string {
+  const k = filter.konst;
+  if (k && k.dims.length === 4) {
+    const dims = reshape ? reshape(k.dims) : [...k.dims];
+    const t = transposeBytes(k.bytes, dims, HWIO_TO_OIHW, tfDtypeBytes(k.dtype));
+    return c.b.initializer(`${c.hint}/weights`, k.dtype, t.dims, t.bytes);
+  }
+  const shaped = reshape ? c.b.op('Reshape', [filter.name, c.b.int64s([0, 0, 1, -1])], c.hint) : filter.name;
+  return c.b.op('Transpose', [shaped], c.hint, { perm: HWIO_TO_OIHW });
+}
 
 /** NHWC -> NCHW and back (and the 3-D/5-D forms): ONNX convolutions and pools are channels-first. */
 export const TO_NCHW = [0, 3, 1, 2];
@@ -43,7 +83,7 @@ const nchwOut = (c: OpContext, y: string, last: boolean): string =>
 const conv2d: Converter = (c) => {
   const x = c.input(0);
   const last = channelsLast(c);
-  const w = c.b.op('Transpose', [c.input(1).name], c.hint, { perm: HWIO_TO_OIHW });
+  const w = weights(c, c.input(1));
   const y = c.b.op('Conv', [nchwIn(c, x, last), w], c.hint, {
     strides: spatial(c, 'strides', last, 1),
     dilations: spatial(c, 'dilations', last, 1),
@@ -60,8 +100,7 @@ const depthwise: Converter = (c) => {
   const channels = filter.konst?.dims[2];
   if (channels === undefined)
     c.fail('the depthwise filter must be a constant or variable (its channel count sets the groups)');
-  const flat = c.b.op('Reshape', [filter.name, c.b.int64s([0, 0, 1, -1])], c.hint);
-  const w = c.b.op('Transpose', [flat], c.hint, { perm: HWIO_TO_OIHW });
+  const w = weights(c, filter, (d) => [d[0]!, d[1]!, 1, d[2]! * d[3]!]);
   const y = c.b.op('Conv', [nchwIn(c, x, last), w], c.hint, {
     group: channels!,
     strides: spatial(c, 'strides', last, 1),
@@ -80,7 +119,7 @@ const conv2dBackpropInput: Converter = (c) => {
   const sizes = c.constInts(0, 'input_sizes');
   const last = channelsLast(c);
   const dy = c.input(2);
-  const w = c.b.op('Transpose', [c.input(1).name], c.hint, { perm: HWIO_TO_OIHW });
+  const w = weights(c, c.input(1));
   const padding = c.str('padding', 'VALID');
   if (padding === 'EXPLICIT') c.unsupported('EXPLICIT padding on a transposed convolution');
   const y = c.b.op('ConvTranspose', [nchwIn(c, dy, last), w], c.hint, {
