@@ -217,7 +217,7 @@ export async function run(): Promise<void> {
     ],
     [
       'its ONNX model',
-      `${onnxNodes} nodes, ${transposes} Transposes (${BLOCKS * 5} before the cancel pass: 5 per block, 1 of them the filter layout), ${(bytes.length / 2 ** 20).toFixed(1)} MiB`,
+      `${onnxNodes} nodes, ${transposes} Transposes (5 per block before: the filter layout is folded at conversion, NHWC<->NCHW pairs cancelled), ${(bytes.length / 2 ** 20).toFixed(1)} MiB`,
     ],
     ['onnxruntime-node CPU inference of it, batch 1', `${(infer * 1000).toFixed(1)} ms`],
   );

@@ -12,17 +12,21 @@ export function transposeBytes(
   const outDims = perm.map((p) => dims[p]!);
   const inStrides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
   const count = dims.reduce((a, b) => a * b, 1);
-  const out = new Uint8Array(bytes.length);
+  // Element-typed views (over an aligned copy) move one element per step, not one byte.
+  const View = size === 8 ? BigUint64Array : size === 4 ? Uint32Array : size === 2 ? Uint16Array : Uint8Array;
+  const src = new View(bytes.slice().buffer, 0, count);
+  const dst = new View(count);
   const index = new Array<number>(outDims.length).fill(0);
   for (let o = 0; o < count; o++) {
-    let src = 0;
-    for (let k = 0; k < outDims.length; k++) src += index[k]! * inStrides[perm[k]!]!;
-    out.set(bytes.subarray(src * size, src * size + size), o * size);
+    let at = 0;
+    for (let k = 0; k < outDims.length; k++) at += index[k]! * inStrides[perm[k]!]!;
+    dst[o] = src[at]!;
     for (let k = outDims.length - 1; k >= 0; k--) {
       if (++index[k]! < outDims[k]!) break;
       index[k] = 0;
     }
   }
+  const out = new Uint8Array(dst.buffer);
   return { bytes: out, dims: outDims };
 }
 
