@@ -183,6 +183,11 @@ export const elementwiseOps: Readonly<Record<string, Converter>> = {
   // TF Softmax and LogSoftmax work on the last axis; ONNX opset 13 takes axis -1 the same way.
   Softmax: unary('Softmax', () => ({ axis: -1 })),
   LogSoftmax: unary('LogSoftmax', () => ({ axis: -1 })),
+  ClipByValue: (c) => {
+    const x = c.input(0);
+    const lo = c.b.op('Max', [x.name, c.input(1).name], c.hint);
+    return [c.val(c.b.op('Min', [lo, c.input(2).name], c.hint), x.dtype, x.rank)];
+  },
   Cast: cast,
   Select: select,
   SelectV2: select,

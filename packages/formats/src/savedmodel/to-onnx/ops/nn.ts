@@ -150,12 +150,33 @@ const pool =
     return [c.val(nchwOut(c, y, last), x.dtype, 4)];
   };
 
+/**
+ * is_training=true normalises with the batch's own statistics: Keras' LayerNormalization calls
+ * fused_batch_norm this way on a reshaped input, so inference graphs have it. The biased variance
+ * normalises, as FusedBatchNormV3's kernel does; exponential_avg_factor only updates the moving
+ * statistics, which a frozen graph drops.
+ */
+function batchStatistics(c: OpContext, x: Val, last: boolean): Val[] {
+  const rank = x.rank ?? 4;
+  const axes = last ? [...Array(rank - 1).keys()] : [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
+  const along = (v: Val): string =>
+    last ? v.name : c.b.op('Reshape', [v.name, c.b.int64s([-1, ...Array(rank - 2).fill(1)])], c.hint);
+  const mean = c.b.op('ReduceMean', [x.name], c.hint, { axes, keepdims: 1 });
+  const d = c.b.op('Sub', [x.name, mean], c.hint);
+  const variance = c.b.op('ReduceMean', [c.b.op('Mul', [d, d], c.hint)], c.hint, { axes, keepdims: 1 });
+  const eps = c.b.scalar(x.dtype, c.float('epsilon', 0.0001));
+  const normed = c.b.op('Div', [d, c.b.op('Sqrt', [c.b.op('Add', [variance, eps], c.hint)], c.hint)], c.hint);
+  const y = c.b.op('Add', [c.b.op('Mul', [normed, along(c.input(1))], c.hint), along(c.input(2))], c.hint);
+  const flat = (v: string): string => c.b.op('Reshape', [v, c.b.int64s([-1])], c.hint);
+  const m = c.val(flat(mean), x.dtype, 1);
+  const v = c.val(flat(variance), x.dtype, 1);
+  return [c.val(y, x.dtype, rank), m, v, m, v, m];
+}
+
 const fusedBatchNorm: Converter = (c) => {
-  if (c.bool('is_training', true)) {
-    c.unsupported('is_training=true (batch statistics); export the model for inference');
-  }
   const x = c.input(0);
   const last = channelsLast(c);
+  if (c.bool('is_training', true)) return batchStatistics(c, x, last);
   const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => c.input(i).name);
   const y = c.b.op('BatchNormalization', [nchwIn(c, x, last), scale!, offset!, mean!, variance!], c.hint, {
     epsilon: { f: c.float('epsilon', 0.0001) },

@@ -314,6 +314,57 @@ const where: Converter = (c) => {
   return [c.val(c.b.op('Transpose', [nz], c.hint, { perm: [1, 0] }), TF_INT64, 2)];
 };
 
+const broadcastTo: Converter = (c) => {
+  const x = c.input(0);
+  const s = c.input(1);
+  return [
+    c.val(
+      c.b.op('Expand', [x.name, int64Of(c, s)], c.hint),
+      x.dtype,
+      s.konst ? (s.konst.dims[0] ?? 0) : null,
+    ),
+  ];
+};
+
+/** Cumsum(x, axis) with TF's exclusive and reverse flags, which ONNX CumSum-11 has too. */
+const cumsum: Converter = (c) => {
+  const x = c.input(0);
+  const [axis] = c.constInts(1, 'axis');
+  const y = c.b.op('CumSum', [x.name, c.b.int64s([axis!], true)], c.hint, {
+    exclusive: c.bool('exclusive') ? 1 : 0,
+    reverse: c.bool('reverse') ? 1 : 0,
+  });
+  return [c.val(y, x.dtype, x.rank)];
+};
+
+/** OneHot(indices, depth, on, off): ONNX takes [off, on] as one values tensor. */
+const oneHot: Converter = (c) => {
+  const indices = c.input(0);
+  const on = c.input(2);
+  const off = c.input(3);
+  const axes = c.b.int64s([0]);
+  const values = c.b.op(
+    'Concat',
+    [c.b.op('Unsqueeze', [off.name, axes], c.hint), c.b.op('Unsqueeze', [on.name, axes], c.hint)],
+    c.hint,
+    { axis: 0 },
+  );
+  // onnxruntime registers OneHot for int64 indices and depth (onehot.cc), so both go through int64.
+  const y = c.b.op('OneHot', [int64Of(c, indices), int64Of(c, c.input(1)), values], c.hint, {
+    axis: c.int('axis', -1),
+  });
+  return [c.val(y, on.dtype, indices.rank === null ? null : indices.rank + 1)];
+};
+
+/** TopKV2(x, k) on the last axis, largest first; ONNX gives int64 indices, TF int32. */
+const topK: Converter = (c) => {
+  const x = c.input(0);
+  const k = c.b.op('Reshape', [int64Of(c, c.input(1)), c.b.int64s([1])], c.hint);
+  const [values, indices] = c.b.add('TopK', [x.name, k], c.hint, { axis: -1, largest: 1, sorted: 1 }, 2);
+  const idxType = c.type('index_type', TF_INT32);
+  return [c.val(values!, x.dtype, x.rank, 0), c.val(castTo(c, indices!, idxType), idxType, x.rank, 1)];
+};
+
 export const shapeOps: Readonly<Record<string, Converter>> = {
   Reshape: reshape,
   Squeeze: squeeze,
@@ -342,4 +393,8 @@ export const shapeOps: Readonly<Record<string, Converter>> = {
   Gather: gather,
   ResourceGather: resourceGather,
   Where: where,
+  BroadcastTo: broadcastTo,
+  Cumsum: cumsum,
+  OneHot: oneHot,
+  TopKV2: topK,
 };
