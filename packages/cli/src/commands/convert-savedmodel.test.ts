@@ -77,3 +77,13 @@ describe('ferry inspect --ops', () => {
     expect(json).toContainEqual({ op: 'Mul', count: 6, status: 'covered' });
   });
 });
+
+describe('ferry inspect --ops on something else', () => {
+  it('is a usage error naming the path', async () => {
+    const result = await runCli(['inspect', join(dir, 'hpt.onnx'), '--ops']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /--ops lists the ops of a SavedModel folder; .*hpt\.onnx has no saved_model\.pb/,
+    );
+  });
+});

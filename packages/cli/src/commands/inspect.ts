@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type InspectReport, inspectModel, savedmodel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
@@ -37,6 +39,9 @@ export const inspectCommand: Command = {
 const MARKS = { covered: '+', inlined: '~', uncovered: '-' } as const;
 
 async function printOps(io: CliIO, path: string, tag: unknown, json: boolean): Promise<number> {
+  if (!existsSync(join(path, 'saved_model.pb'))) {
+    throw new UsageError(`--ops lists the ops of a SavedModel folder; ${path} has no saved_model.pb`);
+  }
   const ops = await savedmodel.savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
   if (json) {
     printJson(io, ops);

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ferryError } from '../../errors.js';
 import { encodeModel } from '../../onnx/codec.js';
+import { MAX_ONNX_MODEL_BYTES } from '../../onnx/limits.js';
 import type { OnnxModel, OnnxValueInfo } from '../../onnx/schema.js';
 import { readSavedModel, SAVED_MODEL_PB, VARIABLES_PREFIX } from '../handler.js';
 import { openTensorBundle, type TensorBundle } from '../tensor-bundle.js';
@@ -157,6 +158,16 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
     b.add('Identity', [v.name], output.key, {}, [output.key]);
     const shape = output.info.shape && !output.info.shape.unknownRank ? output.info.shape.dims : null;
     graphOutputs.push(valueInfo(output.key, v.dtype, shape));
+  }
+  const bytes = b.initializers.reduce((sum, t) => sum + (t.raw_data?.length ?? 0), 0);
+  if (bytes > MAX_ONNX_MODEL_BYTES) {
+    throw ferryError('FERRY_LIMIT', {
+      path,
+      what: 'frozen variables and constants',
+      value: bytes,
+      limit: MAX_ONNX_MODEL_BYTES,
+      reason: "protobuf's 2 GB message limit; ONNX external data is not written by this converter yet",
+    });
   }
   const nodes = cancelTransposes(b.nodes, new Set(prepared.outputs.map((o) => o.key)), b.initializers);
   const used = new Set(nodes.flatMap((n) => n.input ?? []));

@@ -151,3 +151,21 @@ describe('signature names', () => {
     ).rejects.toThrow(/output v: an input has the same key/);
   });
 });
+
+describe('TF1 ref variables', () => {
+  it('VariableV2 read through its var/read Identity becomes an initializer', async () => {
+    const out = await runGraph(
+      [
+        placeholder('x', F32),
+        node('w', 'VariableV2', [], { dtype: attr.type(F32) }),
+        node('w/read', 'Identity', ['w'], T),
+        node('y', 'Mul', ['x', 'w/read'], T),
+      ],
+      signature({ x: ['x:0', F32, [2]] }, { y: ['y:0', F32, [2]] }),
+      { x: f32([2], [1, 2]) },
+      [],
+      new Map([['w', { dtype: F32, dims: [2], bytes: bytesOf(F32, [3, 4]) }]]),
+    );
+    expect(out.y!.values).toEqual([3, 8]);
+  });
+});
