@@ -49,7 +49,11 @@ export interface PreparedGraph {
 /** Inlines calls and prunes to what the signature's outputs need. */
 export function prepareGraph(graph: TfGraphDef, signature: TfSignatureDef, path: string): PreparedGraph {
   const { inputs, outputs } = bindSignature(signature, path);
-  const flat = inlineGraph(graph, path);
+  const flat = inlineGraph(
+    graph,
+    path,
+    outputs.map((o) => o.tensor),
+  );
   const inputTensors = new Set(inputs.map((i) => i.tensor));
   const order = pruneGraph(
     flat,

@@ -111,6 +111,8 @@ describe('function inlining', () => {
         node('y', 'Neg', ['x'], T),
         node('w', 'WriteFile', ['x', 'x']),
         node('s', 'StringJoin', ['x']),
+        // Another signature's call into a function this library lacks is never inlined.
+        node('other', 'StatefulPartitionedCall', ['x'], { f: attr.func('missing') }),
       ],
       signature({ x: ['x:0', F32, [1]] }, { y: ['y:0', F32, [1]] }),
       { x: f32([1], [3]) },

@@ -25,6 +25,25 @@ export interface FlatGraph {
   resolve(tensor: string): string;
 }
 
+/**
+ * The top-level nodes the root tensors reach along data edges: only their calls are inlined, so
+ * other signatures' and the saver's functions cost nothing. (A function body is inlined whole.)
+ */
+function neededTopLevel(nodes: readonly TfNodeDef[], roots: readonly string[]): TfNodeDef[] {
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const needed = new Set<string>();
+  const stack = roots.map((r) => r.replace(/:\d+$/, ''));
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (needed.has(name) || !byName.has(name)) continue;
+    needed.add(name);
+    for (const input of byName.get(name)!.inputs) {
+      if (!input.startsWith('^')) stack.push(input.replace(/:\d+$/, ''));
+    }
+  }
+  return nodes.filter((n) => needed.has(n.name));
+}
+
 /** The call ops tf.function emits; any op named after a library function is a call too. */
 const CALL_OPS = new Set(['PartitionedCall', 'StatefulPartitionedCall']);
 
@@ -63,7 +82,7 @@ export function calledFunction(node: TfNodeDef, library: ReadonlyMap<string, TfF
  * outputs made aliases of the body's `ret` tensors. Control edges (and so `control_ret`) carry
  * only ordering for stateful ops, which a frozen inference graph has none of, and are dropped.
  */
-export function inlineGraph(graph: TfGraphDef, path: string): FlatGraph {
+export function inlineGraph(graph: TfGraphDef, path: string, roots?: readonly string[]): FlatGraph {
   const library = new Map(graph.functions.map((f) => [f.name, f]));
   const nodes = new Map<string, FlatNode>();
   const aliases = new Map<string, string>();
@@ -156,7 +175,7 @@ export function inlineGraph(graph: TfGraphDef, path: string): FlatGraph {
   };
 
   const top = (input: string): string => (/:\d+$/.test(input) ? input : `${input}:0`);
-  addNodes(graph.nodes, '', 'graph', top, 0);
+  addNodes(roots ? neededTopLevel(graph.nodes, roots) : graph.nodes, '', 'graph', top, 0);
 
   return {
     nodes,
