@@ -1,6 +1,7 @@
 import { isFerryError } from '../../../errors.js';
 import { tfDtypeName } from '../../dtypes.js';
 import { tfTensorToBytes } from '../../tensor-proto.js';
+import type { TfTensor } from '../../types.js';
 import type { Converter, Val } from '../context.js';
 import { DT_STRING_CODE, onnxDtypeOf, TF_RESOURCE } from '../dtypes.js';
 
@@ -10,7 +11,7 @@ const passThrough: Converter = (c) => [c.input(0)];
 const constant: Converter = (c) => {
   const a = c.attr('value');
   if (a?.kind !== 'tensor') c.fail('the value attribute is missing');
-  const tensor = (a as { value: import('../../types.js').TfTensor }).value;
+  const tensor = (a as { value: TfTensor }).value;
   if (onnxDtypeOf(tensor.dtype) === undefined || tensor.dtype % 100 === DT_STRING_CODE) {
     c.unsupported(`a ${tfDtypeName(tensor.dtype)} constant has no ONNX Runtime numeric type`);
   }
