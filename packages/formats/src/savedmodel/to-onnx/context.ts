@@ -16,6 +16,8 @@ export interface Val {
   readonly rank: number | null;
   readonly konst?: FrozenValue;
   readonly resource?: string;
+  /** A 1-D integer tensor packed from scalars: the values known at conversion, null elsewhere. */
+  readonly elements?: readonly (number | null)[];
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });

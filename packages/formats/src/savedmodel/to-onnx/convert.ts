@@ -10,6 +10,7 @@ import type { TfGraphDef, TfMetaGraph, TfSignatureDef } from '../types.js';
 import { OnnxBuilder } from './builder.js';
 import { OpContext, type Val } from './context.js';
 import { baseDtype, onnxDtypeOf } from './dtypes.js';
+import { foldConstant, packedElements } from './fold.js';
 import { type FrozenValue, readVariables, VARIABLE_OPS, variableKeys } from './freeze.js';
 import { type FlatNode, inlineGraph } from './inline.js';
 import { CONVERTERS, uncoveredReason } from './ops/index.js';
@@ -137,6 +138,13 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
       return v;
     });
     const outs = converter(new OpContext(b, node, inputs, path, frozen));
+    const first = outs[0];
+    if (first && !first.konst) {
+      const konst = foldConstant(node, inputs, first.dtype);
+      const elements = konst ? null : packedElements(node, inputs);
+      if (konst) outs[0] = { ...first, konst };
+      else if (elements) outs[0] = { ...first, elements };
+    }
     outs.forEach((v, i) => {
       vals.set(`${node.name}:${i}`, v);
     });

@@ -160,6 +160,8 @@ export const elementwiseOps: Readonly<Record<string, Converter>> = {
     c.b.op('Log', [c.b.op('Add', [x.name, c.b.scalar(x.dtype, 1)], c.hint)], c.hint),
   ),
   Erf: unary('Erf'),
+  // Keras' exact gelu is x/2 * erfc(-x/sqrt2); ONNX has no Erfc: 1 - erf(x).
+  Erfc: composite((c, x) => c.b.op('Sub', [c.b.scalar(x.dtype, 1), c.b.op('Erf', [x.name], c.hint)], c.hint)),
   Square: composite((c, x) => c.b.op('Mul', [x.name, x.name], c.hint)),
   Floor: unary('Floor'),
   Ceil: unary('Ceil'),

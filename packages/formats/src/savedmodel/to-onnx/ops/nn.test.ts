@@ -216,3 +216,13 @@ describe('NN converters (NHWC through Transpose pairs)', () => {
     expect(out.ein!.values).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('transposeBytes on pooled Buffers', () => {
+  it('reads the view, not the start of the pool it lives in', () => {
+    const pooled = Buffer.allocUnsafe(4);
+    pooled.set([1, 2, 3, 4]);
+    expect(pooled.byteOffset).toBeGreaterThanOrEqual(0);
+    const t = transposeBytes(pooled, [2, 2], [1, 0], 1);
+    expect([...t.bytes]).toEqual([1, 3, 2, 4]);
+  });
+});

@@ -14,7 +14,11 @@ export function transposeBytes(
   const count = dims.reduce((a, b) => a * b, 1);
   // Element-typed views (over an aligned copy) move one element per step, not one byte.
   const View = size === 8 ? BigUint64Array : size === 4 ? Uint32Array : size === 2 ? Uint16Array : Uint8Array;
-  const src = new View(bytes.slice().buffer, 0, count);
+  // A fresh copy: `bytes` may be a Node Buffer from the shared pool (its .buffer starts elsewhere,
+  // and Buffer#slice is a view, not a copy).
+  const aligned = new Uint8Array(bytes.byteLength);
+  aligned.set(bytes);
+  const src = new View(aligned.buffer, 0, count);
   const dst = new View(count);
   const index = new Array<number>(outDims.length).fill(0);
   for (let o = 0; o < count; o++) {
@@ -120,8 +124,12 @@ const depthwise: Converter = (c) => {
  * smaller half first, as TF's forward SAME does).
  */
 const conv2dBackpropInput: Converter = (c) => {
-  const sizes = c.constInts(0, 'input_sizes');
   const last = channelsLast(c);
+  // Keras packs input_sizes from the (dynamic) batch and constant spatial sizes: those suffice.
+  const given = c.input(0);
+  const sizes: (number | null)[] = given.konst ? c.constInts(0, 'input_sizes') : [...(given.elements ?? [])];
+  const spatialSizes = last ? [sizes[1], sizes[2]] : [sizes[2], sizes[3]];
+  const known = spatialSizes.every((s) => typeof s === 'number');
   const dy = c.input(2);
   const w = weights(c, c.input(1));
   const padding = c.str('padding', 'VALID');
@@ -129,7 +137,8 @@ const conv2dBackpropInput: Converter = (c) => {
   const y = c.b.op('ConvTranspose', [nchwIn(c, dy, last), w], c.hint, {
     strides: spatial(c, 'strides', last, 1),
     dilations: spatial(c, 'dilations', last, 1),
-    output_shape: last ? [sizes[1]!, sizes[2]!] : [sizes[2]!, sizes[3]!],
+    // Without known sizes ONNX derives them: SAME gives input x stride, VALID (in-1) x stride + k.
+    ...(known ? { output_shape: spatialSizes as number[] } : {}),
     ...(padding === 'SAME' ? { auto_pad: 'SAME_UPPER' } : {}),
   });
   return [c.val(nchwOut(c, y, last), dy.dtype, 4)];
