@@ -18,7 +18,7 @@ describe('ferry convert SAVEDMODEL_DIR -o model.onnx', () => {
     const result = await runCli(['convert', HPT2, '-o', out]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
-      /hpt\.onnx: 2 tensors, \d+ B from .* \(savedmodel\) in \d+\.\d\d s; signature serving_default: 3 ONNX nodes, opset 13\n$/,
+      /hpt\.onnx: 2 tensors, \d+ B from .* \(savedmodel\) in \d+\.\d\d s; signature serving_default: 3 ONNX nodes, opset 14\n$/,
     );
     const model = onnx.decodeModel(readFileSync(out));
     expect(onnx.checkModel(model)).toEqual([]);

@@ -25,9 +25,9 @@ import {
 } from './select.js';
 import { cancelTransposes } from './transpose-cancel.js';
 
-/** ONNX opset the converter emits (ai.onnx); 13 moved Squeeze/Unsqueeze/ReduceSum axes to inputs. */
-export const ONNX_OPSET = 13;
-/** IR version 7 goes with opset 13 (onnx/helper.py VERSION_TABLE, onnx 1.8). */
+/** ONNX opset the converter emits (ai.onnx): 13 moved Squeeze/Unsqueeze/ReduceSum axes to inputs, 14 gave Add/Sub/Mul/Div 8- and 16-bit integers. */
+export const ONNX_OPSET = 14;
+/** IR version 7 goes with opset 14 (onnx/helper.py VERSION_TABLE, onnx 1.9). */
 export const ONNX_IR_VERSION = 7;
 
 export interface ConvertOptions {

@@ -27,11 +27,11 @@ export function uncoveredReason(op: string): string {
     return 'an op on strings or lookup tables (ONNX Runtime models take numbers)';
   }
   if (
-    /^(While|StatelessWhile|If|StatelessIf|Case|StatelessCase|Enter|Exit|Merge|Switch|NextIteration|LoopCond)$/.test(
+    /^(While|StatelessWhile|If|StatelessIf|Case|StatelessCase|Enter|Exit|Merge|Switch|NextIteration|LoopCond|TensorList\w*|TensorArray\w*)$/.test(
       op,
     )
   ) {
-    return 'control flow is not converted';
+    return 'control flow (loops, their TensorLists: RNNs) is not converted';
   }
   return 'not in the list of converted ops (ferry inspect --ops shows coverage)';
 }
