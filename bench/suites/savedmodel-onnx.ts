@@ -25,6 +25,7 @@ import type {
 import { markdownTable, medianSeconds, writeSection } from '../lib/report.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/savedmodel/', import.meta.url));
+const MADE = fileURLToPath(new URL('../../fixtures/savedmodel-onnx/', import.meta.url));
 const BLOCKS = 200;
 const CHANNELS = 16;
 const SIZE = 32;
@@ -186,8 +187,11 @@ export async function run(): Promise<void> {
     ['half_plus_two TF2', 'saved_model_half_plus_two_tf2_cpu/00000123', 'serving_default'],
     ['tfjs module_with_multiple_signatures', 'tfjs-node/module_with_multiple_signatures', 'timestwo'],
     ['tfjs model_multi_output', 'tfjs-node/model_multi_output', 'serving_default'],
+    ['Keras 3 CNN (fixtures/savedmodel-onnx)', `${MADE}keras_cnn`, 'serving_default'],
+    ['Keras 3 MultiHeadAttention (fixtures/savedmodel-onnx)', `${MADE}keras_attention`, 'serving_default'],
   ] as const) {
-    const seconds = await medianSeconds(9, () => convertSavedModelToOnnx(join(FIXTURES, dir), { signature }));
+    const folder = dir.startsWith('/') ? dir : join(FIXTURES, dir);
+    const seconds = await medianSeconds(9, () => convertSavedModelToOnnx(folder, { signature }));
     rows.push([`${label} (${signature}), from its folder`, `${(seconds * 1000).toFixed(1)} ms`]);
   }
   const { nodes, functions, variables, sig } = cnn();

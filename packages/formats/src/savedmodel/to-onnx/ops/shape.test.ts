@@ -78,6 +78,11 @@ describe('shape and array converters', () => {
     expect(sq).toEqual({ dims: [2], values: [7, 8] });
   });
 
+  it('Reshape reads 0 as a zero-size dim, as TF does (allowzero)', async () => {
+    const y = await on([constant('s', I32, [2], [0, 5]), node('y', 'Reshape', ['x', 's'])], f32([0, 5], []));
+    expect(y).toEqual({ dims: [0, 5], values: [] });
+  });
+
   it('ConcatV2 on the last axis, Pack on axis 1, Unpack, Split, SplitV', async () => {
     const x = () => f32([2, 2], [1, 2, 3, 4]);
     const cat = await on(

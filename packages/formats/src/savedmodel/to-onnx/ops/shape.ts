@@ -18,7 +18,8 @@ const reshape: Converter = (c) => {
   const x = c.input(0);
   const shape = c.input(1);
   const rank = shape.konst ? (shape.konst.dims[0] ?? 0) : null;
-  return [c.val(c.b.op('Reshape', [x.name, int64Of(c, shape)], c.hint), x.dtype, rank)];
+  // TF's 0 is a zero-size dim; ONNX reads 0 as "copy the input's dim" unless allowzero (opset 14).
+  return [c.val(c.b.op('Reshape', [x.name, int64Of(c, shape)], c.hint, { allowzero: 1 }), x.dtype, rank)];
 };
 
 const squeeze: Converter = (c) => {
