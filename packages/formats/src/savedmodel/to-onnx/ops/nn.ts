@@ -70,8 +70,16 @@ const spatial = (c: OpContext, name: string, last: boolean, fallback: number): n
 };
 
 /** TF SAME pads the odd pixel at the end: ONNX SAME_UPPER (tf2onnx conv_convert_inputs does the same). */
-const padAttrs = (c: OpContext, last: boolean): Record<string, AttrInput> => {
+const padAttrs = (c: OpContext, last: boolean, kernel?: readonly number[]): Record<string, AttrInput> => {
   const padding = c.str('padding', 'VALID');
+  const dilations = spatial(c, 'dilations', last, 1);
+  if (padding === 'SAME' && dilations.some((d) => d > 1)) {
+    // onnxruntime refuses SAME auto_pad with dilation; TF allows dilation only with stride 1, where
+    // SAME pads (k-1)*d in all, the smaller half first.
+    if (!kernel) c.fail('a dilated SAME convolution needs a constant filter (its size sets the pads)');
+    const total = kernel!.map((k, i) => (k - 1) * dilations[i]!);
+    return { pads: [...total.map((t) => Math.floor(t / 2)), ...total.map((t) => t - Math.floor(t / 2))] };
+  }
   if (padding === 'SAME') return { auto_pad: 'SAME_UPPER' };
   if (padding === 'VALID') return { auto_pad: 'VALID' };
   if (padding === 'EXPLICIT') {
@@ -91,11 +99,12 @@ const nchwOut = (c: OpContext, y: string, last: boolean): string =>
 const conv2d: Converter = (c) => {
   const x = c.input(0);
   const last = channelsLast(c);
-  const w = weights(c, c.input(1));
+  const filter = c.input(1);
+  const w = weights(c, filter);
   const y = c.b.op('Conv', [nchwIn(c, x, last), w], c.hint, {
     strides: spatial(c, 'strides', last, 1),
     dilations: spatial(c, 'dilations', last, 1),
-    ...padAttrs(c, last),
+    ...padAttrs(c, last, filter.konst?.dims.slice(0, 2)),
   });
   return [c.val(nchwOut(c, y, last), x.dtype, 4)];
 };
@@ -113,7 +122,7 @@ const depthwise: Converter = (c) => {
     group: channels!,
     strides: spatial(c, 'strides', last, 1),
     dilations: spatial(c, 'dilations', last, 1),
-    ...padAttrs(c, last),
+    ...padAttrs(c, last, filter.konst?.dims.slice(0, 2)),
   });
   return [c.val(nchwOut(c, y, last), x.dtype, 4)];
 };

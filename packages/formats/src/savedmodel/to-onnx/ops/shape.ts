@@ -172,16 +172,35 @@ const splitV: Converter = (c) => {
   const x = c.input(0);
   const sizes = c.constInts(1, 'size_splits');
   const [axis] = c.constInts(2, 'axis');
-  if (sizes.includes(-1)) {
-    const dim = x.konst?.dims.at(axis!);
-    if (dim === undefined) c.fail('size_splits has -1 and the split dimension is not static');
+  let splits: string = c.b.int64s(sizes);
+  const unknown = sizes.indexOf(-1);
+  if (unknown >= 0) {
+    // The -1 part is whatever the others leave of the dimension; read at run time when not static.
     const known = sizes.filter((s) => s !== -1).reduce((a, b) => a + b, 0);
-    sizes[sizes.indexOf(-1)] = dim! - known;
+    const dim = x.konst?.dims.at(axis!);
+    if (dim !== undefined) {
+      sizes[unknown] = dim - known;
+      splits = c.b.int64s(sizes);
+    } else {
+      const shape = c.b.op('Shape', [x.name], c.hint);
+      const d = c.b.op(
+        'Slice',
+        [shape, c.b.int64s([axis!]), c.b.int64s([axis! === -1 ? END : axis! + 1])],
+        c.hint,
+      );
+      const rest = c.b.op('Sub', [d, c.b.int64s([known])], c.hint);
+      const pieces = [
+        ...(unknown > 0 ? [c.b.int64s(sizes.slice(0, unknown))] : []),
+        rest,
+        ...(unknown < sizes.length - 1 ? [c.b.int64s(sizes.slice(unknown + 1))] : []),
+      ];
+      splits = pieces.length === 1 ? rest : c.b.op('Concat', pieces, c.hint, { axis: 0 });
+    }
   }
   const parts =
     sizes.length === 1
       ? [c.b.op('Identity', [x.name], c.hint)]
-      : c.b.add('Split', [x.name, c.b.int64s(sizes)], c.hint, { axis: axis! }, sizes.length);
+      : c.b.add('Split', [x.name, splits], c.hint, { axis: axis! }, sizes.length);
   return parts.map((p, i) => c.val(p, x.dtype, x.rank, i));
 };
 
