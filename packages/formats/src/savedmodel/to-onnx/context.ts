@@ -112,6 +112,14 @@ export class OpContext {
     return readInts(v.konst!.dtype, v.konst!.bytes);
   }
 
+  /** A constant input holding exactly one integer (an axis). */
+  constInt(i: number, what: string): number {
+    const values = this.constInts(i, what);
+    if (values.length !== 1)
+      this.fail(`its ${what} (input ${i}) holds ${values.length} values, one expected`);
+    return values[0]!;
+  }
+
   /** Rank of output i from the node's `_output_shapes` attr, which exporters record. */
   outputRank(i = 0): number | null {
     const a = this.attr('_output_shapes');

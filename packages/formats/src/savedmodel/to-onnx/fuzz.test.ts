@@ -145,7 +145,7 @@ describe('tf2onnx fuzzing: only FerryError comes out', () => {
           if (!isFerryError(error)) throw error;
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 2000 },
     );
   });
 });

@@ -60,7 +60,8 @@ const biasAdd: Converter = (c) => {
   }
   // NCHW: the bias runs along dim 1, so it is reshaped to [C, 1, ..., 1] to broadcast there.
   const rank = x.rank ?? c.outputRank();
-  if (rank === null) c.fail('NCHW BiasAdd needs the input rank (no _output_shapes recorded)');
+  if (rank === null || rank < 2)
+    c.fail(`NCHW BiasAdd needs an input of rank 2 or more (rank ${rank ?? 'unknown'})`);
   const shaped = c.b.op('Reshape', [bias.name, c.b.int64s([-1, ...Array(rank! - 2).fill(1)])], c.hint);
   return [c.val(c.b.op('Add', [x.name, shaped], c.hint), x.dtype, rank)];
 };

@@ -176,6 +176,7 @@ const pool =
  */
 function batchStatistics(c: OpContext, x: Val, last: boolean): Val[] {
   const rank = x.rank ?? 4;
+  if (rank < 2) c.fail(`batch normalization needs an input of rank 2 or more, not ${rank}`);
   const axes = last ? [...Array(rank - 1).keys()] : [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
   const along = (v: Val): string =>
     last ? v.name : c.b.op('Reshape', [v.name, c.b.int64s([-1, ...Array(rank - 2).fill(1)])], c.hint);
@@ -216,7 +217,7 @@ const batchMatMul: Converter = (c) => {
   const b = c.input(1);
   const adj = (v: Val, flag: string): string => {
     if (!c.bool(flag)) return v.name;
-    if (v.rank === null) c.fail(`${flag} needs the input's rank (no _output_shapes recorded)`);
+    if (v.rank === null || v.rank < 2) c.fail(`${flag} needs an input of known rank 2 or more`);
     const perm = [...Array(v.rank! - 2).keys(), v.rank! - 1, v.rank! - 2];
     return c.b.op('Transpose', [v.name], c.hint, { perm });
   };

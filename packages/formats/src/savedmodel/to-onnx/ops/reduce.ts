@@ -41,9 +41,9 @@ const arg =
   (onnxOp: string): Converter =>
   (c) => {
     const x = c.input(0);
-    const [axis] = c.constInts(1, 'dimension');
+    const axis = c.constInt(1, 'dimension');
     const outType = c.type('output_type', TF_INT64);
-    const r = c.b.op(onnxOp, [x.name], c.hint, { axis: axis!, keepdims: 0 });
+    const r = c.b.op(onnxOp, [x.name], c.hint, { axis: axis, keepdims: 0 });
     const out = outType === TF_INT64 ? r : c.b.op('Cast', [r], c.hint, { to: onnxDtypeOf(outType)! });
     return [c.val(out, outType, x.rank === null ? null : x.rank - 1)];
   };

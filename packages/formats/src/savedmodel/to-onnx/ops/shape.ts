@@ -120,7 +120,7 @@ const concat =
   (axisFirst: boolean): Converter =>
   (c) => {
     const values = axisFirst ? c.inputs.slice(1) : c.inputs.slice(0, -1);
-    const [axis] = c.constInts(axisFirst ? 0 : c.inputs.length - 1, 'axis');
+    const axis = c.constInt(axisFirst ? 0 : c.inputs.length - 1, 'axis');
     const first = values[0];
     if (!first) c.fail('nothing to concatenate');
     return [
@@ -129,7 +129,7 @@ const concat =
           'Concat',
           values.map((v) => v.name),
           c.hint,
-          { axis: axis! },
+          { axis: axis },
         ),
         first!.dtype,
         first!.rank,
@@ -158,26 +158,26 @@ const unpack: Converter = (c) => {
 };
 
 const split: Converter = (c) => {
-  const [axis] = c.constInts(0, 'split_dim');
+  const axis = c.constInt(0, 'split_dim');
   const x = c.input(1);
   const num = c.int('num_split');
   const parts =
     num === 1
       ? [c.b.op('Identity', [x.name], c.hint)]
-      : c.b.add('Split', [x.name], c.hint, { axis: axis! }, num);
+      : c.b.add('Split', [x.name], c.hint, { axis: axis }, num);
   return parts.map((p, i) => c.val(p, x.dtype, x.rank, i));
 };
 
 const splitV: Converter = (c) => {
   const x = c.input(0);
   const sizes = c.constInts(1, 'size_splits');
-  const [axis] = c.constInts(2, 'axis');
+  const axis = c.constInt(2, 'axis');
   let splits: string = c.b.int64s(sizes);
   const unknown = sizes.indexOf(-1);
   if (unknown >= 0) {
     // The -1 part is whatever the others leave of the dimension; read at run time when not static.
     const known = sizes.filter((s) => s !== -1).reduce((a, b) => a + b, 0);
-    const dim = x.konst?.dims.at(axis!);
+    const dim = x.konst?.dims.at(axis);
     if (dim !== undefined) {
       sizes[unknown] = dim - known;
       splits = c.b.int64s(sizes);
@@ -185,7 +185,7 @@ const splitV: Converter = (c) => {
       const shape = c.b.op('Shape', [x.name], c.hint);
       const d = c.b.op(
         'Slice',
-        [shape, c.b.int64s([axis!]), c.b.int64s([axis! === -1 ? END : axis! + 1])],
+        [shape, c.b.int64s([axis]), c.b.int64s([axis === -1 ? END : axis + 1])],
         c.hint,
       );
       const rest = c.b.op('Sub', [d, c.b.int64s([known])], c.hint);
@@ -200,7 +200,7 @@ const splitV: Converter = (c) => {
   const parts =
     sizes.length === 1
       ? [c.b.op('Identity', [x.name], c.hint)]
-      : c.b.add('Split', [x.name, splits], c.hint, { axis: axis! }, sizes.length);
+      : c.b.add('Split', [x.name, splits], c.hint, { axis: axis }, sizes.length);
   return parts.map((p, i) => c.val(p, x.dtype, x.rank, i));
 };
 
@@ -305,10 +305,10 @@ const stridedSlice: Converter = (c) => {
 const gatherV2: Converter = (c) => {
   const params = c.input(0);
   const indices = c.input(1);
-  const [axis] = c.constInts(2, 'axis');
+  const axis = c.constInt(2, 'axis');
   if (c.int('batch_dims', 0) !== 0) c.unsupported('batch_dims other than 0');
   const r = params.rank !== null && indices.rank !== null ? params.rank - 1 + indices.rank : null;
-  return [c.val(c.b.op('Gather', [params.name, indices.name], c.hint, { axis: axis! }), params.dtype, r)];
+  return [c.val(c.b.op('Gather', [params.name, indices.name], c.hint, { axis: axis }), params.dtype, r)];
 };
 
 const gather: Converter = (c) => {
@@ -349,8 +349,8 @@ const broadcastTo: Converter = (c) => {
 /** Cumsum(x, axis) with TF's exclusive and reverse flags, which ONNX CumSum-11 has too. */
 const cumsum: Converter = (c) => {
   const x = c.input(0);
-  const [axis] = c.constInts(1, 'axis');
-  const y = c.b.op('CumSum', [x.name, c.b.int64s([axis!], true)], c.hint, {
+  const axis = c.constInt(1, 'axis');
+  const y = c.b.op('CumSum', [x.name, c.b.int64s([axis], true)], c.hint, {
     exclusive: c.bool('exclusive') ? 1 : 0,
     reverse: c.bool('reverse') ? 1 : 0,
   });
