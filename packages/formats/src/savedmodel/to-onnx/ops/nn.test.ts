@@ -226,3 +226,39 @@ describe('transposeBytes on pooled Buffers', () => {
     expect([...t.bytes]).toEqual([1, 3, 2, 4]);
   });
 });
+
+describe('image resizing', () => {
+  const resize = async (
+    op: string,
+    x: ReturnType<typeof f32>,
+    size: number[],
+    attrs: Record<string, boolean>,
+  ) =>
+    (
+      await runGraph(
+        [
+          placeholder('x', F32),
+          constant('size', 3, [2], size),
+          node('y', op, ['x', 'size'], {
+            T: attr.type(F32),
+            ...Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, attr.bool(v)])),
+          }),
+        ],
+        signature({ x: ['x:0', F32, [...x.dims]] }, { y: ['y:0', F32, null] }),
+        { x },
+      )
+    ).y!;
+
+  it('ResizeNearestNeighbor doubles each pixel (asymmetric, floor)', async () => {
+    const y = await resize('ResizeNearestNeighbor', f32([1, 2, 2, 1], [1, 2, 3, 4]), [4, 4], {});
+    expect(y).toEqual({ dims: [1, 4, 4, 1], values: [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4] });
+  });
+
+  it('ResizeBilinear with align_corners interpolates between the corner pixels', async () => {
+    const y = await resize('ResizeBilinear', f32([1, 1, 2, 1], [0, 3]), [1, 4], { align_corners: true });
+    expect(y.dims).toEqual([1, 1, 4, 1]);
+    y.values.forEach((v, i) => {
+      expect(v).toBeCloseTo(i, 5);
+    });
+  });
+});

@@ -1,6 +1,6 @@
 import type { AttrInput } from '../builder.js';
 import type { Converter, OpContext, Val } from '../context.js';
-import { tfDtypeBytes } from '../dtypes.js';
+import { readInts, TF_INT64, tfDtypeBytes } from '../dtypes.js';
 
 /** C-order bytes of a tensor with its axes permuted (ONNX Transpose semantics). */
 export function transposeBytes(
@@ -234,6 +234,44 @@ const einsum: Converter = (c) => {
   return [c.val(c.b.op('Einsum', names, c.hint, { equation }), c.inputs[0]!.dtype)];
 };
 
+/**
+ * ResizeBilinear / ResizeNearestNeighbor(images NHWC, size [h, w]) as ONNX Resize on NCHW with
+ * output sizes [N, C, h, w]. TF's coordinate rules map to ONNX's modes (tf2onnx does the same):
+ * align_corners -> align_corners; half_pixel_centers -> half_pixel (linear) or
+ * tf_half_pixel_for_nn (nearest, floor); neither -> asymmetric (nearest: floor).
+ */
+const resize =
+  (mode: 'linear' | 'nearest'): Converter =>
+  (c) => {
+    const x = c.input(0);
+    const align = c.bool('align_corners');
+    const half = c.bool('half_pixel_centers');
+    const nchw = c.b.op('Transpose', [x.name], c.hint, { perm: TO_NCHW });
+    const nc = c.b.op('Slice', [c.b.op('Shape', [nchw], c.hint), c.b.int64s([0]), c.b.int64s([2])], c.hint);
+    const hw = int64(c, c.input(1));
+    const sizes = c.b.op('Concat', [nc, hw], c.hint, { axis: 0 });
+    const transform = align
+      ? 'align_corners'
+      : half
+        ? mode === 'linear'
+          ? 'half_pixel'
+          : 'tf_half_pixel_for_nn'
+        : 'asymmetric';
+    const y = c.b.op('Resize', [nchw, '', '', sizes], c.hint, {
+      mode,
+      coordinate_transformation_mode: transform,
+      ...(mode === 'nearest' && { nearest_mode: align ? 'round_prefer_ceil' : 'floor' }),
+    });
+    return [c.val(c.b.op('Transpose', [y], c.hint, { perm: TO_NHWC }), x.dtype, 4)];
+  };
+
+const int64 = (c: OpContext, v: Val): string =>
+  v.konst
+    ? c.b.int64s(readInts(v.konst.dtype, v.konst.bytes))
+    : v.dtype === TF_INT64
+      ? v.name
+      : c.b.op('Cast', [v.name], c.hint, { to: 7 });
+
 export const nnOps: Readonly<Record<string, Converter>> = {
   MatMul: matMul,
   BatchMatMul: batchMatMul,
@@ -248,4 +286,6 @@ export const nnOps: Readonly<Record<string, Converter>> = {
   FusedBatchNorm: fusedBatchNorm,
   FusedBatchNormV2: fusedBatchNorm,
   FusedBatchNormV3: fusedBatchNorm,
+  ResizeBilinear: resize('linear'),
+  ResizeNearestNeighbor: resize('nearest'),
 };
