@@ -1,6 +1,7 @@
 import type { AttrInput } from '../builder.js';
 import type { Converter, OpContext, Val } from '../context.js';
-import { readInts, TF_INT64, tfDtypeBytes } from '../dtypes.js';
+import { tfDtypeBytes } from '../dtypes.js';
+import { int64Of } from './shape.js';
 
 /** C-order bytes of a tensor with its axes permuted (ONNX Transpose semantics). */
 export function transposeBytes(
@@ -248,7 +249,7 @@ const resize =
     const half = c.bool('half_pixel_centers');
     const nchw = c.b.op('Transpose', [x.name], c.hint, { perm: TO_NCHW });
     const nc = c.b.op('Slice', [c.b.op('Shape', [nchw], c.hint), c.b.int64s([0]), c.b.int64s([2])], c.hint);
-    const hw = int64(c, c.input(1));
+    const hw = int64Of(c, c.input(1));
     const sizes = c.b.op('Concat', [nc, hw], c.hint, { axis: 0 });
     const transform = align
       ? 'align_corners'
@@ -264,13 +265,6 @@ const resize =
     });
     return [c.val(c.b.op('Transpose', [y], c.hint, { perm: TO_NHWC }), x.dtype, 4)];
   };
-
-const int64 = (c: OpContext, v: Val): string =>
-  v.konst
-    ? c.b.int64s(readInts(v.konst.dtype, v.konst.bytes))
-    : v.dtype === TF_INT64
-      ? v.name
-      : c.b.op('Cast', [v.name], c.hint, { to: 7 });
 
 export const nnOps: Readonly<Record<string, Converter>> = {
   MatMul: matMul,
