@@ -121,6 +121,22 @@ export const ERRORS = {
   FERRY_NPZ_MEMBER: bad('{path}: npz member {member}: {reason}'),
 
   // --- pickle ---
+  FERRY_PICKLE_OPCODE: bad('{path}: pickle byte {offset}: unknown opcode {opcode}'),
+  FERRY_PICKLE_PROTOCOL: bad('{path}: pickle byte {offset}: protocol {protocol} is not one of 0-5'),
+  FERRY_PICKLE_TRUNCATED: bad('{path}: pickle byte {offset}: {what} needs {need} bytes but {left} remain'),
+  FERRY_PICKLE_STACK: bad('{path}: pickle byte {offset}: {opcode}: {reason}'),
+  FERRY_PICKLE_MEMO: bad('{path}: pickle byte {offset}: {opcode}: memo key {key} was never stored'),
+  FERRY_PICKLE_VALUE: bad('{path}: pickle byte {offset}: {opcode}: {reason}'),
+  FERRY_PICKLE_LIMIT: bad(
+    '{path}: pickle byte {offset}: {what} is {value}, over the limit of {limit} ({reason})',
+  ),
+  FERRY_PICKLE_REFUSED: {
+    message:
+      '{path}: refused: {count} unsafe construct(s) in the pickle, first: {first}; `ferry scan` lists them, --unsafe-inspect shows the file anyway (nothing is executed either way)',
+    http: 422,
+    permanent: true,
+  },
+  FERRY_PICKLE_STRUCTURE: bad('{path}: {what}: {reason}'),
 
   // --- convert / diff ---
   FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),

@@ -50,6 +50,8 @@ export * as gguf from './gguf/index.js';
 export * as numpy from './numpy/index.js';
 
 // --- pickle ---
+export * as pickle from './pickle/index.js';
+export { type ScanFileResult, scanPath, scanPaths } from './scan.js';
 
 // --- convert / diff ---
 export {
