@@ -107,6 +107,10 @@ export const ERRORS = {
     '{path}: {what} at byte {offset}: crc32c {actual} does not match the stored {expected}',
   ),
   FERRY_BUNDLE_ENTRY: bad('{path}: variable {tensor}: {reason}'),
+  FERRY_TF2ONNX_UNSUPPORTED_OP: bad('{path}: op {op} (node {node} in {fn}) has no ONNX conversion: {reason}'),
+  FERRY_TF2ONNX_NODE: bad('{path}: node {node} ({op} in {fn}): {reason}'),
+  FERRY_TF2ONNX_SIGNATURE: bad('{path}: {what}: {reason}'),
+  FERRY_TF2ONNX_VARIABLE: bad('{path}: variable {node} (in {fn}): {reason}'),
 
   // --- gguf ---
   FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),

@@ -41,6 +41,7 @@ export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
 export * as savedmodel from './savedmodel/index.js';
+export { convertSavedModelToOnnx } from './savedmodel/to-onnx/index.js';
 
 // --- gguf ---
 export * as gguf from './gguf/index.js';
