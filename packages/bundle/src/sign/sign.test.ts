@@ -107,6 +107,18 @@ describe('ferry sign / verify', () => {
     });
   });
 
+  it('refuses bytes appended after the end of the archive, but accepts zero padding', async () => {
+    const appended = await copyBundle('appended');
+    await writeFile(appended.path, Buffer.concat([appended.bytes, Buffer.from('#!/bin/sh\n')]));
+    await expect(verifyBundle(appended.path, keys.publicKey)).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_TAR',
+      message: expect.stringMatching(/only zero bytes may follow the end-of-archive block/),
+    });
+    const padded = await copyBundle('padded');
+    await writeFile(padded.path, Buffer.concat([padded.bytes, Buffer.alloc(8192)]));
+    await expect(verifyBundle(padded.path, keys.publicKey)).resolves.toBeDefined();
+  });
+
   it('names the handler and the manifest when both were changed to agree', async () => {
     const copy = await copyBundle('handler-and-manifest');
     await rewrite(copy.path, (files) => {

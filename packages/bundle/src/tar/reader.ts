@@ -53,6 +53,24 @@ export async function readTarIndex(path: string): Promise<TarEntry[]> {
   }
 }
 
+/** Tails longer than this are refused without reading them: no real tar pads that much. */
+const MAX_ZERO_TAIL = 1 << 20;
+
+async function checkZeroTail(
+  file: FileHandle,
+  from: number,
+  fileSize: number,
+  fail: (at: number) => Error,
+): Promise<void> {
+  const length = fileSize - from;
+  if (length <= 0) return;
+  if (length > MAX_ZERO_TAIL) throw fail(from);
+  const tail = new Uint8Array(length);
+  const { bytesRead } = await file.read(tail, 0, length, from);
+  const nonZero = tail.subarray(0, bytesRead).findIndex((b) => b !== 0);
+  if (nonZero >= 0 || bytesRead < length) throw fail(from + Math.max(nonZero, 0));
+}
+
 async function readIndex(file: FileHandle, path: string, fileSize: number): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
   const seen = new Set<string>();
@@ -69,6 +87,11 @@ async function readIndex(file: FileHandle, path: string, fileSize: number): Prom
     await readExactly(file, block, offset, BLOCK, path);
     if (block.every((b) => b === 0)) {
       if (pax) throw fail('pax header', paxOffset, 'is not followed by an entry');
+      // Only zero padding may follow the end marker (tar pads to its record size): bytes appended
+      // after it are outside every digest and signature, so a bundle carrying them is refused.
+      await checkZeroTail(file, offset + BLOCK, fileSize, (at) =>
+        fail('end of archive', at, 'only zero bytes may follow the end-of-archive block'),
+      );
       checkTreeConflicts(path, entries, folders);
       return entries;
     }
