@@ -40,6 +40,13 @@ export interface CacheResult {
 }
 
 const checkedDirs = new Set<string>();
+/** Entries this process wrote or hashed, by file identity: polling does not re-hash them every few seconds. */
+const verified = new Map<string, string>();
+const identity = async (path: string) =>
+  stat(path).then(
+    (s) => `${s.ino}:${s.size}:${s.mtimeMs}`,
+    () => undefined,
+  );
 const inFlight = new Map<string, Promise<CacheResult>>();
 
 /**
@@ -108,8 +115,14 @@ export function cachedConversion(request: CacheRequest): Promise<CacheResult> {
     await checkCacheDir(request.cacheDir);
     const onnxPath = join(request.cacheDir, `${request.key}.onnx`);
     const recordPath = join(request.cacheDir, `${request.key}.json`);
+    const known = verified.get(onnxPath);
+    if (known !== undefined && known === (await identity(onnxPath))) return { path: onnxPath, state: 'hit' };
     const problem = await validate(onnxPath, recordPath, request.key);
-    if (problem === undefined) return { path: onnxPath, state: 'hit' };
+    if (problem === undefined) {
+      const id = await identity(onnxPath);
+      if (id) verified.set(onnxPath, id);
+      return { path: onnxPath, state: 'hit' };
+    }
     const bytes = await request.convert();
     await writeFileAtomic(onnxPath, (file) => writeAll(file, bytes));
     const record: CacheRecord = {
@@ -123,6 +136,8 @@ export function cachedConversion(request: CacheRequest): Promise<CacheResult> {
     await writeFileAtomic(recordPath, (file) =>
       writeAll(file, new TextEncoder().encode(`${JSON.stringify(record, null, 1)}\n`)),
     );
+    const written = await identity(onnxPath);
+    if (written) verified.set(onnxPath, written);
     return problem === 'absent'
       ? { path: onnxPath, state: 'built' }
       : { path: onnxPath, state: 'rebuilt', reason: problem };
