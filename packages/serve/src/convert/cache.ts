@@ -42,11 +42,19 @@ export interface CacheResult {
 const checkedDirs = new Set<string>();
 /** Entries this process wrote or hashed, by file identity: polling does not re-hash them every few seconds. */
 const verified = new Map<string, string>();
-const identity = async (path: string) =>
+const fileIdentity = (path: string) =>
   stat(path).then(
     (s) => `${s.ino}:${s.size}:${s.mtimeMs}`,
     () => undefined,
   );
+/** The ONNX file's and its record's identity: a change to either means hashing again. */
+async function identity(onnxPath: string): Promise<string | undefined> {
+  const [onnx, record] = await Promise.all([
+    fileIdentity(onnxPath),
+    fileIdentity(onnxPath.replace(/\.onnx$/, '.json')),
+  ]);
+  return onnx && record ? `${onnx}/${record}` : undefined;
+}
 const inFlight = new Map<string, Promise<CacheResult>>();
 
 /**
