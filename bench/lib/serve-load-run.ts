@@ -17,6 +17,9 @@ export interface LoadOptions {
   readonly features: number;
   readonly concurrency: number;
   readonly seconds: number;
+  /** Input name (default x) and one row's shape (default [features]). */
+  readonly input?: string;
+  readonly rowShape?: readonly number[];
 }
 
 export interface Load {

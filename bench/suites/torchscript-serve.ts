@@ -87,8 +87,8 @@ export async function run(): Promise<void> {
   const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
   try {
     await check(server.httpPort!);
+    // the two runtimes back to back at each point, so a change in machine load shifts both
     for (const concurrency of CONCURRENCY)
-      // the two runtimes back to back at each point, so a change in machine load shifts both
       for (const kind of ['binary', 'grpc'] as const)
         for (const [model, label] of Object.entries(MODELS)) {
           const before = await metrics();

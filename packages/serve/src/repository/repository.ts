@@ -58,7 +58,7 @@ export class ModelRepository {
       const key = `${name}\0${reason}`;
       if (this.loggedSkips.has(key)) continue;
       this.loggedSkips.add(key);
-      this.log.warn({ model: name, reason }, `skipped ${name}: ${reason}`);
+      this.log.warn({ model: name }, `skipped ${name}: ${reason}`);
     }
     return names;
   }
