@@ -12,6 +12,7 @@ import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isServeError } from '../src/index.js';
 import { getJson, postJson, startTestServer, type TestServer } from './helpers.js';
@@ -375,6 +376,63 @@ describe('ferry serve SAVEDMODEL_DIR', () => {
       expect((json.outputs as { data: number[] }[])[0]!.data).toEqual([6]);
     } finally {
       await one.close();
+    }
+  });
+});
+
+describe('SavedModel names in the repository', () => {
+  const SERVE_FIXTURES = fileURLToPath(new URL('../../../fixtures/serve/', import.meta.url));
+
+  it('explicit control loads one signature by its served name', async () => {
+    const s = await startTestServer(root, {
+      cacheDir,
+      grpcPort: null,
+      modelControl: 'explicit',
+      loadModels: ['hpt2__regress_x2_to_y3'],
+    });
+    try {
+      const url = `http://127.0.0.1:${s.server.httpPort}`;
+      expect(s.server.repository.all().map((v) => v.model)).toEqual(['hpt2__regress_x2_to_y3']);
+      const { json } = await postJson(`${url}/v2/models/hpt2__regress_x2_to_y3/infer`, {
+        inputs: [{ name: 'inputs', datatype: 'FP32', shape: [1], data: [2] }],
+      });
+      expect((json.outputs as { data: number[] }[])[0]!.data).toEqual([4]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a signature whose served name is already a model folder is skipped; two folders of one version number are refused', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'ferry-serve-sm-names-'));
+    try {
+      tritonModel(repo, 'hpt2', join(SHARED, 'saved_model_half_plus_two_tf2_cpu/00000123'));
+      mkdirSync(join(repo, 'hpt2__regress_x2_to_y3', '1'), { recursive: true });
+      symlinkSync(
+        join(SERVE_FIXTURES, 'mlp/1/model.onnx'),
+        join(repo, 'hpt2__regress_x2_to_y3', '1', 'model.onnx'),
+      );
+      const lines: string[] = [];
+      const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+      const s = await startTestServer(repo, { cacheDir, grpcPort: null, logger });
+      try {
+        // the folder keeps its name and model; the signature that would take it is skipped, with a log line
+        expect(s.server.repository.resolve('hpt2__regress_x2_to_y3').platform).toBe('onnx_onnxv1');
+        expect(s.server.repository.resolve('hpt2').platform).toBe('tensorflow_savedmodel');
+        expect(lines.map((l) => JSON.parse(l).msg)).toContain(
+          'skipped hpt2__regress_x2_to_y3: a model folder is already named hpt2__regress_x2_to_y3',
+        );
+      } finally {
+        await s.close();
+      }
+      tfServingModel(repo, 'dup', join(SHARED, 'saved_model_half_plus_two_cpu/00000123'), '123');
+      tfServingModel(repo, 'dup', join(SHARED, 'saved_model_half_plus_two_cpu/00000123'), '0123');
+      const error = await startTestServer(repo, { cacheDir, grpcPort: null }).catch((e: unknown) => e);
+      expect(isServeError(error) && error.code).toBe('FERRY_SERVE_REPOSITORY');
+      expect((error as Error).message).toMatch(
+        /version folders (0123 and 123|123 and 0123) are both version 123/,
+      );
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { isFerryError } from '@ferry/formats';
 import { cachedConversion, defaultCacheDir } from '../convert/cache.js';
 import { listSourceFiles, sourceDigest, sourceFingerprint } from '../convert/source-digest.js';
 import { isServeError, serveError } from '../errors.js';
@@ -35,7 +36,7 @@ async function primaryEntry(format: SourceFormat, path: string): Promise<string 
   return (await format.entries(path)).find((e) => e.primary)?.key;
 }
 
-/** Failures by cache key: a source that cannot convert is not retried until its files change. */
+/** Conversion failures by cache key: a source that cannot convert is not retried until its files change. */
 const failures = new Map<string, Error>();
 
 async function convertCached(
@@ -63,7 +64,9 @@ async function convertCached(
     });
     return result.path;
   } catch (error) {
-    if (!isServeError(error) || error.code !== 'FERRY_SERVE_CACHE') failures.set(key, error as Error);
+    // a converter's FerryError is a property of the bytes (an op it lacks, a string input):
+    // remembered; anything else (I/O, the cache folder) may pass and is retried next time
+    if (isFerryError(error)) failures.set(key, error);
     throw error;
   }
 }

@@ -90,14 +90,19 @@ async function checkCacheDir(dir: string): Promise<void> {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Why the entry at `onnxPath` cannot be used, or undefined when it is whole. */
-async function validate(onnxPath: string, recordPath: string, key: string): Promise<string | undefined> {
+async function validate(
+  onnxPath: string,
+  recordPath: string,
+  request: CacheRequest,
+): Promise<string | undefined> {
   let record: CacheRecord;
   try {
     record = JSON.parse(await readFile(recordPath, 'utf8')) as CacheRecord;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'its record is not valid JSON';
   }
-  if (record.key !== key) return 'its record names another key';
+  if (record.key !== request.key || record.format !== request.format || record.entry !== request.entry)
+    return 'its record names another key, format or entry';
   let bytes: Uint8Array;
   try {
     bytes = await readFile(onnxPath);
@@ -125,7 +130,7 @@ export function cachedConversion(request: CacheRequest): Promise<CacheResult> {
     const recordPath = join(request.cacheDir, `${request.key}.json`);
     const known = verified.get(onnxPath);
     if (known !== undefined && known === (await identity(onnxPath))) return { path: onnxPath, state: 'hit' };
-    const problem = await validate(onnxPath, recordPath, request.key);
+    const problem = await validate(onnxPath, recordPath, request);
     if (problem === undefined) {
       const id = await identity(onnxPath);
       if (id) verified.set(onnxPath, id);
