@@ -78,8 +78,6 @@ export async function run(): Promise<void> {
     });
   for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[])
     writeFileSync(`${REPO}${model}/config.yaml`, config(model));
-  // libtorch forwards run on libuv's pool: give it room beyond fs work
-  process.env.UV_THREADPOOL_SIZE ??= '8';
 
   const loadBefore = loadavg()[0]!.toFixed(1);
   const rows: (string | number)[][] = [];
