@@ -55,7 +55,8 @@ describe('convertingBackend with a one-file format', () => {
         const y = out.get('y')!;
         expect(y.shape).toEqual(expected.outputs.y.shape);
         const got = [...new Float32Array(new Uint8Array((y as { bytes: Uint8Array }).bytes).buffer)];
-        got.forEach((v, i) => expect(Math.abs(v - expected.outputs.y.data[i]!)).toBeLessThan(1e-5));
+        for (const [i, v] of got.entries())
+          expect(Math.abs(v - expected.outputs.y.data[i]!)).toBeLessThan(1e-5);
         await instance.close();
       } finally {
         await loaded.close();
