@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { torchscriptAvailable } from '@ferry/torchscript';
 import { startServer } from '../../packages/serve/src/index.js';
@@ -21,8 +21,11 @@ const FEATURES = 1024;
 const CONCURRENCY = [1, 16, 64];
 const SECONDS = Number(process.env.SERVE_BENCH_SECONDS ?? 3);
 const MAX_BATCH = 64;
-/** Both runtimes get the same intra-op threads and one instance each. */
-const THREADS = availableParallelism();
+/**
+ * Both runtimes get the same intra-op threads and one instance each: by default 1 (as the in-process
+ * TorchScript section), leaving the other cores to the server's event loop and the load generator.
+ */
+const THREADS = Number(process.env.TORCHSCRIPT_SERVE_THREADS ?? 1);
 const MODELS = { mid_torchscript: 'TorchScript on libtorch', mid_onnx: 'ONNX on onnxruntime' } as const;
 
 function config(model: keyof typeof MODELS): string {
@@ -125,7 +128,7 @@ export async function run(): Promise<void> {
     `Model: one MLP 1024->4096->1024 (fp32, torch 1.13, same weights), traced to TorchScript and exported to
 ONNX by bench/make/torchscript_serve_mlp.py; both answer torch's output (checked first, within 1e-4).
 One server serves both: \`max_batch_size: ${MAX_BATCH}\`, \`max_queue_delay_us: 0\`, one instance each,
-\`intra_op_threads: ${THREADS}\` each (libtorch's is process-wide). One request = one row. Load generator:
+\`intra_op_threads: ${THREADS}\` each (\`TORCHSCRIPT_SERVE_THREADS\`; libtorch's is process-wide). One request = one row. Load generator:
 bench/lib/serve-load.ts in a second process, N clients each sending its next request when the last is
 answered, ${SECONDS} s per row after 0.5 s warmup. Everything shares this machine's cores, and the machine is
 shared with other work: 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after it.
