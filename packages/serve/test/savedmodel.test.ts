@@ -436,3 +436,41 @@ describe('SavedModel names in the repository', () => {
     }
   });
 });
+
+describe('polling a repository of SavedModels', () => {
+  it('a new version folder reloads every signature of the model; removing it goes back', async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'ferry-serve-sm-poll-'));
+    try {
+      tfServingModel(repo, 'hpt', join(SHARED, 'saved_model_half_plus_two_cpu/00000123'), '1');
+      const s = await startTestServer(repo, {
+        cacheDir,
+        grpcPort: null,
+        modelControl: 'poll',
+        pollIntervalMs: 3_600_000,
+      });
+      try {
+        const repository = s.server.repository;
+        expect(repository.resolve('hpt').inputs[0]!.shape).toEqual([-1, 1]);
+        expect(repository.resolve('hpt__regress_x2_to_y3').version).toBe('1');
+        // version 2 is the TF2 export: its signatures take shape [1]
+        mkdirSync(join(repo, 'hpt', '2'));
+        symlinkSync(
+          join(SHARED, 'saved_model_half_plus_two_tf2_cpu/00000123'),
+          join(repo, 'hpt', '2', 'model.savedmodel'),
+        );
+        await repository.poll();
+        expect(repository.resolve('hpt').version).toBe('2');
+        expect(repository.resolve('hpt').inputs[0]!.shape).toEqual([1]);
+        expect(repository.resolve('hpt__regress_x2_to_y3').version).toBe('2');
+        rmSync(join(repo, 'hpt', '2'), { recursive: true });
+        await repository.poll();
+        expect(repository.resolve('hpt').version).toBe('1');
+        expect(repository.resolve('hpt__regress_x2_to_y3').version).toBe('1');
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
