@@ -53,22 +53,21 @@ async function convertCached(
     .digest('hex');
   const failed = failures.get(key);
   if (failed) throw failed;
-  try {
-    const result = await cachedConversion({
-      cacheDir: cacheDir ?? defaultCacheDir(),
-      key,
-      format: format.name,
-      source: root,
-      entry,
-      convert: () => format.convert(path, entry),
-    });
-    return result.path;
-  } catch (error) {
-    // a converter's FerryError is a property of the bytes (an op it lacks, a string input):
-    // remembered; anything else (I/O, the cache folder) may pass and is retried next time
-    if (isFerryError(error)) failures.set(key, error);
-    throw error;
-  }
+  const result = await cachedConversion({
+    cacheDir: cacheDir ?? defaultCacheDir(),
+    key,
+    format: format.name,
+    source: root,
+    entry,
+    convert: () =>
+      format.convert(path, entry).catch((error: unknown) => {
+        // the converter's FerryError is a property of the bytes (an op it lacks, a string input):
+        // remembered; anything else (I/O, the cache folder) may pass and is retried next time
+        if (isFerryError(error)) failures.set(key, error);
+        throw error;
+      }),
+  });
+  return result.path;
 }
 
 /** One line, as a reason in the repository index or a log line. */

@@ -137,18 +137,15 @@ export function cachedConversion(request: CacheRequest): Promise<CacheResult> {
       return { path: onnxPath, state: 'hit' };
     }
     const bytes = await request.convert();
-    await writeFileAtomic(onnxPath, (file) => writeAll(file, bytes));
-    const record: CacheRecord = {
-      key: request.key,
-      format: request.format,
-      source: request.source,
-      entry: request.entry,
-      onnxBytes: bytes.byteLength,
-      onnxSha256: sha256(bytes),
-    };
-    await writeFileAtomic(recordPath, (file) =>
-      writeAll(file, new TextEncoder().encode(`${JSON.stringify(record, null, 1)}\n`)),
-    );
+    try {
+      await writeEntry(onnxPath, recordPath, request, bytes);
+    } catch (error) {
+      throw serveError(
+        'FERRY_SERVE_CACHE',
+        { path: request.cacheDir, reason: `cannot write an entry: ${(error as Error).message}` },
+        error,
+      );
+    }
     const written = await identity(onnxPath);
     if (written) verified.set(onnxPath, written);
     return problem === 'absent'
@@ -157,4 +154,20 @@ export function cachedConversion(request: CacheRequest): Promise<CacheResult> {
   })();
   inFlight.set(id, task);
   return task.finally(() => inFlight.delete(id));
+}
+
+/** The ONNX file, then its record, each atomically. */
+async function writeEntry(onnxPath: string, recordPath: string, request: CacheRequest, bytes: Uint8Array) {
+  await writeFileAtomic(onnxPath, (file) => writeAll(file, bytes));
+  const record: CacheRecord = {
+    key: request.key,
+    format: request.format,
+    source: request.source,
+    entry: request.entry,
+    onnxBytes: bytes.byteLength,
+    onnxSha256: sha256(bytes),
+  };
+  await writeFileAtomic(recordPath, (file) =>
+    writeAll(file, new TextEncoder().encode(`${JSON.stringify(record, null, 1)}\n`)),
+  );
 }
