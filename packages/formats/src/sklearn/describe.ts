@@ -1,5 +1,6 @@
 import { isNode, type PickleValue } from '../pickle/values.js';
 import { classOf, Estimator } from './state.js';
+import { boosterBytes, readXgbModel } from './xgboost.js';
 
 /** Estimators listed per file (a forest lists its trees by count, not one by one). */
 export const MAX_DESCRIBED_ESTIMATORS = 200;
@@ -29,6 +30,10 @@ export function describeEstimator(root: Estimator): string[] {
     if (trees !== undefined) parts.push(`n_estimators=${trees}`);
     const objective = est.opt('objective');
     if (typeof objective === 'string') parts.push(`objective=${objective}`);
+    if (est.name === 'XGBClassifier' || est.name === 'XGBRegressor') {
+      const m = safe(() => readXgbModel(boosterBytes(est), est.src.path));
+      if (m) parts.push(`n_features=${m.features} n_trees=${m.trees}`);
+    }
     if (est.has('n_clusters')) parts.push(`n_clusters=${String(est.opt('n_clusters'))}`);
     if (est.has('n_neighbors')) parts.push(`n_neighbors=${String(est.opt('n_neighbors'))}`);
     lines.push(parts.join(' '));
