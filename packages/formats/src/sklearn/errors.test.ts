@@ -20,7 +20,9 @@ describe('what is not converted fails with one line naming the class and the att
   it('a class with no conversion (SVC)', async () => {
     const e = await failure('unsupported_svc.joblib');
     expect(e.code).toBe('FERRY_SKLEARN_UNSUPPORTED');
-    expect(e.message).toMatch(/unsupported_svc\.joblib: SVC\.\(class\): not converted to ONNX: sklearn\.svm\._classes\.SVC/);
+    expect(e.message).toMatch(
+      /unsupported_svc\.joblib: SVC\.\(class\): not converted to ONNX: sklearn\.svm\._classes\.SVC/,
+    );
     expect(e.message).not.toContain('\n');
   });
   it('a loss with a non-identity link (poisson)', async () => {
@@ -29,7 +31,9 @@ describe('what is not converted fails with one line naming the class and the att
   });
   it('categorical splits', async () => {
     const e = await failure('unsupported_hgb_categorical.joblib');
-    expect(e.message).toMatch(/HistGradientBoostingClassifier\.is_categorical_: not converted to ONNX: categorical splits/);
+    expect(e.message).toMatch(
+      /HistGradientBoostingClassifier\.is_categorical_: not converted to ONNX: categorical splits/,
+    );
   });
   it('a pickle that is not an estimator', async () => {
     const e = await failure('unsupported_list.joblib');
