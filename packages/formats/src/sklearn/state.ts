@@ -340,14 +340,11 @@ function readRecords(
     const fd = numpyDescr(v.items[0] ?? null);
     const offset = v.items[1];
     if (!fd || typeof offset !== 'number') continue;
-    const size = fd.itemsize;
+    const read = fieldReader(fd.descr, bytes);
+    if (!read) return fail(`field ${k} has dtype ${fd.descr}`);
+    if (offset < 0 || offset + fd.itemsize > itemsize) return fail(`field ${k} lies outside the record`);
     const column = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      const at = i * itemsize + offset;
-      const one = decodeNumbers(fd.descr, bytes.subarray(at, at + size), 1);
-      if (!one) return fail(`field ${k} has dtype ${fd.descr}`);
-      column[i] = one[0]!;
-    }
+    for (let i = 0; i < count; i++) column[i] = read(i * itemsize + offset);
     fields.set(k, column);
   }
   return { length: count, fields };
@@ -374,4 +371,31 @@ function toCOrder(values: number[], shape: readonly number[]): number[] {
     }
   }
   return out;
+}
+
+/** A reader of one value of a simple dtype at a byte offset (record fields). */
+function fieldReader(descr: string, bytes: Uint8Array): ((at: number) => number) | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = descr[0] !== '>';
+  switch (descr.slice(1)) {
+    case 'f8':
+      return (o) => view.getFloat64(o, little);
+    case 'f4':
+      return (o) => view.getFloat32(o, little);
+    case 'i8':
+      return (o) => Number(view.getBigInt64(o, little));
+    case 'u8':
+      return (o) => Number(view.getBigUint64(o, little));
+    case 'i4':
+      return (o) => view.getInt32(o, little);
+    case 'u4':
+      return (o) => view.getUint32(o, little);
+    case 'u1':
+    case 'b1':
+      return (o) => view.getUint8(o);
+    case 'i1':
+      return (o) => view.getInt8(o);
+    default:
+      return undefined;
+  }
 }
