@@ -26,7 +26,10 @@ export function describeEstimator(root: Estimator): string[] {
     }
     const features = safe(() => est.int('n_features_in_'));
     if (features !== undefined) parts.push(`n_features=${features}`);
-    const trees = safe(() => est.items('estimators_').length) ?? safe(() => est.items('_predictors').length);
+    const trees =
+      safe(() => est.int('n_estimators_')) ??
+      safe(() => est.items('estimators_').length) ??
+      safe(() => est.items('_predictors').length);
     if (trees !== undefined) parts.push(`n_estimators=${trees}`);
     const objective = est.opt('objective');
     if (typeof objective === 'string') parts.push(`objective=${objective}`);
