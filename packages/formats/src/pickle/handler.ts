@@ -72,7 +72,7 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
     }
     details.protocol = streams[0]?.stream.pickles[0]?.protocol ?? 0;
     // A fitted scikit-learn / XGBoost estimator: its tree (steps, classes, features, estimators).
-    const main = streams.find((st) => st.member === '');
+    const main = streams[0];
     const root = main?.stream.pickles[0]?.value;
     const cls = root === undefined ? undefined : classOf(root);
     if (main && cls && /^(sklearn|xgboost)\./.test(cls)) {

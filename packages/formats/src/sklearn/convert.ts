@@ -157,7 +157,7 @@ export async function convertSklearnToOnnx(path: string): Promise<SklearnConvers
   }
   const { scan, close } = await openScanned(path, false);
   try {
-    const stream = scan.streams.find((s) => s.member === '');
+    const stream = scan.streams.find((s) => s.member === '' || s.member.startsWith('('));
     const root = stream?.stream.pickles[0]?.value;
     if (!stream || root === undefined || classOf(root) === undefined)
       throw ferryError('FERRY_SKLEARN_NOT_ESTIMATOR', {
