@@ -39,6 +39,11 @@ describe('what is not converted fails with one line naming the class and the att
     const e = await failure('unsupported_list.joblib');
     expect(e.code).toBe('FERRY_SKLEARN_NOT_ESTIMATOR');
   });
+  it('pipelines nested deeper than MAX_PIPELINE_DEPTH', async () => {
+    const e = await failure('unsupported_deep_pipeline.joblib');
+    expect(e.code).toBe('FERRY_LIMIT');
+    expect(e.message).toMatch(/pipeline nesting is 33, over the limit of 32/);
+  });
   it('a file that is not there', async () => {
     expect((await failure('nope.joblib')).code).toBe('FERRY_NOT_FOUND');
   });

@@ -11,17 +11,16 @@ export const MAX_PIPELINE_DEPTH = 32;
 let depth = 0;
 
 function nested<T>(g: Graph, run: () => T): T {
-  if (++depth > MAX_PIPELINE_DEPTH) {
-    depth = 0;
-    throw ferryError('FERRY_LIMIT', {
-      path: g.path,
-      what: 'pipeline nesting',
-      value: depth,
-      limit: MAX_PIPELINE_DEPTH,
-      reason: 'CWE-674',
-    });
-  }
+  depth++;
   try {
+    if (depth > MAX_PIPELINE_DEPTH)
+      throw ferryError('FERRY_LIMIT', {
+        path: g.path,
+        what: 'pipeline nesting',
+        value: depth,
+        limit: MAX_PIPELINE_DEPTH,
+        reason: 'CWE-674',
+      });
     return run();
   } finally {
     depth--;

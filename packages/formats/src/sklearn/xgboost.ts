@@ -133,8 +133,23 @@ export function convertXgbModel(
       attribute: 'num_target',
       reason: 'multi-target models',
     });
-  const baseScore = num(params.base_score, 'base_score', path);
-  const base = link === 'logistic' ? logit(baseScore) : baseScore;
+  // XGBoost >= 3 may write a vector intercept as "[5E-1,5E-1,...]"; 1.x and 2.x one number.
+  const text = typeof params.base_score === 'string' ? params.base_score.trim() : undefined;
+  const scores = text?.startsWith('[')
+    ? text
+        .slice(1, -1)
+        .split(',')
+        .map((v, i) => num(v, `base_score[${i}]`, path))
+    : [num(params.base_score, 'base_score', path)];
+  if (scores.length !== 1 && scores.length !== k)
+    throw ferryError('FERRY_XGBOOST_MODEL', {
+      path,
+      what: 'base_score',
+      reason: `${scores.length} values for ${k} outputs`,
+    });
+  const base = (scores.length === 1 ? new Array<number>(k).fill(scores[0]!) : scores).map((s) =>
+    link === 'logistic' ? logit(s) : s,
+  );
   const e = new Ensemble(path, k, 'BRANCH_LT');
   trees.forEach((t, i) => {
     const tree = obj(t, `trees[${i}]`, path);
@@ -183,7 +198,7 @@ export function convertXgbModel(
     }
     e.add(nodes, m.features, `tree ${i}`);
   });
-  const raw = e.emit(g, input, new Array(k).fill(base));
+  const raw = e.emit(g, input, base);
   const classifier = m.objective.startsWith('binary:logistic') || link === 'softmax';
   if (!classifier || (labels === undefined && m.objective === 'reg:logistic')) {
     return { kind: 'regressor', out: link === 'logistic' ? g.one('Sigmoid', [raw]) : raw, targets: 1 };
