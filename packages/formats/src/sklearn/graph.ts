@@ -42,6 +42,8 @@ function attribute(name: string, v: Attr): OnnxAttribute {
 export class Graph {
   readonly nodes: OnnxNode[] = [];
   readonly initializers: OnnxTensor[] = [];
+  /** Types of ai.onnx.ml outputs: onnx's checker has no type inference for LinearRegressor or Imputer. */
+  readonly valueInfo: OnnxValueInfo[] = [];
   private counter = 0;
 
   constructor(readonly path: string) {}
@@ -77,8 +79,11 @@ export class Graph {
     return this.op(type, inputs, attrs, domain)[0]!;
   }
 
-  ml(type: string, inputs: string[], attrs: Record<string, Attr | undefined> = {}): string {
-    return this.op(type, inputs, attrs, 'ai.onnx.ml')[0]!;
+  /** An ai.onnx.ml node with one float output of shape [N, width]. */
+  ml(type: string, inputs: string[], attrs: Record<string, Attr | undefined>, width: number): string {
+    const out = this.op(type, inputs, attrs, 'ai.onnx.ml')[0]!;
+    this.valueInfo.push(valueInfo(out, FLOAT, ['N', width]));
+    return out;
   }
 
   floats(values: readonly number[], dims: readonly number[] = [values.length], hint = 'w'): string {
@@ -138,6 +143,7 @@ export class Graph {
         name: 'sklearn',
         node: this.nodes,
         initializer: this.initializers,
+        value_info: this.valueInfo,
         input: inputs,
         output: outputs,
       },

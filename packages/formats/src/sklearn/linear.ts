@@ -43,12 +43,17 @@ function weights(est: Estimator, width: number): { coef: number[]; intercept: nu
 function decision(est: Estimator, g: Graph, input: string, width: number) {
   checkWidth(est, width);
   const { coef, intercept, targets } = weights(est, width);
-  const out = g.ml('LinearRegressor', [input], {
-    coefficients: { floats: coef },
-    intercepts: { floats: intercept },
+  const out = g.ml(
+    'LinearRegressor',
+    [input],
+    {
+      coefficients: { floats: coef },
+      intercepts: { floats: intercept },
+      targets,
+      post_transform: 'NONE',
+    },
     targets,
-    post_transform: 'NONE',
-  });
+  );
   return { out, targets };
 }
 

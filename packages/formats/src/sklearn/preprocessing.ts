@@ -82,10 +82,15 @@ export function convertImputer(est: Estimator, g: Graph, input: string, width: n
       : missing === null
         ? Number.NaN
         : est.fail('missing_values', 'not a number or NaN');
-  const out = g.ml('Imputer', [input], {
-    imputed_value_floats: { floats: stats },
-    replaced_value_float: { f: replaced },
-  });
+  const out = g.ml(
+    'Imputer',
+    [input],
+    {
+      imputed_value_floats: { floats: stats },
+      replaced_value_float: { f: replaced },
+    },
+    width,
+  );
   return { kind: 'transformer', out, width };
 }
 

@@ -102,24 +102,29 @@ export class Ensemble {
   /** The raw scores [N, targets]: Σ leaf weights + base. */
   emit(g: Graph, input: string, base: readonly number[]): string {
     const a = this.a;
-    return g.ml('TreeEnsembleRegressor', [input], {
-      n_targets: this.targets,
-      aggregate_function: 'SUM',
-      post_transform: 'NONE',
-      base_values: { floats: [...base] },
-      nodes_treeids: { ints: a.treeIds },
-      nodes_nodeids: { ints: a.nodeIds },
-      nodes_featureids: { ints: a.features },
-      nodes_values: { floats: a.values },
-      nodes_modes: a.modes.length > 0 ? a.modes : undefined,
-      nodes_truenodeids: { ints: a.trues },
-      nodes_falsenodeids: { ints: a.falses },
-      nodes_missing_value_tracks_true: { ints: a.missing },
-      target_treeids: { ints: a.tTree },
-      target_nodeids: { ints: a.tNode },
-      target_ids: { ints: a.tIds },
-      target_weights: { floats: a.tWeights },
-    });
+    return g.ml(
+      'TreeEnsembleRegressor',
+      [input],
+      {
+        n_targets: this.targets,
+        aggregate_function: 'SUM',
+        post_transform: 'NONE',
+        base_values: { floats: [...base] },
+        nodes_treeids: { ints: a.treeIds },
+        nodes_nodeids: { ints: a.nodeIds },
+        nodes_featureids: { ints: a.features },
+        nodes_values: { floats: a.values },
+        nodes_modes: a.modes.length > 0 ? a.modes : undefined,
+        nodes_truenodeids: { ints: a.trues },
+        nodes_falsenodeids: { ints: a.falses },
+        nodes_missing_value_tracks_true: { ints: a.missing },
+        target_treeids: { ints: a.tTree },
+        target_nodeids: { ints: a.tNode },
+        target_ids: { ints: a.tIds },
+        target_weights: { floats: a.tWeights },
+      },
+      this.targets,
+    );
   }
 
   get count(): number {
