@@ -68,7 +68,7 @@ export async function run(): Promise<void> {
     await session.release();
   }
   const body = [
-    `${n.toLocaleString('en-US')} rows x ${FEATURES} float features; ferry = the converted ONNX in onnxruntime-node (1 thread), sklearn = \`predict_proba\` in Debian's python3 (sklearn 1.2, NumPy, one process). Single-row latency is the median of 200 calls. The last two columns compare both sides' answers on every row.`,
+    `${n.toLocaleString('en-US')} rows x ${FEATURES} float features; ferry = the converted ONNX in onnxruntime-node (1 thread), sklearn = \`predict_proba\` in Debian's python3 (sklearn 1.2, NumPy, one process). Single-row latency is the median of 200 calls. The last two columns compare both sides' answers on every row. The 2-core machine is shared with other jobs (load average near 10 during runs): rows/s varied up to 2x between runs, the answers never.`,
     '',
     markdownTable(
       [
