@@ -138,6 +138,12 @@ export const ERRORS = {
   },
   FERRY_PICKLE_STRUCTURE: bad('{path}: {what}: {reason}'),
 
+  // --- sklearn ---
+  FERRY_SKLEARN_UNSUPPORTED: bad('{path}: {class}.{attribute}: not converted to ONNX: {reason}'),
+  FERRY_SKLEARN_STATE: bad('{path}: {class}.{attribute}: {reason}'),
+  FERRY_SKLEARN_NOT_ESTIMATOR: bad('{path}: the pickle holds {what}, not a fitted estimator'),
+  FERRY_XGBOOST_MODEL: bad('{path}: XGBoost model {what}: {reason}'),
+
   // --- convert / diff ---
   FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),
 

@@ -53,6 +53,10 @@ export * as numpy from './numpy/index.js';
 export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath, scanPaths } from './scan.js';
 
+// --- sklearn ---
+export * as sklearn from './sklearn/index.js';
+export { convertSklearnToOnnx, type SklearnConversion, type SklearnSummary } from './sklearn/index.js';
+
 // --- convert / diff ---
 export {
   type ConvertOptions,

@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ConvertResult,
+  convertSklearnToOnnx,
   convertToSafetensors,
   onnx,
   openModel,
@@ -142,15 +143,76 @@ const savedModelToOnnx: ConvertMode = {
   },
 };
 
+/** A pickle (PROTO 2-5), a compressed joblib stream (zlib/gzip), or XGBoost's JSON/UBJSON (`{`). */
+function looksLikeEstimator(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    const fd = openSync(path, 'r');
+    try {
+      const head = new Uint8Array(2);
+      readSync(fd, head, 0, 2, 0);
+      return (
+        (head[0] === 0x80 && head[1]! >= 2) ||
+        head[0] === 0x7b ||
+        head[0] === 0x78 ||
+        (head[0] === 0x1f && head[1] === 0x8b)
+      );
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `convert MODEL.joblib|.pkl|.json|.ubj -o model.onnx`: a fitted scikit-learn estimator (from
+ * the inert pickle graph, nothing is run) or an XGBoost model as ONNX-ML.
+ */
+const sklearnToOnnx: ConvertMode = {
+  matches: (args) => {
+    const [input] = args.positionals;
+    const output = args.values.output;
+    return (
+      typeof input === 'string' &&
+      typeof output === 'string' &&
+      output.toLowerCase().endsWith('.onnx') &&
+      args.values.weights === undefined &&
+      looksLikeEstimator(input)
+    );
+  },
+  async run(input, output) {
+    const started = process.hrtime.bigint();
+    const { bytes, summary, model } = await convertSklearnToOnnx(input);
+    await writeFileAtomic(output, (file) => writeAll(file, bytes));
+    return {
+      input,
+      output,
+      format: summary.source,
+      tensors: model.graph?.initializer?.length ?? 0,
+      bytes: bytes.length,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      estimator: summary.estimator,
+      kind: summary.kind,
+      features: summary.features,
+      nodes: summary.nodes,
+      ops: summary.ops,
+      inputs: summary.inputs,
+      outputs: summary.outputs,
+      tree: summary.tree,
+    };
+  },
+};
+
 /** Checked in order; the last one is the default. */
-const MODES: readonly ConvertMode[] = [onnxWithWeights, savedModelToOnnx, toSafetensors];
+const MODES: readonly ConvertMode[] = [onnxWithWeights, savedModelToOnnx, sklearnToOnnx, toSafetensors];
 
 export const convertCommand: Command = {
   name: 'convert',
   summary:
     'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
   usage:
-    'convert IN -o OUT.safetensors | convert MODEL.onnx --weights W.safetensors -o OUT.onnx | convert MODEL.onnx --fp16 [--keep-io-types] -o OUT.onnx | convert SAVEDMODEL_DIR -o OUT.onnx [--tag serve] [--signature NAME]',
+    'convert IN -o OUT.safetensors | convert MODEL.onnx --weights W.safetensors -o OUT.onnx | convert MODEL.onnx --fp16 [--keep-io-types] -o OUT.onnx | convert SAVEDMODEL_DIR -o OUT.onnx [--tag serve] [--signature NAME] | convert MODEL.joblib|.pkl|XGB.json|XGB.ubj -o OUT.onnx',
   options: {
     output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
     weights: {
@@ -197,5 +259,9 @@ function describe(summary: ConvertSummary): string {
     typeof summary.signature === 'string'
       ? `; signature ${summary.signature}: ${formatCount(summary.nodes as number)} ONNX nodes, opset ${summary.opset}`
       : '';
-  return `${summary.output}: ${formatCount(summary.tensors)} tensors, ${formatBytes(summary.bytes)} from ${summary.input} (${summary.format}) in ${summary.seconds.toFixed(2)} s${sharedNote}${graphNote}`;
+  const estimatorNote =
+    typeof summary.estimator === 'string'
+      ? `; ${summary.estimator} (${summary.kind}, ${summary.features} features) as ${formatCount(summary.nodes as number)} ONNX nodes, outputs ${(summary.outputs as string[]).join(', ')}`
+      : '';
+  return `${summary.output}: ${formatCount(summary.tensors)} tensors, ${formatBytes(summary.bytes)} from ${summary.input} (${summary.format}) in ${summary.seconds.toFixed(2)} s${sharedNote}${graphNote}${estimatorNote}`;
 }

@@ -125,6 +125,21 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'numpy.random.mtrand.RandomState',
   'numpy.random._mt19937.MT19937',
   'numpy.random._pcg64.PCG64',
+  // NumPy scalar types, stored as estimator attributes (OneHotEncoder.dtype = np.float64)
+  'numpy.float64',
+  'numpy.float32',
+  'numpy.float16',
+  'numpy.int64',
+  'numpy.int32',
+  'numpy.int16',
+  'numpy.int8',
+  'numpy.uint8',
+  'numpy.bool_',
+  'numpy.object_',
+  // sklearn's BinaryTree.__reduce__ (neighbors/_binary_tree.pxi): newObj(cls) is cls.__new__(cls)
+  'sklearn.neighbors._kd_tree.newObj',
+  'sklearn.neighbors._ball_tree.newObj',
+  'sklearn.metrics._dist_metrics.newObj',
   // joblib's inline array wrapper (joblib/numpy_pickle.py). Not numpy_pickle_compat's
   // NDArrayWrapper: it np.load()s a file named in the pickle, outside the scanned file.
   'joblib.numpy_pickle.NumpyArrayWrapper',
@@ -151,6 +166,9 @@ const SKLEARN_CODE_MODULES =
 export function isAllowedGlobal(qualified: string, module: string, name: string): boolean {
   if (ALLOWED_GLOBALS.has(qualified)) return true;
   if ((module === 'sklearn' || module.startsWith('sklearn.')) && !SKLEARN_CODE_MODULES.test(module)) {
+    // Cython's generated __pyx_unpickle_<Class>(type, checksum, state) makes Class.__new__ and
+    // sets its C fields from state (sklearn._loss._loss.CyHalfBinomialLoss and the like).
+    if (/^__pyx_unpickle_[A-Z][A-Za-z0-9]*$/.test(name)) return true;
     return /^_?[A-Z][A-Za-z0-9_]*$/.test(name) && !name.includes('__');
   }
   return false;

@@ -1,4 +1,6 @@
 import { isFerryError } from '../errors.js';
+import { describeEstimator } from '../sklearn/describe.js';
+import { classOf, Estimator } from '../sklearn/state.js';
 import type { FormatHandler, OpaqueTensor, OpenedModel, Probe } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
 import { compression, decompress, looksLikePickle, sniffContainer } from './container.js';
@@ -9,6 +11,7 @@ import { numpyTensorOf } from './numpy-arrays.js';
 import { openScanned } from './open-scanned.js';
 import { isUnsafe } from './policy.js';
 import { renderGraph } from './render.js';
+import type { PyCall } from './values.js';
 import { joblibHook } from './stream.js';
 
 /** A head that runs as a pickle up to its end (or to STOP) is a pickle. */
@@ -68,6 +71,14 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
       details.graph = streams.flatMap((st) => st.stream.pickles.map((p) => renderGraph(p.value)));
     }
     details.protocol = streams[0]?.stream.pickles[0]?.protocol ?? 0;
+    // A fitted scikit-learn / XGBoost estimator: its tree (steps, classes, features, estimators).
+    const main = streams[0];
+    const root = main?.stream.pickles[0]?.value;
+    const cls = root === undefined ? undefined : classOf(root);
+    if (main && cls && /^(sklearn|xgboost)\./.test(cls)) {
+      const src = { path, input: main.input, arrays: new Map(main.arrays.map((a) => [a.wrapper, a])) };
+      details.estimator = describeEstimator(new Estimator(src, root as PyCall));
+    }
     if (objects.length > 0) details.objects = objects;
     if (Object.keys(values).length > 0) details.values = values;
     return {
