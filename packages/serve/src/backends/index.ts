@@ -1,10 +1,16 @@
 import type { Backend } from './backend.js';
 import { onnxruntimeBackend } from './onnxruntime.js';
 import { savedModelBackend } from './savedmodel.js';
+import { sklearnBackend } from './sklearn.js';
 import { torchscriptBackend } from './torchscript.js';
 
 /** Every backend, in the order a version folder's files are matched against them. Add new backends here. */
-export const BACKENDS: readonly Backend[] = [onnxruntimeBackend, torchscriptBackend, savedModelBackend];
+export const BACKENDS: readonly Backend[] = [
+  onnxruntimeBackend,
+  torchscriptBackend,
+  savedModelBackend,
+  sklearnBackend,
+];
 
 export function backendByName(name: string): Backend | undefined {
   return BACKENDS.find((b) => b.name === name);

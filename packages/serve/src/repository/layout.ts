@@ -1,5 +1,6 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
+import { detectFormat, type FormatName } from '@ferry/formats';
 import { type Backend, backendByName, backendForFiles, type EntryPoint } from '../backends/index.js';
 import { serveError } from '../errors.js';
 import { MAX_MODELS, MAX_VERSIONS } from '../limits.js';
@@ -168,6 +169,20 @@ export function folderSource(root: string, options: SourceOptions = {}): ModelSo
   );
 }
 
+/** Formats whose files a backend serves under any name (the bytes say which, not the extension). */
+const BACKEND_BY_FORMAT: Readonly<Partial<Record<FormatName, string>>> = {
+  onnx: 'onnxruntime',
+  torchscript: 'torchscript',
+  pickle: 'sklearn',
+  joblib: 'sklearn',
+};
+
+/** The backend for a single file named other than model.onnx/model.pt/...: from its detected format. */
+async function backendForContent(file: string): Promise<Backend | undefined> {
+  const format = await detectFormat(file).catch(() => undefined);
+  return backendByName((format && BACKEND_BY_FORMAT[format]) ?? 'onnxruntime');
+}
+
 /**
  * `ferry serve model.onnx`: one model named after the file, version 1, with `<file>.yaml` as its
  * config if present. `name` overrides the name (a SavedModel folder is named after itself, or
@@ -188,7 +203,7 @@ export function fileSource(file: string, options: SourceOptions & { name?: strin
         const config = await readModelConfig(configPath);
         const backend = config.backend
           ? backendByName(config.backend)
-          : (backendMatch?.backend ?? backendByName('onnxruntime'));
+          : (backendMatch?.backend ?? (await backendForContent(file)));
         if (!backend)
           throw serveError('FERRY_SERVE_CONFIG', {
             path: configPath,

@@ -1,0 +1,17 @@
+import { convertSklearnToOnnx } from '@ferry/formats';
+import { convertingBackend } from './converting.js';
+
+/**
+ * Fitted scikit-learn and XGBoost estimators (joblib or pickle files, XGBoost's JSON/UBJSON),
+ * converted to ONNX-ML from the pickle machine's inert graph (nothing is unpickled or run), then
+ * served by ONNX Runtime. Input `input` [N, n_features]; classifiers answer `label` and
+ * `probabilities`, regressors `variable`.
+ */
+export const sklearnBackend = convertingBackend({
+  name: 'sklearn',
+  platform: 'sklearn_onnx',
+  fileNames: ['model.joblib', 'model.pkl', 'model.xgb.json', 'model.ubj'],
+  converterVersion: 'sklearn-onnx-1',
+  sourceRoot: (path) => path,
+  convert: async (path) => (await convertSklearnToOnnx(path)).bytes,
+});
