@@ -1,4 +1,17 @@
 /** @ferry/registry: models, versions, aliases, lineage and access control. Public API only. */
+
+export * from './api/index.js';
+export {
+  type ClientOptions,
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_REGISTRY,
+  type LocalFile,
+  type Progress,
+  type PushOptions,
+  RegistryClient,
+  scanLocal,
+  sha256File,
+} from './client.js';
 export {
   isRegistryError,
   REGISTRY_ERRORS,
@@ -17,4 +30,5 @@ export {
   parseModelName,
   parseModelUri,
 } from './names.js';
+export { type BackendOptions, openBackends, type StartOptions, startRegistry } from './open.js';
 export * from './store/index.js';

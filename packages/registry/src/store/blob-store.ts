@@ -46,6 +46,8 @@ export interface BlobStore {
   /** Verifies the whole upload against `sha256` and makes it a blob. */
   finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob>;
   abortUpload(state: UploadState): Promise<void>;
+  /** A local file holding the blob, when the store has one (lets inspection avoid a copy). */
+  localPath?(sha256: string): string | undefined;
   close(): Promise<void>;
 }
 

@@ -152,6 +152,10 @@ export class FolderBlobStore implements BlobStore {
     await rm(this.uploadPath(String(state.id)), { force: true });
   }
 
+  localPath(sha256: string): string {
+    return this.blobPath(sha256);
+  }
+
   async close(): Promise<void> {}
 }
 

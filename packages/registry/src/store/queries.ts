@@ -48,6 +48,8 @@ export interface NewVersion {
   readonly runId?: string | null;
   readonly tags?: Readonly<Record<string, string>>;
   readonly idempotencyKey?: string | null;
+  /** Lineage nodes this version was derived from (converted, quantized, fine-tuned). */
+  readonly derivedFrom?: readonly NodeId[];
 }
 
 /** sha256 over the sorted file list: the same files give the same digest, whatever the order. */
@@ -320,6 +322,8 @@ export class RegistryDb {
           value,
         ]);
       if (input.runId) await addEdge(tx, `run:${input.runId}`, versionNode(model, version), 'output');
+      for (const src of input.derivedFrom ?? [])
+        await addEdge(tx, src, versionNode(model, version), 'derived');
       await audit(tx, actor, 'version.create', versionNode(model, version), null, {
         ...input,
         digest,

@@ -1,0 +1,3 @@
+export { allows, formatGrant, hashToken, newToken, type Principal, parseGrant } from './auth.js';
+export { type ModelCard, parseCard } from './card.js';
+export { createRegistryServer, type RegistryServer, type RegistryServerOptions } from './server.js';
