@@ -84,14 +84,12 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     return reply.code(mapped.http).send({ error: { code: mapped.code, message: mapped.message } });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({
-        error: {
-          code: 'FERRY_REGISTRY_NOT_FOUND',
-          message: `route ${request.method} ${request.url.split('?')[0]} does not exist`,
-        },
-      }),
+    reply.code(404).send({
+      error: {
+        code: 'FERRY_REGISTRY_NOT_FOUND',
+        message: `route ${request.method} ${request.url.split('?')[0]} does not exist`,
+      },
+    }),
   );
 
   const context = { db, blobs };
