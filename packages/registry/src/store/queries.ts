@@ -4,6 +4,7 @@ import { MAX_LINEAGE_DEPTH } from '../limits.js';
 import { parseModelName } from '../names.js';
 import { isUniqueViolation, type MetadataStore, type Queryable, type Row } from './metadata-store.js';
 import { migrate } from './migrations.js';
+import { type Condition, type Readable, whereClause } from './search.js';
 import type {
   Alias,
   AuditEntry,
@@ -150,7 +151,7 @@ export class RegistryDb {
       params.push(filter.namespace);
     }
     if (filter.search) {
-      where.push('full_name LIKE ?');
+      where.push('LOWER(full_name) LIKE LOWER(?)');
       params.push(`%${filter.search.replace(/[%_]/g, '')}%`);
     }
     const rows = await this.store.query(
@@ -158,6 +159,96 @@ export class RegistryDb {
       params,
     );
     return Promise.all(rows.map((row) => this.toModel(row)));
+  }
+
+  /** Models matching every condition, readable by the caller, sorted by name; `total` before paging. */
+  async searchModels(
+    conditions: readonly Condition[],
+    readable: Readable,
+    page: { limit: number; offset: number },
+  ): Promise<{ models: Model[]; total: number }> {
+    const where = whereClause(conditions, readable, 'models');
+    const total = Number(
+      (await this.store.query(`SELECT COUNT(*) AS n FROM models m${where.sql}`, where.params))[0]!.n,
+    );
+    const rows = await this.store.query(
+      `SELECT m.* FROM models m${where.sql} ORDER BY m.full_name LIMIT ? OFFSET ?`,
+      [...where.params, page.limit, page.offset],
+    );
+    return { models: await Promise.all(rows.map((row) => this.toModel(row))), total };
+  }
+
+  /** Ready versions matching every condition, newest first per model. */
+  async searchVersions(
+    conditions: readonly Condition[],
+    readable: Readable,
+    page: { limit: number; offset: number },
+  ): Promise<{ versions: ModelVersion[]; total: number }> {
+    const where = whereClause(conditions, readable, 'versions');
+    const from = `FROM versions v JOIN models m ON m.id = v.model_id${where.sql}${where.sql ? ' AND' : ' WHERE'} v.status = 'ready'`;
+    const total = Number((await this.store.query(`SELECT COUNT(*) AS n ${from}`, where.params))[0]!.n);
+    const rows = await this.store.query(
+      `SELECT v.*, m.full_name ${from} ORDER BY m.full_name, v.version DESC LIMIT ? OFFSET ?`,
+      [...where.params, page.limit, page.offset],
+    );
+    return { versions: await Promise.all(rows.map((row) => this.toVersion(row))), total };
+  }
+
+  /** Renames a model; lineage node ids follow, the audit log keeps the old name in history. */
+  async renameModel(actor: string, name: string, newName: string): Promise<Model> {
+    const to = parseModelName(newName);
+    try {
+      await this.store.transaction(async (tx) => {
+        const row = await this.requireModel(name, tx, true);
+        await tx.query(
+          'UPDATE models SET namespace = ?, name = ?, full_name = ?, updated_at = ? WHERE id = ?',
+          [to.namespace, to.name, to.full, now(), row.id],
+        );
+        const oldPrefix = `models:/${name}/`;
+        const newPrefix = `models:/${to.full}/`;
+        for (const column of ['src', 'dst'])
+          await tx.query(
+            `UPDATE lineage_edges SET ${column} = CAST(? AS TEXT) || SUBSTR(${column}, ?) WHERE SUBSTR(${column}, 1, ?) = ?`,
+            [newPrefix, oldPrefix.length + 1, oldPrefix.length, oldPrefix],
+          );
+        await audit(tx, actor, 'model.rename', `models:/${to.full}`, { name }, { name: to.full });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw registryError('FERRY_REGISTRY_CONFLICT', {
+          what: 'model',
+          name: to.full,
+          reason: 'already exists',
+        });
+      throw error;
+    }
+    return (await this.getModel(to.full))!;
+  }
+
+  async updateVersion(
+    actor: string,
+    model: string,
+    version: number,
+    patch: { description?: string },
+  ): Promise<ModelVersion> {
+    await this.store.transaction(async (tx) => {
+      const row = await this.requireModel(model, tx, true);
+      const before = (
+        await tx.query('SELECT description FROM versions WHERE model_id = ? AND version = ?', [
+          row.id,
+          version,
+        ])
+      )[0];
+      if (!before)
+        throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'version', name: `${model}/${version}` });
+      if (patch.description !== undefined)
+        await tx.query(
+          'UPDATE versions SET description = ?, updated_at = ? WHERE model_id = ? AND version = ?',
+          [patch.description, now(), row.id, version],
+        );
+      await audit(tx, actor, 'version.update', versionNode(model, version), before, patch);
+    });
+    return this.requireVersion(model, version);
   }
 
   async updateModel(

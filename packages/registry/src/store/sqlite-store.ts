@@ -20,6 +20,8 @@ export class SqliteStore implements MetadataStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // LIKE is case-sensitive in PostgreSQL; make SQLite's agree (ILIKE is spelled LOWER() LIKE LOWER()).
+    this.db.pragma('case_sensitive_like = ON');
   }
 
   query(sql: string, params: readonly SqlValue[] = []): Promise<Row[]> {
