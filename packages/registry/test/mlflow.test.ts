@@ -10,6 +10,7 @@ describe.each(BACKENDS)('MLflow-compatible API on $name', (spec) => {
     method: string,
     path: string,
     body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: MLflow answers of many shapes, checked field by field
   ) => Promise<{ status: number; json: Record<string, any> }>;
 
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import { MAX_CARD_BYTES, MAX_JSON_BODY_BYTES } from '../limits.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { RegistryDb } from '../store/queries.js';
 import { AuthFailureLimiter, authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
+import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
 import { lineageRoutes } from './routes-lineage.js';
 import { modelRoutes } from './routes-models.js';
@@ -100,6 +101,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   lineageRoutes(app, context);
   tokenRoutes(app, context);
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
+  await app.register((scope) => hubRoutes(scope, context));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();

@@ -114,12 +114,10 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
     return reply.code(status).send({ error_code: code, message });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .send({
-        error_code: 'ENDPOINT_NOT_FOUND',
-        message: `${request.method} ${request.url.split('?')[0]} is not part of ferry's MLflow subset`,
-      }),
+    reply.code(404).send({
+      error_code: 'ENDPOINT_NOT_FOUND',
+      message: `${request.method} ${request.url.split('?')[0]} is not part of ferry's MLflow subset`,
+    }),
   );
 
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
