@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createRegistryServer, type RegistryServer } from './api/server.js';
+import type { DispatcherOptions } from './api/webhook-dispatcher.js';
 import type { BlobStore } from './store/blob-store.js';
 import { FolderBlobStore } from './store/folder-blob-store.js';
 import { OciBlobStore } from './store/oci-blob-store.js';
@@ -38,6 +39,7 @@ export interface StartOptions extends BackendOptions {
   readonly host?: string;
   readonly auth?: 'tokens' | 'none';
   readonly adminTokenFile?: string;
+  readonly webhooks?: DispatcherOptions | false;
   readonly log?: (line: string) => void;
 }
 
@@ -49,6 +51,7 @@ export async function startRegistry(options: StartOptions): Promise<RegistryServ
     blobs,
     auth: options.auth,
     adminTokenFile: options.adminTokenFile,
+    webhooks: options.webhooks,
     log: options.log,
   });
   const address = await server.app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });

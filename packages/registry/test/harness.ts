@@ -54,7 +54,11 @@ export const BACKENDS: { name: string; open: () => Promise<Backend | undefined> 
 
 export async function startServer(
   backend: Backend,
-  options: { auth?: 'none' | 'tokens'; adminTokenFile?: string } = {},
+  options: {
+    auth?: 'none' | 'tokens';
+    adminTokenFile?: string;
+    webhooks?: { pollMs: number; baseDelayMs: number; maxAttempts: number };
+  } = {},
 ): Promise<RegistryServer & { url: string }> {
   return startRegistry({
     ...backend.serveArgs,

@@ -6,6 +6,7 @@ import { isRegistryError, type RegistryError, registryError } from '../errors.js
 import { MAX_CARD_BYTES, MAX_JSON_BODY_BYTES } from '../limits.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { RegistryDb } from '../store/queries.js';
+import { WebhookStore } from '../store/webhooks.js';
 import { AuthFailureLimiter, authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
 import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
@@ -14,6 +15,8 @@ import { modelRoutes } from './routes-models.js';
 import { tokenRoutes } from './routes-tokens.js';
 import { transferRoutes } from './routes-transfers.js';
 import { versionRoutes } from './routes-versions.js';
+import { webhookRoutes } from './routes-webhooks.js';
+import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface RegistryServerOptions {
   readonly db: RegistryDb;
@@ -22,6 +25,8 @@ export interface RegistryServerOptions {
   readonly auth?: 'tokens' | 'none';
   /** Where the first-start admin token goes; an existing file's token is used instead. */
   readonly adminTokenFile?: string;
+  /** Webhook delivery timing (tests shorten it); false: this server sends no webhooks. */
+  readonly webhooks?: DispatcherOptions | false;
   /** Where the server says things once (the first admin token); defaults to stderr. */
   readonly log?: (line: string) => void;
 }
@@ -100,16 +105,21 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   transferRoutes(app, context);
   lineageRoutes(app, context);
   tokenRoutes(app, context);
+  const hooks = new WebhookStore(db.store);
+  webhookRoutes(app, context, hooks);
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
+  const dispatcher = options.webhooks === false ? undefined : new WebhookDispatcher(hooks, options.webhooks);
+  dispatcher?.start();
 
   return {
     app,
     adminToken,
     async close() {
+      await dispatcher?.stop();
       await app.close();
     },
   };

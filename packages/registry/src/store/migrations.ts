@@ -155,6 +155,33 @@ export const MIGRATIONS: readonly Migration[] = [
         created_by TEXT NOT NULL)`,
     ],
   },
+  {
+    version: 4,
+    name: 'webhooks and their delivery log (an outbox written in the mutating transaction)',
+    sql: [
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events TEXT NOT NULL,
+        model_filter TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL)`,
+      `CREATE TABLE webhook_deliveries (
+        id {AUTO_ID},
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_status INTEGER,
+        last_error TEXT,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT)`,
+      'CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

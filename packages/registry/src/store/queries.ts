@@ -23,6 +23,7 @@ import type {
   TokenInfo,
   Visibility,
 } from './types.js';
+import { enqueueWebhooks } from './webhooks.js';
 
 const now = () => new Date().toISOString();
 const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -1050,10 +1051,12 @@ async function audit(
   before: unknown,
   after: unknown,
 ): Promise<void> {
+  const time = now();
   await tx.query(
     'INSERT INTO audit_log (time, actor, action, target, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?)',
-    [now(), actor, action, target, json(before), json(after)],
+    [time, actor, action, target, json(before), json(after)],
   );
+  await enqueueWebhooks(tx, action, target, { time, actor, before, after });
 }
 
 async function addEdge(tx: Queryable, src: NodeId, dst: NodeId, relation: EdgeRelation): Promise<void> {
