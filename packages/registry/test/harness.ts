@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { type RegistryServer, startRegistry } from '../src/index.js';
 import {
   dropSchema,
@@ -17,6 +18,8 @@ export interface Backend {
   readonly name: string;
   /** The serve options naming this backend (what `ferry registry serve` takes). */
   readonly serveArgs: { data: string; db?: string; dbSchema?: string; blobs?: string };
+  /** The same backend as `ferry registry serve` arguments (for tests that run server processes). */
+  readonly cliArgs: readonly string[];
   cleanup(): Promise<void>;
 }
 
@@ -28,6 +31,7 @@ export const BACKENDS: { name: string; open: () => Promise<Backend | undefined> 
       return {
         name: 'sqlite+folder',
         serveArgs: { data },
+        cliArgs: ['--data', data],
         cleanup: () => rm(data, { recursive: true, force: true }),
       };
     },
@@ -39,9 +43,23 @@ export const BACKENDS: { name: string; open: () => Promise<Backend | undefined> 
       const data = await mkdtemp(join(tmpdir(), 'ferry-reg-'));
       const oci: RunningOciRegistry = await startOciRegistry();
       const schema = freshSchema();
+      const setup = new pg.Client({ connectionString: POSTGRES_URL });
+      await setup.connect();
+      await setup.query(`CREATE SCHEMA ${schema}`);
+      await setup.end();
+      const blobs = `oci://${oci.hostPort}/ferry/blobs`;
       return {
         name: 'postgres+oci',
-        serveArgs: { data, db: POSTGRES_URL, dbSchema: schema, blobs: `oci://${oci.hostPort}/ferry/blobs` },
+        serveArgs: { data, db: POSTGRES_URL, dbSchema: schema, blobs },
+        // The schema travels in the connection string, as a deployment would pass it.
+        cliArgs: [
+          '--data',
+          data,
+          '--db',
+          `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+          '--blobs',
+          blobs,
+        ],
         async cleanup() {
           await oci.stop();
           await dropSchema(schema);

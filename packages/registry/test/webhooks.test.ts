@@ -8,9 +8,7 @@ import { type Delivery, RegistryClient, type RegistryServer } from '../src/index
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 /** A real HTTP receiver that fails its first answers, to exercise retries. */
-async function receiver(
-  failFirst: number,
-): Promise<{
+async function receiver(failFirst: number): Promise<{
   url: string;
   calls: { headers: IncomingHttpHeaders; body: string }[];
   close: () => Promise<void>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
 import { MAX_FILE_BYTES } from '../limits.js';
-import { type ByteStream, checkSha256 } from '../store/blob-store.js';
+import { type ByteStream, checkSha256, type UploadState } from '../store/blob-store.js';
 import { requireScope } from './access.js';
 import { allowsAny } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -32,6 +32,16 @@ function declaredLength(header: string | undefined): number | undefined {
 }
 
 export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext): void {
+  /** The upload's true state after any crash: the blob store's answer, written back to the database. */
+  const current = async (id: string) => {
+    const upload = await db.getUpload(id);
+    if (!upload) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: id });
+    const status = await blobs.uploadStatus(upload.state as UploadState, upload.received);
+    if (status.received !== upload.received || JSON.stringify(status.state) !== JSON.stringify(upload.state))
+      await db.advanceUpload(id, upload.received, status.received, status.state);
+    return status;
+  };
+
   app.head<{ Params: { digest: string } }>(
     '/api/v1/blobs/:digest',
     {
@@ -93,10 +103,8 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     },
     async (request) => {
       requireUploader(request.principal);
-      const upload = await db.getUpload(request.params.id);
-      if (!upload)
-        throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: request.params.id });
-      return { id: request.params.id, offset: upload.received };
+      const { received } = await current(request.params.id);
+      return { id: request.params.id, offset: received };
     },
   );
 
@@ -117,8 +125,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     async (request) => {
       requireUploader(request.principal);
       const id = request.params.id;
-      const upload = await db.getUpload(id);
-      if (!upload) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: id });
+      const upload = await current(id);
       const offset = Number(request.headers['upload-offset']);
       if (offset !== upload.received)
         throw registryError('FERRY_REGISTRY_CONFLICT', {
@@ -126,11 +133,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
           name: id,
           reason: `Upload-Offset is ${offset}, the registry holds ${upload.received} bytes`,
         });
-      const next = await blobs.appendUpload(
-        upload.state as Record<string, string>,
-        offset,
-        request.body as ByteStream,
-      );
+      const next = await blobs.appendUpload(upload.state, offset, request.body as ByteStream);
       if (!(await db.advanceUpload(id, offset, next.received, next.state)))
         throw registryError('FERRY_REGISTRY_CONFLICT', {
           what: 'upload',

@@ -43,6 +43,13 @@ export interface BlobStore {
     offset: number,
     data: ByteStream,
   ): Promise<{ state: UploadState; received: number }>;
+  /**
+   * Where an upload really stands, given the bytes the metadata store recorded. A crash in the
+   * middle of a chunk can leave a store with more (folder: a stale tail, cut at the next append)
+   * or with a session it can no longer resume (OCI: distribution signs the offset into the
+   * upload's state), in which case the upload restarts at 0 under a new state.
+   */
+  uploadStatus(state: UploadState, recorded: number): Promise<{ state: UploadState; received: number }>;
   /** Verifies the whole upload against `sha256` and makes it a blob. */
   finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob>;
   abortUpload(state: UploadState): Promise<void>;

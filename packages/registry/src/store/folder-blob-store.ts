@@ -138,6 +138,17 @@ export class FolderBlobStore implements BlobStore {
     }
   }
 
+  async uploadStatus(
+    state: UploadState,
+    recorded: number,
+  ): Promise<{ state: UploadState; received: number }> {
+    const size = (await stat(this.uploadPath(String(state.id))).catch(() => undefined))?.size;
+    if (size === undefined)
+      throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: String(state.id) });
+    // Bytes past the recorded offset were never acknowledged: the next append overwrites them.
+    return { state, received: Math.min(size, recorded) };
+  }
+
   async finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob> {
     const path = this.uploadPath(String(state.id));
     const hashing = new HashingStream(createReadStream(path));

@@ -178,6 +178,23 @@ export class OciBlobStore implements BlobStore {
     };
   }
 
+  async uploadStatus(
+    state: UploadState,
+    recorded: number,
+  ): Promise<{ state: UploadState; received: number }> {
+    const status = await this.call('GET', String(state.location), { ok: [204, 404] });
+    if (status.status === 204) {
+      const have = received(status.headers.get('range'));
+      return {
+        state: { location: this.absolute(status.headers.get('location') ?? String(state.location)) },
+        received: have.includes(recorded) ? recorded : have.at(-1)!,
+      };
+    }
+    // BLOB_UPLOAD_INVALID/UNKNOWN: a PATCH was cut off, so the signed state no longer matches the
+    // registry's offset. Start over; the old session is left to the registry's upload purging.
+    return { state: await this.startUpload('restart'), received: 0 };
+  }
+
   async finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob> {
     checkSha256(expected.sha256);
     const location = String(state.location);
