@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { registryError } from '../errors.js';
 
@@ -71,13 +71,14 @@ export function checkSha256(value: string, what = 'sha256'): string {
 
 /** Passes bytes through while hashing and counting them. */
 export class HashingStream implements AsyncIterable<Uint8Array> {
-  private readonly hash = createHash('sha256');
   bytes = 0;
   private hex: string | undefined;
 
+  /** `hash` continues a hash over earlier bytes (a resumed upload's previous chunks). */
   constructor(
     private readonly source: ByteStream,
     private readonly limit = Number.POSITIVE_INFINITY,
+    readonly hash: Hash = createHash('sha256'),
   ) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

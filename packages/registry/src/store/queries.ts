@@ -2,7 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { registryError } from '../errors.js';
 import { MAX_LINEAGE_DEPTH } from '../limits.js';
 import { parseModelName } from '../names.js';
-import { isUniqueViolation, type MetadataStore, type Queryable, type Row } from './metadata-store.js';
+import {
+  isUniqueViolation,
+  type MetadataStore,
+  type Queryable,
+  type Row,
+  type SqlValue,
+} from './metadata-store.js';
 import { migrate } from './migrations.js';
 import { type Condition, type Readable, whereClause } from './search.js';
 import type {
@@ -140,26 +146,25 @@ export class RegistryDb {
   }
 
   async getModel(name: string): Promise<Model | undefined> {
-    const rows = await this.store.query('SELECT * FROM models WHERE full_name = ?', [name]);
-    return rows[0] ? this.toModel(rows[0]) : undefined;
+    const [found] = await this.modelsPage('SELECT m.* FROM models m WHERE m.full_name = ?', [name]);
+    return found;
   }
 
   async listModels(filter: { namespace?: string; search?: string } = {}): Promise<Model[]> {
     const where: string[] = [];
     const params: string[] = [];
     if (filter.namespace !== undefined) {
-      where.push('namespace = ?');
+      where.push('m.namespace = ?');
       params.push(filter.namespace);
     }
     if (filter.search) {
-      where.push('LOWER(full_name) LIKE LOWER(?)');
+      where.push('LOWER(m.full_name) LIKE LOWER(?)');
       params.push(`%${filter.search.replace(/[%_]/g, '')}%`);
     }
-    const rows = await this.store.query(
-      `SELECT * FROM models${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY full_name`,
+    return this.modelsPage(
+      `SELECT m.* FROM models m${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY m.full_name`,
       params,
     );
-    return Promise.all(rows.map((row) => this.toModel(row)));
   }
 
   /** Models matching every condition, readable by the caller, sorted by name; `total` before paging. */
@@ -169,14 +174,16 @@ export class RegistryDb {
     page: { limit: number; offset: number },
   ): Promise<{ models: Model[]; total: number }> {
     const where = whereClause(conditions, readable, 'models');
-    const total = Number(
-      (await this.store.query(`SELECT COUNT(*) AS n FROM models m${where.sql}`, where.params))[0]!.n,
-    );
-    const rows = await this.store.query(
-      `SELECT m.* FROM models m${where.sql} ORDER BY m.full_name LIMIT ? OFFSET ?`,
-      [...where.params, page.limit, page.offset],
-    );
-    return { models: await Promise.all(rows.map((row) => this.toModel(row))), total };
+    const [count, models] = await Promise.all([
+      this.store.query(`SELECT COUNT(*) AS n FROM models m${where.sql}`, where.params),
+      this.modelsPage(`SELECT m.* FROM models m${where.sql} ORDER BY m.full_name LIMIT ? OFFSET ?`, [
+        ...where.params,
+        page.limit,
+        page.offset,
+      ]),
+    ]);
+    const total = Number(count[0]!.n);
+    return { models, total };
   }
 
   /** Ready versions matching every condition, newest first per model. */
@@ -187,12 +194,15 @@ export class RegistryDb {
   ): Promise<{ versions: ModelVersion[]; total: number }> {
     const where = whereClause(conditions, readable, 'versions');
     const from = `FROM versions v JOIN models m ON m.id = v.model_id${where.sql}${where.sql ? ' AND' : ' WHERE'} v.status = 'ready'`;
-    const total = Number((await this.store.query(`SELECT COUNT(*) AS n ${from}`, where.params))[0]!.n);
-    const rows = await this.store.query(
-      `SELECT v.*, m.full_name ${from} ORDER BY m.full_name, v.version DESC LIMIT ? OFFSET ?`,
-      [...where.params, page.limit, page.offset],
-    );
-    return { versions: await Promise.all(rows.map((row) => this.toVersion(row))), total };
+    const [count, versions] = await Promise.all([
+      this.store.query(`SELECT COUNT(*) AS n ${from}`, where.params),
+      this.versionsPage(
+        `SELECT v.*, m.full_name ${from} ORDER BY m.full_name, v.version DESC LIMIT ? OFFSET ?`,
+        [...where.params, page.limit, page.offset],
+      ),
+    ]);
+    const total = Number(count[0]!.n);
+    return { versions, total };
   }
 
   /** Renames a model; lineage node ids follow, the audit log keeps the old name in history. */
@@ -324,29 +334,6 @@ export class RegistryDb {
     return str(rows[0].card);
   }
 
-  private async toModel(row: Row): Promise<Model> {
-    const id = String(row.id);
-    const [tags, aliases, latest] = await Promise.all([
-      this.store.query('SELECT key, value FROM model_tags WHERE model_id = ? ORDER BY key', [id]),
-      this.store.query('SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias', [id]),
-      this.store.query("SELECT MAX(version) AS v FROM versions WHERE model_id = ? AND status = 'ready'", [
-        id,
-      ]),
-    ]);
-    return {
-      name: String(row.full_name),
-      namespace: String(row.namespace),
-      description: String(row.description),
-      visibility: row.visibility as Visibility,
-      tags: Object.fromEntries(tags.map((t) => [String(t.key), String(t.value)])),
-      aliases: Object.fromEntries(aliases.map((a) => [String(a.alias), Number(a.version)])),
-      latestVersion: latest[0]?.v === null || latest[0]?.v === undefined ? null : Number(latest[0].v),
-      createdAt: String(row.created_at),
-      updatedAt: String(row.updated_at),
-      createdBy: String(row.created_by),
-    };
-  }
-
   // --- versions ---
 
   /**
@@ -469,11 +456,11 @@ export class RegistryDb {
   }
 
   async getVersion(model: string, version: number): Promise<ModelVersion | undefined> {
-    const rows = await this.store.query(
+    const [found] = await this.versionsPage(
       'SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE m.full_name = ? AND v.version = ?',
       [model, version],
     );
-    return rows[0] ? this.toVersion(rows[0]) : undefined;
+    return found;
   }
 
   async requireVersion(model: string, version: number): Promise<ModelVersion> {
@@ -484,11 +471,10 @@ export class RegistryDb {
 
   async listVersions(model: string, options: { includePending?: boolean } = {}): Promise<ModelVersion[]> {
     const row = await this.requireModel(model);
-    const rows = await this.store.query(
+    return this.versionsPage(
       `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE v.model_id = ?${options.includePending ? '' : " AND v.status = 'ready'"} ORDER BY v.version`,
       [row.id],
     );
-    return Promise.all(rows.map((r) => this.toVersion(r)));
   }
 
   /** A commit-like digest (or a unique prefix of at least 7 hex digits) to its ready version. */
@@ -573,19 +559,84 @@ export class RegistryDb {
     );
   }
 
-  private async toVersion(row: Row): Promise<ModelVersion> {
-    const key = [String(row.model_id), Number(row.version)];
-    const [files, tags, aliases] = await Promise.all([
+  /**
+   * The versions a page query selects (full `v.*, m.full_name` rows, in order), hydrated in two
+   * concurrent queries whatever the page size: the page query is reused as a subquery in one
+   * UNION ALL for files, tags and aliases (a round trip to PostgreSQL costs more than the rows).
+   */
+  private async versionsPage(pageSql: string, params: readonly SqlValue[]): Promise<ModelVersion[]> {
+    const on = `JOIN (${pageSql}) p ON p.model_id = t.model_id AND p.version = t.version`;
+    const [rows, children] = await Promise.all([
+      this.store.query(pageSql, params),
       this.store.query(
-        'SELECT path, sha256, size, format FROM version_files WHERE model_id = ? AND version = ? ORDER BY path',
-        key,
+        `SELECT 'f' AS kind, t.model_id, t.version, t.path AS a, t.sha256 AS b, t.size AS n, t.format AS c FROM version_files t ${on}
+         UNION ALL SELECT 't', t.model_id, t.version, t.key, t.value, NULL, NULL FROM version_tags t ${on}
+         UNION ALL SELECT 'x', t.model_id, t.version, t.alias, NULL, NULL, NULL FROM aliases t ${on}
+         ORDER BY 4`,
+        [...params, ...params, ...params],
       ),
-      this.store.query(
-        'SELECT key, value FROM version_tags WHERE model_id = ? AND version = ? ORDER BY key',
-        key,
-      ),
-      this.store.query('SELECT alias FROM aliases WHERE model_id = ? AND version = ? ORDER BY alias', key),
     ]);
+    const keyOf = (r: Row) => `${r.model_id}\0${r.version}`;
+    const grouped = new Map<string, { files: Row[]; tags: Row[]; aliases: Row[] }>();
+    for (const c of children) {
+      const entry = grouped.get(keyOf(c)) ?? { files: [], tags: [], aliases: [] };
+      grouped.set(keyOf(c), entry);
+      if (c.kind === 'f') entry.files.push({ path: c.a, sha256: c.b, size: c.n, format: c.c });
+      else if (c.kind === 't') entry.tags.push({ key: c.a, value: c.b });
+      else entry.aliases.push({ alias: c.a });
+    }
+    return rows.map((r) => {
+      const g = grouped.get(keyOf(r)) ?? { files: [], tags: [], aliases: [] };
+      return this.toVersionFrom(r, g.files, g.tags, g.aliases);
+    });
+  }
+
+  /** Models (full `m.*` rows, in order) with tags, aliases and latest ready version, in two queries. */
+  private async modelsPage(pageSql: string, params: readonly SqlValue[]): Promise<Model[]> {
+    const on = `JOIN (${pageSql}) p ON p.id = t.model_id`;
+    const [rows, children] = await Promise.all([
+      this.store.query(pageSql, params),
+      this.store.query(
+        `SELECT 't' AS kind, t.model_id, t.key AS a, t.value AS b, NULL AS n FROM model_tags t ${on}
+         UNION ALL SELECT 'x', t.model_id, t.alias, NULL, t.version FROM aliases t ${on}
+         UNION ALL SELECT 'l', t.model_id, NULL, NULL, MAX(t.version) FROM versions t ${on} WHERE t.status = 'ready' GROUP BY t.model_id
+         ORDER BY 3`,
+        [...params, ...params, ...params],
+      ),
+    ]);
+    const grouped = new Map<string, Row[]>();
+    for (const c of children)
+      grouped.set(String(c.model_id), [...(grouped.get(String(c.model_id)) ?? []), c]);
+    return rows.map((row) => {
+      const mine = grouped.get(String(row.id)) ?? [];
+      const latest = mine.find((c) => c.kind === 'l')?.n;
+      return {
+        name: String(row.full_name),
+        namespace: String(row.namespace),
+        description: String(row.description),
+        visibility: row.visibility as Visibility,
+        tags: Object.fromEntries(mine.filter((c) => c.kind === 't').map((t) => [String(t.a), String(t.b)])),
+        aliases: Object.fromEntries(
+          mine.filter((c) => c.kind === 'x').map((a) => [String(a.a), Number(a.n)]),
+        ),
+        latestVersion: latest === null || latest === undefined ? null : Number(latest),
+        createdAt: String(row.created_at),
+        updatedAt: String(row.updated_at),
+        createdBy: String(row.created_by),
+      };
+    });
+  }
+
+  /** The latest ready version of each named model, in one round of queries. */
+  async latestVersions(names: readonly string[]): Promise<ModelVersion[]> {
+    if (names.length === 0) return [];
+    return this.versionsPage(
+      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE m.full_name IN (${names.map(() => '?').join(', ')}) AND v.version = (SELECT MAX(w.version) FROM versions w WHERE w.model_id = v.model_id AND w.status = 'ready') ORDER BY m.full_name`,
+      names,
+    );
+  }
+
+  private toVersionFrom(row: Row, files: Row[], tags: Row[], aliases: Row[]): ModelVersion {
     return {
       model: String(row.full_name),
       version: Number(row.version),
