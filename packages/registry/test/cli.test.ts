@@ -73,13 +73,15 @@ describe('ferry registry commands (sqlite+folder)', () => {
       '--metric',
       'loss=0.5@1',
       '--metric',
+      'loss=0.25@2',
+      '--metric',
       'acc=0.9',
       '--status',
       'finished',
       ...auth,
     );
     expect(logged.stdout).toContain('finished');
-    expect(logged.stdout).toMatch(/loss\s+1\s+0\.5/);
+    expect(logged.stdout).toMatch(/loss\s+1\s+0\.5\nloss\s+2\s+0\.25/);
 
     const pushed = await ferry(
       'push',

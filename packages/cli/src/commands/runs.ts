@@ -66,11 +66,12 @@ export const runsCommand: Command = {
         return 0;
       }
     } else if (sub === 'log' && id) {
-      const metrics = Object.entries(pairs(args.values.metric, 'metric')).map(([key, text]) => {
-        const [value, step] = text.split('@');
-        if (!Number.isFinite(Number(value)) || (step !== undefined && !/^\d+$/.test(step)))
-          throw new UsageError(`--metric ${key}=${text}: expected a number, optionally @STEP`);
-        return { key, value: Number(value), ...(step !== undefined && { step: Number(step) }) };
+      // A list, not a map: the same metric is logged at several steps in one call.
+      const metrics = ((args.values.metric as string[] | undefined) ?? []).map((item) => {
+        const match = /^([^=]+)=([^@]+)(?:@(\d+))?$/.exec(item);
+        if (!match || !Number.isFinite(Number(match[2])))
+          throw new UsageError(`--metric takes KEY=NUMBER[@STEP], got ${JSON.stringify(item)}`);
+        return { key: match[1]!, value: Number(match[2]), ...(match[3] !== undefined && { step: Number(match[3]) }) };
       });
       const status = args.values.status as string | undefined;
       if (status && !['running', 'finished', 'failed', 'killed'].includes(status))
