@@ -100,6 +100,12 @@ describe.each(BACKENDS)('registry on $name', (spec) => {
     expect(etag).toBe(`"${sha(body)}"`);
     expect(whole.headers.get('accept-ranges')).toBe('bytes');
     expect((await fetch(`${server.url}${path}`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    const head = await fetch(`${server.url}${path}`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length'), head.headers.get('etag')]).toEqual([
+      200,
+      String(body.length),
+      etag,
+    ]);
     const part = await fetch(`${server.url}${path}`, { headers: { range: 'bytes=100-199' } });
     expect(part.status).toBe(206);
     expect(part.headers.get('content-range')).toBe(`bytes 100-199/${body.length}`);

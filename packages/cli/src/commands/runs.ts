@@ -71,7 +71,11 @@ export const runsCommand: Command = {
         const match = /^([^=]+)=([^@]+)(?:@(\d+))?$/.exec(item);
         if (!match || !Number.isFinite(Number(match[2])))
           throw new UsageError(`--metric takes KEY=NUMBER[@STEP], got ${JSON.stringify(item)}`);
-        return { key: match[1]!, value: Number(match[2]), ...(match[3] !== undefined && { step: Number(match[3]) }) };
+        return {
+          key: match[1]!,
+          value: Number(match[2]),
+          ...(match[3] !== undefined && { step: Number(match[3]) }),
+        };
       });
       const status = args.values.status as string | undefined;
       if (status && !['running', 'finished', 'failed', 'killed'].includes(status))

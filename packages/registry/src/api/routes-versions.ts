@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registryError } from '../errors.js';
 import { checkFilePath, checkLabel } from '../names.js';
 import { type NewFile, versionNode } from '../store/queries.js';
@@ -243,60 +243,61 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     },
   );
 
-  app.get<{ Params: VersionParams & { '*': string }; Querystring: { force?: boolean } }>(
-    '/api/v1/models/:model/versions/:version/files/*',
-    {
-      schema: {
-        summary: 'Download a file of a ready version (Range, ETag, If-None-Match)',
-        tags: ['transfers'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { force: { type: 'boolean' } },
-        },
-      },
-    },
-    async (request, reply) => {
-      const name = await visibleModel(db, request.principal, request.params.model);
-      const version = await db.getVersion(name, Number(request.params.version));
-      if (version?.status !== 'ready')
-        throw registryError('FERRY_REGISTRY_NOT_FOUND', {
-          what: 'version',
-          name: `${name}/${request.params.version}`,
-        });
-      const path = checkFilePath(request.params['*']);
-      const file = version.files.find((f) => f.path === path);
-      if (!file)
-        throw registryError('FERRY_REGISTRY_NOT_FOUND', {
-          what: 'file',
-          name: `${name}/${version.version}/${path}`,
-        });
-      if (version.scan === 'unsafe' && request.query.force !== true)
-        throw registryError('FERRY_REGISTRY_UNSAFE', {
-          name,
-          version: version.version,
-          reason: version.scanDetail ?? 'unsafe',
-        });
-      const etag = `"${file.sha256}"`;
+  const download = async (
+    request: FastifyRequest<{ Params: VersionParams & { '*': string }; Querystring: { force?: boolean } }>,
+    reply: FastifyReply,
+  ) => {
+    const name = await visibleModel(db, request.principal, request.params.model);
+    const version = await db.getVersion(name, Number(request.params.version));
+    if (version?.status !== 'ready')
+      throw registryError('FERRY_REGISTRY_NOT_FOUND', {
+        what: 'version',
+        name: `${name}/${request.params.version}`,
+      });
+    const path = checkFilePath(request.params['*']);
+    const file = version.files.find((f) => f.path === path);
+    if (!file)
+      throw registryError('FERRY_REGISTRY_NOT_FOUND', {
+        what: 'file',
+        name: `${name}/${version.version}/${path}`,
+      });
+    if (version.scan === 'unsafe' && request.query.force !== true)
+      throw registryError('FERRY_REGISTRY_UNSAFE', {
+        name,
+        version: version.version,
+        reason: version.scanDetail ?? 'unsafe',
+      });
+    const etag = `"${file.sha256}"`;
+    reply
+      .header('etag', etag)
+      .header('accept-ranges', 'bytes')
+      .header('content-type', 'application/octet-stream');
+    reply.header('x-ferry-sha256', file.sha256);
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    const ifRange = request.headers['if-range'];
+    const range =
+      ifRange && ifRange !== etag
+        ? undefined
+        : parseRange(request.headers.range, file.size, `${name}/${version.version}/${path}`);
+    if (range) {
       reply
-        .header('etag', etag)
-        .header('accept-ranges', 'bytes')
-        .header('content-type', 'application/octet-stream');
-      reply.header('x-ferry-sha256', file.sha256);
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      const ifRange = request.headers['if-range'];
-      const range =
-        ifRange && ifRange !== etag
-          ? undefined
-          : parseRange(request.headers.range, file.size, `${name}/${version.version}/${path}`);
-      if (range) {
-        reply
-          .code(206)
-          .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
-          .header('content-length', range.end - range.start + 1);
-      } else reply.header('content-length', file.size);
-      if (request.method === 'HEAD') return reply.send();
-      return reply.send(await blobs.get(file.sha256, range));
-    },
+        .code(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${file.size}`)
+        .header('content-length', range.end - range.start + 1);
+    } else reply.header('content-length', file.size);
+    if (request.method === 'HEAD') return reply.send();
+    return reply.send(await blobs.get(file.sha256, range));
+  };
+  const downloadSchema = {
+    summary: 'Download a file of a ready version (Range, ETag, If-None-Match; HEAD for size and digest)',
+    tags: ['transfers'],
+    querystring: { type: 'object', additionalProperties: false, properties: { force: { type: 'boolean' } } },
+  } as const;
+  // HEAD is its own route: fastify's automatic HEAD would answer Content-Length: 0.
+  app.get(
+    '/api/v1/models/:model/versions/:version/files/*',
+    { schema: downloadSchema, exposeHeadRoute: false },
+    download,
   );
+  app.head('/api/v1/models/:model/versions/:version/files/*', { schema: downloadSchema }, download);
 }
