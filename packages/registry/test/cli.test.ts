@@ -178,3 +178,23 @@ describe('ferry registry commands (sqlite+folder)', () => {
     );
   });
 });
+
+describe('ferry registry serve --auth none (local development)', () => {
+  it('lets any caller write, as the local admin', async () => {
+    const backend = (await BACKENDS[0]!.open())!;
+    const server = await startServer(backend, { auth: 'none' });
+    const work = await mkdtemp(join(tmpdir(), 'ferry-noauth-'));
+    try {
+      expect(server.adminToken).toBeUndefined();
+      await writeFile(join(work, 'w.bin'), 'weights');
+      const pushed = await ferry('push', join(work, 'w.bin'), '--model', 'dev/m', '--registry', server.url);
+      expect(pushed.stdout).toBe('pushed models:/dev/m/1: 1 file(s), 7 B, scan unknown\n');
+      const me = await (await fetch(`${server.url}/api/v1/whoami`)).json();
+      expect(me).toEqual({ user: 'local', anonymous: false, scopes: ['admin:*'] });
+    } finally {
+      await server.close();
+      await backend.cleanup();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
