@@ -41,18 +41,85 @@ export const ERRORS = {
   FERRY_ZIP_STRUCTURE: bad('{path}: zip {what}: {reason}'),
 
   // --- safetensors ---
+  FERRY_SAFETENSORS_HEADER_TOO_SMALL: bad(
+    '{path}: {size} bytes is too small for a safetensors file (the first 8 bytes are the header length)',
+  ),
+  FERRY_SAFETENSORS_HEADER_TOO_LARGE: bad(
+    '{path}: header length {length} is over the limit of {limit} bytes (MAX_HEADER_SIZE, CWE-770)',
+  ),
+  FERRY_SAFETENSORS_HEADER_LENGTH: bad(
+    '{path}: header length {length} runs past the end of the file ({size} bytes)',
+  ),
+  FERRY_SAFETENSORS_HEADER_UTF8: bad('{path}: the header is not valid UTF-8 ({reason})'),
+  FERRY_SAFETENSORS_HEADER_START: bad(
+    "{path}: the header must be a JSON object starting with '{' at byte 8, found {found}",
+  ),
+  FERRY_SAFETENSORS_HEADER_JSON: bad('{path}: the header is not valid JSON: {reason}'),
+  FERRY_SAFETENSORS_DUPLICATE_KEY: bad(
+    '{path}: header key {key} appears twice in {where} (character {offset}); a reader keeping either one would be wrong',
+  ),
+  FERRY_SAFETENSORS_METADATA: bad('{path}: __metadata__ must map strings to strings: {reason}'),
+  FERRY_SAFETENSORS_TENSOR_INFO: bad(
+    '{path}: tensor {tensor}: {field} {reason} (each tensor is {"dtype", "shape", "data_offsets"})',
+  ),
+  FERRY_SAFETENSORS_DTYPE: bad('{path}: tensor {tensor}: dtype {dtype} is not one ferry reads'),
+  FERRY_SAFETENSORS_OFFSET_ORDER: bad(
+    '{path}: tensor {tensor}: data_offsets [{begin}, {end}] end before they begin',
+  ),
+  FERRY_SAFETENSORS_OFFSET_GAP: bad(
+    '{path}: tensor {tensor}: data_offsets [{begin}, {end}] leave a hole: the previous tensor ends at {expected} (offsets must be contiguous from 0)',
+  ),
+  FERRY_SAFETENSORS_OFFSET_OVERLAP: bad(
+    '{path}: tensor {tensor}: data_offsets [{begin}, {end}] overlap the previous tensor, which ends at {expected}',
+  ),
+  FERRY_SAFETENSORS_OVERFLOW: bad('{path}: tensor {tensor}: shape {shape} x {dtype} overflows 64 bits'),
+  FERRY_SAFETENSORS_BYTE_LENGTH: bad(
+    '{path}: tensor {tensor}: data_offsets [{begin}, {end}] hold {actual} bytes, but shape {shape} x {dtype} needs {expected}',
+  ),
+  FERRY_SAFETENSORS_BUFFER_END: bad(
+    '{path}: the tensors end at byte {expected}, but the file is {size} bytes (the data must end exactly at EOF)',
+  ),
+
+  FERRY_SAFETENSORS_WRITE_LENGTH: bad(
+    '{path}: tensor {tensor}: its source gave {actual} bytes where shape and dtype need {expected}',
+  ),
 
   // --- onnx ---
+  FERRY_ONNX_NOT_MODEL: bad('{path}: not an ONNX model: {reason}'),
+  FERRY_ONNX_TENSOR_DATA: bad('{path}: tensor {tensor}: {rule}'),
+  FERRY_ONNX_EXTERNAL_PATH: bad(
+    '{path}: tensor {tensor}: external data location "{location}" refused: {rule}',
+  ),
+  FERRY_ONNX_EXTERNAL_KEYS: bad('{path}: tensor {tensor}: external_data key "{key}": {rule}'),
+  FERRY_ONNX_EXTERNAL_RANGE: bad('{path}: tensor {tensor}: external data in {location}: {rule}'),
+  FERRY_ONNX_REPLACE_UNKNOWN: bad('{path}: replacement tensor {tensor} is not an initializer of the model'),
+  FERRY_ONNX_REPLACE_MISSING: bad('{path}: initializer {tensor} has no replacement tensor'),
+  FERRY_ONNX_REPLACE_DUPLICATE: bad('{path}: replacement tensor {tensor} is given more than once'),
+  FERRY_ONNX_REPLACE_DTYPE: bad('{path}: initializer {tensor} is {expected}, the replacement is {actual}'),
+  FERRY_ONNX_REPLACE_SHAPE: bad(
+    '{path}: initializer {tensor} has shape {expected}, the replacement has {actual}',
+  ),
 
   // --- savedmodel ---
+  FERRY_SAVEDMODEL_STRUCTURE: bad('{path}: {what}: {reason}'),
+  FERRY_SSTABLE_STRUCTURE: bad('{path}: table {what} at byte {offset}: {reason}'),
+  FERRY_SAVEDMODEL_CHECKSUM: bad(
+    '{path}: {what} at byte {offset}: crc32c {actual} does not match the stored {expected}',
+  ),
+  FERRY_BUNDLE_ENTRY: bad('{path}: variable {tensor}: {reason}'),
 
   // --- gguf ---
+  FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),
+  FERRY_GGUF_TENSOR: bad('{path}: GGUF tensor {tensor}: {reason}'),
 
   // --- numpy ---
+  FERRY_NPY_HEADER: bad('{path}: npy header at byte {offset}: {reason}'),
+  FERRY_NPZ_MEMBER: bad('{path}: npz member {member}: {reason}'),
 
   // --- pickle ---
 
   // --- convert / diff ---
+  FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

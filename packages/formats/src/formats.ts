@@ -1,4 +1,10 @@
+import { ggufHandler } from './gguf/gguf-handler.js';
 import type { FormatHandler } from './model.js';
+import { npyHandler } from './numpy/npy-handler.js';
+import { npzHandler } from './numpy/npz-handler.js';
+import { onnxHandler } from './onnx/handler.js';
+import { safetensorsHandler } from './safetensors/read.js';
+import { savedModelHandler } from './savedmodel/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -6,9 +12,15 @@ import type { FormatHandler } from './model.js';
  */
 export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // safetensors
+  safetensorsHandler,
   // onnx
+  onnxHandler,
   // savedmodel
+  savedModelHandler,
   // gguf
+  ggufHandler,
   // numpy
+  npyHandler,
+  npzHandler,
   // pickle / pytorch / joblib
 ];

@@ -3,12 +3,9 @@
  * Public API only; everything else is internal.
  */
 
-export { detectFormat, detectHandler, PROBE_HEAD_BYTES } from './detect.js';
 // --- core ---
 export { ERRORS, type ErrorCode, type ErrorSpec, FerryError, ferryError, isFerryError } from './errors.js';
-export { FORMAT_HANDLERS } from './formats.js';
-export { type InspectedTensor, type InspectReport, inspectModel } from './inspect.js';
-export { writeAll, writeFileAtomic } from './io/atomic-write.js';
+export * from './tensor/index.js';
 export type {
   Finding,
   FormatHandler,
@@ -21,21 +18,43 @@ export type {
   Signature,
   TensorSpec,
 } from './model.js';
+export { FORMAT_HANDLERS } from './formats.js';
+export { detectFormat, detectHandler, PROBE_HEAD_BYTES } from './detect.js';
 export { openModel } from './open.js';
+export { type InspectedTensor, type InspectReport, inspectModel } from './inspect.js';
+export { writeAll, writeFileAtomic } from './io/atomic-write.js';
 export * as protobuf from './protobuf/index.js';
-export * from './tensor/index.js';
 export * as zip from './zip/index.js';
 
 // --- safetensors ---
+export * as safetensors from './safetensors/index.js';
+export {
+  openSafetensors,
+  readSafetensorsHeader,
+  validateSafetensors,
+  type WriteProgress,
+  writeSafetensors,
+} from './safetensors/index.js';
 
 // --- onnx ---
+export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
+export * as savedmodel from './savedmodel/index.js';
 
 // --- gguf ---
+export * as gguf from './gguf/index.js';
 
 // --- numpy ---
+export * as numpy from './numpy/index.js';
 
 // --- pickle ---
 
 // --- convert / diff ---
+export {
+  type ConvertOptions,
+  type ConvertResult,
+  convertToSafetensors,
+  writeModelAsSafetensors,
+} from './convert.js';
+export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';

@@ -1,5 +1,7 @@
 import type { Command } from '../command.js';
 import { aliasCommand } from './alias.js';
+import { convertCommand } from './convert.js';
+import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 import { lineageCommand } from './lineage.js';
 import { loginCommand } from './login.js';
@@ -13,6 +15,8 @@ import { runsCommand } from './runs.js';
 export const COMMANDS: readonly Command[] = [
   inspectCommand,
   // convert, diff
+  convertCommand,
+  diffCommand,
 
   // scan
 

@@ -95,7 +95,8 @@ function decodeRange(schema: MessageSchema, cur: Cursor, depth: number): Message
     }
     if (spec.map) {
       const entry = readLen(cur);
-      const map = (out[spec.name] ??= {}) as Record<string, unknown>;
+      // A null prototype: a file-supplied key "__proto__" must stay a plain key (CWE-1321).
+      const map = (out[spec.name] ??= Object.create(null)) as Record<string, unknown>;
       const { key, value } = decodeMapEntry(spec.map.key, spec.map.value, cur, entry, depth + 1);
       map[String(key)] = value;
       continue;

@@ -11,6 +11,12 @@ export interface ByteSource {
   readonly size: number;
   /** Exactly `length` bytes from `offset`; a range past the end is a FERRY_TRUNCATED error. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: fills `target` with the bytes from `offset`, so a caller streaming many ranges can
+   * reuse one buffer (a fresh allocation per range costs page faults that dominate page-cached
+   * reads). Same range rules as `read`.
+   */
+  readInto?(offset: number, target: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,8 +69,16 @@ export class FileSource implements ByteSource {
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
+    // Check before allocating: `length` may come from a hostile header.
     checkRange(this, offset, length, `range of ${length} bytes`);
     const out = Buffer.allocUnsafe(length);
+    await this.readInto(offset, out);
+    return out;
+  }
+
+  async readInto(offset: number, out: Uint8Array): Promise<void> {
+    const length = out.length;
+    checkRange(this, offset, length, `range of ${length} bytes`);
     let done = 0;
     // A positional read may return fewer bytes than asked (large ranges, signals): loop.
     while (done < length) {
@@ -79,7 +93,6 @@ export class FileSource implements ByteSource {
       }
       done += bytesRead;
     }
-    return out;
   }
 
   async close(): Promise<void> {
@@ -100,6 +113,11 @@ export class SliceSource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length, `range of ${length} bytes`);
     return this.parent.read(this.start + offset, length);
+  }
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    checkRange(this, offset, target.length, `range of ${target.length} bytes`);
+    if (this.parent.readInto) await this.parent.readInto(this.start + offset, target);
+    else target.set(await this.parent.read(this.start + offset, target.length));
   }
   async close(): Promise<void> {}
 }

@@ -110,15 +110,28 @@ async function gatherStrided(ref: TensorRef, size: number, count: number): Promi
     if (ref.shape[axis] === 0) return new Uint8Array(0);
     span += (ref.shape[axis]! - 1) * strides[axis]!;
   }
-  const stored = await ref.source.read(ref.offset, span * size);
+  let stored = await ref.source.read(ref.offset, span * size);
   const out = new Uint8Array(count * size);
-  const index = new Array<number>(ref.shape.length).fill(0);
+  // Copy in the widest aligned word that divides the element size (integer words: moving
+  // floats through JS numbers could rewrite NaN payloads).
+  const unit = size % 4 === 0 ? 4 : size % 2 === 0 ? 2 : 1;
+  if (stored.byteOffset % unit !== 0) stored = new Uint8Array(stored);
+  const View = unit === 4 ? Uint32Array : unit === 2 ? Uint16Array : Uint8Array;
+  const src = new View(stored.buffer as ArrayBuffer, stored.byteOffset, stored.byteLength / unit);
+  const dst = new View(out.buffer, 0, out.byteLength / unit);
+  const words = size / unit;
+  const rank = ref.shape.length;
+  const index = new Array<number>(rank).fill(0);
+  // Walk the output in C order, moving the source position by strides instead of recomputing it.
+  let at = 0;
+  let o = 0;
   for (let element = 0; element < count; element++) {
-    let at = 0;
-    for (let axis = 0; axis < index.length; axis++) at += index[axis]! * strides[axis]!;
-    out.set(stored.subarray(at * size, at * size + size), element * size);
-    for (let axis = index.length - 1; axis >= 0; axis--) {
+    const from = at * words;
+    for (let w = 0; w < words; w++) dst[o++] = src[from + w]!;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      at += strides[axis]!;
       if (++index[axis]! < ref.shape[axis]!) break;
+      at -= strides[axis]! * ref.shape[axis]!;
       index[axis] = 0;
     }
   }

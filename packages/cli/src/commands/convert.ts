@@ -1,0 +1,137 @@
+import {
+  type ConvertResult,
+  convertToSafetensors,
+  onnx,
+  openModel,
+  type WriteProgress,
+} from '@ferry/formats';
+import type { Command, ParsedArgs } from '../command.js';
+import { formatBytes, formatCount } from '../format-table.js';
+import { type CliIO, printJson } from '../io.js';
+import { ProgressBar } from '../progress.js';
+import { UsageError } from '../usage-error.js';
+
+/**
+ * One way `ferry convert` can run. The mode is picked from the options; adding one (e.g.
+ * `--weights W.safetensors` to replace an ONNX graph's initializers) is a new entry in MODES.
+ */
+interface ConvertMode {
+  /** True when this mode handles the given options. */
+  matches(args: ParsedArgs): boolean;
+  run(input: string, output: string, args: ParsedArgs, io: CliIO): Promise<ConvertSummary>;
+}
+
+/** What every mode reports; printed as a summary line, or as JSON with --json. */
+export interface ConvertSummary {
+  readonly input: string;
+  readonly output: string;
+  readonly format: string;
+  readonly tensors: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly [extra: string]: unknown;
+}
+
+/** A progress bar fed by the writer's per-tensor callback. */
+function progressFor(
+  io: CliIO,
+  label: string,
+): { onProgress: (p: WriteProgress) => void; finish: () => void } {
+  let bar: ProgressBar | undefined;
+  return {
+    onProgress: (p) => {
+      bar ??= new ProgressBar(io, label, p.bytesTotal);
+      bar.update(p.bytesDone, p.tensor);
+    },
+    finish: () => bar?.finish(),
+  };
+}
+
+const toSafetensors: ConvertMode = {
+  matches: () => true,
+  async run(input, output, _args, io) {
+    const started = process.hrtime.bigint();
+    const progress = progressFor(io, 'convert');
+    let result: ConvertResult;
+    try {
+      result = await convertToSafetensors(input, output, { onProgress: progress.onProgress });
+    } finally {
+      progress.finish();
+    }
+    return { ...result, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  },
+};
+
+/**
+ * `convert MODEL.onnx --weights W -o OUT.onnx`: the graph of MODEL with its initializers taken
+ * from W (safetensors, or any format ferry reads tensors from), names, dtypes and shapes checked.
+ */
+const onnxWithWeights: ConvertMode = {
+  matches: (args) => typeof args.values.weights === 'string',
+  async run(input, output, args, io) {
+    const started = process.hrtime.bigint();
+    const weights = await openModel(args.values.weights as string);
+    const bar = new ProgressBar(io, 'convert', weights.tensors.length);
+    try {
+      const result = await onnx.replaceInitializers(input, weights.tensors, output, {
+        externalData: args.values['external-data'] === true,
+        partial: args.values.partial === true,
+        onProgress: (done) => bar.update(done),
+      });
+      const bytes = weights.tensors.reduce((sum, t) => sum + t.byteLength, 0);
+      return {
+        input,
+        output,
+        format: 'onnx',
+        tensors: result.replaced,
+        bytes,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        weights: weights.path,
+        ...(result.dataPath && { dataPath: result.dataPath }),
+      };
+    } finally {
+      bar.finish();
+      await weights.close();
+    }
+  },
+};
+
+/** Checked in order; the last one is the default. */
+const MODES: readonly ConvertMode[] = [onnxWithWeights, toSafetensors];
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary:
+    'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
+  usage: 'convert IN -o OUT.safetensors [--json] | convert MODEL.onnx --weights W.safetensors -o OUT.onnx',
+  options: {
+    output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
+    weights: {
+      type: 'string',
+      valueName: 'W',
+      description: "replace an ONNX model's initializers with W's tensors (same names, dtypes, shapes)",
+    },
+    'external-data': {
+      type: 'boolean',
+      description: 'with --weights: put tensor data in OUT.data (automatic over 2 GB)',
+    },
+    partial: { type: 'boolean', description: 'with --weights: keep initializers W does not name' },
+  },
+  async run(args, io) {
+    const [input, ...extra] = args.positionals;
+    if (!input || extra.length > 0) throw new UsageError('convert takes one input path');
+    const output = args.values.output;
+    if (typeof output !== 'string' || output === '') throw new UsageError('convert needs -o OUT');
+    const mode = MODES.find((m) => m.matches(args))!;
+    const summary = await mode.run(input, output, args, io);
+    if (args.values.json) printJson(io, summary);
+    else io.stdout.write(`${describe(summary)}\n`);
+    return 0;
+  },
+};
+
+function describe(summary: ConvertSummary): string {
+  const shared = Object.keys((summary.shared as Record<string, string> | undefined) ?? {}).length;
+  const sharedNote = shared > 0 ? ` (${formatCount(shared)} tied names recorded in __metadata__)` : '';
+  return `${summary.output}: ${formatCount(summary.tensors)} tensors, ${formatBytes(summary.bytes)} from ${summary.input} (${summary.format}) in ${summary.seconds.toFixed(2)} s${sharedNote}`;
+}

@@ -1,0 +1,125 @@
+import { ferryError } from '../errors.js';
+import type { Finding, FormatHandler, OpaqueTensor, OpenedModel } from '../model.js';
+import { type ByteSource, FileSource } from '../tensor/byte-source.js';
+import type { TensorRef } from '../tensor/tensor-ref.js';
+import {
+  looksLikeZip,
+  memberDataOffset,
+  openMember,
+  openZip,
+  type ZipArchive,
+  type ZipEntry,
+} from '../zip/index.js';
+import { inflatePrefix } from './inflate-prefix.js';
+import { DETECT_NPZ_MEMBERS } from './limits.js';
+import { hasNpyMagic, readNpyHeader } from './npy-header.js';
+import { npyArray } from './npy-tensor.js';
+import { DeflatedMemberSource } from './npz-member-source.js';
+
+/** The first `length` bytes of a member, inflating only that much of a deflated one. */
+async function memberPrefix(zip: ZipArchive, entry: ZipEntry, length: number): Promise<Uint8Array> {
+  const start = await memberDataOffset(zip, entry);
+  const want = Math.min(length, entry.size);
+  if (entry.method === 0) return zip.source.read(start, Math.min(want, entry.compressedSize));
+  if (entry.method !== 8) return new Uint8Array(0);
+  // Deflate needs at most a few hundred bytes of block headers beyond its output (RFC 1951).
+  const compressed = await zip.source.read(start, Math.min(entry.compressedSize, want + (want >> 4) + 1024));
+  try {
+    return await inflatePrefix(compressed, want);
+  } catch (error) {
+    throw ferryError(
+      'FERRY_ZIP_STRUCTURE',
+      {
+        path: zip.source.name,
+        what: `member ${entry.name}`,
+        reason: `cannot inflate: ${(error as Error).message}`,
+      },
+      error,
+    );
+  }
+}
+
+/** np.savez / np.savez_compressed output: a zip of `NAME.npy` members and nothing else. */
+async function isNpz(source: ByteSource): Promise<boolean> {
+  let zip: ZipArchive;
+  try {
+    zip = await openZip(source);
+  } catch {
+    return false;
+  }
+  // A PyTorch checkpoint is a zip too, but of data.pkl and data/N: never all *.npy.
+  if (zip.entries.length === 0 || !zip.entries.every((e) => e.name.endsWith('.npy'))) return false;
+  for (const entry of zip.entries.slice(0, DETECT_NPZ_MEMBERS)) {
+    try {
+      if (!hasNpyMagic(await memberPrefix(zip, entry, 6))) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+export const npzHandler: FormatHandler = {
+  name: 'npz',
+  detect: (probe) =>
+    !probe.isDirectory && probe.source !== null && looksLikeZip(probe.head) && isNpz(probe.source),
+  async open(path) {
+    const source = await FileSource.open(path);
+    try {
+      return await openNpz(path, source);
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
+  },
+};
+
+/** Every member as a tensor named after it (`weight.npy` -> `weight`); data stays in the zip. */
+export async function openNpz(path: string, source: ByteSource): Promise<OpenedModel> {
+  const zip = await openZip(source);
+  const tensors: TensorRef[] = [];
+  const opaque: OpaqueTensor[] = [];
+  const findings: Finding[] = [];
+  const names = new Set<string>();
+  let compressed = 0;
+  for (const entry of zip.entries) {
+    const bad = (reason: string) => ferryError('FERRY_NPZ_MEMBER', { path, member: entry.name, reason });
+    if (!entry.name.endsWith('.npy')) throw bad('is not a .npy member');
+    const name = entry.name.slice(0, -'.npy'.length);
+    if (names.has(name)) throw bad(`a second member named ${name}`);
+    names.add(name);
+    let member: ByteSource;
+    if (entry.method === 8) {
+      member = new DeflatedMemberSource(zip, entry);
+      compressed++;
+    } else {
+      member = await openMember(zip, entry); // stored: a zero-copy window; other methods refused
+      if (entry.size !== entry.compressedSize) throw bad('stored member whose sizes disagree');
+    }
+    const header = await readNpyHeader(member.name, member.size, (length) =>
+      memberPrefix(zip, entry, length),
+    );
+    const array = npyArray(name, header, member);
+    if (array.tensor) tensors.push(array.tensor);
+    if (array.opaque) opaque.push(array.opaque);
+    findings.push(...array.findings);
+  }
+  if (zip.prefixBytes > 0) {
+    findings.push({
+      severity: 'medium',
+      rule: 'zip-prefix-data',
+      message: `${zip.prefixBytes} bytes before the first zip member that numpy ignores`,
+      location: 'byte 0',
+    });
+  }
+  return {
+    format: 'npz',
+    path,
+    tensors,
+    ...(opaque.length > 0 && { opaque }),
+    metadata: {},
+    details: { members: zip.entries.length, compressedMembers: compressed },
+    ...(findings.length > 0 && { findings }),
+    close: () => source.close(),
+  };
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package ferry's test suite needs (run as root; .ci/run calls it).
+#   scripts/install-system-deps.sh          packages the tests use
+#   scripts/install-system-deps.sh --all    also the producers that regenerate fixtures/ and run
+#                                           the benchmarks' baselines (torch, onnx, sklearn, ...)
+set -euo pipefail
+
+TEST_PACKAGES=(
+  libonnx-testdata   # ONNX's conformance models: every one must round-trip
+  docker-registry    # a real OCI distribution registry for registry and bundle tests
+  postgresql         # the registry's scale-out metadata store (usually already running)
+  python3            # node-gyp builds better-sqlite3 with it
+  make g++           # node-gyp
+)
+PRODUCER_PACKAGES=(
+  python3-torch python3-onnx python3-numpy python3-sklearn python3-joblib python3-xgboost
+)
+
+packages=("${TEST_PACKAGES[@]}")
+if [ "${1:-}" = "--all" ]; then packages+=("${PRODUCER_PACKAGES[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-system-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: missing ${missing[*]}; run as root: sudo $0 $*" >&2
+  exit 1
+fi
+echo "install-system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
