@@ -23,7 +23,7 @@ export function parseCard(text: string): ModelCard {
   try {
     // yaml builds plain data only (no tags that construct objects); maxAliasCount bounds the
     // billion-laughs expansion (CWE-776).
-    metadata = parse(match[1]!, { maxAliasCount: 100 });
+    metadata = parse(match[1]!, { maxAliasCount: 100, logLevel: 'error' });
   } catch (error) {
     throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
       what: 'model card front matter',
