@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectFormat } from '@ferry/formats';
+import { detectFormat, inspectModel } from '@ferry/formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient, type RegistryServer, type RemoteRegistryError } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
@@ -344,6 +344,25 @@ describe.each(BACKENDS)('registry on $name', (spec) => {
       );
     else
       expect((await anon.pull('models:/fixtures/torch', join(work, 'torch'))).version).toBe(version.version);
+  });
+
+  it('detects and inspects a real safetensors file: format, tensor count, parameters, verdict safe', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const file = join(import.meta.dirname, '../../../fixtures/safetensors/small.safetensors');
+    const report = await inspectModel(file);
+    const version = await new RegistryClient({ url: server.url, token: adminToken }).push(file, {
+      model: 'fixtures/small',
+    });
+    expect(version.files[0]).toMatchObject({ path: 'small.safetensors', format: 'safetensors' });
+    expect(version.scan).toBe('safe');
+    expect((version.inspect as { files: Record<string, unknown> }).files['small.safetensors']).toMatchObject({
+      format: 'safetensors',
+      tensors: report.tensors.length,
+      parameters: report.parameters,
+      bytes: report.bytes,
+    });
   });
 
   it('serves an OpenAPI document at /docs', async ({ skip }) => {
