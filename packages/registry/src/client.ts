@@ -21,6 +21,8 @@ import type {
 export const DEFAULT_REGISTRY = 'http://127.0.0.1:8080';
 /** Files above this upload in resumable chunks of this size. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+/** Read size for hashing and sending files (fewer, larger reads than the 64 KiB default). */
+const READ_CHUNK_BYTES = 1024 * 1024;
 /** Retries of one chunk or download after a network error, resuming where it stopped. */
 const MAX_RETRIES = 5;
 
@@ -274,7 +276,7 @@ export class RegistryClient {
   async uploadFile(file: LocalFile, onProgress?: Progress, done = 0, total = file.size): Promise<void> {
     if (file.size <= this.chunkBytes) {
       await this.request('PUT', `/api/v1/blobs/sha256:${file.sha256}`, {
-        body: Readable.toWeb(createReadStream(file.absolute)),
+        body: Readable.toWeb(createReadStream(file.absolute, { highWaterMark: READ_CHUNK_BYTES })),
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(file.size) },
       });
       onProgress?.(done + file.size, total, file.path);
@@ -287,7 +289,9 @@ export class RegistryClient {
       const end = Math.min(file.size, offset + this.chunkBytes) - 1;
       try {
         const response = await this.request('PATCH', `/api/v1/uploads/${id}`, {
-          body: Readable.toWeb(createReadStream(file.absolute, { start: offset, end })),
+          body: Readable.toWeb(
+            createReadStream(file.absolute, { start: offset, end, highWaterMark: READ_CHUNK_BYTES }),
+          ),
           headers: { 'content-type': 'application/octet-stream', 'upload-offset': String(offset) },
         });
         offset = ((await response.json()) as { offset: number }).offset;
@@ -417,7 +421,7 @@ export class RegistryClient {
           await pipeline(
             Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
             counted,
-            createWriteStream(partial, { flags: append ? 'a' : 'w' }),
+            createWriteStream(partial, { flags: append ? 'a' : 'w', highWaterMark: READ_CHUNK_BYTES }),
           );
         }
         const actual = await sha256File(partial);
@@ -474,7 +478,8 @@ export async function scanLocal(path: string): Promise<LocalFile[]> {
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
+    hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

@@ -182,6 +182,14 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)',
     ],
   },
+  {
+    version: 5,
+    name: 'tag search indexes',
+    sql: [
+      'CREATE INDEX version_tags_key_value ON version_tags (key, value)',
+      'CREATE INDEX model_tags_key_value ON model_tags (key, value)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

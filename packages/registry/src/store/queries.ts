@@ -627,12 +627,15 @@ export class RegistryDb {
     });
   }
 
-  /** The latest ready version of each named model, in one round of queries. */
-  async latestVersions(names: readonly string[]): Promise<ModelVersion[]> {
-    if (names.length === 0) return [];
+  /** The latest ready version of each model (as its `latestVersion` says), in one round of queries. */
+  async latestVersions(
+    models: readonly { name: string; latestVersion: number | null }[],
+  ): Promise<ModelVersion[]> {
+    const wanted = models.filter((m) => m.latestVersion !== null);
+    if (wanted.length === 0) return [];
     return this.versionsPage(
-      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE m.full_name IN (${names.map(() => '?').join(', ')}) AND v.version = (SELECT MAX(w.version) FROM versions w WHERE w.model_id = v.model_id AND w.status = 'ready') ORDER BY m.full_name`,
-      names,
+      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE ${wanted.map(() => '(m.full_name = ? AND v.version = ?)').join(' OR ')} ORDER BY m.full_name`,
+      wanted.flatMap((m) => [m.name, m.latestVersion!]),
     );
   }
 

@@ -38,11 +38,12 @@ export function whereClause(
     else if (c.field === 'source') parts.push(target === 'versions' ? compare('v.source_uri') : 'FALSE');
     else {
       params.push(c.key ?? '');
-      const table =
+      // An uncorrelated IN over the (key, value) index: one index range, not a probe per row.
+      parts.push(
         target === 'versions'
-          ? 'version_tags t WHERE t.model_id = v.model_id AND t.version = v.version'
-          : 'model_tags t WHERE t.model_id = m.id';
-      parts.push(`EXISTS (SELECT 1 FROM ${table} AND t.key = ? AND ${compare('t.value')})`);
+          ? `(v.model_id, v.version) IN (SELECT t.model_id, t.version FROM version_tags t WHERE t.key = ? AND ${compare('t.value')})`
+          : `m.id IN (SELECT t.model_id FROM model_tags t WHERE t.key = ? AND ${compare('t.value')})`,
+      );
     }
   }
   if (!readable.all) {

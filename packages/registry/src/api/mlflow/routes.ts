@@ -178,7 +178,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
       readableFor(request.principal),
       paging,
     );
-    const latest = new Map((await db.latestVersions(models.map((m) => m.name))).map((v) => [v.model, v]));
+    const latest = new Map((await db.latestVersions(models)).map((v) => [v.model, v]));
     const out = models.map((m) => mlflowModel(m, latest.get(m.name), base(request)));
     const next = paging.next(total);
     return { registered_models: out, ...(next && { next_page_token: next }) };
