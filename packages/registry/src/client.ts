@@ -1,6 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -275,10 +277,7 @@ export class RegistryClient {
   /** Uploads one file: whole when small, else in resumable chunks that survive dropped connections. */
   async uploadFile(file: LocalFile, onProgress?: Progress, done = 0, total = file.size): Promise<void> {
     if (file.size <= this.chunkBytes) {
-      await this.request('PUT', `/api/v1/blobs/sha256:${file.sha256}`, {
-        body: Readable.toWeb(createReadStream(file.absolute, { highWaterMark: READ_CHUNK_BYTES })),
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(file.size) },
-      });
+      await this.sendFile('PUT', `/api/v1/blobs/sha256:${file.sha256}`, file.absolute, 0, file.size - 1, {});
       onProgress?.(done + file.size, total, file.path);
       return;
     }
@@ -288,13 +287,10 @@ export class RegistryClient {
     while (offset < file.size) {
       const end = Math.min(file.size, offset + this.chunkBytes) - 1;
       try {
-        const response = await this.request('PATCH', `/api/v1/uploads/${id}`, {
-          body: Readable.toWeb(
-            createReadStream(file.absolute, { start: offset, end, highWaterMark: READ_CHUNK_BYTES }),
-          ),
-          headers: { 'content-type': 'application/octet-stream', 'upload-offset': String(offset) },
+        const answer = await this.sendFile('PATCH', `/api/v1/uploads/${id}`, file.absolute, offset, end, {
+          'upload-offset': String(offset),
         });
-        offset = ((await response.json()) as { offset: number }).offset;
+        offset = (JSON.parse(answer) as { offset: number }).offset;
         onProgress?.(done + offset, total, file.path);
       } catch (error) {
         if (
@@ -310,6 +306,119 @@ export class RegistryClient {
       }
     }
     await this.request('PUT', `/api/v1/uploads/${id}?digest=sha256:${file.sha256}&size=${file.size}`);
+  }
+
+  /**
+   * Sends bytes `start..end` of a file as a request body through node:http, which streams a file
+   * several times faster than fetch with a web-stream body; answers the response text.
+   */
+  private async sendFile(
+    method: string,
+    path: string,
+    absolute: string,
+    start: number,
+    end: number,
+    headers: Record<string, string>,
+  ): Promise<string> {
+    const url = new URL(`${this.url}${path}`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const length = Math.max(0, end - start + 1);
+    let status = 0;
+    let text = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const request = send(
+          url,
+          {
+            method,
+            headers: {
+              ...headers,
+              'content-type': 'application/octet-stream',
+              'content-length': String(length),
+              ...(this.token && { authorization: `Bearer ${this.token}` }),
+            },
+          },
+          (response) => {
+            status = response.statusCode ?? 0;
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              text += chunk;
+            });
+            response.on('end', resolve);
+            response.on('error', reject);
+          },
+        );
+        request.on('error', reject);
+        if (length === 0) request.end();
+        else
+          pipeline(
+            createReadStream(absolute, { start, end, highWaterMark: READ_CHUNK_BYTES }),
+            request,
+          ).catch(reject);
+      });
+    } catch (error) {
+      throw registryError(
+        'FERRY_REGISTRY_BACKEND',
+        { backend: `registry ${this.url}`, reason: (error as Error).message },
+        error,
+      );
+    }
+    if (status >= 200 && status < 300) return text;
+    let parsed: { error?: { code?: string; message?: string } } | undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.error?.code)
+      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
+    throw registryError('FERRY_REGISTRY_HTTP', {
+      method,
+      url: url.toString(),
+      status,
+      reason: text.slice(0, 200),
+    });
+  }
+
+  /** A streaming GET through node:http (faster than fetch for big bodies); non-2xx answers throw. */
+  private async openDownload(path: string, headers: Record<string, string>): Promise<IncomingMessage> {
+    const url = new URL(`${this.url}${path}`);
+    const get = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = get(
+        url,
+        { headers: { ...headers, ...(this.token && { authorization: `Bearer ${this.token}` }) } },
+        resolve,
+      );
+      request.on('error', (error) =>
+        reject(
+          registryError(
+            'FERRY_REGISTRY_BACKEND',
+            { backend: `registry ${this.url}`, reason: error.message },
+            error,
+          ),
+        ),
+      );
+      request.end();
+    });
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return response;
+    let text = '';
+    for await (const chunk of response) text += chunk;
+    let parsed: { error?: { code?: string; message?: string } } | undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.error?.code)
+      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
+    throw registryError('FERRY_REGISTRY_HTTP', {
+      method: 'GET',
+      url: url.toString(),
+      status,
+      reason: text.slice(0, 200),
+    });
   }
 
   /** Pushes a file or folder as a new version: hash, declare, upload what is missing, commit, alias. */
@@ -398,33 +507,37 @@ export class RegistryClient {
     onBytes: (n: number) => void,
   ): Promise<void> {
     let failures = 0;
+    let hash: Hash | undefined;
     for (;;) {
+      hash = undefined;
       const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
       try {
         if (have < file.size) {
-          const response = await this.request(
-            'GET',
+          const response = await this.openDownload(
             `/api/v1/models/${enc(model)}/versions/${version}/files/${filePath(file.path)}${force ? '?force=true' : ''}`,
-            {
-              headers: have > 0 ? { range: `bytes=${have}-`, 'if-range': `"${file.sha256}"` } : {},
-            },
+            have > 0 ? { range: `bytes=${have}-`, 'if-range': `"${file.sha256}"` } : {},
           );
-          const append = response.status === 206;
+          const append = response.statusCode === 206;
           let received = append ? have : 0;
+          // A fresh download is hashed as it arrives; a resumed one is hashed from the file after.
+          hash = append ? undefined : createHash('sha256');
+          const running = hash;
           const counted = async function* (body: AsyncIterable<Uint8Array>) {
             for await (const chunk of body) {
               received += chunk.length;
+              running?.update(chunk);
               onBytes(received);
               yield chunk;
             }
           };
           await pipeline(
-            Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+            response,
             counted,
             createWriteStream(partial, { flags: append ? 'a' : 'w', highWaterMark: READ_CHUNK_BYTES }),
           );
         }
-        const actual = await sha256File(partial);
+        const actual = hash ? hash.digest('hex') : await sha256File(partial);
+        hash = undefined;
         if (actual !== file.sha256) {
           await import('node:fs/promises').then((fs) => fs.rm(partial, { force: true }));
           throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
