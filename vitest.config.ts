@@ -9,8 +9,11 @@ export default defineConfig({
   resolve: {
     alias: {
       '@ferry/formats': src('formats'),
+      '@ferry/torchscript': src('torchscript'),
       '@ferry/serve': src('serve'),
       '@ferry/registry': src('registry'),
+      '@ferry/bundle': src('bundle'),
+      '@ferry/optimize': src('optimize'),
     },
   },
   test: {

@@ -8,6 +8,7 @@ set -euo pipefail
 TEST_PACKAGES=(
   libonnx-testdata   # ONNX's conformance models: every one must round-trip
   docker-registry    # a real OCI distribution registry for registry and bundle tests
+  libtorch-dev       # the TorchScript backend's native addon builds against it
   postgresql         # the registry's scale-out metadata store (usually already running)
   python3            # node-gyp builds better-sqlite3 with it
   make g++           # node-gyp

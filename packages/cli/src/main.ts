@@ -48,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
 /** One line: the code and the message for ferry's own errors, the usage hint for bad arguments. */
 function describeError(command: string, error: unknown): string {
-  if (isFerryError(error) || hasFerryCode(error)) return `ferry ${command}: ${error.code}: ${error.message}`;
+  if (isFerryError(error) || isCodedError(error)) return `ferry ${command}: ${error.code}: ${error.message}`;
   if (error instanceof UsageError) return `ferry ${command}: ${error.message} (see ferry ${command} --help)`;
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
@@ -57,9 +57,9 @@ function describeError(command: string, error: unknown): string {
   return `ferry ${command}: internal error: ${(error as Error).message ?? String(error)} (rerun with --debug for the stack)`;
 }
 
-/** Errors of other ferry packages (the registry's, and those a server sent back) carry a FERRY_ code too. */
-function hasFerryCode(error: unknown): error is Error & { code: string } {
-  const code: unknown = (error as { code?: unknown } | null)?.code;
+/** Every ferry package's errors carry a FERRY_* code (formats, serve, registry, bundle tables). */
+function isCodedError(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
   return error instanceof Error && typeof code === 'string' && code.startsWith('FERRY_');
 }
 

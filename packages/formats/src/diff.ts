@@ -1,4 +1,4 @@
-import type { FormatName, OpenOptions } from './model.js';
+import type { FormatName, OpenedModel, OpenOptions } from './model.js';
 import { openModel } from './open.js';
 import { readTensorChunks } from './tensor/chunks.js';
 import { type DType, dtypeSize } from './tensor/dtype.js';
@@ -54,13 +54,19 @@ export async function diffModels(
   try {
     const b = await openModel(pathB, options);
     try {
-      const byName = new Map(b.tensors.map((t) => [t.name, t]));
-      const inA = new Set(a.tensors.map((t) => t.name));
+      const byName = tensorsWithTiedNames(b);
+      const inA = tensorsWithTiedNames(a);
       const common = a.tensors.filter((t) => byName.has(t.name));
+      // a tied name written once (convert records `removed -> kept` in metadata) still compares
+      const tiedInA = b.tensors.filter((t) => !a.tensors.some((x) => x.name === t.name) && inA.has(t.name));
+      const pairs = [
+        ...common.map((ta) => [ta, byName.get(ta.name)!] as const),
+        ...tiedInA.map((tb) => [{ ...inA.get(tb.name)!, name: tb.name }, tb] as const),
+      ];
       const tensors: TensorDiff[] = [];
-      for (const [index, ta] of common.entries()) {
-        tensors.push(await diffTensor(ta, byName.get(ta.name)!, atol));
-        options.onProgress?.(index + 1, common.length, ta.name);
+      for (const [index, [ta, tb]] of pairs.entries()) {
+        tensors.push(await diffTensor(ta, { ...tb, name: ta.name }, atol));
+        options.onProgress?.(index + 1, pairs.length, ta.name);
       }
       const onlyInA = a.tensors.filter((t) => !byName.has(t.name)).map((t) => t.name);
       const onlyInB = b.tensors.filter((t) => !inA.has(t.name)).map((t) => t.name);
@@ -82,6 +88,20 @@ export async function diffModels(
   } finally {
     await a.close();
   }
+}
+
+/**
+ * A model's tensors by name, plus the tied names a converter wrote once: metadata entries
+ * `removed -> kept` whose key is no tensor and whose value is one (safetensors' convert.py
+ * convention, which ferry's convert follows).
+ */
+function tensorsWithTiedNames(model: OpenedModel): Map<string, TensorRef> {
+  const byName = new Map(model.tensors.map((t) => [t.name, t]));
+  for (const [removed, kept] of Object.entries(model.metadata)) {
+    const target = byName.get(kept);
+    if (target && !byName.has(removed)) byName.set(removed, { ...target, name: removed });
+  }
+  return byName;
 }
 
 async function diffTensor(a: TensorRef, b: TensorRef, atol: number): Promise<TensorDiff> {

@@ -107,6 +107,10 @@ export const ERRORS = {
     '{path}: {what} at byte {offset}: crc32c {actual} does not match the stored {expected}',
   ),
   FERRY_BUNDLE_ENTRY: bad('{path}: variable {tensor}: {reason}'),
+  FERRY_TF2ONNX_UNSUPPORTED_OP: bad('{path}: op {op} (node {node} in {fn}) has no ONNX conversion: {reason}'),
+  FERRY_TF2ONNX_NODE: bad('{path}: node {node} ({op} in {fn}): {reason}'),
+  FERRY_TF2ONNX_SIGNATURE: bad('{path}: {what}: {reason}'),
+  FERRY_TF2ONNX_VARIABLE: bad('{path}: variable {node} (in {fn}): {reason}'),
 
   // --- gguf ---
   FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),
@@ -117,9 +121,35 @@ export const ERRORS = {
   FERRY_NPZ_MEMBER: bad('{path}: npz member {member}: {reason}'),
 
   // --- pickle ---
+  FERRY_PICKLE_OPCODE: bad('{path}: pickle byte {offset}: unknown opcode {opcode}'),
+  FERRY_PICKLE_PROTOCOL: bad('{path}: pickle byte {offset}: protocol {protocol} is not one of 0-5'),
+  FERRY_PICKLE_TRUNCATED: bad('{path}: pickle byte {offset}: {what} needs {need} bytes but {left} remain'),
+  FERRY_PICKLE_STACK: bad('{path}: pickle byte {offset}: {opcode}: {reason}'),
+  FERRY_PICKLE_MEMO: bad('{path}: pickle byte {offset}: {opcode}: memo key {key} was never stored'),
+  FERRY_PICKLE_VALUE: bad('{path}: pickle byte {offset}: {opcode}: {reason}'),
+  FERRY_PICKLE_LIMIT: bad(
+    '{path}: pickle byte {offset}: {what} is {value}, over the limit of {limit} ({reason})',
+  ),
+  FERRY_PICKLE_REFUSED: {
+    message:
+      '{path}: refused: {count} unsafe construct(s) in the pickle, first: {first}; `ferry scan` lists them, --unsafe-inspect shows the file anyway (nothing is executed either way)',
+    http: 422,
+    permanent: true,
+  },
+  FERRY_PICKLE_STRUCTURE: bad('{path}: {what}: {reason}'),
 
   // --- convert / diff ---
   FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),
+
+  // --- optimize ---
+  FERRY_QUANTIZE_ALREADY: bad('{path}: model is already quantized: node {node} is {op}'),
+  FERRY_QUANTIZE_OPSET: bad(
+    '{path}: {what} needs ai.onnx opset {needed} or later, the model imports {opset}',
+  ),
+  FERRY_FP16_ALREADY: bad('{path}: model is already float16 ({reason})'),
+  FERRY_OPTIMIZE_RUNTIME: bad('{path}: onnxruntime cannot {what}: {reason}'),
+  FERRY_OPTIMIZE_CHECK: bad('{path}: the {what} model fails the structural check: {rule}: {message}'),
+  FERRY_OPTIMIZE_DATA: bad('{path}: {what}: {rule}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -3,6 +3,9 @@ import type { FormatHandler } from './model.js';
 import { npyHandler } from './numpy/npy-handler.js';
 import { npzHandler } from './numpy/npz-handler.js';
 import { onnxHandler } from './onnx/handler.js';
+import { joblibHandler, pickleHandler } from './pickle/handler.js';
+import { pytorchLegacyHandler } from './pytorch/legacy.js';
+import { pytorchZipHandler, torchscriptHandler } from './pytorch/zip-checkpoint.js';
 import { safetensorsHandler } from './safetensors/read.js';
 import { savedModelHandler } from './savedmodel/handler.js';
 
@@ -23,4 +26,9 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   npyHandler,
   npzHandler,
   // pickle / pytorch / joblib
+  pytorchLegacyHandler,
+  torchscriptHandler,
+  pytorchZipHandler,
+  joblibHandler,
+  pickleHandler,
 ];

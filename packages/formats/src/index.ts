@@ -41,6 +41,7 @@ export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
 export * as savedmodel from './savedmodel/index.js';
+export { convertSavedModelToOnnx } from './savedmodel/to-onnx/index.js';
 
 // --- gguf ---
 export * as gguf from './gguf/index.js';
@@ -49,6 +50,8 @@ export * as gguf from './gguf/index.js';
 export * as numpy from './numpy/index.js';
 
 // --- pickle ---
+export * as pickle from './pickle/index.js';
+export { type ScanFileResult, scanPath, scanPaths } from './scan.js';
 
 // --- convert / diff ---
 export {
@@ -58,3 +61,8 @@ export {
   writeModelAsSafetensors,
 } from './convert.js';
 export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';
+
+// --- optimize ---
+export { opHistogram as onnxOpHistogram } from './onnx/describe.js';
+export * as fp16 from './onnx/float16.js';
+export * as quantize from './onnx/quantize/index.js';

@@ -67,3 +67,23 @@ describe('ferry convert MODEL.onnx --weights W -o OUT.onnx', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('ferry convert MODEL.onnx --fp16', () => {
+  it('goes through the convert command and keeps float32 I/O when asked', async () => {
+    const out = join(dir, 'mlp16.onnx');
+    const result = await runCli([
+      'convert',
+      fixture('optimize/mlp.onnx'),
+      '--fp16',
+      '--keep-io-types',
+      '-o',
+      out,
+      '--json',
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const inspect = JSON.parse((await runCli(['inspect', out, '--json'])).stdout);
+    expect(inspect.inputs[0].dtype).toBe('F32');
+    expect(inspect.tensors.every((t: { dtype: string }) => t.dtype !== 'F32')).toBe(true);
+  });
+});

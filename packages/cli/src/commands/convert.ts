@@ -1,12 +1,18 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type ConvertResult,
   convertToSafetensors,
   onnx,
   openModel,
+  savedmodel,
   type WriteProgress,
+  writeAll,
+  writeFileAtomic,
 } from '@ferry/formats';
 import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
+import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from '../usage-error.js';
@@ -96,14 +102,55 @@ const onnxWithWeights: ConvertMode = {
   },
 };
 
+/**
+ * `convert SAVEDMODEL_DIR -o model.onnx [--tag serve] [--signature NAME]`: one signature's graph,
+ * variables frozen, as an ONNX model whose input and output names are the signature's keys.
+ */
+const savedModelToOnnx: ConvertMode = {
+  matches: (args) => {
+    const [input] = args.positionals;
+    const output = args.values.output;
+    return (
+      typeof input === 'string' &&
+      typeof output === 'string' &&
+      output.toLowerCase().endsWith('.onnx') &&
+      existsSync(join(input, 'saved_model.pb'))
+    );
+  },
+  async run(input, output, args) {
+    const started = process.hrtime.bigint();
+    const tag = typeof args.values.tag === 'string' ? args.values.tag : savedmodel.DEFAULT_TAG;
+    const signature =
+      typeof args.values.signature === 'string' ? args.values.signature : savedmodel.DEFAULT_SIGNATURE;
+    const model = await savedmodel.convertSavedModelToOnnxModel(input, { tag, signature });
+    const bytes = onnx.encodeModel(model);
+    await writeFileAtomic(output, (file) => writeAll(file, bytes));
+    return {
+      input,
+      output,
+      format: 'savedmodel',
+      tensors: model.graph?.initializer?.length ?? 0,
+      bytes: bytes.length,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      tag,
+      signature,
+      nodes: model.graph?.node?.length ?? 0,
+      opset: savedmodel.ONNX_OPSET,
+      inputs: (model.graph?.input ?? []).map((i) => i.name),
+      outputs: (model.graph?.output ?? []).map((o) => o.name),
+    };
+  },
+};
+
 /** Checked in order; the last one is the default. */
-const MODES: readonly ConvertMode[] = [onnxWithWeights, toSafetensors];
+const MODES: readonly ConvertMode[] = [onnxWithWeights, savedModelToOnnx, toSafetensors];
 
 export const convertCommand: Command = {
   name: 'convert',
   summary:
     'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
-  usage: 'convert IN -o OUT.safetensors [--json] | convert MODEL.onnx --weights W.safetensors -o OUT.onnx',
+  usage:
+    'convert IN -o OUT.safetensors | convert MODEL.onnx --weights W.safetensors -o OUT.onnx | convert MODEL.onnx --fp16 [--keep-io-types] -o OUT.onnx | convert SAVEDMODEL_DIR -o OUT.onnx [--tag serve] [--signature NAME]',
   options: {
     output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
     weights: {
@@ -116,8 +163,21 @@ export const convertCommand: Command = {
       description: 'with --weights: put tensor data in OUT.data (automatic over 2 GB)',
     },
     partial: { type: 'boolean', description: 'with --weights: keep initializers W does not name' },
+    ...FP16_OPTIONS,
+    tag: {
+      type: 'string',
+      valueName: 'TAGS',
+      description: 'SavedModel to ONNX: the MetaGraph tag set, comma-separated (default serve)',
+    },
+    signature: {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'SavedModel to ONNX: the signature to convert (default serving_default)',
+    },
   },
   async run(args, io) {
+    // --fp16 rewrites the graph itself (float16 weights and compute) and reports accuracy
+    if (args.values.fp16) return convertOnnxToFp16(args, io);
     const [input, ...extra] = args.positionals;
     if (!input || extra.length > 0) throw new UsageError('convert takes one input path');
     const output = args.values.output;
@@ -133,5 +193,9 @@ export const convertCommand: Command = {
 function describe(summary: ConvertSummary): string {
   const shared = Object.keys((summary.shared as Record<string, string> | undefined) ?? {}).length;
   const sharedNote = shared > 0 ? ` (${formatCount(shared)} tied names recorded in __metadata__)` : '';
-  return `${summary.output}: ${formatCount(summary.tensors)} tensors, ${formatBytes(summary.bytes)} from ${summary.input} (${summary.format}) in ${summary.seconds.toFixed(2)} s${sharedNote}`;
+  const graphNote =
+    typeof summary.signature === 'string'
+      ? `; signature ${summary.signature}: ${formatCount(summary.nodes as number)} ONNX nodes, opset ${summary.opset}`
+      : '';
+  return `${summary.output}: ${formatCount(summary.tensors)} tensors, ${formatBytes(summary.bytes)} from ${summary.input} (${summary.format}) in ${summary.seconds.toFixed(2)} s${sharedNote}${graphNote}`;
 }

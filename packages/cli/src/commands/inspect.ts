@@ -1,4 +1,6 @@
-import { type InspectReport, inspectModel } from '@ferry/formats';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type InspectReport, inspectModel, savedmodel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
@@ -7,22 +9,51 @@ import { UsageError } from '../usage-error.js';
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show what a model file or folder holds, without running anything in it',
-  usage: 'inspect PATH [--json] [--unsafe-inspect]',
+  usage: 'inspect PATH [--json] [--unsafe-inspect] | inspect SAVEDMODEL_DIR --ops [--tag serve]',
   options: {
     'unsafe-inspect': {
       type: 'boolean',
       description: 'show a file the scanner refuses (still executes nothing)',
     },
+    ops: {
+      type: 'boolean',
+      description: "list a SavedModel's ops, marked + converted to ONNX, ~ inlined call, - not converted",
+    },
+    tag: {
+      type: 'string',
+      valueName: 'TAGS',
+      description: 'with --ops: the MetaGraph tag set (default serve)',
+    },
   },
   async run(args, io) {
     const path = args.positionals[0];
     if (!path || args.positionals.length > 1) throw new UsageError('inspect takes one PATH');
+    if (args.values.ops) return printOps(io, path, args.values.tag, args.values.json === true);
     const report = await inspectModel(path, { unsafeInspect: args.values['unsafe-inspect'] === true });
     if (args.values.json) printJson(io, report);
     else printReport(io, report);
     return 0;
   },
 };
+
+const MARKS = { covered: '+', inlined: '~', uncovered: '-' } as const;
+
+async function printOps(io: CliIO, path: string, tag: unknown, json: boolean): Promise<number> {
+  if (!existsSync(join(path, 'saved_model.pb'))) {
+    throw new UsageError(`--ops lists the ops of a SavedModel folder; ${path} has no saved_model.pb`);
+  }
+  const ops = await savedmodel.savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
+  if (json) {
+    printJson(io, ops);
+    return 0;
+  }
+  const count = (status: string) => ops.filter((o) => o.status === status).length;
+  const rows = ops.map((o) => [MARKS[o.status], o.op, String(o.count)]);
+  io.stdout.write(
+    `${indent(formatTable(['', 'op', 'nodes'], rows))}\n\n${ops.length} ops: ${count('covered')} converted (+), ${count('inlined')} inlined calls (~), ${count('uncovered')} not converted (-)\n`,
+  );
+  return 0;
+}
 
 function shapeText(shape: readonly (number | string)[] | null): string {
   return shape === null ? '(unknown rank)' : `[${shape.join(', ')}]`;

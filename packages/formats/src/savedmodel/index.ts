@@ -23,3 +23,15 @@ export {
 } from './tensor-bundle.js';
 export { tfTensorToBytes } from './tensor-proto.js';
 export type * from './types.js';
+export {
+  type ConvertOptions as OnnxConvertOptions,
+  convertSavedModelToOnnx,
+  convertSavedModelToOnnxModel,
+  DEFAULT_SIGNATURE,
+  DEFAULT_TAG,
+  ONNX_OPSET,
+  type OpCoverage,
+  opCoverage,
+  savedModelOpCoverage,
+  selectMetaGraph,
+} from './to-onnx/index.js';

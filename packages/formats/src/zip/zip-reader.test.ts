@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../errors.js';
 import { BufferSource, FileSource } from '../tensor/byte-source.js';
-import { findEntry, looksLikeZip, openMember, openZip } from './zip-reader.js';
+import { findEntry, looksLikeZip, openMember, openZip, readLocalHeader } from './zip-reader.js';
 
 const fixture = (name: string) => new URL(`../../../../fixtures/zip/${name}`, import.meta.url).pathname;
 const expected: Record<string, string> = JSON.parse(readFileSync(fixture('expected.json'), 'utf8'));
@@ -74,5 +74,50 @@ describe('zip reader (archives written by CPython zipfile)', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('zip reader (archives written by PyTorch, which always adds ZIP64 end records)', () => {
+  const torchscript = new URL('../../../../fixtures/torchscript/mlp_traced.pt', import.meta.url).pathname;
+
+  it('reads a torch.jit.save archive, also with data prepended', async () => {
+    const bytes = readFileSync(torchscript);
+    for (const prefix of [0, 17]) {
+      const zip = await openZip(
+        new BufferSource(new Uint8Array([...new Uint8Array(prefix), ...bytes]), 'm.pt'),
+      );
+      expect(zip.entries).toHaveLength(15);
+      expect(zip.prefixBytes).toBe(prefix);
+      const version = await openMember(zip, findEntry(zip, 'mlp_traced/version')!);
+      expect(new TextDecoder().decode(await version.read(0, version.size)).trim()).toMatch(/^\d+$/);
+    }
+  });
+});
+
+const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
+const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
+
+describe('zip reader (PyTorch archives, scanner helpers)', () => {
+  it("reads PyTorch's archives, which always carry a ZIP64 end record", async () => {
+    const zip = await openZip(new BufferSource(readFileSync(`${TORCH}state_dict.pt`), 'state_dict.pt'));
+    expect(zip.prefixBytes).toBe(0);
+    expect(zip.entries.map((e) => e.name)).toContain('state_dict/data.pkl');
+  });
+
+  it('finds the real offsets when data is prepended to a ZIP64 archive', async () => {
+    const original = readFileSync(`${TORCH}state_dict.pt`);
+    const prefixed = Buffer.concat([Buffer.alloc(100, 0x41), original]);
+    const zip = await openZip(new BufferSource(prefixed, 'prefixed.pt'));
+    expect(zip.prefixBytes).toBe(100);
+    const entry = zip.entries.find((e) => e.name === 'state_dict/version')!;
+    const member = await openMember(zip, entry);
+    expect(new TextDecoder().decode(await member.read(0, member.size)).trim()).toBe('3');
+  });
+
+  it('reads local headers as written, for comparison with the central directory', async () => {
+    const zip = await openZip(new BufferSource(readFileSync(`${CORPUS}zip_odd_flags.pt`), 'z'));
+    const local = await readLocalHeader(zip, zip.entries[0]!);
+    expect(local.name).toBe(zip.entries[0]!.name);
+    expect(local.flags & 0x10).toBe(0x10);
   });
 });

@@ -73,18 +73,36 @@ export async function openZip(source: ByteSource): Promise<ZipArchive> {
   let cdOffset = u32(tail, eocd + 16);
   let cdEnd = eocdOffset;
 
-  if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
-    // ZIP64: the locator sits right before the EOCD and points at the 64-bit record (APPNOTE 4.3.14).
-    if (eocdOffset < 20) throw bad('zip64 locator', 'missing');
-    const locator = await source.read(eocdOffset - 20, 20);
-    if (u32(locator, 0) !== SIG_EOCD64_LOCATOR) throw bad('zip64 locator', 'missing');
+  // ZIP64: the locator sits right before the EOCD and points at the 64-bit record (APPNOTE
+  // 4.3.14). PyTorch's writer (miniz) always emits both, even for small archives, so the
+  // central directory then ends at the 64-bit record, not at the EOCD.
+  const needs64 = count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff;
+  const locator = eocdOffset >= 20 ? await source.read(eocdOffset - 20, 20) : undefined;
+  if (locator && u32(locator, 0) === SIG_EOCD64_LOCATOR) {
     const recordOffset = u64(locator, 8, path, 'zip64 record offset');
-    const record = await source.read(recordOffset, 56);
-    if (u32(record, 0) !== SIG_EOCD64) throw bad('zip64 end record', 'bad signature');
-    count = u64(record, 32, path, 'entry count');
-    cdSize = u64(record, 40, path, 'central directory size');
-    cdOffset = u64(record, 48, path, 'central directory offset');
-    cdEnd = recordOffset;
+    // With prepended data the recorded offset is short by the prefix; the record usually sits
+    // right before the locator (56 bytes without an extensible data sector): try there first.
+    let record: Uint8Array | undefined;
+    let at = -1;
+    for (const candidate of [eocdOffset - 20 - 56, recordOffset]) {
+      if (candidate < 0 || candidate + 56 > eocdOffset - 20) continue;
+      const bytes = await source.read(candidate, 56);
+      if (u32(bytes, 0) === SIG_EOCD64) {
+        record = bytes;
+        at = candidate;
+        break;
+      }
+    }
+    if (!record) {
+      if (needs64) throw bad('zip64 end record', 'bad signature');
+    } else {
+      count = u64(record, 32, path, 'entry count');
+      cdSize = u64(record, 40, path, 'central directory size');
+      cdOffset = u64(record, 48, path, 'central directory offset');
+      cdEnd = at;
+    }
+  } else if (needs64) {
+    throw bad('zip64 locator', 'missing');
   }
   if (count > MAX_ZIP_ENTRIES) {
     throw ferryError('FERRY_LIMIT', {
@@ -153,14 +171,43 @@ export async function openZip(source: ByteSource): Promise<ZipArchive> {
     });
     at = end;
   }
-  return {
-    source,
-    entries,
-    prefixBytes: entries.length === 0 ? prefix : Math.min(...entries.map((e) => e.localHeaderOffset)),
-  };
+  // A loop, not Math.min(...spread): a million entries would overflow the call stack.
+  let prefixBytes = entries.length === 0 ? prefix : Number.POSITIVE_INFINITY;
+  for (const entry of entries) prefixBytes = Math.min(prefixBytes, entry.localHeaderOffset);
+  return { source, entries, prefixBytes };
 }
 
 /** Offset of a member's data: after its local header, whose name and extra lengths may differ from the central copy. */
+/** A member's local header as written: readers that trust it (not the central directory) see this. */
+export interface LocalHeader {
+  readonly name: string;
+  readonly flags: number;
+  readonly method: number;
+  readonly crc32: number;
+  readonly dataOffset: number;
+}
+
+/** Reads a member's local header, so a scanner can compare it with the central directory. */
+export async function readLocalHeader(zip: ZipArchive, entry: ZipEntry): Promise<LocalHeader> {
+  const header = await zip.source.read(entry.localHeaderOffset, 30);
+  if (u32(header, 0) !== SIG_LOCAL) {
+    throw ferryError('FERRY_ZIP_STRUCTURE', {
+      path: zip.source.name,
+      what: `local header of ${entry.name}`,
+      reason: 'bad signature',
+    });
+  }
+  const flags = u16(header, 6);
+  const nameBytes = await zip.source.read(entry.localHeaderOffset + 30, u16(header, 26));
+  return {
+    name: new TextDecoder(flags & 0x800 ? 'utf-8' : 'latin1').decode(nameBytes),
+    flags,
+    method: u16(header, 8),
+    crc32: u32(header, 14),
+    dataOffset: entry.localHeaderOffset + 30 + u16(header, 26) + u16(header, 28),
+  };
+}
+
 export async function memberDataOffset(zip: ZipArchive, entry: ZipEntry): Promise<number> {
   const header = await zip.source.read(entry.localHeaderOffset, 30);
   if (u32(header, 0) !== SIG_LOCAL) {
@@ -189,6 +236,14 @@ export async function memberDataOffset(zip: ZipArchive, entry: ZipEntry): Promis
 export async function openMember(zip: ZipArchive, entry: ZipEntry): Promise<ByteSource> {
   const start = await memberDataOffset(zip, entry);
   const name = `${zip.source.name}:${entry.name}`;
+  // Bit 0: encrypted (APPNOTE 4.4.4); the bytes are ciphertext, never model data.
+  if (entry.flags & 0x1) {
+    throw ferryError('FERRY_UNSUPPORTED', {
+      path: zip.source.name,
+      what: 'an encrypted member',
+      reason: entry.name,
+    });
+  }
   if (entry.method === 0) return new SliceSource(zip.source, start, entry.compressedSize, name);
   if (entry.method === 8) {
     if (entry.size > MAX_INFLATED_MEMBER) {
@@ -215,6 +270,13 @@ export async function openMember(zip: ZipArchive, entry: ZipEntry): Promise<Byte
         },
         error,
       );
+    }
+    if (inflated.length !== entry.size) {
+      throw ferryError('FERRY_ZIP_STRUCTURE', {
+        path: zip.source.name,
+        what: `member ${entry.name}`,
+        reason: `inflates to ${inflated.length} bytes, the directory says ${entry.size}`,
+      });
     }
     return new BufferSource(inflated, name);
   }

@@ -1,0 +1,128 @@
+/**
+ * The load generator for the serve benchmark, run in its own process so it does not share an
+ * event loop with the server: `concurrency` clients send one request after another for
+ * `seconds` (after a short warmup) and the latencies are reported as JSON on stdout.
+ * Usage: node --import tsx bench/lib/serve-load.ts '<json options>'
+ */
+import { Agent, request } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { PROTO_OPTIONS, PROTO_PATH } from '../../packages/serve/src/index.js';
+
+interface Options {
+  kind: 'json' | 'binary' | 'grpc';
+  port: number;
+  model: string;
+  features: number;
+  concurrency: number;
+  seconds: number;
+}
+
+const options = JSON.parse(process.argv[2]!) as Options;
+const row = Array.from({ length: options.features }, (_, i) => Math.sin(i));
+
+function httpSender(): () => Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  let body: Buffer;
+  let headers: Record<string, string | number>;
+  if (options.kind === 'json') {
+    body = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'x', shape: [1, options.features], datatype: 'FP32', data: row }] }),
+    );
+    headers = { 'content-type': 'application/json' };
+  } else {
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          {
+            name: 'x',
+            shape: [1, options.features],
+            datatype: 'FP32',
+            parameters: { binary_data_size: options.features * 4 },
+          },
+        ],
+        parameters: { binary_data_output: true },
+      }),
+    );
+    body = Buffer.concat([header, Buffer.from(new Float32Array(row).buffer)]);
+    headers = {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': header.length,
+    };
+  }
+  headers['content-length'] = body.length;
+  return () =>
+    new Promise((resolve, reject) => {
+      const req = request(
+        {
+          agent,
+          host: '127.0.0.1',
+          port: options.port,
+          method: 'POST',
+          path: `/v2/models/${options.model}/infer`,
+          headers,
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () =>
+            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+function grpcSender(): () => Promise<void> {
+  const proto = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
+    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+  };
+  const client = new proto.inference.GRPCInferenceService(
+    `127.0.0.1:${options.port}`,
+    grpc.credentials.createInsecure(),
+  ) as grpc.Client & {
+    ModelInfer: (r: unknown, cb: (e: Error | null) => void) => void;
+  };
+  const message = {
+    model_name: options.model,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, options.features] }],
+    raw_input_contents: [Buffer.from(new Float32Array(row).buffer)],
+  };
+  return () =>
+    new Promise((resolve, reject) => client.ModelInfer(message, (e) => (e ? reject(e) : resolve())));
+}
+
+const send = options.kind === 'grpc' ? grpcSender() : httpSender();
+
+async function drive(seconds: number, latencies: number[] | undefined): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (performance.now() < end) {
+        const start = performance.now();
+        try {
+          await send();
+          latencies?.push(performance.now() - start);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  return errors;
+}
+
+await drive(0.5, undefined);
+const latencies: number[] = [];
+const started = performance.now();
+const errors = await drive(options.seconds, latencies);
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const at = (q: number) =>
+  latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+process.stdout.write(
+  `${JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99) })}\n`,
+);
+process.exit(0);

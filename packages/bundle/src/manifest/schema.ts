@@ -1,0 +1,98 @@
+import type { FormatName } from '@ferry/formats';
+
+/** The model formats a bundle may declare: every format @ferry/formats names. */
+export const MODEL_FORMATS: readonly FormatName[] = [
+  'safetensors',
+  'onnx',
+  'savedmodel',
+  'gguf',
+  'npy',
+  'npz',
+  'pytorch',
+  'pytorch-legacy',
+  'torchscript',
+  'pickle',
+  'joblib',
+];
+
+/** Open Inference Protocol v2 tensor datatypes (inference_rest.md "Tensor Data Types", plus BF16). */
+export const DATATYPES = [
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'BF16',
+  'FP32',
+  'FP64',
+  'BYTES',
+] as const;
+export type Datatype = (typeof DATATYPES)[number];
+
+/** A model in the bundle: a file or folder of the project, or a registry reference resolved later. */
+export type BundleModel =
+  | { readonly name: string; readonly format: FormatName; readonly path: string }
+  | {
+      readonly name: string;
+      readonly format: FormatName;
+      /** `models:/NAME@ALIAS` or `models:/NAME/VERSION`, as MLflow writes model URIs. */
+      readonly ref: string;
+      readonly registryModel: string;
+      readonly alias?: string;
+      readonly registryVersion?: number;
+    };
+
+export interface TensorSchema {
+  readonly name: string;
+  readonly datatype: Datatype;
+  /** -1 for a dimension of any size. */
+  readonly shape: readonly number[];
+  readonly description?: string;
+}
+
+export interface BundleHandler {
+  /** A .js/.mjs/.ts/.mts module exporting `preprocess` and/or `postprocess`. */
+  readonly module: string;
+  /** A package-lock.json (with its package.json beside it) naming the handler's npm dependencies. */
+  readonly lockfile?: string;
+}
+
+/** Triton's model configuration knobs, with the field names of @ferry/serve's config.yaml. */
+export interface ServingConfig {
+  readonly maxBatchSize?: number;
+  readonly dynamicBatching?: {
+    readonly maxQueueDelayUs?: number;
+    readonly preferredBatchSizes?: readonly number[];
+    readonly maxQueueSize?: number;
+    readonly defaultTimeoutUs?: number;
+  };
+  readonly instances?: {
+    readonly count?: number;
+    readonly intraOpThreads?: number;
+    readonly interOpThreads?: number;
+  };
+}
+
+/** A validated ferry.yaml. Paths are relative to the project folder, with forward slashes. */
+export interface BundleSpec {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly license?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly models: readonly BundleModel[];
+  readonly handler?: BundleHandler;
+  readonly inputs: readonly TensorSchema[];
+  readonly outputs: readonly TensorSchema[];
+  readonly serving: ServingConfig;
+  readonly docs: readonly string[];
+  readonly files: readonly string[];
+}
+
+/** The file name ferry looks for in a project folder. */
+export const SPEC_FILE = 'ferry.yaml';

@@ -1,0 +1,83 @@
+import { containerizeBundle, DEFAULT_FERRY_IMAGE } from '@ferry/bundle';
+import type { Command } from '../command.js';
+import { printJson } from '../io.js';
+import { UsageError } from '../usage-error.js';
+
+function count(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^[1-9][0-9]{0,4}$/.test(value))
+    throw new UsageError(`--${flag} must be a whole number from 1, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+export const containerizeCommand: Command = {
+  name: 'containerize',
+  summary:
+    'write a Dockerfile, Kubernetes manifests (Deployment, Service, HPA) and a KServe InferenceService for a bundle',
+  usage:
+    'containerize BUNDLE -o DIR [--image IMAGE] [--base IMAGE] [--pub PUB] [--replicas N] [--max-replicas N] [--cpu C] [--memory M] [--json]',
+  options: {
+    output: {
+      type: 'string',
+      short: 'o',
+      valueName: 'DIR',
+      description: 'folder to write (must not exist or be empty)',
+    },
+    image: {
+      type: 'string',
+      valueName: 'IMAGE',
+      description: 'image the manifests run (default NAME:VERSION)',
+    },
+    base: {
+      type: 'string',
+      valueName: 'IMAGE',
+      description: `ferry runtime image to build on (default ${DEFAULT_FERRY_IMAGE})`,
+    },
+    pub: {
+      type: 'string',
+      valueName: 'PUB',
+      description: 'verify now, ship the signature and key, serve with --require-signature',
+    },
+    signature: { type: 'string', valueName: 'SIG', description: 'signature file (default BUNDLE.sig)' },
+    replicas: {
+      type: 'string',
+      valueName: 'N',
+      description: 'replicas, and the autoscaler minimum (default 2)',
+    },
+    'max-replicas': { type: 'string', valueName: 'N', description: 'autoscaler maximum (default 10)' },
+    cpu: { type: 'string', valueName: 'C', description: 'CPU request per replica (default 1)' },
+    memory: {
+      type: 'string',
+      valueName: 'M',
+      description: 'memory per replica (default: from the bundle size)',
+    },
+  },
+  async run(args, io) {
+    const [bundle, ...rest] = args.positionals;
+    if (!bundle || rest.length > 0) throw new UsageError('containerize takes one BUNDLE');
+    const out = args.values.output as string | undefined;
+    if (!out) throw new UsageError('containerize needs -o DIR');
+    const v = args.values as Record<string, string | undefined>;
+    const replicas = count(v.replicas, 'replicas');
+    const maxReplicas = count(v['max-replicas'], 'max-replicas');
+    const result = await containerizeBundle(bundle, out, {
+      ...(v.image !== undefined && { image: v.image }),
+      ...(v.base !== undefined && { base: v.base }),
+      ...(v.pub !== undefined && { publicKey: v.pub }),
+      ...(v.signature !== undefined && { signature: v.signature }),
+      ...(replicas !== undefined && { replicas }),
+      ...(maxReplicas !== undefined && { maxReplicas }),
+      ...(v.cpu !== undefined && { cpu: v.cpu }),
+      ...(v.memory !== undefined && { memory: v.memory }),
+    });
+    if (args.values.json) printJson(io, result);
+    else {
+      io.stdout.write(`wrote ${result.path}\n${result.files.map((f) => `  ${f}\n`).join('')}`);
+      io.stdout.write(
+        `next: docker build -t ${result.image} ${result.path} && kubectl apply -f ${result.path}/k8s\n`,
+      );
+    }
+    return 0;
+  },
+};

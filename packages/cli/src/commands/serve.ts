@@ -1,0 +1,120 @@
+import { isServeError, type ModelControlMode, startServer } from '@ferry/serve';
+import type { Command } from '../command.js';
+import { UsageError } from '../usage-error.js';
+
+const MODES: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
+
+function port(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d{1,5}$/.test(value) || n > 65535)
+    throw new UsageError(`--${flag} must be a port number 0-65535 (got ${String(value)})`);
+  return n;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
+  usage:
+    'serve REPO|model.onnx [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+  options: {
+    'http-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'REST port (default 8000, 0 = any free port)',
+    },
+    'grpc-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'gRPC port (default 8001, 0 = any free port)',
+    },
+    host: { type: 'string', valueName: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
+    'metrics-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'serve /metrics here instead of on the REST port',
+    },
+    'model-control': {
+      type: 'string',
+      valueName: 'MODE',
+      description: 'none (load all once), poll (watch REPO), explicit (load/unload API)',
+    },
+    'load-model': {
+      type: 'string',
+      multiple: true,
+      valueName: 'NAME',
+      description: "with explicit control: load NAME at startup ('*' = all); repeatable",
+    },
+    'poll-interval': {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: 'with poll control: rescan period (default 5)',
+    },
+    'repository-api': {
+      type: 'boolean',
+      description: 'enable /v2/repository/* routes, guarded by the bearer token in $FERRY_SERVE_TOKEN',
+    },
+    'log-level': {
+      type: 'string',
+      valueName: 'LEVEL',
+      description: 'fatal, error, warn, info (default), debug',
+    },
+  },
+  async run(args, io) {
+    const path = args.positionals[0];
+    if (!path || args.positionals.length > 1)
+      throw new UsageError('serve takes one REPO folder or model file');
+    const mode = (args.values['model-control'] as string | undefined) ?? 'none';
+    if (!MODES.includes(mode as ModelControlMode))
+      throw new UsageError(`--model-control must be one of ${MODES.join(', ')} (got ${mode})`);
+    const interval = Number(args.values['poll-interval'] ?? 5);
+    if (!Number.isFinite(interval) || interval <= 0)
+      throw new UsageError('--poll-interval must be a positive number');
+    let token: string | undefined;
+    if (args.values['repository-api']) {
+      token = process.env.FERRY_SERVE_TOKEN;
+      if (!token || token.length < 16)
+        throw new UsageError(
+          '--repository-api needs FERRY_SERVE_TOKEN set to a secret of at least 16 characters',
+        );
+    }
+    const metricsPort = port(args.values['metrics-port'], 'metrics-port');
+    let server: Awaited<ReturnType<typeof startServer>>;
+    try {
+      server = await startServer({
+        path,
+        host: (args.values.host as string | undefined) ?? '127.0.0.1',
+        httpPort: port(args.values['http-port'], 'http-port') ?? 8000,
+        grpcPort: port(args.values['grpc-port'], 'grpc-port') ?? 8001,
+        ...(metricsPort !== undefined && { metricsPort }),
+        modelControl: mode as ModelControlMode,
+        loadModels: (args.values['load-model'] as string[] | undefined) ?? [],
+        pollIntervalMs: interval * 1000,
+        ...(token !== undefined && { repositoryToken: token }),
+        logLevel: (args.values['log-level'] as string | undefined) ?? 'info',
+      });
+    } catch (error) {
+      // serve's errors carry a code like ferry's: print the same one line the CLI prints for those
+      if (isServeError(error)) {
+        io.stderr.write(`ferry serve: ${error.code}: ${error.message}\n`);
+        return 2;
+      }
+      throw error;
+    }
+    if (args.values.json)
+      io.stdout.write(
+        `${JSON.stringify({ httpPort: server.httpPort, grpcPort: server.grpcPort, metricsPort: server.metricsPort })}\n`,
+      );
+    // SIGTERM / SIGINT: stop accepting, finish what is queued and running, exit 0
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        server.close().then(resolve, resolve);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    return 0;
+  },
+};

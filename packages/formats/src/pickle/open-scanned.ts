@@ -1,0 +1,47 @@
+import { ferryError } from '../errors.js';
+import { FileSource } from '../tensor/byte-source.js';
+import { type ContainerScan, scanContainer } from './container.js';
+import { FileInput } from './input.js';
+import { isUnsafe } from './policy.js';
+
+export interface Scanned {
+  readonly source: FileSource;
+  readonly scan: ContainerScan;
+  close(): Promise<void>;
+}
+
+/**
+ * Scans a file before anything is loaded from it; a file with findings at medium or above is
+ * refused unless the caller asked for unsafeInspect (which still runs nothing: the graph is
+ * inert either way, the refusal only keeps unsafe files out of pipelines by default).
+ */
+export async function openScanned(path: string, unsafeInspect: boolean | undefined): Promise<Scanned> {
+  const source = await FileSource.open(path);
+  const inputs: FileInput[] = [];
+  const close = async () => {
+    for (const input of inputs) input.close();
+    await source.close();
+  };
+  try {
+    const scan = await scanContainer(source, path, (start, end) => {
+      const input = new FileInput(path, start, end);
+      inputs.push(input);
+      return input;
+    });
+    if (!scan) throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'not a pickle, zip or torch file' });
+    if (scan.error) throw scan.error;
+    const serious = scan.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info');
+    if (isUnsafe(scan.findings) && !unsafeInspect) {
+      const first = serious[0]!;
+      throw ferryError('FERRY_PICKLE_REFUSED', {
+        path,
+        count: serious.length,
+        first: `${first.severity} ${first.rule}: ${first.message}${first.location ? ` at ${first.location}` : ''}`,
+      });
+    }
+    return { source, scan, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,123 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { scanPath } from '../scan.js';
+import { isAllowedGlobal } from './allowlist.js';
+import { dangerReason } from './denylist.js';
+
+const SHARED = '/work/shared/fixtures/pickles/';
+const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
+const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
+const JOBLIB = new URL('../../../../fixtures/pickle/joblib/', import.meta.url).pathname;
+
+describe.skipIf(!existsSync(SHARED))("picklescan's corpus", () => {
+  const files = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f !== 'LICENSE') : [];
+  it.each(files.filter((f) => f.startsWith('malicious')))('%s is unsafe', async (file) => {
+    const result = await scanPath(SHARED + file);
+    expect(result.verdict).toBe('unsafe');
+    expect(result.findings.some((f) => f.severity === 'critical' || f.severity === 'high')).toBe(true);
+  });
+  it.each(files.filter((f) => f.startsWith('benign') || f.includes('pytorch_model')))(
+    '%s is safe',
+    async (file) => {
+      const result = await scanPath(SHARED + file);
+      expect(result.verdict).toBe('safe');
+      expect(result.findings).toEqual([]);
+    },
+  );
+  it.each(['broken_model.pkl', 'not_a_pickle.bin'])('%s is an error', async (file) => {
+    const result = await scanPath(SHARED + file);
+    expect(result.verdict).toBe('error');
+    expect(result.error?.code).toMatch(/^FERRY_/);
+  });
+  it('still reports what a broken pickle would have run before failing', async () => {
+    const result = await scanPath(`${SHARED}broken_model.pkl`);
+    expect(result.findings[0]).toMatchObject({
+      severity: 'critical',
+      message: expect.stringContaining('builtins.exec'),
+    });
+  });
+  it('sees through the sys.modules override exploit', async () => {
+    const result = await scanPath(`${SHARED}sys_module_override_sploit.pkl`);
+    expect(result.findings.map((f) => f.rule)).toEqual(
+      expect.arrayContaining(['global-mutation', 'unresolvable-global', 'unresolvable-call']),
+    );
+  });
+  it('finds the payload in the second pickle of a stream', async () => {
+    const result = await scanPath(`${SHARED}malicious6.pkl`);
+    expect(result.findings[0]).toMatchObject({
+      severity: 'critical',
+      message: expect.stringContaining('requests.api.get'),
+    });
+  });
+  it('finds a zip by its bytes, whatever its extension', async () => {
+    const result = await scanPath(`${SHARED}malicious1_wrong_ext.zip`);
+    expect(result.findings[0]?.location).toMatch(/^data\.txt byte \d+$/);
+  });
+});
+
+describe('ferry corpus (every protocol, every bypass family)', () => {
+  const expected = JSON.parse(readFileSync(`${CORPUS}expected.json`, 'utf8')) as Record<
+    string,
+    { verdict: string; rules: string[] }
+  >;
+  it.each(Object.entries(expected))('%s', async (file, want) => {
+    const result = await scanPath(CORPUS + file);
+    expect(result.verdict).toBe(want.verdict);
+    const rules = result.findings.map((f) => f.rule);
+    for (const rule of want.rules) expect(rules).toContain(rule);
+    for (const f of result.findings) expect(f.location).toBeTruthy();
+  });
+});
+
+describe('real producers scan clean', () => {
+  const files = [
+    ...readdirSync(TORCH)
+      .filter((f) => !f.endsWith('.json'))
+      .map((f) => TORCH + f),
+    ...readdirSync(JOBLIB)
+      .filter((f) => !f.endsWith('.json'))
+      .map((f) => JOBLIB + f),
+  ];
+  it.each(files)('%s is safe', async (path) => {
+    const result = await scanPath(path);
+    expect(result.verdict).toBe('safe');
+    expect(result.findings.every((f) => f.severity === 'info' || f.severity === 'low')).toBe(true);
+  });
+});
+
+describe('policy', () => {
+  it('allows exact reconstructor names only', () => {
+    expect(isAllowedGlobal('torch._utils._rebuild_tensor_v2', 'torch._utils', '_rebuild_tensor_v2')).toBe(
+      true,
+    );
+    expect(isAllowedGlobal('collections.OrderedDict.fromkeys', 'collections', 'OrderedDict.fromkeys')).toBe(
+      false,
+    );
+    expect(
+      isAllowedGlobal(
+        'sklearn.linear_model._base.LinearRegression',
+        'sklearn.linear_model._base',
+        'LinearRegression',
+      ),
+    ).toBe(true);
+    expect(isAllowedGlobal('sklearn.utils.estimator_html_repr', 'sklearn.utils', 'estimator_html_repr')).toBe(
+      false,
+    );
+  });
+  it('names the danger of known code-running globals', () => {
+    for (const [m, n] of [
+      ['os', 'system'],
+      ['builtins', 'getattr'],
+      ['importlib', 'import_module'],
+      ['pip', 'main'],
+      ['asyncio.subprocess', 'create_subprocess_shell'],
+      ['types', 'CodeType'],
+      ['torch.hub', 'load'],
+      ['torch', 'load'],
+      ['x', 'y.__globals__'],
+    ]) {
+      expect(dangerReason(m!, n!), `${m}.${n}`).toBeDefined();
+    }
+    expect(dangerReason('mypackage', 'helper')).toBeUndefined();
+  });
+});

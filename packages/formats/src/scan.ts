@@ -1,0 +1,171 @@
+import { lstat, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { detectHandler } from './detect.js';
+import { ferryError, isFerryError } from './errors.js';
+import type { Finding, FormatHandler, FormatName } from './model.js';
+import { compression, scanContainer, sniffContainer } from './pickle/container.js';
+import { FileInput } from './pickle/input.js';
+import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { FileSource } from './tensor/byte-source.js';
+
+/** Formats whose loaders run pickles: scanned by the pickle machine. */
+const PICKLE_FAMILY: ReadonlySet<FormatName> = new Set([
+  'pickle',
+  'joblib',
+  'pytorch',
+  'pytorch-legacy',
+  'torchscript',
+  'npy',
+  'npz',
+]);
+
+/** One file's scan, exactly what `ferry scan --json` prints per file. */
+export interface ScanFileResult {
+  readonly path: string;
+  /** The format found by the bytes (`pytorch`, `pickle`, `zip`, `onnx`...), or `unknown`. */
+  readonly format: string;
+  readonly verdict: 'safe' | 'unsafe' | 'error';
+  readonly findings: readonly Finding[];
+  /** For verdict `error`: the error code and message. */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+/**
+ * Scans one file or model folder without running anything in it. Pickle-family files (found by
+ * magic bytes, never by extension) go through the pickle machine and the allowlist; any other
+ * format is opened by its handler and its own findings (e.g. file or process ops in a
+ * SavedModel graph) are collected. A file that cannot be parsed is an `error`, never `safe`.
+ */
+export async function scanPath(path: string): Promise<ScanFileResult> {
+  let sniffed = 'unknown';
+  try {
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw ferryError('FERRY_NOT_FOUND', { path });
+      throw ferryError('FERRY_IO', { path, reason: error.message }, error);
+    });
+    // Another format's reader claims the file (safetensors, ONNX, GGUF, SavedModel...): its own
+    // findings count. Pickle-family files, and files no reader claims, go through the machine.
+    let handler: FormatHandler | undefined;
+    try {
+      handler = await detectHandler(path);
+    } catch (error) {
+      if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
+    }
+    if (info.isFile() && (!handler || PICKLE_FAMILY.has(handler.name))) {
+      const source = await FileSource.open(path);
+      let inputs: FileInput[] = [];
+      try {
+        const head = await source.read(0, Math.min(source.size, 16));
+        sniffed = sniffContainer(head) ?? (compression(head) ? 'joblib' : 'unknown');
+        const scan = await scanContainer(source, path, (start, end) => {
+          const input = new FileInput(path, start, end);
+          inputs.push(input);
+          return input;
+        });
+        if (scan?.error) {
+          return {
+            ...result(path, scan.format, scan.findings),
+            verdict: 'error',
+            error: { code: scan.error.code, message: scan.error.message },
+          };
+        }
+        if (scan) return result(path, scan.format, scan.findings);
+      } finally {
+        for (const input of inputs) input.close();
+        inputs = [];
+        await source.close();
+      }
+    }
+    if (!handler)
+      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'no known magic bytes or structure' });
+    const model = await handler.open(path, { unsafeInspect: true });
+    try {
+      return result(path, model.format, model.findings ?? []);
+    } finally {
+      await model.close();
+    }
+  } catch (error) {
+    if (!isFerryError(error)) throw error;
+    return {
+      path,
+      format: error.code === 'FERRY_UNKNOWN_FORMAT' ? 'unknown' : sniffed,
+      verdict: 'error',
+      findings: [],
+      error: { code: error.code, message: error.message },
+    };
+  }
+}
+
+function result(path: string, format: string, findings: readonly Finding[]): ScanFileResult {
+  const sorted = [...findings].sort(
+    (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
+  );
+  return { path, format, verdict: isUnsafe(sorted) ? 'unsafe' : 'safe', findings: sorted };
+}
+
+async function recognised(path: string): Promise<boolean> {
+  try {
+    await detectHandler(path);
+    return true;
+  } catch (error) {
+    if (!isFerryError(error)) throw error;
+    return false;
+  }
+}
+
+/** Files scanned under one folder argument; a whole disk is not a model (CWE-770). */
+export const MAX_SCAN_FILES = 100_000;
+
+/**
+ * Scans a path: a file or a model folder (SavedModel) as one result; any other folder file by
+ * file, recursively (symbolic links are not followed, so a link cannot lead outside the folder
+ * or round in a loop).
+ */
+export async function scanPaths(path: string): Promise<ScanFileResult[]> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) return [await scanPath(path)];
+  try {
+    await detectHandler(path);
+    return [await scanPath(path)];
+  } catch (error) {
+    if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
+  }
+  const results: ScanFileResult[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      const child = join(dir, name);
+      const entry = await lstat(child);
+      if (entry.isSymbolicLink()) continue;
+      if (results.length >= MAX_SCAN_FILES) {
+        throw ferryError('FERRY_LIMIT', {
+          path,
+          what: 'files in the folder',
+          value: `> ${MAX_SCAN_FILES}`,
+          limit: MAX_SCAN_FILES,
+          reason: 'CWE-770',
+        });
+      }
+      if (entry.isDirectory()) {
+        let isModel = false;
+        try {
+          await detectHandler(child);
+          isModel = true;
+        } catch (error) {
+          if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
+        }
+        if (isModel) results.push(await scanPath(child));
+        else await walk(child);
+      } else if (entry.isFile()) {
+        const result = await scanPath(child);
+        // In a folder walk, a file no reader recognises that did nothing before failing to parse
+        // (a README, a LICENSE) is not a model: left out. One that ran something is kept.
+        if (result.verdict === 'error' && result.findings.length === 0 && !(await recognised(child)))
+          continue;
+        results.push(result);
+      }
+    }
+  };
+  await walk(path);
+  return results;
+}

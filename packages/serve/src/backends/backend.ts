@@ -1,0 +1,59 @@
+import type { TensorOverride } from '../repository/config.js';
+import type { Datatype } from '../tensor/datatype.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * The seam between the server and whatever runs a model. A new runtime (TorchScript through a
+ * native libtorch addon, JavaScript handlers, scikit-learn models converted to ONNX-ML) is a
+ * new file exporting a Backend, listed once in backends/index.ts; nothing else changes.
+ */
+export interface Backend {
+  /** Name used by config.yaml `backend:`. */
+  readonly name: string;
+  /** Platform string the protocol reports (inference_rest.md "Platforms"), e.g. onnx_onnxv1. */
+  readonly platform: string;
+  /** File names this backend serves inside a version folder, in order of preference. */
+  readonly fileNames: readonly string[];
+  /**
+   * Refuses an input the runtime would silently change (called before the request is queued,
+   * so one bad request never fails a batch it shares). Throws FERRY_SERVE_INPUT.
+   */
+  checkTensor?(name: string, tensor: Tensor): void;
+  /** Loads the model once (reading the file, checking it); instances come from the result. */
+  load(path: string, options: BackendOptions): Promise<LoadedModel>;
+}
+
+export interface BackendOptions {
+  /** Threads one execution may use (ONNX Runtime intra-op); undefined = the backend's default. */
+  readonly intraOpThreads?: number;
+  /** Threads for parallel branches of one graph (ONNX Runtime inter-op). */
+  readonly interOpThreads?: number;
+  /** config.yaml's tensors, for backends whose files carry no signature (TorchScript). */
+  readonly inputs?: readonly TensorOverride[];
+  readonly outputs?: readonly TensorOverride[];
+  readonly maxBatchSize?: number;
+  /** The config.yaml the overrides came from, for error messages. */
+  readonly configPath?: string;
+}
+
+/** A tensor's declared metadata; -1 marks a dimension that varies. */
+export interface TensorMetadata {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly shape: readonly number[];
+}
+
+export interface LoadedModel {
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+  /** One more independent executor (an ONNX Runtime session): instances run concurrently. */
+  createInstance(): Promise<ModelInstance>;
+  /** Releases what load() holds beyond the instances. */
+  close(): Promise<void>;
+}
+
+export interface ModelInstance {
+  /** Runs the model once; `outputs` names what to return. Inputs are already validated. */
+  run(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Map<string, Tensor>>;
+  close(): Promise<void>;
+}

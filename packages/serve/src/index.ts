@@ -1,0 +1,25 @@
+/**
+ * @ferry/serve: an Open Inference Protocol v2 server (REST + gRPC) with dynamic batching.
+ * Public API only; everything else is internal.
+ */
+export type {
+  Backend,
+  BackendOptions,
+  LoadedModel,
+  ModelInstance,
+  TensorMetadata,
+} from './backends/index.js';
+export { BACKENDS } from './backends/index.js';
+export {
+  isServeError,
+  SERVE_ERRORS,
+  ServeError,
+  type ServeErrorCode,
+  type ServeErrorSpec,
+  serveError,
+} from './errors.js';
+export { PROTO_OPTIONS, PROTO_PATH } from './protocol/grpc.js';
+export { type ModelConfig, parseModelConfig, readModelConfig } from './repository/config.js';
+export type { ModelControlMode } from './repository/repository.js';
+export { type RunningServer, type ServeOptions, startServer } from './server.js';
+export { DATATYPES, type Datatype } from './tensor/datatype.js';

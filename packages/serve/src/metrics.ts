@@ -1,0 +1,102 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SchedulerObserver } from './scheduler/policy.js';
+
+/**
+ * Prometheus metrics, one registry per server (so tests and several servers in one process do
+ * not share counters). Names follow Triton's nv_inference_* split: requests (success/failure
+ * by reason), inferences (rows) and executions, so rows/executions is the average batch size.
+ */
+export class ServeMetrics {
+  readonly registry = new Registry();
+  private readonly success = new Counter({
+    name: 'ferry_request_success_total',
+    help: 'Inference requests answered successfully',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+  private readonly failure = new Counter({
+    name: 'ferry_request_failure_total',
+    help: 'Inference requests that failed, by reason (an error code)',
+    labelNames: ['model', 'version', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly inferences = new Counter({
+    name: 'ferry_inference_count_total',
+    help: 'Inferences performed (batch rows, so a request of batch 8 counts 8)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+  private readonly executions = new Counter({
+    name: 'ferry_inference_exec_count_total',
+    help: 'Model executions (a dynamic batch of many requests counts once)',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+  private readonly batchedRequests = new Counter({
+    name: 'ferry_inference_request_count_total',
+    help: 'Requests that reached an execution',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+  private readonly queueSeconds = new Histogram({
+    name: 'ferry_queue_duration_seconds',
+    help: 'Time a request waited in the queue before its execution started',
+    labelNames: ['model', 'version'],
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly computeSeconds = new Histogram({
+    name: 'ferry_compute_duration_seconds',
+    help: 'Time one model execution took (a whole batch)',
+    labelNames: ['model', 'version'],
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly pending = new Gauge({
+    name: 'ferry_pending_requests',
+    help: 'Requests waiting in the queue',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+  private readonly loadSeconds = new Gauge({
+    name: 'ferry_model_load_duration_seconds',
+    help: 'How long loading and warming up the model version took',
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'ferry_process_' });
+  }
+
+  succeeded(model: string, version: string): void {
+    this.success.inc({ model, version });
+  }
+
+  failed(model: string, version: string, reason: string): void {
+    this.failure.inc({ model, version, reason });
+  }
+
+  loaded(model: string, version: string, seconds: number): void {
+    this.loadSeconds.set({ model, version }, seconds);
+  }
+
+  observer(model: string, version: string): SchedulerObserver {
+    const labels = { model, version };
+    return {
+      pendingChanged: (n) => this.pending.set(labels, n),
+      queued: (seconds) => this.queueSeconds.observe(labels, seconds),
+      executed: (rows, requests, seconds) => {
+        this.inferences.inc(labels, rows);
+        this.executions.inc(labels);
+        this.batchedRequests.inc(labels, requests);
+        this.computeSeconds.observe(labels, seconds);
+      },
+    };
+  }
+
+  /** Drops a version's series once it is unloaded, so /metrics does not grow forever. */
+  forget(model: string, version: string): void {
+    for (const metric of [this.pending, this.loadSeconds]) metric.remove({ model, version });
+  }
+}

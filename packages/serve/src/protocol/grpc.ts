@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { isServeError, type ServeError, serveError } from '../errors.js';
+import { MAX_BODY_BYTES } from '../limits.js';
+import type { ServedVersion } from '../repository/served-version.js';
+import type { Datatype } from '../tensor/datatype.js';
+import { elementCount, type Tensor } from '../tensor/tensor.js';
+import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
+import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
+import { countFailure, datatypeOf, type InputHeader, infer, parseShape } from './inference.js';
+import { decodeJsonTensor } from './json-data.js';
+
+/** The spec's proto, shipped in the package (proto/NOTICE names its source and license). */
+export const PROTO_PATH = fileURLToPath(new URL('../../proto/open_inference_grpc.proto', import.meta.url));
+
+/** 64-bit fields as decimal strings so UINT64/INT64 values and shapes stay exact. */
+export const PROTO_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  arrays: true,
+  oneofs: true,
+};
+
+export function loadInferenceProto(): grpc.GrpcObject {
+  return grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS));
+}
+
+/** HTTP status of a ServeError -> gRPC status code. */
+export function grpcStatusOf(http: number): grpc.status {
+  if (http === 400 || http === 413) return grpc.status.INVALID_ARGUMENT;
+  if (http === 401) return grpc.status.UNAUTHENTICATED;
+  if (http === 404) return grpc.status.NOT_FOUND;
+  if (http === 503) return grpc.status.UNAVAILABLE;
+  return grpc.status.INTERNAL;
+}
+
+type Callback = grpc.sendUnaryData<unknown>;
+type Params = Record<string, { parameter_choice?: string; [key: string]: unknown }>;
+
+interface InferInputTensor {
+  name: string;
+  datatype: string;
+  shape: string[];
+  parameters: Params;
+  contents: Record<string, unknown[]> | null;
+}
+
+/** Typed contents field per datatype (open_inference_grpc.proto InferTensorContents). FP16/BF16 have none. */
+const CONTENTS_FIELD: Readonly<Partial<Record<Datatype, string>>> = {
+  BOOL: 'bool_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BYTES: 'bytes_contents',
+};
+
+function paramValue(param: Params[string] | undefined): unknown {
+  return param?.parameter_choice ? param[param.parameter_choice] : undefined;
+}
+
+function fail(callback: Callback, error: unknown, context: ServerContext): void {
+  const serve: ServeError = isServeError(error)
+    ? error
+    : serveError('FERRY_SERVE_EXECUTION', { model: '?', version: '?', reason: (error as Error).message });
+  if (!isServeError(error)) context.log.error({ err: error }, 'grpc internal error');
+  callback({ code: grpcStatusOf(serve.http), details: serve.message }, null);
+}
+
+/** inference.GRPCInferenceService on @grpc/grpc-js. */
+export function createGrpcServer(context: ServerContext): grpc.Server {
+  const proto = loadInferenceProto() as unknown as {
+    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+  };
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_BODY_BYTES,
+    'grpc.max_send_message_length': MAX_BODY_BYTES,
+  });
+  const unary =
+    (handler: (request: Record<string, unknown>, call: grpc.ServerUnaryCall<unknown, unknown>) => unknown) =>
+    async (call: grpc.ServerUnaryCall<unknown, unknown>, callback: Callback) => {
+      try {
+        callback(null, await handler(call.request as Record<string, unknown>, call));
+      } catch (error) {
+        fail(callback, error, context);
+      }
+    };
+  const resolve = (request: Record<string, unknown>, nameField = 'name', versionField = 'version') =>
+    context.repository.resolve(String(request[nameField] ?? ''), String(request[versionField] ?? ''));
+
+  server.addService(proto.inference.GRPCInferenceService.service, {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: context.ready() })),
+    ServerMetadata: unary(() => ({
+      name: SERVER_NAME,
+      version: SERVER_VERSION,
+      extensions: [...EXTENSIONS],
+    })),
+    ModelReady: unary((request) => {
+      try {
+        resolve(request);
+        return { ready: !context.draining() };
+      } catch (error) {
+        if (isServeError(error) && error.http === 404) throw error;
+        return { ready: false };
+      }
+    }),
+    ModelMetadata: unary((request) => {
+      const served = resolve(request);
+      return {
+        name: served.model,
+        versions: context.repository.versionsOf(served.model),
+        platform: served.platform,
+        inputs: served.inputs,
+        outputs: served.outputs,
+        properties: {},
+      };
+    }),
+    ModelInfer: unary(async (request, call) => {
+      if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
+      const served = resolve(request, 'model_name', 'model_version');
+      return modelInfer(served, request, call, context);
+    }),
+  });
+  return server;
+}
+
+async function modelInfer(
+  served: ServedVersion,
+  request: Record<string, unknown>,
+  call: grpc.ServerUnaryCall<unknown, unknown>,
+  context: ServerContext,
+): Promise<unknown> {
+  const reqId = randomUUID();
+  let parsed: ReturnType<typeof parseGrpcInfer>;
+  try {
+    parsed = parseGrpcInfer(served, request);
+  } catch (error) {
+    countFailure(context.metrics, served, error); // infer() counts the failures found after this
+    throw error;
+  }
+  const { headers, outputs, decode, timeout } = parsed;
+  const abort = new AbortController();
+  const onCancel = () => abort.abort();
+  call.once('cancelled', onCancel);
+  const started = performance.now();
+  try {
+    const results = await infer(served, context.metrics, {
+      headers,
+      outputs,
+      decode,
+      ...(timeout !== undefined && { timeoutUs: Number(timeout) }),
+      signal: abort.signal,
+    });
+    context.log.info(
+      {
+        reqId,
+        rpc: 'ModelInfer',
+        model: served.model,
+        version: served.version,
+        ms: Number((performance.now() - started).toFixed(3)),
+      },
+      'request',
+    );
+    // outputs go back as raw_output_contents (what Triton does): exact for every datatype, FP16 included
+    return {
+      model_name: served.model,
+      model_version: served.version,
+      id: request.id,
+      parameters: {},
+      outputs: outputs.map((name) => {
+        const tensor = results.get(name)!;
+        return { name, datatype: tensor.datatype, shape: tensor.shape, parameters: {} };
+      }),
+      raw_output_contents: outputs.map((name) => {
+        const bytes = encodeRawTensor(results.get(name)!);
+        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      }),
+    };
+  } catch (error) {
+    context.log.info(
+      { reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code },
+      'request failed',
+    );
+    throw error;
+  } finally {
+    call.off('cancelled', onCancel);
+  }
+}
+
+/** The request's inputs as headers and a decoder, checked for shape and raw-contents structure. */
+function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>) {
+  const inputs = request.inputs as InferInputTensor[];
+  const raw = request.raw_input_contents as Buffer[];
+  if (inputs.length === 0)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
+  if (raw.length > 0 && raw.length !== inputs.length)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`,
+    });
+  const headers: InputHeader[] = inputs.map((input) => ({
+    name: input.name,
+    datatype: input.datatype,
+    shape: parseShape(input.shape, input.name),
+  }));
+  const requested = request.outputs as { name: string }[];
+  const outputs = requested.length > 0 ? requested.map((o) => o.name) : served.outputs.map((o) => o.name);
+  const timeout = paramValue((request.parameters as Params).timeout);
+  const decode = () => {
+    const map = new Map<string, Tensor>();
+    inputs.forEach((input, i) => {
+      const header = headers[i]!;
+      const datatype = datatypeOf(served, header.name);
+      map.set(
+        header.name,
+        raw.length > 0
+          ? decodeRawTensor(datatype, header.shape, raw[i]!, header.name)
+          : decodeContents(datatype, header, input),
+      );
+    });
+    return map;
+  };
+  return { headers, outputs, decode, timeout };
+}
+
+function decodeContents(datatype: Datatype, header: InputHeader, input: InferInputTensor): Tensor {
+  const field = CONTENTS_FIELD[datatype];
+  if (!field)
+    throw serveError('FERRY_SERVE_INPUT', {
+      input: header.name,
+      reason: `${datatype} has no typed contents field; send it in raw_input_contents`,
+    });
+  const values = input.contents?.[field] ?? [];
+  for (const [other, list] of Object.entries(input.contents ?? {}))
+    if (other !== field && Array.isArray(list) && list.length > 0)
+      throw serveError('FERRY_SERVE_INPUT', {
+        input: header.name,
+        reason: `${datatype} data belongs in contents.${field}, not contents.${other}`,
+      });
+  if (datatype === 'BYTES') {
+    if (values.length !== elementCount(header.shape))
+      throw serveError('FERRY_SERVE_INPUT', {
+        input: header.name,
+        reason: `contents has ${values.length} elements but shape [${header.shape.join(', ')}] needs ${elementCount(header.shape)}`,
+      });
+    return { datatype, shape: header.shape, strings: values.map((v) => new Uint8Array(v as Buffer)) };
+  }
+  return decodeJsonTensor(datatype, header.shape, values, header.name);
+}

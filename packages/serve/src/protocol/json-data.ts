@@ -1,0 +1,168 @@
+import { serveError } from '../errors.js';
+import { MAX_JSON_DATA_DEPTH } from '../limits.js';
+import { DATATYPE_SIZE, type Datatype, INTEGER_RANGE, type NumericDatatype } from '../tensor/datatype.js';
+import { bfloat16ToNumber, halfToNumber, numberToBfloat16, numberToHalf } from '../tensor/half.js';
+import { elementCount, type Tensor } from '../tensor/tensor.js';
+
+/**
+ * JSON `data` arrays <-> tensors (inference_rest.md "Tensor Data"): nested or flat, row-major.
+ * 64-bit integers may also be decimal strings (a JSON number loses precision past 2^53);
+ * floats may be the strings "NaN", "Infinity", "-Infinity" (JSON has no literal for them), and
+ * the server writes them the same way. BYTES elements are UTF-8 strings.
+ */
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function flattenData(data: unknown, input: string): unknown[] {
+  if (!Array.isArray(data))
+    throw serveError('FERRY_SERVE_INPUT', { input, reason: '"data" must be an array' });
+  if (!data.some(Array.isArray)) return data;
+  const out: unknown[] = [];
+  const walk = (value: unknown[], depth: number): void => {
+    if (depth > MAX_JSON_DATA_DEPTH)
+      throw serveError('FERRY_SERVE_INPUT', {
+        input,
+        reason: `"data" nests deeper than ${MAX_JSON_DATA_DEPTH} levels (limit against stack exhaustion, CWE-674)`,
+      });
+    for (const item of value) {
+      if (Array.isArray(item)) walk(item, depth + 1);
+      else out.push(item);
+    }
+  };
+  walk(data, 1);
+  return out;
+}
+
+export function decodeJsonTensor(
+  datatype: Datatype,
+  shape: readonly number[],
+  data: unknown,
+  input: string,
+): Tensor {
+  const values = flattenData(data, input);
+  const count = elementCount(shape);
+  if (values.length !== count)
+    throw serveError('FERRY_SERVE_INPUT', {
+      input,
+      reason: `"data" has ${values.length} elements but shape [${shape.join(', ')}] needs ${count}`,
+    });
+  if (datatype === 'BYTES') {
+    const strings = values.map((value, i) => {
+      if (typeof value !== 'string')
+        throw serveError('FERRY_SERVE_INPUT', { input, reason: `element ${i} must be a string for BYTES` });
+      return encoder.encode(value);
+    });
+    return { datatype, shape, strings };
+  }
+  const bytes = new Uint8Array(count * DATATYPE_SIZE[datatype]);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < count; i++) writeElement(view, datatype, i, values[i], input);
+  return { datatype, shape, bytes };
+}
+
+function writeElement(
+  view: DataView,
+  datatype: NumericDatatype,
+  i: number,
+  value: unknown,
+  input: string,
+): void {
+  const fail = (rule: string) =>
+    serveError('FERRY_SERVE_INPUT', { input, reason: `element ${i} (${JSON.stringify(value)}) ${rule}` });
+  switch (datatype) {
+    case 'BOOL':
+      if (typeof value !== 'boolean') throw fail('must be true or false for BOOL');
+      view.setUint8(i, value ? 1 : 0);
+      return;
+    case 'FP16':
+    case 'BF16':
+    case 'FP32':
+    case 'FP64': {
+      const number = toFloat(value);
+      if (number === undefined) throw fail(`must be a number for ${datatype}`);
+      if (datatype === 'FP16') view.setUint16(i * 2, numberToHalf(number), true);
+      else if (datatype === 'BF16') view.setUint16(i * 2, numberToBfloat16(number), true);
+      else if (datatype === 'FP32') view.setFloat32(i * 4, number, true);
+      else view.setFloat64(i * 8, number, true);
+      return;
+    }
+    default: {
+      const integer = toInteger(value);
+      const range = INTEGER_RANGE[datatype]!;
+      if (integer === undefined) throw fail(`must be an integer for ${datatype}`);
+      if (integer < range[0] || integer > range[1])
+        throw fail(`is outside ${datatype}'s range ${range[0]}..${range[1]}`);
+      const n = Number(integer);
+      if (datatype === 'UINT8') view.setUint8(i, n);
+      else if (datatype === 'INT8') view.setInt8(i, n);
+      else if (datatype === 'UINT16') view.setUint16(i * 2, n, true);
+      else if (datatype === 'INT16') view.setInt16(i * 2, n, true);
+      else if (datatype === 'UINT32') view.setUint32(i * 4, n, true);
+      else if (datatype === 'INT32') view.setInt32(i * 4, n, true);
+      else if (datatype === 'UINT64') view.setBigUint64(i * 8, integer, true);
+      else view.setBigInt64(i * 8, integer, true);
+    }
+  }
+}
+
+function toFloat(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return Number.NaN;
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
+  return undefined;
+}
+
+function toInteger(value: unknown): bigint | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : undefined;
+  if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) return BigInt(value);
+  return undefined;
+}
+
+/** The tensor's elements as JSON array text (flat, row-major). */
+export function encodeJsonData(tensor: Tensor): string {
+  if (tensor.datatype === 'BYTES') return JSON.stringify(tensor.strings.map((s) => decoder.decode(s)));
+  const { bytes, datatype } = tensor;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = bytes.byteLength / DATATYPE_SIZE[datatype];
+  const parts = new Array<string>(count);
+  for (let i = 0; i < count; i++) parts[i] = elementText(view, datatype, i);
+  return `[${parts.join(',')}]`;
+}
+
+function floatText(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  return Number.isNaN(value) ? '"NaN"' : value > 0 ? '"Infinity"' : '"-Infinity"';
+}
+
+function elementText(view: DataView, datatype: NumericDatatype, i: number): string {
+  switch (datatype) {
+    case 'BOOL':
+      return view.getUint8(i) ? 'true' : 'false';
+    case 'UINT8':
+      return String(view.getUint8(i));
+    case 'INT8':
+      return String(view.getInt8(i));
+    case 'UINT16':
+      return String(view.getUint16(i * 2, true));
+    case 'INT16':
+      return String(view.getInt16(i * 2, true));
+    case 'UINT32':
+      return String(view.getUint32(i * 4, true));
+    case 'INT32':
+      return String(view.getInt32(i * 4, true));
+    // 64-bit integers are written as exact JSON numbers (digits), never rounded through a double
+    case 'UINT64':
+      return view.getBigUint64(i * 8, true).toString();
+    case 'INT64':
+      return view.getBigInt64(i * 8, true).toString();
+    case 'FP16':
+      return floatText(halfToNumber(view.getUint16(i * 2, true)));
+    case 'BF16':
+      return floatText(bfloat16ToNumber(view.getUint16(i * 2, true)));
+    case 'FP32':
+      return floatText(view.getFloat32(i * 4, true));
+    case 'FP64':
+      return floatText(view.getFloat64(i * 8, true));
+  }
+}

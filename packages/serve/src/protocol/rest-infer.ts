@@ -1,0 +1,196 @@
+import { serveError } from '../errors.js';
+import { MAX_JSON_HEADER_BYTES, MAX_TENSORS_PER_REQUEST } from '../limits.js';
+import type { ServedVersion } from '../repository/served-version.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
+import { datatypeOf, type InputHeader, parseShape } from './inference.js';
+import { decodeJsonTensor, encodeJsonData } from './json-data.js';
+
+/** A REST inference request, parsed far enough to check against the model before decoding data. */
+export interface RestInferRequest {
+  readonly id: string | undefined;
+  readonly headers: InputHeader[];
+  /** Output names to return, in order (all of the model's when the request names none). */
+  readonly outputs: string[];
+  /** Which outputs go back as binary data. */
+  readonly binaryOutputs: Set<string>;
+  readonly timeoutUs: number | undefined;
+  decode(): Map<string, Tensor>;
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Parses a request body: plain JSON, or (with Inference-Header-Content-Length) a JSON header
+ * followed by the inputs' binary data in input order, each sized by `binary_data_size`
+ * (Triton's binary tensor data extension).
+ */
+export function parseRestInfer(
+  body: Uint8Array,
+  headerLength: string | undefined,
+  served: ServedVersion,
+): RestInferRequest {
+  let jsonBytes: Uint8Array = body;
+  let tail: Uint8Array = new Uint8Array(0);
+  if (headerLength !== undefined) {
+    const n = /^\d{1,12}$/.test(headerLength) ? Number(headerLength) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n > body.byteLength)
+      throw serveError('FERRY_SERVE_BAD_REQUEST', {
+        reason: `Inference-Header-Content-Length ${JSON.stringify(headerLength)} must be an integer no larger than the body (${body.byteLength} bytes)`,
+      });
+    if (n > MAX_JSON_HEADER_BYTES)
+      throw serveError('FERRY_SERVE_TOO_LARGE', {
+        what: 'the JSON header',
+        value: n,
+        limit: MAX_JSON_HEADER_BYTES,
+      });
+    jsonBytes = body.subarray(0, n);
+    tail = body.subarray(n);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(
+      Buffer.from(jsonBytes.buffer, jsonBytes.byteOffset, jsonBytes.byteLength).toString('utf8'),
+    );
+  } catch (error) {
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: `the body is not valid JSON: ${(error as Error).message}`,
+    });
+  }
+  if (!isObject(doc))
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'the body must be a JSON object' });
+  if (doc.id !== undefined && typeof doc.id !== 'string')
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"id" must be a string' });
+  const parameters = doc.parameters ?? {};
+  if (!isObject(parameters))
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"parameters" must be an object' });
+  const inputs = doc.inputs;
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"inputs" must be a non-empty array' });
+  if (inputs.length > MAX_TENSORS_PER_REQUEST)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: `${inputs.length} inputs, over the limit of ${MAX_TENSORS_PER_REQUEST}`,
+    });
+  const headers: InputHeader[] = inputs.map((input, i) => {
+    if (!isObject(input) || typeof input.name !== 'string')
+      throw serveError('FERRY_SERVE_BAD_REQUEST', {
+        reason: `inputs[${i}] must be an object with a string "name"`,
+      });
+    if (typeof input.datatype !== 'string')
+      throw serveError('FERRY_SERVE_INPUT', { input: input.name, reason: '"datatype" must be a string' });
+    return { name: input.name, datatype: input.datatype, shape: parseShape(input.shape, input.name) };
+  });
+
+  const requested = doc.outputs;
+  let outputs: string[];
+  const binaryOutputs = new Set<string>();
+  const binaryDefault = parameters.binary_data_output === true;
+  if (requested === undefined) {
+    outputs = served.outputs.map((o) => o.name);
+    if (binaryDefault) for (const name of outputs) binaryOutputs.add(name);
+  } else {
+    if (!Array.isArray(requested))
+      throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"outputs" must be an array' });
+    outputs = requested.map((output, i) => {
+      if (!isObject(output) || typeof output.name !== 'string')
+        throw serveError('FERRY_SERVE_BAD_REQUEST', {
+          reason: `outputs[${i}] must be an object with a string "name"`,
+        });
+      const params = output.parameters;
+      if (params !== undefined && !isObject(params))
+        throw serveError('FERRY_SERVE_OUTPUT', {
+          output: output.name,
+          reason: '"parameters" must be an object',
+        });
+      const binary = params?.binary_data;
+      if (binary === true || (binary === undefined && binaryDefault)) binaryOutputs.add(output.name);
+      return output.name;
+    });
+  }
+
+  const timeout = parameters.timeout;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0))
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: '"parameters.timeout" must be microseconds, an integer >= 0',
+    });
+
+  const decode = (): Map<string, Tensor> => {
+    const map = new Map<string, Tensor>();
+    let offset = 0;
+    inputs.forEach((input: Json, i) => {
+      const header = headers[i]!;
+      const datatype = datatypeOf(served, header.name);
+      const size = isObject(input.parameters) ? input.parameters.binary_data_size : undefined;
+      if (size !== undefined) {
+        if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: '"binary_data_size" must be an integer >= 0',
+          });
+        if (input.data !== undefined)
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: 'has both "data" and "binary_data_size"',
+          });
+        if (offset + size > tail.byteLength)
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: `binary_data_size ${size} at offset ${offset} runs past the ${tail.byteLength} bytes of binary data`,
+          });
+        map.set(
+          header.name,
+          decodeRawTensor(datatype, header.shape, tail.subarray(offset, offset + size), header.name),
+        );
+        offset += size;
+      } else {
+        if (input.data === undefined)
+          throw serveError('FERRY_SERVE_INPUT', {
+            input: header.name,
+            reason: 'has neither "data" nor "binary_data_size"',
+          });
+        map.set(header.name, decodeJsonTensor(datatype, header.shape, input.data, header.name));
+      }
+    });
+    if (offset !== tail.byteLength)
+      throw serveError('FERRY_SERVE_BAD_REQUEST', {
+        reason: `${tail.byteLength - offset} bytes of binary data after the inputs' binary_data_size total of ${offset}`,
+      });
+    return map;
+  };
+
+  return {
+    id: doc.id as string | undefined,
+    headers,
+    outputs,
+    binaryOutputs,
+    timeoutUs: timeout as number | undefined,
+    decode,
+  };
+}
+
+/** The response: JSON, or a JSON header plus binary output data when any output asked for it. */
+export function encodeRestResponse(
+  served: ServedVersion,
+  request: RestInferRequest,
+  results: ReadonlyMap<string, Tensor>,
+): { body: Buffer; headerLength?: number } {
+  const chunks: Uint8Array[] = [];
+  const outputs = request.outputs.map((name) => {
+    const tensor = results.get(name)!;
+    const head = `{"name":${JSON.stringify(name)},"datatype":"${tensor.datatype}","shape":[${tensor.shape.join(',')}]`;
+    if (request.binaryOutputs.has(name)) {
+      const raw = encodeRawTensor(tensor);
+      chunks.push(raw);
+      return `${head},"parameters":{"binary_data_size":${raw.byteLength}}}`;
+    }
+    return `${head},"data":${encodeJsonData(tensor)}}`;
+  });
+  const json = `{"model_name":${JSON.stringify(served.model)},"model_version":"${served.version}"${
+    request.id !== undefined ? `,"id":${JSON.stringify(request.id)}` : ''
+  },"outputs":[${outputs.join(',')}]}`;
+  const header = Buffer.from(json, 'utf8');
+  if (chunks.length === 0) return { body: header };
+  return { body: Buffer.concat([header, ...chunks]), headerLength: header.byteLength };
+}

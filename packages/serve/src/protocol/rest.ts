@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import { isServeError, serveError } from '../errors.js';
+import { MAX_BODY_BYTES } from '../limits.js';
+import type { ServeMetrics } from '../metrics.js';
+import type { ServedVersion } from '../repository/served-version.js';
+import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
+import { countFailure, infer } from './inference.js';
+import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
+import { checkBearer } from './token.js';
+
+type ModelParams = { model: string; version?: string };
+
+/** A request id a client may pass in X-Request-Id, if it is short and printable; else a fresh one. */
+function requestId(req: { headers: Record<string, unknown> }): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** The Open Inference Protocol v2 REST API (inference_rest.md) plus /metrics and the repository extension. */
+export function createRestApp(context: ServerContext, options: { metricsRoute: boolean }): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: context.log as unknown as FastifyBaseLogger,
+    // one log line per request, written by the onResponse hook below
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    genReqId: requestId,
+    bodyLimit: MAX_BODY_BYTES,
+  });
+
+  // Every body is taken as bytes: the infer route parses JSON itself (it may be followed by binary data).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Number(reply.elapsedTime.toFixed(3)),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    if (isServeError(error)) {
+      if (error.http >= 500) req.log.warn({ code: error.code }, error.message);
+      return reply.code(error.http).send({ error: error.message });
+    }
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) req.log.error({ err: error }, 'internal error');
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : (error as Error).message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: `no route ${req.method} ${req.url}` }),
+  );
+
+  app.get('/v2/health/live', async () => ({ live: true }));
+  app.get('/v2/health/ready', async (_req, reply) => {
+    const ready = context.ready();
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  app.get('/v2', async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }));
+
+  const metadata = (served: ServedVersion) => ({
+    name: served.model,
+    versions: context.repository.versionsOf(served.model),
+    platform: served.platform,
+    inputs: served.inputs,
+    outputs: served.outputs,
+  });
+  const resolve = (params: ModelParams) => context.repository.resolve(params.model, params.version);
+  app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => metadata(resolve(req.params)));
+  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version', async (req) =>
+    metadata(resolve(req.params)),
+  );
+
+  const ready = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    let isReady = false;
+    try {
+      resolve(req.params);
+      isReady = !context.draining();
+    } catch (error) {
+      if (isServeError(error) && error.http === 404) throw error;
+    }
+    return reply.code(isReady ? 200 : 503).send({ name: req.params.model, ready: isReady });
+  };
+  app.get<{ Params: ModelParams }>('/v2/models/:model/ready', ready);
+  app.get<{ Params: ModelParams }>('/v2/models/:model/versions/:version/ready', ready);
+
+  const inferRoute = async (req: FastifyRequest<{ Params: ModelParams }>, reply: FastifyReply) => {
+    if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
+    const served = resolve(req.params);
+    const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
+    const headerLength = req.headers['inference-header-content-length'];
+    let parsed: RestInferRequest;
+    try {
+      parsed = parseRestInfer(body, typeof headerLength === 'string' ? headerLength : undefined, served);
+    } catch (error) {
+      countFailure(context.metrics, served, error);
+      throw error;
+    }
+    // a client that hangs up while its request is queued is dropped from the queue
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableEnded) abort.abort();
+    };
+    reply.raw.once('close', onClose);
+    try {
+      const results = await infer(served, context.metrics, {
+        headers: parsed.headers,
+        outputs: parsed.outputs,
+        decode: parsed.decode,
+        ...(parsed.timeoutUs !== undefined && { timeoutUs: parsed.timeoutUs }),
+        signal: abort.signal,
+      });
+      const { body: out, headerLength: outHeader } = encodeRestResponse(served, parsed, results);
+      if (outHeader !== undefined)
+        reply.header('inference-header-content-length', outHeader).type('application/octet-stream');
+      else reply.type('application/json');
+      return reply.send(out);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
+  };
+  app.post<{ Params: ModelParams }>('/v2/models/:model/infer', inferRoute);
+  app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', inferRoute);
+
+  if (options.metricsRoute) registerMetricsRoute(app, context.metrics);
+
+  if (context.repositoryToken !== undefined) registerRepositoryRoutes(app, context, context.repositoryToken);
+  return app;
+}
+
+/** GET /metrics: Prometheus text from the server's registry. */
+export function registerMetricsRoute(app: FastifyInstance, metrics: ServeMetrics): void {
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+}
+
+/** The model repository extension (Triton's extension_model_repository.md), behind a bearer token. */
+function registerRepositoryRoutes(app: FastifyInstance, context: ServerContext, token: string): void {
+  const guard = async (req: FastifyRequest) => checkBearer(req.headers.authorization, token);
+  app.post('/v2/repository/index', { onRequest: guard }, async () => context.repository.index());
+  const control =
+    (action: 'load' | 'unload') => async (req: FastifyRequest<{ Params: { model: string } }>) => {
+      if (context.repository.mode !== 'explicit')
+        throw serveError('FERRY_SERVE_CONTROL', {
+          reason: `model control mode is ${context.repository.mode}; ${action} needs --model-control explicit`,
+        });
+      if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
+      if (action === 'load') await context.repository.load(req.params.model);
+      else await context.repository.unload(req.params.model);
+      return {};
+    };
+  app.post<{ Params: { model: string } }>(
+    '/v2/repository/models/:model/load',
+    { onRequest: guard },
+    control('load'),
+  );
+  app.post<{ Params: { model: string } }>(
+    '/v2/repository/models/:model/unload',
+    { onRequest: guard },
+    control('unload'),
+  );
+}

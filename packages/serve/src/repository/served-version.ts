@@ -1,0 +1,184 @@
+import type { Backend, ModelInstance, TensorMetadata } from '../backends/backend.js';
+import { serveError } from '../errors.js';
+import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE } from '../limits.js';
+import type { ServeMetrics } from '../metrics.js';
+import { Batcher } from '../scheduler/batcher.js';
+import { DATATYPE_SIZE } from '../tensor/datatype.js';
+import { elementCount, type Tensor } from '../tensor/tensor.js';
+import type { ModelConfig, TensorOverride } from './config.js';
+
+/** One loaded, warmed-up model version with its scheduler: what an inference request reaches. */
+export interface ServedVersion {
+  readonly model: string;
+  readonly version: string;
+  readonly platform: string;
+  /** Published metadata: full shapes, -1 for a varying dimension (the batch dimension included). */
+  readonly inputs: readonly TensorMetadata[];
+  readonly outputs: readonly TensorMetadata[];
+  /** 0 = no batch dimension. */
+  readonly maxBatchSize: number;
+  readonly batcher: Batcher;
+  /** The backend's own input rule (Backend.checkTensor), if it has one. */
+  checkTensor(name: string, tensor: Tensor): void;
+  /** Identifies the files and config this was loaded from (polling reloads when it changes). */
+  readonly fingerprint: string;
+  close(): Promise<void>;
+}
+
+export interface LoadVersionOptions {
+  readonly model: string;
+  readonly version: number;
+  readonly path: string;
+  readonly configPath: string;
+  readonly config: ModelConfig;
+  readonly backend: Backend;
+  readonly metrics: ServeMetrics;
+  readonly fingerprint: string;
+}
+
+export async function loadVersion(options: LoadVersionOptions): Promise<ServedVersion> {
+  const { model, config, backend, path, configPath, metrics } = options;
+  const version = String(options.version);
+  const started = performance.now();
+  const loaded = await backend.load(path, {
+    ...(config.instances.intraOpThreads !== undefined && { intraOpThreads: config.instances.intraOpThreads }),
+    ...(config.instances.interOpThreads !== undefined && { interOpThreads: config.instances.interOpThreads }),
+    ...(config.maxBatchSize !== undefined && { maxBatchSize: config.maxBatchSize }),
+    inputs: config.inputs,
+    outputs: config.outputs,
+    ...(configPath !== undefined && { configPath }),
+  });
+  const instances: ModelInstance[] = [];
+  try {
+    const maxBatchSize = batchSizeOf(config, loaded.inputs, loaded.outputs, configPath);
+    const inputs = applyOverrides(loaded.inputs, config.inputs, 'inputs', maxBatchSize, configPath);
+    const outputs = applyOverrides(loaded.outputs, config.outputs, 'outputs', maxBatchSize, configPath);
+    for (let i = 0; i < config.instances.count; i++) instances.push(await loaded.createInstance());
+    const runs = config.warmup.runs;
+    const rows = maxBatchSize === 0 ? 0 : Math.min(config.warmup.batchSize, maxBatchSize);
+    for (const instance of instances)
+      for (let r = 0; r < runs; r++) {
+        try {
+          await instance.run(
+            warmupInputs(inputs, rows),
+            outputs.map((o) => o.name),
+          );
+        } catch (error) {
+          throw serveError('FERRY_SERVE_LOAD', {
+            path,
+            reason: `warmup run failed (zeros, batch ${rows || 'none'}): ${(error as Error).message.split('\n')[0]}`,
+          });
+        }
+      }
+    const batcher = new Batcher(
+      { model, version },
+      inputs,
+      outputs,
+      {
+        maxBatchSize,
+        maxQueueDelayUs: config.dynamicBatching.maxQueueDelayUs,
+        preferredBatchSizes: config.dynamicBatching.preferredBatchSizes,
+        maxQueueSize: config.dynamicBatching.maxQueueSize ?? DEFAULT_MAX_QUEUE_SIZE,
+        defaultTimeoutUs: config.dynamicBatching.defaultTimeoutUs,
+      },
+      instances,
+      metrics.observer(model, version),
+    );
+    await loaded.close();
+    metrics.loaded(model, version, (performance.now() - started) / 1000);
+    return {
+      model,
+      version,
+      platform: backend.platform,
+      inputs,
+      outputs,
+      maxBatchSize,
+      batcher,
+      checkTensor: (name, tensor) => backend.checkTensor?.(name, tensor),
+      fingerprint: options.fingerprint,
+      async close() {
+        await batcher.close();
+        metrics.forget(model, version);
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(instances.map((i) => i.close()));
+    await loaded.close();
+    throw error;
+  }
+}
+
+function batchSizeOf(
+  config: ModelConfig,
+  inputs: readonly TensorMetadata[],
+  outputs: readonly TensorMetadata[],
+  configPath: string,
+): number {
+  const all = [...inputs, ...outputs];
+  const batchable = all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
+  if (config.maxBatchSize === undefined) return batchable ? DEFAULT_MAX_BATCH_SIZE : 0;
+  if (config.maxBatchSize > 0 && !batchable) {
+    const fixed = all.find((t) => t.shape.length === 0 || t.shape[0] !== -1)!;
+    throw serveError('FERRY_SERVE_CONFIG', {
+      path: configPath,
+      field: 'max_batch_size',
+      reason: `is ${config.maxBatchSize} but ${fixed.name} has shape [${fixed.shape.join(', ')}] with no variable first dimension to batch along (use 0)`,
+    });
+  }
+  return config.maxBatchSize;
+}
+
+function applyOverrides(
+  declared: readonly TensorMetadata[],
+  overrides: readonly TensorOverride[],
+  side: 'inputs' | 'outputs',
+  maxBatchSize: number,
+  configPath: string,
+): TensorMetadata[] {
+  const result = declared.map((t) => ({ ...t, shape: [...t.shape] }));
+  overrides.forEach((override, i) => {
+    const field = `${side}[${i}]`;
+    const target = result.find((t) => t.name === override.name);
+    const fail = (sub: string, reason: string) =>
+      serveError('FERRY_SERVE_CONFIG', { path: configPath, field: `${field}${sub}`, reason });
+    if (!target)
+      throw fail(
+        '.name',
+        `the model has no ${side.slice(0, -1)} ${override.name} (it has ${declared.map((t) => t.name).join(', ')})`,
+      );
+    if (override.datatype && override.datatype !== target.datatype)
+      throw fail('.datatype', `is ${override.datatype} but the model's ${target.name} is ${target.datatype}`);
+    if (override.shape) {
+      // Triton convention: with batching, the config shape leaves out the batch dimension
+      const offset = maxBatchSize > 0 ? 1 : 0;
+      if (override.shape.length !== target.shape.length - offset)
+        throw fail(
+          '.shape',
+          `has rank ${override.shape.length} but the model's ${target.name} has rank ${target.shape.length - offset}${offset ? ' (without the batch dimension)' : ''}`,
+        );
+      override.shape.forEach((dim, k) => {
+        const declaredDim = target.shape[k + offset]!;
+        if (declaredDim !== -1 && dim !== -1 && dim !== declaredDim)
+          throw fail(`.shape[${k}]`, `is ${dim} but the model fixes it at ${declaredDim}`);
+        if (declaredDim === -1) target.shape[k + offset] = dim;
+      });
+    }
+  });
+  return result;
+}
+
+/** Zero-filled inputs (variable dims as 1) for the warmup runs; rows = 0 means no batch dimension. */
+function warmupInputs(inputs: readonly TensorMetadata[], rows: number): Map<string, Tensor> {
+  const map = new Map<string, Tensor>();
+  for (const meta of inputs) {
+    const shape = meta.shape.map((d, k) => (k === 0 && rows > 0 ? rows : d === -1 ? 1 : d));
+    const count = elementCount(shape);
+    map.set(
+      meta.name,
+      meta.datatype === 'BYTES'
+        ? { datatype: 'BYTES', shape, strings: Array.from({ length: count }, () => new Uint8Array(0)) }
+        : { datatype: meta.datatype, shape, bytes: new Uint8Array(count * DATATYPE_SIZE[meta.datatype]) },
+    );
+  }
+  return map;
+}

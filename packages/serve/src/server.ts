@@ -1,0 +1,131 @@
+import { stat } from 'node:fs/promises';
+import * as grpc from '@grpc/grpc-js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { serveError } from './errors.js';
+import { ServeMetrics } from './metrics.js';
+import type { ServerContext } from './protocol/context.js';
+import { createGrpcServer } from './protocol/grpc.js';
+import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
+import { fileSource, folderSource } from './repository/layout.js';
+import { type ModelControlMode, ModelRepository } from './repository/repository.js';
+
+export interface ServeOptions {
+  /** A model repository folder (REPO/<model>/<version>/model.onnx) or one model file. */
+  readonly path: string;
+  /** Defaults to 127.0.0.1: serving beyond this machine is a deliberate choice. */
+  readonly host?: string;
+  /** 0 picks a free port; undefined = 8000 / 8001. null turns the front end off. */
+  readonly httpPort?: number | null;
+  readonly grpcPort?: number | null;
+  /** Serve /metrics on its own port instead of the HTTP port. */
+  readonly metricsPort?: number;
+  readonly modelControl?: ModelControlMode;
+  /** Models to load at startup in explicit mode ('*' = all). */
+  readonly loadModels?: readonly string[];
+  readonly pollIntervalMs?: number;
+  /** Enables the repository extension routes, guarded by this bearer token. */
+  readonly repositoryToken?: string;
+  readonly logger?: Logger;
+  readonly logLevel?: string;
+}
+
+export interface RunningServer {
+  readonly httpPort: number | undefined;
+  readonly grpcPort: number | undefined;
+  readonly metricsPort: number | undefined;
+  readonly repository: ModelRepository;
+  readonly metrics: ServeMetrics;
+  /** Stops accepting inference, lets queued and running requests finish, then closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the server: the front ends listen first (live, not ready), then the startup models
+ * load and warm up, then readiness turns true. A model that fails to load at startup fails
+ * the start (like Triton's default exit-on-error).
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const log = options.logger ?? pino({ level: options.logLevel ?? 'info' });
+  const host = options.host ?? '127.0.0.1';
+  const info = await stat(options.path).catch(() => undefined);
+  if (!info)
+    throw serveError('FERRY_SERVE_REPOSITORY', { path: options.path, reason: 'no such file or folder' });
+  const source = info.isDirectory() ? folderSource(options.path) : fileSource(options.path);
+  const metrics = new ServeMetrics();
+  const repository = new ModelRepository(source, options.modelControl ?? 'none', metrics, log);
+  let started = false;
+  let draining = false;
+  const context: ServerContext = {
+    repository,
+    metrics,
+    log,
+    ready: () => started && !draining && repository.allReady(),
+    draining: () => draining,
+    repositoryToken: options.repositoryToken,
+  };
+
+  let http: FastifyInstance | undefined;
+  let metricsApp: FastifyInstance | undefined;
+  let grpcServer: grpc.Server | undefined;
+  let httpPort: number | undefined;
+  let grpcPort: number | undefined;
+  let metricsPort: number | undefined;
+  const shutdown = async () => {
+    await Promise.allSettled([
+      http?.close(),
+      metricsApp?.close(),
+      grpcServer && new Promise<void>((resolve) => grpcServer!.tryShutdown(() => resolve())),
+    ]);
+    await repository.close();
+  };
+  try {
+    if (options.httpPort !== null) {
+      http = createRestApp(context, { metricsRoute: options.metricsPort === undefined });
+      await http.listen({ host, port: options.httpPort ?? 8000 });
+      httpPort = (http.server.address() as { port: number }).port;
+    }
+    if (options.metricsPort !== undefined) {
+      metricsApp = Fastify();
+      registerMetricsRoute(metricsApp, metrics);
+      await metricsApp.listen({ host, port: options.metricsPort });
+      metricsPort = (metricsApp.server.address() as { port: number }).port;
+    }
+    if (options.grpcPort !== null) {
+      grpcServer = createGrpcServer(context);
+      const server = grpcServer;
+      const address = host.includes(':') ? `[${host}]` : host;
+      grpcPort = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(
+          `${address}:${options.grpcPort ?? 8001}`,
+          grpc.ServerCredentials.createInsecure(),
+          (error, port) => (error ? reject(error) : resolve(port)),
+        ),
+      );
+    }
+    log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');
+    await repository.start(options.loadModels ?? []);
+    repository.startPolling(options.pollIntervalMs ?? 5000);
+    started = true;
+    log.info({ models: repository.all().map((v) => `${v.model}/${v.version}`) }, 'ready');
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
+
+  return {
+    httpPort,
+    grpcPort,
+    metricsPort,
+    repository,
+    metrics,
+    async close() {
+      if (draining) return;
+      draining = true;
+      log.info('draining: refusing new requests, finishing queued ones');
+      await repository.drain();
+      await shutdown();
+      log.info('stopped');
+    },
+  };
+}
