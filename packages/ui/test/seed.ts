@@ -15,9 +15,9 @@ tags: [vision]
 
 A small **MLP** trained on _MNIST_. See [the paper](https://example.org/paper) and \`ferry pull\`.
 
-<script>window.__pwned = true</script>
-<img src=x onerror="window.__pwned = true">
-[click me](javascript:window.__pwned=true)
+<script>window.xssFired = true</script>
+<img src=x onerror="window.xssFired = true">
+[click me](javascript:window.xssFired=true)
 
 | metric | value |
 | ------ | ----- |

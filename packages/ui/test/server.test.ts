@@ -104,6 +104,28 @@ describe('registry routes for the web UI', () => {
     expect((await get('/api/v1/models/vision%2Fmnist/versions/1/diff?against=9')).status).toBe(404);
   });
 
+  it('lists every scan finding of a version, paths relative to the version', async () => {
+    const response = await get('/api/v1/models/lab%2Fsuspicious/versions/1/scan');
+    const scan = (await response.json()) as {
+      scan: string;
+      files: {
+        path: string;
+        verdict: string;
+        findings: { severity: string; rule: string; message: string }[];
+      }[];
+    };
+    expect(scan.scan).toBe('unsafe');
+    expect(scan.files[0]).toMatchObject({ path: 'inst_exec.pkl', verdict: 'unsafe' });
+    expect(
+      scan.files[0]!.findings.some((f) => f.severity === 'critical' && f.message.includes('builtins.exec')),
+    ).toBe(true);
+    expect(JSON.stringify(scan)).not.toContain('ferry-ui-');
+    const safe = (await (await get('/api/v1/models/vision%2Fmnist/versions/1/scan')).json()) as {
+      files: { verdict: string }[];
+    };
+    expect(safe.files.map((f) => f.verdict)).toEqual(['safe']);
+  });
+
   it('shows a dataset recorded as a run input', async () => {
     const lineage = (await (await get(`/api/v1/lineage?node=run:${seeded.runId}`)).json()) as {
       upstream: { nodes: string[] };

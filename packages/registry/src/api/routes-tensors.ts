@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { diffModels, inspectModel } from '@ferry/formats';
+import { diffModels, inspectModel, scanPath } from '@ferry/formats';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
 import { checkFilePath } from '../names.js';
@@ -138,6 +138,41 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
           maxAbsDiff: t.maxAbsDiff !== null && !Number.isFinite(t.maxAbsDiff) ? 'inf' : t.maxAbsDiff,
         })),
       };
+    },
+  );
+
+  app.get<{ Params: { model: string; version: number } }>(
+    '/api/v1/models/:model/versions/:version/scan',
+    {
+      schema: {
+        summary: "Every finding of the scanner on each of a version's files (nothing is executed)",
+        tags: ['versions'],
+        params: versionParams,
+      },
+    },
+    async (request) => {
+      const name = await visibleModel(db, request.principal, request.params.model);
+      const version = await readyVersion(name, request.params.version);
+      const files = await withVersionFiles(blobs, version.files, async (dir) => {
+        const out = [];
+        for (const file of version.files) {
+          if (file.format === null) continue;
+          const result = await scanPath(join(dir, file.path));
+          // Paths inside messages name the temp folder; the version's own path is what a reader knows.
+          const local = (text: string) => text.split(`${dir}/`).join('');
+          out.push({
+            path: file.path,
+            format: result.format,
+            verdict: result.verdict,
+            findings: result.findings
+              .slice(0, MAX_TENSOR_ROWS)
+              .map((f) => ({ ...f, message: local(f.message) })),
+            ...(result.error && { error: { code: result.error.code, message: local(result.error.message) } }),
+          });
+        }
+        return out;
+      });
+      return { scan: version.scan, files };
     },
   );
 

@@ -12,6 +12,17 @@ export function ErrorBox({ error }: { error: Error | ApiError | undefined }) {
   );
 }
 
+/** A page that could not load: a heading (focus lands on it) and the registry's answer. */
+export function PageError({ error }: { error: Error | ApiError }) {
+  const status = (error as ApiError).status;
+  return (
+    <section>
+      <h1>{status === 404 ? 'Not found' : status === 401 || status === 403 ? 'Not allowed' : 'Error'}</h1>
+      <ErrorBox error={error} />
+    </section>
+  );
+}
+
 export function Loading({ what }: { what: string }) {
   return (
     <p class="muted" aria-busy="true">

@@ -1,6 +1,6 @@
 import type { Edge, Graph } from '../api.js';
 import { LineageGraph, nodeLabel } from '../components/graph.js';
-import { ErrorBox, Loading } from '../components/status.js';
+import { ErrorBox, PageError, Loading } from '../components/status.js';
 import { useApi } from '../hooks.js';
 import { href, nodeHref } from '../router.js';
 
@@ -9,7 +9,7 @@ export function LineagePage({ node }: { node: string }) {
   const { data, error } = useApi<{ node: string; upstream: Graph; downstream: Graph }>(
     `/api/v1/lineage?node=${encodeURIComponent(node)}&depth=8`,
   );
-  if (error) return <ErrorBox error={error} />;
+  if (error) return <PageError error={error} />;
   if (!data) return <Loading what="lineage" />;
   const nodes = [...new Set([data.node, ...data.upstream.nodes, ...data.downstream.nodes])];
   const seen = new Set<string>();

@@ -10,7 +10,7 @@ import {
 } from '../api.js';
 import { allows } from '../access.js';
 import { ConfirmDialog } from '../components/confirm.js';
-import { ErrorBox, Loading, ScanBadge } from '../components/status.js';
+import { ErrorBox, PageError, Loading, ScanBadge } from '../components/status.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { useApi, useWhoami } from '../hooks.js';
 import { Markdown } from '../markdown.js';
@@ -34,7 +34,7 @@ export function ModelPage({ name }: { name: string }) {
   const [promoteAlias, setPromoteAlias] = useState('');
   const [promoteVersion, setPromoteVersion] = useState('');
 
-  if (model.error) return <ErrorBox error={model.error} />;
+  if (model.error) return <PageError error={model.error} />;
   if (!model.data) return <Loading what={name} />;
   const m = model.data;
   const list = versions.data?.versions ?? [];

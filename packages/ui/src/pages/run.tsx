@@ -1,7 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import type { Run } from '../api.js';
 import { LineChart } from '../components/chart.js';
-import { ErrorBox, Loading } from '../components/status.js';
+import { ErrorBox, PageError, Loading } from '../components/status.js';
 import { formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { href } from '../router.js';
@@ -21,7 +21,7 @@ export function RunPage({ id }: { id: string }) {
       return { key, x: points.map((p) => p.step), values: points.map((p) => p.value) };
     });
   }, [data]);
-  if (error) return <ErrorBox error={error} />;
+  if (error) return <PageError error={error} />;
   if (!data) return <Loading what={`run ${id}`} />;
   return (
     <section>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { enc, type Finding, modelPath, type Version } from '../api.js';
-import { ErrorBox, Loading, ScanBadge, scanExplanation } from '../components/status.js';
+import { ErrorBox, PageError, Loading, ScanBadge, scanExplanation } from '../components/status.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { href } from '../router.js';
@@ -15,6 +15,17 @@ interface TensorTable {
   opaque: { name: string; shape: number[]; bytes: number }[];
   metadata: Record<string, string>;
   findings: Finding[];
+}
+
+interface ScanAnswer {
+  scan: string;
+  files: {
+    path: string;
+    format: string;
+    verdict: string;
+    findings: Finding[];
+    error?: { code: string; message: string };
+  }[];
 }
 
 interface DiffAnswer {
@@ -58,14 +69,16 @@ export function VersionPage({
   const all = useApi<{ versions: Version[] }>(`${modelPath(name)}/versions`);
   const hasModelFile = v.data?.files.some((f) => f.format !== null) ?? false;
   const tensors = useApi<TensorTable>(hasModelFile ? `${modelPath(name)}/versions/${version}/tensors` : null);
+  const scan = useApi<ScanAnswer>(hasModelFile ? `${modelPath(name)}/versions/${version}/scan` : null);
   const [filter, setFilter] = useState('');
 
-  if (v.error) return <ErrorBox error={v.error} />;
+  if (v.error) return <PageError error={v.error} />;
   if (!v.data) return <Loading what={`${name} version ${version}`} />;
   const data = v.data;
-  const findings = Object.entries(data.inspect?.files ?? {}).flatMap(([file, s]) =>
-    (s.findings ?? []).map((f) => ({ file, ...f })),
+  const findings = (scan.data?.files ?? []).flatMap((file) =>
+    file.findings.map((f) => ({ file: file.path, ...f })),
   );
+  const refused = (scan.data?.files ?? []).filter((f) => f.error);
   const others = (all.data?.versions ?? []).filter((o) => o.version !== version);
   const shown = (tensors.data?.tensors ?? []).filter((t) => t.name.includes(filter));
 
@@ -106,6 +119,12 @@ export function VersionPage({
           <code class="wrap">{data.scanDetail}</code>
         </p>
       ) : null}
+      <ErrorBox error={scan.error} />
+      {refused.map((f) => (
+        <p key={f.path} class="error">
+          {f.path}: <code>{f.error!.code}</code> {f.error!.message}
+        </p>
+      ))}
       {findings.length > 0 ? (
         <ul class="findings">
           {findings.map((f, i) => (
@@ -116,9 +135,9 @@ export function VersionPage({
             </li>
           ))}
         </ul>
-      ) : (
+      ) : scan.data ? (
         <p class="muted">No findings.</p>
-      )}
+      ) : null}
 
       <h2>Files</h2>
       <div class="table-wrap">
