@@ -120,6 +120,13 @@ describe('registry routes for the web UI', () => {
       scan.files[0]!.findings.some((f) => f.severity === 'critical' && f.message.includes('builtins.exec')),
     ).toBe(true);
     expect(JSON.stringify(scan)).not.toContain('ferry-ui-');
+    // The reader refuses the unsafe file: 422 with the version's path, not the temp folder.
+    const refused = await get('/api/v1/models/lab%2Fsuspicious/versions/1/tensors');
+    expect(refused.status).toBe(422);
+    const body = await refused.text();
+    expect(body).toContain('FERRY_REGISTRY_UNSAFE');
+    expect(body).toContain('inst_exec.pkl: refused');
+    expect(body).not.toContain('ferry-ui-');
     const safe = (await (await get('/api/v1/models/vision%2Fmnist/versions/1/scan')).json()) as {
       files: { verdict: string }[];
     };

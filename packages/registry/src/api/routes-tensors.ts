@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { diffModels, inspectModel, scanPath } from '@ferry/formats';
+import { diffModels, inspectModel, isFerryError, scanPath } from '@ferry/formats';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
 import { checkFilePath } from '../names.js';
@@ -52,7 +52,7 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       const version = await readyVersion(name, request.params.version);
       const file = modelFile(version, request.query.file);
       const report = await withVersionFiles(blobs, version.files, (dir) =>
-        inspectModel(join(dir, file.path)),
+        inspectModel(join(dir, file.path)).catch((error) => refuse(error, [dir], version)),
       );
       return {
         file: file.path,
@@ -110,7 +110,9 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       const fileB = modelFile(b, request.query.againstFile);
       const report = await withVersionFiles(blobs, a.files, (dirA) =>
         withVersionFiles(blobs, b.files, (dirB) =>
-          diffModels(join(dirA, fileA.path), join(dirB, fileB.path), { atol: request.query.atol ?? 0 }),
+          diffModels(join(dirA, fileA.path), join(dirB, fileB.path), { atol: request.query.atol ?? 0 }).catch(
+            (error) => refuse(error, [dirA, dirB], a),
+          ),
         ),
       );
       return {
@@ -192,6 +194,25 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       return dataset;
     },
   );
+}
+
+/**
+ * A file @ferry/formats will not open (an unsafe pickle, a broken file) answers 422 UNSAFE or 400,
+ * with the temp folder taken out of the message: the version's own path is what a reader knows.
+ */
+function refuse(error: unknown, dirs: readonly string[], version: ModelVersion): never {
+  if (!isFerryError(error)) throw error;
+  const message = dirs.reduce((text, dir) => text.split(`${dir}/`).join(''), error.message);
+  if (/UNSAFE|REFUSED/.test(error.code))
+    throw registryError('FERRY_REGISTRY_UNSAFE', {
+      name: version.model,
+      version: version.version,
+      reason: message,
+    });
+  throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+    what: `${version.model}/${version.version}`,
+    reason: message,
+  });
 }
 
 /** The named file, else the first file a format was detected for (the model itself). */

@@ -1,6 +1,6 @@
 import type { Edge, Graph } from '../api.js';
 import { LineageGraph, nodeLabel } from '../components/graph.js';
-import { ErrorBox, PageError, Loading } from '../components/status.js';
+import { Loading, PageError } from '../components/status.js';
 import { useApi } from '../hooks.js';
 import { href, nodeHref } from '../router.js';
 

@@ -1,7 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import type { Run } from '../api.js';
 import { LineChart } from '../components/chart.js';
-import { ErrorBox, PageError, Loading } from '../components/status.js';
+import { Loading, PageError } from '../components/status.js';
 import { formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { href } from '../router.js';
@@ -58,7 +58,8 @@ export function RunPage({ id }: { id: string }) {
           <figure key={c.key}>
             <LineChart title={c.key} xLabel="step" x={c.x} series={[{ label: c.key, values: c.values }]} />
             <figcaption class="muted small">
-              {c.key}: {c.values.length} point(s), last {c.values[c.values.length - 1]}
+              {c.key}: {c.values.length} point(s), last{' '}
+              {Number(c.values[c.values.length - 1]!.toPrecision(6))}
             </figcaption>
           </figure>
         ))}

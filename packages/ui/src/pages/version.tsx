@@ -68,7 +68,9 @@ export function VersionPage({
   const v = useApi<Version>(`${modelPath(name)}/versions/${version}`);
   const all = useApi<{ versions: Version[] }>(`${modelPath(name)}/versions`);
   const hasModelFile = v.data?.files.some((f) => f.format !== null) ?? false;
-  const tensors = useApi<TensorTable>(hasModelFile ? `${modelPath(name)}/versions/${version}/tensors` : null);
+  // An unsafe file is refused by the reader (nothing in it is trusted), so there is no table to ask for.
+  const listable = hasModelFile && v.data?.scan !== 'unsafe';
+  const tensors = useApi<TensorTable>(listable ? `${modelPath(name)}/versions/${version}/tensors` : null);
   const scan = useApi<ScanAnswer>(hasModelFile ? `${modelPath(name)}/versions/${version}/scan` : null);
   const [filter, setFilter] = useState('');
 
@@ -176,8 +178,11 @@ export function VersionPage({
 
       <h2>Tensors</h2>
       {!hasModelFile ? <p class="muted">No file of this version is a model format ferry reads.</p> : null}
+      {hasModelFile && !listable ? (
+        <p class="muted">Not listed: the scan marked this version unsafe (see Scan above).</p>
+      ) : null}
       <ErrorBox error={tensors.error} />
-      {hasModelFile && !tensors.data && !tensors.error ? <Loading what="tensors" /> : null}
+      {listable && !tensors.data && !tensors.error ? <Loading what="tensors" /> : null}
       {tensors.data ? (
         <>
           <p class="muted">
