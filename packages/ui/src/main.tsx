@@ -44,7 +44,8 @@ function App() {
   useEffect(refresh, []);
   // Move focus to the new page's heading so keyboard and screen-reader users land on it.
   useEffect(() => {
-    const heading = document.querySelector<HTMLElement>('main h1');
+    // (While a page is still loading there is no heading yet: the main region takes the focus.)
+    const heading = document.querySelector<HTMLElement>('main h1') ?? document.getElementById('main');
     if (heading) {
       heading.tabIndex = -1;
       heading.focus();
