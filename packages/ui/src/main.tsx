@@ -33,6 +33,9 @@ function Page({ route }: { route: Route }) {
 
 function App() {
   const route = useRoute();
+  // A new path is a new page (state reset, focus to its heading); a new query (a diff target, a
+  // watched URL) updates the page in place.
+  const path = route.parts.join('/');
   const [who, setWho] = useState<Whoami>(ANONYMOUS);
   const refresh = useCallback(() => {
     api<Whoami>('/api/v1/whoami').then(setWho, () => {
@@ -50,7 +53,7 @@ function App() {
       heading.tabIndex = -1;
       heading.focus();
     }
-  }, [route]);
+  }, [path]);
   const page = route.parts[0] ?? '';
   return (
     <WhoamiContext.Provider value={{ who, refresh }}>
@@ -79,7 +82,7 @@ function App() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page route={route} key={`${route.parts.join('/')}?${route.query}`} />
+        <Page route={route} key={path} />
       </main>
     </WhoamiContext.Provider>
   );
