@@ -6,17 +6,27 @@ import { useApi } from '../hooks.js';
 import { href } from '../router.js';
 import { parsePrometheus, type Rates, rates, type Sample } from '../prometheus.js';
 
-/** A deployment as the registry lists it (the `ferry up`/deploy work adds the route). */
+/**
+ * A deployment as the registry lists it (`GET /api/v1/deployments`, branch `up`): the name the
+ * server serves it under, the alias it follows, where the server answers and what it reported.
+ */
 interface Deployment {
-  id?: string;
-  name?: string;
+  name: string;
   model: string;
-  alias?: string;
-  version?: number | null;
-  url?: string;
-  metricsUrl?: string;
+  alias: string;
+  uri?: string;
+  endpoint?: string | null;
   status?: string;
+  liveVersion?: number | null;
+  message?: string;
+  reportedAt?: string | null;
+  /** A metrics URL other than ENDPOINT/metrics (a server with --metrics-port). */
+  metricsUrl?: string;
 }
+
+/** Where a deployment's server publishes Prometheus metrics. */
+export const metricsUrlOf = (d: Deployment): string | undefined =>
+  d.metricsUrl ?? (d.endpoint ? `${d.endpoint.replace(/\/+$/, '')}/metrics` : undefined);
 
 const POLL_MS = 2000;
 /** Points kept per live chart (a few minutes at one scrape every 2 s). */
@@ -41,35 +51,39 @@ export function DeploymentsPage({ watch }: { watch: string }) {
       {list.data && list.data.deployments.length === 0 ? (
         <p class="muted">No deployments are registered.</p>
       ) : null}
-      {(list.data?.deployments ?? []).map((d) => (
-        <article class="deployment" key={d.id ?? d.name ?? d.model}>
-          <h2>{d.name ?? d.id ?? d.model}</h2>
-          <p>
-            <a href={href.model(d.model)}>
-              models:/{d.model}
-              {d.alias ? `@${d.alias}` : ''}
-            </a>
-            {d.version ? (
-              <>
-                {' '}
-                → live version <a href={href.version(d.model, d.version)}>{d.version}</a>
-              </>
-            ) : null}
-            {d.status ? <span class="badge">{d.status}</span> : null}
-            {d.url ? (
-              <>
-                {' '}
-                at <code>{d.url}</code>
-              </>
-            ) : null}
-          </p>
-          {d.metricsUrl ? (
-            <LiveMetrics url={d.metricsUrl} model={d.model} />
-          ) : (
-            <p class="muted">No metrics URL.</p>
-          )}
-        </article>
-      ))}
+      {(list.data?.deployments ?? []).map((d) => {
+        const metrics = metricsUrlOf(d);
+        return (
+          <article class="deployment" key={d.name}>
+            <h2>{d.name}</h2>
+            <p>
+              follows{' '}
+              <a href={href.model(d.model)}>
+                models:/{d.model}@{d.alias}
+              </a>
+              {d.liveVersion ? (
+                <>
+                  {' '}
+                  · live version <a href={href.version(d.model, d.liveVersion)}>{d.liveVersion}</a>
+                </>
+              ) : null}{' '}
+              {d.status ? <span class={`badge dep-${d.status}`}>{d.status}</span> : null}
+              {d.endpoint ? (
+                <>
+                  {' '}
+                  at <code>{d.endpoint}</code>
+                </>
+              ) : null}
+            </p>
+            {d.message ? <p class={d.status === 'failed' ? 'error' : 'muted'}>{d.message}</p> : null}
+            {metrics ? (
+              <LiveMetrics url={metrics} model={d.name} />
+            ) : (
+              <p class="muted">No server has reported this deployment yet.</p>
+            )}
+          </article>
+        );
+      })}
       <h2>Watch a server</h2>
       <form
         class="filters"
