@@ -60,6 +60,8 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
       [join(REPO, 'node_modules/vite/bin/vite.js'), 'build', UI_ROOT, '--logLevel', 'warn'],
       {
         stdio: 'inherit',
+        // vitest sets NODE_ENV=test, which would make Vite build Preact's development bundle.
+        env: { ...process.env, NODE_ENV: 'production' },
       },
     );
     await mkdir(ARTIFACTS, { recursive: true });
