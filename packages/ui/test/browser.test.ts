@@ -225,7 +225,10 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
     await page.waitForSelector('.notice:has-text("prod now points to version 1")');
     expect((await client().getAlias('vision/mnist', 'prod')).version).toBe(1);
 
-    // A protected alias needs admin: the API's 403 is shown and nothing moves.
+    // A protected alias needs admin: its button is disabled; typed into the form, the API's 403
+    // is shown and nothing moves.
+    expect(await page.locator('button:has-text("Roll back stable")').isDisabled()).toBe(true);
+    expect(await page.locator('button:has-text("Roll back prod")').isDisabled()).toBe(false);
     await page.fill('form.promote input', 'stable');
     await page.selectOption('form.promote select', '2');
     await page.click('form.promote button:has-text("Promote")');

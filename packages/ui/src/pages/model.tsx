@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
   ApiError,
   type AuditEntry,
@@ -33,6 +33,23 @@ export function ModelPage({ name }: { name: string }) {
   const [notice, setNotice] = useState('');
   const [promoteAlias, setPromoteAlias] = useState('');
   const [promoteVersion, setPromoteVersion] = useState('');
+  // Which aliases are protected (moving them needs admin): one small GET per alias.
+  const [protectedAliases, setProtected] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => {
+    const aliases = Object.keys(model.data?.aliases ?? {});
+    let live = true;
+    Promise.all(
+      aliases.map((a) =>
+        api<{ protected: boolean }>(`${modelPath(name)}/aliases/${encodeURIComponent(a)}`).then(
+          (info) => (info.protected ? a : null),
+          () => null,
+        ),
+      ),
+    ).then((list) => live && setProtected(new Set(list.filter((a): a is string => a !== null))));
+    return () => {
+      live = false;
+    };
+  }, [model.data, name]);
 
   if (model.error) return <PageError error={model.error} />;
   if (!model.data) return <Loading what={name} />;
@@ -134,9 +151,16 @@ export function ModelPage({ name }: { name: string }) {
                   <a href={href.version(m.name, version)}>{version}</a>
                 </td>
                 <td>
+                  {protectedAliases.has(alias) ? <span class="badge protected">protected</span> : null}
                   {canWrite ? (
                     <button
                       type="button"
+                      disabled={protectedAliases.has(alias) && !canAdmin}
+                      title={
+                        protectedAliases.has(alias) && !canAdmin
+                          ? `${alias} is protected: moving it needs the admin scope`
+                          : undefined
+                      }
                       onClick={async () => {
                         const to = await rollbackTarget(alias, version);
                         if (to === undefined)
