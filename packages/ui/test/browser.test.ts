@@ -163,6 +163,18 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
     ]);
     expect(await page.textContent('.diff p')).toContain('4 of 4 shared tensor(s) differ');
     await page.locator('.diff').screenshot({ path: join(ARTIFACTS, 'diff.png') });
+
+    // The derived model's float16 conversion: same names and shapes, values rounded.
+    await open('#/models/vision%2Fmnist-small/versions/2?against=1');
+    await page.waitForSelector('table.diff-table tbody tr');
+    expect(await page.locator('table.diff-table tr.st-dtype-mismatch').count()).toBe(4);
+    const maxDiffs = await page
+      .locator('table.diff-table tr.st-dtype-mismatch td:last-child')
+      .allTextContents();
+    for (const text of maxDiffs) expect(Number(text)).toBeGreaterThanOrEqual(0);
+    expect(maxDiffs.some((text) => Number(text) > 0)).toBe(true);
+    expect(await page.textContent('table.diff-table')).toContain('F16 [8, 4]');
+    await page.locator('.diff').screenshot({ path: join(ARTIFACTS, 'diff-fp16.png') });
   });
 
   it('follows lineage: derived version -> version -> run -> dataset, then opens the run', async () => {

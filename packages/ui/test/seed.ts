@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { convertFileToFloat16 } from '@ferry/optimize';
 import { RegistryClient, type RegistryServer, startRegistry } from '@ferry/registry';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url));
@@ -44,7 +45,7 @@ export interface Seeded {
 /**
  * A real registry on port 0 (SQLite + blob folder in a temp dir, serving `ui`) with real fixture
  * model files pushed through the real API: vision/mnist v1 (ONNX 4-8-3 MLP) and v2 (a wider MLP),
- * a run with a dataset, params and metrics, a derived model, an unsafe pickle, a private model.
+ * a run with a dataset, params and metrics, a derived model (and its float16 conversion), an unsafe pickle, a private model.
  */
 export async function seedRegistry(ui: string | false): Promise<Seeded> {
   const data = await mkdtemp(join(tmpdir(), 'ferry-ui-'));
@@ -92,6 +93,10 @@ export async function seedRegistry(ui: string | false): Promise<Seeded> {
     model: 'vision/mnist-small',
     derivedFrom: ['models:/vision/mnist/1'],
   });
+  // v2 of the derived model: the same MLP converted to float16 by @ferry/optimize (values rounded).
+  const fp16 = join(data, 'mlp-fp16.onnx');
+  await convertFileToFloat16(fixture('onnx/mlp.onnx'), fp16);
+  await client.push(fp16, { model: 'vision/mnist-small', derivedFrom: ['models:/vision/mnist/1'] });
   await client.push(fixture('pickle/corpus/inst_exec.pkl'), { model: 'lab/suspicious' });
   await client.push(fixture('safetensors/small.safetensors'), {
     model: 'team/secret',
