@@ -139,6 +139,7 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
     expect(await rows('table.tensors').count()).toBe(6);
     expect(await page.textContent('table.tensors')).toContain('fc3.weight');
     expect(await page.textContent('table.files')).toContain('mlp.onnx');
+    expect(await page.textContent('dl.facts')).toContain('stage=candidate');
     await page.fill('label:has-text("Filter tensors") input', 'bias');
     await expect.poll(() => rows('table.tensors').count()).toBe(3);
     await shot('version');

@@ -88,6 +88,7 @@ export async function seedRegistry(ui: string | false): Promise<Seeded> {
   });
   await client.push(fixture('onnx/mlp.onnx'), { model: 'vision/mnist', alias: 'prod', runId: run.id });
   await client.push(fixture('optimize/mlp.onnx'), { model: 'vision/mnist' });
+  await client.setVersionTag('vision/mnist', 2, 'stage', 'candidate');
   await client.setAlias('vision/mnist', 'stable', 1, true);
   await client.push(fixture('onnx/mlp_metadata.onnx'), {
     model: 'vision/mnist-small',

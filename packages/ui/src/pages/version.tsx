@@ -107,6 +107,17 @@ export function VersionPage({
         <dd>{data.runId ? <a href={href.run(data.runId)}>{data.runId}</a> : '-'}</dd>
         <dt>Aliases</dt>
         <dd>{data.aliases.join(', ') || '-'}</dd>
+        <dt>Tags</dt>
+        <dd>
+          {Object.entries(data.tags).map(([k, v]) => (
+            <span key={k} class="badge tag">
+              {k}={v}
+            </span>
+          ))}
+          {Object.keys(data.tags).length === 0 ? '-' : null}
+        </dd>
+        <dt>Source</dt>
+        <dd>{data.sourceUri ? <code class="wrap">{data.sourceUri}</code> : '-'}</dd>
         <dt>Lineage</dt>
         <dd>
           <a href={href.lineage(`models:/${name}/${version}`)}>lineage graph</a>
