@@ -41,6 +41,7 @@ export interface StartOptions extends BackendOptions {
   readonly adminTokenFile?: string;
   readonly webhooks?: DispatcherOptions | false;
   readonly log?: (line: string) => void;
+  readonly ui?: string | false;
 }
 
 /** Opens the backends, builds the server and listens. `url` is where it answers. */
@@ -53,6 +54,7 @@ export async function startRegistry(options: StartOptions): Promise<RegistryServ
     adminTokenFile: options.adminTokenFile,
     webhooks: options.webhooks,
     log: options.log,
+    ui: options.ui,
   });
   const address = await server.app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   return {

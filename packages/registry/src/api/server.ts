@@ -12,10 +12,12 @@ import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
 import { lineageRoutes } from './routes-lineage.js';
 import { modelRoutes } from './routes-models.js';
+import { tensorRoutes } from './routes-tensors.js';
 import { tokenRoutes } from './routes-tokens.js';
 import { transferRoutes } from './routes-transfers.js';
 import { versionRoutes } from './routes-versions.js';
 import { webhookRoutes } from './routes-webhooks.js';
+import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface RegistryServerOptions {
@@ -29,6 +31,8 @@ export interface RegistryServerOptions {
   readonly webhooks?: DispatcherOptions | false;
   /** Where the server says things once (the first admin token); defaults to stderr. */
   readonly log?: (line: string) => void;
+  /** The built web UI served at `/` (default packages/ui/dist); false: no UI. */
+  readonly ui?: string | false;
 }
 
 export interface RegistryServer {
@@ -105,12 +109,14 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   transferRoutes(app, context);
   lineageRoutes(app, context);
   tokenRoutes(app, context);
+  tensorRoutes(app, context);
   const hooks = new WebhookStore(db.store);
   webhookRoutes(app, context, hooks);
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+  if (options.ui !== false) await uiRoutes(app, options.ui ?? DEFAULT_UI_DIR, log);
   await app.ready();
   const dispatcher = options.webhooks === false ? undefined : new WebhookDispatcher(hooks, options.webhooks);
   dispatcher?.start();

@@ -1,0 +1,31 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../store/blob-store.js';
+import type { VersionFile } from '../store/types.js';
+
+/**
+ * Lays a version's files out in a temp folder (links to local blobs, copies of remote ones: multi-
+ * file formats need their neighbours), runs `use` on that folder and removes it afterwards.
+ */
+export async function withVersionFiles<T>(
+  blobs: BlobStore,
+  files: readonly VersionFile[],
+  use: (dir: string) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-ui-'));
+  try {
+    for (const file of files) {
+      const target = join(dir, file.path);
+      await mkdir(dirname(target), { recursive: true });
+      const local = blobs.localPath?.(file.sha256);
+      if (local) await symlink(local, target);
+      else await pipeline(await blobs.get(file.sha256), createWriteStream(target));
+    }
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

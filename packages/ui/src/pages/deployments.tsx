@@ -1,0 +1,186 @@
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError } from '../api.js';
+import { LineChart } from '../components/chart.js';
+import { ErrorBox, Loading } from '../components/status.js';
+import { useApi } from '../hooks.js';
+import { href } from '../router.js';
+import { parsePrometheus, type Rates, rates, type Sample } from '../prometheus.js';
+
+/**
+ * A deployment as the registry lists it (`GET /api/v1/deployments`, branch `up`): the name the
+ * server serves it under, the alias it follows, where the server answers and what it reported.
+ */
+interface Deployment {
+  name: string;
+  model: string;
+  alias: string;
+  uri?: string;
+  endpoint?: string | null;
+  status?: string;
+  liveVersion?: number | null;
+  message?: string;
+  reportedAt?: string | null;
+  /** A metrics URL other than ENDPOINT/metrics (a server with --metrics-port). */
+  metricsUrl?: string;
+}
+
+/** Where a deployment's server publishes Prometheus metrics. */
+export const metricsUrlOf = (d: Deployment): string | undefined =>
+  d.metricsUrl ?? (d.endpoint ? `${d.endpoint.replace(/\/+$/, '')}/metrics` : undefined);
+
+const POLL_MS = 2000;
+/** Points kept per live chart (a few minutes at one scrape every 2 s). */
+const MAX_POINTS = 150;
+
+export function DeploymentsPage({ watch }: { watch: string }) {
+  const list = useApi<{ deployments: Deployment[] }>('/api/v1/deployments');
+  const [url, setUrl] = useState(watch);
+  const missingRoute = list.error instanceof ApiError && list.error.status === 404;
+  return (
+    <section>
+      <h1>Deployments</h1>
+      {missingRoute ? (
+        <p>
+          No deployments are registered: this registry has no deployments API yet. Serve a model with{' '}
+          <code>ferry serve</code> and watch its metrics below by giving its <code>/metrics</code> URL.
+        </p>
+      ) : (
+        <ErrorBox error={list.error} />
+      )}
+      {!list.data && !list.error ? <Loading what="deployments" /> : null}
+      {list.data && list.data.deployments.length === 0 ? (
+        <p class="muted">No deployments are registered.</p>
+      ) : null}
+      {(list.data?.deployments ?? []).map((d) => {
+        const metrics = metricsUrlOf(d);
+        return (
+          <article class="deployment" key={d.name}>
+            <h2>{d.name}</h2>
+            <p>
+              follows{' '}
+              <a href={href.model(d.model)}>
+                models:/{d.model}@{d.alias}
+              </a>
+              {d.liveVersion ? (
+                <>
+                  {' '}
+                  · live version <a href={href.version(d.model, d.liveVersion)}>{d.liveVersion}</a>
+                </>
+              ) : null}{' '}
+              {d.status ? <span class={`badge dep-${d.status}`}>{d.status}</span> : null}
+              {d.endpoint ? (
+                <>
+                  {' '}
+                  at <code>{d.endpoint}</code>
+                </>
+              ) : null}
+            </p>
+            {d.message ? <p class={d.status === 'failed' ? 'error' : 'muted'}>{d.message}</p> : null}
+            {metrics ? (
+              <LiveMetrics url={metrics} model={d.name} />
+            ) : (
+              <p class="muted">No server has reported this deployment yet.</p>
+            )}
+          </article>
+        );
+      })}
+      <h2>Watch a server</h2>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          location.hash = `#/deployments?watch=${encodeURIComponent(url.trim())}`;
+        }}
+      >
+        <label>
+          Metrics URL
+          <input
+            type="url"
+            value={url}
+            placeholder="http://127.0.0.1:8000/metrics"
+            onInput={(e) => setUrl(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit">Watch</button>
+      </form>
+      {watch ? <LiveMetrics url={watch} /> : null}
+    </section>
+  );
+}
+
+/** Scrapes `url` every 2 s; each pair of scrapes gives one point of rate, p99 and batch size. */
+function LiveMetrics({ url, model }: { url: string; model?: string }) {
+  const [points, setPoints] = useState<{ t: number; r: Rates }[]>([]);
+  const [error, setError] = useState<Error | undefined>();
+  useEffect(() => {
+    let previous: { t: number; samples: Sample[] } | undefined;
+    let live = true;
+    const scrape = async () => {
+      try {
+        const response = await fetch(url, { headers: { accept: 'text/plain' } });
+        if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+        const samples = parsePrometheus(await response.text());
+        const t = Date.now() / 1000;
+        if (previous && live) {
+          const r = rates(previous.samples, samples, t - previous.t, model ? { model } : {});
+          setPoints((p) => [...p.slice(-MAX_POINTS + 1), { t, r }]);
+        }
+        previous = { t, samples };
+        setError(undefined);
+      } catch (err) {
+        if (live)
+          setError(
+            new Error(
+              `${(err as Error).message}: the server must be reachable from this browser (same origin or CORS)`,
+            ),
+          );
+      }
+    };
+    void scrape();
+    const timer = setInterval(scrape, POLL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [url, model]);
+  const last = points[points.length - 1]?.r;
+  return (
+    <div class="live" aria-live="polite">
+      <ErrorBox error={error} />
+      <dl class="stats">
+        <div>
+          <dt>Requests/s</dt>
+          <dd data-metric="rate">{last ? last.requestsPerSecond.toFixed(2) : '…'}</dd>
+        </div>
+        <div>
+          <dt>p99 latency</dt>
+          <dd data-metric="p99">
+            {last ? (last.p99Seconds === null ? '-' : `${(last.p99Seconds * 1000).toFixed(1)} ms`) : '…'}
+          </dd>
+        </div>
+        <div>
+          <dt>Avg batch</dt>
+          <dd data-metric="batch">
+            {last ? (last.averageBatch === null ? '-' : last.averageBatch.toFixed(2)) : '…'}
+          </dd>
+        </div>
+      </dl>
+      {points.length > 1 ? (
+        <LineChart
+          title="requests/s and p99 (ms)"
+          xLabel="time"
+          time
+          x={points.map((p) => p.t)}
+          series={[
+            { label: 'requests/s', values: points.map((p) => p.r.requestsPerSecond) },
+            {
+              label: 'p99 ms',
+              values: points.map((p) => (p.r.p99Seconds === null ? null : p.r.p99Seconds * 1000)),
+            },
+            { label: 'avg batch', values: points.map((p) => p.r.averageBatch) },
+          ]}
+        />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,339 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RegistryClient } from '@ferry/registry';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServeMetrics } from '../../serve/src/metrics.js';
+import { type Seeded, seedRegistry } from './seed.js';
+
+/** Debian's chromium (scripts/install-system-deps.sh), never a downloaded browser. */
+const CHROMIUM = '/usr/bin/chromium';
+const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+const ARTIFACTS = join(REPO, 'test-artifacts', 'ui');
+const hasChromium = existsSync(CHROMIUM);
+
+if (!hasChromium && process.env.CI !== 'true')
+  console.warn(`ui browser tests skipped: ${CHROMIUM} is missing (run: sudo scripts/install-system-deps.sh)`);
+
+describe('browser without chromium in CI', () => {
+  it.runIf(!hasChromium && process.env.CI === 'true')('fails: CI must have Debian chromium', () => {
+    throw new Error(`${CHROMIUM} is missing: run sudo scripts/install-system-deps.sh`);
+  });
+});
+
+/** The main journeys through the real UI, served by a real registry with real pushed models. */
+describe.runIf(hasChromium)('web UI in chromium', () => {
+  let seeded: Seeded;
+  let context: BrowserContext;
+  let profile: string;
+  let page: Page;
+  let base: string;
+  const client = () => new RegistryClient({ url: seeded.server.url, token: seeded.admin });
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const open = async (hash: string) => {
+    await page.goto(`${base}/${hash}`);
+    await page.waitForSelector('main h1');
+  };
+  const login = async (token: string) => {
+    await open('#/login');
+    await page.fill('input[name=token]', token);
+    await page.click('button:has-text("Log in")');
+    await page.waitForFunction(() => location.hash === '#/');
+    await page.waitForSelector('table.models tbody tr');
+  };
+  const logout = async () => {
+    await page.evaluate(() => sessionStorage.clear());
+  };
+  const rows = (selector: string) => page.locator(`${selector} tbody tr`);
+
+  beforeAll(async () => {
+    // Build the UI as `npm ci` does (root prepare script), so the test runs what users get.
+    execFileSync(
+      process.execPath,
+      [join(REPO, 'node_modules/vite/bin/vite.js'), 'build', UI_ROOT, '--logLevel', 'warn'],
+      {
+        stdio: 'inherit',
+        // vitest sets NODE_ENV=test, which would make Vite build Preact's development bundle.
+        env: { ...process.env, NODE_ENV: 'production' },
+      },
+    );
+    await mkdir(ARTIFACTS, { recursive: true });
+    seeded = await seedRegistry(join(UI_ROOT, 'dist'));
+    base = seeded.server.url;
+    profile = await mkdtemp(join(tmpdir(), 'ferry-ui-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    // Nothing may leave the machine: every request goes to the registry's own origin (or the
+    // metrics server the deployments test starts on loopback).
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      return url.hostname === '127.0.0.1' ? route.continue() : route.abort();
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await seeded?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('finds a model: search and filters; private models are invisible', async () => {
+    await open('#/');
+    await page.waitForSelector('table.models tbody tr');
+    const names = await page.locator('table.models tbody tr td:first-child a').allTextContents();
+    expect(names.sort()).toEqual(['lab/suspicious', 'vision/mnist', 'vision/mnist-small']);
+    await page.fill('input[name=search]', 'mnist');
+    await expect.poll(() => rows('table.models').count()).toBe(2);
+    await page.fill('input[placeholder="key or key=value"]', 'task=classification');
+    await expect.poll(() => rows('table.models').count()).toBe(1);
+    await shot('models');
+    await page.click('table.models a:has-text("vision/mnist")');
+    await page.waitForFunction(() => location.hash === '#/models/vision%2Fmnist');
+  });
+
+  it('renders the model card safely, with versions and no write actions for anonymous callers', async () => {
+    await open('#/models/vision%2Fmnist');
+    await page.waitForSelector('.card h2');
+    expect(await page.textContent('.card h2')).toBe('MNIST classifier');
+    expect(await page.locator('.card table td').allTextContents()).toEqual(['accuracy', '0.97']);
+    // The card's <script>, <img onerror> and javascript: link stay text.
+    expect(await page.locator('.card script, .card img').count()).toBe(0);
+    expect(await page.textContent('.card')).toContain('<script>window.xssFired = true</script>');
+    expect(await page.locator('.card a', { hasText: 'click me' }).count()).toBe(0);
+    expect(await page.getAttribute('.card a:has-text("the paper")', 'href')).toBe(
+      'https://example.org/paper',
+    );
+    expect(await page.evaluate(() => (window as { xssFired?: boolean }).xssFired)).toBeUndefined();
+    await page.waitForSelector('table.versions tbody tr');
+    expect(await rows('table.versions').count()).toBe(2);
+    expect(await page.locator('table.versions .badge.scan-safe').count()).toBe(2);
+    expect(await page.textContent('table.versions tbody tr:first-child')).toContain('onnx');
+    expect(await page.locator('button:has-text("Promote"), button:has-text("Roll back")').count()).toBe(0);
+    await shot('model');
+  });
+
+  it('opens a version: files, tensor table, and scan findings explained', async () => {
+    await open('#/models/vision%2Fmnist/versions/2');
+    await page.waitForSelector('table.tensors tbody tr');
+    expect(await rows('table.tensors').count()).toBe(6);
+    expect(await page.textContent('table.tensors')).toContain('fc3.weight');
+    expect(await page.textContent('table.files')).toContain('mlp.onnx');
+    expect(await page.textContent('dl.facts')).toContain('stage=candidate');
+    await page.fill('label:has-text("Filter tensors") input', 'bias');
+    await expect.poll(() => rows('table.tensors').count()).toBe(3);
+    await shot('version');
+    await open('#/models/lab%2Fsuspicious/versions/1');
+    await page.waitForSelector('.badge.scan-unsafe');
+    expect(await page.textContent('main')).toContain('runs code when loaded');
+    await page.waitForSelector('.findings li.sev-critical');
+    expect(await page.textContent('.findings')).toContain('builtins.exec');
+    expect(await page.textContent('main')).toContain('Not listed: the scan marked this version unsafe');
+    await shot('unsafe-version');
+  });
+
+  it('diffs two versions tensor by tensor', async () => {
+    await open('#/models/vision%2Fmnist/versions/1');
+    await page.selectOption('select[name=against]', '2');
+    await page.click('button:has-text("Diff")');
+    await page.waitForSelector('table.diff-table tbody tr');
+    expect(await page.locator('table.diff-table tr.st-shape-mismatch').count()).toBe(4);
+    expect(await page.locator('table.diff-table tr.st-added').allTextContents()).toEqual([
+      'fc3.weightonly in v2-✓-',
+      'fc3.biasonly in v2-✓-',
+    ]);
+    expect(await page.textContent('.diff p')).toContain('4 of 4 shared tensor(s) differ');
+    await page.locator('.diff').screenshot({ path: join(ARTIFACTS, 'diff.png') });
+
+    // The derived model's float16 conversion: same names and shapes, values rounded.
+    await open('#/models/vision%2Fmnist-small/versions/2?against=1');
+    await page.waitForSelector('table.diff-table tbody tr');
+    expect(await page.locator('table.diff-table tr.st-dtype-mismatch').count()).toBe(4);
+    const maxDiffs = await page
+      .locator('table.diff-table tr.st-dtype-mismatch td:last-child')
+      .allTextContents();
+    for (const text of maxDiffs) expect(Number(text)).toBeGreaterThanOrEqual(0);
+    expect(maxDiffs.some((text) => Number(text) > 0)).toBe(true);
+    expect(await page.textContent('table.diff-table')).toContain('F16 [8, 4]');
+    await page.locator('.diff').screenshot({ path: join(ARTIFACTS, 'diff-fp16.png') });
+  });
+
+  it('follows lineage: derived version -> version -> run -> dataset, then opens the run', async () => {
+    await open('#/models/vision%2Fmnist-small/versions/1');
+    await page.click('a:has-text("lineage graph")');
+    await page.waitForSelector('.graph-wrap svg a.node');
+    const kinds = await page
+      .locator('.graph-wrap svg a.node')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('class')).sort());
+    expect(kinds).toEqual([
+      'node node-dataset',
+      'node node-run',
+      'node node-version',
+      'node node-version root',
+    ]);
+    expect(await page.locator('.graph-wrap .edge').count()).toBe(3);
+    await shot('lineage');
+    await page.click('.graph-wrap a.node-run');
+    await page.waitForSelector('.charts canvas');
+    expect(await page.locator('.charts figure').count()).toBe(2);
+    expect(await page.textContent('table.kv')).toContain('lr');
+    expect(await page.textContent('main h1')).toContain('train-mnist');
+    await shot('run');
+  });
+
+  it('promotes and rolls back an alias with confirmation; permissions decide the buttons; 403 is shown', async () => {
+    await login(seeded.reader);
+    await open('#/models/vision%2Fmnist');
+    await page.waitForSelector('table.aliases');
+    expect(await page.locator('button:has-text("Promote")').count()).toBe(0);
+    expect(await page.textContent('main')).toContain('has no write scope on vision/mnist');
+
+    await login(seeded.writer);
+    await open('#/models/vision%2Fmnist');
+    await page.waitForSelector('form.promote');
+    await page.fill('form.promote input', 'prod');
+    await page.selectOption('form.promote select', '2');
+    await page.click('form.promote button:has-text("Promote")');
+    await page.waitForSelector('dialog.confirm[open]');
+    expect(await page.textContent('dialog.confirm')).toContain(
+      'will point to version 2 instead of version 1',
+    );
+    await shot('promote-dialog');
+    await page.keyboard.press('Escape'); // cancel: nothing moves
+    await page.waitForSelector('dialog.confirm', { state: 'detached' });
+    expect((await client().getAlias('vision/mnist', 'prod')).version).toBe(1);
+
+    await page.click('form.promote button:has-text("Promote")');
+    await page.click('dialog.confirm button.primary');
+    await page.waitForSelector('.notice');
+    expect(await page.textContent('.notice')).toBe('prod now points to version 2 (was 1).');
+    expect((await client().getAlias('vision/mnist', 'prod')).version).toBe(2);
+
+    await page.click('button:has-text("Roll back prod")');
+    await page.waitForSelector('dialog.confirm[open]');
+    expect(await page.textContent('dialog.confirm')).toContain(
+      'will point to version 1 instead of version 2',
+    );
+    await page.click('dialog.confirm button.primary');
+    await page.waitForSelector('.notice:has-text("prod now points to version 1")');
+    expect((await client().getAlias('vision/mnist', 'prod')).version).toBe(1);
+
+    // A protected alias needs admin: its button is disabled; typed into the form, the API's 403
+    // is shown and nothing moves.
+    expect(await page.locator('button:has-text("Roll back stable")').isDisabled()).toBe(true);
+    expect(await page.locator('button:has-text("Roll back prod")').isDisabled()).toBe(false);
+    await page.fill('form.promote input', 'stable');
+    await page.selectOption('form.promote select', '2');
+    await page.click('form.promote button:has-text("Promote")');
+    await page.click('dialog.confirm button.primary');
+    await page.waitForSelector('.error');
+    expect(await page.textContent('.error')).toContain('403 FERRY_REGISTRY_FORBIDDEN');
+    await shot('forbidden');
+    expect((await client().getAlias('vision/mnist', 'stable')).version).toBe(1);
+    await logout();
+  });
+
+  it('logs in with a token: private models appear for the admin and vanish on logout; the audit log', async () => {
+    await open('#/models/team%2Fsecret');
+    await page.waitForSelector('.error');
+    expect(await page.textContent('.error')).toContain('404');
+    await login(seeded.admin);
+    const names = await page.locator('table.models tbody tr td:first-child a').allTextContents();
+    expect(names).toContain('team/secret');
+    expect(await page.textContent('table.models')).toContain('private');
+    await page.click('header a:has-text("Audit log")');
+    await page.waitForSelector('table.audit tbody tr');
+    const audit = await page.textContent('table.audit');
+    expect(audit).toContain('alias.set');
+    expect(audit).toContain('walt');
+    await shot('audit');
+    await page.click('header a.who');
+    await page.click('button:has-text("Log out")');
+    await open('#/');
+    await page.waitForSelector('table.models tbody tr');
+    expect(await page.locator('table.models tbody tr td:first-child a').allTextContents()).not.toContain(
+      'team/secret',
+    );
+    expect(await page.locator('header a:has-text("Audit log")').count()).toBe(0);
+  });
+
+  it('deployments: explains none are registered and watches a server /metrics live', async () => {
+    // A real @ferry/serve metrics registry under load, exposed on loopback with CORS.
+    const metrics = new ServeMetrics();
+    const observer = metrics.observer('vision/mnist', '1');
+    const load = setInterval(() => {
+      for (let i = 0; i < 4; i++) {
+        metrics.succeeded('vision/mnist', '1');
+        observer.queued(0.002);
+      }
+      observer.executed(4, 4, 0.004);
+    }, 50);
+    const server: Server = createServer(async (_request, response) => {
+      response.writeHead(200, {
+        'content-type': metrics.registry.contentType,
+        'access-control-allow-origin': '*',
+      });
+      response.end(await metrics.registry.metrics());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+      await open(`#/deployments?watch=${encodeURIComponent(url)}`);
+      await page.waitForSelector('text=No deployments are registered');
+      await expect.poll(() => page.textContent('[data-metric=batch]'), { timeout: 15_000 }).toBe('4.00');
+      const rate = Number(await page.textContent('[data-metric=rate]'));
+      expect(rate).toBeGreaterThan(0);
+      expect(await page.textContent('[data-metric=p99]')).toMatch(/^\d+\.\d ms$/);
+      await page.waitForSelector('.live canvas');
+      await shot('deployments');
+    } finally {
+      clearInterval(load);
+      server.close();
+    }
+  });
+
+  it('works from the keyboard and on a narrow screen', async () => {
+    await open('#/');
+    await page.waitForSelector('table.models tbody tr');
+    await page.focus('input[name=search]');
+    let reached = false;
+    for (let i = 0; i < 20 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.textContent === 'vision/mnist');
+    }
+    expect(reached).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash === '#/models/vision%2Fmnist');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open('#/models/vision%2Fmnist');
+    await page.waitForSelector('table.versions tbody tr');
+    // No sideways scrolling of the page: wide tables scroll inside their own box.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot('narrow-model');
+    await open('#/models/vision%2Fmnist/versions/1?against=2');
+    await page.waitForSelector('table.diff-table tbody tr');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot('narrow-diff');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+});
