@@ -329,21 +329,24 @@ describe.each(BACKENDS)('registry on $name', (spec) => {
     expect((await anon.getVersion('team/alpha', 1)).tags).toEqual({ validated: 'yes' });
   });
 
-  it('inspects real model files with @ferry/formats and keeps the scan verdict', async ({ skip }) => {
+  it('scans every pushed file like ferry scan: a real checkpoint is safe, a malicious pickle is refused on pull', async ({
+    skip,
+  }) => {
     if (!backend) skip();
+    const client = new RegistryClient({ url: server.url, token: adminToken });
     const file = join(FIXTURES, 'pickles', 'pytorch_model.bin');
-    const version = await new RegistryClient({ url: server.url, token: adminToken }).push(file, {
-      model: 'fixtures/torch',
+    const version = await client.push(file, { model: 'fixtures/torch' });
+    expect(version.files[0]).toMatchObject({ path: 'pytorch_model.bin', format: await detectFormat(file) });
+    expect(version.scan).toBe('safe');
+    expect((await anon.pull('models:/fixtures/torch', join(work, 'torch'))).version).toBe(version.version);
+
+    const hostile = await client.push(join(FIXTURES, 'pickles', 'malicious1_v0.pkl'), {
+      model: 'fixtures/hostile',
     });
-    const expected = await detectFormat(file).catch(() => null);
-    expect(version.files[0]).toMatchObject({ path: 'pytorch_model.bin', format: expected });
-    expect(['safe', 'unsafe', 'unknown']).toContain(version.scan);
-    if (version.scan === 'unsafe')
-      expect(await code(anon.pull('models:/fixtures/torch', join(work, 'unsafe')))).toBe(
-        'FERRY_REGISTRY_UNSAFE',
-      );
-    else
-      expect((await anon.pull('models:/fixtures/torch', join(work, 'torch'))).version).toBe(version.version);
+    expect(hostile.scan).toBe('unsafe');
+    expect(await code(client.pull('models:/fixtures/hostile', join(work, 'hostile')))).toBe(
+      'FERRY_REGISTRY_UNSAFE',
+    );
   });
 
   it('detects and inspects a real safetensors file: format, tensor count, parameters, verdict safe', async ({

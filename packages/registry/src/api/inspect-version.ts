@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { detectFormat, type InspectReport, inspectModel, isFerryError } from '@ferry/formats';
+import { detectFormat, type InspectReport, inspectModel, isFerryError, scanPath } from '@ferry/formats';
 import type { BlobStore } from '../store/blob-store.js';
 import type { ScanVerdict, VersionFile } from '../store/types.js';
 
@@ -13,9 +13,6 @@ export interface VersionInspection {
   readonly scan: ScanVerdict;
   readonly scanDetail: string | null;
 }
-
-/** Severities that make a file unsafe to load (a pickle that imports, a TorchScript with code). */
-const UNSAFE = new Set(['critical', 'high']);
 
 /**
  * Detects and inspects every file of a version, never executing anything: the files are laid out
@@ -49,19 +46,27 @@ export async function inspectVersion(
         continue;
       }
       recognised++;
+      // `ferry scan`'s verdict: the pickle machine and its allowlist for pickle-family files,
+      // each reader's own findings for the rest
+      const scanned = await scanPath(path);
+      if (scanned.verdict === 'unsafe') {
+        const rules = [
+          ...new Set(
+            scanned.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info').map((f) => f.rule),
+          ),
+        ];
+        unsafe.push(`${file.path}: ${rules.join(', ')}`);
+      }
       try {
-        const report = await inspectModel(path);
-        reports[file.path] = summary(report);
-        const bad = (report.findings ?? []).filter((f) => UNSAFE.has(f.severity));
-        if (bad.length > 0) unsafe.push(`${file.path}: ${bad.map((f) => f.rule).join(', ')}`);
+        reports[file.path] = summary(await inspectModel(path));
       } catch (error) {
         if (!isFerryError(error)) throw error;
-        // A file the scanner refuses to open is unsafe by definition; a broken one is reported.
+        // a file the scanner refuses is not opened (unsafe, above); a broken one is reported
         reports[file.path] = {
           format: formats[file.path],
           error: { code: error.code, message: error.message },
+          ...(scanned.findings.length > 0 && { findings: scanned.findings }),
         };
-        if (/UNSAFE|SCAN|PICKLE/.test(error.code)) unsafe.push(`${file.path}: ${error.code}`);
       }
     }
     const scan: ScanVerdict = unsafe.length > 0 ? 'unsafe' : recognised > 0 ? 'safe' : 'unknown';
