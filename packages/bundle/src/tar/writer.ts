@@ -90,6 +90,37 @@ export class TarWriter {
     return { path, size, sha256: hash.digest('hex'), mode };
   }
 
+  /**
+   * Adds an entry whose bytes arrive as a stream (a blob being downloaded), hashing them on the
+   * way; a stream that is longer or shorter than `size` throws (the archive is then abandoned).
+   */
+  async addStream(
+    path: string,
+    executable: boolean,
+    size: number,
+    data: AsyncIterable<Uint8Array>,
+    onBytes?: (n: number) => void,
+  ): Promise<WrittenEntry> {
+    const mode = executable ? 0o755 : 0o644;
+    await this.header(path, mode, size);
+    const hash = createHash('sha256');
+    let done = 0;
+    for await (const chunk of data) {
+      done += chunk.byteLength;
+      if (done > size) break;
+      hash.update(chunk);
+      await this.push(chunk);
+      onBytes?.(chunk.byteLength);
+    }
+    if (done !== size)
+      throw bundleError('FERRY_BUNDLE_IO', {
+        path,
+        reason: `the stream held ${done > size ? 'more than' : 'only'} ${done} bytes, ${size} expected`,
+      });
+    await this.push(new Uint8Array(padding(size)));
+    return { path, size, sha256: hash.digest('hex'), mode };
+  }
+
   /** Two zero blocks end the archive (POSIX ustar). */
   async finish(): Promise<void> {
     await this.push(new Uint8Array(2 * BLOCK));
