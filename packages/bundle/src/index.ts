@@ -65,3 +65,4 @@ export {
 } from './oci/modelpack.js';
 export { type OciPullOptions, type OciPullResult, pullBundle } from './oci/pull.js';
 export { type OciPushOptions, type OciPushResult, pushBundle } from './oci/push.js';
+export { type PreparedBundle, type PrepareServeOptions, prepareBundleServe } from './serve/prepare.js';

@@ -1,5 +1,10 @@
 import { OCI_EMPTY, OCI_MANIFEST, type OciDescriptor, sha256Digest } from '@ferry/registry';
-import { type BundleManifest, type FileRole, MANIFEST_MEDIA_TYPE, MANIFEST_PATH } from '../pack/bundle-manifest.js';
+import {
+  type BundleManifest,
+  type FileRole,
+  MANIFEST_MEDIA_TYPE,
+  MANIFEST_PATH,
+} from '../pack/bundle-manifest.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPE } from '../sign/dsse.js';
 
 /**

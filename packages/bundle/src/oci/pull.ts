@@ -14,7 +14,12 @@ import { openBundle } from '../archive/read-bundle.js';
 import { bundleError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import { MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES } from '../limits.js';
-import { type BundleManifest, decodeManifest, MANIFEST_MEDIA_TYPE, MANIFEST_PATH } from '../pack/bundle-manifest.js';
+import {
+  type BundleManifest,
+  decodeManifest,
+  MANIFEST_MEDIA_TYPE,
+  MANIFEST_PATH,
+} from '../pack/bundle-manifest.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPE } from '../sign/dsse.js';
 import { TarWriter } from '../tar/writer.js';
 import { FILEPATH_ANNOTATION, MAX_LAYERS, MODELPACK_ARTIFACT_TYPE, MODELPACK_CONFIG } from './modelpack.js';
@@ -41,7 +46,11 @@ export interface OciPullResult {
  * it arrives and written into the archive being rebuilt (in a temp file, renamed only when every
  * digest matched), so the bundle is byte for byte the one that was pushed.
  */
-export async function pullBundle(source: string, dir: string, options: OciPullOptions = {}): Promise<OciPullResult> {
+export async function pullBundle(
+  source: string,
+  dir: string,
+  options: OciPullOptions = {},
+): Promise<OciPullResult> {
   const ref = parseOciReference(source);
   const client = new OciClient({
     endpoint: ref.endpoint,
@@ -103,9 +112,12 @@ function checkArtifact(fetched: FetchedManifest, fail: (rule: string) => Error):
   } catch (error) {
     throw fail(`the manifest is not JSON (${(error as Error).message})`);
   }
-  if (doc.mediaType !== OCI_MANIFEST) throw fail(`the manifest's mediaType is ${JSON.stringify(doc.mediaType)}, not ${OCI_MANIFEST}`);
+  if (doc.mediaType !== OCI_MANIFEST)
+    throw fail(`the manifest's mediaType is ${JSON.stringify(doc.mediaType)}, not ${OCI_MANIFEST}`);
   if (doc.artifactType !== MODELPACK_ARTIFACT_TYPE && doc.config?.mediaType !== MODELPACK_CONFIG)
-    throw fail(`artifactType ${JSON.stringify(doc.artifactType)} is not a ModelPack model (${MODELPACK_ARTIFACT_TYPE})`);
+    throw fail(
+      `artifactType ${JSON.stringify(doc.artifactType)} is not a ModelPack model (${MODELPACK_ARTIFACT_TYPE})`,
+    );
   if (!Array.isArray(doc.layers) || doc.layers.length === 0) throw fail('the manifest has no layers');
   if (doc.layers.length > MAX_LAYERS)
     throw fail(`${doc.layers.length} layers, over the limit of ${MAX_LAYERS} (MAX_LAYERS, CWE-770)`);
@@ -155,7 +167,8 @@ async function readBlob(
   limit: number,
   fail: (rule: string) => Error,
 ): Promise<Uint8Array> {
-  if (layer.size > limit) throw fail(`blob ${layer.digest} is ${layer.size} bytes, over the limit of ${limit}`);
+  if (layer.size > limit)
+    throw fail(`blob ${layer.digest} is ${layer.size} bytes, over the limit of ${limit}`);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const hash = createHash('sha256');
@@ -167,7 +180,9 @@ async function readBlob(
   }
   const digest = `sha256:${hash.digest('hex')}`;
   if (total !== layer.size || digest !== layer.digest)
-    throw fail(`blob ${layer.digest} arrived as ${total} bytes with ${digest}: it does not match its descriptor`);
+    throw fail(
+      `blob ${layer.digest} arrived as ${total} bytes with ${digest}: it does not match its descriptor`,
+    );
   return Buffer.concat(chunks);
 }
 
@@ -187,7 +202,8 @@ async function pullSignature(
     subject?: { digest?: unknown };
     layers?: OciDescriptor[];
   };
-  if (doc.subject?.digest !== subject.digest) throw fail(`signature referrer ${entry.digest} has another subject`);
+  if (doc.subject?.digest !== subject.digest)
+    throw fail(`signature referrer ${entry.digest} has another subject`);
   const layer = doc.layers?.find((l) => l.mediaType === SIGSTORE_BUNDLE_MEDIA_TYPE);
   if (!layer) throw fail(`signature referrer ${entry.digest} holds no ${SIGSTORE_BUNDLE_MEDIA_TYPE} layer`);
   const bytes = await readBlob(client, layer, MAX_SIGNATURE_BYTES, fail);

@@ -94,7 +94,8 @@ export async function pushBundle(
   let uploaded = 0;
   let skipped = 0;
   for (const entry of bundle.entries) {
-    const record = entry === bundle.manifestEntry ? undefined : bundle.manifest.files.find((f) => f.path === entry.path);
+    const record =
+      entry === bundle.manifestEntry ? undefined : bundle.manifest.files.find((f) => f.path === entry.path);
     const digest = record ? `sha256:${record.sha256}` : sha256Digest(manifestBytes);
     const { created } = await client.pushFile(bundlePath, digest, entry.size, {
       fileOffset: entry.dataOffset,

@@ -11,7 +11,8 @@ import { UsageError } from '../usage-error.js';
 
 export const pullCommand: Command = {
   name: 'pull',
-  summary: 'download a model version from the registry, or a bundle from an OCI registry (verified by sha256)',
+  summary:
+    'download a model version from the registry, or a bundle from an OCI registry (verified by sha256)',
   usage: 'pull models:/NAME@ALIAS|models:/NAME/VERSION|oci://HOST[:PORT]/REPO[:TAG|@DIGEST] -o DIR [--force]',
   options: {
     output: { type: 'string', short: 'o', valueName: 'DIR', description: 'folder to download into' },
@@ -60,12 +61,20 @@ async function pullFromOci(args: ParsedArgs, io: CliIO): Promise<number> {
     },
   });
   (bar as ProgressBar | undefined)?.finish();
-  if (args.values.json) printJson(io, { ...result, manifest: undefined, name: result.manifest.name, version: result.manifest.version });
+  if (args.values.json)
+    printJson(io, {
+      ...result,
+      manifest: undefined,
+      name: result.manifest.name,
+      version: result.manifest.version,
+    });
   else
     io.stdout.write(
       `pulled ${args.positionals[0]} (${result.digest})\n` +
         `  -> ${result.bundle}: ${result.manifest.name} ${result.manifest.version}, ${result.manifest.files.length + 1} files, ${formatBytes(result.bytes)}, sha256 verified\n` +
-        (result.signature ? `  signature -> ${result.signature} (check it: ferry verify ${result.bundle} --pub KEY)\n` : '  no signature referrer\n'),
+        (result.signature
+          ? `  signature -> ${result.signature} (check it: ferry verify ${result.bundle} --pub KEY)\n`
+          : '  no signature referrer\n'),
     );
   return 0;
 }

@@ -85,7 +85,8 @@ export const pushCommand: Command = {
 async function pushToOci(args: ParsedArgs, io: CliIO): Promise<number> {
   const [bundle, target] = args.positionals as [string, string];
   if (args.positionals.length > 2) throw new UsageError('push takes one BUNDLE and one oci:// reference');
-  if (args.values.model) throw new UsageError('--model names a ferry registry model; an oci:// push takes none');
+  if (args.values.model)
+    throw new UsageError('--model names a ferry registry model; an oci:// push takes none');
   const chunk = args.values['chunk-size'];
   const chunkMiB = chunk === undefined ? undefined : Number(chunk);
   if (chunkMiB !== undefined && (!Number.isInteger(chunkMiB) || chunkMiB < 1 || chunkMiB > 1024))
@@ -94,7 +95,11 @@ async function pushToOci(args: ParsedArgs, io: CliIO): Promise<number> {
   let bar: ProgressBar | undefined;
   const result = await pushBundle(bundle, target, {
     ...(credentials && { credentials }),
-    ...(args.values['no-signature'] ? { signature: false as const } : args.values.signature ? { signature: args.values.signature as string } : {}),
+    ...(args.values['no-signature']
+      ? { signature: false as const }
+      : args.values.signature
+        ? { signature: args.values.signature as string }
+        : {}),
     ...(chunkMiB !== undefined && { chunkBytes: chunkMiB * 1024 * 1024 }),
     onProgress: (done, total, file) => {
       bar ??= new ProgressBar(io, 'push', total);
@@ -107,7 +112,9 @@ async function pushToOci(args: ParsedArgs, io: CliIO): Promise<number> {
     io.stdout.write(
       `pushed ${bundle} -> ${result.reference} (tag ${result.tag})\n` +
         `  ${result.layers} layers, ${formatBytes(result.bytes)}: ${result.uploaded} uploaded, ${result.skipped} already there\n` +
-        (result.signature ? `  signature ${result.signature.path} -> referrer ${result.signature.digest}\n` : '  unsigned (no signature file)\n'),
+        (result.signature
+          ? `  signature ${result.signature.path} -> referrer ${result.signature.digest}\n`
+          : '  unsigned (no signature file)\n'),
     );
   return 0;
 }

@@ -37,9 +37,7 @@ export interface FetchedManifest {
   readonly digest: string;
 }
 
-export interface BlobProgress {
-  (done: number, total: number): void;
-}
+export type BlobProgress = (done: number, total: number) => void;
 
 /**
  * A client for the OCI distribution API (distribution-spec v1.1): blobs (HEAD, GET with Range,
@@ -138,15 +136,20 @@ export class OciClient {
     const challenge = header ? parseChallenge(header) : undefined;
     const credentials = this.options.credentials;
     const unauthorized = (reason: string) => registryError('FERRY_REGISTRY_UNAUTHORIZED', { reason });
-    if (!challenge) throw unauthorized(`${this.base} answered 401 without a usable WWW-Authenticate challenge`);
+    if (!challenge)
+      throw unauthorized(`${this.base} answered 401 without a usable WWW-Authenticate challenge`);
     if (challenge.scheme === 'basic') {
       if (!credentials)
-        throw unauthorized(`${this.base} asks for Basic credentials: set FERRY_OCI_USERNAME and FERRY_OCI_PASSWORD`);
+        throw unauthorized(
+          `${this.base} asks for Basic credentials: set FERRY_OCI_USERNAME and FERRY_OCI_PASSWORD`,
+        );
       this.authorization = basic(credentials);
       return;
     }
     if (challenge.scheme !== 'bearer' || !challenge.params.realm)
-      throw unauthorized(`${this.base} asks for ${challenge.scheme} authentication, which ferry does not speak`);
+      throw unauthorized(
+        `${this.base} asks for ${challenge.scheme} authentication, which ferry does not speak`,
+      );
     // Docker's token protocol: GET realm?service=...&scope=... (distribution docs/spec/auth/token.md)
     const realm = new URL(challenge.params.realm);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
@@ -162,7 +165,9 @@ export class OciClient {
     }
     const text = await response.text();
     if (response.status !== 200)
-      throw unauthorized(`token service ${realm.origin} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+      throw unauthorized(
+        `token service ${realm.origin} answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+      );
     let token: unknown;
     try {
       const body = JSON.parse(text) as { token?: unknown; access_token?: unknown };
@@ -235,7 +240,10 @@ export class OciClient {
     url.searchParams.set('digest', digest);
     await this.call('PUT', url.toString(), {
       ok: [201],
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(last?.byteLength ?? 0) },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(last?.byteLength ?? 0),
+      },
       ...(last && { body: last as unknown as RequestInit['body'] }),
     });
   }
@@ -245,7 +253,10 @@ export class OciClient {
   }
 
   /** A small blob from memory (config, signature): HEAD first, then POST + PUT with the body. */
-  async pushBytes(bytes: Uint8Array, digest = sha256Digest(bytes)): Promise<{ digest: string; created: boolean }> {
+  async pushBytes(
+    bytes: Uint8Array,
+    digest = sha256Digest(bytes),
+  ): Promise<{ digest: string; created: boolean }> {
     if ((await this.statBlob(digest)) !== undefined) return { digest, created: false };
     const location = await this.startUpload();
     await this.commitUpload(location, digest, bytes);

@@ -29,7 +29,12 @@ export class OciBlobStore implements BlobStore {
   /** The distribution client shared with bundle push/pull (oci/client.ts): auth, errors, uploads. */
   private readonly client: OciClient;
 
-  constructor(endpoint: string, repository: string, headers: Record<string, string> = {}, credentials?: OciCredentials) {
+  constructor(
+    endpoint: string,
+    repository: string,
+    headers: Record<string, string> = {},
+    credentials?: OciCredentials,
+  ) {
     this.client = new OciClient({ endpoint, repository, headers, ...(credentials && { credentials }) });
     this.base = this.client.base;
     this.repository = repository;
