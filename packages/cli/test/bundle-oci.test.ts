@@ -141,6 +141,23 @@ describe.skipIf(!present)('bundle -> docker-registry -> pull -> verify -> serve'
     }
   });
 
+  it('keeps several signatures as referrers and picks the one made with the given key', async () => {
+    const second = await generateKeyFiles(join(dir, 'second'));
+    const copy = join(dir, 'second-signed.ferry');
+    await cp(bundle, copy);
+    await signBundle(copy, second.privateKey);
+    await pushBundle(bundle, oci('ml/twice:1.0.0'));
+    await pushBundle(copy, oci('ml/twice:1.0.0'));
+    for (const key of [keys.publicKey, second.publicKey]) {
+      const out = join(dir, `twice-${Math.random().toString(36).slice(2)}`);
+      const pull = await runCli(['pull', oci('ml/twice:1.0.0'), '-o', out, '--pub', key]);
+      expect(pull.code).toBe(0);
+      const verify = await runCli(['verify', join(out, 'sentiment-1.0.0.ferry'), '--pub', key]);
+      expect(verify.stderr).toBe('');
+      expect(verify.code).toBe(0);
+    }
+  });
+
   it('refuses a layer changed in the registry storage, leaving no bundle behind', async () => {
     const pushed = await pushBundle(bundle, oci('tamper/layer:1.0.0'));
     // the blobs are content-addressed and shared; flip a byte of vocab.txt's stored data

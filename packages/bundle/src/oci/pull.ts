@@ -21,11 +21,17 @@ import {
   MANIFEST_PATH,
 } from '../pack/bundle-manifest.js';
 import { SIGSTORE_BUNDLE_MEDIA_TYPE } from '../sign/dsse.js';
+import { loadPublicKey, publicKeyHint } from '../sign/keys.js';
 import { TarWriter } from '../tar/writer.js';
 import { FILEPATH_ANNOTATION, MAX_LAYERS, MODELPACK_ARTIFACT_TYPE, MODELPACK_CONFIG } from './modelpack.js';
 
 export interface OciPullOptions {
   readonly credentials?: OciCredentials;
+  /**
+   * A manifest may carry several signature referrers (re-signed, or by several keys): with a public
+   * key, the one made with it is written; otherwise the newest.
+   */
+  readonly publicKey?: string;
   readonly onProgress?: (done: number, total: number, file: string) => void;
 }
 
@@ -90,7 +96,8 @@ export async function pullBundle(
   // The rebuilt archive passes the same structural checks as any bundle (index, manifest agreement).
   await openBundle(bundlePath);
 
-  const signature = await pullSignature(client, fetched, `${bundlePath}.sig`, fail);
+  const hint = options.publicKey ? publicKeyHint(await loadPublicKey(options.publicKey)) : undefined;
+  const signature = await pullSignature(client, fetched, `${bundlePath}.sig`, hint, fail);
   return {
     bundle: bundlePath,
     ...(signature && { signature }),
@@ -186,29 +193,62 @@ async function readBlob(
   return Buffer.concat(chunks);
 }
 
-/** The first signature referrer of the manifest, written beside the bundle; undefined when none. */
+/** Signature referrers read per pull: a handful of keys sign a release, not thousands (CWE-770). */
+const MAX_SIGNATURES = 32;
+
+/**
+ * A signature referrer of the manifest, written beside the bundle: the one whose key hint is
+ * `hint` when given, else the newest (referrers are listed oldest first). Undefined when none.
+ * Nothing here is trusted: verification happens on the written file.
+ */
 async function pullSignature(
   client: OciClient,
   subject: FetchedManifest,
   path: string,
+  hint: string | undefined,
   fail: (rule: string) => Error,
 ): Promise<string | undefined> {
-  const referrers = await client.referrers(subject.digest);
-  const entry = referrers.find((r) => r.artifactType === SIGSTORE_BUNDLE_MEDIA_TYPE);
-  if (!entry) return undefined;
-  const fetched = await client.getManifest(entry.digest, [OCI_MANIFEST]);
-  if (!fetched) return undefined;
-  const doc = JSON.parse(Buffer.from(fetched.bytes).toString('utf8')) as {
-    subject?: { digest?: unknown };
-    layers?: OciDescriptor[];
-  };
-  if (doc.subject?.digest !== subject.digest)
-    throw fail(`signature referrer ${entry.digest} has another subject`);
-  const layer = doc.layers?.find((l) => l.mediaType === SIGSTORE_BUNDLE_MEDIA_TYPE);
-  if (!layer) throw fail(`signature referrer ${entry.digest} holds no ${SIGSTORE_BUNDLE_MEDIA_TYPE} layer`);
-  const bytes = await readBlob(client, layer, MAX_SIGNATURE_BYTES, fail);
+  const referrers = (await client.referrers(subject.digest))
+    .filter((r) => r.artifactType === SIGSTORE_BUNDLE_MEDIA_TYPE)
+    .slice(-MAX_SIGNATURES)
+    .reverse();
+  let chosen: Uint8Array | undefined;
+  for (const entry of referrers) {
+    const fetched = await client.getManifest(entry.digest, [OCI_MANIFEST]);
+    if (!fetched) continue;
+    const doc = JSON.parse(Buffer.from(fetched.bytes).toString('utf8')) as {
+      subject?: { digest?: unknown };
+      layers?: OciDescriptor[];
+    };
+    if (doc.subject?.digest !== subject.digest)
+      throw fail(`signature referrer ${entry.digest} has another subject`);
+    const layer = doc.layers?.find((l) => l.mediaType === SIGSTORE_BUNDLE_MEDIA_TYPE);
+    if (!layer) throw fail(`signature referrer ${entry.digest} holds no ${SIGSTORE_BUNDLE_MEDIA_TYPE} layer`);
+    const bytes = await readBlob(client, layer, MAX_SIGNATURE_BYTES, fail);
+    chosen ??= bytes;
+    if (hint === undefined) break;
+    if (signatureHint(bytes) === hint) {
+      chosen = bytes;
+      break;
+    }
+  }
+  if (!chosen) return undefined;
+  const bytes = chosen;
   await writeFileAtomic(path, (file) => file.writeFile(bytes));
   return path;
+}
+
+/** The public-key hint a signature file names (Sigstore bundle verificationMaterial.publicKey.hint). */
+function signatureHint(bytes: Uint8Array): string | undefined {
+  try {
+    const doc = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      verificationMaterial?: { publicKey?: { hint?: unknown } };
+    };
+    const hint = doc.verificationMaterial?.publicKey?.hint;
+    return typeof hint === 'string' ? hint : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type { OciReference };

@@ -64,6 +64,7 @@ export async function prepareBundleServe(
     if (isOciReference(source)) {
       const pulled = await pullBundle(source, join(root, 'pulled'), {
         ...(options.credentials && { credentials: options.credentials }),
+        ...(options.publicKey && { publicKey: options.publicKey }),
       });
       bundlePath = pulled.bundle;
       signature = pulled.signature;

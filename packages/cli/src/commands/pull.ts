@@ -18,6 +18,12 @@ export const pullCommand: Command = {
     output: { type: 'string', short: 'o', valueName: 'DIR', description: 'folder to download into' },
     force: { type: 'boolean', description: 'download a version the scan marked unsafe' },
     ...REGISTRY_OPTIONS,
+    pub: {
+      type: 'string',
+      valueName: 'KEY',
+      description:
+        'oci://: of several signature referrers, take the one made with this key (else the newest)',
+    },
     ...OCI_OPTIONS,
   },
   async run(args, io) {
@@ -55,6 +61,7 @@ async function pullFromOci(args: ParsedArgs, io: CliIO): Promise<number> {
   let bar: ProgressBar | undefined;
   const result = await pullBundle(args.positionals[0]!, dir, {
     ...(credentials && { credentials }),
+    ...(args.values.pub !== undefined && { publicKey: args.values.pub as string }),
     onProgress: (done, total, file) => {
       bar ??= new ProgressBar(io, 'pull', total);
       bar.update(done, file);
