@@ -109,7 +109,7 @@ export const serveCommand: Command = {
         ...(credentials && { credentials }),
       });
       io.stderr.write(
-        `ferry serve: bundle ${bundle.manifest.name} ${bundle.manifest.version}${bundle.verified ? ` (signature verified, ${bundle.verified.digest})` : ' (not signature-checked: no --pub)'}; handler route: ${bundle.handlers.map((h) => `POST /v2/models/${h.model}/handler`).join(', ') || 'none'}\n`,
+        `ferry serve: bundle ${bundle.manifest.name} ${bundle.manifest.version}${bundle.verified ? ` (signature verified, sha256:${bundle.verified.digest})` : ' (not signature-checked: no --pub)'}; handler route: ${bundle.handlers.map((h) => `POST /v2/models/${h.model}/handler`).join(', ') || 'none'}\n`,
       );
     } else if (args.values['require-signature'] || args.values.pub)
       throw new UsageError('--pub and --require-signature apply to bundles (a .ferry file or oci://)');
