@@ -57,7 +57,7 @@ function makeModel(path: string): void {
   closeSync(fd);
 }
 
-function makeProject(dir: string): void {
+export function makeProject(dir: string): void {
   const model = join(dir, 'model/big.safetensors');
   if (existsSync(model) && statSync(model).size > MODEL_BYTES) return;
   mkdirSync(join(dir, 'model'), { recursive: true });

@@ -3,7 +3,14 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packBundle, prepareBundleServe, pushBundle, signBundle, generateKeyFiles } from '@ferry/bundle';
+import {
+  generateKeyFiles,
+  packBundle,
+  prepareBundleServe,
+  pushBundle,
+  readTarIndex,
+  signBundle,
+} from '@ferry/bundle';
 import { OCI_MANIFEST, OciClient } from '@ferry/registry';
 import { type RunningServer, startServer } from '@ferry/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +163,19 @@ describe.skipIf(!present)('bundle -> docker-registry -> pull -> verify -> serve'
       expect(verify.stderr).toBe('');
       expect(verify.code).toBe(0);
     }
+  });
+
+  it('fails a push whose file disagrees with its manifest (the registry checks every digest)', async () => {
+    const bytes = await readFile(bundle);
+    const vocab = (await readTarIndex(bundle)).find((e) => e.path === 'vocab.txt')!;
+    bytes[vocab.dataOffset]! ^= 0x20;
+    const corrupt = join(dir, 'corrupt.ferry');
+    await writeFile(corrupt, bytes);
+    const push = await runCli(['push', corrupt, oci('ml/corrupt:1.0.0'), '--no-signature']);
+    expect(push.code).toBe(2);
+    expect(push.stderr).toMatch(/^ferry push: FERRY_REGISTRY_DIGEST_MISMATCH: /);
+    const client = new OciClient({ endpoint: registry.endpoint, repository: 'ml/corrupt' });
+    expect(await client.getManifest('1.0.0', [OCI_MANIFEST])).toBeUndefined();
   });
 
   it('refuses a layer changed in the registry storage, leaving no bundle behind', async () => {

@@ -44,7 +44,7 @@ export const pushCommand: Command = {
     'chunk-size': {
       type: 'string',
       valueName: 'MIB',
-      description: 'oci://: PATCH upload chunk in MiB (default 32)',
+      description: 'oci://: PATCH upload chunk in MiB (default 64)',
     },
     ...OCI_OPTIONS,
   },

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { registryError } from '../errors.js';
 import { parseChallenge } from './challenge.js';
+import { sendBuffer } from './http-send.js';
 
 /** Username and password (or token) for a registry: Basic auth, or the token endpoint's credentials. */
 export interface OciCredentials {
@@ -25,7 +26,7 @@ export type CallInit = RequestInit & { ok: number[] };
 /** OCI manifests are read into memory: distribution refuses manifests over 4 MiB (manifest PUT limit). */
 export const MAX_OCI_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Default PATCH chunk: large enough for few round trips, small enough to hold in memory and resend. */
-export const DEFAULT_OCI_CHUNK_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_OCI_CHUNK_BYTES = 64 * 1024 * 1024;
 /** A chunk that fails (connection cut, 5xx) is retried from the registry's own offset this many times. */
 const CHUNK_RETRIES = 3;
 
@@ -107,6 +108,17 @@ export class OciClient {
   private async send(method: string, url: string, init: CallInit): Promise<Response> {
     const { ok: _ok, ...rest } = init;
     try {
+      if (init.body instanceof Uint8Array && init.body.byteLength >= 1024 * 1024)
+        return await sendBuffer(
+          method,
+          url,
+          {
+            ...this.options.headers,
+            ...(this.authorization && { authorization: this.authorization }),
+            ...(init.headers as Record<string, string>),
+          },
+          init.body,
+        );
       return await fetch(url, {
         ...rest,
         method,
