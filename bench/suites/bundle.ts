@@ -3,7 +3,7 @@
  * `ferry pack` as a ratio of `tar -cf` (and of `tar -cf` + `sync FILE`, as pack fsyncs) on the same files, `ferry unpack` (every digest checked)
  * as a ratio of `tar -xf`, and `ferry sign` / `ferry verify` (hash every entry) as ratios of
  * `sha256sum` of the model. Everything is page-cached; the data is made once under bench/.data/.
- * OCI push/pull and serve-to-ready join when those land.
+ * OCI push/pull and serve-to-ready: bundle-oci.ts.
  */
 import {
   closeSync,
