@@ -285,6 +285,44 @@ describe.skipIf(!present)('bundle -> docker-registry -> pull -> verify -> serve'
   });
 });
 
+describe.skipIf(!present)('ferry push/pull with registry credentials', () => {
+  it('sends FERRY_OCI_USERNAME / FERRY_OCI_PASSWORD when the registry asks (htpasswd Basic auth)', async () => {
+    const htpasswd = fileURLToPath(new URL('../../../fixtures/bundle-oci/htpasswd', import.meta.url));
+    const secured = await startOciRegistry([
+      'auth:',
+      '  htpasswd:',
+      '    realm: ferry-test',
+      `    path: ${htpasswd}`,
+    ]);
+    const ref = `oci://${secured.hostPort}/secure/sentiment:1.0.0`;
+    try {
+      const anonymous = await runCli(['push', bundle, ref]);
+      expect(anonymous.code).toBe(2);
+      expect(anonymous.stderr).toMatch(
+        /FERRY_REGISTRY_UNAUTHORIZED: .*set FERRY_OCI_USERNAME and FERRY_OCI_PASSWORD/,
+      );
+      process.env.FERRY_OCI_USERNAME = 'ferry';
+      process.env.FERRY_OCI_PASSWORD = 'ferry-test-password';
+      const push = await runCli(['push', bundle, ref]);
+      expect(push.stderr).toBe('');
+      expect(push.code).toBe(0);
+      const pull = await runCli(['pull', ref, '-o', join(dir, 'secure')]);
+      expect(pull.code).toBe(0);
+      const verify = await runCli([
+        'verify',
+        join(dir, 'secure', 'sentiment-1.0.0.ferry'),
+        '--pub',
+        keys.publicKey,
+      ]);
+      expect(verify.code).toBe(0);
+    } finally {
+      delete process.env.FERRY_OCI_USERNAME;
+      delete process.env.FERRY_OCI_PASSWORD;
+      await secured.stop();
+    }
+  });
+});
+
 describe('serving a local bundle', () => {
   it('refuses a bundle whose entry escapes its root, writing nothing outside the temp folder', async () => {
     const own = await mkdtemp(join(tmpdir(), 'ferry-serve-slip-'));
