@@ -103,14 +103,37 @@ export class TarWriter {
   ): Promise<WrittenEntry> {
     const mode = executable ? 0o755 : 0o644;
     await this.header(path, mode, size);
+    await this.flush();
     const hash = createHash('sha256');
     let done = 0;
-    for await (const chunk of data) {
-      done += chunk.byteLength;
-      if (done > size) break;
-      hash.update(chunk);
-      await this.push(chunk);
-      onBytes?.(chunk.byteLength);
+    // Chunks arrive small (a socket's 64 KiB); they are gathered into COPY_CHUNK batches and each
+    // batch is written while the next one arrives (one write in flight, in order).
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const write = async () => {
+      const bytes = Buffer.concat(batch, batchBytes);
+      batch = [];
+      batchBytes = 0;
+      await writing;
+      writing = writeAll(this.file, bytes);
+      // marked handled now (a failure surfaces at the next await of `writing`), so a write that
+      // fails while the next chunk is awaited is not an unhandled rejection
+      writing.catch(() => undefined);
+    };
+    try {
+      for await (const chunk of data) {
+        done += chunk.byteLength;
+        if (done > size) break;
+        hash.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.byteLength;
+        if (batchBytes >= COPY_CHUNK) await write();
+        onBytes?.(chunk.byteLength);
+      }
+      if (batchBytes > 0) await write();
+    } finally {
+      await writing;
     }
     if (done !== size)
       throw bundleError('FERRY_BUNDLE_IO', {

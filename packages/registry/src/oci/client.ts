@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { registryError } from '../errors.js';
 import { parseChallenge } from './challenge.js';
-import { sendBuffer } from './http-send.js';
+import { sendBuffer, streamGet } from './http-send.js';
 
 /** Username and password (or token) for a registry: Basic auth, or the token endpoint's credentials. */
 export interface OciCredentials {
@@ -29,6 +29,8 @@ export const MAX_OCI_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_OCI_CHUNK_BYTES = 64 * 1024 * 1024;
 /** A chunk that fails (connection cut, 5xx) is retried from the registry's own offset this many times. */
 const CHUNK_RETRIES = 3;
+/** Redirects followed on a blob GET (registry -> storage backend is one). */
+const MAX_REDIRECTS = 5;
 
 const REPOSITORY = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
 
@@ -202,18 +204,65 @@ export class OciClient {
 
   /** A blob's bytes (or an inclusive range of them) as a stream; 404 -> FERRY_REGISTRY_NOT_FOUND. */
   async getBlob(digest: string, range?: { start: number; end: number }): Promise<Readable> {
-    const response = await this.call('GET', this.url(`blobs/${digest}`), {
-      ok: [200, 206, 404],
-      headers: range ? { range: `bytes=${range.start}-${range.end}` } : {},
-    });
-    if (response.status === 404 || !response.body)
+    const extra: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
+    let url = this.url(`blobs/${digest}`);
+    const origin = new URL(url).origin;
+    const get = async (target: string) => {
+      // credentials go to the registry only, never to the storage a blob GET redirects to (S3 URLs)
+      const sameOrigin = new URL(target).origin === origin;
+      try {
+        return await streamGet(target, {
+          ...(sameOrigin && this.options.headers),
+          ...(sameOrigin && this.authorization && { authorization: this.authorization }),
+          ...extra,
+        });
+      } catch (error) {
+        throw registryError(
+          'FERRY_REGISTRY_BACKEND',
+          { backend: `OCI registry ${this.base}`, reason: (error as Error).message },
+          error,
+        );
+      }
+    };
+    let response = await get(url);
+    if (response.status === 401) {
+      response.body.resume();
+      await this.authenticate(response.headers.get('www-authenticate'));
+      response = await get(url);
+    }
+    // distribution answers blob GETs with a redirect to its storage backend (S3, GCS) when configured
+    for (let hops = 0; [301, 302, 303, 307, 308].includes(response.status) && hops < MAX_REDIRECTS; hops++) {
+      response.body.resume();
+      url = new URL(response.headers.get('location') ?? '', url).toString();
+      response = await get(url);
+    }
+    if (response.status === 404) {
+      response.body.resume();
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'blob', name: digest });
-    if (range && response.status !== 206)
+    }
+    if (response.status !== 200 && response.status !== 206) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response.body) if (chunks.length < 4) chunks.push(chunk as Buffer);
+      throw registryError(
+        response.status === 401 || response.status === 403
+          ? 'FERRY_REGISTRY_UNAUTHORIZED'
+          : 'FERRY_REGISTRY_HTTP',
+        {
+          method: 'GET',
+          url,
+          status: response.status,
+          reason: `GET ${url}: HTTP ${response.status}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`,
+        },
+      );
+    }
+    if (range && response.status !== 206) {
+      response.body.destroy();
       throw registryError('FERRY_REGISTRY_BACKEND', {
         backend: `OCI registry ${this.base}`,
         reason: 'ignored the Range header',
       });
-    return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+    }
+    return response.body;
   }
 
   /** POST: a new upload session; returns its absolute location. */

@@ -44,3 +44,22 @@ export function sendBuffer(
     req.end(body);
   });
 }
+
+/** A GET whose body is streamed (blobs): node:http's IncomingMessage, which reads in larger pieces than fetch's web stream. */
+export function streamGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Headers; body: import('node:http').IncomingMessage }> {
+  const target = new URL(url);
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method: 'GET', headers }, (res) => {
+      const out = new Headers();
+      for (const [name, value] of Object.entries(res.headers))
+        if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(', ') : value);
+      resolve({ status: res.statusCode ?? 500, headers: out, body: res });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
