@@ -12,9 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   generateKeyFiles,
+  openBundle,
   packBundle,
   pullBundle,
   pushBundle,
+  readTarIndex,
   signBundle,
 } from '../../packages/bundle/src/index.js';
 import { startOciRegistry } from '../../packages/registry/test/backends.js';
@@ -102,6 +104,24 @@ export async function run(): Promise<void> {
       rmSync(join(DATA, 'copy.ferry'));
     });
 
+    // The registry's own cost: curl moving the model blob (the bundle's bulk) in one request each way.
+    const entries = await readTarIndex(bundle);
+    const model = entries.find((e) => e.path.endsWith('.safetensors'))!;
+    const blob = `${registry.endpoint}/v2/bench/fresh0/blobs/sha256:${(await openBundle(bundle)).manifest.files.find((f) => f.path === model.path)!.sha256}`;
+    const curlGet = await medianSeconds(repeat, () => {
+      shellSeconds(`curl -sf -o ${DATA}/blob ${blob} && sync ${DATA}/blob`);
+      rmSync(join(DATA, 'blob'));
+    });
+    shellSeconds(`tail -c +${model.dataOffset + 1} ${bundle} | head -c ${model.size} > ${DATA}/model.raw`);
+    const digest = `sha256:${(await openBundle(bundle)).manifest.files.find((f) => f.path === model.path)!.sha256}`;
+    const curlPut = await medianSeconds(repeat, () =>
+      shellSeconds(
+        `L=$(curl -sf -D - -o /dev/null -X POST ${registry.endpoint}/v2/bench/curl${n++}/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); ` +
+          `curl -sf -o /dev/null -T ${DATA}/model.raw -H 'content-type: application/octet-stream' "$L&digest=${digest}"`,
+      ),
+    );
+    rmSync(join(DATA, 'model.raw'));
+
     const small = (await packBundle(FIXTURE, { output: join(DATA, 'sentiment.ferry') })).path;
     const keys = await generateKeyFiles(join(DATA, 'k'));
     await signBundle(small, keys.privateKey);
@@ -114,7 +134,7 @@ export async function run(): Promise<void> {
         'ferry push (fresh repository: chunked PATCH uploads)',
         push.toFixed(2),
         gbps(push),
-        `${(push / cp).toFixed(2)} x cp`,
+        `${(push / curlPut).toFixed(2)} x curl PUT, ${(push / cp).toFixed(2)} x cp`,
       ],
       [
         'ferry push again (every blob skipped by HEAD)',
@@ -126,7 +146,19 @@ export async function run(): Promise<void> {
         'ferry pull (hash every blob, rebuild the archive, fsync)',
         pull.toFixed(2),
         gbps(pull),
-        `${(pull / cpSync).toFixed(2)} x cp + sync, ${(pull / cp).toFixed(2)} x cp`,
+        `${(pull / curlGet).toFixed(2)} x curl GET + sync, ${(pull / cpSync).toFixed(2)} x cp + sync`,
+      ],
+      [
+        'curl: POST + PUT of the model blob (monolithic upload)',
+        curlPut.toFixed(2),
+        gbps(curlPut),
+        `${(curlPut / cp).toFixed(2)} x cp`,
+      ],
+      [
+        'curl: GET of the model blob + sync FILE',
+        curlGet.toFixed(2),
+        gbps(curlGet),
+        `${(curlGet / cp).toFixed(2)} x cp`,
       ],
       ['cp BUNDLE', cp.toFixed(2), gbps(cp), '1.00'],
       ['cp BUNDLE + sync FILE', cpSync.toFixed(2), gbps(cpSync), `${(cpSync / cp).toFixed(2)} x cp`],
