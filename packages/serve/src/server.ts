@@ -1,15 +1,13 @@
-import { stat } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { serveError } from './errors.js';
 import { HandlerPool } from './handler/handler-pool.js';
 import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer } from './protocol/grpc.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
-import { fileSource, folderSource } from './repository/layout.js';
+import { sourceFor } from './repository/layout.js';
 import { type ModelControlMode, ModelRepository } from './repository/repository.js';
 
 export interface ServeOptions {
@@ -35,6 +33,8 @@ export interface ServeOptions {
    * the ES module's preprocess/postprocess in `threads` worker threads around the model.
    */
   readonly handlers?: readonly { model: string; module: string; threads?: number }[];
+  /** Where models converted at load (SavedModels) are cached; default under the OS temp folder. */
+  readonly cacheDir?: string;
 }
 
 export interface RunningServer {
@@ -55,10 +55,9 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const log = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const host = options.host ?? '127.0.0.1';
-  const info = await stat(options.path).catch(() => undefined);
-  if (!info)
-    throw serveError('FERRY_SERVE_REPOSITORY', { path: options.path, reason: 'no such file or folder' });
-  const source = info.isDirectory() ? folderSource(options.path) : fileSource(options.path);
+  const source = await sourceFor(options.path, {
+    ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
+  });
   const metrics = new ServeMetrics();
   const repository = new ModelRepository(source, options.modelControl ?? 'none', metrics, log);
   let started = false;

@@ -19,7 +19,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
   usage:
-    'serve REPO|model.onnx|BUNDLE|oci://HOST/REPO:TAG [--require-signature --pub KEY] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+    'serve REPO|model.onnx|SAVEDMODEL_DIR|BUNDLE|oci://HOST/REPO:TAG [--require-signature --pub KEY] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
     'http-port': {
       type: 'string',
@@ -72,6 +72,12 @@ export const serveCommand: Command = {
       description: 'bundle: refuse a bundle without a valid signature (needs --pub)',
     },
     ...OCI_OPTIONS,
+    'cache-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      description:
+        'where SavedModels converted to ONNX at load are cached (default: under the OS temp folder)',
+    },
     'log-level': {
       type: 'string',
       valueName: 'LEVEL',
@@ -81,7 +87,7 @@ export const serveCommand: Command = {
   async run(args, io) {
     const path = args.positionals[0];
     if (!path || args.positionals.length > 1)
-      throw new UsageError('serve takes one REPO folder or model file');
+      throw new UsageError('serve takes one REPO folder, model file or SavedModel folder');
     const mode = (args.values['model-control'] as string | undefined) ?? 'none';
     if (!MODES.includes(mode as ModelControlMode))
       throw new UsageError(`--model-control must be one of ${MODES.join(', ')} (got ${mode})`);
@@ -127,6 +133,7 @@ export const serveCommand: Command = {
         pollIntervalMs: interval * 1000,
         ...(token !== undefined && { repositoryToken: token }),
         logLevel: (args.values['log-level'] as string | undefined) ?? 'info',
+        ...(args.values['cache-dir'] !== undefined && { cacheDir: args.values['cache-dir'] as string }),
       });
     } catch (error) {
       await bundle?.cleanup();
