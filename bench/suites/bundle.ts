@@ -3,7 +3,7 @@
  * `ferry pack` as a ratio of `tar -cf` (and of `tar -cf` + `sync FILE`, as pack fsyncs) on the same files, `ferry unpack` (every digest checked)
  * as a ratio of `tar -xf`, and `ferry sign` / `ferry verify` (hash every entry) as ratios of
  * `sha256sum` of the model. Everything is page-cached; the data is made once under bench/.data/.
- * OCI push/pull and serve-to-ready join when those land.
+ * OCI push/pull and serve-to-ready: bundle-oci.ts.
  */
 import {
   closeSync,
@@ -57,7 +57,7 @@ function makeModel(path: string): void {
   closeSync(fd);
 }
 
-function makeProject(dir: string): void {
+export function makeProject(dir: string): void {
   const model = join(dir, 'model/big.safetensors');
   if (existsSync(model) && statSync(model).size > MODEL_BYTES) return;
   mkdirSync(join(dir, 'model'), { recursive: true });

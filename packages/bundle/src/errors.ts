@@ -38,6 +38,13 @@ export const BUNDLE_ERRORS = {
   FERRY_BUNDLE_SIGNATURE: bad('{path}: {rule}'),
   FERRY_BUNDLE_TAMPERED: bad('{path}: verification failed: {changes}'),
 
+  // --- oci ---
+  FERRY_BUNDLE_OCI: bad('{reference}: {rule}'),
+  FERRY_BUNDLE_UNSIGNED: bad('{reference}: {rule}'),
+
+  // --- serve ---
+  FERRY_BUNDLE_SERVE: bad('{path}: {rule}'),
+
   // --- io ---
   FERRY_BUNDLE_IO: io('{path}: {reason}'),
 } as const satisfies Record<string, BundleErrorSpec>;

@@ -51,3 +51,18 @@ export {
 export { type VerifyResult, verifyBundle } from './sign/verify.js';
 export { readTarIndex, type TarEntry } from './tar/reader.js';
 export { type UnpackOptions, type UnpackResult, unpackBundle } from './unpack/unpack.js';
+export {
+  buildArtifact,
+  FILEPATH_ANNOTATION,
+  layerMediaType,
+  MAX_LAYERS,
+  MODELPACK_ARTIFACT_TYPE,
+  MODELPACK_CODE,
+  MODELPACK_CONFIG,
+  MODELPACK_DOC,
+  MODELPACK_WEIGHT,
+  MODELPACK_WEIGHT_CONFIG,
+} from './oci/modelpack.js';
+export { type OciPullOptions, type OciPullResult, pullBundle } from './oci/pull.js';
+export { type OciPushOptions, type OciPushResult, pushBundle } from './oci/push.js';
+export { type PreparedBundle, type PrepareServeOptions, prepareBundleServe } from './serve/prepare.js';

@@ -31,4 +31,5 @@ export {
   parseModelUri,
 } from './names.js';
 export { type BackendOptions, openBackends, type StartOptions, startRegistry } from './open.js';
+export * from './oci/index.js';
 export * from './store/index.js';

@@ -57,11 +57,16 @@ export async function freePort(): Promise<number> {
 export interface RunningOciRegistry {
   readonly endpoint: string;
   readonly hostPort: string;
+  /** The registry's storage folder (filesystem driver), for tests that tamper with stored blobs. */
+  readonly root: string;
   stop(): Promise<void>;
 }
 
-/** Starts docker-registry on a free loopback port with its storage in a temp folder. */
-export async function startOciRegistry(): Promise<RunningOciRegistry> {
+/**
+ * Starts docker-registry on a free loopback port with its storage in a temp folder. `extraConfig`
+ * adds top-level YAML lines (an `auth:` section for the bundle push tests).
+ */
+export async function startOciRegistry(extraConfig: readonly string[] = []): Promise<RunningOciRegistry> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-oci-'));
   const port = await freePort();
   const config = join(dir, 'config.yml');
@@ -78,6 +83,7 @@ export async function startOciRegistry(): Promise<RunningOciRegistry> {
       '    enabled: true',
       'http:',
       `  addr: 127.0.0.1:${port}`,
+      ...extraConfig,
       '',
     ].join('\n'),
   );
@@ -92,7 +98,8 @@ export async function startOciRegistry(): Promise<RunningOciRegistry> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      if ((await fetch(`${endpoint}/v2/`)).status === 200) break;
+      const status = (await fetch(`${endpoint}/v2/`)).status;
+      if (status === 200 || status === 401) break;
     } catch {
       // not listening yet
     }
@@ -105,6 +112,7 @@ export async function startOciRegistry(): Promise<RunningOciRegistry> {
   return {
     endpoint,
     hostPort: `127.0.0.1:${port}`,
+    root: join(dir, 'data'),
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

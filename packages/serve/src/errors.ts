@@ -48,6 +48,9 @@ export const SERVE_ERRORS = {
     http: 500,
     permanent: false,
   },
+
+  // --- bundle handlers ---
+  FERRY_SERVE_HANDLER: { message: 'handler {module}: {reason}', http: 500, permanent: false },
 } as const satisfies Record<string, ServeErrorSpec>;
 
 export type ServeErrorCode = keyof typeof SERVE_ERRORS;

@@ -18,6 +18,8 @@ export {
   type ServeErrorSpec,
   serveError,
 } from './errors.js';
+export { HandlerPool, type HandlerStage, MAX_HANDLER_THREADS } from './handler/handler-pool.js';
+export { HANDLER_ROUTE } from './handler/handler-route.js';
 export { PROTO_OPTIONS, PROTO_PATH } from './protocol/grpc.js';
 export { type ModelConfig, parseModelConfig, readModelConfig } from './repository/config.js';
 export type { ModelControlMode } from './repository/repository.js';

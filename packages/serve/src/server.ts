@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { HandlerPool } from './handler/handler-pool.js';
+import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer } from './protocol/grpc.js';
@@ -26,6 +28,11 @@ export interface ServeOptions {
   readonly repositoryToken?: string;
   readonly logger?: Logger;
   readonly logLevel?: string;
+  /**
+   * Bundle handlers: each model named here also answers POST /v2/models/<model>/handler, running
+   * the ES module's preprocess/postprocess in `threads` worker threads around the model.
+   */
+  readonly handlers?: readonly { model: string; module: string; threads?: number }[];
   /** Where models converted at load (SavedModels) are cached; default under the OS temp folder. */
   readonly cacheDir?: string;
 }
@@ -70,6 +77,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let httpPort: number | undefined;
   let grpcPort: number | undefined;
   let metricsPort: number | undefined;
+  const pools = new Map<string, HandlerPool>();
   const shutdown = async () => {
     await Promise.allSettled([
       http?.close(),
@@ -77,10 +85,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       grpcServer && new Promise<void>((resolve) => grpcServer!.tryShutdown(() => resolve())),
     ]);
     await repository.close();
+    await Promise.all([...pools.values()].map((p) => p.close()));
   };
   try {
+    for (const h of options.handlers ?? []) pools.set(h.model, await HandlerPool.start(h.module, h.threads));
     if (options.httpPort !== null) {
       http = createRestApp(context, { metricsRoute: options.metricsPort === undefined });
+      if (pools.size > 0) registerHandlerRoutes(http, context, pools);
       await http.listen({ host, port: options.httpPort ?? 8000 });
       httpPort = (http.server.address() as { port: number }).port;
     }

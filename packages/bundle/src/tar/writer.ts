@@ -90,6 +90,60 @@ export class TarWriter {
     return { path, size, sha256: hash.digest('hex'), mode };
   }
 
+  /**
+   * Adds an entry whose bytes arrive as a stream (a blob being downloaded), hashing them on the
+   * way; a stream that is longer or shorter than `size` throws (the archive is then abandoned).
+   */
+  async addStream(
+    path: string,
+    executable: boolean,
+    size: number,
+    data: AsyncIterable<Uint8Array>,
+    onBytes?: (n: number) => void,
+  ): Promise<WrittenEntry> {
+    const mode = executable ? 0o755 : 0o644;
+    await this.header(path, mode, size);
+    await this.flush();
+    const hash = createHash('sha256');
+    let done = 0;
+    // Chunks arrive small (a socket's 64 KiB); they are gathered into COPY_CHUNK batches and each
+    // batch is written while the next one arrives (one write in flight, in order).
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const write = async () => {
+      const bytes = Buffer.concat(batch, batchBytes);
+      batch = [];
+      batchBytes = 0;
+      await writing;
+      writing = writeAll(this.file, bytes);
+      // marked handled now (a failure surfaces at the next await of `writing`), so a write that
+      // fails while the next chunk is awaited is not an unhandled rejection
+      writing.catch(() => undefined);
+    };
+    try {
+      for await (const chunk of data) {
+        done += chunk.byteLength;
+        if (done > size) break;
+        hash.update(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.byteLength;
+        if (batchBytes >= COPY_CHUNK) await write();
+        onBytes?.(chunk.byteLength);
+      }
+      if (batchBytes > 0) await write();
+    } finally {
+      await writing;
+    }
+    if (done !== size)
+      throw bundleError('FERRY_BUNDLE_IO', {
+        path,
+        reason: `the stream held ${done > size ? 'more than' : 'only'} ${done} bytes, ${size} expected`,
+      });
+    await this.push(new Uint8Array(padding(size)));
+    return { path, size, sha256: hash.digest('hex'), mode };
+  }
+
   /** Two zero blocks end the archive (POSIX ustar). */
   async finish(): Promise<void> {
     await this.push(new Uint8Array(2 * BLOCK));

@@ -1,5 +1,8 @@
-import { formatModelUri } from '@ferry/registry';
-import type { Command } from '../command.js';
+import { pullBundle } from '@ferry/bundle';
+import { formatModelUri, isOciReference } from '@ferry/registry';
+import type { Command, ParsedArgs } from '../command.js';
+import type { CliIO } from '../io.js';
+import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
@@ -8,15 +11,24 @@ import { UsageError } from '../usage-error.js';
 
 export const pullCommand: Command = {
   name: 'pull',
-  summary: 'download a model version from the registry into a folder (verified by sha256)',
-  usage: 'pull models:/NAME@ALIAS|models:/NAME/VERSION -o DIR [--force]',
+  summary:
+    'download a model version from the registry, or a bundle from an OCI registry (verified by sha256)',
+  usage: 'pull models:/NAME@ALIAS|models:/NAME/VERSION|oci://HOST[:PORT]/REPO[:TAG|@DIGEST] -o DIR [--force]',
   options: {
     output: { type: 'string', short: 'o', valueName: 'DIR', description: 'folder to download into' },
     force: { type: 'boolean', description: 'download a version the scan marked unsafe' },
     ...REGISTRY_OPTIONS,
+    pub: {
+      type: 'string',
+      valueName: 'KEY',
+      description:
+        'oci://: of several signature referrers, take the one made with this key (else the newest)',
+    },
+    ...OCI_OPTIONS,
   },
   async run(args, io) {
     const uri = args.positionals[0];
+    if (uri !== undefined && isOciReference(uri)) return pullFromOci(args, io);
     if (!uri || args.positionals.length > 1) throw new UsageError('pull takes one models:/ URI');
     const dir = args.values.output as string | undefined;
     if (!dir) throw new UsageError('pull needs -o DIR');
@@ -40,3 +52,36 @@ export const pullCommand: Command = {
     return 0;
   },
 };
+
+async function pullFromOci(args: ParsedArgs, io: CliIO): Promise<number> {
+  if (args.positionals.length > 1) throw new UsageError('pull takes one oci:// reference');
+  const dir = args.values.output as string | undefined;
+  if (!dir) throw new UsageError('pull needs -o DIR');
+  const credentials = ociCredentials(args);
+  let bar: ProgressBar | undefined;
+  const result = await pullBundle(args.positionals[0]!, dir, {
+    ...(credentials && { credentials }),
+    ...(args.values.pub !== undefined && { publicKey: args.values.pub as string }),
+    onProgress: (done, total, file) => {
+      bar ??= new ProgressBar(io, 'pull', total);
+      bar.update(done, file);
+    },
+  });
+  (bar as ProgressBar | undefined)?.finish();
+  if (args.values.json)
+    printJson(io, {
+      ...result,
+      manifest: undefined,
+      name: result.manifest.name,
+      version: result.manifest.version,
+    });
+  else
+    io.stdout.write(
+      `pulled ${args.positionals[0]} (${result.digest})\n` +
+        `  -> ${result.bundle}: ${result.manifest.name} ${result.manifest.version}, ${result.manifest.files.length + 1} files, ${formatBytes(result.bytes)}, sha256 verified\n` +
+        (result.signature
+          ? `  signature -> ${result.signature} (check it: ferry verify ${result.bundle} --pub KEY)\n`
+          : '  no signature referrer\n'),
+    );
+  return 0;
+}

@@ -1,5 +1,8 @@
-import { formatModelUri } from '@ferry/registry';
-import type { Command } from '../command.js';
+import { pushBundle } from '@ferry/bundle';
+import { formatModelUri, isOciReference } from '@ferry/registry';
+import type { Command, ParsedArgs } from '../command.js';
+import type { CliIO } from '../io.js';
+import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
@@ -8,9 +11,9 @@ import { UsageError } from '../usage-error.js';
 
 export const pushCommand: Command = {
   name: 'push',
-  summary: 'upload a model file or folder to the registry as a new version',
+  summary: 'upload a model to the registry as a new version, or a bundle to an OCI registry',
   usage:
-    'push PATH --model NAME [--alias A] [--run ID] [--derived-from models:/...] [--description TEXT] [--private]',
+    'push PATH --model NAME [--alias A] [--run ID] [--derived-from models:/...] [--description TEXT] [--private] | push BUNDLE oci://HOST[:PORT]/REPO[:TAG] [--signature SIG|--no-signature]',
   options: {
     model: {
       type: 'string',
@@ -32,8 +35,23 @@ export const pushCommand: Command = {
     description: { type: 'string', valueName: 'TEXT', description: 'version description' },
     private: { type: 'boolean', description: 'create a new model as private' },
     ...REGISTRY_OPTIONS,
+    signature: {
+      type: 'string',
+      valueName: 'SIG',
+      description: 'oci://: the signature to attach as a referrer (default BUNDLE.sig when present)',
+    },
+    'no-signature': { type: 'boolean', description: 'oci://: push without a signature' },
+    'chunk-size': {
+      type: 'string',
+      valueName: 'MIB',
+      description: 'oci://: PATCH upload chunk in MiB (default 64)',
+    },
+    ...OCI_OPTIONS,
   },
   async run(args, io) {
+    // One command, two targets: `push BUNDLE oci://...` goes to an OCI registry, `push PATH --model` to ferry's.
+    const target = args.positionals[1];
+    if (target !== undefined && isOciReference(target)) return pushToOci(args, io);
     const path = args.positionals[0];
     if (!path || args.positionals.length > 1) throw new UsageError('push takes one PATH');
     const model = args.values.model as string | undefined;
@@ -63,3 +81,40 @@ export const pushCommand: Command = {
     return 0;
   },
 };
+
+async function pushToOci(args: ParsedArgs, io: CliIO): Promise<number> {
+  const [bundle, target] = args.positionals as [string, string];
+  if (args.positionals.length > 2) throw new UsageError('push takes one BUNDLE and one oci:// reference');
+  if (args.values.model)
+    throw new UsageError('--model names a ferry registry model; an oci:// push takes none');
+  const chunk = args.values['chunk-size'];
+  const chunkMiB = chunk === undefined ? undefined : Number(chunk);
+  if (chunkMiB !== undefined && (!Number.isInteger(chunkMiB) || chunkMiB < 1 || chunkMiB > 1024))
+    throw new UsageError('--chunk-size must be a whole number of MiB, 1-1024');
+  const credentials = ociCredentials(args);
+  let bar: ProgressBar | undefined;
+  const result = await pushBundle(bundle, target, {
+    ...(credentials && { credentials }),
+    ...(args.values['no-signature']
+      ? { signature: false as const }
+      : args.values.signature
+        ? { signature: args.values.signature as string }
+        : {}),
+    ...(chunkMiB !== undefined && { chunkBytes: chunkMiB * 1024 * 1024 }),
+    onProgress: (done, total, file) => {
+      bar ??= new ProgressBar(io, 'push', total);
+      bar.update(done, file);
+    },
+  });
+  (bar as ProgressBar | undefined)?.finish();
+  if (args.values.json) printJson(io, result);
+  else
+    io.stdout.write(
+      `pushed ${bundle} -> ${result.reference} (tag ${result.tag})\n` +
+        `  ${result.layers} layers, ${formatBytes(result.bytes)}: ${result.uploaded} uploaded, ${result.skipped} already there\n` +
+        (result.signature
+          ? `  signature ${result.signature.path} -> referrer ${result.signature.digest}\n`
+          : '  unsigned (no signature file)\n'),
+    );
+  return 0;
+}

@@ -1,6 +1,9 @@
+import { type PreparedBundle, prepareBundleServe } from '@ferry/bundle';
 import { isServeError, type ModelControlMode, startServer } from '@ferry/serve';
 import type { Command } from '../command.js';
+import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
 import { UsageError } from '../usage-error.js';
+import { isBundleTarget } from '../serve-bundle.js';
 
 const MODES: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
 
@@ -16,7 +19,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
   usage:
-    'serve REPO|model.onnx|SAVEDMODEL_DIR [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+    'serve REPO|model.onnx|SAVEDMODEL_DIR|BUNDLE|oci://HOST/REPO:TAG [--require-signature --pub KEY] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
     'http-port': {
       type: 'string',
@@ -54,6 +57,21 @@ export const serveCommand: Command = {
       type: 'boolean',
       description: 'enable /v2/repository/* routes, guarded by the bearer token in $FERRY_SERVE_TOKEN',
     },
+    pub: {
+      type: 'string',
+      valueName: 'KEY',
+      description: 'bundle: verify its signature with this public key before unpacking',
+    },
+    signature: {
+      type: 'string',
+      valueName: 'SIG',
+      description: 'bundle: the signature file (default BUNDLE.sig; oci:// uses the referrer)',
+    },
+    'require-signature': {
+      type: 'boolean',
+      description: 'bundle: refuse a bundle without a valid signature (needs --pub)',
+    },
+    ...OCI_OPTIONS,
     'cache-dir': {
       type: 'string',
       valueName: 'DIR',
@@ -85,10 +103,27 @@ export const serveCommand: Command = {
         );
     }
     const metricsPort = port(args.values['metrics-port'], 'metrics-port');
+    // A bundle (file or oci://) is pulled, verified, unpacked into a temp folder and served as a
+    // repository with its handler; the temp folder goes when the server stops.
+    let bundle: PreparedBundle | undefined;
+    if (await isBundleTarget(path)) {
+      const credentials = ociCredentials(args);
+      bundle = await prepareBundleServe(path, {
+        ...(args.values.pub !== undefined && { publicKey: args.values.pub as string }),
+        ...(args.values.signature !== undefined && { signature: args.values.signature as string }),
+        requireSignature: args.values['require-signature'] === true,
+        ...(credentials && { credentials }),
+      });
+      io.stderr.write(
+        `ferry serve: bundle ${bundle.manifest.name} ${bundle.manifest.version}${bundle.verified ? ` (signature verified, sha256:${bundle.verified.digest})` : ' (not signature-checked: no --pub)'}; handler route: ${bundle.handlers.map((h) => `POST /v2/models/${h.model}/handler`).join(', ') || 'none'}\n`,
+      );
+    } else if (args.values['require-signature'] || args.values.pub)
+      throw new UsageError('--pub and --require-signature apply to bundles (a .ferry file or oci://)');
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
-        path,
+        path: bundle?.repository ?? path,
+        ...(bundle && { handlers: bundle.handlers }),
         host: (args.values.host as string | undefined) ?? '127.0.0.1',
         httpPort: port(args.values['http-port'], 'http-port') ?? 8000,
         grpcPort: port(args.values['grpc-port'], 'grpc-port') ?? 8001,
@@ -101,6 +136,7 @@ export const serveCommand: Command = {
         ...(args.values['cache-dir'] !== undefined && { cacheDir: args.values['cache-dir'] as string }),
       });
     } catch (error) {
+      await bundle?.cleanup();
       // serve's errors carry a code like ferry's: print the same one line the CLI prints for those
       if (isServeError(error)) {
         io.stderr.write(`ferry serve: ${error.code}: ${error.message}\n`);
@@ -117,7 +153,10 @@ export const serveCommand: Command = {
       const stop = () => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
-        server.close().then(resolve, resolve);
+        server
+          .close()
+          .then(() => bundle?.cleanup())
+          .then(resolve, resolve);
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { registryError } from '../errors.js';
+import { type CallInit, OciClient, type OciCredentials, receivedBytes } from '../oci/client.js';
 import { MAX_FILE_BYTES } from '../limits.js';
 import {
   type BlobStore,
@@ -24,18 +25,19 @@ import {
 export class OciBlobStore implements BlobStore {
   readonly kind = 'oci';
   private readonly base: string;
+  private readonly repository: string;
+  /** The distribution client shared with bundle push/pull (oci/client.ts): auth, errors, uploads. */
+  private readonly client: OciClient;
 
   constructor(
     endpoint: string,
-    private readonly repository: string,
-    private readonly headers: Record<string, string> = {},
+    repository: string,
+    headers: Record<string, string> = {},
+    credentials?: OciCredentials,
   ) {
-    this.base = endpoint.replace(/\/+$/, '');
-    if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(repository))
-      throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-        what: `OCI repository ${JSON.stringify(repository)}`,
-        reason: 'lowercase path components (distribution-spec name rule)',
-      });
+    this.client = new OciClient({ endpoint, repository, headers, ...(credentials && { credentials }) });
+    this.base = this.client.base;
+    this.repository = repository;
   }
 
   /** `oci://HOST:PORT/NAMESPACE` (plain HTTP, for loopback registries) or `ocis://` (HTTPS). */
@@ -53,37 +55,8 @@ export class OciBlobStore implements BlobStore {
     return `${this.base}/v2/${this.repository}/blobs/sha256:${checkSha256(sha256)}`;
   }
 
-  private async call(method: string, url: string, init: RequestInit & { ok: number[] }): Promise<Response> {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        ...init,
-        method,
-        headers: { ...this.headers, ...(init.headers as Record<string, string>) },
-      });
-    } catch (error) {
-      throw registryError(
-        'FERRY_REGISTRY_BACKEND',
-        { backend: `OCI registry ${this.base}`, reason: (error as Error).message },
-        error,
-      );
-    }
-    if (!init.ok.includes(response.status)) {
-      const text = await response.text().catch(() => '');
-      if (response.status === 400 && text.includes('DIGEST_INVALID'))
-        throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
-          path: url,
-          actual: '(other)',
-          expected: url.split('digest=')[1] ?? '',
-        });
-      throw registryError('FERRY_REGISTRY_HTTP', {
-        method,
-        url,
-        status: response.status,
-        reason: text.slice(0, 300) || response.statusText,
-      });
-    }
-    return response;
+  private call(method: string, url: string, init: CallInit): Promise<Response> {
+    return this.client.call(method, url, init);
   }
 
   async stat(sha256: string): Promise<number | undefined> {
@@ -157,7 +130,7 @@ export class OciBlobStore implements BlobStore {
     const status = await this.call('GET', location, { ok: [204, 404] });
     if (status.status === 404)
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: location });
-    const have = received(status.headers.get('range'));
+    const have = receivedBytes(status.headers.get('range'));
     if (!have.includes(offset))
       throw registryError('FERRY_REGISTRY_CONFLICT', {
         what: 'upload',
@@ -184,7 +157,7 @@ export class OciBlobStore implements BlobStore {
   ): Promise<{ state: UploadState; received: number }> {
     const status = await this.call('GET', String(state.location), { ok: [204, 404] });
     if (status.status === 204) {
-      const have = received(status.headers.get('range'));
+      const have = receivedBytes(status.headers.get('range'));
       return {
         state: { location: this.absolute(status.headers.get('location') ?? String(state.location)) },
         received: have.includes(recorded) ? recorded : have.at(-1)!,
@@ -223,22 +196,6 @@ export class OciBlobStore implements BlobStore {
   async close(): Promise<void> {}
 
   private absolute(location: string | null): string {
-    if (!location)
-      throw registryError('FERRY_REGISTRY_BACKEND', {
-        backend: `OCI registry ${this.base}`,
-        reason: 'upload response without a Location header',
-      });
-    return new URL(location, this.base).toString();
+    return this.client.absolute(location);
   }
-}
-
-/**
- * The byte counts a `Range: 0-N` upload status allows. distribution answers `0-0` both for an
- * empty upload and for one byte (registry/handlers/blobupload.go), so that header means 0 or 1.
- */
-function received(header: string | null): number[] {
-  const match = header ? /^(?:bytes=)?0-(\d+)$/.exec(header) : null;
-  if (!match) return [0];
-  const end = Number(match[1]);
-  return end === 0 ? [0, 1] : [end + 1];
 }
