@@ -1,12 +1,20 @@
 import type { Command } from '../command.js';
+import { aliasCommand } from './alias.js';
 import { containerizeCommand } from './containerize.js';
 import { convertCommand } from './convert.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
+import { lineageCommand } from './lineage.js';
+import { loginCommand } from './login.js';
+import { modelsCommand } from './models.js';
 import { optimizeCommand } from './optimize.js';
 import { packCommand } from './pack.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
 import { quantizeCommand } from './quantize.js';
+import { registryCommand } from './registry.js';
+import { runsCommand } from './runs.js';
 import { scanCommand } from './scan.js';
 import { serveCommand } from './serve.js';
 import { signCommand } from './sign.js';
@@ -35,4 +43,13 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   unpackCommand,
   containerizeCommand,
+
+  registryCommand,
+  pushCommand,
+  pullCommand,
+  modelsCommand,
+  aliasCommand,
+  runsCommand,
+  lineageCommand,
+  loginCommand,
 ];

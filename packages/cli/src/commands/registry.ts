@@ -1,0 +1,90 @@
+import { startRegistry } from '@ferry/registry';
+import type { Command } from '../command.js';
+import { printJson } from '../io.js';
+import { UsageError } from '../usage-error.js';
+
+export const registryCommand: Command = {
+  name: 'registry',
+  summary: 'run the model registry server',
+  usage:
+    'registry serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--db postgres://...] [--blobs oci://HOST:PORT/NS] [--auth none] [--admin-token-file F]',
+  options: {
+    port: {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'port to listen on (default 8080; 0 picks a free one)',
+    },
+    host: { type: 'string', valueName: 'HOST', description: 'address to listen on (default 127.0.0.1)' },
+    data: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'data folder for SQLite and the blob folder (default ./.ferry)',
+    },
+    db: {
+      type: 'string',
+      valueName: 'URL',
+      description: 'postgres://... to keep metadata in PostgreSQL instead of SQLite',
+    },
+    blobs: {
+      type: 'string',
+      valueName: 'URI',
+      description: 'oci://HOST:PORT/NAMESPACE to keep blobs in an OCI registry',
+    },
+    auth: {
+      type: 'string',
+      valueName: 'MODE',
+      description: '"none" turns authentication off (local development only)',
+    },
+    'admin-token-file': {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'write the first-start admin token here (or use the token already in it)',
+    },
+  },
+  async run(args, io) {
+    if (args.positionals[0] !== 'serve' || args.positionals.length !== 1)
+      throw new UsageError('registry takes one subcommand: serve');
+    const v = args.values as Record<string, string | undefined>;
+    const port = v.port === undefined ? 8080 : Number(v.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port ${v.port} is not a port number`);
+    if (v.auth !== undefined && v.auth !== 'none' && v.auth !== 'tokens')
+      throw new UsageError('--auth takes "none" or "tokens"');
+    const server = await startRegistry({
+      port,
+      host: v.host ?? '127.0.0.1',
+      data: v.data ?? '.ferry',
+      ...(v.db && { db: v.db }),
+      ...(v.blobs && { blobs: v.blobs }),
+      auth: v.auth === 'none' ? 'none' : 'tokens',
+      ...(v['admin-token-file'] && { adminTokenFile: v['admin-token-file'] }),
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    const described = {
+      url: server.url,
+      metadata: v.db ? v.db.replace(/\/\/[^@/]*@/, '//***@') : `sqlite ${v.data ?? '.ferry'}/registry.db`,
+      blobs: v.blobs ?? `folder ${v.data ?? '.ferry'}/blobs`,
+      auth: v.auth === 'none' ? 'none' : 'tokens',
+    };
+    if (args.values.json) printJson(io, described);
+    else
+      io.stdout.write(
+        `ferry registry listening on ${described.url} (metadata: ${described.metadata}; blobs: ${described.blobs}; auth: ${described.auth})\n`,
+      );
+    if (v.auth === 'none')
+      io.stderr.write(
+        'ferry registry: WARNING: --auth none: every caller is an admin; use only for local development\n',
+      );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    return 0;
+  },
+};

@@ -1,0 +1,117 @@
+import type { Command } from '../command.js';
+import { formatTable } from '../format-table.js';
+import { printJson } from '../io.js';
+import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { UsageError } from '../usage-error.js';
+
+/** `k=v` pairs from repeated options. */
+function pairs(values: unknown, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of (values as string[] | undefined) ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${what} takes KEY=VALUE, got ${JSON.stringify(item)}`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+export const runsCommand: Command = {
+  name: 'runs',
+  summary: 'record training runs: params, metrics, input datasets',
+  usage:
+    'runs create [--name N] [--param K=V] [--tag K=V] [--input NAME@SHA256] | runs log ID [--metric K=V[@STEP]] [--param K=V] [--status S] | runs show ID',
+  options: {
+    name: { type: 'string', valueName: 'NAME', description: 'create: run name' },
+    param: {
+      type: 'string',
+      multiple: true,
+      valueName: 'K=V',
+      description: 'a parameter (repeatable; logged once)',
+    },
+    tag: { type: 'string', multiple: true, valueName: 'K=V', description: 'a tag (repeatable)' },
+    metric: {
+      type: 'string',
+      multiple: true,
+      valueName: 'K=V[@STEP]',
+      description: 'log: a metric value, optionally at a step (repeatable)',
+    },
+    input: {
+      type: 'string',
+      multiple: true,
+      valueName: 'NAME@DIGEST',
+      description: 'create: an input dataset (repeatable; lineage dataset -> run)',
+    },
+    status: { type: 'string', valueName: 'STATUS', description: 'log: running, finished, failed or killed' },
+    ...REGISTRY_OPTIONS,
+  },
+  async run(args, io) {
+    const [sub, id, ...rest] = args.positionals;
+    if (rest.length > 0) throw new UsageError('too many arguments');
+    const client = await registryClient(args);
+    let run: Awaited<ReturnType<typeof client.getRun>>;
+    if (sub === 'create' && !id) {
+      const inputs = ((args.values.input as string[] | undefined) ?? []).map((text) => {
+        const at = text.lastIndexOf('@');
+        if (at <= 0) throw new UsageError(`--input takes NAME@DIGEST, got ${JSON.stringify(text)}`);
+        return { name: text.slice(0, at), digest: text.slice(at + 1) };
+      });
+      run = await client.createRun({
+        ...(args.values.name && { name: args.values.name as string }),
+        params: pairs(args.values.param, 'param'),
+        tags: pairs(args.values.tag, 'tag'),
+        inputs,
+      });
+      if (!args.values.json) {
+        io.stdout.write(`${run.id}\n`);
+        return 0;
+      }
+    } else if (sub === 'log' && id) {
+      // A list, not a map: the same metric is logged at several steps in one call.
+      const metrics = ((args.values.metric as string[] | undefined) ?? []).map((item) => {
+        const match = /^([^=]+)=([^@]+)(?:@(\d+))?$/.exec(item);
+        if (!match || !Number.isFinite(Number(match[2])))
+          throw new UsageError(`--metric takes KEY=NUMBER[@STEP], got ${JSON.stringify(item)}`);
+        return {
+          key: match[1]!,
+          value: Number(match[2]),
+          ...(match[3] !== undefined && { step: Number(match[3]) }),
+        };
+      });
+      const status = args.values.status as string | undefined;
+      if (status && !['running', 'finished', 'failed', 'killed'].includes(status))
+        throw new UsageError('--status takes running, finished, failed or killed');
+      run = await client.logRun(id, {
+        params: pairs(args.values.param, 'param'),
+        tags: pairs(args.values.tag, 'tag'),
+        metrics,
+        ...(status && { status: status as 'finished' }),
+      });
+    } else if (sub === 'show' && id) {
+      run = await client.getRun(id);
+    } else throw new UsageError('runs takes create, log ID or show ID');
+    if (args.values.json) {
+      printJson(io, run);
+      return 0;
+    }
+    const out = [
+      `run ${run.id} (${run.name}): ${run.status}, started ${run.startTime}${run.endTime ? `, ended ${run.endTime}` : ''}`,
+    ];
+    for (const [title, map] of [
+      ['params', run.params],
+      ['tags', run.tags],
+    ] as const) {
+      const entries = Object.entries(map);
+      if (entries.length) out.push(`  ${title}: ${entries.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    }
+    if (run.metrics.length)
+      out.push(
+        '',
+        formatTable(
+          ['metric', 'step', 'value'],
+          run.metrics.map((m) => [m.key, m.step, m.value]),
+        ),
+      );
+    io.stdout.write(`${out.join('\n')}\n`);
+    return 0;
+  },
+};

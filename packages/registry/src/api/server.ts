@@ -1,0 +1,209 @@
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import swagger from '@fastify/swagger';
+import { isFerryError } from '@ferry/formats';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { isRegistryError, type RegistryError, registryError } from '../errors.js';
+import { MAX_CARD_BYTES, MAX_JSON_BODY_BYTES } from '../limits.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { RegistryDb } from '../store/queries.js';
+import { WebhookStore } from '../store/webhooks.js';
+import { AuthFailureLimiter, authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
+import { hubRoutes } from './hub/routes.js';
+import { mlflowRoutes } from './mlflow/routes.js';
+import { lineageRoutes } from './routes-lineage.js';
+import { modelRoutes } from './routes-models.js';
+import { tokenRoutes } from './routes-tokens.js';
+import { transferRoutes } from './routes-transfers.js';
+import { versionRoutes } from './routes-versions.js';
+import { webhookRoutes } from './routes-webhooks.js';
+import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
+
+export interface RegistryServerOptions {
+  readonly db: RegistryDb;
+  readonly blobs: BlobStore;
+  /** 'none': every caller is admin (local development only). */
+  readonly auth?: 'tokens' | 'none';
+  /** Where the first-start admin token goes; an existing file's token is used instead. */
+  readonly adminTokenFile?: string;
+  /** Webhook delivery timing (tests shorten it); false: this server sends no webhooks. */
+  readonly webhooks?: DispatcherOptions | false;
+  /** Where the server says things once (the first admin token); defaults to stderr. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RegistryServer {
+  readonly app: FastifyInstance;
+  /** The first-start admin token when this server created it (also printed or written to the file). */
+  readonly adminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Builds the registry's HTTP server (not listening yet: call app.listen). */
+export async function createRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
+  const { db, blobs } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  await db.migrate();
+  const adminToken = options.auth === 'none' ? undefined : await firstAdmin(db, options.adminTokenFile, log);
+
+  const app = Fastify({
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    // Unknown fields are an error, not silently dropped (ajv's removeAdditional would drop them).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    routerOptions: { maxParamLength: 500 },
+  });
+
+  // Uploads: the raw request stream goes straight to the blob store, never buffered.
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser(
+    ['text/markdown', 'text/plain'],
+    { parseAs: 'string', bodyLimit: MAX_CARD_BYTES },
+    (_request, body, done) => done(null, { card: body }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'ferry registry',
+        version: '0.1.0',
+        description: 'Models, versions, aliases, lineage and access control.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  const limiter = new AuthFailureLimiter();
+  app.decorateRequest('principal', undefined as never);
+  app.addHook('onRequest', async (request) => {
+    request.principal =
+      options.auth === 'none'
+        ? LOCAL_ADMIN
+        : await authenticate(db, limiter, request.ip, request.headers.authorization);
+  });
+
+  app.setErrorHandler((error: FastifyError | RegistryError, _request, reply) => {
+    const mapped = toRegistryError(error);
+    if (mapped.code === 'FERRY_REGISTRY_RATE_LIMITED')
+      reply.header('retry-after', String(mapped.params.seconds ?? 60));
+    if (mapped.code === 'FERRY_REGISTRY_UNAUTHORIZED')
+      reply.header('www-authenticate', 'Bearer realm="ferry"');
+    if (mapped.http >= 500) app.log.error(error);
+    return reply.code(mapped.http).send({ error: { code: mapped.code, message: mapped.message } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: 'FERRY_REGISTRY_NOT_FOUND',
+        message: `route ${request.method} ${request.url.split('?')[0]} does not exist`,
+      },
+    }),
+  );
+
+  const context = { db, blobs };
+  modelRoutes(app, context);
+  versionRoutes(app, context);
+  transferRoutes(app, context);
+  lineageRoutes(app, context);
+  tokenRoutes(app, context);
+  const hooks = new WebhookStore(db.store);
+  webhookRoutes(app, context, hooks);
+  await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
+  await app.register((scope) => hubRoutes(scope, context));
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  const dispatcher = options.webhooks === false ? undefined : new WebhookDispatcher(hooks, options.webhooks);
+  dispatcher?.start();
+
+  return {
+    app,
+    adminToken,
+    async close() {
+      await dispatcher?.stop();
+      await app.close();
+    },
+  };
+}
+
+/** Maps fastify's own errors (validation, bad JSON, body size) onto the registry's table. */
+function toRegistryError(error: unknown): RegistryError {
+  if (isRegistryError(error)) return error;
+  if (isFerryError(error))
+    return registryError(error.http === 400 ? 'FERRY_REGISTRY_BAD_REQUEST' : 'FERRY_REGISTRY_BACKEND', {
+      what: error.code,
+      reason: error.message,
+      backend: 'formats',
+    });
+  const e = error as FastifyError & {
+    validation?: {
+      keyword: string;
+      instancePath: string;
+      params: Record<string, unknown>;
+      message?: string;
+    }[];
+    validationContext?: string;
+  };
+  if (e.validation) {
+    const first = e.validation[0]!;
+    const where = `${e.validationContext ?? 'request'}${first.instancePath.replace(/\//g, '.')}`;
+    const reason =
+      first.keyword === 'additionalProperties'
+        ? `unknown field ${JSON.stringify(first.params.additionalProperty)}`
+        : (first.message ?? first.keyword);
+    return registryError('FERRY_REGISTRY_BAD_REQUEST', { what: where, reason });
+  }
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return registryError('FERRY_REGISTRY_TOO_LARGE', {
+      what: 'request body',
+      value: 'more than the limit',
+      limit: MAX_JSON_BODY_BYTES,
+    });
+  if (
+    e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    (e.statusCode === 400 && e instanceof SyntaxError)
+  )
+    return registryError('FERRY_REGISTRY_BAD_REQUEST', {
+      what: 'body',
+      reason: `not valid JSON (${e.message})`,
+    });
+  if (e.statusCode === 415)
+    return registryError('FERRY_REGISTRY_BAD_REQUEST', { what: 'Content-Type', reason: e.message });
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
+    return registryError('FERRY_REGISTRY_BAD_REQUEST', { what: 'request', reason: e.message });
+  if ((e as { code?: string }).code === 'ECONNREFUSED')
+    return registryError('FERRY_REGISTRY_BACKEND', { backend: 'database', reason: e.message });
+  return registryError('FERRY_REGISTRY_BACKEND', { backend: 'registry', reason: e.message ?? String(error) });
+}
+
+/**
+ * On the very first start (no token in the database) an admin token is created and shown once:
+ * written to `adminTokenFile` (mode 0600) or printed. A token already in that file is used instead,
+ * so scripts can choose it. With several servers on one database only the first one creates it.
+ */
+async function firstAdmin(
+  db: RegistryDb,
+  file: string | undefined,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  let token: string | undefined;
+  if (file) {
+    const existing = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (existing !== '') {
+      if (!isTokenShaped(existing))
+        throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+          what: `--admin-token-file ${file}`,
+          reason: 'holds something that is not a ferry token (ferry_ + 43 base64url characters)',
+        });
+      token = existing;
+    }
+  }
+  token ??= newToken();
+  if (!(await db.createFirstAdmin(hashToken(token)))) return undefined;
+  if (file) {
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    log(`ferry registry: first-start admin token written to ${file}`);
+  } else log(`ferry registry: first-start admin token (shown once, store it now): ${token}`);
+  return token;
+}

@@ -1,0 +1,104 @@
+import { createHmac } from 'node:crypto';
+import type { WebhookStore } from '../store/webhooks.js';
+
+export interface DispatcherOptions {
+  /** How often to look for due deliveries. */
+  readonly pollMs?: number;
+  /** First retry delay; each retry doubles it (capped at an hour). */
+  readonly baseDelayMs?: number;
+  /** Attempts before a delivery is marked failed. */
+  readonly maxAttempts?: number;
+  /** One POST's time limit. */
+  readonly timeoutMs?: number;
+}
+
+/** `sha256=HEX`: HMAC-SHA256 of the exact body bytes with the webhook's secret (GitHub's scheme). */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * Sends queued webhook deliveries: POST JSON with X-Ferry-Event, X-Ferry-Delivery and
+ * X-Ferry-Signature-256; a non-2xx answer or a network error is retried with exponential backoff.
+ * Every server runs one; claims in the database keep them from sending the same attempt twice.
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly pollMs: number;
+  private readonly baseDelayMs: number;
+  private readonly maxAttempts: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly hooks: WebhookStore,
+    options: DispatcherOptions = {},
+  ) {
+    this.pollMs = options.pollMs ?? 1000;
+    this.baseDelayMs = options.baseDelayMs ?? 1000;
+    this.maxAttempts = options.maxAttempts ?? 8;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.running = this.runOnce()
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          if (this.timer !== undefined) this.timer = setTimeout(tick, this.pollMs);
+        });
+    };
+    this.timer = setTimeout(tick, this.pollMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Sends every delivery that is due now; returns how many were attempted. */
+  async runOnce(): Promise<number> {
+    const due = await this.hooks.claimDue(new Date(), this.timeoutMs * 2, 50);
+    await Promise.all(
+      due.map(async (delivery) => {
+        const body = JSON.stringify({ id: delivery.id, ...(delivery.payload as object) });
+        let status: number | null = null;
+        let error: string | null = null;
+        try {
+          const response = await fetch(delivery.url, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'ferry-registry-webhooks/0.1',
+              'x-ferry-event': delivery.event,
+              'x-ferry-delivery': String(delivery.id),
+              'x-ferry-signature-256': signBody(delivery.secret, body),
+            },
+            body,
+            signal: AbortSignal.timeout(this.timeoutMs),
+            redirect: 'manual',
+          });
+          status = response.status;
+          await response.body?.cancel();
+          if (!response.ok) error = `HTTP ${response.status}`;
+        } catch (e) {
+          error = (e as Error).message;
+        }
+        const attempts = delivery.attempts + 1;
+        const retry = error !== null && attempts < this.maxAttempts;
+        const delay = Math.min(3_600_000, this.baseDelayMs * 2 ** (attempts - 1));
+        await this.hooks.recordAttempt(delivery.id, {
+          ok: error === null,
+          status,
+          error,
+          nextAttemptAt: retry ? new Date(Date.now() + delay).toISOString() : null,
+        });
+      }),
+    );
+    return due.length;
+  }
+}

@@ -1,0 +1,607 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { dirname, join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RemoteRegistryError, registryError } from './errors.js';
+import { checkFilePath, parseModelUri } from './names.js';
+import { versionDigest } from './store/queries.js';
+import type {
+  Alias,
+  AuditEntry,
+  LineageGraph,
+  Model,
+  ModelVersion,
+  Run,
+  RunStatus,
+  Visibility,
+} from './store/types.js';
+
+export const DEFAULT_REGISTRY = 'http://127.0.0.1:8080';
+/** Files above this upload in resumable chunks of this size. */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+/** Read size for hashing and sending files (fewer, larger reads than the 64 KiB default). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Retries of one chunk or download after a network error, resuming where it stopped. */
+const MAX_RETRIES = 5;
+
+export interface ClientOptions {
+  readonly url?: string;
+  readonly token?: string;
+  readonly chunkBytes?: number;
+}
+
+export type Progress = (done: number, total: number, path: string) => void;
+
+export interface LocalFile {
+  readonly path: string;
+  readonly absolute: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export interface PushOptions {
+  readonly model: string;
+  readonly alias?: string;
+  readonly runId?: string;
+  readonly derivedFrom?: readonly string[];
+  readonly description?: string;
+  readonly sourceUri?: string;
+  readonly visibility?: Visibility;
+  /** Defaults to the digest of the files: pushing the same files again returns the same version. */
+  readonly idempotencyKey?: string;
+  readonly onProgress?: Progress;
+}
+
+const enc = encodeURIComponent;
+const filePath = (path: string) => path.split('/').map(enc).join('/');
+
+/** A typed client for the registry's native REST API (used by the CLI and the bundle package). */
+export class RegistryClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+  private readonly chunkBytes: number;
+
+  constructor(options: ClientOptions = {}) {
+    this.url = (options.url ?? DEFAULT_REGISTRY).replace(/\/+$/, '');
+    this.token = options.token;
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  }
+
+  /** One HTTP call; a non-2xx answer becomes the server's error code and message. */
+  async request(
+    method: string,
+    path: string,
+    init: { json?: unknown; body?: unknown; headers?: Record<string, string>; ok?: number[] } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: unknown = init.body;
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers,
+        body: body as RequestInit['body'],
+        ...(body instanceof Readable || isAsyncIterable(body) ? { duplex: 'half' } : {}),
+      } as RequestInit);
+    } catch (error) {
+      throw registryError(
+        'FERRY_REGISTRY_BACKEND',
+        {
+          backend: `registry ${this.url}`,
+          reason: `${(error as Error).message}${(error as { cause?: Error }).cause ? `: ${(error as { cause: Error }).cause.message}` : ''}`,
+        },
+        error,
+      );
+    }
+    if (response.ok || init.ok?.includes(response.status)) return response;
+    const text = await response.text().catch(() => '');
+    let parsed: { error?: { code?: string; message?: string } } | undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.error?.code)
+      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', response.status);
+    throw registryError('FERRY_REGISTRY_HTTP', {
+      method,
+      url: `${this.url}${path}`,
+      status: response.status,
+      reason: text.slice(0, 200) || response.statusText,
+    });
+  }
+
+  private async json<T>(
+    method: string,
+    path: string,
+    json?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<T> {
+    const response = await this.request(method, path, { json, headers });
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  // --- models ---
+  whoami = () => this.json<{ user: string; anonymous: boolean; scopes: string[] }>('GET', '/api/v1/whoami');
+  listModels = (query: { namespace?: string; search?: string } = {}) =>
+    this.json<{ models: Model[]; total: number }>(
+      'GET',
+      `/api/v1/models?${new URLSearchParams(query as Record<string, string>)}`,
+    );
+  getModel = (name: string) => this.json<Model>('GET', `/api/v1/models/${enc(name)}`);
+  createModel = (body: {
+    name: string;
+    description?: string;
+    visibility?: Visibility;
+    tags?: Record<string, string>;
+  }) => this.json<Model>('POST', '/api/v1/models', body);
+  updateModel = (name: string, body: { description?: string; visibility?: Visibility }) =>
+    this.json<Model>('PATCH', `/api/v1/models/${enc(name)}`, body);
+  deleteModel = (name: string) => this.json<void>('DELETE', `/api/v1/models/${enc(name)}`);
+  setModelTag = (name: string, key: string, value: string) =>
+    this.json<Model>('PUT', `/api/v1/models/${enc(name)}/tags/${enc(key)}`, { value });
+  deleteModelTag = (name: string, key: string) =>
+    this.json<Model>('DELETE', `/api/v1/models/${enc(name)}/tags/${enc(key)}`);
+  getCard = (name: string) =>
+    this.json<{ text: string; metadata: Record<string, unknown>; body: string }>(
+      'GET',
+      `/api/v1/models/${enc(name)}/card`,
+    );
+  setCard = (name: string, card: string) =>
+    this.json<{ text: string; metadata: Record<string, unknown>; body: string }>(
+      'PUT',
+      `/api/v1/models/${enc(name)}/card`,
+      { card },
+    );
+
+  // --- versions and aliases ---
+  listVersions = async (name: string, all = false) =>
+    (
+      await this.json<{ versions: ModelVersion[] }>(
+        'GET',
+        `/api/v1/models/${enc(name)}/versions${all ? '?all=true' : ''}`,
+      )
+    ).versions;
+  getVersion = (name: string, version: number) =>
+    this.json<ModelVersion>('GET', `/api/v1/models/${enc(name)}/versions/${version}`);
+  createVersion = (
+    name: string,
+    body: {
+      files: { path: string; sha256: string; size: number }[];
+      description?: string;
+      sourceUri?: string;
+      runId?: string;
+      tags?: Record<string, string>;
+      derivedFrom?: readonly string[];
+      idempotencyKey?: string;
+    },
+  ) =>
+    this.json<{ version: ModelVersion; missing: string[] }>(
+      'POST',
+      `/api/v1/models/${enc(name)}/versions`,
+      body,
+    );
+  commitVersion = (name: string, version: number) =>
+    this.json<ModelVersion>('POST', `/api/v1/models/${enc(name)}/versions/${version}/commit`);
+  deleteVersion = (name: string, version: number) =>
+    this.json<void>('DELETE', `/api/v1/models/${enc(name)}/versions/${version}`);
+  setVersionTag = (name: string, version: number, key: string, value: string) =>
+    this.json<ModelVersion>('PUT', `/api/v1/models/${enc(name)}/versions/${version}/tags/${enc(key)}`, {
+      value,
+    });
+  getAlias = (name: string, alias: string) =>
+    this.json<Alias>('GET', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`);
+  setAlias = (name: string, alias: string, version: number, protect?: boolean) =>
+    this.json<Alias>('PUT', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`, {
+      version,
+      ...(protect !== undefined && { protected: protect }),
+    });
+  deleteAlias = (name: string, alias: string) =>
+    this.json<void>('DELETE', `/api/v1/models/${enc(name)}/aliases/${enc(alias)}`);
+
+  /** `models:/NAME@ALIAS`, `models:/NAME/VERSION` or `models:/NAME` (latest ready version). */
+  async resolve(uri: string): Promise<{ model: string; version: number }> {
+    const parsed = parseModelUri(uri);
+    if (parsed.alias)
+      return { model: parsed.model, version: (await this.getAlias(parsed.model, parsed.alias)).version };
+    if (parsed.version !== undefined) return { model: parsed.model, version: parsed.version };
+    const latest = (await this.getModel(parsed.model)).latestVersion;
+    if (latest === null)
+      throw new RemoteRegistryError(
+        'FERRY_REGISTRY_NOT_FOUND',
+        `ready version of ${parsed.model} does not exist`,
+        404,
+      );
+    return { model: parsed.model, version: latest };
+  }
+
+  // --- runs, lineage, audit, tokens ---
+  createRun = (body: {
+    name?: string;
+    params?: Record<string, string>;
+    tags?: Record<string, string>;
+    inputs?: { name: string; digest: string; source?: string }[];
+  }) => this.json<Run>('POST', '/api/v1/runs', body);
+  logRun = (
+    id: string,
+    body: {
+      params?: Record<string, string>;
+      tags?: Record<string, string>;
+      metrics?: { key: string; value: number; step?: number }[];
+      status?: RunStatus;
+    },
+  ) => this.json<Run>('POST', `/api/v1/runs/${enc(id)}/log`, body);
+  getRun = (id: string) => this.json<Run>('GET', `/api/v1/runs/${enc(id)}`);
+  lineage = (node: string, depth?: number) =>
+    this.json<{ node: string; upstream: LineageGraph; downstream: LineageGraph }>(
+      'GET',
+      `/api/v1/lineage?node=${enc(node)}${depth ? `&depth=${depth}` : ''}`,
+    );
+  addEdge = (src: string, dst: string, relation: 'input' | 'output' | 'derived') =>
+    this.json<unknown>('POST', '/api/v1/lineage/edges', { src, dst, relation });
+  audit = async (query: { target?: string; after?: number; limit?: number } = {}) =>
+    (
+      await this.json<{ entries: AuditEntry[] }>(
+        'GET',
+        `/api/v1/audit?${new URLSearchParams(
+          Object.entries(query)
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]): [string, string] => [k, String(v)]),
+        )}`,
+      )
+    ).entries;
+  createToken = (user: string, scopes: string[], description?: string) =>
+    this.json<{ id: string; token: string; scopes: string[] }>('POST', '/api/v1/tokens', {
+      user,
+      scopes,
+      ...(description && { description }),
+    });
+
+  // --- transfers ---
+
+  async blobExists(sha256: string): Promise<boolean> {
+    const response = await this.request('HEAD', `/api/v1/blobs/sha256:${sha256}`, { ok: [404] });
+    return response.status !== 404;
+  }
+
+  /** Uploads one file: whole when small, else in resumable chunks that survive dropped connections. */
+  async uploadFile(file: LocalFile, onProgress?: Progress, done = 0, total = file.size): Promise<void> {
+    if (file.size <= this.chunkBytes) {
+      await this.sendFile('PUT', `/api/v1/blobs/sha256:${file.sha256}`, file.absolute, 0, file.size - 1, {});
+      onProgress?.(done + file.size, total, file.path);
+      return;
+    }
+    const { id } = (await (await this.request('POST', '/api/v1/uploads')).json()) as { id: string };
+    let offset = 0;
+    let failures = 0;
+    while (offset < file.size) {
+      const end = Math.min(file.size, offset + this.chunkBytes) - 1;
+      try {
+        const answer = await this.sendFile('PATCH', `/api/v1/uploads/${id}`, file.absolute, offset, end, {
+          'upload-offset': String(offset),
+        });
+        offset = (JSON.parse(answer) as { offset: number }).offset;
+        onProgress?.(done + offset, total, file.path);
+      } catch (error) {
+        if (
+          ++failures > MAX_RETRIES ||
+          (error instanceof RemoteRegistryError &&
+            error.http < 500 &&
+            error.code !== 'FERRY_REGISTRY_CONFLICT')
+        )
+          throw error;
+        await sleep(200 * 2 ** failures);
+        offset = ((await (await this.request('GET', `/api/v1/uploads/${id}`)).json()) as { offset: number })
+          .offset;
+      }
+    }
+    await this.request('PUT', `/api/v1/uploads/${id}?digest=sha256:${file.sha256}&size=${file.size}`);
+  }
+
+  /**
+   * Sends bytes `start..end` of a file as a request body through node:http, which streams a file
+   * several times faster than fetch with a web-stream body; answers the response text.
+   */
+  private async sendFile(
+    method: string,
+    path: string,
+    absolute: string,
+    start: number,
+    end: number,
+    headers: Record<string, string>,
+  ): Promise<string> {
+    const url = new URL(`${this.url}${path}`);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const length = Math.max(0, end - start + 1);
+    let status = 0;
+    let text = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const request = send(
+          url,
+          {
+            method,
+            headers: {
+              ...headers,
+              'content-type': 'application/octet-stream',
+              'content-length': String(length),
+              ...(this.token && { authorization: `Bearer ${this.token}` }),
+            },
+          },
+          (response) => {
+            status = response.statusCode ?? 0;
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              text += chunk;
+            });
+            response.on('end', resolve);
+            response.on('error', reject);
+          },
+        );
+        request.on('error', reject);
+        if (length === 0) request.end();
+        else
+          pipeline(
+            createReadStream(absolute, { start, end, highWaterMark: READ_CHUNK_BYTES }),
+            request,
+          ).catch(reject);
+      });
+    } catch (error) {
+      throw registryError(
+        'FERRY_REGISTRY_BACKEND',
+        { backend: `registry ${this.url}`, reason: (error as Error).message },
+        error,
+      );
+    }
+    if (status >= 200 && status < 300) return text;
+    let parsed: { error?: { code?: string; message?: string } } | undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.error?.code)
+      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
+    throw registryError('FERRY_REGISTRY_HTTP', {
+      method,
+      url: url.toString(),
+      status,
+      reason: text.slice(0, 200),
+    });
+  }
+
+  /** A streaming GET through node:http (faster than fetch for big bodies); non-2xx answers throw. */
+  private async openDownload(path: string, headers: Record<string, string>): Promise<IncomingMessage> {
+    const url = new URL(`${this.url}${path}`);
+    const get = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const request = get(
+        url,
+        { headers: { ...headers, ...(this.token && { authorization: `Bearer ${this.token}` }) } },
+        resolve,
+      );
+      request.on('error', (error) =>
+        reject(
+          registryError(
+            'FERRY_REGISTRY_BACKEND',
+            { backend: `registry ${this.url}`, reason: error.message },
+            error,
+          ),
+        ),
+      );
+      request.end();
+    });
+    const status = response.statusCode ?? 0;
+    if (status >= 200 && status < 300) return response;
+    let text = '';
+    for await (const chunk of response) text += chunk;
+    let parsed: { error?: { code?: string; message?: string } } | undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.error?.code)
+      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
+    throw registryError('FERRY_REGISTRY_HTTP', {
+      method: 'GET',
+      url: url.toString(),
+      status,
+      reason: text.slice(0, 200),
+    });
+  }
+
+  /** Pushes a file or folder as a new version: hash, declare, upload what is missing, commit, alias. */
+  async push(localPath: string, options: PushOptions): Promise<ModelVersion> {
+    const files = await scanLocal(localPath);
+    try {
+      await this.getModel(options.model);
+    } catch (error) {
+      if (!(error instanceof RemoteRegistryError) || error.http !== 404) throw error;
+      await this.createModel({
+        name: options.model,
+        ...(options.visibility && { visibility: options.visibility }),
+      }).catch((e) => {
+        if (!(e instanceof RemoteRegistryError && e.code === 'FERRY_REGISTRY_CONFLICT')) throw e;
+      });
+    }
+    const { version, missing } = await this.createVersion(options.model, {
+      files: files.map(({ path, sha256, size }) => ({ path, sha256, size })),
+      idempotencyKey: options.idempotencyKey ?? `files-${versionDigest(files)}`,
+      ...(options.description && { description: options.description }),
+      ...(options.sourceUri && { sourceUri: options.sourceUri }),
+      ...(options.runId && { runId: options.runId }),
+      ...(options.derivedFrom && options.derivedFrom.length > 0 && { derivedFrom: options.derivedFrom }),
+    });
+    let committed = version;
+    if (version.status !== 'ready') {
+      const todo = new Set(missing);
+      const total = files.filter((f) => todo.has(f.sha256)).reduce((sum, f) => sum + f.size, 0);
+      let done = 0;
+      for (const file of files) {
+        if (!todo.has(file.sha256)) continue;
+        todo.delete(file.sha256);
+        await this.uploadFile(file, options.onProgress, done, total);
+        done += file.size;
+      }
+      committed = await this.commitVersion(options.model, version.version);
+    }
+    if (options.alias) {
+      await this.setAlias(options.model, options.alias, committed.version);
+      committed = await this.getVersion(options.model, committed.version);
+    }
+    return committed;
+  }
+
+  /**
+   * Downloads a version into a folder: each file to `.partial` (resumed with Range after a dropped
+   * connection), verified against its sha256, then renamed. Files already there with the right
+   * digest are kept.
+   */
+  async pull(
+    uri: string,
+    dir: string,
+    options: { force?: boolean; onProgress?: Progress } = {},
+  ): Promise<ModelVersion> {
+    const { model, version: number } = await this.resolve(uri);
+    const version = await this.getVersion(model, number);
+    if (version.scan === 'unsafe' && !options.force)
+      throw new RemoteRegistryError(
+        'FERRY_REGISTRY_UNSAFE',
+        `version ${model}/${number} is marked unsafe by the scan (${version.scanDetail}); pass --force to use it`,
+        422,
+      );
+    const total = version.files.reduce((sum, f) => sum + f.size, 0);
+    let done = 0;
+    for (const file of version.files) {
+      const target = join(dir, ...checkFilePath(file.path).split('/'));
+      if ((await sha256File(target).catch(() => undefined)) !== file.sha256) {
+        await mkdir(dirname(target), { recursive: true });
+        await this.download(model, number, file, `${target}.partial`, options.force === true, (n) =>
+          options.onProgress?.(done + n, total, file.path),
+        );
+        await rename(`${target}.partial`, target);
+      }
+      done += file.size;
+      options.onProgress?.(done, total, file.path);
+    }
+    return version;
+  }
+
+  private async download(
+    model: string,
+    version: number,
+    file: { path: string; sha256: string; size: number },
+    partial: string,
+    force: boolean,
+    onBytes: (n: number) => void,
+  ): Promise<void> {
+    let failures = 0;
+    let hash: Hash | undefined;
+    for (;;) {
+      hash = undefined;
+      const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
+      try {
+        if (have < file.size) {
+          const response = await this.openDownload(
+            `/api/v1/models/${enc(model)}/versions/${version}/files/${filePath(file.path)}${force ? '?force=true' : ''}`,
+            have > 0 ? { range: `bytes=${have}-`, 'if-range': `"${file.sha256}"` } : {},
+          );
+          const append = response.statusCode === 206;
+          let received = append ? have : 0;
+          // A fresh download is hashed as it arrives; a resumed one is hashed from the file after.
+          hash = append ? undefined : createHash('sha256');
+          const running = hash;
+          const counted = async function* (body: AsyncIterable<Uint8Array>) {
+            for await (const chunk of body) {
+              received += chunk.length;
+              running?.update(chunk);
+              onBytes(received);
+              yield chunk;
+            }
+          };
+          await pipeline(
+            response,
+            counted,
+            createWriteStream(partial, { flags: append ? 'a' : 'w', highWaterMark: READ_CHUNK_BYTES }),
+          );
+        }
+        const actual = hash ? hash.digest('hex') : await sha256File(partial);
+        hash = undefined;
+        if (actual !== file.sha256) {
+          await import('node:fs/promises').then((fs) => fs.rm(partial, { force: true }));
+          throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
+            path: file.path,
+            actual,
+            expected: file.sha256,
+          });
+        }
+        return;
+      } catch (error) {
+        if (
+          ++failures > MAX_RETRIES ||
+          error instanceof RemoteRegistryError ||
+          (error as { code?: string }).code === 'FERRY_REGISTRY_DIGEST_MISMATCH'
+        )
+          throw error;
+        await sleep(200 * 2 ** failures);
+      }
+    }
+  }
+}
+
+/** A file or every file under a folder, with '/'-separated relative paths, hashed. */
+export async function scanLocal(path: string): Promise<LocalFile[]> {
+  const info = await stat(path).catch(() => {
+    throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'file or folder', name: path });
+  });
+  const absolutes: string[] = [];
+  if (info.isDirectory()) {
+    for (const entry of await readdir(path, { recursive: true, withFileTypes: true }))
+      if (entry.isFile())
+        absolutes.push(join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
+  } else absolutes.push(path);
+  absolutes.sort();
+  const files: LocalFile[] = [];
+  for (const absolute of absolutes) {
+    const rel = info.isDirectory()
+      ? relative(path, absolute).split(sep).join('/')
+      : (absolute.split(sep).pop() ?? absolute);
+    files.push({
+      path: checkFilePath(rel),
+      absolute,
+      sha256: await sha256File(absolute),
+      size: (await stat(absolute)).size,
+    });
+  }
+  if (files.length === 0)
+    throw registryError('FERRY_REGISTRY_BAD_REQUEST', { what: path, reason: 'holds no files' });
+  return files;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function isAsyncIterable(value: unknown): boolean {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    (Symbol.asyncIterator in value || value instanceof ReadableStream)
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,226 @@
+import type { MetadataStore, Queryable } from './metadata-store.js';
+
+/**
+ * Versioned schema migrations, applied in order, each in its own transaction, recorded in
+ * schema_migrations. SQL is the common subset of SQLite and PostgreSQL; `{AUTO_ID}` is the one
+ * spelling they disagree on. Never edit a released migration: add the next number.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'models, versions, files, aliases, tags',
+    sql: [
+      `CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        full_name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        visibility TEXT NOT NULL,
+        card TEXT,
+        next_version INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL)`,
+      'CREATE INDEX models_namespace ON models (namespace)',
+      `CREATE TABLE model_tags (
+        model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (model_id, key))`,
+      `CREATE TABLE versions (
+        model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        source_uri TEXT,
+        run_id TEXT,
+        digest TEXT,
+        inspect TEXT,
+        scan TEXT NOT NULL DEFAULT 'pending',
+        scan_detail TEXT,
+        idempotency_key TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (model_id, version))`,
+      'CREATE UNIQUE INDEX versions_idempotency ON versions (model_id, idempotency_key)',
+      'CREATE INDEX versions_run ON versions (run_id)',
+      'CREATE INDEX versions_digest ON versions (digest)',
+      `CREATE TABLE version_tags (
+        model_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (model_id, version, key),
+        FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version) ON DELETE CASCADE)`,
+      `CREATE TABLE version_files (
+        model_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        format TEXT,
+        PRIMARY KEY (model_id, version, path),
+        FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version) ON DELETE CASCADE)`,
+      'CREATE INDEX version_files_sha256 ON version_files (sha256)',
+      `CREATE TABLE aliases (
+        model_id TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        alias TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        protected INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (model_id, alias),
+        FOREIGN KEY (model_id, version) REFERENCES versions (model_id, version) ON DELETE CASCADE)`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'runs, metrics, params, datasets, lineage edges',
+    sql: [
+      `CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_time TEXT NOT NULL,
+        end_time TEXT,
+        created_by TEXT NOT NULL)`,
+      `CREATE TABLE run_params (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key))`,
+      `CREATE TABLE run_tags (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key))`,
+      `CREATE TABLE run_metrics (
+        run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value DOUBLE PRECISION NOT NULL,
+        step BIGINT NOT NULL,
+        time TEXT NOT NULL)`,
+      'CREATE INDEX run_metrics_key ON run_metrics (run_id, key, step)',
+      `CREATE TABLE datasets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        source TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (name, digest))`,
+      `CREATE TABLE lineage_edges (
+        src TEXT NOT NULL,
+        dst TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (src, dst, relation))`,
+      'CREATE INDEX lineage_edges_dst ON lineage_edges (dst)',
+    ],
+  },
+  {
+    version: 3,
+    name: 'users, tokens, audit log, upload sessions',
+    sql: [
+      `CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL)`,
+      `CREATE TABLE tokens (
+        id TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        scopes TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL)`,
+      `CREATE TABLE audit_log (
+        id {AUTO_ID},
+        time TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        before_json TEXT,
+        after_json TEXT)`,
+      'CREATE INDEX audit_log_target ON audit_log (target)',
+      `CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        received BIGINT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL)`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'webhooks and their delivery log (an outbox written in the mutating transaction)',
+    sql: [
+      `CREATE TABLE webhooks (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        events TEXT NOT NULL,
+        model_filter TEXT,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL)`,
+      `CREATE TABLE webhook_deliveries (
+        id {AUTO_ID},
+        webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        event TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_status INTEGER,
+        last_error TEXT,
+        next_attempt_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT)`,
+      'CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)',
+    ],
+  },
+  {
+    version: 5,
+    name: 'tag search indexes',
+    sql: [
+      'CREATE INDEX version_tags_key_value ON version_tags (key, value)',
+      'CREATE INDEX model_tags_key_value ON model_tags (key, value)',
+    ],
+  },
+];
+
+const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;
+
+/** Brings the schema up to the newest migration; safe when several servers start at once. */
+export async function migrate(store: MetadataStore): Promise<number[]> {
+  await store.query(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const applied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    const done = await store.transaction(async (tx) => {
+      await lockMigrations(store, tx);
+      const rows = await tx.query('SELECT version FROM schema_migrations WHERE version = ?', [
+        migration.version,
+      ]);
+      if (rows.length > 0) return false;
+      for (const sql of migration.sql) await tx.query(sql.replace('{AUTO_ID}', AUTO_ID[store.dialect]));
+      await tx.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      ]);
+      return true;
+    });
+    if (done) applied.push(migration.version);
+  }
+  return applied;
+}
+
+/** Two servers starting together: PostgreSQL needs an explicit lock; SQLite's BEGIN IMMEDIATE is one. */
+async function lockMigrations(store: MetadataStore, tx: Queryable): Promise<void> {
+  if (store.dialect === 'postgres') await tx.query('LOCK TABLE schema_migrations IN EXCLUSIVE MODE');
+}

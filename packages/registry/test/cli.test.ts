@@ -1,0 +1,200 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/src/main.js';
+import type { RegistryServer } from '../src/index.js';
+import { BACKENDS, type Backend, startServer } from './harness.js';
+
+/** Runs `ferry ARGS` in this process and returns the exit code and what it printed. */
+async function ferry(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => {
+    out += c;
+  });
+  stderr.on('data', (c) => {
+    err += c;
+  });
+  const code = await main(argv, { stdout, stderr });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('ferry registry commands (sqlite+folder)', () => {
+  let backend: Backend;
+  let server: RegistryServer & { url: string };
+  let work: string;
+  let auth: string[];
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    backend = (await BACKENDS[0]!.open())!;
+    server = await startServer(backend);
+    work = await mkdtemp(join(tmpdir(), 'ferry-cli-'));
+    process.env.FERRY_CONFIG_DIR = join(work, 'config');
+    delete process.env.FERRY_TOKEN;
+    delete process.env.FERRY_REGISTRY;
+    auth = ['--registry', server.url, '--token', server.adminToken!];
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await server?.close();
+    await backend?.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('push, models ls/show, alias, pull, lineage, runs, rm', async () => {
+    const src = join(work, 'src');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'weights.bin'), Buffer.alloc(3000, 1));
+    await writeFile(join(src, 'config.json'), '{}');
+
+    const run = await ferry(
+      'runs',
+      'create',
+      '--name',
+      'train',
+      '--param',
+      'lr=0.1',
+      '--input',
+      `mnist@${'a'.repeat(64)}`,
+      ...auth,
+    );
+    expect(run.code).toBe(0);
+    const runId = run.stdout.trim();
+    expect(runId).toMatch(/^[0-9a-f]{32}$/);
+    const logged = await ferry(
+      'runs',
+      'log',
+      runId,
+      '--metric',
+      'loss=0.5@1',
+      '--metric',
+      'loss=0.25@2',
+      '--metric',
+      'acc=0.9',
+      '--status',
+      'finished',
+      ...auth,
+    );
+    expect(logged.stdout).toContain('finished');
+    expect(logged.stdout).toMatch(/loss\s+1\s+0\.5\nloss\s+2\s+0\.25/);
+
+    const pushed = await ferry(
+      'push',
+      src,
+      '--model',
+      'team/cli',
+      '--alias',
+      'prod',
+      '--run',
+      runId,
+      ...auth,
+    );
+    expect(pushed).toMatchObject({ code: 0, stderr: '' });
+    expect(pushed.stdout).toBe(
+      'pushed models:/team/cli/1: 2 file(s), 2.93 KiB, scan unknown, aliases prod\n',
+    );
+
+    const ls = await ferry('models', 'ls', ...auth);
+    expect(ls.stdout).toMatch(
+      /^name\s+latest\s+aliases\s+visibility\s+description\nteam\/cli\s+1\s+prod=1\s+public/,
+    );
+    const show = await ferry('models', 'show', 'team/cli', ...auth);
+    expect(show.stdout).toContain('aliases: prod -> 1');
+    expect(show.stdout).toMatch(/\n\s+1\s+ready\s+unknown\s+2\s+2.93 KiB\s+prod\s+[0-9a-f]{8}/);
+
+    const out = join(work, 'out');
+    const pulled = await ferry('pull', 'models:/team/cli@prod', '-o', out, ...auth);
+    expect(pulled.stdout).toBe(
+      `pulled models:/team/cli/1 into ${out}: 2 file(s), 2.93 KiB, sha256 verified\n`,
+    );
+    expect(await readFile(join(out, 'weights.bin'))).toEqual(Buffer.alloc(3000, 1));
+
+    await writeFile(join(src, 'weights.bin'), Buffer.alloc(3000, 2));
+    expect(
+      (
+        await ferry(
+          'push',
+          src,
+          '--model',
+          'team/cli-small',
+          '--derived-from',
+          'models:/team/cli@prod',
+          ...auth,
+        )
+      ).code,
+    ).toBe(0);
+    const lineage = await ferry('lineage', 'models:/team/cli@prod', ...auth);
+    expect(lineage.stdout).toBe(
+      [
+        'models:/team/cli/1',
+        'upstream:',
+        `  models:/team/cli/1 <-output- run:${runId}`,
+        `  run:${runId} <-input- ${lineage.stdout.match(/dataset:[0-9a-f]{32}/)![0]}`,
+        'downstream:',
+        '  models:/team/cli/1 -derived-> models:/team/cli-small/1',
+        '',
+      ].join('\n'),
+    );
+
+    const json = await ferry('models', 'show', 'team/cli', '--json', ...auth);
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'team/cli', versions: [{ version: 1, runId }] });
+
+    expect((await ferry('alias', 'set', 'team/cli', 'old', '1', ...auth)).stdout).toBe(
+      'models:/team/cli@old -> version 1\n',
+    );
+    expect((await ferry('alias', 'rm', 'team/cli', 'old', ...auth)).stdout).toBe(
+      'removed models:/team/cli@old\n',
+    );
+    const rmNo = await ferry('models', 'rm', 'team/cli-small', ...auth);
+    expect(rmNo.code).toBe(2);
+    expect((await ferry('models', 'rm', 'team/cli-small', '--yes', ...auth)).stdout).toBe(
+      'deleted team/cli-small\n',
+    );
+  });
+
+  it('login saves the token; later commands use it; errors are one line with the code', async () => {
+    const anon = await ferry('models', 'rm', 'team/cli', '--yes', '--registry', server.url);
+    expect(anon.code).toBe(2);
+    expect(anon.stderr).toBe(
+      'ferry models: FERRY_REGISTRY_UNAUTHORIZED: admin access needs a token (Authorization: Bearer ferry_...)\n',
+    );
+    const login = await ferry('login', ...auth);
+    expect(login.stdout).toMatch(
+      new RegExp(`^logged in to ${server.url} as admin \\(admin:\\*\\); token saved in `),
+    );
+    process.env.FERRY_REGISTRY = server.url;
+    const show = await ferry('models', 'show', 'team/cli', '--json');
+    expect(JSON.parse(show.stdout).name).toBe('team/cli');
+    const missing = await ferry('pull', 'models:/team/cli@nope', '-o', join(work, 'x'));
+    expect(missing.stderr).toBe('ferry pull: FERRY_REGISTRY_NOT_FOUND: alias team/cli@nope does not exist\n');
+    const badUri = await ferry('pull', 'team/cli', '-o', join(work, 'x'));
+    expect(badUri.stderr).toMatch(
+      /^ferry pull: FERRY_REGISTRY_BAD_REQUEST: model URI "team\/cli": must start with models:\//,
+    );
+  });
+});
+
+describe('ferry registry serve --auth none (local development)', () => {
+  it('lets any caller write, as the local admin', async () => {
+    const backend = (await BACKENDS[0]!.open())!;
+    const server = await startServer(backend, { auth: 'none' });
+    const work = await mkdtemp(join(tmpdir(), 'ferry-noauth-'));
+    try {
+      expect(server.adminToken).toBeUndefined();
+      await writeFile(join(work, 'w.bin'), 'weights');
+      const pushed = await ferry('push', join(work, 'w.bin'), '--model', 'dev/m', '--registry', server.url);
+      expect(pushed.stdout).toBe('pushed models:/dev/m/1: 1 file(s), 7 B, scan unknown\n');
+      const me = await (await fetch(`${server.url}/api/v1/whoami`)).json();
+      expect(me).toEqual({ user: 'local', anonymous: false, scopes: ['admin:*'] });
+    } finally {
+      await server.close();
+      await backend.cleanup();
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,320 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BlobStore,
+  FolderBlobStore,
+  type MetadataStore,
+  OciBlobStore,
+  PostgresStore,
+  RegistryDb,
+  SqliteStore,
+} from '../src/index.js';
+import {
+  dropSchema,
+  freshSchema,
+  hasDockerRegistry,
+  hasPostgres,
+  POSTGRES_URL,
+  type RunningOciRegistry,
+  startOciRegistry,
+} from './backends.js';
+
+const sha = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+async function* chunks(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Array> {
+  for (const p of parts) yield typeof p === 'string' ? new TextEncoder().encode(p) : p;
+}
+async function readAll(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(Buffer.from(c));
+  return Buffer.concat(parts).toString();
+}
+
+const metadataBackends: {
+  name: string;
+  open: () => Promise<{ store: MetadataStore; cleanup: () => Promise<void> } | undefined>;
+}[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ferry-sqlite-'));
+      return {
+        store: new SqliteStore(join(dir, 'registry.db')),
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    open: async () => {
+      if (!(await hasPostgres())) return undefined;
+      const schema = freshSchema();
+      return {
+        store: await PostgresStore.open({ connectionString: POSTGRES_URL, schema }),
+        cleanup: () => dropSchema(schema),
+      };
+    },
+  },
+];
+
+describe.each(metadataBackends)('metadata store: $name', (backend) => {
+  let db: RegistryDb;
+  let cleanup: () => Promise<void> = async () => {};
+  let skip = false;
+
+  beforeAll(async () => {
+    const opened = await backend.open();
+    if (!opened) {
+      skip = true;
+      return;
+    }
+    cleanup = opened.cleanup;
+    db = new RegistryDb(opened.store);
+    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5]);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await cleanup();
+  });
+
+  it('migrations are versioned and applied once', async ({ skip: skipTest }) => {
+    if (skip) skipTest();
+    expect(await db.migrate()).toEqual([]);
+    const rows = await db.store.query('SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('numbers versions monotonically under concurrency, keeps pending ones invisible, audits', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    await db.createModel('alice', { name: 'team/mnist', description: 'digits', tags: { task: 'vision' } });
+    const file = { path: 'model.onnx', sha256: sha('x'), size: 1 };
+    const created = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        db.createVersion('alice', 'team/mnist', { files: [{ ...file, size: i + 1 }] }),
+      ),
+    );
+    expect(created.map((c) => c.version.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await db.listVersions('team/mnist')).toEqual([]);
+    await db.finishVersion('alice', 'team/mnist', 3, {
+      status: 'ready',
+      formats: { 'model.onnx': 'onnx' },
+      inspect: { format: 'onnx' },
+      scan: 'safe',
+      scanDetail: null,
+    });
+    const ready = await db.listVersions('team/mnist');
+    expect(ready.map((v) => v.version)).toEqual([3]);
+    expect(ready[0]!.files[0]).toMatchObject({ path: 'model.onnx', sha256: sha('x'), format: 'onnx' });
+    const model = await db.getModel('team/mnist');
+    expect(model).toMatchObject({ namespace: 'team', latestVersion: 3, tags: { task: 'vision' } });
+    const log = await db.auditLog({ target: 'models:/team/mnist/3' });
+    expect(log.map((e) => e.action)).toEqual(['version.create', 'version.commit']);
+    expect(log[1]).toMatchObject({
+      actor: 'alice',
+      before: { status: 'pending' },
+      after: { status: 'ready' },
+    });
+  });
+
+  it('idempotency keys return the first version; other files under the same key conflict', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    await db.createModel('bob', { name: 'idem' });
+    const files = [{ path: 'a.bin', sha256: sha('a'), size: 1 }];
+    const first = await db.createVersion('bob', 'idem', { files, idempotencyKey: 'k1' });
+    const again = await db.createVersion('bob', 'idem', { files, idempotencyKey: 'k1' });
+    expect(again).toMatchObject({ created: false, version: { version: first.version.version } });
+    await expect(
+      db.createVersion('bob', 'idem', { files: [{ ...files[0]!, size: 2 }], idempotencyKey: 'k1' }),
+    ).rejects.toMatchObject({ code: 'FERRY_REGISTRY_CONFLICT' });
+  });
+
+  it('aliases: only ready versions, concurrent moves serialize, protected needs admin', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    await db.createModel('carol', { name: 'alias-model' });
+    for (let i = 0; i < 3; i++) {
+      const { version } = await db.createVersion('carol', 'alias-model', {
+        files: [{ path: 'w', sha256: sha(String(i)), size: 1 }],
+      });
+      if (i < 2)
+        await db.finishVersion('carol', 'alias-model', version.version, {
+          status: 'ready',
+          formats: {},
+          inspect: null,
+          scan: 'safe',
+          scanDetail: null,
+        });
+    }
+    await expect(
+      db.setAlias('carol', 'alias-model', 'prod', 3, { allowProtected: false }),
+    ).rejects.toMatchObject({ code: 'FERRY_REGISTRY_CONFLICT' });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        db.setAlias('carol', 'alias-model', 'prod', (i % 2) + 1, { allowProtected: false }),
+      ),
+    );
+    const moves = await db.auditLog({ target: 'models:/alias-model@prod' });
+    expect(moves).toHaveLength(10);
+    // Serialized: each move's "before" is the previous move's "after".
+    for (let i = 1; i < moves.length; i++)
+      expect((moves[i]!.before as { version: number }).version).toBe(
+        (moves[i - 1]!.after as { version: number }).version,
+      );
+    await db.setAlias('root', 'alias-model', 'prod', 2, { protect: true, allowProtected: true });
+    await expect(
+      db.setAlias('carol', 'alias-model', 'prod', 1, { allowProtected: false }),
+    ).rejects.toMatchObject({ code: 'FERRY_REGISTRY_FORBIDDEN' });
+    await expect(db.deleteAlias('carol', 'alias-model', 'prod', false)).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_FORBIDDEN',
+    });
+    expect(await db.getAlias('alias-model', 'prod')).toMatchObject({ version: 2, protected: true });
+  });
+
+  it('runs, datasets and lineage edges walk upstream and downstream', async ({ skip: skipTest }) => {
+    if (skip) skipTest();
+    const run = await db.createRun('dave', {
+      name: 'train',
+      params: { lr: '0.1' },
+      inputs: [{ name: 'mnist', digest: sha('data') }],
+    });
+    await db.logRun('dave', run.id, {
+      metrics: [
+        { key: 'loss', value: 0.5 },
+        { key: 'loss', value: 0.25 },
+      ],
+      status: 'finished',
+    });
+    await expect(db.logRun('dave', run.id, { params: { lr: '0.2' } })).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_CONFLICT',
+    });
+    const shown = await db.getRun(run.id);
+    expect(shown).toMatchObject({ status: 'finished', params: { lr: '0.1' } });
+    expect(shown!.metrics.map((m) => [m.value, m.step])).toEqual([
+      [0.5, 0],
+      [0.25, 1],
+    ]);
+    await db.createModel('dave', { name: 'lin' });
+    const v1 = (
+      await db.createVersion('dave', 'lin', {
+        files: [{ path: 'a', sha256: sha('1'), size: 1 }],
+        runId: run.id,
+      })
+    ).version;
+    const v2 = (await db.createVersion('dave', 'lin', { files: [{ path: 'a', sha256: sha('2'), size: 1 }] }))
+      .version;
+    await db.addEdge('dave', 'models:/lin/1', 'models:/lin/2', 'derived');
+    const graph = await db.lineage('models:/lin/2');
+    expect(graph.upstream.nodes).toHaveLength(4);
+    expect(graph.upstream.nodes[0]).toBe('models:/lin/2');
+    expect(graph.upstream.nodes).toContain(`run:${run.id}`);
+    expect(graph.upstream.nodes.some((n) => n.startsWith('dataset:'))).toBe(true);
+    const down = await db.lineage(`run:${run.id}`);
+    expect(down.downstream.nodes).toEqual([`run:${run.id}`, 'models:/lin/1', 'models:/lin/2']);
+    expect(v1.runId).toBe(run.id);
+    expect(v2.version).toBe(2);
+  });
+});
+
+const blobBackends: {
+  name: string;
+  open: () => Promise<
+    { blobs: BlobStore; cleanup: () => Promise<void>; files?: () => Promise<string[]> } | undefined
+  >;
+}[] = [
+  {
+    name: 'folder',
+    open: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'ferry-blobs-'));
+      return {
+        blobs: await FolderBlobStore.open(dir),
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+        files: () => readdir(join(dir, 'uploads')),
+      };
+    },
+  },
+  {
+    name: 'oci',
+    open: async () => {
+      if (!hasDockerRegistry()) return undefined;
+      const registry: RunningOciRegistry = await startOciRegistry();
+      return {
+        blobs: OciBlobStore.fromUri(`oci://${registry.hostPort}/ferry/blobs`),
+        cleanup: () => registry.stop(),
+      };
+    },
+  },
+];
+
+describe.each(blobBackends)('blob store: $name', (backend) => {
+  let blobs: BlobStore;
+  let cleanup: () => Promise<void> = async () => {};
+  let files: (() => Promise<string[]>) | undefined;
+  let skip = false;
+  beforeAll(async () => {
+    const opened = await backend.open();
+    if (!opened) {
+      skip = true;
+      return;
+    }
+    ({ blobs, cleanup, files } = opened);
+  });
+  afterAll(() => cleanup());
+
+  it('stores by sha256, deduplicates, reads ranges, refuses a wrong digest and leaves nothing', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const text = 'hello, content-addressed world';
+    expect(await blobs.stat(sha(text))).toBeUndefined();
+    expect(
+      await blobs.put(chunks('hello, ', 'content-addressed world'), { sha256: sha(text), size: text.length }),
+    ).toMatchObject({ created: true, size: text.length });
+    expect(await blobs.put(chunks(text), { sha256: sha(text) })).toMatchObject({ created: false });
+    expect(await blobs.stat(sha(text))).toBe(text.length);
+    expect(await readAll(await blobs.get(sha(text)))).toBe(text);
+    expect(await readAll(await blobs.get(sha(text), { start: 7, end: 23 }))).toBe('content-addressed');
+    await expect(blobs.put(chunks('tampered'), { sha256: sha('original') })).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_DIGEST_MISMATCH',
+    });
+    expect(await blobs.stat(sha('original'))).toBeUndefined();
+    expect(await blobs.stat(sha('tampered'))).toBeUndefined();
+    if (files) expect(await files()).toEqual([]);
+    await blobs.delete(sha(text));
+    expect(await blobs.stat(sha(text))).toBeUndefined();
+  });
+
+  it('resumable uploads: chunks at the recorded offset, verified on finish', async ({ skip: skipTest }) => {
+    if (skip) skipTest();
+    const parts = ['a'.repeat(1000), 'b'.repeat(777), 'c'];
+    const whole = parts.join('');
+    let state = await blobs.startUpload('up-1');
+    let received = 0;
+    for (const part of parts) {
+      ({ state, received } = await blobs.appendUpload(state, received, chunks(part)));
+    }
+    expect(received).toBe(whole.length);
+    await expect(blobs.appendUpload(state, whole.length + 10, chunks('x'))).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_CONFLICT',
+    });
+    expect(await blobs.finishUpload(state, { sha256: sha(whole), size: whole.length })).toMatchObject({
+      created: true,
+      size: whole.length,
+    });
+    expect(await readAll(await blobs.get(sha(whole), { start: 999, end: 1000 }))).toBe('ab');
+
+    let bad = await blobs.startUpload('up-2');
+    ({ state: bad } = await blobs.appendUpload(bad, 0, chunks('wrong')));
+    await expect(blobs.finishUpload(bad, { sha256: sha('right') })).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_DIGEST_MISMATCH',
+    });
+    expect(await blobs.stat(sha('right'))).toBeUndefined();
+    await blobs.abortUpload(bad);
+  });
+});
