@@ -1,5 +1,17 @@
-import { isServeError, type ModelControlMode, startServer } from '@ferry/serve';
-import type { Command } from '../command.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseModelUri, type RegistryClient } from '@ferry/registry';
+import {
+  type DeploymentSpec,
+  deploymentName,
+  isServeError,
+  type ModelControlMode,
+  startServer,
+} from '@ferry/serve';
+import type { Command, ParsedArgs } from '../command.js';
+import { readDeploymentConfig } from '../deploy/config-file.js';
+import type { CliIO } from '../io.js';
+import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
 
 const MODES: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
@@ -16,7 +28,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
   usage:
-    'serve REPO|model.onnx [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+    'serve REPO|model.onnx|models:/NAME@ALIAS [--registry URL] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
     'http-port': {
       type: 'string',
@@ -54,6 +66,23 @@ export const serveCommand: Command = {
       type: 'boolean',
       description: 'enable /v2/repository/* routes, guarded by the bearer token in $FERRY_SERVE_TOKEN',
     },
+    name: {
+      type: 'string',
+      valueName: 'SERVED',
+      description: 'models:/ URI: the name to serve it under (default: NAME with / as -)',
+    },
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: "models:/ URI: serving config (config.yaml's fields); default the deployment's",
+    },
+    cache: {
+      type: 'string',
+      valueName: 'DIR',
+      description:
+        'models:/ URI or --registry: where versions are downloaded (default ~/.cache/ferry/models)',
+    },
+    ...REGISTRY_OPTIONS,
     'log-level': {
       type: 'string',
       valueName: 'LEVEL',
@@ -62,12 +91,16 @@ export const serveCommand: Command = {
   },
   async run(args, io) {
     const path = args.positionals[0];
-    if (!path || args.positionals.length > 1)
-      throw new UsageError('serve takes one REPO folder or model file');
+    if (args.positionals.length > 1 || (!path && args.values.registry === undefined))
+      throw new UsageError(
+        'serve takes one REPO folder, model file or models:/NAME@ALIAS (or --registry URL alone: every deployment)',
+      );
+    const registry =
+      path === undefined || path.startsWith('models:/') ? await registryMode(args, io, path) : undefined;
     const mode = (args.values['model-control'] as string | undefined) ?? 'none';
     if (!MODES.includes(mode as ModelControlMode))
       throw new UsageError(`--model-control must be one of ${MODES.join(', ')} (got ${mode})`);
-    const interval = Number(args.values['poll-interval'] ?? 5);
+    const interval = Number(args.values['poll-interval'] ?? (registry ? 2 : 5));
     if (!Number.isFinite(interval) || interval <= 0)
       throw new UsageError('--poll-interval must be a positive number');
     let token: string | undefined;
@@ -82,7 +115,7 @@ export const serveCommand: Command = {
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
-        path,
+        ...(registry ? { registry } : { path }),
         host: (args.values.host as string | undefined) ?? '127.0.0.1',
         httpPort: port(args.values['http-port'], 'http-port') ?? 8000,
         grpcPort: port(args.values['grpc-port'], 'grpc-port') ?? 8001,
@@ -118,3 +151,37 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * `ferry serve models:/NAME@ALIAS`: one deployment, registered in the registry when the token may
+ * (so the registry shows where the version runs); `ferry serve --registry URL`: every deployment.
+ */
+async function registryMode(
+  args: ParsedArgs,
+  io: CliIO,
+  uri: string | undefined,
+): Promise<{ client: RegistryClient; cacheDir: string; deployments?: DeploymentSpec[] }> {
+  const client = await registryClient(args);
+  const cacheDir =
+    (args.values.cache as string | undefined) ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry', 'models');
+  if (uri === undefined) return { client, cacheDir };
+  const parsed = parseModelUri(uri);
+  if (!parsed.alias) throw new UsageError(`serve follows an alias: give models:/${parsed.model}@ALIAS`);
+  const name = (args.values.name as string | undefined) ?? deploymentName(parsed.model);
+  const given = args.values.config ? await readDeploymentConfig(args.values.config as string) : undefined;
+  const existing = await client.getDeployment(name).catch(() => undefined);
+  const same = existing && existing.model === parsed.model && existing.alias === parsed.alias;
+  const config = given ?? (same ? existing.config : null);
+  if (!same || given) {
+    try {
+      await client.putDeployment(name, { model: parsed.model, alias: parsed.alias, config });
+    } catch (error) {
+      // reading is enough to serve; without write access the registry just does not hear about it
+      io.stderr.write(
+        `ferry serve: note: not recorded as a deployment in ${client.url} (${(error as Error).message})\n`,
+      );
+    }
+  }
+  return { client, cacheDir, deployments: [{ name, model: parsed.model, alias: parsed.alias, config }] };
+}
