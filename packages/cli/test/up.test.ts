@@ -84,7 +84,9 @@ describe('ferry up --demo (the built CLI in its own process)', () => {
     expect(body.model_version).toBe('1');
     // the first row of torch's output for version 1 (the printed request is the first input row)
     const want = expected.outputs.v1!.data.slice(0, 3);
-    body.outputs[0]!.data.forEach((x, i) => expect(x).toBeCloseTo(want[i]!, 5));
+    body.outputs[0]!.data.forEach((x, i) => {
+      expect(x).toBeCloseTo(want[i]!, 5);
+    });
   });
 
   it('the registry API shows the model, its run, dataset, lineage and the live deployment', async () => {
