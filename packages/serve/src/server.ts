@@ -8,6 +8,13 @@ import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer } from './protocol/grpc.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
 import type { RegistryClient } from '@ferry/registry';
+import {
+  ALIAS_EVENTS_PATH,
+  type AliasEvents,
+  aliasEventsRoute,
+  newEventSecret,
+  subscribeAliasEvents,
+} from './repository/alias-events.js';
 import { DeploymentReporter } from './repository/deployment-reporter.js';
 import { fileSource, folderSource, type ModelSource } from './repository/layout.js';
 import { type DeploymentSpec, registrySource } from './repository/registry-source.js';
@@ -26,6 +33,8 @@ export interface ServeOptions {
     readonly cacheDir: string;
     /** These deployments only; without them every deployment the registry lists. */
     readonly deployments?: readonly DeploymentSpec[];
+    /** Subscribe to the registry's alias.moved webhook to switch at once (default true; needs admin). */
+    readonly events?: boolean;
   };
   /** Defaults to 127.0.0.1: serving beyond this machine is a deliberate choice. */
   readonly host?: string;
@@ -94,9 +103,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let metricsApp: FastifyInstance | undefined;
   let grpcServer: grpc.Server | undefined;
   let httpPort: number | undefined;
+  let events: AliasEvents | undefined;
+  const eventSecret = newEventSecret();
   let grpcPort: number | undefined;
   let metricsPort: number | undefined;
   const shutdown = async () => {
+    await events?.close();
     await Promise.allSettled([
       http?.close(),
       metricsApp?.close(),
@@ -107,9 +119,22 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     if (options.httpPort !== null) {
       http = createRestApp(context, { metricsRoute: options.metricsPort === undefined });
+      if (options.registry && options.registry.events !== false)
+        aliasEventsRoute(http, eventSecret, () => {
+          repository
+            .poll()
+            .catch((error: Error) => log.error({ err: error.message }, 'poll after an event failed'));
+        });
       await http.listen({ host, port: options.httpPort ?? 8000 });
       httpPort = (http.server.address() as { port: number }).port;
       if (reporter) reporter.endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+      if (options.registry && options.registry.events !== false && reporter?.endpoint)
+        events = await subscribeAliasEvents(
+          options.registry.client,
+          `${reporter.endpoint}${ALIAS_EVENTS_PATH}`,
+          eventSecret,
+          log,
+        );
     }
     if (options.metricsPort !== undefined) {
       metricsApp = Fastify();

@@ -62,7 +62,7 @@ describe('deployments follow aliases (real registry + real server)', () => {
       data: join(data, 'registry'),
       port: 0,
       log: () => undefined,
-      webhooks: false,
+      webhooks: { pollMs: 50, baseDelayMs: 50, maxAttempts: 3 },
     });
     client = new RegistryClient({ url: registry.url, token: registry.adminToken });
     for (const v of ['v1', 'v2', 'broken'] as const)
@@ -214,5 +214,41 @@ describe('deployments follow aliases (real registry + real server)', () => {
     expect(back.liveVersion).toBe(numbers.v1);
     const audit = await client.audit({ target: `deployment:${NAME}` });
     expect(audit.map((e) => e.action)).toContain('deployment.report');
+  }, 60_000);
+
+  it('an alias.moved webhook switches at once, without waiting for the poll', async () => {
+    await client.setAlias(MODEL, 'canary', numbers.v1);
+    const hooked = await startServer({
+      registry: {
+        client,
+        cacheDir: join(data, 'cache'),
+        deployments: [{ name: 'canary', model: MODEL, alias: 'canary' }],
+      },
+      httpPort: 0,
+      grpcPort: null,
+      // ten minutes: within this test only the registry's event can make it reload
+      pollIntervalMs: 600_000,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const url = `http://127.0.0.1:${hooked.httpPort}`;
+      const live = async () =>
+        ((await (await fetch(`${url}/v2/models/canary`)).json()) as { versions: string[] }).versions;
+      expect(await live()).toEqual([String(numbers.v1)]);
+      // an unsigned event is refused
+      const forged = await fetch(`${url}/ferry/v1/registry-events`, { method: 'POST', body: '{}' });
+      expect(forged.status).toBe(401);
+      await client.setAlias(MODEL, 'canary', numbers.v2);
+      await waitFor('the webhook-driven switch', async () =>
+        (await live())[0] === String(numbers.v2) ? true : undefined,
+      );
+    } finally {
+      await hooked.close();
+    }
+    // its subscription is gone with it
+    const hooks = (await (await client.request('GET', '/api/v1/webhooks')).json()) as {
+      webhooks: { url: string }[];
+    };
+    expect(hooks.webhooks.some((w) => w.url.startsWith(`http://127.0.0.1:${hooked.httpPort}/`))).toBe(false);
   }, 60_000);
 });

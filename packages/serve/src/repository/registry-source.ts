@@ -47,6 +47,8 @@ export function registrySource(options: RegistrySourceOptions): ModelSource & {
   for (const d of options.deployments ?? []) known.set(d.name, d);
   /** Plans already built, so an unchanged alias costs one call and no disk reads. */
   const plans = new Map<string, { key: string; plan: ModelPlan }>();
+  /** One describe per name at a time: a poll and an event-driven poll must not download into one folder together. */
+  const busy = new Map<string, Promise<unknown>>();
 
   const lookup = async (name: string): Promise<DeploymentSpec> => {
     if (options.deployments) {
@@ -84,50 +86,60 @@ export function registrySource(options: RegistrySourceOptions): ModelSource & {
       }
       return names.sort();
     },
-    async describe(name) {
-      const spec = await lookup(name);
-      const uri = `models:/${spec.model}@${spec.alias}`;
-      const { version } = await client.resolve(uri).catch((error: Error) => {
-        throw registryFailure(uri, error);
-      });
-      const key = `${spec.model}/${version}|${JSON.stringify(spec.config ?? null)}`;
-      const cached = plans.get(name);
-      if (cached?.key === key) return cached.plan;
-      const dir = join(cacheDir, spec.model.replace(/\//g, '--'), String(version));
-      await mkdir(dir, { recursive: true });
-      // pull verifies every file's sha256 (a mismatch is an error, never a loaded model)
-      const pulled = await client.pull(`models:/${spec.model}/${version}`, dir).catch((error: Error) => {
-        throw registryFailure(`${uri} (version ${version})`, error);
-      });
-      const top = await readdir(dir);
-      const configPath = join(dir, 'config.yaml');
-      const config: ModelConfig = spec.config
-        ? parseModelConfig(spec.config, `deployment ${name} config`)
-        : await readModelConfig(configPath);
-      const found = modelFileOf(top, config);
-      if (!found)
-        throw serveError('FERRY_SERVE_REPOSITORY', {
-          path: `${uri} (version ${version})`,
-          reason: `no model file a backend serves among ${top.filter((f) => !f.endsWith('.partial')).join(', ') || 'no files'} (expected model.onnx or a single .onnx file)`,
-        });
-      const plan: ModelPlan = {
+    describe(name) {
+      const previous = busy.get(name) ?? Promise.resolve();
+      const task = previous.then(() => describeNow(name));
+      busy.set(
         name,
-        configPath: spec.config ? `deployment ${name} config` : configPath,
-        config,
-        versions: [
-          {
-            version,
-            path: join(dir, found.file),
-            backend: found.backend,
-            fingerprint: `${spec.model}/${version}@${pulled.digest ?? ''}`,
-          },
-        ],
-        configFingerprint: JSON.stringify(spec.config ?? null),
-      };
-      plans.set(name, { key, plan });
-      return plan;
+        task.catch(() => undefined),
+      );
+      return task;
     },
   };
+
+  async function describeNow(name: string): Promise<ModelPlan> {
+    const spec = await lookup(name);
+    const uri = `models:/${spec.model}@${spec.alias}`;
+    const { version } = await client.resolve(uri).catch((error: Error) => {
+      throw registryFailure(uri, error);
+    });
+    const key = `${spec.model}/${version}|${JSON.stringify(spec.config ?? null)}`;
+    const cached = plans.get(name);
+    if (cached?.key === key) return cached.plan;
+    const dir = join(cacheDir, spec.model.replace(/\//g, '--'), String(version));
+    await mkdir(dir, { recursive: true });
+    // pull verifies every file's sha256 (a mismatch is an error, never a loaded model)
+    const pulled = await client.pull(`models:/${spec.model}/${version}`, dir).catch((error: Error) => {
+      throw registryFailure(`${uri} (version ${version})`, error);
+    });
+    const top = await readdir(dir);
+    const configPath = join(dir, 'config.yaml');
+    const config: ModelConfig = spec.config
+      ? parseModelConfig(spec.config, `deployment ${name} config`)
+      : await readModelConfig(configPath);
+    const found = modelFileOf(top, config);
+    if (!found)
+      throw serveError('FERRY_SERVE_REPOSITORY', {
+        path: `${uri} (version ${version})`,
+        reason: `no model file a backend serves among ${top.filter((f) => !f.endsWith('.partial')).join(', ') || 'no files'} (expected model.onnx or a single .onnx file)`,
+      });
+    const plan: ModelPlan = {
+      name,
+      configPath: spec.config ? `deployment ${name} config` : configPath,
+      config,
+      versions: [
+        {
+          version,
+          path: join(dir, found.file),
+          backend: found.backend,
+          fingerprint: `${spec.model}/${version}@${pulled.digest ?? ''}`,
+        },
+      ],
+      configFingerprint: JSON.stringify(spec.config ?? null),
+    };
+    plans.set(name, { key, plan });
+    return plan;
+  }
 }
 
 /** The backend's own file name, else the one file with a backend's extension (`ferry push mlp.onnx`). */

@@ -131,6 +131,8 @@ export class ModelRepository {
   }
 
   private async loadNow(name: string, entry: ModelEntry, given?: ModelPlan): Promise<void> {
+    // two polls (the timer and a registry event) can queue the same plan: a failure counts once
+    if (given && planKey(given) === entry.failedKey) return;
     if (entry.versions.size === 0) entry.state = 'LOADING';
     const built: ServedVersion[] = [];
     let plan: ModelPlan | undefined = given;
