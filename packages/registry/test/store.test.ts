@@ -72,7 +72,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     }
     cleanup = opened.cleanup;
     db = new RegistryDb(opened.store);
-    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5]);
+    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5, 6]);
   });
   afterAll(async () => {
     await db?.close();
