@@ -16,27 +16,30 @@ interface Options {
   features: number;
   concurrency: number;
   seconds: number;
+  /** The input's name (default x) and one row's shape (default [features]). */
+  input?: string;
+  rowShape?: number[];
 }
 
 const options = JSON.parse(process.argv[2]!) as Options;
 const row = Array.from({ length: options.features }, (_, i) => Math.sin(i));
+const inputName = options.input ?? 'x';
+const shape = [1, ...(options.rowShape ?? [options.features])];
 
 function httpSender(): () => Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   let body: Buffer;
   let headers: Record<string, string | number>;
   if (options.kind === 'json') {
-    body = Buffer.from(
-      JSON.stringify({ inputs: [{ name: 'x', shape: [1, options.features], datatype: 'FP32', data: row }] }),
-    );
+    body = Buffer.from(JSON.stringify({ inputs: [{ name: inputName, shape, datatype: 'FP32', data: row }] }));
     headers = { 'content-type': 'application/json' };
   } else {
     const header = Buffer.from(
       JSON.stringify({
         inputs: [
           {
-            name: 'x',
-            shape: [1, options.features],
+            name: inputName,
+            shape,
             datatype: 'FP32',
             parameters: { binary_data_size: options.features * 4 },
           },
@@ -86,7 +89,7 @@ function grpcSender(): () => Promise<void> {
   };
   const message = {
     model_name: options.model,
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, options.features] }],
+    inputs: [{ name: inputName, datatype: 'FP32', shape }],
     raw_input_contents: [Buffer.from(new Float32Array(row).buffer)],
   };
   return () =>

@@ -4,8 +4,8 @@
  * running the same archive in process (the ceiling: the same libtorch with no async hop), at
  * batch 1/32/128, same intra-op thread count. The addon's output is checked against torch's first.
  *
- * Not yet here (issue #8): the same model served by ferry serve as TorchScript and as ONNX at
- * concurrency 1/16/64; that needs the torchscript backend wired into @ferry/serve.
+ * The same model served by ferry serve as TorchScript and as ONNX at concurrency 1/16/64 is
+ * bench/suites/torchscript-serve.ts (run by `npm run bench -- torchscript` too).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';

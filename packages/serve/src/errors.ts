@@ -18,6 +18,7 @@ export const SERVE_ERRORS = {
   FERRY_SERVE_REPOSITORY: bad('{path}: {reason}'),
   FERRY_SERVE_LOAD: bad('{path}: cannot load model: {reason}'),
   FERRY_SERVE_CONTROL: bad('{reason}'),
+  FERRY_SERVE_CACHE: bad('{path}: conversion cache: {reason}'),
   FERRY_SERVE_UNAUTHORIZED: { message: '{reason}', http: 401, permanent: true },
 
   // --- requests ---

@@ -30,3 +30,9 @@ export const DEFAULT_MAX_BATCH_SIZE = 32;
 export const MAX_INSTANCES = 64;
 /** Largest batch a config may allow (outputs are split by row; bigger is a typo). */
 export const MAX_BATCH_SIZE_LIMIT = 65536;
+/** Most files digested for one converted model's source (a SavedModel is a .pb and a few shards). CWE-400. */
+export const MAX_SOURCE_FILES = 10_000;
+/** Deepest folder nesting walked when digesting a converted model's source (symlink loops). CWE-674. */
+export const MAX_SOURCE_DEPTH = 16;
+/** Most entry points (SavedModel signatures) served from one model folder. */
+export const MAX_ENTRIES = 256;

@@ -1,8 +1,6 @@
-import { stat } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { serveError } from './errors.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer } from './protocol/grpc.js';
@@ -16,7 +14,7 @@ import {
   subscribeAliasEvents,
 } from './repository/alias-events.js';
 import { DeploymentReporter } from './repository/deployment-reporter.js';
-import { fileSource, folderSource, type ModelSource } from './repository/layout.js';
+import { type ModelSource, sourceFor } from './repository/layout.js';
 import { type DeploymentSpec, registrySource } from './repository/registry-source.js';
 import { type ModelControlMode, ModelRepository } from './repository/repository.js';
 
@@ -51,6 +49,8 @@ export interface ServeOptions {
   readonly repositoryToken?: string;
   readonly logger?: Logger;
   readonly logLevel?: string;
+  /** Where models converted at load (SavedModels) are cached; default under the OS temp folder. */
+  readonly cacheDir?: string;
 }
 
 export interface RunningServer {
@@ -78,12 +78,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (options.registry) {
     source = registrySource(options.registry);
     reporter = new DeploymentReporter(options.registry.client, log);
-  } else {
-    const path = options.path ?? '';
-    const info = await stat(path).catch(() => undefined);
-    if (!info) throw serveError('FERRY_SERVE_REPOSITORY', { path, reason: 'no such file or folder' });
-    source = info.isDirectory() ? folderSource(path) : fileSource(path);
-  }
+  } else
+    source = await sourceFor(options.path ?? '', {
+      ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
+    });
   const metrics = new ServeMetrics();
   // deployments follow their aliases: always polled
   const mode = options.registry ? 'poll' : (options.modelControl ?? 'none');

@@ -39,15 +39,6 @@ export const COMMANDS: readonly Command[] = [
   upCommand,
 
   // registry, push, pull, models, alias, runs, lineage, login
-
-  // bundle: pack, keygen, sign, verify, unpack, containerize
-  packCommand,
-  keygenCommand,
-  signCommand,
-  verifyCommand,
-  unpackCommand,
-  containerizeCommand,
-
   registryCommand,
   pushCommand,
   pullCommand,
@@ -56,4 +47,12 @@ export const COMMANDS: readonly Command[] = [
   runsCommand,
   lineageCommand,
   loginCommand,
+
+  // bundle: pack, keygen, sign, verify, unpack, containerize
+  packCommand,
+  keygenCommand,
+  signCommand,
+  verifyCommand,
+  unpackCommand,
+  containerizeCommand,
 ];

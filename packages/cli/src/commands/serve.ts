@@ -28,7 +28,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
   usage:
-    'serve REPO|model.onnx|models:/NAME@ALIAS [--registry URL] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+    'serve REPO|model.onnx|SAVEDMODEL_DIR|models:/NAME@ALIAS [--registry URL] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
     'http-port': {
       type: 'string',
@@ -76,13 +76,13 @@ export const serveCommand: Command = {
       valueName: 'FILE',
       description: "models:/ URI: serving config (config.yaml's fields); default the deployment's",
     },
-    cache: {
+    ...REGISTRY_OPTIONS,
+    'cache-dir': {
       type: 'string',
       valueName: 'DIR',
       description:
-        'models:/ URI or --registry: where versions are downloaded (default ~/.cache/ferry/models)',
+        'SavedModels: where their ONNX conversions are cached (default under the OS temp folder); models:/ URI or --registry: where versions are downloaded (default ~/.cache/ferry/models)',
     },
-    ...REGISTRY_OPTIONS,
     'log-level': {
       type: 'string',
       valueName: 'LEVEL',
@@ -93,7 +93,7 @@ export const serveCommand: Command = {
     const path = args.positionals[0];
     if (args.positionals.length > 1 || (!path && args.values.registry === undefined))
       throw new UsageError(
-        'serve takes one REPO folder, model file or models:/NAME@ALIAS (or --registry URL alone: every deployment)',
+        'serve takes one REPO folder, model file, SavedModel folder or models:/NAME@ALIAS (or --registry URL alone: every deployment)',
       );
     const registry =
       path === undefined || path.startsWith('models:/') ? await registryMode(args, io, path) : undefined;
@@ -125,6 +125,7 @@ export const serveCommand: Command = {
         pollIntervalMs: interval * 1000,
         ...(token !== undefined && { repositoryToken: token }),
         logLevel: (args.values['log-level'] as string | undefined) ?? 'info',
+        ...(args.values['cache-dir'] !== undefined && { cacheDir: args.values['cache-dir'] as string }),
       });
     } catch (error) {
       // serve's errors carry a code like ferry's: print the same one line the CLI prints for those
@@ -163,7 +164,7 @@ async function registryMode(
 ): Promise<{ client: RegistryClient; cacheDir: string; deployments?: DeploymentSpec[] }> {
   const client = await registryClient(args);
   const cacheDir =
-    (args.values.cache as string | undefined) ??
+    (args.values['cache-dir'] as string | undefined) ??
     join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry', 'models');
   if (uri === undefined) return { client, cacheDir };
   const parsed = parseModelUri(uri);

@@ -12,6 +12,10 @@ import { ferryError } from '../errors.js';
 export async function writeFileAtomic(
   path: string,
   write: (file: FileHandle) => Promise<void>,
+  options: {
+    /** Turns an I/O failure into the caller's own error (another package's table); FERRY_WRITE by default. */
+    readonly ioError?: (path: string, cause: Error) => Error;
+  } = {},
 ): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
@@ -27,7 +31,10 @@ export async function writeFileAtomic(
   } catch (error) {
     await file?.close().catch(() => {});
     await rm(temp, { force: true });
-    if (error instanceof Error && error.name === 'FerryError') throw error;
+    // ferry's own errors (any package's FERRY_* code) pass through unchanged
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('FERRY_')) throw error;
+    if (options.ioError) throw options.ioError(path, error as Error);
     throw ferryError('FERRY_WRITE', { path, reason: (error as Error).message }, error);
   }
 }

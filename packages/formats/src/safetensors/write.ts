@@ -1,6 +1,6 @@
 import { ferryError } from '../errors.js';
 import { writeAll, writeFileAtomic } from '../io/atomic-write.js';
-import { DEFAULT_CHUNK_BYTES, readTensorChunks } from '../tensor/chunks.js';
+import { BufferRing, DEFAULT_CHUNK_BYTES, readTensorChunks } from '../tensor/chunks.js';
 import { type DType, isDType } from '../tensor/dtype.js';
 import { denseByteLength, type TensorRef } from '../tensor/tensor-ref.js';
 import { HEADER_LENGTH_BYTES, MAX_HEADER_SIZE } from './header.js';
@@ -162,18 +162,25 @@ export async function writeSafetensors(
   new DataView(prefix.buffer).setBigUint64(0, BigInt(header.length), true);
 
   await writeFileAtomic(path, async (file) => {
-    // One reused buffer for every tensor's chunks: memory stays at one chunk however large the model.
-    const buffer = new Uint8Array(Math.min(DEFAULT_CHUNK_BYTES, Math.max(dataBytes, 1)));
+    // Two reused buffers for every tensor's chunks: memory stays at two chunks however large the
+    // model, and the next chunk is read while the previous one is being written.
+    const ring = new BufferRing(2, Math.min(DEFAULT_CHUNK_BYTES, Math.max(dataBytes, 1)));
     await writeAll(file, prefix);
     await writeAll(file, header);
     let done = 0;
+    let pending: Promise<void> = Promise.resolve();
     for (const [index, p] of planned.entries()) {
       let written = 0;
-      for await (const chunk of readTensorChunks(p.ref, buffer)) {
+      for await (const chunk of readTensorChunks(p.ref, ring)) {
         written += chunk.length;
         if (written > p.bytes) break;
-        await writeAll(file, chunk);
+        // the write of the chunk before must end before its buffer is read into again
+        await pending;
+        pending = writeAll(file, chunk);
+        // awaited on the next turn; until then a failed write must not count as unhandled
+        pending.catch(() => {});
       }
+      await pending;
       if (written !== p.bytes) {
         throw ferryError('FERRY_SAFETENSORS_WRITE_LENGTH', {
           path,

@@ -1,5 +1,5 @@
 export { BufferSource, type ByteSource, FileSource, SliceSource } from './byte-source.js';
-export { DEFAULT_CHUNK_BYTES, readTensorChunks } from './chunks.js';
+export { BufferRing, DEFAULT_CHUNK_BYTES, readTensorChunks } from './chunks.js';
 export {
   DTYPE_TABLE,
   DTYPES,

@@ -103,7 +103,7 @@ export class FolderBlobStore implements BlobStore {
     if (size === undefined)
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'blob', name: `sha256:${sha256}` });
     return createReadStream(this.blobPath(sha256), {
-      highWaterMark: READ_CHUNK_BYTES,
+      highWaterMark: SERVE_CHUNK_BYTES,
       ...(range && { start: range.start, end: range.end }),
     });
   }
@@ -199,8 +199,10 @@ export class FolderBlobStore implements BlobStore {
 
 /** Incoming chunks are 16-64 KiB; one write per MiBs keeps syscalls and thread-pool hops few. */
 const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
-/** Read size for streaming blobs out (fewer, larger reads than the 64 KiB default). */
+/** Read size for hashing blobs (fewer, larger reads than the 64 KiB default). */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Read size for downloads: per-connection memory is about this times the socket backlog. */
+const SERVE_CHUNK_BYTES = 256 * 1024;
 
 async function writeStream(file: FileHandle, data: AsyncIterable<Uint8Array>, position = 0): Promise<void> {
   let at = position;

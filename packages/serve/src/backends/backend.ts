@@ -21,6 +21,27 @@ export interface Backend {
   checkTensor?(name: string, tensor: Tensor): void;
   /** Loads the model once (reading the file, checking it); instances come from the result. */
   load(path: string, options: BackendOptions): Promise<LoadedModel>;
+  /**
+   * For files with several entry points (a SavedModel's signatures): each one, served as its own
+   * model, or with the reason it cannot be. Absent = the file is one model.
+   */
+  entries?(path: string, options: EntryOptions): Promise<EntryPoint[]>;
+  /** What polling compares to decide a reload; absent = size and mtime of `path`. */
+  fingerprint?(path: string): Promise<string>;
+}
+
+export interface EntryOptions {
+  /** Where converted models are cached (ServeOptions.cacheDir). */
+  readonly cacheDir?: string;
+}
+
+export interface EntryPoint {
+  /** The entry's own name (a signature key). */
+  readonly key: string;
+  /** Served under the model folder's name alone (serving_default); others get `<model>__<key>`. */
+  readonly primary: boolean;
+  /** Set when the entry cannot be served: a one-line reason. */
+  readonly skipped?: string;
 }
 
 export interface BackendOptions {
@@ -34,6 +55,10 @@ export interface BackendOptions {
   readonly maxBatchSize?: number;
   /** The config.yaml the overrides came from, for error messages. */
   readonly configPath?: string;
+  /** Which entry point to load (Backend.entries); undefined = the primary one. */
+  readonly entry?: string;
+  /** Where converted models are cached (converting backends). */
+  readonly cacheDir?: string;
 }
 
 /** A tensor's declared metadata; -1 marks a dimension that varies. */

@@ -1,9 +1,10 @@
 import type { Backend } from './backend.js';
 import { onnxruntimeBackend } from './onnxruntime.js';
+import { savedModelBackend } from './savedmodel.js';
 import { torchscriptBackend } from './torchscript.js';
 
 /** Every backend, in the order a version folder's files are matched against them. Add new backends here. */
-export const BACKENDS: readonly Backend[] = [onnxruntimeBackend, torchscriptBackend];
+export const BACKENDS: readonly Backend[] = [onnxruntimeBackend, torchscriptBackend, savedModelBackend];
 
 export function backendByName(name: string): Backend | undefined {
   return BACKENDS.find((b) => b.name === name);
@@ -16,4 +17,13 @@ export function backendForFiles(files: readonly string[]): { backend: Backend; f
   return undefined;
 }
 
-export type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from './backend.js';
+export type {
+  Backend,
+  BackendOptions,
+  EntryOptions,
+  EntryPoint,
+  LoadedModel,
+  ModelInstance,
+  TensorMetadata,
+} from './backend.js';
+export { convertingBackend, type SourceFormat } from './converting.js';

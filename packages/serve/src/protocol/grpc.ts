@@ -202,7 +202,7 @@ async function modelInfer(
 function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>) {
   const inputs = request.inputs as InferInputTensor[];
   const raw = request.raw_input_contents as Buffer[];
-  if (inputs.length === 0)
+  if (inputs.length === 0 && served.inputs.length > 0)
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
   if (raw.length > 0 && raw.length !== inputs.length)
     throw serveError('FERRY_SERVE_BAD_REQUEST', {

@@ -67,7 +67,8 @@ export function parseRestInfer(
   if (!isObject(parameters))
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"parameters" must be an object' });
   const inputs = doc.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0)
+  // a model with no inputs (a SavedModel signature reading a variable) takes an empty list
+  if (!Array.isArray(inputs) || (inputs.length === 0 && served.inputs.length > 0))
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"inputs" must be a non-empty array' });
   if (inputs.length > MAX_TENSORS_PER_REQUEST)
     throw serveError('FERRY_SERVE_BAD_REQUEST', {

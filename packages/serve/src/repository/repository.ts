@@ -62,10 +62,24 @@ export class ModelRepository {
   /** Loads the startup set: everything (none, poll) or the named models (explicit; '*' = all). Throws on the first failure. */
   async start(explicitModels: readonly string[] = [], options: { tolerant?: boolean } = {}): Promise<void> {
     const names =
-      this.mode === 'explicit' && !explicitModels.includes('*') ? explicitModels : await this.source.list();
+      this.mode === 'explicit' && !explicitModels.includes('*') ? explicitModels : await this.listed();
     // tolerant (deployments): one model that fails is reported and retried by polling, not fatal
     for (const name of names)
       await (options.tolerant ? this.load(name).catch(() => undefined) : this.load(name));
+  }
+
+  private readonly loggedSkips = new Set<string>();
+
+  /** The source's model names; entry points it skips are logged once each with their reason. */
+  private async listed(): Promise<string[]> {
+    const names = await this.source.list();
+    for (const { name, reason } of this.source.skipped?.() ?? []) {
+      const key = `${name}\0${reason}`;
+      if (this.loggedSkips.has(key)) continue;
+      this.loggedSkips.add(key);
+      this.log.warn({ model: name }, `skipped ${name}: ${reason}`);
+    }
+    return names;
   }
 
   startPolling(intervalMs: number): void {
@@ -82,7 +96,7 @@ export class ModelRepository {
 
   /** One rescan (what polling does each interval); exported for tests and `poll` mode. */
   async poll(): Promise<void> {
-    const present = new Set(await this.source.list());
+    const present = new Set(await this.listed());
     for (const name of present) {
       const entry = this.models.get(name);
       if (!entry) {
@@ -155,6 +169,8 @@ export class ModelRepository {
           backend: v.backend,
           metrics: this.metrics,
           fingerprint: v.fingerprint,
+          ...(v.entry !== undefined && { entry: v.entry }),
+          ...(plan.cacheDir !== undefined && { cacheDir: plan.cacheDir }),
         });
         built.push(served);
         next.set(v.version, served);
@@ -252,8 +268,14 @@ export class ModelRepository {
   /** Every model known, with each serving version (the repository extension's index). */
   async index(): Promise<IndexEntry[]> {
     const out: IndexEntry[] = [];
-    const names = new Set([...this.models.keys(), ...(await this.source.list().catch(() => []))]);
-    for (const name of [...names].sort()) {
+    const names = new Set([...this.models.keys(), ...(await this.listed().catch(() => []))]);
+    const skipped = new Map((this.source.skipped?.() ?? []).map((s) => [s.name, s.reason]));
+    for (const name of [...names, ...skipped.keys()].sort()) {
+      const reason = skipped.get(name);
+      if (reason !== undefined && !names.has(name)) {
+        out.push({ name, state: 'UNAVAILABLE', reason: `skipped: ${reason}` });
+        continue;
+      }
       const entry = this.models.get(name);
       if (!entry || entry.versions.size === 0) {
         out.push({ name, state: entry?.state ?? 'UNAVAILABLE', reason: entry?.reason ?? 'not loaded' });

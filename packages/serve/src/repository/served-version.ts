@@ -34,6 +34,10 @@ export interface LoadVersionOptions {
   readonly backend: Backend;
   readonly metrics: ServeMetrics;
   readonly fingerprint: string;
+  /** The entry point (SavedModel signature) to load; undefined = the primary one. */
+  readonly entry?: string;
+  /** Where converting backends cache their ONNX models. */
+  readonly cacheDir?: string;
 }
 
 export async function loadVersion(options: LoadVersionOptions): Promise<ServedVersion> {
@@ -47,6 +51,8 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
     inputs: config.inputs,
     outputs: config.outputs,
     ...(configPath !== undefined && { configPath }),
+    ...(options.entry !== undefined && { entry: options.entry }),
+    ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
   });
   const instances: ModelInstance[] = [];
   try {
