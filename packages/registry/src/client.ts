@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
+import type { Deployment, DeploymentStatus } from './store/deployments.js';
 import { versionDigest } from './store/queries.js';
 import type {
   Alias,
@@ -224,6 +225,25 @@ export class RegistryClient {
       );
     return { model: parsed.model, version: latest };
   }
+
+  // --- deployments ---
+  listDeployments = async (model?: string) =>
+    (
+      await this.json<{ deployments: Deployment[] }>(
+        'GET',
+        `/api/v1/deployments${model === undefined ? '' : `?model=${enc(model)}`}`,
+      )
+    ).deployments;
+  getDeployment = (name: string) => this.json<Deployment>('GET', `/api/v1/deployments/${enc(name)}`);
+  putDeployment = (
+    name: string,
+    body: { model: string; alias: string; config?: Record<string, unknown> | null; endpoint?: string },
+  ) => this.json<Deployment>('PUT', `/api/v1/deployments/${enc(name)}`, body);
+  reportDeployment = (
+    name: string,
+    body: { status: DeploymentStatus; liveVersion: number | null; message?: string; endpoint?: string },
+  ) => this.json<Deployment>('POST', `/api/v1/deployments/${enc(name)}/status`, body);
+  deleteDeployment = (name: string) => this.json<void>('DELETE', `/api/v1/deployments/${enc(name)}`);
 
   // --- runs, lineage, audit, tokens ---
   createRun = (body: {

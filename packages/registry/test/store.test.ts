@@ -72,7 +72,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     }
     cleanup = opened.cleanup;
     db = new RegistryDb(opened.store);
-    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5]);
+    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5, 6]);
   });
   afterAll(async () => {
     await db?.close();
@@ -83,7 +83,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     if (skip) skipTest();
     expect(await db.migrate()).toEqual([]);
     const rows = await db.store.query('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5]);
+    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('numbers versions monotonically under concurrency, keeps pending ones invisible, audits', async ({

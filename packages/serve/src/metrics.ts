@@ -65,6 +65,13 @@ export class ServeMetrics {
     registers: [this.registry],
   });
 
+  private readonly loadFailures = new Counter({
+    name: 'ferry_model_load_failure_total',
+    help: 'Loads (or reloads) of a model that failed; the versions already serving kept serving',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'ferry_process_' });
   }
@@ -79,6 +86,10 @@ export class ServeMetrics {
 
   loaded(model: string, version: string, seconds: number): void {
     this.loadSeconds.set({ model, version }, seconds);
+  }
+
+  loadFailed(model: string): void {
+    this.loadFailures.inc({ model });
   }
 
   observer(model: string, version: string): SchedulerObserver {

@@ -7,12 +7,35 @@ import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer } from './protocol/grpc.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
-import { sourceFor } from './repository/layout.js';
+import type { RegistryClient } from '@ferry/registry';
+import {
+  ALIAS_EVENTS_PATH,
+  type AliasEvents,
+  aliasEventsRoute,
+  newEventSecret,
+  subscribeAliasEvents,
+} from './repository/alias-events.js';
+import { DeploymentReporter } from './repository/deployment-reporter.js';
+import { type ModelSource, sourceFor } from './repository/layout.js';
+import { type DeploymentSpec, registrySource } from './repository/registry-source.js';
 import { type ModelControlMode, ModelRepository } from './repository/repository.js';
 
 export interface ServeOptions {
   /** A model repository folder (REPO/<model>/<version>/model.onnx) or one model file. */
-  readonly path: string;
+  readonly path?: string;
+  /**
+   * Serve deployments from a ferry registry instead of a folder: each follows its alias (polled
+   * every pollIntervalMs; a move loads, warms and swaps in the new version, then drains the old
+   * one) and its state is reported back to the registry.
+   */
+  readonly registry?: {
+    readonly client: RegistryClient;
+    readonly cacheDir: string;
+    /** These deployments only; without them every deployment the registry lists. */
+    readonly deployments?: readonly DeploymentSpec[];
+    /** Subscribe to the registry's alias.moved webhook to switch at once (default true; needs admin). */
+    readonly events?: boolean;
+  };
   /** Defaults to 127.0.0.1: serving beyond this machine is a deliberate choice. */
   readonly host?: string;
   /** 0 picks a free port; undefined = 8000 / 8001. null turns the front end off. */
@@ -43,6 +66,8 @@ export interface RunningServer {
   readonly metricsPort: number | undefined;
   readonly repository: ModelRepository;
   readonly metrics: ServeMetrics;
+  /** Polls the source once now (a registry deployment's alias moved, a webhook said so). */
+  refresh(): Promise<void>;
   /** Stops accepting inference, lets queued and running requests finish, then closes everything. */
   close(): Promise<void>;
 }
@@ -55,11 +80,19 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const log = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const host = options.host ?? '127.0.0.1';
-  const source = await sourceFor(options.path, {
-    ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
-  });
+  let source: ModelSource;
+  let reporter: DeploymentReporter | undefined;
+  if (options.registry) {
+    source = registrySource(options.registry);
+    reporter = new DeploymentReporter(options.registry.client, log);
+  } else
+    source = await sourceFor(options.path ?? '', {
+      ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
+    });
   const metrics = new ServeMetrics();
-  const repository = new ModelRepository(source, options.modelControl ?? 'none', metrics, log);
+  // deployments follow their aliases: always polled
+  const mode = options.registry ? 'poll' : (options.modelControl ?? 'none');
+  const repository = new ModelRepository(source, mode, metrics, log, reporter?.onEvent);
   let started = false;
   let draining = false;
   const context: ServerContext = {
@@ -75,10 +108,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let metricsApp: FastifyInstance | undefined;
   let grpcServer: grpc.Server | undefined;
   let httpPort: number | undefined;
+  let events: AliasEvents | undefined;
+  const eventSecret = newEventSecret();
   let grpcPort: number | undefined;
   let metricsPort: number | undefined;
   const pools = new Map<string, HandlerPool>();
   const shutdown = async () => {
+    await events?.close();
     await Promise.allSettled([
       http?.close(),
       metricsApp?.close(),
@@ -92,8 +128,22 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (options.httpPort !== null) {
       http = createRestApp(context, { metricsRoute: options.metricsPort === undefined });
       if (pools.size > 0) registerHandlerRoutes(http, context, pools);
+      if (options.registry && options.registry.events !== false)
+        aliasEventsRoute(http, eventSecret, () => {
+          repository
+            .poll()
+            .catch((error: Error) => log.error({ err: error.message }, 'poll after an event failed'));
+        });
       await http.listen({ host, port: options.httpPort ?? 8000 });
       httpPort = (http.server.address() as { port: number }).port;
+      if (reporter) reporter.endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+      if (options.registry && options.registry.events !== false && reporter?.endpoint)
+        events = await subscribeAliasEvents(
+          options.registry.client,
+          `${reporter.endpoint}${ALIAS_EVENTS_PATH}`,
+          eventSecret,
+          log,
+        );
     }
     if (options.metricsPort !== undefined) {
       metricsApp = Fastify();
@@ -114,7 +164,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
     }
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');
-    await repository.start(options.loadModels ?? []);
+    await repository.start(options.loadModels ?? [], { tolerant: options.registry !== undefined });
     repository.startPolling(options.pollIntervalMs ?? 5000);
     started = true;
     log.info({ models: repository.all().map((v) => `${v.model}/${v.version}`) }, 'ready');
@@ -129,12 +179,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     metricsPort,
     repository,
     metrics,
+    refresh: () => repository.poll(),
     async close() {
       if (draining) return;
       draining = true;
       log.info('draining: refusing new requests, finishing queued ones');
       await repository.drain();
       await shutdown();
+      await reporter?.flush();
       log.info('stopped');
     },
   };

@@ -2,6 +2,7 @@ import type { Command } from '../command.js';
 import { aliasCommand } from './alias.js';
 import { containerizeCommand } from './containerize.js';
 import { convertCommand } from './convert.js';
+import { deployCommand } from './deploy.js';
 import { diffCommand } from './diff.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
@@ -19,6 +20,7 @@ import { scanCommand } from './scan.js';
 import { serveCommand } from './serve.js';
 import { signCommand } from './sign.js';
 import { unpackCommand } from './unpack.js';
+import { upCommand } from './up.js';
 import { verifyCommand } from './verify.js';
 
 /** Every command, in the order `ferry --help` lists them. */
@@ -31,8 +33,10 @@ export const COMMANDS: readonly Command[] = [
   optimizeCommand,
   quantizeCommand,
 
-  // serve
+  // serve, deploy, and everything at once
   serveCommand,
+  deployCommand,
+  upCommand,
 
   // registry, push, pull, models, alias, runs, lineage, login
   registryCommand,

@@ -1,7 +1,19 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { type PreparedBundle, prepareBundleServe } from '@ferry/bundle';
-import { isServeError, type ModelControlMode, startServer } from '@ferry/serve';
-import type { Command } from '../command.js';
+import { parseModelUri, type RegistryClient } from '@ferry/registry';
+import {
+  type DeploymentSpec,
+  deploymentName,
+  isServeError,
+  type ModelControlMode,
+  startServer,
+} from '@ferry/serve';
+import type { Command, ParsedArgs } from '../command.js';
+import { readDeploymentConfig } from '../deploy/config-file.js';
+import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
+import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
 import { isBundleTarget } from '../serve-bundle.js';
 
@@ -19,7 +31,7 @@ export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
   usage:
-    'serve REPO|model.onnx|SAVEDMODEL_DIR|BUNDLE|oci://HOST/REPO:TAG [--require-signature --pub KEY] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+    'serve REPO|model.onnx|SAVEDMODEL_DIR|BUNDLE|oci://HOST/REPO:TAG|models:/NAME@ALIAS [--require-signature --pub KEY] [--registry URL] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
     'http-port': {
       type: 'string',
@@ -72,11 +84,22 @@ export const serveCommand: Command = {
       description: 'bundle: refuse a bundle without a valid signature (needs --pub)',
     },
     ...OCI_OPTIONS,
+    name: {
+      type: 'string',
+      valueName: 'SERVED',
+      description: 'models:/ URI: the name to serve it under (default: NAME with / as -)',
+    },
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: "models:/ URI: serving config (config.yaml's fields); default the deployment's",
+    },
+    ...REGISTRY_OPTIONS,
     'cache-dir': {
       type: 'string',
       valueName: 'DIR',
       description:
-        'where SavedModels converted to ONNX at load are cached (default: under the OS temp folder)',
+        'SavedModels: where their ONNX conversions are cached (default under the OS temp folder); models:/ URI or --registry: where versions are downloaded (default ~/.cache/ferry/models)',
     },
     'log-level': {
       type: 'string',
@@ -86,12 +109,16 @@ export const serveCommand: Command = {
   },
   async run(args, io) {
     const path = args.positionals[0];
-    if (!path || args.positionals.length > 1)
-      throw new UsageError('serve takes one REPO folder, model file or SavedModel folder');
+    if (args.positionals.length > 1 || (!path && args.values.registry === undefined))
+      throw new UsageError(
+        'serve takes one REPO folder, model file, SavedModel folder or models:/NAME@ALIAS (or --registry URL alone: every deployment)',
+      );
+    const registry =
+      path === undefined || path.startsWith('models:/') ? await registryMode(args, io, path) : undefined;
     const mode = (args.values['model-control'] as string | undefined) ?? 'none';
     if (!MODES.includes(mode as ModelControlMode))
       throw new UsageError(`--model-control must be one of ${MODES.join(', ')} (got ${mode})`);
-    const interval = Number(args.values['poll-interval'] ?? 5);
+    const interval = Number(args.values['poll-interval'] ?? (registry ? 2 : 5));
     if (!Number.isFinite(interval) || interval <= 0)
       throw new UsageError('--poll-interval must be a positive number');
     let token: string | undefined;
@@ -106,7 +133,7 @@ export const serveCommand: Command = {
     // A bundle (file or oci://) is pulled, verified, unpacked into a temp folder and served as a
     // repository with its handler; the temp folder goes when the server stops.
     let bundle: PreparedBundle | undefined;
-    if (await isBundleTarget(path)) {
+    if (!registry && path !== undefined && (await isBundleTarget(path))) {
       const credentials = ociCredentials(args);
       bundle = await prepareBundleServe(path, {
         ...(args.values.pub !== undefined && { publicKey: args.values.pub as string }),
@@ -122,7 +149,7 @@ export const serveCommand: Command = {
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
-        path: bundle?.repository ?? path,
+        ...(registry ? { registry } : { path: bundle?.repository ?? path }),
         ...(bundle && { handlers: bundle.handlers }),
         host: (args.values.host as string | undefined) ?? '127.0.0.1',
         httpPort: port(args.values['http-port'], 'http-port') ?? 8000,
@@ -164,3 +191,37 @@ export const serveCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * `ferry serve models:/NAME@ALIAS`: one deployment, registered in the registry when the token may
+ * (so the registry shows where the version runs); `ferry serve --registry URL`: every deployment.
+ */
+async function registryMode(
+  args: ParsedArgs,
+  io: CliIO,
+  uri: string | undefined,
+): Promise<{ client: RegistryClient; cacheDir: string; deployments?: DeploymentSpec[] }> {
+  const client = await registryClient(args);
+  const cacheDir =
+    (args.values['cache-dir'] as string | undefined) ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry', 'models');
+  if (uri === undefined) return { client, cacheDir };
+  const parsed = parseModelUri(uri);
+  if (!parsed.alias) throw new UsageError(`serve follows an alias: give models:/${parsed.model}@ALIAS`);
+  const name = (args.values.name as string | undefined) ?? deploymentName(parsed.model);
+  const given = args.values.config ? await readDeploymentConfig(args.values.config as string) : undefined;
+  const existing = await client.getDeployment(name).catch(() => undefined);
+  const same = existing && existing.model === parsed.model && existing.alias === parsed.alias;
+  const config = given ?? (same ? existing.config : null);
+  if (!same || given) {
+    try {
+      await client.putDeployment(name, { model: parsed.model, alias: parsed.alias, config });
+    } catch (error) {
+      // reading is enough to serve; without write access the registry just does not hear about it
+      io.stderr.write(
+        `ferry serve: note: not recorded as a deployment in ${client.url} (${(error as Error).message})\n`,
+      );
+    }
+  }
+  return { client, cacheDir, deployments: [{ name, model: parsed.model, alias: parsed.alias, config }] };
+}

@@ -18,6 +18,8 @@ import { transferRoutes } from './routes-transfers.js';
 import { versionRoutes } from './routes-versions.js';
 import { webhookRoutes } from './routes-webhooks.js';
 import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
+import { deploymentRoutes } from './routes-deployments.js';
+import { DeploymentStore } from '../store/deployments.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface RegistryServerOptions {
@@ -112,6 +114,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   tensorRoutes(app, context);
   const hooks = new WebhookStore(db.store);
   webhookRoutes(app, context, hooks);
+  deploymentRoutes(app, context, new DeploymentStore(db.store));
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));

@@ -9,3 +9,9 @@ export type { Condition, Readable } from './search.js';
 export { SqliteStore } from './sqlite-store.js';
 export type * from './types.js';
 export { type Delivery, WEBHOOK_EVENTS, type Webhook, type WebhookEvent, WebhookStore } from './webhooks.js';
+export {
+  type Deployment,
+  DEPLOYMENT_STATUSES,
+  type DeploymentStatus,
+  DeploymentStore,
+} from './deployments.js';

@@ -190,6 +190,28 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX model_tags_key_value ON model_tags (key, value)',
     ],
   },
+  {
+    version: 6,
+    name: 'deployments',
+    sql: [
+      // A deployment follows an alias; the serving side reports which version is live, so the
+      // registry can answer where each version is deployed.
+      `CREATE TABLE deployments (
+        name TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        config TEXT,
+        endpoint TEXT,
+        status TEXT NOT NULL,
+        live_version INTEGER,
+        message TEXT NOT NULL DEFAULT '',
+        reported_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL)`,
+      'CREATE INDEX deployments_model ON deployments (model)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

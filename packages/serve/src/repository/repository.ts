@@ -14,7 +14,23 @@ interface ModelEntry {
   configFingerprint: string;
   /** Serialises loads of one model so two reloads never race. */
   busy: Promise<unknown>;
+  /** The plan that failed last (its version fingerprints): polling does not retry it until it changes. */
+  failedKey?: string;
 }
+
+/** What a deployment watcher hears: a model's versions changed, or loading new ones failed. */
+export interface RepositoryEvent {
+  readonly model: string;
+  readonly kind: 'ready' | 'failed';
+  /** The versions serving after the event (the old ones when a load failed). */
+  readonly versions: readonly number[];
+  /** The versions the failed plan asked for, and why they failed. */
+  readonly attempted?: readonly number[];
+  readonly error?: Error;
+}
+
+const planKey = (plan: ModelPlan) =>
+  `${plan.configFingerprint}|${plan.versions.map((v) => `${v.version}:${v.fingerprint}`).join(',')}`;
 
 export interface IndexEntry {
   readonly name: string;
@@ -40,13 +56,16 @@ export class ModelRepository {
     readonly mode: ModelControlMode,
     private readonly metrics: ServeMetrics,
     private readonly log: Logger,
+    private readonly onEvent?: (event: RepositoryEvent) => void,
   ) {}
 
   /** Loads the startup set: everything (none, poll) or the named models (explicit; '*' = all). Throws on the first failure. */
-  async start(explicitModels: readonly string[] = []): Promise<void> {
+  async start(explicitModels: readonly string[] = [], options: { tolerant?: boolean } = {}): Promise<void> {
     const names =
       this.mode === 'explicit' && !explicitModels.includes('*') ? explicitModels : await this.listed();
-    for (const name of names) await this.load(name);
+    // tolerant (deployments): one model that fails is reported and retried by polling, not fatal
+    for (const name of names)
+      await (options.tolerant ? this.load(name).catch(() => undefined) : this.load(name));
   }
 
   private readonly loggedSkips = new Set<string>();
@@ -95,7 +114,14 @@ export class ModelRepository {
         plan.configFingerprint !== entry.configFingerprint ||
         plan.versions.length !== entry.versions.size ||
         plan.versions.some((v) => entry.versions.get(v.version)?.fingerprint !== v.fingerprint);
-      if (changed) await this.load(name, plan).catch(() => undefined);
+      if (!changed && entry.failedKey !== undefined) {
+        // the source went back to what is serving (e.g. an alias moved back): that failure is over
+        entry.failedKey = undefined;
+        entry.reason = '';
+        this.emit(name, entry, 'ready');
+      }
+      // a plan that already failed is not retried every poll; a new one (or a fixed file) is
+      if (changed && planKey(plan) !== entry.failedKey) await this.load(name, plan).catch(() => undefined);
     }
     for (const name of [...this.models.keys()]) if (!present.has(name)) await this.unload(name);
   }
@@ -119,10 +145,13 @@ export class ModelRepository {
   }
 
   private async loadNow(name: string, entry: ModelEntry, given?: ModelPlan): Promise<void> {
+    // two polls (the timer and a registry event) can queue the same plan: a failure counts once
+    if (given && planKey(given) === entry.failedKey) return;
     if (entry.versions.size === 0) entry.state = 'LOADING';
     const built: ServedVersion[] = [];
+    let plan: ModelPlan | undefined = given;
     try {
-      const plan = given ?? (await this.source.describe(name));
+      plan ??= await this.source.describe(name);
       const configChanged = plan.configFingerprint !== entry.configFingerprint;
       const next = new Map<number, ServedVersion>();
       for (const v of plan.versions) {
@@ -151,23 +180,49 @@ export class ModelRepository {
       entry.configFingerprint = plan.configFingerprint;
       entry.state = 'READY';
       entry.reason = '';
+      entry.failedKey = undefined;
       this.log.info({ model: name, versions: [...next.keys()] }, 'model ready');
+      this.emit(name, entry, 'ready');
       // old versions finish what they queued, then release their sessions
       for (const old of retired) void old.close();
     } catch (error) {
       await Promise.allSettled(built.map((s) => s.close()));
-      this.noteFailure(name, entry, error);
+      if (plan) entry.failedKey = planKey(plan);
+      this.noteFailure(
+        name,
+        entry,
+        error,
+        plan?.versions.map((v) => v.version),
+      );
       throw error;
     }
   }
 
-  private noteFailure(name: string, entry: ModelEntry, error: unknown): void {
+  private noteFailure(name: string, entry: ModelEntry, error: unknown, attempted?: readonly number[]): void {
     entry.reason = (error as Error).message;
     if (entry.versions.size === 0) entry.state = 'UNAVAILABLE';
+    this.metrics.loadFailed(name);
+    this.emit(name, entry, 'failed', error as Error, attempted);
     this.log.error(
       { model: name, code: (error as ServeError).code, err: (error as Error).message },
       entry.versions.size > 0 ? 'reload failed; the previous version keeps serving' : 'load failed',
     );
+  }
+
+  private emit(
+    model: string,
+    entry: ModelEntry,
+    kind: 'ready' | 'failed',
+    error?: Error,
+    attempted?: readonly number[],
+  ): void {
+    if (!this.onEvent) return;
+    const versions = [...entry.versions.keys()].sort((a, b) => a - b);
+    try {
+      this.onEvent({ model, kind, versions, ...(attempted && { attempted }), ...(error && { error }) });
+    } catch (listenerError) {
+      this.log.error({ model, err: (listenerError as Error).message }, 'repository listener failed');
+    }
   }
 
   async unload(name: string): Promise<void> {

@@ -1,0 +1,218 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { RegistryClient, startRegistry } from '@ferry/registry';
+import { startServer } from '@ferry/serve';
+import { pino } from 'pino';
+import type { Command } from '../command.js';
+import { printJson } from '../io.js';
+import { type DemoResult, DEMO_MODEL, registerDemo } from '../up/demo.js';
+import { UsageError } from '../usage-error.js';
+
+function port(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value) || n > 65535)
+    throw new UsageError(`--${flag} must be a port number 0-65535 (got ${value})`);
+  return n;
+}
+
+/** The address a URL should name: a wildcard bind is reached through the loopback address. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'run the registry and the inference server in one process (with --demo: a model to call at once)',
+  usage:
+    'up [--data DIR] [--port 8080] [--serve-port 8000] [--host 127.0.0.1] [--demo] [--db postgres://... --blobs oci://HOST:PORT/NS]',
+  options: {
+    data: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'data folder: SQLite, blobs, admin token, model cache (default ./.ferry)',
+    },
+    port: {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'registry (API and UI) port (default 8080; 0 = any free port)',
+    },
+    'serve-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description:
+        'inference server port, Open Inference Protocol v2 REST (default 8000, or any free port with --port 0)',
+    },
+    'grpc-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'also serve gRPC on this port (default off)',
+    },
+    host: { type: 'string', valueName: 'ADDR', description: 'address both listen on (default 127.0.0.1)' },
+    demo: {
+      type: 'boolean',
+      description:
+        'on a fresh data folder, register, alias and deploy a real example model (asked on a terminal)',
+    },
+    'no-demo': { type: 'boolean', description: 'never ask about the demo' },
+    db: { type: 'string', valueName: 'URL', description: 'postgres://... for metadata instead of SQLite' },
+    blobs: {
+      type: 'string',
+      valueName: 'URI',
+      description: 'oci://HOST:PORT/NAMESPACE for blobs instead of the folder',
+    },
+    'poll-interval': {
+      type: 'string',
+      valueName: 'SECONDS',
+      description: 'how often the server checks the aliases it follows (default 1)',
+    },
+    'log-level': {
+      type: 'string',
+      valueName: 'LEVEL',
+      description: 'inference server log level (default warn)',
+    },
+  },
+  async run(args, io) {
+    if (args.positionals.length > 0) throw new UsageError('up takes no arguments');
+    const v = args.values as Record<string, string | boolean | undefined>;
+    const data = resolve((v.data as string | undefined) ?? '.ferry');
+    const host = (v.host as string | undefined) ?? '127.0.0.1';
+    const registryPort = port(v.port as string | undefined, 'port', 8080);
+    const servePort = port(
+      v['serve-port'] as string | undefined,
+      'serve-port',
+      registryPort === 0 ? 0 : 8000,
+    );
+    const grpcPort = v['grpc-port'] === undefined ? null : port(v['grpc-port'] as string, 'grpc-port', 0);
+    const interval = Number(v['poll-interval'] ?? 1);
+    if (!Number.isFinite(interval) || interval <= 0)
+      throw new UsageError('--poll-interval must be a positive number');
+    await mkdir(data, { recursive: true });
+    const tokenFile = join(data, 'admin-token');
+
+    const notes: string[] = [];
+    const registry = await startRegistry({
+      data,
+      port: registryPort,
+      host,
+      ...(v.db && { db: v.db as string }),
+      ...(v.blobs && { blobs: v.blobs as string }),
+      adminTokenFile: tokenFile,
+      log: (line) => notes.push(line),
+    });
+    // UI seam: the registry serves its web UI itself when @ferry/registry mounts one at `/`.
+    const hasUi = registry.app.hasRoute({ method: 'GET', url: '/' });
+    const registryUrl = `http://${urlHost(host)}:${(registry.app.server.address() as { port: number }).port}`;
+    const fresh = registry.adminToken !== undefined;
+    const token = registry.adminToken ?? (await readToken(tokenFile));
+    const client = new RegistryClient({ url: registryUrl, ...(token && { token }) });
+
+    let demo: DemoResult | undefined;
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    try {
+      if (await wantsDemo(v, fresh, io)) {
+        const exists = await client.getModel(DEMO_MODEL).then(
+          () => true,
+          () => false,
+        );
+        if (exists) notes.push(`ferry up: the demo model ${DEMO_MODEL} is already registered`);
+        else demo = await registerDemo(client);
+      }
+      server = await startServer({
+        registry: { client, cacheDir: join(data, 'serve-cache') },
+        host,
+        httpPort: servePort,
+        grpcPort,
+        pollIntervalMs: interval * 1000,
+        logger: pino({ level: (v['log-level'] as string | undefined) ?? 'warn' }, pino.destination(2)),
+      });
+    } catch (error) {
+      await server?.close();
+      await registry.close();
+      throw error;
+    }
+    const serveUrl = `http://${urlHost(host)}:${server.httpPort}`;
+
+    if (v.json)
+      printJson(io, {
+        registry: registryUrl,
+        inference: serveUrl,
+        ui: hasUi ? `${registryUrl}/` : null,
+        grpcPort: server.grpcPort ?? null,
+        data,
+        adminToken: registry.adminToken ?? null,
+        adminTokenFile: tokenFile,
+        demo: demo ?? null,
+      });
+    else {
+      const lines = [
+        `ferry up: registry   ${registryUrl}  (API /api/v1, MLflow /api/2.0/mlflow, OpenAPI /docs)`,
+        hasUi ? `ferry up: web UI     ${registryUrl}/` : undefined,
+        `ferry up: inference  ${serveUrl}  (Open Inference Protocol v2; serves the registry's deployments)`,
+        server.grpcPort !== undefined
+          ? `ferry up: gRPC       ${urlHost(host)}:${server.grpcPort}`
+          : undefined,
+        `ferry up: data       ${v.db ? `metadata ${redact(v.db as string)}` : join(data, 'registry.db')}; blobs ${v.blobs ?? join(data, 'blobs')}`,
+        registry.adminToken
+          ? `ferry up: admin token ${registry.adminToken}  (first start; kept in ${tokenFile}, mode 0600)`
+          : `ferry up: admin token in ${tokenFile}`,
+        `ferry up: use it:    export FERRY_REGISTRY=${registryUrl} FERRY_TOKEN=$(cat ${tokenFile})`,
+      ];
+      if (demo)
+        lines.push(
+          `ferry up: demo       models:/${demo.model}@prod -> version ${demo.prod}, deployed as ${demo.deployment} (version ${demo.candidate} waits to be promoted)`,
+          `  curl -s ${serveUrl}/v2/models/${demo.deployment}/infer -d '${JSON.stringify(demo.request)}'`,
+          `  npx ferry alias set ${demo.model} prod ${demo.candidate}    # promote; the server swaps versions without dropping a request`,
+        );
+      for (const line of [
+        ...lines.filter((l) => l !== undefined),
+        ...notes.filter((n) => !n.includes('admin token')),
+      ])
+        io.stdout.write(`${line}\n`);
+    }
+
+    await new Promise<void>((done) => {
+      const stop = () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        server!
+          .close()
+          .then(() => registry.close())
+          .then(done, done);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    return 0;
+  },
+};
+
+async function readToken(file: string): Promise<string | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const text = (await readFile(file, 'utf8').catch(() => '')).trim();
+  return text === '' ? undefined : text;
+}
+
+/** --demo says yes; on a fresh folder at a terminal the user is asked; otherwise no. */
+async function wantsDemo(
+  v: Record<string, string | boolean | undefined>,
+  fresh: boolean,
+  io: { stdout: NodeJS.WritableStream & { isTTY?: boolean } },
+): Promise<boolean> {
+  if (v.demo) return true;
+  if (v['no-demo'] || !fresh || !process.stdin.isTTY || !io.stdout.isTTY || v.json) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question('ferry up: fresh data folder. Register and deploy a demo model? [Y/n] ');
+    return !/^n/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** A connection string's password stays off the screen. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
