@@ -324,6 +324,44 @@ describe.skipIf(!present)('ferry push/pull with registry credentials', () => {
 });
 
 describe('serving a local bundle', () => {
+  it('serves a scikit-learn joblib model from a bundle (converted to ONNX-ML at load)', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'ferry-serve-joblib-'));
+    try {
+      const sklearn = fileURLToPath(new URL('../../../fixtures/sklearn/', import.meta.url));
+      const project = join(own, 'project');
+      await cp(join(sklearn, 'forest_classifier_iris.joblib'), join(project, 'model', 'iris.joblib'));
+      await writeFile(
+        join(project, 'ferry.yaml'),
+        'name: iris\nversion: 1.0.0\nmodels:\n  - name: iris\n    path: model/iris.joblib\n    format: joblib\n',
+      );
+      await packBundle(project, { output: join(own, 'iris.ferry') });
+      const prepared = await prepareBundleServe(join(own, 'iris.ferry'));
+      const server = await serve(prepared);
+      try {
+        const expected = JSON.parse(await readFile(join(sklearn, 'forest_classifier_iris.json'), 'utf8')) as {
+          X: number[][];
+          label: number[];
+        };
+        const rows = expected.X.slice(0, 8);
+        const response = await fetch(`http://127.0.0.1:${server.httpPort}/v2/models/iris/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            inputs: [{ name: 'input', datatype: 'FP32', shape: [8, 4], data: rows.flat() }],
+          }),
+        });
+        const body = (await response.json()) as { outputs: { name: string; data: number[] }[] };
+        expect(response.status).toBe(200);
+        expect(body.outputs.find((o) => o.name === 'label')?.data).toEqual(expected.label.slice(0, 8));
+      } finally {
+        await server.close();
+        await prepared.cleanup();
+      }
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a bundle whose entry escapes its root, writing nothing outside the temp folder', async () => {
     const own = await mkdtemp(join(tmpdir(), 'ferry-serve-slip-'));
     try {

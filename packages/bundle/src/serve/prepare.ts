@@ -38,7 +38,13 @@ export interface PreparedBundle {
 }
 
 /** The file name ferry serve's backends look for, by bundle model format. */
-const SERVED_FILE: Readonly<Record<string, string>> = { onnx: 'model.onnx', torchscript: 'model.pt' };
+const SERVED_FILE: Readonly<Record<string, string>> = {
+  onnx: 'model.onnx',
+  torchscript: 'model.pt',
+  // scikit-learn / XGBoost estimators: converted to ONNX-ML at load by serve's sklearn backend
+  joblib: 'model.joblib',
+  pickle: 'model.pkl',
+};
 
 /**
  * Gets a bundle ready for `ferry serve`: pulls it (oci://), verifies the signature (required with
@@ -100,7 +106,7 @@ export async function prepareBundleServe(
       const file = SERVED_FILE[model.format];
       if (!file)
         throw fail(
-          `format ${model.format} is not served (ferry serve runs onnx and torchscript; ferry convert makes ONNX)`,
+          `format ${model.format} is not served (ferry serve runs onnx, torchscript and scikit-learn joblib/pickle models; ferry convert makes ONNX)`,
         );
       const versionDir = join(repository, model.name, '1');
       await mkdir(versionDir, { recursive: true });
