@@ -43,6 +43,8 @@ export interface ServeOptions {
   readonly grpcPort?: number | null;
   /** Serve /metrics on its own port instead of the HTTP port. */
   readonly metricsPort?: number;
+  /** Web origins allowed to read /metrics from a page (CORS), e.g. the registry UI's. */
+  readonly metricsCorsOrigins?: readonly string[];
   readonly modelControl?: ModelControlMode;
   /** Models to load at startup in explicit mode ('*' = all). */
   readonly loadModels?: readonly string[];
@@ -126,7 +128,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     for (const h of options.handlers ?? []) pools.set(h.model, await HandlerPool.start(h.module, h.threads));
     if (options.httpPort !== null) {
-      http = createRestApp(context, { metricsRoute: options.metricsPort === undefined });
+      http = createRestApp(context, {
+        metricsRoute: options.metricsPort === undefined,
+        ...(options.metricsCorsOrigins && { metricsCorsOrigins: options.metricsCorsOrigins }),
+      });
       if (pools.size > 0) registerHandlerRoutes(http, context, pools);
       if (options.registry && options.registry.events !== false)
         aliasEventsRoute(http, eventSecret, () => {
@@ -147,7 +152,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (options.metricsPort !== undefined) {
       metricsApp = Fastify();
-      registerMetricsRoute(metricsApp, metrics);
+      registerMetricsRoute(metricsApp, metrics, options.metricsCorsOrigins);
       await metricsApp.listen({ host, port: options.metricsPort });
       metricsPort = (metricsApp.server.address() as { port: number }).port;
     }

@@ -122,6 +122,8 @@ export const upCommand: Command = {
       }
       server = await startServer({
         registry: { client, cacheDir: join(data, 'serve-cache') },
+        // the web UI's deployments page reads this server's /metrics from the registry's origin
+        metricsCorsOrigins: [registryUrl],
         host,
         httpPort: servePort,
         grpcPort,

@@ -24,7 +24,10 @@ function requestId(req: { headers: Record<string, unknown> }): string {
 }
 
 /** The Open Inference Protocol v2 REST API (inference_rest.md) plus /metrics and the repository extension. */
-export function createRestApp(context: ServerContext, options: { metricsRoute: boolean }): FastifyInstance {
+export function createRestApp(
+  context: ServerContext,
+  options: { metricsRoute: boolean; metricsCorsOrigins?: readonly string[] },
+): FastifyInstance {
   const app = Fastify({
     loggerInstance: context.log as unknown as FastifyBaseLogger,
     // one log line per request, written by the onResponse hook below
@@ -138,17 +141,25 @@ export function createRestApp(context: ServerContext, options: { metricsRoute: b
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', inferRoute);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', inferRoute);
 
-  if (options.metricsRoute) registerMetricsRoute(app, context.metrics);
+  if (options.metricsRoute) registerMetricsRoute(app, context.metrics, options.metricsCorsOrigins);
 
   if (context.repositoryToken !== undefined) registerRepositoryRoutes(app, context, context.repositoryToken);
   return app;
 }
 
 /** GET /metrics: Prometheus text from the server's registry. */
-export function registerMetricsRoute(app: FastifyInstance, metrics: ServeMetrics): void {
-  app.get('/metrics', async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+export function registerMetricsRoute(
+  app: FastifyInstance,
+  metrics: ServeMetrics,
+  corsOrigins: readonly string[] = [],
+): void {
+  app.get('/metrics', async (req, reply) => {
+    // Only the origins named (the registry's web UI under ferry up) may read metrics from a page.
+    const origin = req.headers.origin;
+    if (origin !== undefined && corsOrigins.includes(origin))
+      reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 }
 
 /** The model repository extension (Triton's extension_model_repository.md), behind a bearer token. */
