@@ -44,3 +44,29 @@ export function counterOf(text: string, name: string, model: string, version = '
   const line = text.split('\n').find((l) => l.startsWith(`${name}{model="${model}",version="${version}"}`));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
+
+export interface ServedLoad extends Load {
+  /** Average rows per execution during the run, from the server's own counters. */
+  readonly batch: number;
+}
+
+/** runLoad against a ferry server, with the average batch size its /metrics show for the run. */
+export async function runServedLoad(metricsUrl: string, options: LoadOptions): Promise<ServedLoad> {
+  const metrics = async () => (await fetch(metricsUrl)).text();
+  const before = await metrics();
+  const result = await runLoad(options);
+  const after = await metrics();
+  const delta = (name: string) =>
+    counterOf(after, name, options.model) - counterOf(before, name, options.model);
+  const batch = delta('ferry_inference_count_total') / Math.max(1, delta('ferry_inference_exec_count_total'));
+  return { ...result, batch };
+}
+
+/** Whole numbers with thousands separators, and one decimal: the served tables' number formats. */
+export const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const f1 = (n: number): string => n.toFixed(1);
+
+/** A served run's table cells: req/s, p50 and p99 (ms), average batch, errors. */
+export function servedCells(result: ServedLoad): (string | number)[] {
+  return [f0(result.rps), f1(result.p50), f1(result.p99), result.batch.toFixed(1), result.errors];
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../packages/serve/src/index.js';
 import { markdownTable, writeSection } from '../lib/report.js';
-import { counterOf, runLoad } from '../lib/serve-load-run.js';
+import { runServedLoad, servedCells } from '../lib/serve-load-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHARED = join(ROOT, '../shared/fixtures/savedmodel');
@@ -53,8 +53,6 @@ async function startupSeconds(repo: string, cacheDir: string): Promise<number> {
   return seconds;
 }
 
-const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
-const f1 = (n: number) => n.toFixed(1);
 const f2 = (n: number) => n.toFixed(2);
 
 export async function run(): Promise<void> {
@@ -72,13 +70,11 @@ export async function run(): Promise<void> {
     console.log(`savedmodel-serve: startup ${f2(cold)} s cold cache, ${f2(warm)} s warm`);
 
     const server = await startServer({ path: repo, httpPort: 0, grpcPort: 0, cacheDir, logLevel: 'warn' });
-    const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
     try {
       for (const [model, { input, rowShape }] of Object.entries(MODELS))
         for (const concurrency of CONCURRENCY)
           for (const kind of ['binary', 'grpc'] as const) {
-            const before = await metrics();
-            const result = await runLoad({
+            const result = await runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
               kind,
               port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
               model,
@@ -88,20 +84,7 @@ export async function run(): Promise<void> {
               concurrency,
               seconds: SECONDS,
             });
-            const after = await metrics();
-            const delta = (name: string) => counterOf(after, name, model) - counterOf(before, name, model);
-            const batch =
-              delta('ferry_inference_count_total') / Math.max(1, delta('ferry_inference_exec_count_total'));
-            rows.push([
-              model,
-              kind === 'grpc' ? 'gRPC' : 'binary REST',
-              concurrency,
-              f0(result.rps),
-              f1(result.p50),
-              f1(result.p99),
-              batch.toFixed(1),
-              result.errors,
-            ]);
+            rows.push([model, kind === 'grpc' ? 'gRPC' : 'binary REST', concurrency, ...servedCells(result)]);
             console.log(rows.at(-1)!.join(' | '));
           }
     } finally {

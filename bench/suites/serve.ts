@@ -14,7 +14,7 @@ import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { startServer } from '../../packages/serve/src/index.js';
 import { markdownTable, writeSection } from '../lib/report.js';
-import { counterOf, type Load, runLoad } from '../lib/serve-load-run.js';
+import { f0, f1, type Load, runLoad, runServedLoad, servedCells } from '../lib/serve-load-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = fileURLToPath(new URL('../.data/serve/repo/', import.meta.url));
@@ -31,8 +31,6 @@ function load(
 ): Promise<Load> {
   return runLoad({ kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS });
 }
-
-const counter = (text: string, name: string, model: string) => counterOf(text, name, model);
 
 async function rawRowsPerSecond(path: string, features: number, batch: number): Promise<number> {
   const session = await ort.InferenceSession.create(path);
@@ -68,9 +66,6 @@ async function naiveServer(path: string) {
   return { app, port: (app.server.address() as { port: number }).port, session };
 }
 
-const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
-const f1 = (n: number) => n.toFixed(1);
-
 export async function run(): Promise<void> {
   if (!existsSync(`${REPO}mid/1/model.onnx`))
     execFileSync('/usr/bin/python3', ['bench/make/serve_mlp.py', REPO], { cwd: ROOT, stdio: 'inherit' });
@@ -95,34 +90,21 @@ export async function run(): Promise<void> {
   const rows: (string | number)[][] = [];
   const label = { json: 'ferry JSON REST', binary: 'ferry binary REST', grpc: 'ferry gRPC' } as const;
   const server = await startServer({ path: REPO, httpPort: 0, grpcPort: 0, logLevel: 'warn' });
-  const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
   try {
     for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
       const naive = await naiveServer(`${REPO}${model}/1/model.onnx`);
       try {
         for (const concurrency of CONCURRENCY) {
           for (const kind of ['json', 'binary', 'grpc'] as const) {
-            const before = await metrics();
-            const result = await load(
+            const result = await runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
               kind,
-              kind === 'grpc' ? server.grpcPort! : server.httpPort!,
+              port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
               model,
+              features: MODELS[model],
               concurrency,
-            );
-            const after = await metrics();
-            const delta = (name: string) => counter(after, name, model) - counter(before, name, model);
-            const batch =
-              delta('ferry_inference_count_total') / Math.max(1, delta('ferry_inference_exec_count_total'));
-            rows.push([
-              label[kind],
-              model,
-              concurrency,
-              f0(result.rps),
-              f1(result.p50),
-              f1(result.p99),
-              batch.toFixed(1),
-              result.errors,
-            ]);
+              seconds: SECONDS,
+            });
+            rows.push([label[kind], model, concurrency, ...servedCells(result)]);
             console.log(rows.at(-1)!.join(' | '));
           }
           const result = await load('json', naive.port, model, concurrency);

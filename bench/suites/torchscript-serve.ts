@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { torchscriptAvailable } from '@ferry/torchscript';
 import { startServer } from '../../packages/serve/src/index.js';
 import { markdownTable, writeSection } from '../lib/report.js';
-import { counterOf, runLoad } from '../lib/serve-load-run.js';
+import { runServedLoad, servedCells } from '../lib/serve-load-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = fileURLToPath(new URL('../.data/torchscript-serve/', import.meta.url));
@@ -66,9 +66,6 @@ async function check(port: number): Promise<void> {
   }
 }
 
-const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
-const f1 = (n: number) => n.toFixed(1);
-
 export async function run(): Promise<void> {
   if (!torchscriptAvailable()) {
     console.log('torchscript-serve: skipped (the libtorch addon is not built: npm run build:torchscript)');
@@ -85,15 +82,13 @@ export async function run(): Promise<void> {
   const loadBefore = loadavg()[0]!.toFixed(1);
   const rows: (string | number)[][] = [];
   const server = await startServer({ path: REPO, httpPort: 0, grpcPort: 0, logLevel: 'warn' });
-  const metrics = async () => (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
   try {
     await check(server.httpPort!);
     // the two runtimes back to back at each point, so a change in machine load shifts both
     for (const concurrency of CONCURRENCY)
       for (const kind of ['binary', 'grpc'] as const)
         for (const [model, label] of Object.entries(MODELS)) {
-          const before = await metrics();
-          const result = await runLoad({
+          const result = await runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
             kind,
             port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
             model,
@@ -101,20 +96,7 @@ export async function run(): Promise<void> {
             concurrency,
             seconds: SECONDS,
           });
-          const after = await metrics();
-          const delta = (name: string) => counterOf(after, name, model) - counterOf(before, name, model);
-          const batch =
-            delta('ferry_inference_count_total') / Math.max(1, delta('ferry_inference_exec_count_total'));
-          rows.push([
-            label,
-            kind === 'grpc' ? 'gRPC' : 'binary REST',
-            concurrency,
-            f0(result.rps),
-            f1(result.p50),
-            f1(result.p99),
-            batch.toFixed(1),
-            result.errors,
-          ]);
+          rows.push([label, kind === 'grpc' ? 'gRPC' : 'binary REST', concurrency, ...servedCells(result)]);
           console.log(rows.at(-1)!.join(' | '));
         }
   } finally {
