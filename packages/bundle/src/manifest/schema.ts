@@ -15,24 +15,9 @@ export const MODEL_FORMATS: readonly FormatName[] = [
   'joblib',
 ];
 
-/** Open Inference Protocol v2 tensor datatypes (inference_rest.md "Tensor Data Types", plus BF16). */
-export const DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'BF16',
-  'FP32',
-  'FP64',
-  'BYTES',
-] as const;
-export type Datatype = (typeof DATATYPES)[number];
+// A bundle's input/output schema uses the server's own datatype list (Open Inference Protocol v2).
+import type { Datatype } from '@ferry/serve';
+export { DATATYPES, type Datatype } from '@ferry/serve';
 
 /** A model in the bundle: a file or folder of the project, or a registry reference resolved later. */
 export type BundleModel =
