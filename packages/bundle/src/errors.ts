@@ -1,3 +1,5 @@
+import { formatErrorMessage } from '@ferry/formats';
+
 /**
  * Every error @ferry/bundle raises, in one table (the same pattern as @ferry/formats' errors.ts).
  * A code names the rule that was broken; the template names the file, the field or tar entry,
@@ -60,7 +62,7 @@ export class BundleError extends Error {
   readonly permanent: boolean;
 
   constructor(code: BundleErrorCode, params: BundleErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatMessage(BUNDLE_ERRORS[code].message, params), options);
+    super(formatErrorMessage(BUNDLE_ERRORS[code].message, params), options);
     this.name = 'BundleError';
     this.code = code;
     this.params = params;
@@ -80,12 +82,6 @@ export class BundleManifestError extends BundleError {
     this.problems = problems;
     if (problems.length > 1) this.message = `${first.message} (and ${problems.length - 1} more problem(s))`;
   }
-}
-
-function formatMessage(template: string, params: BundleErrorParams): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
-    key in params ? String(params[key]) : whole,
-  );
 }
 
 export function bundleError(

@@ -169,7 +169,7 @@ export class FerryError extends Error {
   readonly http: number;
 
   constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatMessage(ERRORS[code].message, params), options);
+    super(formatErrorMessage(ERRORS[code].message, params), options);
     this.name = 'FerryError';
     this.code = code;
     this.params = params;
@@ -178,7 +178,11 @@ export class FerryError extends Error {
   }
 }
 
-function formatMessage(template: string, params: ErrorParams): string {
+/**
+ * Fills `{name}` placeholders from `params` (unknown names stay as written): every ferry package's
+ * error table uses this one template form.
+ */
+export function formatErrorMessage(template: string, params: ErrorParams): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
     key in params ? String(params[key]) : whole,
   );

@@ -4,7 +4,16 @@
  */
 
 // --- core ---
-export { ERRORS, type ErrorCode, type ErrorSpec, FerryError, ferryError, isFerryError } from './errors.js';
+export {
+  ERRORS,
+  type ErrorCode,
+  type ErrorParams,
+  type ErrorSpec,
+  FerryError,
+  ferryError,
+  formatErrorMessage,
+  isFerryError,
+} from './errors.js';
 export * from './tensor/index.js';
 export type {
   Finding,

@@ -1,3 +1,5 @@
+import { formatErrorMessage } from '@ferry/formats';
+
 /**
  * Every error @ferry/registry raises, in one table (the fastify lib/errors.js pattern, like
  * @ferry/formats' table). The registry has its own table because it needs HTTP statuses a file
@@ -54,12 +56,7 @@ export class RegistryError extends Error {
   readonly permanent: boolean;
 
   constructor(code: RegistryErrorCode, params: RegistryErrorParams = {}, options?: { cause?: unknown }) {
-    super(
-      REGISTRY_ERRORS[code].message.replace(/\{(\w+)\}/g, (whole, key: string) =>
-        key in params ? String(params[key]) : whole,
-      ),
-      options,
-    );
+    super(formatErrorMessage(REGISTRY_ERRORS[code].message, params), options);
     this.name = 'RegistryError';
     this.code = code;
     this.params = params;

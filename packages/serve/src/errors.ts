@@ -1,3 +1,5 @@
+import { formatErrorMessage } from '@ferry/formats';
+
 /**
  * Every error @ferry/serve raises, in one table (the same pattern as @ferry/formats' errors.ts).
  * `http` is the status a REST client sees; gRPC maps it with grpcStatusOf() in protocol/grpc.ts.
@@ -64,12 +66,7 @@ export class ServeError extends Error {
   readonly permanent: boolean;
 
   constructor(code: ServeErrorCode, params: ServeErrorParams = {}, options?: { cause?: unknown }) {
-    super(
-      SERVE_ERRORS[code].message.replace(/\{(\w+)\}/g, (whole, key: string) =>
-        key in params ? String(params[key]) : whole,
-      ),
-      options,
-    );
+    super(formatErrorMessage(SERVE_ERRORS[code].message, params), options);
     this.name = 'ServeError';
     this.code = code;
     this.params = params;

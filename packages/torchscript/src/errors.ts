@@ -1,3 +1,5 @@
+import { formatErrorMessage } from '@ferry/formats';
+
 /**
  * Every error @ferry/torchscript raises, in one table (the same pattern as @ferry/formats' and
  * @ferry/serve's errors.ts). `http` is the status a server maps it to; `statusCode` mirrors it
@@ -43,12 +45,11 @@ export class TorchScriptError extends Error {
     params: TorchScriptErrorParams = {},
     options?: { cause?: unknown },
   ) {
-    super(
-      TORCHSCRIPT_ERRORS[code].message.replace(/\{(\w+)\}/g, (whole, key: string) =>
-        key in params ? String(params[key]).split('\n')[0]! : whole,
-      ),
-      options,
+    // one line per error: libtorch's multi-line messages keep their first line
+    const firstLines = Object.fromEntries(
+      Object.entries(params).map(([key, value]) => [key, String(value).split('\n')[0]!]),
     );
+    super(formatErrorMessage(TORCHSCRIPT_ERRORS[code].message, firstLines), options);
     this.name = 'TorchScriptError';
     this.code = code;
     this.params = params;
