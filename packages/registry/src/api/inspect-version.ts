@@ -1,11 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { join } from 'node:path';
 import { detectFormat, type InspectReport, inspectModel, isFerryError, scanPath } from '@ferry/formats';
 import type { BlobStore } from '../store/blob-store.js';
 import type { ScanVerdict, VersionFile } from '../store/types.js';
+import { withVersionFiles } from './version-files.js';
 
 export interface VersionInspection {
   readonly formats: Record<string, string | null>;
@@ -23,15 +20,7 @@ export async function inspectVersion(
   blobs: BlobStore,
   files: readonly VersionFile[],
 ): Promise<VersionInspection> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-inspect-'));
-  try {
-    for (const file of files) {
-      const target = join(dir, file.path);
-      await mkdir(dirname(target), { recursive: true });
-      const local = blobs.localPath?.(file.sha256);
-      if (local) await symlink(local, target);
-      else await pipeline(await blobs.get(file.sha256), createWriteStream(target));
-    }
+  return withVersionFiles(blobs, files, async (dir) => {
     const formats: Record<string, string | null> = {};
     const reports: Record<string, unknown> = {};
     const unsafe: string[] = [];
@@ -76,9 +65,7 @@ export async function inspectVersion(
       scan,
       scanDetail: unsafe.length > 0 ? unsafe.join('; ') : null,
     };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 function summary(report: InspectReport): Record<string, unknown> {
