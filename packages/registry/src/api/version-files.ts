@@ -15,7 +15,7 @@ export async function withVersionFiles<T>(
   files: readonly VersionFile[],
   use: (dir: string) => Promise<T>,
 ): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-version-'));
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-ui-'));
   try {
     for (const file of files) {
       const target = join(dir, file.path);
