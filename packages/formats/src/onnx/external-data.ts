@@ -1,7 +1,7 @@
-import { open, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { ferryError } from '../errors.js';
-import type { ByteSource } from '../tensor/byte-source.js';
+import { type ByteSource, FileSource } from '../tensor/byte-source.js';
 import { MAX_ONNX_EXTERNAL_FILES, MAX_ONNX_LOCATION_LENGTH } from './limits.js';
 import type { OnnxTensor } from './schema.js';
 
@@ -81,45 +81,20 @@ class ExternalFileSource implements ByteSource {
   ) {}
 
   async read(offset: number, length: number): Promise<Uint8Array> {
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw ferryError('FERRY_TRUNCATED', {
-        path: this.name,
-        what: `range of ${length} bytes`,
-        offset,
-        size: this.size,
-      });
-    }
-    let handle: Awaited<ReturnType<typeof open>>;
+    return this.withFile((file) => file.read(offset, length));
+  }
+
+  async readInto(offset: number, out: Uint8Array): Promise<void> {
+    return this.withFile((file) => file.readInto(offset, out));
+  }
+
+  /** Opens the file for one read; FileSource checks every range against the size first. */
+  private async withFile<T>(use: (file: FileSource) => Promise<T>): Promise<T> {
+    const file = await FileSource.open(this.name);
     try {
-      handle = await open(this.name, 'r');
-    } catch (error) {
-      throw ferryError('FERRY_IO', { path: this.name, reason: (error as Error).message }, error);
-    }
-    try {
-      const out = Buffer.allocUnsafe(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(out, done, length - done, offset + done);
-        if (bytesRead === 0) {
-          // The file shrank after it was opened.
-          throw ferryError('FERRY_TRUNCATED', {
-            path: this.name,
-            what: 'read',
-            offset: offset + done,
-            size: this.size,
-          });
-        }
-        done += bytesRead;
-      }
-      return out;
+      return await use(file);
     } finally {
-      await handle.close();
+      await file.close();
     }
   }
 
