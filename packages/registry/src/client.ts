@@ -105,20 +105,7 @@ export class RegistryClient {
     }
     if (response.ok || init.ok?.includes(response.status)) return response;
     const text = await response.text().catch(() => '');
-    let parsed: { error?: { code?: string; message?: string } } | undefined;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed?.error?.code)
-      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', response.status);
-    throw registryError('FERRY_REGISTRY_HTTP', {
-      method,
-      url: `${this.url}${path}`,
-      status: response.status,
-      reason: text.slice(0, 200) || response.statusText,
-    });
+    throw errorAnswer(method, `${this.url}${path}`, response.status, text || response.statusText);
   }
 
   private async json<T>(
@@ -384,20 +371,7 @@ export class RegistryClient {
       );
     }
     if (status >= 200 && status < 300) return text;
-    let parsed: { error?: { code?: string; message?: string } } | undefined;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed?.error?.code)
-      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
-    throw registryError('FERRY_REGISTRY_HTTP', {
-      method,
-      url: url.toString(),
-      status,
-      reason: text.slice(0, 200),
-    });
+    throw errorAnswer(method, url.toString(), status, text);
   }
 
   /** A streaming GET through node:http (faster than fetch for big bodies); non-2xx answers throw. */
@@ -425,20 +399,7 @@ export class RegistryClient {
     if (status >= 200 && status < 300) return response;
     let text = '';
     for await (const chunk of response) text += chunk;
-    let parsed: { error?: { code?: string; message?: string } } | undefined;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed?.error?.code)
-      throw new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
-    throw registryError('FERRY_REGISTRY_HTTP', {
-      method: 'GET',
-      url: url.toString(),
-      status,
-      reason: text.slice(0, 200),
-    });
+    throw errorAnswer('GET', url.toString(), status, text);
   }
 
   /** Pushes a file or folder as a new version: hash, declare, upload what is missing, commit, alias. */
@@ -625,3 +586,19 @@ function isAsyncIterable(value: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The error for a non-2xx answer: the registry's own `{"error": {code, message}}` as a
+ * RemoteRegistryError, anything else (a proxy's page, an empty body) as FERRY_REGISTRY_HTTP.
+ */
+function errorAnswer(method: string, url: string, status: number, text: string): Error {
+  let parsed: { error?: { code?: string; message?: string } } | undefined;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.error?.code)
+    return new RemoteRegistryError(parsed.error.code, parsed.error.message ?? '', status);
+  return registryError('FERRY_REGISTRY_HTTP', { method, url, status, reason: text.slice(0, 200) });
+}
