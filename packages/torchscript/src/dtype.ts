@@ -1,4 +1,4 @@
-import type { DType } from '@ferry/formats';
+import { type DType, dtypeFromProtocol } from '@ferry/formats';
 
 /** The ferry dtypes libtorch 1.13 has tensors for (it has no U16/U32/U64, F8 or C64 equivalents here). */
 export const TORCHSCRIPT_DTYPES = [
@@ -20,18 +20,23 @@ export function isTorchScriptDType(value: string): value is TorchScriptDType {
 }
 
 /** Open Inference Protocol datatype names (what @ferry/serve speaks) <-> ferry dtype names. */
-export const PROTOCOL_TO_DTYPE = {
-  BOOL: 'BOOL',
-  UINT8: 'U8',
-  INT8: 'I8',
-  INT16: 'I16',
-  INT32: 'I32',
-  INT64: 'I64',
-  FP16: 'F16',
-  BF16: 'BF16',
-  FP32: 'F32',
-  FP64: 'F64',
-} as const satisfies Record<string, TorchScriptDType>;
+const PROTOCOL_NAMES = [
+  'BOOL',
+  'UINT8',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'BF16',
+  'FP32',
+  'FP64',
+] as const;
+export const PROTOCOL_TO_DTYPE: Readonly<Record<(typeof PROTOCOL_NAMES)[number], TorchScriptDType>> =
+  Object.fromEntries(PROTOCOL_NAMES.map((p) => [p, dtypeFromProtocol(p) as TorchScriptDType])) as Record<
+    (typeof PROTOCOL_NAMES)[number],
+    TorchScriptDType
+  >;
 export type ProtocolDatatype = keyof typeof PROTOCOL_TO_DTYPE;
 
 export const DTYPE_TO_PROTOCOL: Readonly<Record<TorchScriptDType, ProtocolDatatype>> = Object.fromEntries(

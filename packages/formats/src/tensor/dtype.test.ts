@@ -5,6 +5,7 @@ import {
   dtypeFromGgml,
   dtypeFromNumpy,
   dtypeFromOnnx,
+  dtypeFromProtocol,
   dtypeFromTf,
   dtypeFromTorch,
   dtypeFromTorchStorage,
@@ -43,6 +44,7 @@ describe('dtype table', () => {
       if (info.tf !== null) expect(dtypeFromTf(info.tf)).toBe(info.name);
       if (info.numpy) expect(dtypeFromNumpy(info.numpy)?.dtype).toBe(info.name);
       if (info.ggml !== null) expect(dtypeFromGgml(info.ggml)).toBe(info.name);
+      if (info.protocol !== null) expect(dtypeFromProtocol(info.protocol)).toBe(info.name);
     }
   });
 

@@ -8,6 +8,7 @@ export {
   dtypeFromGgml,
   dtypeFromNumpy,
   dtypeFromOnnx,
+  dtypeFromProtocol,
   dtypeFromTf,
   dtypeFromTorch,
   dtypeFromTorchStorage,

@@ -1,4 +1,4 @@
-import { type DType, dtypeSize } from '@ferry/formats';
+import { type DType, dtypeFromProtocol, dtypeSize } from '@ferry/formats';
 
 /**
  * The protocol's tensor datatypes (inference_rest.md "Tensor Data Types", plus BF16 which the
@@ -26,21 +26,9 @@ export type Datatype = (typeof DATATYPES)[number];
 export type NumericDatatype = Exclude<Datatype, 'BYTES'>;
 
 /** Each numeric protocol datatype as ferry's dtype (the one dtype table in @ferry/formats). */
-export const DTYPE_OF: Readonly<Record<NumericDatatype, DType>> = {
-  BOOL: 'BOOL',
-  UINT8: 'U8',
-  UINT16: 'U16',
-  UINT32: 'U32',
-  UINT64: 'U64',
-  INT8: 'I8',
-  INT16: 'I16',
-  INT32: 'I32',
-  INT64: 'I64',
-  FP16: 'F16',
-  BF16: 'BF16',
-  FP32: 'F32',
-  FP64: 'F64',
-};
+export const DTYPE_OF: Readonly<Record<NumericDatatype, DType>> = Object.fromEntries(
+  DATATYPES.filter((d): d is NumericDatatype => d !== 'BYTES').map((d) => [d, dtypeFromProtocol(d)!]),
+) as Record<NumericDatatype, DType>;
 
 /** Bytes per element of each numeric datatype, from the dtype table. */
 export const DATATYPE_SIZE: Readonly<Record<NumericDatatype, number>> = Object.fromEntries(
