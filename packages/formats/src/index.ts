@@ -32,6 +32,8 @@ export { detectFormat, detectHandler, PROBE_HEAD_BYTES } from './detect.js';
 export { openModel } from './open.js';
 export { type InspectedTensor, type InspectReport, inspectModel } from './inspect.js';
 export { writeAll, writeFileAtomic } from './io/atomic-write.js';
+export { sha256File } from './io/hash-file.js';
+export { STREAM_WRITE_BYTES, writeStreamToFile } from './io/stream-to-file.js';
 export * as protobuf from './protobuf/index.js';
 export * as zip from './zip/index.js';
 

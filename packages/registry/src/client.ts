@@ -1,13 +1,13 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { sha256File, writeStreamToFile } from '@ferry/formats';
 import { RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
+import { sendFileRange } from './send-file-range.js';
 import type { Deployment, DeploymentStatus } from './store/deployments.js';
 import { versionDigest } from './store/queries.js';
 import type {
@@ -24,8 +24,6 @@ import type {
 export const DEFAULT_REGISTRY = 'http://127.0.0.1:8080';
 /** Files above this upload in resumable chunks of this size. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
-/** Read size for hashing and sending files (fewer, larger reads than the 64 KiB default). */
-const READ_CHUNK_BYTES = 1024 * 1024;
 /** Retries of one chunk or download after a network error, resuming where it stopped. */
 const MAX_RETRIES = 5;
 
@@ -357,11 +355,7 @@ export class RegistryClient {
         );
         request.on('error', reject);
         if (length === 0) request.end();
-        else
-          pipeline(
-            createReadStream(absolute, { start, end, highWaterMark: READ_CHUNK_BYTES }),
-            request,
-          ).catch(reject);
+        else sendFileRange(request, absolute, start, end).catch(reject);
       });
     } catch (error) {
       throw registryError(
@@ -511,16 +505,17 @@ export class RegistryClient {
               yield chunk;
             }
           };
-          await pipeline(
-            response,
-            counted,
-            createWriteStream(partial, { flags: append ? 'a' : 'w', highWaterMark: READ_CHUNK_BYTES }),
-          );
+          const out = await open(partial, append ? 'r+' : 'w');
+          try {
+            await writeStreamToFile(out, counted(response), append ? have : 0);
+          } finally {
+            await out.close();
+          }
         }
         const actual = hash ? hash.digest('hex') : await sha256File(partial);
         hash = undefined;
         if (actual !== file.sha256) {
-          await import('node:fs/promises').then((fs) => fs.rm(partial, { force: true }));
+          await rm(partial, { force: true });
           throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
             path: file.path,
             actual,
@@ -568,13 +563,6 @@ export async function scanLocal(path: string): Promise<LocalFile[]> {
   if (files.length === 0)
     throw registryError('FERRY_REGISTRY_BAD_REQUEST', { what: path, reason: 'holds no files' });
   return files;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }))
-    hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 function isAsyncIterable(value: unknown): boolean {

@@ -10,8 +10,9 @@ export {
   type PushOptions,
   RegistryClient,
   scanLocal,
-  sha256File,
 } from './client.js';
+/** Re-exported: the registry's clients name files by it. */
+export { sha256File } from '@ferry/formats';
 export {
   isRegistryError,
   REGISTRY_ERRORS,

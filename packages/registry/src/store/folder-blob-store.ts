@@ -1,8 +1,9 @@
 import { type Hash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { sha256File, writeStreamToFile } from '@ferry/formats';
 import { registryError } from '../errors.js';
 import { MAX_FILE_BYTES } from '../limits.js';
 import {
@@ -69,7 +70,7 @@ export class FolderBlobStore implements BlobStore {
     try {
       const file = await open(temp, 'wx');
       try {
-        await writeStream(file, hashing);
+        await writeStreamToFile(file, hashing);
         await file.sync();
       } finally {
         await file.close();
@@ -145,7 +146,7 @@ export class FolderBlobStore implements BlobStore {
       this.running.delete(id);
       const resumed = offset === 0 ? undefined : prior?.bytes === offset ? prior.hash.copy() : null;
       const counting = new HashingStream(data, MAX_FILE_BYTES - offset, resumed ?? undefined);
-      await writeStream(file, counting, offset);
+      await writeStreamToFile(file, counting, offset);
       await file.sync();
       if (resumed !== null) {
         if (this.running.size >= MAX_RUNNING_HASHES) this.running.delete(this.running.keys().next().value!);
@@ -175,13 +176,7 @@ export class FolderBlobStore implements BlobStore {
     this.running.delete(String(state.id));
     let actual: { sha256: string; size: number };
     if (running?.bytes === size) actual = { sha256: running.hash.digest('hex'), size };
-    else {
-      const hashing = new HashingStream(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }));
-      for await (const _ of hashing) {
-        // hashing only
-      }
-      actual = { sha256: hashing.digest(), size: hashing.bytes };
-    }
+    else actual = { sha256: await sha256File(path), size };
     checkDigest(`upload ${state.id}`, actual, expected);
     return this.commit(path, expected.sha256, actual.size);
   }
@@ -197,35 +192,8 @@ export class FolderBlobStore implements BlobStore {
   async close(): Promise<void> {}
 }
 
-/** Incoming chunks are 16-64 KiB; one write per MiBs keeps syscalls and thread-pool hops few. */
-const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
-/** Read size for hashing blobs (fewer, larger reads than the 64 KiB default). */
-const READ_CHUNK_BYTES = 1024 * 1024;
 /** Read size for downloads: per-connection memory is about this times the socket backlog. */
 const SERVE_CHUNK_BYTES = 256 * 1024;
-
-async function writeStream(file: FileHandle, data: AsyncIterable<Uint8Array>, position = 0): Promise<void> {
-  let at = position;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async () => {
-    const buffer = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-    pending = [];
-    pendingBytes = 0;
-    let done = 0;
-    while (done < buffer.length) {
-      const { bytesWritten } = await file.write(buffer, done, buffer.length - done, at);
-      done += bytesWritten;
-      at += bytesWritten;
-    }
-  };
-  for await (const chunk of data) {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    if (pendingBytes >= WRITE_BATCH_BYTES) await flush();
-  }
-  if (pendingBytes > 0) await flush();
-}
 
 /** fsync the folder so the rename itself survives a power cut (POSIX leaves it unspecified otherwise). */
 async function syncDir(path: string): Promise<void> {
