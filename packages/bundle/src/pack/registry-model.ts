@@ -53,12 +53,15 @@ export async function fetchRegistryModel(options: FetchRegistryModel): Promise<M
       if (isBundleError(error)) throw error;
       const code = (error as { code?: unknown }).code;
       const message = (error as Error).message;
-      if (code === 'FERRY_REGISTRY_BACKEND')
+      if (code === 'FERRY_REGISTRY_BACKEND') {
+        // the client's message repeats the URL the template already names; its reason is enough
+        const reason = (error as { params?: { reason?: unknown } }).params?.reason;
         throw bundleError(
           'FERRY_BUNDLE_REF_UNREACHABLE',
-          { ...where, registry: registry.url, reason: message },
+          { ...where, registry: registry.url, reason: typeof reason === 'string' ? reason : message },
           error,
         );
+      }
       throw bundleError(
         'FERRY_BUNDLE_REF',
         { ...where, reason: typeof code === 'string' ? `${code}: ${message}` : message },
