@@ -6,7 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { RegistryClient, type RegistryServer, sha256File, startRegistry } from '@ferry/registry';
 import { startServer } from '@ferry/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeManifest, encodeManifest, MANIFEST_PATH } from '../src/pack/bundle-manifest.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_PATH,
+  type ManifestModel,
+} from '../src/pack/bundle-manifest.js';
 import { packBundle } from '../src/pack/pack.js';
 import { copyFixtureProject, FIXTURE_PROJECT } from '../src/pack/test-project.js';
 import { prepareBundleServe } from '../src/serve/prepare.js';
@@ -83,6 +88,38 @@ async function entryBytes(bundle: string, path: string): Promise<Buffer> {
   const entry = (await readTarIndex(bundle)).find((e) => e.path === path);
   if (!entry) throw new Error(`${bundle} has no entry ${path}`);
   return (await readFile(bundle)).subarray(entry.dataOffset, entry.dataOffset + entry.size);
+}
+
+/**
+ * A copy of a packed bundle whose manifest holds `model` instead (a shape pack does not write
+ * today); the model files are dropped when the model has no path.
+ */
+async function rewriteBundle(
+  packed: Awaited<ReturnType<typeof packBundle>>,
+  name: string,
+  model: ManifestModel,
+): Promise<string> {
+  const keep = (path: string) => model.path !== undefined || !path.startsWith('models/');
+  const manifest = {
+    ...packed.manifest,
+    models: [model],
+    files: packed.manifest.files.filter((f) => keep(f.path)),
+  };
+  const output = join(work, name);
+  const source = await readFile(packed.path);
+  const file = await open(output, 'w');
+  try {
+    const tar = new TarWriter(file);
+    for (const entry of await readTarIndex(packed.path)) {
+      if (!keep(entry.path) || entry.path === MANIFEST_PATH) continue;
+      await tar.addBytes(entry.path, false, source.subarray(entry.dataOffset, entry.dataOffset + entry.size));
+    }
+    await tar.addBytes(MANIFEST_PATH, false, encodeManifest(manifest));
+    await tar.finish();
+  } finally {
+    await file.close();
+  }
+  return output;
 }
 
 /** Runs `body` with TMPDIR pointing at a fresh folder; returns what is left in it afterwards. */
@@ -265,6 +302,46 @@ describe('ferry pack resolves models:/ references against a real registry', () =
     await expect(readFile(output)).rejects.toThrow(/ENOENT/);
   });
 
+  it('packs a version of several files as a folder (a SavedModel), every file byte for byte', async () => {
+    const folder = join(FIXTURES, 'savedmodel-onnx/tf_module_more');
+    const pushed = await client.push(folder, { model: 'team/tfmodule', alias: 'prod' });
+    const project = await refProject('models:/team/tfmodule@prod', 'savedmodel', 'tf');
+    const result = await packBundle(project, { output: join(work, 'savedmodel.ferry'), registry: client });
+    const paths = pushed.files.map((f) => f.path).sort();
+    expect(paths.length).toBeGreaterThan(1);
+    expect(result.manifest.models[0]).toMatchObject({
+      name: 'tf',
+      format: 'savedmodel',
+      path: 'models/tf',
+      ref: 'models:/team/tfmodule@prod',
+      version: pushed.version,
+      files: await Promise.all(
+        paths.map(async (path) => ({ path, sha256: await sha256(join(folder, path)) })),
+      ),
+    });
+    for (const path of paths)
+      expect(await entryBytes(result.path, `models/tf/${path}`)).toEqual(await readFile(join(folder, path)));
+  });
+
+  it('refuses a version that is not ready (declared, never committed)', async () => {
+    await client.createModel({ name: 'team/pending' });
+    const { version } = await client.createVersion('team/pending', {
+      files: [{ path: 'model.onnx', sha256: 'ab'.repeat(32), size: 5 }],
+    });
+    expect(version.status).toBe('pending');
+    const project = await refProject(`models:/team/pending/${version.version}`);
+    await expect(
+      packBundle(project, { output: join(work, 'pending.ferry'), registry: client }),
+    ).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_REF',
+      message: expect.stringMatching(
+        new RegExp(
+          `: models:/team/pending/${version.version}: version ${version.version} is pending, not ready \\(only a committed version with all its files is packed\\)$`,
+        ),
+      ),
+    });
+  });
+
   it('checks the declared format against the downloaded bytes', async () => {
     const project = await refProject('models:/team/classifier@prod', 'safetensors');
     await expect(
@@ -338,29 +415,12 @@ describe('serving a bundle packed from a registry reference', () => {
       registry: client,
     });
     // The older shape: the model entry holds the ref alone and no model file is packed.
-    const old = join(work, 'old.ferry');
-    const source = await readFile(packed.path);
-    const manifest = {
-      ...packed.manifest,
-      models: [{ name: 'classifier', format: 'onnx', ref: 'models:/team/classifier@prod', findings: [] }],
-      files: packed.manifest.files.filter((f) => !f.path.startsWith('models/')),
-    };
-    const file = await open(old, 'w');
-    try {
-      const tar = new TarWriter(file);
-      for (const entry of await readTarIndex(packed.path)) {
-        if (entry.path.startsWith('models/') || entry.path === MANIFEST_PATH) continue;
-        await tar.addBytes(
-          entry.path,
-          false,
-          source.subarray(entry.dataOffset, entry.dataOffset + entry.size),
-        );
-      }
-      await tar.addBytes(MANIFEST_PATH, false, encodeManifest(manifest));
-      await tar.finish();
-    } finally {
-      await file.close();
-    }
+    const old = await rewriteBundle(packed, 'old.ferry', {
+      name: 'classifier',
+      format: 'onnx',
+      ref: 'models:/team/classifier@prod',
+      findings: [],
+    });
     let error: unknown;
     const left = await inOwnTmp(async () => {
       error = await prepareBundleServe(old).catch((e: unknown) => e);
@@ -370,5 +430,14 @@ describe('serving a bundle packed from a registry reference', () => {
       message: `${old}: model classifier: models:/team/classifier@prod is a registry reference this bundle does not carry (it was packed before ferry pack resolved references); pack the project again with ferry pack --registry URL`,
     });
     expect(left).toEqual([]);
+    // A model path that is a folder, not one of the bundle's files: refused by name, not a link error.
+    const folder = await rewriteBundle(packed, 'folder.ferry', {
+      ...packed.manifest.models[0]!,
+      path: 'models/classifier',
+    });
+    await expect(prepareBundleServe(folder)).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_SERVE',
+      message: `${folder}: model classifier: models/classifier is a folder; ferry serve runs a model that is one file`,
+    });
   });
 });

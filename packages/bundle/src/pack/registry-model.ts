@@ -74,7 +74,7 @@ export async function fetchRegistryModel(options: FetchRegistryModel): Promise<M
   if (info.status !== 'ready')
     throw bundleError('FERRY_BUNDLE_REF', {
       ...where,
-      reason: `version ${info.version} is ${info.status}, not ready (its files were never all uploaded and committed)`,
+      reason: `version ${info.version} is ${info.status}, not ready (only a committed version with all its files is packed)`,
     });
   if (info.scan === 'unsafe')
     throw bundleError('FERRY_BUNDLE_UNSAFE_VERSION', {
