@@ -26,6 +26,13 @@ export const BUNDLE_ERRORS = {
   FERRY_BUNDLE_UNSAFE_MODEL: bad('{path}: model {model} is unsafe ({count} finding(s)): {findings}'),
   FERRY_BUNDLE_NPM: bad('{path}: installing the handler dependencies failed: {reason}'),
   FERRY_BUNDLE_HANDLER: bad('{path}: handler {rule}'),
+  FERRY_BUNDLE_REF: bad('{path}: model {model}: {ref}: {reason}'),
+  FERRY_BUNDLE_REF_UNREACHABLE: io(
+    '{path}: model {model}: {ref}: cannot reach the registry {registry} ({reason}); name it with --registry URL or FERRY_REGISTRY',
+  ),
+  FERRY_BUNDLE_UNSAFE_VERSION: bad(
+    '{path}: model {model}: {ref} is version {version}, which the registry scan marks unsafe ({reason}); it is never packed',
+  ),
 
   // --- archive ---
   FERRY_BUNDLE_TAR: bad('{path}: tar {what} at byte {offset}: {rule}'),

@@ -37,8 +37,10 @@ export {
   MANIFEST_PATH,
   type ManifestFile,
   type ManifestModel,
+  type RegistryFile,
 } from './pack/bundle-manifest.js';
 export { type PackOptions, type PackResult, packBundle } from './pack/pack.js';
+export { type DownloadProgress, registryModelFolder } from './pack/registry-model.js';
 export { type ModelScan, type ModelScanner, scanModelFile } from './pack/scan-model.js';
 export { generateKeyFiles, type KeyFiles, publicKeyHint } from './sign/keys.js';
 export { defaultSignaturePath, type SignResult, signBundle } from './sign/sign.js';

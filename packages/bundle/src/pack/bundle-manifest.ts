@@ -37,12 +37,26 @@ export interface ManifestFile {
   readonly role: FileRole;
 }
 
+/** A registry version's file as the registry lists it: its path in the version and its digest. */
+export interface RegistryFile {
+  readonly path: string;
+  readonly sha256: string;
+}
+
 export interface ManifestModel {
   readonly name: string;
   readonly format: string;
-  /** A project path (file or folder) inside the bundle, or a registry reference resolved at serve time. */
+  /**
+   * The model file or folder inside the bundle. Absent only in bundles packed before ferry pack
+   * resolved registry references: those carry the `ref` alone and cannot be served.
+   */
   readonly path?: string;
+  /** For a registry model: the `models:/...` reference ferry.yaml gives, as written. */
   readonly ref?: string;
+  /** For a registry model: the version the reference named at pack time (an alias, resolved). */
+  readonly version?: number;
+  /** For a registry model: that version's files, so the bundle says exactly what it carries. */
+  readonly files?: readonly RegistryFile[];
   /** The scan's notes (low/info findings; anything worse stops the pack). */
   readonly findings: readonly Finding[];
 }
@@ -90,6 +104,27 @@ export function decodeManifest(bytes: Uint8Array, path: string): BundleManifest 
     const model = obj(m, `models[${i}]`);
     str(model.name, `models[${i}].name`);
     str(model.format, `models[${i}].format`);
+    if (model.path !== undefined) {
+      const path = str(model.path, `models[${i}].path`);
+      const why = pathProblem(path);
+      if (why) throw fail(`models[${i}].path ${JSON.stringify(path)} ${why}`);
+    }
+    if (model.ref !== undefined) str(model.ref, `models[${i}].ref`);
+    if (model.path === undefined && model.ref === undefined) throw fail(`models[${i}] needs a path or a ref`);
+    if (
+      model.version !== undefined &&
+      (typeof model.version !== 'number' || !Number.isSafeInteger(model.version) || model.version < 1)
+    )
+      throw fail(`models[${i}].version must be a version number (1 or more)`);
+    if (model.files !== undefined) {
+      if (!Array.isArray(model.files)) throw fail(`models[${i}].files must be a list`);
+      for (const [j, f] of model.files.entries()) {
+        const file = obj(f, `models[${i}].files[${j}]`);
+        str(file.path, `models[${i}].files[${j}].path`);
+        if (!/^[0-9a-f]{64}$/.test(str(file.sha256, `models[${i}].files[${j}].sha256`)))
+          throw fail(`models[${i}].files[${j}].sha256 must be 64 lower-case hex digits`);
+      }
+    }
     if (!Array.isArray(model.findings)) throw fail(`models[${i}].findings must be a list`);
   }
   if (root.handler !== undefined) {

@@ -74,7 +74,8 @@ describe('ferry pack', () => {
     expect(bytes.includes(Buffer.from(tmpdir()))).toBe(false);
   });
 
-  it('records a registry reference in the manifest without packing anything for it', async () => {
+  // Resolving against a running registry (pin, download, scan, pack, serve): test/pack-ref.test.ts.
+  it('refuses a registry reference when no registry is given, naming the model and the reference', async () => {
     const dir = await copyFixtureProject();
     cleanup.push(dir);
     const yaml = await readFile(join(dir, 'ferry.yaml'), 'utf8');
@@ -85,12 +86,12 @@ describe('ferry pack', () => {
         'models:\n  - name: embedder\n    ref: models:/team/embedder@prod\n    format: safetensors\n',
       ),
     );
-    const result = await packBundle(dir, { output: join(out, 'ref.ferry') });
-    expect(result.manifest.models).toEqual([
-      { name: 'embedder', format: 'safetensors', ref: 'models:/team/embedder@prod', findings: [] },
-      { name: 'classifier', format: 'onnx', path: 'model/classifier.onnx', findings: [] },
-    ]);
-    expect(result.files).toBe(5);
+    const output = join(out, 'ref.ferry');
+    await expect(packBundle(dir, { output })).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_REF',
+      message: `${join(dir, 'ferry.yaml')}: model embedder: models:/team/embedder@prod: a registry reference needs a registry to resolve it (ferry pack --registry URL, or FERRY_REGISTRY)`,
+    });
+    await expect(readFile(output)).rejects.toThrow(/ENOENT/);
   });
 
   it('stops on an unsafe model with its findings, and writes nothing', async () => {

@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import type { RegistryClient } from '@ferry/registry';
 import { bundleError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import { MAX_HANDLER_BYTES } from '../limits.js';
 import { loadBundleSpec, projectEntries } from '../manifest/load.js';
-import type { BundleSpec } from '../manifest/schema.js';
+import { type BundleSpec, SPEC_FILE } from '../manifest/schema.js';
 import { TarWriter } from '../tar/writer.js';
 import {
   type BundleManifest,
@@ -19,13 +20,21 @@ import {
 import { collectFiles, collectInstalled, type PackFile } from './collect.js';
 import { checkHandlerExports, compiledPath, compileHandler } from './handler.js';
 import { installDependencies } from './npm-deps.js';
-import { type ModelScanner, scanModelFile } from './scan-model.js';
+import { type DownloadProgress, fetchRegistryModel, registryModelFolder } from './registry-model.js';
+import { checkModelScan, type ModelScanner, scanModelFile } from './scan-model.js';
 
 export interface PackOptions {
   /** The bundle file to write; default `NAME-VERSION.ferry` in the current folder. */
   readonly output?: string;
   /** How model files are scanned (default: scanModelFile). */
   readonly scan?: ModelScanner;
+  /**
+   * Resolves `ref: models:/...` models: each is pinned to a version, downloaded (sha256 verified),
+   * scanned and packed. Without it a ferry.yaml with a reference fails (FERRY_BUNDLE_REF).
+   */
+  readonly registry?: RegistryClient;
+  /** Called as a registry model's files download, for a progress bar. */
+  readonly onDownload?: DownloadProgress;
   /** Called as files are written, for a progress bar. */
   readonly onProgress?: (doneBytes: number, totalBytes: number, path: string) => void;
 }
@@ -42,7 +51,8 @@ export interface PackResult {
 
 /**
  * Packs a project folder into a bundle: checks ferry.yaml and every file it names, scans every
- * local model (an unsafe or unreadable model stops the pack before anything is written), installs
+ * local model, pins every registry model to a version and packs its files under models/NAME/
+ * (an unsafe or unreadable model stops the pack before anything is written), installs
  * the handler's npm dependencies from its lock file, and writes a reproducible tar whose last
  * entry is .ferry/manifest.json. The same inputs give the same bytes.
  */
@@ -51,18 +61,23 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     throw bundleError('FERRY_BUNDLE_IO', { path: dir, reason: error.message }, error);
   });
   const spec = await loadBundleSpec(root);
-  const models = await scanModels(root, spec, options.scan ?? scanModelFile);
   const files: PackFile[] = [];
-  for (const entry of projectEntries(spec)) {
-    await collectFiles(root, entry.path, entry.role, files);
-  }
-  if (spec.handler?.lockfile) {
-    const pkg = spec.handler.lockfile.replace(/package-lock\.json$/, 'package.json');
-    await collectFiles(root, pkg, 'lockfile', files);
-  }
   let npmDir: string | undefined;
   let generatedDir: string | undefined;
+  // Registry models download here; realpath because collectFiles checks links against the root.
+  const temp = spec.models.some((m) => 'ref' in m)
+    ? await realpath(await mkdtemp(join(tmpdir(), 'ferry-pack-ref-')))
+    : undefined;
   try {
+    const models = await packModels(root, spec, temp, files, options);
+    for (const entry of projectEntries(spec)) {
+      await collectFiles(root, entry.path, entry.role, files);
+    }
+    if (spec.handler?.lockfile) {
+      const pkg = spec.handler.lockfile.replace(/package-lock\.json$/, 'package.json');
+      await collectFiles(root, pkg, 'lockfile', files);
+    }
+    checkRegistryFolders(root, spec, temp, files);
     const handler = spec.handler ? await prepareHandler(root, spec.handler.module, files) : undefined;
     if (handler?.compiled) generatedDir = handler.compiled.dir;
     if (spec.handler?.lockfile) {
@@ -81,6 +96,7 @@ export async function packBundle(dir: string, options: PackOptions = {}): Promis
     }
     return await writeBundle(spec, models, files, handler?.entry, options);
   } finally {
+    if (temp) await rm(temp, { recursive: true, force: true });
     if (npmDir) await rm(npmDir, { recursive: true, force: true });
     if (generatedDir) await rm(generatedDir, { recursive: true, force: true });
   }
@@ -128,52 +144,66 @@ async function prepareHandler(
   return { entry: output, compiled: { dir } };
 }
 
-async function scanModels(root: string, spec: BundleSpec, scan: ModelScanner): Promise<ManifestModel[]> {
+/**
+ * Scans every local model and fetches every registry model (downloads land in `temp`, which the
+ * caller removes). The manifest entries keep ferry.yaml's order.
+ */
+async function packModels(
+  root: string,
+  spec: BundleSpec,
+  temp: string | undefined,
+  files: PackFile[],
+  options: PackOptions,
+): Promise<ManifestModel[]> {
+  const scan = options.scan ?? scanModelFile;
   const out: ManifestModel[] = [];
   for (const model of spec.models) {
-    if (!('path' in model)) {
-      out.push({ name: model.name, format: model.format, ref: model.ref, findings: [] });
+    if ('ref' in model) {
+      out.push(
+        await fetchRegistryModel({
+          model,
+          specFile: join(root, SPEC_FILE),
+          temp: temp!,
+          registry: options.registry,
+          scan,
+          into: files,
+          ...(options.onDownload && { onProgress: options.onDownload }),
+        }),
+      );
       continue;
     }
     const full = join(root, model.path);
-    const result = await scan(full);
-    // Findings name files by their host path; a bundle carries project-relative paths only.
-    const relativise = (text: string) => text.split(`${root}/`).join('');
-    if (result.verdict === 'error')
-      throw bundleError('FERRY_BUNDLE_MODEL_UNREADABLE', {
-        path: full,
-        model: model.name,
-        reason: result.error ? `${result.error.code}: ${result.error.message}` : 'no reader accepts it',
-      });
-    if (result.format !== model.format)
-      throw bundleError('FERRY_BUNDLE_FORMAT_MISMATCH', {
-        path: full,
-        model: model.name,
-        declared: model.format,
-        detected: result.format,
-      });
-    if (result.verdict === 'unsafe')
-      throw bundleError('FERRY_BUNDLE_UNSAFE_MODEL', {
-        path: full,
-        model: model.name,
-        count: result.findings.length,
-        findings: result.findings
-          .map((f) => `[${f.severity}] ${f.rule}: ${f.message}${f.location ? ` (${f.location})` : ''}`)
-          .join('; '),
-      });
-    out.push({
-      name: model.name,
-      format: model.format,
-      path: model.path,
-      findings: result.findings.map((f) => ({
-        severity: f.severity,
-        rule: f.rule,
-        message: relativise(f.message),
-        ...(f.location !== undefined && { location: relativise(f.location) }),
-      })),
+    const findings = checkModelScan(await scan(full), model, {
+      shown: full,
+      hostPrefix: `${root}/`,
+      temporary: false,
     });
+    out.push({ name: model.name, format: model.format, path: model.path, findings });
   }
   return out;
+}
+
+/** A project file where pack puts a registry model's files would collide with them (or hide inside). */
+function checkRegistryFolders(
+  root: string,
+  spec: BundleSpec,
+  temp: string | undefined,
+  files: readonly PackFile[],
+): void {
+  for (const model of spec.models) {
+    if (!('ref' in model)) continue;
+    const folder = registryModelFolder(model.name);
+    const clash = files.find(
+      (f) =>
+        !(temp && f.source.startsWith(`${temp}/`)) && (f.path === folder || f.path.startsWith(`${folder}/`)),
+    );
+    if (clash)
+      throw bundleError('FERRY_BUNDLE_UNSAFE_ENTRY', {
+        path: join(root, SPEC_FILE),
+        entry: JSON.stringify(clash.path),
+        rule: `is inside ${folder}/, where ferry pack puts the files of registry model ${model.name} (${model.ref}); move it`,
+      });
+  }
 }
 
 /** Byte order of the UTF-8 paths: the same on every machine and locale. */

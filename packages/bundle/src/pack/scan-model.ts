@@ -1,4 +1,5 @@
 import { type Finding, type ScanFileResult, scanPath } from '@ferry/formats';
+import { bundleError } from '../errors.js';
 
 /** One model file's scan, exactly `ferry scan --json`'s per-file result. */
 export type ModelScan = ScanFileResult;
@@ -13,3 +14,55 @@ export type ModelScanner = (path: string) => Promise<ModelScan>;
  * and its own findings decide. A file no reader can open is an `error`, never `safe`.
  */
 export const scanModelFile: ModelScanner = (path) => scanPath(path);
+
+/**
+ * The pack-time verdict on one model's scan: an unreadable file, bytes of another format than
+ * ferry.yaml declares, or an unsafe finding stop the pack. Returns the notes the manifest keeps,
+ * with `hostPrefix` (a temp or project folder, ending in '/') cut from every message and location,
+ * because a bundle names files by their paths inside it, never by where they lay on this machine.
+ * `shown` is what errors name: the model's path on this machine, or its registry reference;
+ * `temporary`: the files lie in a temp folder, whose paths are cut from errors too.
+ */
+export function checkModelScan(
+  result: ModelScan,
+  model: { readonly name: string; readonly format: string },
+  where: { readonly shown: string; readonly hostPrefix: string; readonly temporary: boolean },
+): Finding[] {
+  const relativise = (text: string) => text.split(where.hostPrefix).join('');
+  // A project's own paths help in an error; a temp folder's would only confuse (it is gone).
+  const inError = where.temporary ? relativise : (text: string) => text;
+  const path = where.shown;
+  if (result.verdict === 'error')
+    throw bundleError('FERRY_BUNDLE_MODEL_UNREADABLE', {
+      path,
+      model: model.name,
+      reason: result.error
+        ? `${result.error.code}: ${inError(result.error.message)}`
+        : 'no reader accepts it',
+    });
+  if (result.format !== model.format)
+    throw bundleError('FERRY_BUNDLE_FORMAT_MISMATCH', {
+      path,
+      model: model.name,
+      declared: model.format,
+      detected: result.format,
+    });
+  if (result.verdict === 'unsafe')
+    throw bundleError('FERRY_BUNDLE_UNSAFE_MODEL', {
+      path,
+      model: model.name,
+      count: result.findings.length,
+      findings: result.findings
+        .map(
+          (f) =>
+            `[${f.severity}] ${f.rule}: ${inError(f.message)}${f.location ? ` (${inError(f.location)})` : ''}`,
+        )
+        .join('; '),
+    });
+  return result.findings.map((f) => ({
+    severity: f.severity,
+    rule: f.rule,
+    message: relativise(f.message),
+    ...(f.location !== undefined && { location: relativise(f.location) }),
+  }));
+}

@@ -101,13 +101,16 @@ export async function prepareBundleServe(
         bundleError('FERRY_BUNDLE_SERVE', { path: source, rule: `model ${model.name}: ${rule}` });
       if (!model.path)
         throw fail(
-          `${model.ref} is a registry reference; ferry serve runs bundles whose models are inside them`,
+          `${model.ref} is a registry reference this bundle does not carry (it was packed before ferry pack resolved references); pack the project again with ferry pack --registry URL`,
         );
       const file = SERVED_FILE[model.format];
       if (!file)
         throw fail(
           `format ${model.format} is not served (ferry serve runs onnx, torchscript and scikit-learn joblib/pickle models; ferry convert makes ONNX)`,
         );
+      // A model of several files (a folder) has no single file for the backends to load.
+      if (!manifest.files.some((f) => f.path === model.path && f.role === 'model'))
+        throw fail(`${model.path} is a folder; ferry serve runs a model that is one file`);
       const versionDir = join(repository, model.name, '1');
       await mkdir(versionDir, { recursive: true });
       await writeFile(join(repository, model.name, 'config.yaml'), config);

@@ -1,7 +1,9 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTarIndex } from '@ferry/bundle';
+import { RegistryClient, type RegistryServer, startRegistry } from '@ferry/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-io.js';
 
@@ -99,5 +101,102 @@ describe('ferry pack / keygen / sign / verify / unpack', () => {
     expect((await runCli(['verify', 'x.ferry'])).stderr).toMatch(/verify needs --pub PUB/);
     expect((await runCli(['unpack', 'x.ferry'])).stderr).toMatch(/unpack needs -o DIR/);
     expect((await runCli(['pack'])).code).toBe(2);
+  });
+});
+
+describe('ferry pack with models:/ references (a real registry, in-process)', () => {
+  let registry: RegistryServer & { url: string };
+  let token: string;
+  let project: string;
+  let version: number;
+
+  beforeAll(async () => {
+    registry = await startRegistry({
+      data: join(dir, 'registry'),
+      port: 0,
+      log: () => undefined,
+      webhooks: false,
+    });
+    token = registry.adminToken!;
+    const client = new RegistryClient({ url: registry.url, token });
+    version = (
+      await client.push(join(PROJECT, 'model/classifier.onnx'), { model: 'team/classifier', alias: 'prod' })
+    ).version;
+    project = join(dir, 'ref-project');
+    await cp(PROJECT, project, { recursive: true });
+    await rm(join(project, 'model'), { recursive: true });
+    const yaml = await readFile(join(project, 'ferry.yaml'), 'utf8');
+    await writeFile(
+      join(project, 'ferry.yaml'),
+      yaml.replace('path: model/classifier.onnx', 'ref: models:/team/classifier@prod'),
+    );
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  it('pins the reference with --registry and --token, and reports the version (text and --json)', async () => {
+    const bundle = join(dir, 'ref.ferry');
+    const pack = await runCli(['pack', project, '-o', bundle, '--registry', registry.url, '--token', token]);
+    expect(pack.stderr).toBe('');
+    expect(pack.code).toBe(0);
+    expect(pack.stdout).toContain(
+      `  model classifier (onnx) models/classifier/classifier.onnx from models:/team/classifier@prod (version ${version}, sha256 verified): scanned, safe\n`,
+    );
+    expect((await readTarIndex(bundle)).map((e) => e.path)).toContain('models/classifier/classifier.onnx');
+
+    const json = await runCli([
+      'pack',
+      project,
+      '-o',
+      join(dir, 'ref-json.ferry'),
+      '--registry',
+      registry.url,
+      '--token',
+      token,
+      '--json',
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).manifest.models).toEqual([
+      expect.objectContaining({
+        ref: 'models:/team/classifier@prod',
+        version,
+        path: 'models/classifier/classifier.onnx',
+      }),
+    ]);
+    // the same version, the same bytes
+    expect(await readFile(join(dir, 'ref-json.ferry'))).toEqual(await readFile(bundle));
+  });
+
+  it('exits 2 with one line when the registry cannot be reached or does not know the alias', async () => {
+    const free = createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const port = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    const output = join(dir, 'unreachable.ferry');
+    const unreachable = await runCli([
+      'pack',
+      project,
+      '-o',
+      output,
+      '--registry',
+      `http://127.0.0.1:${port}`,
+    ]);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toMatch(
+      /^ferry pack: FERRY_BUNDLE_REF_UNREACHABLE: .*ferry\.yaml: model classifier: models:\/team\/classifier@prod: cannot reach the registry http:\/\/127\.0\.0\.1:\d+ \(.*\); name it with --registry URL or FERRY_REGISTRY\n$/,
+    );
+    await expect(stat(output)).rejects.toThrow(/ENOENT/);
+
+    const yaml = await readFile(join(project, 'ferry.yaml'), 'utf8');
+    const other = join(dir, 'ref-unknown');
+    await cp(project, other, { recursive: true });
+    await writeFile(join(other, 'ferry.yaml'), yaml.replace('@prod', '@nope'));
+    const unknown = await runCli(['pack', other, '-o', output, '--registry', registry.url, '--token', token]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^ferry pack: FERRY_BUNDLE_REF: .*ferry\.yaml: model classifier: models:\/team\/classifier@nope: FERRY_REGISTRY_NOT_FOUND: [^\n]*nope[^\n]*\n$/,
+    );
+    await expect(stat(output)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -3,12 +3,14 @@ import type { Command } from '../command.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
+import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
 
 export const packCommand: Command = {
   name: 'pack',
-  summary: 'pack a ferry.yaml project into one reproducible bundle (models scanned, dependencies installed)',
-  usage: 'pack DIR [-o OUT] [--json]',
+  summary:
+    'pack a ferry.yaml project into one reproducible bundle (models scanned, registry models pinned and packed, dependencies installed)',
+  usage: 'pack DIR [-o OUT] [--registry URL] [--token TOKEN] [--json]',
   options: {
     output: {
       type: 'string',
@@ -16,35 +18,51 @@ export const packCommand: Command = {
       valueName: 'OUT',
       description: 'bundle file to write (default NAME-VERSION.ferry)',
     },
+    // the registry that resolves `ref: models:/...` models in ferry.yaml
+    ...REGISTRY_OPTIONS,
   },
   async run(args, io) {
     const [dir, ...rest] = args.positionals;
     if (!dir || rest.length > 0) throw new UsageError('pack takes one project folder');
     let bar: ProgressBar | undefined;
+    // one bar per registry model download, then one for writing the bundle
+    let download: { model: string; bar: ProgressBar } | undefined;
     try {
       const output = args.values.output as string | undefined;
       const result = await packBundle(dir, {
         ...(output !== undefined && { output }),
+        registry: await registryClient(args),
+        onDownload: (model, done, total, path) => {
+          if (download?.model !== model) {
+            download?.bar.finish();
+            download = { model, bar: new ProgressBar(io, `pull ${model}`, total) };
+          }
+          download.bar.update(done, path);
+        },
         onProgress: (done, total, path) => {
+          download?.bar.finish();
+          download = undefined;
           bar ??= new ProgressBar(io, 'pack', total);
           bar.update(done, path);
         },
       });
+      (download as { bar: ProgressBar } | undefined)?.bar.finish();
       bar?.finish();
       if (args.values.json) printJson(io, result);
       else {
         io.stdout.write(`packed ${result.name} ${result.version} -> ${result.path}\n`);
         io.stdout.write(`  ${result.files} files (${formatBytes(result.bytes)}) + .ferry/manifest.json\n`);
         for (const model of result.manifest.models) {
-          const where = model.path ?? model.ref;
           const notes = model.findings.length > 0 ? `, ${model.findings.length} note(s)` : '';
+          const from = model.ref ? ` from ${model.ref} (version ${model.version}, sha256 verified)` : '';
           io.stdout.write(
-            `  model ${model.name} (${model.format}) ${where}: ${model.ref ? 'reference, resolved when served' : `scanned, safe${notes}`}\n`,
+            `  model ${model.name} (${model.format}) ${model.path}${from}: scanned, safe${notes}\n`,
           );
         }
       }
       return 0;
     } catch (error) {
+      (download as { bar: ProgressBar } | undefined)?.bar.finish();
       bar?.finish();
       // Every ferry.yaml problem on its own line, then exit 2 (the same form main prints for one error).
       if (error instanceof BundleManifestError) {
