@@ -1,3 +1,4 @@
+import { sha256File } from '@ferry/formats';
 import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -6,7 +7,6 @@ import { bundleError } from '../errors.js';
 import { MAX_YAML_BYTES } from '../limits.js';
 import { parseBundleSpec } from '../manifest/load.js';
 import { SPEC_FILE } from '../manifest/schema.js';
-import { sha256File } from '../pack/pack.js';
 import { loadPublicKey } from '../sign/keys.js';
 import { defaultSignaturePath } from '../sign/sign.js';
 import { verifyBundle } from '../sign/verify.js';

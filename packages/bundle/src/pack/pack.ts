@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { mkdtemp, open, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { RegistryClient } from '@ferry/registry';
@@ -271,22 +270,4 @@ async function writeBundle(
     bytes: total,
     manifest: manifest!,
   };
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  const file = await open(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-    let position = 0;
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-  } finally {
-    await file.close();
-  }
-  return hash.digest('hex');
 }
