@@ -58,7 +58,12 @@ export const upCommand: Command = {
         'on a fresh data folder, register, alias and deploy a real example model (asked on a terminal)',
     },
     'no-demo': { type: 'boolean', description: 'never ask about the demo' },
-    db: { type: 'string', valueName: 'URL', description: 'postgres://... for metadata instead of SQLite' },
+    db: {
+      type: 'string',
+      valueName: 'URL',
+      description:
+        'postgres://... for metadata instead of SQLite (another start on it with a fresh --data takes its token from FERRY_TOKEN)',
+    },
     blobs: {
       type: 'string',
       valueName: 'URI',
