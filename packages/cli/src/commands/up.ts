@@ -201,7 +201,7 @@ export const upCommand: Command = {
   },
 };
 
-/** Where the admin token is and how to use it (nothing to say when there is none: a note says why). */
+/** Where the admin token is and how to use it (without a usable one, a note below says why). */
 function tokenLines(
   source: TokenSource,
   accepted: boolean,
@@ -214,7 +214,7 @@ function tokenLines(
       `ferry up: admin token ${firstStart}  (first start; kept in ${tokenFile}, mode 0600)`,
       `ferry up: use it:    export FERRY_REGISTRY=${registryUrl} FERRY_TOKEN=$(cat ${tokenFile})`,
     ];
-  if (!accepted) return [];
+  if (!accepted) return [`ferry up: use it:    export FERRY_REGISTRY=${registryUrl}`];
   if (source === 'env')
     return [
       'ferry up: admin token from FERRY_TOKEN',
