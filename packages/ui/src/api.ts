@@ -140,6 +140,24 @@ export interface Graph {
   edges: Edge[];
 }
 
+/**
+ * A deployment as the registry lists it (`GET /api/v1/deployments`): the name the server serves it
+ * under, the alias it follows, where the server answers and what it reported.
+ */
+export interface Deployment {
+  name: string;
+  model: string;
+  alias: string;
+  uri?: string;
+  endpoint?: string | null;
+  status?: string;
+  liveVersion?: number | null;
+  message?: string;
+  reportedAt?: string | null;
+  /** A metrics URL other than ENDPOINT/metrics (a server with --metrics-port). */
+  metricsUrl?: string;
+}
+
 export interface AuditEntry {
   id: number;
   time: string;

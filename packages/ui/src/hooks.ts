@@ -9,8 +9,15 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** GETs `path` (null: nothing yet) and re-fetches when it changes or on reload(). */
-export function useApi<T>(path: string | null): Loaded<T> {
+/** How often live views re-read what changes under them: deployments, their metrics. */
+export const LIVE_REFRESH_MS = 2000;
+
+/**
+ * GETs `path` (null: nothing yet) and re-fetches when it changes or on reload(); with `refreshMs`,
+ * also every refreshMs while the tab is visible (a deployment's live version changes under the
+ * page). A failed refresh keeps the last answer on screen next to the error.
+ */
+export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -19,12 +26,20 @@ export function useApi<T>(path: string | null): Loaded<T> {
     setState((s) => ({ ...s, loading: true }));
     api<T>(path).then(
       (data) => live && setState({ data, loading: false }),
-      (error: Error) => live && setState({ error, loading: false }),
+      (error: Error) =>
+        live && setState((s) => ({ ...(refreshMs && { data: s.data }), error, loading: false })),
     );
     return () => {
       live = false;
     };
-  }, [path, tick]);
+  }, [path, tick, refreshMs]);
+  useEffect(() => {
+    if (path === null || !refreshMs) return;
+    const timer = setInterval(() => {
+      if (!document.hidden) setTick((t) => t + 1);
+    }, refreshMs);
+    return () => clearInterval(timer);
+  }, [path, refreshMs]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data: state.data, error: state.error, loading: state.loading, reload };
 }

@@ -44,7 +44,25 @@ describe('prometheus text from @ferry/serve', () => {
       requestsPerSecond: 0,
       p99Seconds: null,
       averageBatch: null,
+      byVersion: {},
     });
+    expect(r.byVersion).toEqual({ '2': 201 / 2 });
+  });
+
+  it('splits the request rate by version while an alias moves from version 1 to 2', async () => {
+    const metrics = new ServeMetrics();
+    metrics.succeeded('classifier', '1');
+    metrics.succeeded('other', '7');
+    const before = parsePrometheus(await scrape(metrics));
+    for (let i = 0; i < 6; i++) metrics.succeeded('classifier', '1');
+    for (let i = 0; i < 3; i++) metrics.succeeded('classifier', '2');
+    metrics.failed('classifier', '2', 'FERRY_SERVE_TIMEOUT');
+    const during = parsePrometheus(await scrape(metrics));
+    expect(rates(before, during, 2, { model: 'classifier' }).byVersion).toEqual({ '1': 3, '2': 2 });
+    for (let i = 0; i < 8; i++) metrics.succeeded('classifier', '2');
+    const after = parsePrometheus(await scrape(metrics));
+    // version 1 drained: its counter stays, so it answered nothing in this interval
+    expect(rates(during, after, 2, { model: 'classifier' }).byVersion).toEqual({ '2': 4 });
   });
 
   it('counts a restarted server (counters going down) from zero', () => {

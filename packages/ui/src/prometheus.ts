@@ -99,6 +99,11 @@ export interface Rates {
   readonly p99Seconds: number | null;
   /** Rows per model execution over the interval; null without executions. */
   readonly averageBatch: number | null;
+  /**
+   * Requests answered per second by each model version (the `version` label): during an alias
+   * move both the old and the new version answer, then only the new one.
+   */
+  readonly byVersion: Readonly<Record<string, number>>;
 }
 
 /** Δ of two scrapes `seconds` apart. Counters that went down (a server restart) count from zero. */
@@ -112,7 +117,22 @@ export function rates(
     const d = sum(after, name, sel) - sum(before, name, sel);
     return d < 0 ? sum(after, name, sel) : d;
   };
-  const requests = delta('ferry_request_success_total') + delta('ferry_request_failure_total');
+  const answered = (selector: Selector) =>
+    ['ferry_request_success_total', 'ferry_request_failure_total'].reduce((total, name) => {
+      const d = sum(after, name, selector) - sum(before, name, selector);
+      return total + (d < 0 ? sum(after, name, selector) : d);
+    }, 0);
+  const requests = answered(sel);
+  const byVersion: Record<string, number> = {};
+  const versions = new Set(
+    after
+      .filter((s) => s.name.startsWith('ferry_request_') && selected(s, sel) && s.labels.version)
+      .map((s) => s.labels.version!),
+  );
+  for (const version of [...versions].sort()) {
+    const count = answered({ ...sel, version });
+    if (count > 0 && seconds > 0) byVersion[version] = count / seconds;
+  }
   const rows = delta('ferry_inference_count_total');
   const executions = delta('ferry_inference_exec_count_total');
   // The server splits a request's time into its queue wait and its (batched) execution; the sum
@@ -130,5 +150,6 @@ export function rates(
     requestsPerSecond: seconds > 0 ? requests / seconds : 0,
     p99Seconds: queue === null && compute === null ? null : (queue ?? 0) + (compute ?? 0),
     averageBatch: executions > 0 ? rows / executions : null,
+    byVersion,
   };
 }

@@ -7,10 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RegistryClient } from '@ferry/registry';
+import { startServer } from '@ferry/serve';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServeMetrics } from '../../serve/src/metrics.js';
-import { type Seeded, seedRegistry } from './seed.js';
+import { inferenceLoad, type LoadResult } from './load.js';
+import { DEPLOYED, type Seeded, seedDeployment, seedRegistry } from './seed.js';
 
 /** Debian's chromium (scripts/install-system-deps.sh), never a downloaded browser. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,6 +29,12 @@ describe('browser without chromium in CI', () => {
     throw new Error(`${CHROMIUM} is missing: run sudo scripts/install-system-deps.sh`);
   });
 });
+
+/**
+ * How long a switch may take to show: the server polls the alias every 250 ms, downloads, loads,
+ * warms and swaps the version, reports it, and the page re-reads every 2 s (two scrapes for rates).
+ */
+const SWITCH = { timeout: 20_000, interval: 200 };
 
 /** The main journeys through the real UI, served by a real registry with real pushed models. */
 describe.runIf(hasChromium)('web UI in chromium', () => {
@@ -335,5 +343,84 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await shot('narrow-diff');
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+  it('sees the deployment switch: a real server follows prod under load; promote to v2, roll back to v1', async () => {
+    // The registry's deployment tabular-classifier follows models:/tabular/classifier@prod, served by
+    // a real @ferry/serve server (onnxruntime) that downloads each version from the registry.
+    await seedDeployment(client());
+    const cache = await mkdtemp(join(tmpdir(), 'ferry-ui-serve-'));
+    const serve = await startServer({
+      registry: { client: client(), cacheDir: cache, events: false },
+      metricsCorsOrigins: [base],
+      host: '127.0.0.1',
+      httpPort: 0,
+      grpcPort: null,
+      pollIntervalMs: 250,
+      logLevel: 'warn',
+    });
+    const load = inferenceLoad(`http://127.0.0.1:${serve.httpPort}/v2/models/${DEPLOYED.deployment}/infer`);
+    let answers: LoadResult;
+    const deployment = () => page.locator(`article[data-deployment="${DEPLOYED.deployment}"]`);
+    const modelRow = () => page.locator(`table.deployments tr[data-deployment="${DEPLOYED.deployment}"]`);
+    /** The deployments page: the live version the server reported, and which versions answered. */
+    const seeLive = async (version: string, name: string) => {
+      await open('#/deployments');
+      await expect.poll(() => deployment().getAttribute('data-live-version'), SWITCH).toBe(version);
+      expect(await deployment().getAttribute('data-status')).toBe('serving');
+      expect(await deployment().locator('.live-version').textContent()).toBe(`live version ${version}`);
+      await expect
+        .poll(() => deployment().locator('[data-metric=versions]').textContent(), SWITCH)
+        .toBe(`v${version} 100%`);
+      expect(Number(await deployment().locator('[data-metric=rate]').textContent())).toBeGreaterThan(0);
+      expect(await deployment().locator('[data-metric=p99]').textContent()).toMatch(/^\d+\.\d ms$/);
+      await deployment().locator('canvas').waitFor();
+      await shot(name);
+    };
+    try {
+      await login(seeded.admin);
+      await seeLive('1', 'deployment-v1');
+      expect(await deployment().textContent()).toContain(`models:/${DEPLOYED.model}@prod`);
+      expect(await deployment().locator('code').textContent()).toBe(`http://127.0.0.1:${serve.httpPort}`);
+
+      // Promote: the model page's form, the confirmation, then the server swaps to version 2.
+      await page.click(`article[data-deployment="${DEPLOYED.deployment}"] a:has-text("models:/")`);
+      await page.waitForSelector('form.promote');
+      await expect.poll(() => modelRow().getAttribute('data-live-version'), SWITCH).toBe('1');
+      await page.fill('form.promote input', 'prod');
+      await page.selectOption('form.promote select', '2');
+      await page.click('form.promote button:has-text("Promote")');
+      await page.waitForSelector('dialog.confirm[open]');
+      expect(await page.textContent('dialog.confirm')).toContain(
+        'will point to version 2 instead of version 1',
+      );
+      await page.click('dialog.confirm button.primary');
+      await page.waitForSelector('.notice:has-text("prod now points to version 2")');
+      await expect.poll(() => modelRow().getAttribute('data-live-version'), SWITCH).toBe('2');
+      expect(await modelRow().textContent()).toContain('serving');
+      await shot('model-deployed-v2');
+      await seeLive('2', 'deployment-v2');
+
+      // Roll back: moving the alias back switches the deployment back.
+      await open(`#/models/${encodeURIComponent(DEPLOYED.model)}`);
+      await page.click('button:has-text("Roll back prod")');
+      await page.waitForSelector('dialog.confirm[open]');
+      expect(await page.textContent('dialog.confirm')).toContain(
+        'will point to version 1 instead of version 2',
+      );
+      await page.click('dialog.confirm button.primary');
+      await page.waitForSelector('.notice:has-text("prod now points to version 1")');
+      await expect.poll(() => modelRow().getAttribute('data-live-version'), SWITCH).toBe('1');
+      await seeLive('1', 'deployment-rolled-back');
+      expect((await client().getDeployment(DEPLOYED.deployment)).liveVersion).toBe(1);
+    } finally {
+      answers = await load.stop();
+      await serve.close();
+      await rm(cache, { recursive: true, force: true });
+      await logout();
+    }
+    // Under load through both moves: no request failed, each answer came whole from one version.
+    expect(answers.failures).toEqual([]);
+    expect(answers.byVersion['1']).toBeGreaterThan(0);
+    expect(answers.byVersion['2']).toBeGreaterThan(0);
   });
 });

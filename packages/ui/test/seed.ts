@@ -117,3 +117,18 @@ export async function seedRegistry(ui: string | false): Promise<Seeded> {
     },
   };
 }
+
+/** The deployed model of the deployment journey: fixtures/deploy's classifier, two trainings of it. */
+export const DEPLOYED = { model: 'tabular/classifier', deployment: 'tabular-classifier' } as const;
+
+/**
+ * Pushes fixtures/deploy's v1 and v2 (two torch trainings of one classifier, 15 and 60 epochs,
+ * exported to ONNX: same input, different answers) as tabular/classifier, points `prod` at version 1 and
+ * creates the deployment tabular-classifier following models:/tabular/classifier@prod.
+ */
+export async function seedDeployment(client: RegistryClient): Promise<void> {
+  await client.createModel({ name: DEPLOYED.model, description: 'served, following prod' });
+  for (const v of ['v1', 'v2']) await client.push(fixture(`deploy/${v}`), { model: DEPLOYED.model });
+  await client.setAlias(DEPLOYED.model, 'prod', 1);
+  await client.putDeployment(DEPLOYED.deployment, { model: DEPLOYED.model, alias: 'prod' });
+}

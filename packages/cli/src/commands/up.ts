@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { type DemoResult, DEMO_MODEL, registerDemo } from '../up/demo.js';
+import { type TokenSource, tokenProblem, upToken } from '../up/token.js';
 import { UsageError } from '../usage-error.js';
 
 function port(value: string | undefined, flag: string, fallback: number): number {
@@ -57,7 +58,12 @@ export const upCommand: Command = {
         'on a fresh data folder, register, alias and deploy a real example model (asked on a terminal)',
     },
     'no-demo': { type: 'boolean', description: 'never ask about the demo' },
-    db: { type: 'string', valueName: 'URL', description: 'postgres://... for metadata instead of SQLite' },
+    db: {
+      type: 'string',
+      valueName: 'URL',
+      description:
+        'postgres://... for metadata instead of SQLite (another start on it with a fresh --data takes its token from FERRY_TOKEN)',
+    },
     blobs: {
       type: 'string',
       valueName: 'URI',
@@ -106,8 +112,14 @@ export const upCommand: Command = {
     const hasUi = registry.app.hasRoute({ method: 'GET', url: '/' });
     const registryUrl = `http://${urlHost(host)}:${(registry.app.server.address() as { port: number }).port}`;
     const fresh = registry.adminToken !== undefined;
-    const token = registry.adminToken ?? (await readToken(tokenFile));
-    const client = new RegistryClient({ url: registryUrl, ...(token && { token }) });
+    const { token, source } = await upToken(registry.adminToken, tokenFile);
+    let client = new RegistryClient({ url: registryUrl, ...(token && { token }) });
+    const problem = source === 'first-start' ? undefined : await tokenProblem(client, source, tokenFile);
+    if (problem) {
+      notes.push(problem);
+      // A refused token would fail even the public reads: carry on anonymously.
+      client = new RegistryClient({ url: registryUrl });
+    }
 
     let demo: DemoResult | undefined;
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -157,10 +169,7 @@ export const upCommand: Command = {
           ? `ferry up: gRPC       ${urlHost(host)}:${server.grpcPort}`
           : undefined,
         `ferry up: data       ${v.db ? `metadata ${redact(v.db as string)}` : join(data, 'registry.db')}; blobs ${v.blobs ?? join(data, 'blobs')}`,
-        registry.adminToken
-          ? `ferry up: admin token ${registry.adminToken}  (first start; kept in ${tokenFile}, mode 0600)`
-          : `ferry up: admin token in ${tokenFile}`,
-        `ferry up: use it:    export FERRY_REGISTRY=${registryUrl} FERRY_TOKEN=$(cat ${tokenFile})`,
+        ...tokenLines(source, problem === undefined, registry.adminToken, tokenFile, registryUrl),
       ];
       if (demo)
         lines.push(
@@ -170,7 +179,8 @@ export const upCommand: Command = {
         );
       for (const line of [
         ...lines.filter((l) => l !== undefined),
-        ...notes.filter((n) => !n.includes('admin token')),
+        // the registry's own "first-start admin token written to" line: the token line above says it
+        ...notes.filter((n) => !n.startsWith('ferry registry: first-start admin token')),
       ])
         io.stdout.write(`${line}\n`);
     }
@@ -191,10 +201,29 @@ export const upCommand: Command = {
   },
 };
 
-async function readToken(file: string): Promise<string | undefined> {
-  const { readFile } = await import('node:fs/promises');
-  const text = (await readFile(file, 'utf8').catch(() => '')).trim();
-  return text === '' ? undefined : text;
+/** Where the admin token is and how to use it (without a usable one, a note below says why). */
+function tokenLines(
+  source: TokenSource,
+  accepted: boolean,
+  firstStart: string | undefined,
+  tokenFile: string,
+  registryUrl: string,
+): string[] {
+  if (source === 'first-start')
+    return [
+      `ferry up: admin token ${firstStart}  (first start; kept in ${tokenFile}, mode 0600)`,
+      `ferry up: use it:    export FERRY_REGISTRY=${registryUrl} FERRY_TOKEN=$(cat ${tokenFile})`,
+    ];
+  if (!accepted) return [`ferry up: use it:    export FERRY_REGISTRY=${registryUrl}`];
+  if (source === 'env')
+    return [
+      'ferry up: admin token from FERRY_TOKEN',
+      `ferry up: use it:    export FERRY_REGISTRY=${registryUrl}`,
+    ];
+  return [
+    `ferry up: admin token in ${tokenFile}`,
+    `ferry up: use it:    export FERRY_REGISTRY=${registryUrl} FERRY_TOKEN=$(cat ${tokenFile})`,
+  ];
 }
 
 /** --demo says yes; on a fresh folder at a terminal the user is asked; otherwise no. */

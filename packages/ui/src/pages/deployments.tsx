@@ -1,39 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../api.js';
+import { ApiError, type Deployment } from '../api.js';
 import { LineChart } from '../components/chart.js';
 import { ErrorBox, Loading } from '../components/status.js';
-import { useApi } from '../hooks.js';
+import { LIVE_REFRESH_MS, useApi } from '../hooks.js';
 import { href } from '../router.js';
 import { parsePrometheus, type Rates, rates, type Sample } from '../prometheus.js';
-
-/**
- * A deployment as the registry lists it (`GET /api/v1/deployments`, branch `up`): the name the
- * server serves it under, the alias it follows, where the server answers and what it reported.
- */
-interface Deployment {
-  name: string;
-  model: string;
-  alias: string;
-  uri?: string;
-  endpoint?: string | null;
-  status?: string;
-  liveVersion?: number | null;
-  message?: string;
-  reportedAt?: string | null;
-  /** A metrics URL other than ENDPOINT/metrics (a server with --metrics-port). */
-  metricsUrl?: string;
-}
 
 /** Where a deployment's server publishes Prometheus metrics. */
 export const metricsUrlOf = (d: Deployment): string | undefined =>
   d.metricsUrl ?? (d.endpoint ? `${d.endpoint.replace(/\/+$/, '')}/metrics` : undefined);
 
-const POLL_MS = 2000;
 /** Points kept per live chart (a few minutes at one scrape every 2 s). */
 const MAX_POINTS = 150;
 
 export function DeploymentsPage({ watch }: { watch: string }) {
-  const list = useApi<{ deployments: Deployment[] }>('/api/v1/deployments');
+  // Re-read every LIVE_REFRESH_MS: when an alias moves, the server swaps versions and reports the new live one.
+  const list = useApi<{ deployments: Deployment[] }>('/api/v1/deployments', LIVE_REFRESH_MS);
   const [url, setUrl] = useState(watch);
   const missingRoute = list.error instanceof ApiError && list.error.status === 404;
   return (
@@ -54,19 +36,20 @@ export function DeploymentsPage({ watch }: { watch: string }) {
       {(list.data?.deployments ?? []).map((d) => {
         const metrics = metricsUrlOf(d);
         return (
-          <article class="deployment" key={d.name}>
+          <article
+            class="deployment"
+            key={d.name}
+            data-deployment={d.name}
+            data-live-version={d.liveVersion ?? ''}
+            data-status={d.status ?? ''}
+          >
             <h2>{d.name}</h2>
             <p>
               follows{' '}
               <a href={href.model(d.model)}>
                 models:/{d.model}@{d.alias}
-              </a>
-              {d.liveVersion ? (
-                <>
-                  {' '}
-                  · live version <a href={href.version(d.model, d.liveVersion)}>{d.liveVersion}</a>
-                </>
-              ) : null}{' '}
+              </a>{' '}
+              · <LiveVersion deployment={d} />{' '}
               {d.status ? <span class={`badge dep-${d.status}`}>{d.status}</span> : null}
               {d.endpoint ? (
                 <>
@@ -108,7 +91,31 @@ export function DeploymentsPage({ watch }: { watch: string }) {
   );
 }
 
-/** Scrapes `url` every 2 s; each pair of scrapes gives one point of rate, p99 and batch size. */
+/** "live version N" (a link to that version), announced to screen readers when it changes. */
+function LiveVersion({ deployment: d }: { deployment: Deployment }) {
+  return (
+    <span class="live-version" aria-live="polite">
+      {d.liveVersion ? (
+        <>
+          live version <a href={href.version(d.model, d.liveVersion)}>{d.liveVersion}</a>
+        </>
+      ) : (
+        'no version live'
+      )}
+    </span>
+  );
+}
+
+/** Each version's share of the requests answered: "v1 25% · v2 75%" while an alias moves. */
+export function versionShares(byVersion: Readonly<Record<string, number>>): string {
+  const total = Object.values(byVersion).reduce((a, b) => a + b, 0);
+  if (total <= 0) return '-';
+  return Object.entries(byVersion)
+    .map(([version, rate]) => `v${version} ${Math.round((rate / total) * 100)}%`)
+    .join(' · ');
+}
+
+/** Scrapes `url` every LIVE_REFRESH_MS; each pair of scrapes gives one point of rate, p99 and batch size. */
 function LiveMetrics({ url, model }: { url: string; model?: string }) {
   const [points, setPoints] = useState<{ t: number; r: Rates }[]>([]);
   const [error, setError] = useState<Error | undefined>();
@@ -137,7 +144,7 @@ function LiveMetrics({ url, model }: { url: string; model?: string }) {
       }
     };
     void scrape();
-    const timer = setInterval(scrape, POLL_MS);
+    const timer = setInterval(scrape, LIVE_REFRESH_MS);
     return () => {
       live = false;
       clearInterval(timer);
@@ -163,6 +170,10 @@ function LiveMetrics({ url, model }: { url: string; model?: string }) {
           <dd data-metric="batch">
             {last ? (last.averageBatch === null ? '-' : last.averageBatch.toFixed(2)) : '…'}
           </dd>
+        </div>
+        <div>
+          <dt>Answered by</dt>
+          <dd data-metric="versions">{last ? versionShares(last.byVersion) : '…'}</dd>
         </div>
       </dl>
       {points.length > 1 ? (

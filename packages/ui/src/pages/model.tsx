@@ -10,9 +10,10 @@ import {
 } from '../api.js';
 import { allows } from '../access.js';
 import { ConfirmDialog } from '../components/confirm.js';
+import { ModelDeployments } from '../components/model-deployments.js';
 import { ErrorBox, PageError, Loading, ScanBadge } from '../components/status.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
-import { useApi, useWhoami } from '../hooks.js';
+import { LIVE_REFRESH_MS, useApi, useWhoami } from '../hooks.js';
 import { Markdown } from '../markdown.js';
 import { href } from '../router.js';
 
@@ -25,7 +26,8 @@ interface Pending {
 
 export function ModelPage({ name }: { name: string }) {
   const { who } = useWhoami();
-  const model = useApi<Model>(modelPath(name));
+  // Re-read like the deployments below, so an alias moved elsewhere (CLI, another tab) shows too.
+  const model = useApi<Model>(modelPath(name), LIVE_REFRESH_MS);
   const card = useApi<{ body: string; metadata: Record<string, unknown> }>(`${modelPath(name)}/card`);
   const versions = useApi<{ versions: Version[] }>(`${modelPath(name)}/versions`);
   const [pending, setPending] = useState<Pending | null>(null);
@@ -35,8 +37,12 @@ export function ModelPage({ name }: { name: string }) {
   const [promoteVersion, setPromoteVersion] = useState('');
   // Which aliases are protected (moving them needs admin): one small GET per alias.
   const [protectedAliases, setProtected] = useState<ReadonlySet<string>>(new Set());
+  // (Keyed by the alias names, not the polled answer: no requests while nothing changes.)
+  const aliasNames = Object.keys(model.data?.aliases ?? {})
+    .sort()
+    .join('\n');
   useEffect(() => {
-    const aliases = Object.keys(model.data?.aliases ?? {});
+    const aliases = aliasNames === '' ? [] : aliasNames.split('\n');
     let live = true;
     Promise.all(
       aliases.map((a) =>
@@ -49,9 +55,10 @@ export function ModelPage({ name }: { name: string }) {
     return () => {
       live = false;
     };
-  }, [model.data, name]);
+  }, [aliasNames, name]);
 
-  if (model.error) return <PageError error={model.error} />;
+  // A failed refresh keeps the page (and says so below); only a first load that failed is a page error.
+  if (model.error && !model.data) return <PageError error={model.error} />;
   if (!model.data) return <Loading what={name} />;
   const m = model.data;
   const list = versions.data?.versions ?? [];
@@ -104,6 +111,7 @@ export function ModelPage({ name }: { name: string }) {
         {m.name} <span class={`badge vis-${m.visibility}`}>{m.visibility}</span>
       </h1>
       {m.description ? <p>{m.description}</p> : null}
+      {model.error ? <ErrorBox error={model.error} /> : null}
       <div class="tags">
         {Object.entries(m.tags).map(([k, v]) => (
           <span key={k} class="badge tag">
@@ -219,6 +227,9 @@ export function ModelPage({ name }: { name: string }) {
           </button>
         </form>
       ) : null}
+
+      <h2>Deployments</h2>
+      <ModelDeployments model={m.name} aliases={m.aliases} />
 
       <h2>Versions</h2>
       <ErrorBox error={versions.error} />
