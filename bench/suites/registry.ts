@@ -22,6 +22,7 @@ import {
   SqliteStore,
 } from '@ferry/registry';
 import { markdownTable, shellSeconds, writeSection } from '../lib/report.js';
+import { httpLoopbackSeconds, sha256Seconds } from '../lib/transport-floor.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DATA = join(root, 'bench/.data/registry');
@@ -87,6 +88,8 @@ async function transfers(): Promise<string> {
   await makeFile(file, MB);
   const cp = shellSeconds(`cp ${file} ${join(work, 'copy.bin')} && sync ${join(work, 'copy.bin')}`);
   await rm(join(work, 'copy.bin'));
+  const hashOnly = await sha256Seconds(file);
+  const httpOnly = await httpLoopbackSeconds(file);
 
   const server = await startServer(join(work, 'server'));
   try {
@@ -122,6 +125,20 @@ async function transfers(): Promise<string> {
     const rows = [
       ['push', push.toFixed(2), cp.toFixed(2), (cp / push).toFixed(2), '>= 0.7'],
       ['pull (verified)', pull.toFixed(2), cp.toFixed(2), (cp / pull).toFixed(2), '>= 0.7'],
+      [
+        'floor: one sha256 pass over the file (node:crypto)',
+        hashOnly.toFixed(2),
+        cp.toFixed(2),
+        (cp / hashOnly).toFixed(2),
+        '-',
+      ],
+      [
+        'floor: node:http loopback GET, no hash, no disk',
+        httpOnly.toFixed(2),
+        cp.toFixed(2),
+        (cp / httpOnly).toFixed(2),
+        '-',
+      ],
     ];
     return [
       `### Push and pull of a ${MB} MiB file (SQLite + folder, one \`ferry registry serve\` process, loopback)`,
@@ -129,6 +146,7 @@ async function transfers(): Promise<string> {
       markdownTable(['transfer', 'seconds', '`cp` + sync seconds', 'ratio (cp / transfer)', 'goal'], rows),
       '',
       `Push hashes the file, uploads it in 64 MiB resumable chunks, and the server fsyncs, verifies the sha256 and commits; pull downloads to \`.partial\`, verifies the sha256 and renames.`,
+      `The two floor rows bound any verified transfer over HTTP here: every byte is hashed at least once on each side, and crosses node:http once. Alone, the hash pass takes ${(hashOnly / cp).toFixed(1)}x and the HTTP hop ${(httpOnly / cp).toFixed(1)}x the time of cp + sync (the goal allows ${(1 / 0.7).toFixed(2)}x for the whole transfer).`,
       '',
       `### Server memory while ${PULLERS} clients pull the ${MB} MiB file at once`,
       '',
