@@ -7,7 +7,7 @@ import { decodeModel } from '../codec.js';
 import { opHistogram } from '../describe.js';
 import { convertToFloat16 } from '../float16.js';
 import type { OnnxModel } from '../schema.js';
-import { defaultOpset, setDefaultOpset } from './graph-data.js';
+import { defaultOpset, floatValues, setDefaultOpset } from './graph-data.js';
 import { activationsToCalibrate, quantizeModel } from './quantize.js';
 
 const FIXTURES = new URL('../../../../../fixtures/optimize/', import.meta.url).pathname;
@@ -35,6 +35,52 @@ describe('quantizeModel (pure transform)', () => {
       [256, 64],
     ]);
   });
+
+  it.each([
+    ['Gemm with transB (weight [N, K], stored transposed to [K, N])', 'mlp.onnx', 'fc2.weight', true],
+    ['MatMul (weight [K, N])', 'transformer.onnx', 'onnx::MatMul_128', false],
+  ] as const)(
+    'QOperator per-channel %s: one scale per output column, max |w| / 127',
+    (_what, file, name, transB) => {
+      const model = load(file);
+      const result = quantizeModel(model, { perChannel: true });
+      expect(result.quantized.find((q) => q.weight === name)?.perChannel).toBe(true);
+      const init = (n: string) => result.model.graph!.initializer!.find((t) => t.name === n)!;
+      const original = model.graph!.initializer!.find((t) => t.name === name)!;
+      const [rows, cols] = original.dims!.map(Number) as [number, number];
+      const w = floatValues(file, original);
+      // As MatMulInteger reads it: [K, N], channel n = output column.
+      const [K, N] = transB ? [cols, rows] : [rows, cols];
+      const at = (k: number, n: number) => (transB ? w[n * cols + k]! : w[k * cols + n]!);
+      const q = init(`${name}_quantized`);
+      expect(q.dims!.map(Number)).toEqual([K, N]);
+      const scale = floatValues(file, init(`${name}_scale`));
+      expect(init(`${name}_scale`).dims!.map(Number)).toEqual([N]);
+      const values = new Int8Array(q.raw_data!.buffer, q.raw_data!.byteOffset, K * N);
+      let distinct = 0;
+      for (let n = 0; n < N; n++) {
+        let max = 0;
+        for (let k = 0; k < K; k++) max = Math.max(max, Math.abs(at(k, n)));
+        expect(scale[n]).toBe(Math.fround(max / 127));
+        if (scale[n] !== scale[0]) distinct++;
+        // Every value dequantizes to within half a step of its channel's scale.
+        for (let k = 0; k < K; k++)
+          expect(Math.abs(values[k * N + n]! * scale[n]! - at(k, n))).toBeLessThanOrEqual(scale[n]! * 0.5001);
+      }
+      expect(distinct).toBeGreaterThan(0);
+      // Symmetric weights: MatMulInteger's b_zero_point is one int8 0 for every column, and the
+      // [N] scale reaches the output through the broadcast Mul by the activation's scale.
+      const consumer = result.model.graph!.node!.find(
+        (n) => n.op_type === 'MatMulInteger' && n.input![1] === `${name}_quantized`,
+      )!;
+      const zero = init(consumer.input![3]!);
+      expect([zero.data_type, zero.dims ?? [], [...zero.raw_data!]]).toEqual([3, [], [0]]);
+      const mul = result.model.graph!.node!.find(
+        (n) => n.op_type === 'Mul' && n.input![1] === `${name}_scale`,
+      );
+      expect(mul?.input?.[0]).toMatch(/_scale$/);
+    },
+  );
 
   it('drops the float weights it replaced and keeps the input model unchanged', () => {
     const model = load('mlp.onnx');
