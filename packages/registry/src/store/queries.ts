@@ -468,12 +468,15 @@ export class RegistryDb {
   }
 
   async listVersions(model: string, options: { includePending?: boolean } = {}): Promise<ModelVersion[]> {
-    const row = await this.requireModel(model);
-    return versionsPage(
+    // By name in one query; the model's existence is asked only when it has no versions to list
+    // (a round trip fewer to PostgreSQL on every listing).
+    const versions = await versionsPage(
       this.store,
-      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE v.model_id = ?${options.includePending ? '' : " AND v.status = 'ready'"} ORDER BY v.version`,
-      [row.id],
+      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE m.full_name = ?${options.includePending ? '' : " AND v.status = 'ready'"} ORDER BY v.version`,
+      [model],
     );
+    if (versions.length === 0) await this.requireModel(model);
+    return versions;
   }
 
   /** A commit-like digest (or a unique prefix of at least 7 hex digits) to its ready version. */
@@ -564,11 +567,9 @@ export class RegistryDb {
   ): Promise<ModelVersion[]> {
     const wanted = models.filter((m) => m.latestVersion !== null);
     if (wanted.length === 0) return [];
-    // (name, version) pairs joined by key; an OR of pairs made PostgreSQL filter every model row.
     return versionsPage(
       this.store,
-      `WITH w (name, version) AS (VALUES ${wanted.map(() => '(?, CAST(? AS INTEGER))').join(', ')})
-       SELECT v.*, m.full_name FROM w JOIN models m ON m.full_name = w.name JOIN versions v ON v.model_id = m.id AND v.version = w.version ORDER BY m.full_name`,
+      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE ${wanted.map(() => '(m.full_name = ? AND v.version = ?)').join(' OR ')} ORDER BY m.full_name`,
       wanted.flatMap((m) => [m.name, m.latestVersion!]),
     );
   }
