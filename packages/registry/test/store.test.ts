@@ -72,7 +72,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     }
     cleanup = opened.cleanup;
     db = new RegistryDb(opened.store);
-    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
   afterAll(async () => {
     await db?.close();
@@ -83,7 +83,18 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     if (skip) skipTest();
     expect(await db.migrate()).toEqual([]);
     const rows = await db.store.query('SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(rows.map((r) => Number(r.version))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    // Migration 7's indexes: one for both databases, one PostgreSQL's LIKE needs.
+    const indexes = (
+      await db.store.query(
+        db.store.dialect === 'sqlite'
+          ? "SELECT name FROM sqlite_master WHERE type = 'index'"
+          : 'SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema()',
+      )
+    ).map((r) => String(r.name));
+    expect(indexes).toContain('versions_model_status_version');
+    if (db.store.dialect === 'postgres') expect(indexes).toContain('models_full_name_pattern');
+    else expect(indexes).not.toContain('models_full_name_pattern');
   });
 
   it('numbers versions monotonically under concurrency, keeps pending ones invisible, audits', async ({

@@ -8,7 +8,8 @@ import type { MetadataStore, Queryable } from './metadata-store.js';
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly sql: readonly string[];
+  /** A statement both databases run, or one spelled per database (an index only one of them needs). */
+  readonly sql: readonly (string | { readonly sqlite: string | null; readonly postgres: string | null })[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -212,6 +213,22 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX deployments_model ON deployments (model)',
     ],
   },
+  {
+    version: 7,
+    name: 'search indexes: ready versions per model, model name prefixes',
+    sql: [
+      // A model's latest ready version (every model listing) and its ready versions in order (version
+      // listings, searches by name) are one index range instead of every version of the model.
+      'CREATE INDEX versions_model_status_version ON versions (model_id, status, version)',
+      // `name LIKE 'prefix%'`: PostgreSQL uses a b-tree for LIKE only with pattern ops when the
+      // database's collation is not C (C.UTF-8 counts as not C). SQLite's unique index on
+      // full_name already serves it (case_sensitive_like = ON).
+      {
+        sqlite: null,
+        postgres: 'CREATE INDEX models_full_name_pattern ON models (full_name text_pattern_ops)',
+      },
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;
@@ -229,7 +246,10 @@ export async function migrate(store: MetadataStore): Promise<number[]> {
         migration.version,
       ]);
       if (rows.length > 0) return false;
-      for (const sql of migration.sql) await tx.query(sql.replace('{AUTO_ID}', AUTO_ID[store.dialect]));
+      for (const statement of migration.sql) {
+        const sql = typeof statement === 'string' ? statement : statement[store.dialect];
+        if (sql !== null) await tx.query(sql.replace('{AUTO_ID}', AUTO_ID[store.dialect]));
+      }
       await tx.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
         migration.version,
         migration.name,

@@ -2,14 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { registryError } from '../errors.js';
 import { MAX_LINEAGE_DEPTH } from '../limits.js';
 import { parseModelName } from '../names.js';
-import {
-  isUniqueViolation,
-  type MetadataStore,
-  type Queryable,
-  type Row,
-  type SqlValue,
-} from './metadata-store.js';
+import { isUniqueViolation, type MetadataStore, type Queryable } from './metadata-store.js';
 import { migrate } from './migrations.js';
+import { modelsPage, versionsPage } from './pages.js';
 import { type Condition, type Readable, whereClause } from './search.js';
 import type {
   Alias,
@@ -146,7 +141,7 @@ export class RegistryDb {
   }
 
   async getModel(name: string): Promise<Model | undefined> {
-    const [found] = await this.modelsPage('SELECT m.* FROM models m WHERE m.full_name = ?', [name]);
+    const [found] = await modelsPage(this.store, 'FROM models m WHERE m.full_name = ?', [name]);
     return found;
   }
 
@@ -161,8 +156,9 @@ export class RegistryDb {
       where.push('LOWER(m.full_name) LIKE LOWER(?)');
       params.push(`%${filter.search.replace(/[%_]/g, '')}%`);
     }
-    return this.modelsPage(
-      `SELECT m.* FROM models m${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY m.full_name`,
+    return modelsPage(
+      this.store,
+      `FROM models m${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY m.full_name`,
       params,
     );
   }
@@ -176,7 +172,7 @@ export class RegistryDb {
     const where = whereClause(conditions, readable, 'models');
     const [count, models] = await Promise.all([
       this.store.query(`SELECT COUNT(*) AS n FROM models m${where.sql}`, where.params),
-      this.modelsPage(`SELECT m.* FROM models m${where.sql} ORDER BY m.full_name LIMIT ? OFFSET ?`, [
+      modelsPage(this.store, `FROM models m${where.sql} ORDER BY m.full_name LIMIT ? OFFSET ?`, [
         ...where.params,
         page.limit,
         page.offset,
@@ -196,7 +192,8 @@ export class RegistryDb {
     const from = `FROM versions v JOIN models m ON m.id = v.model_id${where.sql}${where.sql ? ' AND' : ' WHERE'} v.status = 'ready'`;
     const [count, versions] = await Promise.all([
       this.store.query(`SELECT COUNT(*) AS n ${from}`, where.params),
-      this.versionsPage(
+      versionsPage(
+        this.store,
         `SELECT v.*, m.full_name ${from} ORDER BY m.full_name, v.version DESC LIMIT ? OFFSET ?`,
         [...where.params, page.limit, page.offset],
       ),
@@ -456,7 +453,8 @@ export class RegistryDb {
   }
 
   async getVersion(model: string, version: number): Promise<ModelVersion | undefined> {
-    const [found] = await this.versionsPage(
+    const [found] = await versionsPage(
+      this.store,
       'SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE m.full_name = ? AND v.version = ?',
       [model, version],
     );
@@ -470,11 +468,15 @@ export class RegistryDb {
   }
 
   async listVersions(model: string, options: { includePending?: boolean } = {}): Promise<ModelVersion[]> {
-    const row = await this.requireModel(model);
-    return this.versionsPage(
-      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE v.model_id = ?${options.includePending ? '' : " AND v.status = 'ready'"} ORDER BY v.version`,
-      [row.id],
+    // By name in one query; the model's existence is asked only when it has no versions to list
+    // (a round trip fewer to PostgreSQL on every listing).
+    const versions = await versionsPage(
+      this.store,
+      `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE m.full_name = ?${options.includePending ? '' : " AND v.status = 'ready'"} ORDER BY v.version`,
+      [model],
     );
+    if (versions.length === 0) await this.requireModel(model);
+    return versions;
   }
 
   /** A commit-like digest (or a unique prefix of at least 7 hex digits) to its ready version. */
@@ -559,110 +561,17 @@ export class RegistryDb {
     );
   }
 
-  /**
-   * The versions a page query selects (full `v.*, m.full_name` rows, in order), hydrated in two
-   * concurrent queries whatever the page size: the page query is reused as a subquery in one
-   * UNION ALL for files, tags and aliases (a round trip to PostgreSQL costs more than the rows).
-   */
-  private async versionsPage(pageSql: string, params: readonly SqlValue[]): Promise<ModelVersion[]> {
-    const on = `JOIN (${pageSql}) p ON p.model_id = t.model_id AND p.version = t.version`;
-    const [rows, children] = await Promise.all([
-      this.store.query(pageSql, params),
-      this.store.query(
-        `SELECT 'f' AS kind, t.model_id, t.version, t.path AS a, t.sha256 AS b, t.size AS n, t.format AS c FROM version_files t ${on}
-         UNION ALL SELECT 't', t.model_id, t.version, t.key, t.value, NULL, NULL FROM version_tags t ${on}
-         UNION ALL SELECT 'x', t.model_id, t.version, t.alias, NULL, NULL, NULL FROM aliases t ${on}
-         ORDER BY 4`,
-        [...params, ...params, ...params],
-      ),
-    ]);
-    const keyOf = (r: Row) => `${r.model_id}\0${r.version}`;
-    const grouped = new Map<string, { files: Row[]; tags: Row[]; aliases: Row[] }>();
-    for (const c of children) {
-      const entry = grouped.get(keyOf(c)) ?? { files: [], tags: [], aliases: [] };
-      grouped.set(keyOf(c), entry);
-      if (c.kind === 'f') entry.files.push({ path: c.a, sha256: c.b, size: c.n, format: c.c });
-      else if (c.kind === 't') entry.tags.push({ key: c.a, value: c.b });
-      else entry.aliases.push({ alias: c.a });
-    }
-    return rows.map((r) => {
-      const g = grouped.get(keyOf(r)) ?? { files: [], tags: [], aliases: [] };
-      return this.toVersionFrom(r, g.files, g.tags, g.aliases);
-    });
-  }
-
-  /** Models (full `m.*` rows, in order) with tags, aliases and latest ready version, in two queries. */
-  private async modelsPage(pageSql: string, params: readonly SqlValue[]): Promise<Model[]> {
-    const on = `JOIN (${pageSql}) p ON p.id = t.model_id`;
-    const [rows, children] = await Promise.all([
-      this.store.query(pageSql, params),
-      this.store.query(
-        `SELECT 't' AS kind, t.model_id, t.key AS a, t.value AS b, NULL AS n FROM model_tags t ${on}
-         UNION ALL SELECT 'x', t.model_id, t.alias, NULL, t.version FROM aliases t ${on}
-         UNION ALL SELECT 'l', t.model_id, NULL, NULL, MAX(t.version) FROM versions t ${on} WHERE t.status = 'ready' GROUP BY t.model_id
-         ORDER BY 3`,
-        [...params, ...params, ...params],
-      ),
-    ]);
-    const grouped = new Map<string, Row[]>();
-    for (const c of children)
-      grouped.set(String(c.model_id), [...(grouped.get(String(c.model_id)) ?? []), c]);
-    return rows.map((row) => {
-      const mine = grouped.get(String(row.id)) ?? [];
-      const latest = mine.find((c) => c.kind === 'l')?.n;
-      return {
-        name: String(row.full_name),
-        namespace: String(row.namespace),
-        description: String(row.description),
-        visibility: row.visibility as Visibility,
-        tags: Object.fromEntries(mine.filter((c) => c.kind === 't').map((t) => [String(t.a), String(t.b)])),
-        aliases: Object.fromEntries(
-          mine.filter((c) => c.kind === 'x').map((a) => [String(a.a), Number(a.n)]),
-        ),
-        latestVersion: latest === null || latest === undefined ? null : Number(latest),
-        createdAt: String(row.created_at),
-        updatedAt: String(row.updated_at),
-        createdBy: String(row.created_by),
-      };
-    });
-  }
-
   /** The latest ready version of each model (as its `latestVersion` says), in one round of queries. */
   async latestVersions(
     models: readonly { name: string; latestVersion: number | null }[],
   ): Promise<ModelVersion[]> {
     const wanted = models.filter((m) => m.latestVersion !== null);
     if (wanted.length === 0) return [];
-    return this.versionsPage(
+    return versionsPage(
+      this.store,
       `SELECT v.*, m.full_name FROM versions v JOIN models m ON m.id = v.model_id WHERE ${wanted.map(() => '(m.full_name = ? AND v.version = ?)').join(' OR ')} ORDER BY m.full_name`,
       wanted.flatMap((m) => [m.name, m.latestVersion!]),
     );
-  }
-
-  private toVersionFrom(row: Row, files: Row[], tags: Row[], aliases: Row[]): ModelVersion {
-    return {
-      model: String(row.full_name),
-      version: Number(row.version),
-      status: row.status as ModelVersion['status'],
-      description: String(row.description),
-      sourceUri: str(row.source_uri),
-      runId: str(row.run_id),
-      digest: str(row.digest),
-      files: files.map((f) => ({
-        path: String(f.path),
-        sha256: String(f.sha256),
-        size: Number(f.size),
-        format: str(f.format),
-      })),
-      inspect: parse(row.inspect),
-      scan: row.scan as ScanVerdict,
-      scanDetail: str(row.scan_detail),
-      tags: Object.fromEntries(tags.map((t) => [String(t.key), String(t.value)])),
-      aliases: aliases.map((a) => String(a.alias)),
-      createdAt: String(row.created_at),
-      updatedAt: String(row.updated_at),
-      createdBy: String(row.created_by),
-    };
   }
 
   // --- aliases ---
