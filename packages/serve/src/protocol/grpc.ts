@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { isServeError, type ServeError, serveError } from '../errors.js';
 import { MAX_BODY_BYTES } from '../limits.js';
 import type { ServedVersion } from '../repository/served-version.js';
+import { Cancellation } from '../scheduler/cancellation.js';
 import type { Datatype } from '../tensor/datatype.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
@@ -150,7 +151,7 @@ async function modelInfer(
     throw error;
   }
   const { headers, outputs, decode, timeout } = parsed;
-  const abort = new AbortController();
+  const abort = new Cancellation();
   const onCancel = () => abort.abort();
   call.once('cancelled', onCancel);
   const started = performance.now();
@@ -160,7 +161,7 @@ async function modelInfer(
       outputs,
       decode,
       ...(timeout !== undefined && { timeoutUs: Number(timeout) }),
-      signal: abort.signal,
+      signal: abort,
     });
     context.log.info(
       {

@@ -13,6 +13,7 @@ import type { ServedVersion } from '../repository/served-version.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
 import { countFailure, infer } from './inference.js';
 import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
+import { Cancellation } from '../scheduler/cancellation.js';
 import { checkBearer } from './token.js';
 
 type ModelParams = { model: string; version?: string };
@@ -116,7 +117,7 @@ export function createRestApp(
       throw error;
     }
     // a client that hangs up while its request is queued is dropped from the queue
-    const abort = new AbortController();
+    const abort = new Cancellation();
     const onClose = () => {
       if (!reply.raw.writableEnded) abort.abort();
     };
@@ -127,7 +128,7 @@ export function createRestApp(
         outputs: parsed.outputs,
         decode: parsed.decode,
         ...(parsed.timeoutUs !== undefined && { timeoutUs: parsed.timeoutUs }),
-        signal: abort.signal,
+        signal: abort,
       });
       const { body: out, headerLength: outHeader } = encodeRestResponse(served, parsed, results);
       if (outHeader !== undefined)
