@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { Http2Session } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { isServeError, type ServeError, serveError } from '../errors.js';
-import { MAX_BODY_BYTES } from '../limits.js';
+import { GRPC_WINDOW_BYTES, MAX_BODY_BYTES } from '../limits.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import { Cancellation } from '../scheduler/cancellation.js';
 import type { Datatype } from '../tensor/datatype.js';
@@ -28,6 +30,23 @@ export const PROTO_OPTIONS: protoLoader.Options = {
 
 export function loadInferenceProto(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS));
+}
+
+/**
+ * Opens each new connection's receive windows (the connection's and every stream's) to
+ * GRPC_WINDOW_BYTES. @grpc/grpc-js 1.14 leaves its server at Node's 64 KiB and has no option for
+ * it, so this reaches its HTTP/2 servers (a private field, present once bindAsync has answered);
+ * where a release no longer has that field it does nothing and returns false.
+ */
+export function widenReceiveWindow(server: grpc.Server): boolean {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return false;
+  for (const http2Server of http2Servers.keys() as Iterable<EventEmitter>)
+    http2Server.on('session', (session: Http2Session) => {
+      session.setLocalWindowSize(GRPC_WINDOW_BYTES);
+      session.settings({ initialWindowSize: GRPC_WINDOW_BYTES });
+    });
+  return http2Servers.size > 0;
 }
 
 /** HTTP status of a ServeError -> gRPC status code. */
@@ -86,6 +105,8 @@ export function createGrpcServer(context: ServerContext): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_BODY_BYTES,
     'grpc.max_send_message_length': MAX_BODY_BYTES,
+    // read by grpc-js releases with grpc/grpc-node#3058; widenReceiveWindow() does it until then
+    'grpc-node.flow_control_window': GRPC_WINDOW_BYTES,
   });
   const unary =
     (handler: (request: Record<string, unknown>, call: grpc.ServerUnaryCall<unknown, unknown>) => unknown) =>
