@@ -163,7 +163,9 @@ async function modelInfer(
   call: grpc.ServerUnaryCall<unknown, unknown>,
   context: ServerContext,
 ): Promise<unknown> {
-  const reqId = randomUUID();
+  // per-request log lines (and the id that ties them together) only when info is on
+  const logging = context.log.isLevelEnabled('info');
+  const reqId = logging ? randomUUID() : '';
   let parsed: ReturnType<typeof parseGrpcInfer>;
   try {
     parsed = parseGrpcInfer(served, request);
@@ -184,16 +186,17 @@ async function modelInfer(
       ...(timeout !== undefined && { timeoutUs: Number(timeout) }),
       signal: abort,
     });
-    context.log.info(
-      {
-        reqId,
-        rpc: 'ModelInfer',
-        model: served.model,
-        version: served.version,
-        ms: Number((performance.now() - started).toFixed(3)),
-      },
-      'request',
-    );
+    if (logging)
+      context.log.info(
+        {
+          reqId,
+          rpc: 'ModelInfer',
+          model: served.model,
+          version: served.version,
+          ms: Number((performance.now() - started).toFixed(3)),
+        },
+        'request',
+      );
     // outputs go back as raw_output_contents (what Triton does): exact for every datatype, FP16 included
     return {
       model_name: served.model,
@@ -210,10 +213,11 @@ async function modelInfer(
       }),
     };
   } catch (error) {
-    context.log.info(
-      { reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code },
-      'request failed',
-    );
+    if (logging)
+      context.log.info(
+        { reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code },
+        'request failed',
+      );
     throw error;
   } finally {
     call.off('cancelled', onCancel);
