@@ -28,6 +28,8 @@ export interface Load {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** CPU time the load generator itself used during the measured seconds. */
+  readonly cpuMs: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<Load> {

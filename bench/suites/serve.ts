@@ -7,7 +7,7 @@
  * bench/make/serve_mlp.py into bench/.data/serve (never committed).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
@@ -22,6 +22,19 @@ const MODELS = { small: 64, mid: 1024 } as const;
 const CONCURRENCY = [1, 16, 64];
 const SECONDS = Number(process.env.SERVE_BENCH_SECONDS ?? 3);
 const MAX_BATCH = 128;
+/**
+ * The mid model again under a second name with a 5 ms max_queue_delay, measured at concurrency 64
+ * next to the 0-delay rows: how much of the gap to the ceiling is batch size (Triton's advice is
+ * to raise the delay until batches fill; the default stays 0, the user's choice).
+ */
+const DELAYED = { name: 'mid_delay5ms', delayUs: 5000 } as const;
+/**
+ * SERVE_BENCH_CELLS=mid:64:binary,mid:64:grpc,mid:raw runs only those cells (model:concurrency:kind,
+ * kind json | binary | grpc | naive; model:raw for the in-process ceiling), prints them and leaves
+ * BENCHMARKS.md alone: for short A/B runs while changing the server.
+ */
+const CELLS = process.env.SERVE_BENCH_CELLS?.split(',').map((cell) => cell.trim());
+const wanted = (...cell: (string | number)[]) => !CELLS || CELLS.includes(cell.join(':'));
 
 function load(
   kind: 'json' | 'binary' | 'grpc',
@@ -74,14 +87,24 @@ export async function run(): Promise<void> {
       `${REPO}${model}/config.yaml`,
       `max_batch_size: ${MAX_BATCH}\ndynamic_batching:\n  max_queue_delay_us: 0\n  max_queue_size: 4096\n`,
     );
+  mkdirSync(`${REPO}${DELAYED.name}/1`, { recursive: true });
+  copyFileSync(`${REPO}mid/1/model.onnx`, `${REPO}${DELAYED.name}/1/model.onnx`);
+  writeFileSync(
+    `${REPO}${DELAYED.name}/config.yaml`,
+    `max_batch_size: ${MAX_BATCH}\ndynamic_batching:\n  max_queue_delay_us: ${DELAYED.delayUs}\n  max_queue_size: 4096\n`,
+  );
 
   const loadBefore = loadavg()[0]!.toFixed(1);
   const raw: string[][] = [];
+  let ceiling = Number.NaN; // mid at batch MAX_BATCH, rows/s
+  const mid64 = new Map<string, number>(); // `${model name}:${kind}` -> req/s at concurrency 64
   for (const [model, features] of Object.entries(MODELS)) {
+    if (!wanted(model, 'raw')) continue;
     const path = `${REPO}${model}/1/model.onnx`;
     const one = await rawRowsPerSecond(path, features, 1);
     const many = await rawRowsPerSecond(path, features, MAX_BATCH);
     raw.push([model, f0(one), f0(many)]);
+    if (model === 'mid') ceiling = many;
     console.log('raw', model, one, many);
   }
 
@@ -90,24 +113,46 @@ export async function run(): Promise<void> {
   const rows: (string | number)[][] = [];
   const label = { json: 'ferry JSON REST', binary: 'ferry binary REST', grpc: 'ferry gRPC' } as const;
   const server = await startServer({ path: REPO, httpPort: 0, grpcPort: 0, logLevel: 'warn' });
+  const served = async (
+    name: string,
+    kind: 'json' | 'binary' | 'grpc',
+    model: keyof typeof MODELS,
+    concurrency: number,
+  ) => {
+    const cpuBefore = process.cpuUsage();
+    const result = await runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
+      kind,
+      port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
+      model: name,
+      features: MODELS[model],
+      concurrency,
+      seconds: SECONDS,
+    });
+    // CPU per request: this process (the server: event loop, ORT worker, GC threads; the load's
+    // 0.5 s warmup included) and the load generator (its measured seconds only)
+    const cpu = process.cpuUsage(cpuBefore);
+    const warmed = result.requests * (1 + 0.5 / SECONDS);
+    if (model === 'mid' && concurrency === 64) mid64.set(`${name}:${kind}`, result.rps);
+    return [
+      ...servedCells(result),
+      f0((cpu.user + cpu.system) / warmed),
+      f0((result.cpuMs * 1000) / result.requests),
+    ];
+  };
   try {
     for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[]) {
       const naive = await naiveServer(`${REPO}${model}/1/model.onnx`);
       try {
         for (const concurrency of CONCURRENCY) {
           for (const kind of ['json', 'binary', 'grpc'] as const) {
-            const result = await runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
-              kind,
-              port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
-              model,
-              features: MODELS[model],
-              concurrency,
-              seconds: SECONDS,
-            });
-            rows.push([label[kind], model, concurrency, ...servedCells(result)]);
+            if (!wanted(model, concurrency, kind)) continue;
+            rows.push([label[kind], model, concurrency, ...(await served(model, kind, model, concurrency))]);
             console.log(rows.at(-1)!.join(' | '));
           }
+          if (!wanted(model, concurrency, 'naive')) continue;
+          const cpuBefore = process.cpuUsage();
           const result = await load('json', naive.port, model, concurrency);
+          const cpu = process.cpuUsage(cpuBefore);
           rows.push([
             'naive fastify + ORT (JSON)',
             model,
@@ -117,6 +162,8 @@ export async function run(): Promise<void> {
             f1(result.p99),
             '1.0',
             result.errors,
+            f0((cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS))),
+            f0((result.cpuMs * 1000) / result.requests),
           ]);
           console.log(rows.at(-1)!.join(' | '));
         }
@@ -125,10 +172,24 @@ export async function run(): Promise<void> {
         await naive.session.release();
       }
     }
+    for (const kind of ['binary', 'grpc'] as const) {
+      if (!wanted(DELAYED.name, 64, kind)) continue;
+      rows.push([
+        `${label[kind]}, max_queue_delay ${DELAYED.delayUs / 1000} ms`,
+        'mid',
+        64,
+        ...(await served(DELAYED.name, kind, 'mid', 64)),
+      ]);
+      console.log(rows.at(-1)!.join(' | '));
+    }
   } finally {
     await server.close();
   }
 
+  const share = (key: string) => `${((100 * (mid64.get(key) ?? Number.NaN)) / ceiling).toFixed(0)}%`;
+  const ratios = `binary REST ${share('mid:binary')}, gRPC ${share('mid:grpc')}; with a ${DELAYED.delayUs / 1000} ms max_queue_delay ${share(`${DELAYED.name}:binary`)} and ${share(`${DELAYED.name}:grpc`)}`;
+  console.log('mid at concurrency 64 / raw batch-128 ceiling:', ratios);
+  if (CELLS) return; // a partial run: printed above, BENCHMARKS.md untouched
   writeSection(
     'serve',
     'ferry serve: Open Inference Protocol v2 under load',
@@ -144,8 +205,19 @@ Raw onnxruntime-node in-process, rows/s (the ceiling):
 
 ${markdownTable(['model', 'batch 1', `batch ${MAX_BATCH}`], raw)}
 
-Served (req/s = rows/s; latency in ms; avg batch = inferences / executions from /metrics):
+Served (req/s = rows/s; latency in ms; avg batch = inferences / executions from /metrics; CPU per
+request: the server process (event loop, ORT worker thread, GC threads) and the load generator):
 
-${markdownTable(['server', 'model', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'avg batch', 'errors'], rows)}`,
+${markdownTable(['server', 'model', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'avg batch', 'errors', 'server CPU µs/req', 'client CPU µs/req'], rows)}
+
+Mid MLP at concurrency 64 as a share of the raw batch-${MAX_BATCH} ceiling: ${ratios}.
+On this 2-core machine the ceiling is one ORT thread with a core to itself; served, that thread shares the
+two cores with the server's event loop, its GC threads and the load generator, so each request's CPU
+outside ORT (the two right-hand columns less ORT's own per-row cost) comes out of the same budget. With
+\`max_queue_delay_us: 0\` a closed loop of 64 clients forms batches of what queued during the previous
+execution (at most 64 - the running batch, so ~20-30 on average); the ${DELAYED.delayUs / 1000} ms rows show what waiting
+for fuller batches adds. The gRPC load generator is one @grpc/grpc-js client (request encoded once, response
+not decoded, as the HTTP one sends a prebuilt body and reads only the status); its CPU per request bounds
+the gRPC rows.`,
   );
 }

@@ -5,6 +5,15 @@
 
 /** Largest request body, JSON or binary (a 128 x 1024 x 1024 fp32 batch is 512 MiB; one request stays far below). */
 export const MAX_BODY_BYTES = 256 * 2 ** 20;
+
+/**
+ * HTTP/2 receive window of a gRPC connection and of each stream on it: how many request bytes a
+ * client may send before the server has read them. Node's default is 64 KiB, which 16 concurrent
+ * 4 KiB requests fill, so a client with 64 in flight waited a WINDOW_UPDATE round trip through the
+ * busy event loop and batches formed at half their size (grpc/grpc-node#3058; grpc-java's netty
+ * server opens 1 MiB). Bounds the bytes one connection can buffer unread.
+ */
+export const GRPC_WINDOW_BYTES = 4 * 2 ** 20;
 /** Largest JSON header in front of binary tensor data (Inference-Header-Content-Length). */
 export const MAX_JSON_HEADER_BYTES = 16 * 2 ** 20;
 /** Most inputs or requested outputs in one request (models with more are not served). CWE-770. */

@@ -5,7 +5,7 @@ import { HandlerPool } from './handler/handler-pool.js';
 import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
-import { createGrpcServer } from './protocol/grpc.js';
+import { createGrpcServer, widenReceiveWindow } from './protocol/grpc.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
 import type { RegistryClient } from '@ferry/registry';
 import {
@@ -167,6 +167,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           (error, port) => (error ? reject(error) : resolve(port)),
         ),
       );
+      if (!widenReceiveWindow(server))
+        log.warn('gRPC receive window left at 64 KiB: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere');
     }
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');
     await repository.start(options.loadModels ?? [], { tolerant: options.registry !== undefined });

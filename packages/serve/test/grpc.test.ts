@@ -1,4 +1,6 @@
+import { connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRPC_WINDOW_BYTES } from '../src/limits.js';
 import { closeTo, EXPECTED, FIXTURES, startTestServer, type TestServer } from './helpers.js';
 
 let t: TestServer;
@@ -160,5 +162,19 @@ describe('gRPC errors', () => {
       code: 3,
       details: 'inputs must not be empty',
     });
+  });
+
+  it('opens its HTTP/2 receive windows past 64 KiB, so many requests in flight do not wait on WINDOW_UPDATEs', async () => {
+    const session = connect(`http://127.0.0.1:${t.server.grpcPort}`);
+    try {
+      // the server widens its windows as the connection opens; once our PING is answered, its
+      // SETTINGS and WINDOW_UPDATE (sent before the answer) have been applied here
+      await new Promise((resolve) => session.once('connect', resolve));
+      await new Promise((resolve) => session.ping(resolve));
+      expect(session.remoteSettings.initialWindowSize).toBe(GRPC_WINDOW_BYTES);
+      expect(session.state.remoteWindowSize).toBe(GRPC_WINDOW_BYTES);
+    } finally {
+      session.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { serveError } from '../errors.js';
 import type { Datatype } from '../tensor/datatype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { ownedByBatch, type Tensor } from '../tensor/tensor.js';
 import type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from './backend.js';
 import { WORKER_SOURCE } from './onnxruntime-worker-source.js';
 
@@ -217,14 +217,15 @@ class WorkerThread {
       const type = TO_ORT[tensor.datatype];
       if (!Ctor || !type)
         return Promise.reject(new Error(`onnxruntime-node cannot carry ${tensor.datatype} tensors`));
-      // an exactly sized copy the worker can own (a request body view may share a larger buffer)
-      const own = new Uint8Array(tensor.bytes);
-      transfer.push(own.buffer);
+      // the worker must own what it is sent: a batch's joined input moves as it is; a request's
+      // own view (a batch of one) may share a larger body buffer, so it goes as an exact copy
+      const own = ownedByBatch(tensor.bytes) ? tensor.bytes : new Uint8Array(tensor.bytes);
+      transfer.push(own.buffer as ArrayBuffer);
       feeds.push({
         name,
         type,
         dims,
-        data: new Ctor(own.buffer, 0, own.byteLength / Ctor.BYTES_PER_ELEMENT),
+        data: new Ctor(own.buffer as ArrayBuffer, 0, own.byteLength / Ctor.BYTES_PER_ELEMENT),
       });
     }
     const id = this.nextId++;

@@ -4,6 +4,7 @@ import { MAX_TENSORS_PER_REQUEST } from '../limits.js';
 import type { ServerContext } from '../protocol/context.js';
 import { infer } from '../protocol/inference.js';
 import { encodeRestResponse, parseRestInfer } from '../protocol/rest-infer.js';
+import { Cancellation } from '../scheduler/cancellation.js';
 import type { HandlerPool } from './handler-pool.js';
 
 /** The route a bundle's handler answers on, for each model it wraps. */
@@ -45,7 +46,7 @@ export function registerHandlerRoutes(
       const tensors = pool.has('preprocess') ? await pool.call('preprocess', [body]) : body;
       const request = Buffer.from(JSON.stringify({ inputs: toInputs(tensors) }, jsonSafe), 'utf8');
       const parsed = parseRestInfer(request, undefined, served);
-      const abort = new AbortController();
+      const abort = new Cancellation();
       const onClose = () => {
         if (!reply.raw.writableEnded) abort.abort();
       };
@@ -56,7 +57,7 @@ export function registerHandlerRoutes(
           headers: parsed.headers,
           outputs: parsed.outputs,
           decode: parsed.decode,
-          signal: abort.signal,
+          signal: abort,
         });
       } finally {
         reply.raw.off('close', onClose);

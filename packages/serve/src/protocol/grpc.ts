@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import type { Http2Session } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { isServeError, type ServeError, serveError } from '../errors.js';
-import { MAX_BODY_BYTES } from '../limits.js';
+import { GRPC_WINDOW_BYTES, MAX_BODY_BYTES } from '../limits.js';
 import type { ServedVersion } from '../repository/served-version.js';
+import { Cancellation } from '../scheduler/cancellation.js';
 import type { Datatype } from '../tensor/datatype.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
@@ -27,6 +30,23 @@ export const PROTO_OPTIONS: protoLoader.Options = {
 
 export function loadInferenceProto(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS));
+}
+
+/**
+ * Opens each new connection's receive windows (the connection's and every stream's) to
+ * GRPC_WINDOW_BYTES. @grpc/grpc-js 1.14 leaves its server at Node's 64 KiB and has no option for
+ * it, so this reaches its HTTP/2 servers (a private field, present once bindAsync has answered);
+ * where a release no longer has that field it does nothing and returns false.
+ */
+export function widenReceiveWindow(server: grpc.Server): boolean {
+  const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
+  if (!(http2Servers instanceof Map)) return false;
+  for (const http2Server of http2Servers.keys() as Iterable<EventEmitter>)
+    http2Server.on('session', (session: Http2Session) => {
+      session.setLocalWindowSize(GRPC_WINDOW_BYTES);
+      session.settings({ initialWindowSize: GRPC_WINDOW_BYTES });
+    });
+  return http2Servers.size > 0;
 }
 
 /** HTTP status of a ServeError -> gRPC status code. */
@@ -85,6 +105,8 @@ export function createGrpcServer(context: ServerContext): grpc.Server {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_BODY_BYTES,
     'grpc.max_send_message_length': MAX_BODY_BYTES,
+    // read by grpc-js releases with grpc/grpc-node#3058; widenReceiveWindow() does it until then
+    'grpc-node.flow_control_window': GRPC_WINDOW_BYTES,
   });
   const unary =
     (handler: (request: Record<string, unknown>, call: grpc.ServerUnaryCall<unknown, unknown>) => unknown) =>
@@ -141,7 +163,9 @@ async function modelInfer(
   call: grpc.ServerUnaryCall<unknown, unknown>,
   context: ServerContext,
 ): Promise<unknown> {
-  const reqId = randomUUID();
+  // per-request log lines (and the id that ties them together) only when info is on
+  const logging = context.log.isLevelEnabled('info');
+  const reqId = logging ? randomUUID() : '';
   let parsed: ReturnType<typeof parseGrpcInfer>;
   try {
     parsed = parseGrpcInfer(served, request);
@@ -150,7 +174,7 @@ async function modelInfer(
     throw error;
   }
   const { headers, outputs, decode, timeout } = parsed;
-  const abort = new AbortController();
+  const abort = new Cancellation();
   const onCancel = () => abort.abort();
   call.once('cancelled', onCancel);
   const started = performance.now();
@@ -160,18 +184,19 @@ async function modelInfer(
       outputs,
       decode,
       ...(timeout !== undefined && { timeoutUs: Number(timeout) }),
-      signal: abort.signal,
+      signal: abort,
     });
-    context.log.info(
-      {
-        reqId,
-        rpc: 'ModelInfer',
-        model: served.model,
-        version: served.version,
-        ms: Number((performance.now() - started).toFixed(3)),
-      },
-      'request',
-    );
+    if (logging)
+      context.log.info(
+        {
+          reqId,
+          rpc: 'ModelInfer',
+          model: served.model,
+          version: served.version,
+          ms: Number((performance.now() - started).toFixed(3)),
+        },
+        'request',
+      );
     // outputs go back as raw_output_contents (what Triton does): exact for every datatype, FP16 included
     return {
       model_name: served.model,
@@ -188,10 +213,11 @@ async function modelInfer(
       }),
     };
   } catch (error) {
-    context.log.info(
-      { reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code },
-      'request failed',
-    );
+    if (logging)
+      context.log.info(
+        { reqId, rpc: 'ModelInfer', model: served.model, code: (error as ServeError).code },
+        'request failed',
+      );
     throw error;
   } finally {
     call.off('cancelled', onCancel);

@@ -2,6 +2,7 @@ import { isServeError, serveError } from '../errors.js';
 import { MAX_RANK, MAX_TENSOR_ELEMENTS, MAX_TENSORS_PER_REQUEST } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
+import type { CancelSignal } from '../scheduler/cancellation.js';
 import type { Datatype } from '../tensor/datatype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -139,7 +140,7 @@ export async function infer(
     readonly outputs: readonly string[];
     readonly decode: () => Map<string, Tensor>;
     readonly timeoutUs?: number;
-    readonly signal?: AbortSignal;
+    readonly signal?: CancelSignal;
   },
 ): Promise<Map<string, Tensor>> {
   try {

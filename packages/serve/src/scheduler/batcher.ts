@@ -1,6 +1,7 @@
 import type { ModelInstance, TensorMetadata } from '../backends/backend.js';
 import { type ServeError, serveError } from '../errors.js';
 import { concatRows, sliceRows, type Tensor } from '../tensor/tensor.js';
+import type { CancelSignal } from './cancellation.js';
 import type { BatchingPolicy, SchedulerObserver } from './policy.js';
 
 export interface BatchRequest {
@@ -11,7 +12,7 @@ export interface BatchRequest {
   /** Overrides the policy's default timeout; 0 = none. */
   readonly timeoutUs?: number;
   /** Aborts while queued when the client goes away. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
 }
 
 interface Pending {

@@ -35,6 +35,19 @@ export function sliceRows(tensor: Tensor, from: number, to: number): Tensor {
   return { datatype: tensor.datatype, shape, bytes: tensor.bytes.subarray(from * rowBytes, to * rowBytes) };
 }
 
+/**
+ * Buffers concatRows made for one execution: nothing else refers to them, so a backend may hand
+ * them to another thread instead of copying (the batch input was copied twice per execution).
+ */
+const batchBuffers = new WeakSet<ArrayBufferLike>();
+
+/** True when `bytes` is a whole buffer that concatRows made and only the batch holds. */
+export function ownedByBatch(bytes: Uint8Array): boolean {
+  return (
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && batchBuffers.has(bytes.buffer)
+  );
+}
+
 /** Tensors of the same datatype and non-batch dims, stacked along the first dimension. */
 export function concatRows(datatype: Datatype, parts: readonly Tensor[]): Tensor {
   const first = parts[0]!;
@@ -47,7 +60,9 @@ export function concatRows(datatype: Datatype, parts: readonly Tensor[]): Tensor
     return { datatype, shape, strings };
   }
   const total = parts.reduce((sum, part) => sum + (part as NumericTensor).bytes.byteLength, 0);
-  const bytes = new Uint8Array(total);
+  // every byte is written below, so the buffer need not be zeroed first
+  const bytes: Uint8Array = Buffer.allocUnsafeSlow(total);
+  batchBuffers.add(bytes.buffer);
   let offset = 0;
   for (const part of parts) {
     bytes.set((part as NumericTensor).bytes, offset);
