@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MetadataStore, PostgresStore, RegistryDb, SqliteStore } from '../src/index.js';
-import { dropSchema, freshSchema, hasPostgres, POSTGRES_URL } from './backends.js';
+import { RegistryDb } from '../src/index.js';
+import { metadataBackends } from './backends.js';
 
 /**
  * Listings and searches hydrate a page of versions (files, tags, aliases) and of models (tags,
@@ -15,34 +12,7 @@ import { dropSchema, freshSchema, hasPostgres, POSTGRES_URL } from './backends.j
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 const READY = { status: 'ready', inspect: null, scan: 'safe', scanDetail: null } as const;
 
-const backends: {
-  name: string;
-  open: () => Promise<{ store: MetadataStore; cleanup: () => Promise<void> } | undefined>;
-}[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'ferry-pages-'));
-      return {
-        store: new SqliteStore(join(dir, 'registry.db')),
-        cleanup: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      if (!(await hasPostgres())) return undefined;
-      const schema = freshSchema();
-      return {
-        store: await PostgresStore.open({ connectionString: POSTGRES_URL, schema }),
-        cleanup: () => dropSchema(schema),
-      };
-    },
-  },
-];
-
-describe.each(backends)('page hydration: $name', (backend) => {
+describe.each(metadataBackends)('page hydration: $name', (backend) => {
   let db: RegistryDb;
   let cleanup: () => Promise<void> = async () => {};
   let skip = false;

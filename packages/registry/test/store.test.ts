@@ -3,21 +3,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BlobStore, FolderBlobStore, OciBlobStore, RegistryDb } from '../src/index.js';
 import {
-  type BlobStore,
-  FolderBlobStore,
-  type MetadataStore,
-  OciBlobStore,
-  PostgresStore,
-  RegistryDb,
-  SqliteStore,
-} from '../src/index.js';
-import {
-  dropSchema,
-  freshSchema,
   hasDockerRegistry,
-  hasPostgres,
-  POSTGRES_URL,
+  metadataBackends,
   type RunningOciRegistry,
   startOciRegistry,
 } from './backends.js';
@@ -31,33 +20,6 @@ async function readAll(stream: AsyncIterable<Uint8Array>): Promise<string> {
   for await (const c of stream) parts.push(Buffer.from(c));
   return Buffer.concat(parts).toString();
 }
-
-const metadataBackends: {
-  name: string;
-  open: () => Promise<{ store: MetadataStore; cleanup: () => Promise<void> } | undefined>;
-}[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'ferry-sqlite-'));
-      return {
-        store: new SqliteStore(join(dir, 'registry.db')),
-        cleanup: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      if (!(await hasPostgres())) return undefined;
-      const schema = freshSchema();
-      return {
-        store: await PostgresStore.open({ connectionString: POSTGRES_URL, schema }),
-        cleanup: () => dropSchema(schema),
-      };
-    },
-  },
-];
 
 describe.each(metadataBackends)('metadata store: $name', (backend) => {
   let db: RegistryDb;
