@@ -4,10 +4,10 @@
  * `seconds` (after a short warmup) and the latencies are reported as JSON on stdout.
  * Usage: node --import tsx bench/lib/serve-load.ts '<json options>'
  */
-import { Agent, request } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_OPTIONS, PROTO_PATH } from '../../packages/serve/src/index.js';
+import { encodeRequest, LoadConnection } from './http-load-client.js';
 
 interface Options {
   kind: 'json' | 'binary' | 'grpc';
@@ -26,13 +26,17 @@ const row = Array.from({ length: options.features }, (_, i) => Math.sin(i));
 const inputName = options.input ?? 'x';
 const shape = [1, ...(options.rowShape ?? [options.features])];
 
-function httpSender(): () => Promise<void> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+/** Done callback of one request: an error, or undefined once a 200 answer has been read whole. */
+type Done = (error: Error | undefined, fatal?: boolean) => void;
+type Send = (done: Done) => void;
+
+/** One lean keep-alive connection per client (bench/lib/http-load-client.ts), the request prebuilt. */
+async function httpSenders(): Promise<Send[]> {
   let body: Buffer;
-  let headers: Record<string, string | number>;
+  const headers: Record<string, string | number> = {};
   if (options.kind === 'json') {
     body = Buffer.from(JSON.stringify({ inputs: [{ name: inputName, shape, datatype: 'FP32', data: row }] }));
-    headers = { 'content-type': 'application/json' };
+    headers['content-type'] = 'application/json';
   } else {
     const header = Buffer.from(
       JSON.stringify({
@@ -48,40 +52,33 @@ function httpSender(): () => Promise<void> {
       }),
     );
     body = Buffer.concat([header, Buffer.from(new Float32Array(row).buffer)]);
-    headers = {
-      'content-type': 'application/octet-stream',
-      'inference-header-content-length': header.length,
-    };
+    headers['content-type'] = 'application/octet-stream';
+    headers['inference-header-content-length'] = header.length;
   }
-  headers['content-length'] = body.length;
-  return () =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          agent,
-          host: '127.0.0.1',
-          port: options.port,
-          method: 'POST',
-          path: `/v2/models/${options.model}/infer`,
-          headers,
-        },
-        (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () =>
-            res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`)),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const host = '127.0.0.1';
+  const request = encodeRequest(`${host}:${options.port}`, {
+    method: 'POST',
+    path: `/v2/models/${options.model}/infer`,
+    headers,
+    body,
+  });
+  const connections = await Promise.all(
+    Array.from({ length: options.concurrency }, () => LoadConnection.open(host, options.port, request)),
+  );
+  return connections.map(
+    (connection) => (done: Done) =>
+      connection.send((error, status) => {
+        if (error) done(error, true);
+        else done(status === 200 ? undefined : new Error(`HTTP ${status}`));
+      }),
+  );
 }
 
 /**
  * The request is encoded once and the response is not decoded, as the HTTP sender sends a prebuilt
  * body and only reads the status: the load generator should measure the server, not protobufjs.
  */
-function grpcSender(): () => Promise<void> {
+function grpcSenders(): Send[] {
   const proto = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
@@ -94,31 +91,41 @@ function grpcSender(): () => Promise<void> {
     raw_input_contents: [Buffer.from(new Float32Array(row).buffer)],
   });
   const asIs = (bytes: Buffer) => bytes;
-  return () =>
-    new Promise((resolve, reject) =>
-      client.makeUnaryRequest(method.path, asIs, asIs, encoded, (e) => (e ? reject(e) : resolve())),
-    );
+  // one HTTP/2 client multiplexes every simulated client's calls
+  const send: Send = (done) =>
+    client.makeUnaryRequest(method.path, asIs, asIs, encoded, (e) => done(e ?? undefined));
+  return Array.from({ length: options.concurrency }, () => send);
 }
 
-const send = options.kind === 'grpc' ? grpcSender() : httpSender();
+const senders = options.kind === 'grpc' ? grpcSenders() : await httpSenders();
 
-async function drive(seconds: number, latencies: number[] | undefined): Promise<number> {
+/** Each client sends its next request when the last is answered, until `seconds` have passed. */
+function drive(seconds: number, latencies: number[] | undefined): Promise<number> {
   const end = performance.now() + seconds * 1000;
   let errors = 0;
-  await Promise.all(
-    Array.from({ length: options.concurrency }, async () => {
-      while (performance.now() < end) {
-        const start = performance.now();
-        try {
-          await send();
-          latencies?.push(performance.now() - start);
-        } catch {
-          errors++;
+  let active = senders.length;
+  return new Promise((resolve) => {
+    const stopped = () => {
+      if (--active === 0) resolve(errors);
+    };
+    for (const send of senders) {
+      const next = (): void => {
+        if (performance.now() >= end) {
+          stopped();
+          return;
         }
-      }
-    }),
-  );
-  return errors;
+        const start = performance.now();
+        send((error, fatal) => {
+          if (error) errors++;
+          else latencies?.push(performance.now() - start);
+          if (fatal)
+            stopped(); // the connection is gone: this client stops
+          else next();
+        });
+      };
+      next();
+    }
+  });
 }
 
 await drive(0.5, undefined);

@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
@@ -45,19 +46,26 @@ function load(
   return runLoad({ kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS });
 }
 
-async function rawRowsPerSecond(path: string, features: number, batch: number): Promise<number> {
+/** Rows per second of one session run back to back at `batch`, and the process CPU each row took. */
+async function rawRows(
+  path: string,
+  features: number,
+  batch: number,
+): Promise<{ rate: number; cpuUs: number }> {
   const session = await ort.InferenceSession.create(path);
   const x = new ort.Tensor('float32', new Float32Array(batch * features).fill(0.5), [batch, features]);
   for (let i = 0; i < 3; i++) await session.run({ x });
   let rows = 0;
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   while (performance.now() - start < SECONDS * 1000) {
     await session.run({ x });
     rows += batch;
   }
   const rate = rows / ((performance.now() - start) / 1000);
+  const cpu = process.cpuUsage(cpuBefore);
   await session.release();
-  return rate;
+  return { rate, cpuUs: (cpu.user + cpu.system) / rows };
 }
 
 /** The server a user would write by hand: parse JSON, run once per request, answer JSON. */
@@ -77,6 +85,23 @@ async function naiveServer(path: string) {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: (app.server.address() as { port: number }).port, session };
+}
+
+/**
+ * The transport floor: bare node:http answering each binary request with a response of the same
+ * size as ferry's, no model. What one request costs this machine before any inference is done.
+ */
+async function echoServer(features: number) {
+  const answer = Buffer.alloc(features * 4 + 160);
+  const server = createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.length });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
 }
 
 export async function run(): Promise<void> {
@@ -101,11 +126,15 @@ export async function run(): Promise<void> {
   for (const [model, features] of Object.entries(MODELS)) {
     if (!wanted(model, 'raw')) continue;
     const path = `${REPO}${model}/1/model.onnx`;
-    const one = await rawRowsPerSecond(path, features, 1);
-    const many = await rawRowsPerSecond(path, features, MAX_BATCH);
-    raw.push([model, f0(one), f0(many)]);
-    if (model === 'mid') ceiling = many;
-    console.log('raw', model, one, many);
+    // batch 32 is near what a closed loop of 64 clients forms with max_queue_delay_us: 0
+    const [one, mid, many] = [
+      await rawRows(path, features, 1),
+      await rawRows(path, features, 32),
+      await rawRows(path, features, MAX_BATCH),
+    ];
+    raw.push([model, ...[one, mid, many].map((r) => `${f0(r.rate)} (${f0(r.cpuUs)} µs)`)]);
+    if (model === 'mid') ceiling = many.rate;
+    console.log(raw.at(-1)!.join(' | '));
   }
 
   // ferry and the naive server are measured back to back at each concurrency, so a change in the
@@ -172,6 +201,29 @@ export async function run(): Promise<void> {
         await naive.session.release();
       }
     }
+    if (wanted('mid', 64, 'floor')) {
+      const echo = await echoServer(MODELS.mid);
+      try {
+        const cpuBefore = process.cpuUsage();
+        const result = await load('binary', echo.port, 'mid', 64);
+        const cpu = process.cpuUsage(cpuBefore);
+        rows.push([
+          'floor: bare node:http, same bytes, no model',
+          'mid',
+          64,
+          f0(result.rps),
+          f1(result.p50),
+          f1(result.p99),
+          '-',
+          result.errors,
+          f0((cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS))),
+          f0((result.cpuMs * 1000) / result.requests),
+        ]);
+        console.log(rows.at(-1)!.join(' | '));
+      } finally {
+        echo.server.close();
+      }
+    }
     for (const kind of ['binary', 'grpc'] as const) {
       if (!wanted(DELAYED.name, 64, kind)) continue;
       rows.push([
@@ -196,14 +248,18 @@ export async function run(): Promise<void> {
     'npm run bench -- serve',
     `Models: MLPs exported by torch (small 64->256->64, mid 1024->4096->1024, fp32), one request = one row.
 Server: \`max_batch_size: ${MAX_BATCH}\`, \`max_queue_delay_us: 0\` (batches form from what queues while the
-instance runs), one instance with ONNX Runtime's default threads. Load generator: a second process,
-N clients each sending its next request when the last is answered, ${SECONDS} s per row after 0.5 s warmup.
+instance runs), one instance with ONNX Runtime's default thread count (spinning off, ferry's default). Load
+generator: a second process, N clients each sending its next request when the last is answered, ${SECONDS} s per
+row after 0.5 s warmup. HTTP clients are bench/lib/http-load-client.ts (one keep-alive socket each, the request
+prebuilt, the response read only as far as its status and length, as wrk and autocannon do); the naive server
+and a bare node:http floor row are measured with the same client.
 Everything (server, load generator, ORT threads) shares this machine's cores, and the machine is shared
 with other work: 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after it.
 
-Raw onnxruntime-node in-process, rows/s (the ceiling):
+Raw onnxruntime-node in-process with its default options (threads, spinning), rows/s and, in brackets, the
+process CPU per row (the ceiling is batch ${MAX_BATCH}):
 
-${markdownTable(['model', 'batch 1', `batch ${MAX_BATCH}`], raw)}
+${markdownTable(['model', 'batch 1', 'batch 32', `batch ${MAX_BATCH}`], raw)}
 
 Served (req/s = rows/s; latency in ms; avg batch = inferences / executions from /metrics; CPU per
 request: the server process (event loop, ORT worker thread, GC threads) and the load generator):
@@ -211,13 +267,12 @@ request: the server process (event loop, ORT worker thread, GC threads) and the 
 ${markdownTable(['server', 'model', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'avg batch', 'errors', 'server CPU µs/req', 'client CPU µs/req'], rows)}
 
 Mid MLP at concurrency 64 as a share of the raw batch-${MAX_BATCH} ceiling: ${ratios}.
-On this 2-core machine the ceiling is one ORT thread with a core to itself; served, that thread shares the
+On this 2-core machine the ceiling is ONNX Runtime with both cores to itself; served, its threads share the
 two cores with the server's event loop, its GC threads and the load generator, so each request's CPU
 outside ORT (the two right-hand columns less ORT's own per-row cost) comes out of the same budget. With
 \`max_queue_delay_us: 0\` a closed loop of 64 clients forms batches of what queued during the previous
 execution (at most 64 - the running batch, so ~20-30 on average); the ${DELAYED.delayUs / 1000} ms rows show what waiting
 for fuller batches adds. The gRPC load generator is one @grpc/grpc-js client (request encoded once, response
-not decoded, as the HTTP one sends a prebuilt body and reads only the status); its CPU per request bounds
-the gRPC rows.`,
+not decoded); its CPU per request bounds the gRPC rows.`,
   );
 }

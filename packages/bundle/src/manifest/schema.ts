@@ -60,6 +60,7 @@ export interface ServingConfig {
     readonly count?: number;
     readonly intraOpThreads?: number;
     readonly interOpThreads?: number;
+    readonly allowSpinning?: boolean;
   };
 }
 

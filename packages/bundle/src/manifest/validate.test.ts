@@ -39,6 +39,7 @@ serving:
     preferred_batch_sizes: [4, 8]
   instances:
     count: 2
+    allow_spinning: false
 docs: [README.md]
 files: [vocab.txt]
 `;
@@ -71,7 +72,7 @@ describe('ferry.yaml validation', () => {
     expect(spec.serving).toEqual({
       maxBatchSize: 8,
       dynamicBatching: { maxQueueDelayUs: 100, preferredBatchSizes: [4, 8] },
-      instances: { count: 2 },
+      instances: { count: 2, allowSpinning: false },
     });
     expect(spec.docs).toEqual(['README.md']);
     expect(spec.files).toEqual(['vocab.txt']);
@@ -101,6 +102,8 @@ serving:
   max_batch_size: 4
   dynamic_batching:
     preferred_batch_sizes: [8]
+  instances:
+    allow_spinning: 1
   colour: blue
 docs: [/etc/passwd]
 `);
@@ -117,9 +120,10 @@ docs: [/etc/passwd]
       'ferry.yaml:15: handler.module: "handler.py" must be a .js, .mjs, .ts or .mts module',
       expect.stringMatching(/^ferry\.yaml:18: inputs\[0\]\.datatype: string "FLOAT" is not one of BOOL/),
       'ferry.yaml:19: inputs[0].shape[1]: must be an integer from -1 to 2147483647, not number -2',
-      expect.stringMatching(/^ferry\.yaml:24: serving\.colour: unknown field/),
+      expect.stringMatching(/^ferry\.yaml:26: serving\.colour: unknown field/),
       'ferry.yaml:23: serving.dynamic_batching.preferred_batch_sizes[0]: 8 is larger than serving.max_batch_size (4)',
-      'ferry.yaml:25: docs[0]: "/etc/passwd" must be relative to the project folder',
+      'ferry.yaml:25: serving.instances.allow_spinning: must be true or false, not number 1',
+      'ferry.yaml:27: docs[0]: "/etc/passwd" must be relative to the project folder',
     ]);
   });
 

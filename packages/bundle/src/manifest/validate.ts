@@ -447,7 +447,16 @@ function readServing(value: unknown, report: Report): ServingConfig | undefined 
   }
   if (root.instances !== undefined) {
     const at = ['serving', 'instances'];
-    const inst = mapping(root.instances, at, ['count', 'intra_op_threads', 'inter_op_threads'], report);
+    const inst = mapping(
+      root.instances,
+      at,
+      ['count', 'intra_op_threads', 'inter_op_threads', 'allow_spinning'],
+      report,
+    );
+    if (inst && inst.allow_spinning !== undefined && typeof inst.allow_spinning !== 'boolean') {
+      report([...at, 'allow_spinning'], `must be true or false, not ${describe(inst.allow_spinning)}`);
+      ok = false;
+    }
     if (!inst) ok = false;
     else
       config.instances = {
@@ -458,6 +467,7 @@ function readServing(value: unknown, report: Report): ServingConfig | undefined 
         ...(inst.inter_op_threads !== undefined && {
           interOpThreads: int(inst.inter_op_threads, [...at, 'inter_op_threads'], 0, 1024),
         }),
+        ...(typeof inst.allow_spinning === 'boolean' && { allowSpinning: inst.allow_spinning }),
       };
   }
   return ok ? config : undefined;

@@ -160,6 +160,7 @@ function servingConfigYaml(serving: ServingConfig): string {
         ...(inst.count !== undefined && { count: inst.count }),
         ...(inst.intraOpThreads !== undefined && { intra_op_threads: inst.intraOpThreads }),
         ...(inst.interOpThreads !== undefined && { inter_op_threads: inst.interOpThreads }),
+        ...(inst.allowSpinning !== undefined && { allow_spinning: inst.allowSpinning }),
       },
     }),
   };

@@ -49,6 +49,8 @@ export interface BackendOptions {
   readonly intraOpThreads?: number;
   /** Threads for parallel branches of one graph (ONNX Runtime inter-op). */
   readonly interOpThreads?: number;
+  /** Whether idle pool threads busy-wait for the next parallel section (default false). */
+  readonly allowSpinning?: boolean;
   /** config.yaml's tensors, for backends whose files carry no signature (TorchScript). */
   readonly inputs?: readonly TensorOverride[];
   readonly outputs?: readonly TensorOverride[];

@@ -29,6 +29,22 @@ describe('onnxruntime backend', () => {
     }
   });
 
+  it('runs with ONNX Runtime spinning allowed or not (instances.allow_spinning)', async () => {
+    const outputs = [];
+    for (const allowSpinning of [false, true]) {
+      const loaded = await onnxruntimeBackend.load(fixture('mlp'), { intraOpThreads: 2, allowSpinning });
+      const instance = await loaded.createInstance();
+      try {
+        outputs.push((await instance.run(new Map([['x', row([1, 2, 3, 4, 5, 6, 7, 8])]]), ['y'])).get('y'));
+      } finally {
+        await instance.close();
+        await loaded.close();
+      }
+    }
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[0]?.shape).toEqual([1, 4]);
+  });
+
   it('refuses a file that is not an ONNX model with FERRY_SERVE_LOAD', async () => {
     const error = await onnxruntimeBackend
       .load(fileURLToPath(new URL('../../../../fixtures/serve/expected.json', import.meta.url)), {})

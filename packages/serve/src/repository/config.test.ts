@@ -16,7 +16,7 @@ describe('config.yaml', () => {
         max_queue_size: 10,
         default_timeout_us: 5000,
       },
-      instances: { count: 2, intra_op_threads: 1, inter_op_threads: 1 },
+      instances: { count: 2, intra_op_threads: 1, inter_op_threads: 1, allow_spinning: true },
       version_policy: { specific: [1, 3] },
       inputs: [{ name: 'x', datatype: 'FP32', shape: [8] }],
       outputs: [{ name: 'y' }],
@@ -31,7 +31,7 @@ describe('config.yaml', () => {
         maxQueueSize: 10,
         defaultTimeoutUs: 5000,
       },
-      instances: { count: 2, intraOpThreads: 1, interOpThreads: 1 },
+      instances: { count: 2, intraOpThreads: 1, interOpThreads: 1, allowSpinning: true },
       versionPolicy: { kind: 'specific', versions: [1, 3] },
       inputs: [{ name: 'x', datatype: 'FP32', shape: [8] }],
       outputs: [{ name: 'y' }],
@@ -51,6 +51,10 @@ describe('config.yaml', () => {
     [
       { max_batch_size: 4, dynamic_batching: { preferred_batch_sizes: [2, 8] } },
       'REPO/m/config.yaml: dynamic_batching.preferred_batch_sizes[1]: is 8, over max_batch_size 4',
+    ],
+    [
+      { instances: { allow_spinning: 'yes' } },
+      'REPO/m/config.yaml: instances.allow_spinning: must be true or false (got "yes")',
     ],
     [
       { instances: { count: 0 } },

@@ -22,6 +22,8 @@ export interface ModelConfig {
     readonly count: number;
     readonly intraOpThreads?: number;
     readonly interOpThreads?: number;
+    /** Let ONNX Runtime's pool threads busy-wait between parallel sections (default false). */
+    readonly allowSpinning?: boolean;
   };
   readonly versionPolicy: VersionPolicy;
   readonly inputs: readonly TensorOverride[];
@@ -139,7 +141,17 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
     };
   }
   if (root.instances !== undefined) {
-    const inst = object(root.instances, 'instances', ['count', 'intra_op_threads', 'inter_op_threads']);
+    const inst = object(root.instances, 'instances', [
+      'count',
+      'intra_op_threads',
+      'inter_op_threads',
+      'allow_spinning',
+    ]);
+    if (inst.allow_spinning !== undefined && typeof inst.allow_spinning !== 'boolean')
+      throw fail(
+        'instances.allow_spinning',
+        `must be true or false (got ${JSON.stringify(inst.allow_spinning)})`,
+      );
     config.instances = {
       count: inst.count === undefined ? 1 : integer(inst.count, 'instances.count', 1, MAX_INSTANCES),
       ...(inst.intra_op_threads !== undefined && {
@@ -148,6 +160,7 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
       ...(inst.inter_op_threads !== undefined && {
         interOpThreads: integer(inst.inter_op_threads, 'instances.inter_op_threads', 0, 1024),
       }),
+      ...(inst.allow_spinning !== undefined && { allowSpinning: inst.allow_spinning as boolean }),
     };
   }
   if (root.version_policy !== undefined) {

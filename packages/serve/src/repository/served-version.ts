@@ -47,6 +47,7 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
   const loaded = await backend.load(path, {
     ...(config.instances.intraOpThreads !== undefined && { intraOpThreads: config.instances.intraOpThreads }),
     ...(config.instances.interOpThreads !== undefined && { interOpThreads: config.instances.interOpThreads }),
+    ...(config.instances.allowSpinning !== undefined && { allowSpinning: config.instances.allowSpinning }),
     ...(config.maxBatchSize !== undefined && { maxBatchSize: config.maxBatchSize }),
     inputs: config.inputs,
     outputs: config.outputs,
