@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
@@ -24,11 +24,13 @@ const CONCURRENCY = [1, 16, 64];
 const SECONDS = Number(process.env.SERVE_BENCH_SECONDS ?? 3);
 const MAX_BATCH = 128;
 /**
- * The mid model again under a second name with a 5 ms max_queue_delay, measured at concurrency 64
- * next to the 0-delay rows: how much of the gap to the ceiling is batch size (Triton's advice is
- * to raise the delay until batches fill; the default stays 0, the user's choice).
+ * The mid model again under a second name with a 1 ms max_queue_delay, measured at concurrency 64
+ * next to the 0-delay rows: what a little waiting for fuller batches buys (Triton's advice is to
+ * raise the delay until throughput stops improving; the default stays 0, the user's choice).
+ * On this machine 1 ms gave ~8% more than 0; 2 ms about the same; 3-5 ms less, as batches of
+ * all 64 clients leave ONNX Runtime idle while their answers travel.
  */
-const DELAYED = { name: 'mid_delay5ms', delayUs: 5000 } as const;
+const DELAYED = { name: 'mid_delay1ms', delayUs: 1000 } as const;
 /**
  * SERVE_BENCH_CELLS=mid:64:binary,mid:64:grpc,mid:raw runs only those cells (model:concurrency:kind,
  * kind json | binary | grpc | naive; model:raw for the in-process ceiling), prints them and leaves
@@ -88,6 +90,29 @@ async function naiveServer(path: string) {
 }
 
 /**
+ * What the goals leave per request on this machine, from this run's own measurements: the cores'
+ * CPU-seconds divided by the goal rate, against what ORT (at its best and at the served batch
+ * size) and a bare HTTP exchange (server and client) cost before ferry does anything.
+ */
+function cpuBudget(m: {
+  ceiling: number;
+  ortBestCpuUs: number;
+  ortServedCpuUs: number;
+  floor: { server: number; client: number } | undefined;
+  naiveMid64: number;
+}): string {
+  if (!m.floor || Number.isNaN(m.ceiling) || Number.isNaN(m.naiveMid64))
+    return 'CPU budget: not computed (a partial run).';
+  const cores = availableParallelism();
+  const http = m.floor.server + m.floor.client;
+  const line = (goal: string, rate: number) => {
+    const budget = (cores * 1e6) / rate;
+    return `- ${goal}: ${f0(rate)} req/s leaves ${f0(budget)} µs of CPU per request on ${cores} cores. ORT alone needs ${f0(m.ortBestCpuUs)} µs per row at batch ${MAX_BATCH} (${f0(m.ortServedCpuUs)} at batch 32) and the bare HTTP exchange ${f0(http)} µs (server ${f0(m.floor!.server)}, client ${f0(m.floor!.client)}): ${f0(m.ortBestCpuUs + http)} µs at best, ${f0(m.ortServedCpuUs + http)} µs at the batch sizes 64 clients form, before any parsing, batching, hand-off to the ORT thread or GC.`;
+  };
+  return `CPU budget of the two goals for the mid MLP at concurrency 64, from this run's numbers:\n\n${line('60% of the batch-128 ceiling', 0.6 * m.ceiling)}\n${line('10x the naive server', 10 * m.naiveMid64)}`;
+}
+
+/**
  * The transport floor: bare node:http answering each binary request with a response of the same
  * size as ferry's, no model. What one request costs this machine before any inference is done.
  */
@@ -122,6 +147,10 @@ export async function run(): Promise<void> {
   const loadBefore = loadavg()[0]!.toFixed(1);
   const raw: string[][] = [];
   let ceiling = Number.NaN; // mid at batch MAX_BATCH, rows/s
+  let ortBestCpuUs = Number.NaN; // mid's CPU per row at batch MAX_BATCH
+  let ortServedCpuUs = Number.NaN; // ... at batch 32, near what is served at concurrency 64
+  let floor: { server: number; client: number } | undefined; // bare node:http CPU per request
+  let naiveMid64 = Number.NaN;
   const mid64 = new Map<string, number>(); // `${model name}:${kind}` -> req/s at concurrency 64
   for (const [model, features] of Object.entries(MODELS)) {
     if (!wanted(model, 'raw')) continue;
@@ -133,7 +162,11 @@ export async function run(): Promise<void> {
       await rawRows(path, features, MAX_BATCH),
     ];
     raw.push([model, ...[one, mid, many].map((r) => `${f0(r.rate)} (${f0(r.cpuUs)} µs)`)]);
-    if (model === 'mid') ceiling = many.rate;
+    if (model === 'mid') {
+      ceiling = many.rate;
+      ortBestCpuUs = many.cpuUs;
+      ortServedCpuUs = mid.cpuUs;
+    }
     console.log(raw.at(-1)!.join(' | '));
   }
 
@@ -182,6 +215,7 @@ export async function run(): Promise<void> {
           const cpuBefore = process.cpuUsage();
           const result = await load('json', naive.port, model, concurrency);
           const cpu = process.cpuUsage(cpuBefore);
+          if (model === 'mid' && concurrency === 64) naiveMid64 = result.rps;
           rows.push([
             'naive fastify + ORT (JSON)',
             model,
@@ -207,6 +241,10 @@ export async function run(): Promise<void> {
         const cpuBefore = process.cpuUsage();
         const result = await load('binary', echo.port, 'mid', 64);
         const cpu = process.cpuUsage(cpuBefore);
+        floor = {
+          server: (cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS)),
+          client: (result.cpuMs * 1000) / result.requests,
+        };
         rows.push([
           'floor: bare node:http, same bytes, no model',
           'mid',
@@ -241,6 +279,8 @@ export async function run(): Promise<void> {
   const share = (key: string) => `${((100 * (mid64.get(key) ?? Number.NaN)) / ceiling).toFixed(0)}%`;
   const ratios = `binary REST ${share('mid:binary')}, gRPC ${share('mid:grpc')}; with a ${DELAYED.delayUs / 1000} ms max_queue_delay ${share(`${DELAYED.name}:binary`)} and ${share(`${DELAYED.name}:grpc`)}`;
   console.log('mid at concurrency 64 / raw batch-128 ceiling:', ratios);
+  const budget = cpuBudget({ ceiling, ortBestCpuUs, ortServedCpuUs, floor, naiveMid64 });
+  console.log(budget);
   if (CELLS) return; // a partial run: printed above, BENCHMARKS.md untouched
   writeSection(
     'serve',
@@ -269,7 +309,11 @@ ${markdownTable(['server', 'model', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 
 Mid MLP at concurrency 64 as a share of the raw batch-${MAX_BATCH} ceiling: ${ratios}.
 On this 2-core machine the ceiling is ONNX Runtime with both cores to itself; served, its threads share the
 two cores with the server's event loop, its GC threads and the load generator, so each request's CPU
-outside ORT (the two right-hand columns less ORT's own per-row cost) comes out of the same budget. With
+outside ORT (the two right-hand columns less ORT's own per-row cost) comes out of the same budget.
+
+${budget}
+
+With
 \`max_queue_delay_us: 0\` a closed loop of 64 clients forms batches of what queued during the previous
 execution (at most 64 - the running batch, so ~20-30 on average); the ${DELAYED.delayUs / 1000} ms rows show what waiting
 for fuller batches adds. The gRPC load generator is one @grpc/grpc-js client (request encoded once, response
