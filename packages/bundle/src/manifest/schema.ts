@@ -61,6 +61,7 @@ export interface ServingConfig {
     readonly intraOpThreads?: number;
     readonly interOpThreads?: number;
     readonly allowSpinning?: boolean;
+    readonly placement?: 'auto' | 'worker' | 'event_loop';
   };
 }
 

@@ -40,6 +40,7 @@ serving:
   instances:
     count: 2
     allow_spinning: false
+    placement: worker
 docs: [README.md]
 files: [vocab.txt]
 `;
@@ -72,7 +73,7 @@ describe('ferry.yaml validation', () => {
     expect(spec.serving).toEqual({
       maxBatchSize: 8,
       dynamicBatching: { maxQueueDelayUs: 100, preferredBatchSizes: [4, 8] },
-      instances: { count: 2, allowSpinning: false },
+      instances: { count: 2, allowSpinning: false, placement: 'worker' },
     });
     expect(spec.docs).toEqual(['README.md']);
     expect(spec.files).toEqual(['vocab.txt']);
@@ -104,6 +105,7 @@ serving:
     preferred_batch_sizes: [8]
   instances:
     allow_spinning: 1
+    placement: gpu
   colour: blue
 docs: [/etc/passwd]
 `);
@@ -120,10 +122,11 @@ docs: [/etc/passwd]
       'ferry.yaml:15: handler.module: "handler.py" must be a .js, .mjs, .ts or .mts module',
       expect.stringMatching(/^ferry\.yaml:18: inputs\[0\]\.datatype: string "FLOAT" is not one of BOOL/),
       'ferry.yaml:19: inputs[0].shape[1]: must be an integer from -1 to 2147483647, not number -2',
-      expect.stringMatching(/^ferry\.yaml:26: serving\.colour: unknown field/),
+      expect.stringMatching(/^ferry\.yaml:27: serving\.colour: unknown field/),
       'ferry.yaml:23: serving.dynamic_batching.preferred_batch_sizes[0]: 8 is larger than serving.max_batch_size (4)',
       'ferry.yaml:25: serving.instances.allow_spinning: must be true or false, not number 1',
-      'ferry.yaml:27: docs[0]: "/etc/passwd" must be relative to the project folder',
+      'ferry.yaml:26: serving.instances.placement: must be one of auto, worker, event_loop, not string "gpu"',
+      'ferry.yaml:28: docs[0]: "/etc/passwd" must be relative to the project folder',
     ]);
   });
 

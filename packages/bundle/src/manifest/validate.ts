@@ -450,11 +450,23 @@ function readServing(value: unknown, report: Report): ServingConfig | undefined 
     const inst = mapping(
       root.instances,
       at,
-      ['count', 'intra_op_threads', 'inter_op_threads', 'allow_spinning'],
+      ['count', 'intra_op_threads', 'inter_op_threads', 'allow_spinning', 'placement'],
       report,
     );
     if (inst && inst.allow_spinning !== undefined && typeof inst.allow_spinning !== 'boolean') {
       report([...at, 'allow_spinning'], `must be true or false, not ${describe(inst.allow_spinning)}`);
+      ok = false;
+    }
+    const placements = ['auto', 'worker', 'event_loop'] as const;
+    if (
+      inst &&
+      inst.placement !== undefined &&
+      !(placements as readonly unknown[]).includes(inst.placement)
+    ) {
+      report(
+        [...at, 'placement'],
+        `must be one of ${placements.join(', ')}, not ${describe(inst.placement)}`,
+      );
       ok = false;
     }
     if (!inst) ok = false;
@@ -468,6 +480,9 @@ function readServing(value: unknown, report: Report): ServingConfig | undefined 
           interOpThreads: int(inst.inter_op_threads, [...at, 'inter_op_threads'], 0, 1024),
         }),
         ...(typeof inst.allow_spinning === 'boolean' && { allowSpinning: inst.allow_spinning }),
+        ...((placements as readonly unknown[]).includes(inst.placement) && {
+          placement: inst.placement as (typeof placements)[number],
+        }),
       };
   }
   return ok ? config : undefined;

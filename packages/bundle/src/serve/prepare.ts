@@ -161,6 +161,7 @@ function servingConfigYaml(serving: ServingConfig): string {
         ...(inst.intraOpThreads !== undefined && { intra_op_threads: inst.intraOpThreads }),
         ...(inst.interOpThreads !== undefined && { inter_op_threads: inst.interOpThreads }),
         ...(inst.allowSpinning !== undefined && { allow_spinning: inst.allowSpinning }),
+        ...(inst.placement !== undefined && { placement: inst.placement }),
       },
     }),
   };

@@ -75,6 +75,11 @@ export interface LoadedModel {
   readonly outputs: readonly TensorMetadata[];
   /** One more independent executor (an ONNX Runtime session): instances run concurrently. */
   createInstance(): Promise<ModelInstance>;
+  /**
+   * An executor that computes on the calling (event loop) thread, for models whose runs cost
+   * less than handing them to another thread (instances.placement). Absent: always a worker.
+   */
+  createEventLoopInstance?(): Promise<ModelInstance>;
   /** Releases what load() holds beyond the instances. */
   close(): Promise<void>;
 }

@@ -2,55 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { serveError } from '../errors.js';
-import type { Datatype } from '../tensor/datatype.js';
-import { ownedByBatch, type Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from './backend.js';
+import { EventLoopInstance } from './onnxruntime-event-loop.js';
+import { FROM_ORT, fromOrtData, type OrtTensorData, toOrtData, utf8 } from './onnxruntime-tensors.js';
 import { WORKER_SOURCE } from './onnxruntime-worker-source.js';
 
-/** Protocol datatype <-> onnxruntime-node tensor type. BF16 is absent: onnxruntime-node has no bfloat16 tensors. */
-const TO_ORT: Readonly<Partial<Record<Datatype, string>>> = {
-  BOOL: 'bool',
-  UINT8: 'uint8',
-  UINT16: 'uint16',
-  UINT32: 'uint32',
-  UINT64: 'uint64',
-  INT8: 'int8',
-  INT16: 'int16',
-  INT32: 'int32',
-  INT64: 'int64',
-  FP16: 'float16',
-  FP32: 'float32',
-  FP64: 'float64',
-  BYTES: 'string',
-};
-const FROM_ORT = new Map(Object.entries(TO_ORT).map(([k, v]) => [v, k as Datatype]));
-
-type ArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
-const ARRAYS: Readonly<Partial<Record<Datatype, ArrayCtor & { BYTES_PER_ELEMENT: number }>>> = {
-  BOOL: Uint8Array,
-  UINT8: Uint8Array,
-  UINT16: Uint16Array,
-  UINT32: Uint32Array,
-  UINT64: BigUint64Array,
-  INT8: Int8Array,
-  INT16: Int16Array,
-  INT32: Int32Array,
-  INT64: BigInt64Array,
-  FP16: Uint16Array,
-  FP32: Float32Array,
-  FP64: Float64Array,
-};
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const utf8Encoder = new TextEncoder();
 const ORT_PATH = createRequire(import.meta.url).resolve('onnxruntime-node');
 
-interface WorkerTensor {
-  name: string;
-  type: string;
-  dims: readonly number[];
-  data: ArrayBufferView | string[];
-}
 interface RawMetadata {
   name: string;
   isTensor: boolean;
@@ -129,6 +88,7 @@ export const onnxruntimeBackend: Backend = {
           spare = undefined;
           return new WorkerInstance(thread, start);
         },
+        createEventLoopInstance: () => EventLoopInstance.create(bytes, sessionOptions),
         async close() {
           await spare?.close();
           spare = undefined;
@@ -166,7 +126,7 @@ class WorkerThread {
   private nextId = 0;
   private readonly waiting = new Map<
     number,
-    { resolve: (r: WorkerTensor[]) => void; reject: (e: Error) => void }
+    { resolve: (r: OrtTensorData[]) => void; reject: (e: Error) => void }
   >();
   exited: Error | undefined;
 
@@ -175,7 +135,7 @@ class WorkerThread {
     readonly inputs: readonly RawMetadata[],
     readonly outputs: readonly RawMetadata[],
   ) {
-    worker.on('message', (msg: { type: string; id: number; results?: WorkerTensor[]; message?: string }) => {
+    worker.on('message', (msg: { type: string; id: number; results?: OrtTensorData[]; message?: string }) => {
       const waiter = this.waiting.get(msg.id);
       if (!waiter) return;
       this.waiting.delete(msg.id);
@@ -217,35 +177,24 @@ class WorkerThread {
 
   run(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Map<string, Tensor>> {
     if (this.exited) return Promise.reject(this.exited);
-    const feeds: WorkerTensor[] = [];
+    const feeds: OrtTensorData[] = [];
     const transfer: ArrayBuffer[] = [];
-    for (const [name, tensor] of inputs) {
-      const dims = [...tensor.shape];
-      if (tensor.datatype === 'BYTES') {
-        feeds.push({ name, type: 'string', dims, data: tensor.strings.map((s) => utf8.decode(s)) });
-        continue;
+    try {
+      for (const [name, tensor] of inputs) {
+        // the worker must own what it is sent (see toOrtData)
+        const feed = toOrtData(name, tensor, 'own');
+        feeds.push(feed);
+        if (!Array.isArray(feed.data)) transfer.push(feed.data.buffer as ArrayBuffer);
       }
-      const Ctor = ARRAYS[tensor.datatype];
-      const type = TO_ORT[tensor.datatype];
-      if (!Ctor || !type)
-        return Promise.reject(new Error(`onnxruntime-node cannot carry ${tensor.datatype} tensors`));
-      // the worker must own what it is sent: a batch's joined input moves as it is; a request's
-      // own view (a batch of one) may share a larger body buffer, so it goes as an exact copy
-      const own = ownedByBatch(tensor.bytes) ? tensor.bytes : new Uint8Array(tensor.bytes);
-      transfer.push(own.buffer as ArrayBuffer);
-      feeds.push({
-        name,
-        type,
-        dims,
-        data: new Ctor(own.buffer as ArrayBuffer, 0, own.byteLength / Ctor.BYTES_PER_ELEMENT),
-      });
+    } catch (error) {
+      return Promise.reject(error);
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, {
         resolve: (results) => {
           const out = new Map<string, Tensor>();
-          for (const r of results) out.set(r.name, fromWorker(r));
+          for (const r of results) out.set(r.name, fromOrtData(r));
           resolve(out);
         },
         reject,
@@ -260,15 +209,4 @@ class WorkerThread {
     this.worker.postMessage({ type: 'close' });
     await exited;
   }
-}
-
-function fromWorker(value: WorkerTensor): Tensor {
-  const datatype = FROM_ORT.get(value.type);
-  if (!datatype)
-    throw new Error(`onnxruntime returned a ${value.type} tensor, which the protocol cannot carry`);
-  const shape = [...value.dims];
-  if (datatype === 'BYTES')
-    return { datatype, shape, strings: (value.data as string[]).map((s) => utf8Encoder.encode(s)) };
-  const data = value.data as ArrayBufferView;
-  return { datatype, shape, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }

@@ -16,7 +16,13 @@ describe('config.yaml', () => {
         max_queue_size: 10,
         default_timeout_us: 5000,
       },
-      instances: { count: 2, intra_op_threads: 1, inter_op_threads: 1, allow_spinning: true },
+      instances: {
+        count: 2,
+        intra_op_threads: 1,
+        inter_op_threads: 1,
+        allow_spinning: true,
+        placement: 'worker',
+      },
       version_policy: { specific: [1, 3] },
       inputs: [{ name: 'x', datatype: 'FP32', shape: [8] }],
       outputs: [{ name: 'y' }],
@@ -31,7 +37,13 @@ describe('config.yaml', () => {
         maxQueueSize: 10,
         defaultTimeoutUs: 5000,
       },
-      instances: { count: 2, intraOpThreads: 1, interOpThreads: 1, allowSpinning: true },
+      instances: {
+        count: 2,
+        intraOpThreads: 1,
+        interOpThreads: 1,
+        allowSpinning: true,
+        placement: 'worker',
+      },
       versionPolicy: { kind: 'specific', versions: [1, 3] },
       inputs: [{ name: 'x', datatype: 'FP32', shape: [8] }],
       outputs: [{ name: 'y' }],
@@ -55,6 +67,10 @@ describe('config.yaml', () => {
     [
       { instances: { allow_spinning: 'yes' } },
       'REPO/m/config.yaml: instances.allow_spinning: must be true or false (got "yes")',
+    ],
+    [
+      { instances: { placement: 'gpu' } },
+      'REPO/m/config.yaml: instances.placement: must be one of auto, worker, event_loop (got "gpu")',
     ],
     [
       { instances: { count: 0 } },

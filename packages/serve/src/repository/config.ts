@@ -24,12 +24,17 @@ export interface ModelConfig {
     readonly interOpThreads?: number;
     /** Let ONNX Runtime's pool threads busy-wait between parallel sections (default false). */
     readonly allowSpinning?: boolean;
+    /** Where instances compute: their own worker threads, the event loop, or chosen at load (auto). */
+    readonly placement: InstancePlacement;
   };
   readonly versionPolicy: VersionPolicy;
   readonly inputs: readonly TensorOverride[];
   readonly outputs: readonly TensorOverride[];
   readonly warmup: { readonly runs: number; readonly batchSize: number };
 }
+
+export const PLACEMENTS = ['auto', 'worker', 'event_loop'] as const;
+export type InstancePlacement = (typeof PLACEMENTS)[number];
 
 export type VersionPolicy =
   | { readonly kind: 'latest'; readonly count: number }
@@ -45,7 +50,7 @@ export interface TensorOverride {
 
 export const DEFAULT_CONFIG: ModelConfig = {
   dynamicBatching: { maxQueueDelayUs: 0, preferredBatchSizes: [], defaultTimeoutUs: 0 },
-  instances: { count: 1 },
+  instances: { count: 1, placement: 'auto' },
   versionPolicy: { kind: 'latest', count: 1 },
   inputs: [],
   outputs: [],
@@ -146,7 +151,13 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
       'intra_op_threads',
       'inter_op_threads',
       'allow_spinning',
+      'placement',
     ]);
+    if (inst.placement !== undefined && !(PLACEMENTS as readonly unknown[]).includes(inst.placement))
+      throw fail(
+        'instances.placement',
+        `must be one of ${PLACEMENTS.join(', ')} (got ${JSON.stringify(inst.placement)})`,
+      );
     if (inst.allow_spinning !== undefined && typeof inst.allow_spinning !== 'boolean')
       throw fail(
         'instances.allow_spinning',
@@ -161,6 +172,7 @@ export function parseModelConfig(doc: unknown, path: string): ModelConfig {
         interOpThreads: integer(inst.inter_op_threads, 'instances.inter_op_threads', 0, 1024),
       }),
       ...(inst.allow_spinning !== undefined && { allowSpinning: inst.allow_spinning as boolean }),
+      placement: (inst.placement as InstancePlacement | undefined) ?? 'auto',
     };
   }
   if (root.version_policy !== undefined) {

@@ -174,6 +174,15 @@ export class ModelRepository {
         });
         built.push(served);
         next.set(v.version, served);
+        this.log.info(
+          {
+            model: name,
+            version: v.version,
+            placement: served.placement,
+            ...(served.probeUs !== undefined && { probeUs: Math.round(served.probeUs) }),
+          },
+          'instances placed',
+        );
       }
       const retired = [...entry.versions.entries()].filter(([v, s]) => next.get(v) !== s).map(([, s]) => s);
       entry.versions = next;

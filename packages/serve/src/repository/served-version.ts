@@ -6,6 +6,7 @@ import { Batcher } from '../scheduler/batcher.js';
 import { DATATYPE_SIZE } from '../tensor/datatype.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
 import type { ModelConfig, TensorOverride } from './config.js';
+import { type Placed, placeInstances, probeable } from './placement.js';
 
 /** One loaded, warmed-up model version with its scheduler: what an inference request reaches. */
 export interface ServedVersion {
@@ -18,6 +19,10 @@ export interface ServedVersion {
   /** 0 = no batch dimension. */
   readonly maxBatchSize: number;
   readonly batcher: Batcher;
+  /** Where the instances compute (instances.placement, with auto resolved at load). */
+  readonly placement: Placed['placement'];
+  /** The load's timed run at the largest batch, when auto placement measured one (µs). */
+  readonly probeUs?: number;
   /** The backend's own input rule (Backend.checkTensor), if it has one. */
   checkTensor(name: string, tensor: Tensor): void;
   /** Identifies the files and config this was loaded from (polling reloads when it changes). */
@@ -60,7 +65,16 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
     const maxBatchSize = batchSizeOf(config, loaded.inputs, loaded.outputs, configPath);
     const inputs = applyOverrides(loaded.inputs, config.inputs, 'inputs', maxBatchSize, configPath);
     const outputs = applyOverrides(loaded.outputs, config.outputs, 'outputs', maxBatchSize, configPath);
-    for (let i = 0; i < config.instances.count; i++) instances.push(await loaded.createInstance());
+    const outputNames = outputs.map((o) => o.name);
+    const placed = await placeInstances(
+      loaded,
+      config.instances.count,
+      config.instances.placement,
+      probeable(inputs, maxBatchSize)
+        ? { inputs: warmupInputs(inputs, maxBatchSize), outputs: outputNames }
+        : undefined,
+    );
+    instances.push(...placed.instances);
     const runs = config.warmup.runs;
     const rows = maxBatchSize === 0 ? 0 : Math.min(config.warmup.batchSize, maxBatchSize);
     for (const instance of instances)
@@ -101,6 +115,8 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
       outputs,
       maxBatchSize,
       batcher,
+      placement: placed.placement,
+      ...(placed.probeUs !== undefined && { probeUs: placed.probeUs }),
       checkTensor: (name, tensor) => backend.checkTensor?.(name, tensor),
       fingerprint: options.fingerprint,
       async close() {

@@ -1,0 +1,93 @@
+import type { LoadedModel, ModelInstance, TensorMetadata } from '../backends/backend.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { InstancePlacement } from './config.js';
+
+/**
+ * A run at the model's largest batch that takes less than this computes on the event loop. The
+ * hand-off to a worker thread and back costs the process ~100-200 µs of CPU per batch on a
+ * 2-core machine (two messages, two thread wake-ups): for a small MLP that is many times the run,
+ * and ferry answered at half the rate of a one-thread server a user would write. Blocking the
+ * loop this long per batch is what parsing one large JSON body costs.
+ */
+export const EVENT_LOOP_MAX_RUN_US = 200;
+
+/** Timed runs of the probe; the fastest after the first (which warms the session) counts. */
+const PROBE_RUNS = 4;
+
+export interface Placed {
+  readonly instances: ModelInstance[];
+  readonly placement: 'worker' | 'event_loop';
+  /** The probe's fastest run at the largest batch, when auto timed one. */
+  readonly probeUs?: number;
+}
+
+/**
+ * Creates the version's instances where config.yaml's instances.placement says: `worker` (each
+ * its own thread), `event_loop`, or `auto`: the event loop when the backend can run there, the
+ * inputs have no unknown dimension besides the batch one, and a zero-filled run of the largest
+ * batch (`probe`) takes under EVENT_LOOP_MAX_RUN_US; else workers.
+ */
+export async function placeInstances(
+  loaded: LoadedModel,
+  count: number,
+  placement: InstancePlacement,
+  probe: { inputs: ReadonlyMap<string, Tensor>; outputs: readonly string[] } | undefined,
+): Promise<Placed> {
+  const onLoop = loaded.createEventLoopInstance?.bind(loaded);
+  if (placement !== 'worker' && onLoop) {
+    if (placement === 'event_loop') return { instances: await createAll(onLoop, count), placement };
+    if (probe) {
+      const first = await onLoop();
+      let probeUs: number;
+      try {
+        probeUs = await fastestRunUs(first, probe.inputs, probe.outputs);
+      } catch {
+        probeUs = Number.POSITIVE_INFINITY; // the warmup that follows reports the failure
+      }
+      if (probeUs < EVENT_LOOP_MAX_RUN_US) {
+        const rest = await createAll(onLoop, count - 1);
+        return { instances: [first, ...rest], placement: 'event_loop', probeUs };
+      }
+      await first.close();
+      return {
+        instances: await createAll(() => loaded.createInstance(), count),
+        placement: 'worker',
+        probeUs,
+      };
+    }
+  }
+  return { instances: await createAll(() => loaded.createInstance(), count), placement: 'worker' };
+}
+
+async function createAll(create: () => Promise<ModelInstance>, count: number): Promise<ModelInstance[]> {
+  const instances: ModelInstance[] = [];
+  try {
+    for (let i = 0; i < count; i++) instances.push(await create());
+  } catch (error) {
+    await Promise.all(instances.map((instance) => instance.close()));
+    throw error;
+  }
+  return instances;
+}
+
+async function fastestRunUs(
+  instance: ModelInstance,
+  inputs: ReadonlyMap<string, Tensor>,
+  outputs: readonly string[],
+): Promise<number> {
+  let fastest = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < PROBE_RUNS; i++) {
+    const started = performance.now();
+    await instance.run(inputs, outputs);
+    if (i > 0) fastest = Math.min(fastest, (performance.now() - started) * 1000);
+  }
+  return fastest;
+}
+
+/** Whether every input's size is known once the batch dimension is fixed (no -1 elsewhere, no strings). */
+export function probeable(inputs: readonly TensorMetadata[], maxBatchSize: number): boolean {
+  return inputs.every(
+    (meta) =>
+      meta.datatype !== 'BYTES' && meta.shape.every((d, k) => d !== -1 || (k === 0 && maxBatchSize > 0)),
+  );
+}

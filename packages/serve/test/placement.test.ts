@@ -1,0 +1,68 @@
+import { cpSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_LOOP_MAX_RUN_US } from '../src/repository/placement.js';
+import { closeTo, EXPECTED, makeRepo, postJson, startTestServer, type TestServer } from './helpers.js';
+
+/**
+ * instances.placement with real models: auto times a zero-filled run of the largest batch at load
+ * and keeps a model on the event loop only when that run is tiny; a heavy model with a tiny file
+ * and a model whose size is unknown until a request comes stay on worker threads.
+ */
+let t: TestServer;
+let repo: ReturnType<typeof makeRepo>;
+beforeAll(async () => {
+  repo = makeRepo({ mlp: null, slow: null, seq: null });
+  cpSync(`${repo.root}/mlp`, `${repo.root}/mlp_worker`, { recursive: true });
+  writeFileSync(`${repo.root}/mlp_worker/config.yaml`, 'instances:\n  placement: worker\n');
+  cpSync(`${repo.root}/slow`, `${repo.root}/slow_loop`, { recursive: true });
+  writeFileSync(
+    `${repo.root}/slow_loop/config.yaml`,
+    'max_batch_size: 4\ninstances:\n  count: 2\n  placement: event_loop\n',
+  );
+  t = await startTestServer(repo.root);
+});
+afterAll(async () => {
+  await t.close();
+  repo.cleanup();
+});
+
+const served = (model: string) => t.server.repository.resolve(model);
+const infer = (model: string, name: 'mlp' | 'slow') =>
+  postJson(`${t.url}/v2/models/${model}/infer`, {
+    inputs: [{ name: 'x', datatype: 'FP32', ...EXPECTED[name]!.inputs.x }],
+  });
+
+describe('instances.placement', () => {
+  it('auto keeps a tiny model on the event loop, timed at its largest batch', async () => {
+    expect(served('mlp').placement).toBe('event_loop');
+    expect(served('mlp').probeUs).toBeLessThan(EVENT_LOOP_MAX_RUN_US);
+    const { status, json } = await infer('mlp', 'mlp');
+    expect(status).toBe(200);
+    const y = (json.outputs as { data: number[] }[])[0]!.data;
+    expect(closeTo(y, EXPECTED.mlp.outputs.y!.data as number[])).toBe(true);
+  });
+
+  it('auto puts a heavy model with a tiny file on a worker thread', () => {
+    expect(served('slow').placement).toBe('worker');
+    expect(served('slow').probeUs).toBeGreaterThanOrEqual(EVENT_LOOP_MAX_RUN_US);
+  });
+
+  it('auto puts a model with a dimension known only per request on a worker, untimed', () => {
+    expect(served('seq').placement).toBe('worker');
+    expect(served('seq').probeUs).toBeUndefined();
+  });
+
+  it('worker and event_loop are obeyed, and both answer as torch did', async () => {
+    expect(served('mlp_worker').placement).toBe('worker');
+    expect(served('slow_loop').placement).toBe('event_loop');
+    for (const [model, name] of [
+      ['mlp_worker', 'mlp'],
+      ['slow_loop', 'slow'],
+    ] as const) {
+      const { status, json } = await infer(model, name);
+      expect(status).toBe(200);
+      const y = (json.outputs as { data: number[] }[])[0]!.data;
+      expect(closeTo(y, EXPECTED[name]!.outputs.y!.data as number[])).toBe(true);
+    }
+  });
+});
