@@ -17,6 +17,23 @@ describe('JSON tensor data', () => {
     expect(encodeJsonData(half)).toBe('[0.0999755859375,"NaN"]');
   });
 
+  it('FP32 and FP64: plain numbers, "NaN"/"Infinity" strings, and views at any offset, both ways', () => {
+    const plain = decodeJsonTensor('FP32', [3], [0.1, -2, 3e38], 'x');
+    expect(plain.datatype === 'FP32' && Array.from(new Float32Array(plain.bytes.buffer))).toEqual(
+      Array.from(Float32Array.of(0.1, -2, 3e38)),
+    );
+    expect(encodeJsonData(plain)).toBe(`[${Math.fround(0.1)},-2,${Math.fround(3e38)}]`);
+    const special = decodeJsonTensor('FP64', [3], [1.5, 'NaN', '-Infinity'], 'x');
+    expect(encodeJsonData(special)).toBe('[1.5,"NaN","-Infinity"]');
+    expect(() => decodeJsonTensor('FP32', [2], [1, true], 'x')).toThrow(
+      /element 1 \(true\) must be a number for FP32/,
+    );
+    // an output row sliced out of a batch at an odd byte offset is read element by element
+    const body = new Uint8Array(13);
+    body.set(new Uint8Array(Float32Array.of(2.5, -1, 0.25).buffer), 1);
+    expect(encodeJsonData({ datatype: 'FP32', shape: [3], bytes: body.subarray(1) })).toBe('[2.5,-1,0.25]');
+  });
+
   it('64-bit integers: exact as strings, safe as numbers, refused when rounded', () => {
     const t = decodeJsonTensor('INT64', [3], ['-9223372036854775808', 42, '9007199254740993'], 'ids');
     expect(encodeJsonData(t)).toBe('[-9223372036854775808,42,9007199254740993]');

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { serveError } from '../errors.js';
 import { MAX_JSON_DATA_DEPTH } from '../limits.js';
 import { DATATYPE_SIZE, type Datatype, INTEGER_RANGE, type NumericDatatype } from '../tensor/datatype.js';
@@ -55,9 +56,33 @@ export function decodeJsonTensor(
     return { datatype, shape, strings };
   }
   const bytes = new Uint8Array(count * DATATYPE_SIZE[datatype]);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < count; i++) writeElement(view, datatype, i, values[i], input);
+  if (!(datatype in FLOAT_ARRAYS && fillFloats(datatype as FloatDatatype, bytes, values))) {
+    const view = new DataView(bytes.buffer);
+    for (let i = 0; i < count; i++) writeElement(view, datatype, i, values[i], input);
+  }
   return { datatype, shape, bytes };
+}
+
+/**
+ * FP32 and FP64 through a typed array: the common case, at a third of the CPU of a DataView write
+ * per element (JSON requests of the small MLP spent more time here than in the model). Typed arrays
+ * use the platform's byte order, so this holds only on little-endian machines; elsewhere, and for
+ * anything but plain numbers ("NaN" strings, or a value that will be refused), the caller goes
+ * element by element.
+ */
+const FLOAT_ARRAYS = { FP32: Float32Array, FP64: Float64Array } as const;
+type FloatDatatype = keyof typeof FLOAT_ARRAYS;
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+function fillFloats(datatype: FloatDatatype, bytes: Uint8Array, values: readonly unknown[]): boolean {
+  if (!LITTLE_ENDIAN) return false;
+  const floats = new FLOAT_ARRAYS[datatype](bytes.buffer as ArrayBuffer, bytes.byteOffset, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'number') return false;
+    floats[i] = value;
+  }
+  return true;
 }
 
 function writeElement(
@@ -123,8 +148,18 @@ function toInteger(value: unknown): bigint | undefined {
 export function encodeJsonData(tensor: Tensor): string {
   if (tensor.datatype === 'BYTES') return JSON.stringify(tensor.strings.map((s) => decoder.decode(s)));
   const { bytes, datatype } = tensor;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = bytes.byteLength / DATATYPE_SIZE[datatype];
+  if (datatype in FLOAT_ARRAYS && LITTLE_ENDIAN && bytes.byteOffset % DATATYPE_SIZE[datatype] === 0) {
+    const floats = new FLOAT_ARRAYS[datatype as FloatDatatype](
+      bytes.buffer as ArrayBuffer,
+      bytes.byteOffset,
+      count,
+    );
+    // JSON.stringify writes finite numbers as String() does, in C++; NaN and the infinities,
+    // which it would turn into null, take the element-by-element path
+    if (floats.every(Number.isFinite)) return JSON.stringify(Array.from(floats));
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts = new Array<string>(count);
   for (let i = 0; i < count; i++) parts[i] = elementText(view, datatype, i);
   return `[${parts.join(',')}]`;
