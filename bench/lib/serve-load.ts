@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_OPTIONS, PROTO_PATH } from '../../packages/serve/src/index.js';
+import { GrpcLoadClient, grpcFrame } from './grpc-load-client.js';
 import { encodeRequest, LoadConnection } from './http-load-client.js';
 
 interface Options {
@@ -75,29 +76,28 @@ async function httpSenders(): Promise<Send[]> {
 }
 
 /**
- * The request is encoded once and the response is not decoded, as the HTTP sender sends a prebuilt
- * body and only reads the status: the load generator should measure the server, not protobufjs.
+ * The request is encoded once (protobufjs, the same encoder the server's proto describes) and sent
+ * through the lean HTTP/2 client; the answer is not decoded, as the HTTP client reads only the
+ * status: the load generator should measure the server, not its own protobuf and channel code.
  */
-function grpcSenders(): Send[] {
+async function grpcSenders(): Promise<Send[]> {
   const proto = grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
-  const service = proto.inference.GRPCInferenceService;
-  const method = service.service.ModelInfer!;
-  const client = new service(`127.0.0.1:${options.port}`, grpc.credentials.createInsecure());
-  const encoded = method.requestSerialize({
-    model_name: options.model,
-    inputs: [{ name: inputName, datatype: 'FP32', shape }],
-    raw_input_contents: [Buffer.from(new Float32Array(row).buffer)],
-  });
-  const asIs = (bytes: Buffer) => bytes;
-  // one HTTP/2 client multiplexes every simulated client's calls
-  const send: Send = (done) =>
-    client.makeUnaryRequest(method.path, asIs, asIs, encoded, (e) => done(e ?? undefined));
+  const method = proto.inference.GRPCInferenceService.service.ModelInfer!;
+  const frame = grpcFrame(
+    method.requestSerialize({
+      model_name: options.model,
+      inputs: [{ name: inputName, datatype: 'FP32', shape }],
+      raw_input_contents: [Buffer.from(new Float32Array(row).buffer)],
+    }),
+  );
+  const client = await GrpcLoadClient.open(`http://127.0.0.1:${options.port}`);
+  const send: Send = (done) => client.call(method.path, frame, (error) => done(error));
   return Array.from({ length: options.concurrency }, () => send);
 }
 
-const senders = options.kind === 'grpc' ? grpcSenders() : await httpSenders();
+const senders = options.kind === 'grpc' ? await grpcSenders() : await httpSenders();
 
 /** Each client sends its next request when the last is answered, until `seconds` have passed. */
 function drive(seconds: number, latencies: number[] | undefined): Promise<number> {
