@@ -1,7 +1,16 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_LOOP_MAX_RUN_US } from '../src/repository/placement.js';
-import { closeTo, EXPECTED, makeRepo, postJson, startTestServer, type TestServer } from './helpers.js';
+import { onnxruntimeBackend } from '../src/backends/onnxruntime.js';
+import { EVENT_LOOP_MAX_RUN_US, PROBE_MAX_MODEL_BYTES, placeInstances } from '../src/repository/placement.js';
+import {
+  closeTo,
+  EXPECTED,
+  FIXTURES,
+  makeRepo,
+  postJson,
+  startTestServer,
+  type TestServer,
+} from './helpers.js';
 
 /**
  * instances.placement with real models: auto times a zero-filled run of the largest batch at load
@@ -63,6 +72,28 @@ describe('instances.placement', () => {
       expect(status).toBe(200);
       const y = (json.outputs as { data: number[] }[])[0]!.data;
       expect(closeTo(y, EXPECTED[name]!.outputs.y!.data as number[])).toBe(true);
+    }
+  });
+
+  it('auto does not time a model file over the probe limit (a second copy would load to do it)', async () => {
+    const loaded = await onnxruntimeBackend.load(`${FIXTURES}mlp/1/model.onnx`, {});
+    const probe = {
+      inputs: new Map([['x', { datatype: 'FP32' as const, shape: [1, 8], bytes: new Uint8Array(32) }]]),
+      outputs: ['y'],
+    };
+    const small = await placeInstances(loaded, 1, 'auto', probe);
+    const large = await placeInstances(
+      { ...loaded, modelBytes: PROBE_MAX_MODEL_BYTES + 1 },
+      1,
+      'auto',
+      probe,
+    );
+    try {
+      expect([small.placement, large.placement]).toEqual(['event_loop', 'worker']);
+      expect(large.probeUs).toBeUndefined();
+    } finally {
+      await Promise.all([...small.instances, ...large.instances].map((i) => i.close()));
+      await loaded.close();
     }
   });
 });

@@ -110,4 +110,22 @@ describe.skipIf(!available && process.env.CI !== 'true')('ferry serve with the T
     expect(status).toBe(400);
     expect(String(json.error)).toMatch(/x/);
   });
+
+  it('refuses instances.placement: event_loop, which this backend cannot do, naming config.yaml', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'ferry-serve-ts-'));
+    try {
+      mkdirSync(join(other, 'mlp', '1'), { recursive: true });
+      cpSync(join(FIXTURES, 'mlp_traced.pt'), join(other, 'mlp', '1', 'model.pt'));
+      writeFileSync(
+        join(other, 'mlp', 'config.yaml'),
+        readFileSync(join(root, 'mlp', 'config.yaml'), 'utf8') + 'instances: { placement: event_loop }\n',
+      );
+      const error = await startTestServer(other).catch((e: Error) => e);
+      expect((error as Error).message).toBe(
+        `${join(other, 'mlp', 'config.yaml')}: instances.placement: is event_loop, but the torchscript backend runs only in worker threads`,
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
 });

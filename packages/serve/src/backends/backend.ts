@@ -80,6 +80,8 @@ export interface LoadedModel {
    * less than handing them to another thread (instances.placement). Absent: always a worker.
    */
   createEventLoopInstance?(): Promise<ModelInstance>;
+  /** Bytes one instance loads (the model file), so placement can skip timing very large models. */
+  readonly modelBytes?: number;
   /** Releases what load() holds beyond the instances. */
   close(): Promise<void>;
 }

@@ -11,6 +11,12 @@ import type { InstancePlacement } from './config.js';
  */
 export const EVENT_LOOP_MAX_RUN_US = 200;
 
+/**
+ * Larger models are not timed: the probe loads a second copy of the model on the main thread, and
+ * a file this size (8M fp32 weights) does not run a full batch in 200 µs on a CPU anyway.
+ */
+export const PROBE_MAX_MODEL_BYTES = 32 * 2 ** 20;
+
 /** Timed runs of the probe; the fastest after the first (which warms the session) counts. */
 const PROBE_RUNS = 4;
 
@@ -24,8 +30,9 @@ export interface Placed {
 /**
  * Creates the version's instances where config.yaml's instances.placement says: `worker` (each
  * its own thread), `event_loop`, or `auto`: the event loop when the backend can run there, the
- * inputs have no unknown dimension besides the batch one, and a zero-filled run of the largest
- * batch (`probe`) takes under EVENT_LOOP_MAX_RUN_US; else workers.
+ * model is at most PROBE_MAX_MODEL_BYTES, its inputs have no unknown dimension besides the batch
+ * one, and a zero-filled run of the largest batch (`probe`) takes under EVENT_LOOP_MAX_RUN_US;
+ * else workers.
  */
 export async function placeInstances(
   loaded: LoadedModel,
@@ -34,9 +41,10 @@ export async function placeInstances(
   probe: { inputs: ReadonlyMap<string, Tensor>; outputs: readonly string[] } | undefined,
 ): Promise<Placed> {
   const onLoop = loaded.createEventLoopInstance?.bind(loaded);
+  // (served-version refuses event_loop for a backend without it, naming config.yaml)
   if (placement !== 'worker' && onLoop) {
     if (placement === 'event_loop') return { instances: await createAll(onLoop, count), placement };
-    if (probe) {
+    if (probe && (loaded.modelBytes ?? 0) <= PROBE_MAX_MODEL_BYTES) {
       const first = await onLoop();
       let probeUs: number;
       try {

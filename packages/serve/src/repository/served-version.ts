@@ -66,6 +66,12 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
     const inputs = applyOverrides(loaded.inputs, config.inputs, 'inputs', maxBatchSize, configPath);
     const outputs = applyOverrides(loaded.outputs, config.outputs, 'outputs', maxBatchSize, configPath);
     const outputNames = outputs.map((o) => o.name);
+    if (config.instances.placement === 'event_loop' && !loaded.createEventLoopInstance)
+      throw serveError('FERRY_SERVE_CONFIG', {
+        path: configPath,
+        field: 'instances.placement',
+        reason: `is event_loop, but the ${backend.name} backend runs only in worker threads`,
+      });
     const placed = await placeInstances(
       loaded,
       config.instances.count,
