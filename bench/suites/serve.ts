@@ -53,8 +53,9 @@ async function rawRows(
   path: string,
   features: number,
   batch: number,
+  options: ort.InferenceSession.SessionOptions = {},
 ): Promise<{ rate: number; cpuUs: number }> {
-  const session = await ort.InferenceSession.create(path);
+  const session = await ort.InferenceSession.create(path, options);
   const x = new ort.Tensor('float32', new Float32Array(batch * features).fill(0.5), [batch, features]);
   for (let i = 0; i < 3; i++) await session.run({ x });
   let rows = 0;
@@ -107,7 +108,7 @@ function cpuBudget(m: {
   const http = m.floor.server + m.floor.client;
   const line = (goal: string, rate: number) => {
     const budget = (cores * 1e6) / rate;
-    return `- ${goal}: ${f0(rate)} req/s leaves ${f0(budget)} µs of CPU per request on ${cores} cores. ORT alone needs ${f0(m.ortBestCpuUs)} µs per row at batch ${MAX_BATCH} (${f0(m.ortServedCpuUs)} at batch 32) and the bare HTTP exchange ${f0(http)} µs (server ${f0(m.floor!.server)}, client ${f0(m.floor!.client)}): ${f0(m.ortBestCpuUs + http)} µs at best, ${f0(m.ortServedCpuUs + http)} µs at the batch sizes 64 clients form, before any parsing, batching, hand-off to the ORT thread or GC.`;
+    return `- ${goal}: ${f0(rate)} req/s leaves ${f0(budget)} µs of CPU per request on ${cores} cores. ORT alone needs ${f0(m.ortBestCpuUs)} µs of CPU per row at best (all 64 clients in one batch, one thread) and ${f0(m.ortServedCpuUs)} at batch 32 (what a pipeline of two halves forms, default threads); the bare HTTP exchange takes ${f0(http)} µs (server ${f0(m.floor!.server)}, client ${f0(m.floor!.client)}). That is ${f0(m.ortBestCpuUs + http)} µs at best and ${f0(m.ortServedCpuUs + http)} µs at batch 32, before any parsing, validation, batching, hand-off to the ORT thread or GC: ${f0(budget - m.ortBestCpuUs - http)} µs at best remain for all of those.`;
   };
   return `CPU budget of the two goals for the mid MLP at concurrency 64, from this run's numbers:\n\n${line('60% of the batch-128 ceiling', 0.6 * m.ceiling)}\n${line('10x the naive server', 10 * m.naiveMid64)}`;
 }
@@ -147,7 +148,7 @@ export async function run(): Promise<void> {
   const loadBefore = loadavg()[0]!.toFixed(1);
   const raw: string[][] = [];
   let ceiling = Number.NaN; // mid at batch MAX_BATCH, rows/s
-  let ortBestCpuUs = Number.NaN; // mid's CPU per row at batch MAX_BATCH
+  let ortBestCpuUs = Number.NaN; // mid's CPU per row at batch 64 on one thread (the least measured)
   let ortServedCpuUs = Number.NaN; // ... at batch 32, near what is served at concurrency 64
   let floor: { server: number; client: number } | undefined; // bare node:http CPU per request
   let naiveMid64 = Number.NaN;
@@ -164,8 +165,11 @@ export async function run(): Promise<void> {
     raw.push([model, ...[one, mid, many].map((r) => `${f0(r.rate)} (${f0(r.cpuUs)} µs)`)]);
     if (model === 'mid') {
       ceiling = many.rate;
-      ortBestCpuUs = many.cpuUs;
       ortServedCpuUs = mid.cpuUs;
+      // the least CPU per row ORT needs for what 64 clients can form at most: one batch of all 64,
+      // on one thread (no pool to wake); the budget below starts from this
+      ortBestCpuUs = (await rawRows(path, features, 64, { intraOpNumThreads: 1 })).cpuUs;
+      console.log('mid batch 64, one thread: CPU µs/row', ortBestCpuUs);
     }
     console.log(raw.at(-1)!.join(' | '));
   }
@@ -175,6 +179,15 @@ export async function run(): Promise<void> {
   const rows: (string | number)[][] = [];
   const label = { json: 'ferry JSON REST', binary: 'ferry binary REST', grpc: 'ferry gRPC' } as const;
   const server = await startServer({ path: REPO, httpPort: 0, grpcPort: 0, logLevel: 'warn' });
+  const placed = (model: string) => {
+    const version = server.repository.resolve(model);
+    const probe =
+      version.probeUs === undefined
+        ? 'not timed'
+        : `batch-${MAX_BATCH} run timed at ${f0(version.probeUs)} µs`;
+    return `${model}: ${version.placement.replace('_', ' ')} (${probe})`;
+  };
+  const placements = Object.keys(MODELS).map(placed).join('; ');
   const served = async (
     name: string,
     kind: 'json' | 'binary' | 'grpc',
@@ -313,10 +326,9 @@ outside ORT (the two right-hand columns less ORT's own per-row cost) comes out o
 
 ${budget}
 
-With
-\`max_queue_delay_us: 0\` a closed loop of 64 clients forms batches of what queued during the previous
+With \`max_queue_delay_us: 0\` a closed loop of 64 clients forms batches of what queued during the previous
 execution (at most 64 - the running batch, so ~20-30 on average); the ${DELAYED.delayUs / 1000} ms rows show what waiting
-for fuller batches adds. The gRPC load generator is one @grpc/grpc-js client (request encoded once, response
-not decoded); its CPU per request bounds the gRPC rows.`,
+for fuller batches adds. Where \`instances.placement: auto\` put each model at load: ${placements}. The gRPC load generator is bench/lib/grpc-load-client.ts:
+one HTTP/2 session on node:http2, the request encoded once, the answer read only as far as its grpc-status.`,
   );
 }
