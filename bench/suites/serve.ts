@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { startServer } from '../../packages/serve/src/index.js';
 import { markdownTable, writeSection } from '../lib/report.js';
-import { f0, f1, type Load, runLoad, runServedLoad, servedCells } from '../lib/serve-load-run.js';
+import { f0, f1, runLoad, runServedLoad, servedCells } from '../lib/serve-load-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = fileURLToPath(new URL('../.data/serve/repo/', import.meta.url));
@@ -38,15 +38,6 @@ const DELAYED = { name: 'mid_delay1ms', delayUs: 1000 } as const;
  */
 const CELLS = process.env.SERVE_BENCH_CELLS?.split(',').map((cell) => cell.trim());
 const wanted = (...cell: (string | number)[]) => !CELLS || CELLS.includes(cell.join(':'));
-
-function load(
-  kind: 'json' | 'binary' | 'grpc',
-  port: number,
-  model: keyof typeof MODELS,
-  concurrency: number,
-): Promise<Load> {
-  return runLoad({ kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS });
-}
 
 /** Rows per second of one session run back to back at `batch`, and the process CPU each row took. */
 async function rawRows(
@@ -88,6 +79,37 @@ async function naiveServer(path: string) {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return { app, port: (app.server.address() as { port: number }).port, session };
+}
+
+/** A load against a server in this process with no /metrics (naive, floor), with CPU per request. */
+async function unbatched(
+  kind: 'json' | 'binary',
+  port: number,
+  model: keyof typeof MODELS,
+  concurrency: number,
+) {
+  const cpuBefore = process.cpuUsage();
+  const result = await runLoad({ kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS });
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    ...result,
+    // this process's CPU covers the load's 0.5 s warmup too; the load generator's does not
+    serverCpuUs: (cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS)),
+    clientCpuUs: (result.cpuMs * 1000) / result.requests,
+  };
+}
+
+/** Its table cells after server, model and concurrency. */
+function unbatchedCells(result: Awaited<ReturnType<typeof unbatched>>, batch: string): (string | number)[] {
+  return [
+    f0(result.rps),
+    f1(result.p50),
+    f1(result.p99),
+    batch,
+    result.errors,
+    f0(result.serverCpuUs),
+    f0(result.clientCpuUs),
+  ];
 }
 
 /**
@@ -225,22 +247,9 @@ export async function run(): Promise<void> {
             console.log(rows.at(-1)!.join(' | '));
           }
           if (!wanted(model, concurrency, 'naive')) continue;
-          const cpuBefore = process.cpuUsage();
-          const result = await load('json', naive.port, model, concurrency);
-          const cpu = process.cpuUsage(cpuBefore);
+          const result = await unbatched('json', naive.port, model, concurrency);
           if (model === 'mid' && concurrency === 64) naiveMid64 = result.rps;
-          rows.push([
-            'naive fastify + ORT (JSON)',
-            model,
-            concurrency,
-            f0(result.rps),
-            f1(result.p50),
-            f1(result.p99),
-            '1.0',
-            result.errors,
-            f0((cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS))),
-            f0((result.cpuMs * 1000) / result.requests),
-          ]);
+          rows.push(['naive fastify + ORT (JSON)', model, concurrency, ...unbatchedCells(result, '1.0')]);
           console.log(rows.at(-1)!.join(' | '));
         }
       } finally {
@@ -251,25 +260,9 @@ export async function run(): Promise<void> {
     if (wanted('mid', 64, 'floor')) {
       const echo = await echoServer(MODELS.mid);
       try {
-        const cpuBefore = process.cpuUsage();
-        const result = await load('binary', echo.port, 'mid', 64);
-        const cpu = process.cpuUsage(cpuBefore);
-        floor = {
-          server: (cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS)),
-          client: (result.cpuMs * 1000) / result.requests,
-        };
-        rows.push([
-          'floor: bare node:http, same bytes, no model',
-          'mid',
-          64,
-          f0(result.rps),
-          f1(result.p50),
-          f1(result.p99),
-          '-',
-          result.errors,
-          f0((cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS))),
-          f0((result.cpuMs * 1000) / result.requests),
-        ]);
+        const result = await unbatched('binary', echo.port, 'mid', 64);
+        floor = { server: result.serverCpuUs, client: result.clientCpuUs };
+        rows.push(['floor: bare node:http, same bytes, no model', 'mid', 64, ...unbatchedCells(result, '-')]);
         console.log(rows.at(-1)!.join(' | '));
       } finally {
         echo.server.close();
