@@ -1,7 +1,13 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onnxruntimeBackend } from '../src/backends/onnxruntime.js';
-import { EVENT_LOOP_MAX_RUN_US, PROBE_MAX_MODEL_BYTES, placeInstances } from '../src/repository/placement.js';
+import {
+  EVENT_LOOP_MAX_RUN_US,
+  PROBE_MAX_INPUT_BYTES,
+  PROBE_MAX_MODEL_BYTES,
+  placeInstances,
+  probeable,
+} from '../src/repository/placement.js';
 import {
   closeTo,
   EXPECTED,
@@ -78,7 +84,7 @@ describe('instances.placement', () => {
   it('auto does not time a model file over the probe limit (a second copy would load to do it)', async () => {
     const loaded = await onnxruntimeBackend.load(`${FIXTURES}mlp/1/model.onnx`, {});
     const probe = {
-      inputs: new Map([['x', { datatype: 'FP32' as const, shape: [1, 8], bytes: new Uint8Array(32) }]]),
+      inputs: () => new Map([['x', { datatype: 'FP32' as const, shape: [1, 8], bytes: new Uint8Array(32) }]]),
       outputs: ['y'],
     };
     const small = await placeInstances(loaded, 1, 'auto', probe);
@@ -95,5 +101,16 @@ describe('instances.placement', () => {
       await Promise.all([...small.instances, ...large.instances].map((i) => i.close()));
       await loaded.close();
     }
+  });
+
+  it('times only inputs of known size at the largest batch, within the input limit', () => {
+    const fp32 = (shape: number[]) => [{ name: 'x', datatype: 'FP32' as const, shape }];
+    expect(probeable(fp32([-1, 8]), 32)).toBe(true);
+    expect(probeable(fp32([-1, 8]), 0)).toBe(false); // no batching: -1 is a per-request size
+    expect(probeable(fp32([-1, -1]), 32)).toBe(false);
+    expect(probeable([{ name: 's', datatype: 'BYTES', shape: [-1, 1] }], 32)).toBe(false);
+    const rowsAtLimit = PROBE_MAX_INPUT_BYTES / 4 / 1024;
+    expect(probeable(fp32([-1, 1024]), rowsAtLimit)).toBe(true);
+    expect(probeable(fp32([-1, 1024]), rowsAtLimit + 1)).toBe(false);
   });
 });

@@ -88,9 +88,9 @@ export const onnxruntimeBackend: Backend = {
           spare = undefined;
           return new WorkerInstance(thread, start);
         },
+        modelBytes: bytes.byteLength,
         // a run this small gains nothing from a thread pool but pays its wake-ups (20 µs instead
         // of 8 for the small MLP at batch 1): one thread unless config.yaml names a count
-        modelBytes: bytes.byteLength,
         createEventLoopInstance: () =>
           EventLoopInstance.create(bytes, { intraOpNumThreads: 1, ...sessionOptions }),
         async close() {

@@ -1,4 +1,5 @@
 import type { LoadedModel, ModelInstance, TensorMetadata } from '../backends/backend.js';
+import { DATATYPE_SIZE } from '../tensor/datatype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { InstancePlacement } from './config.js';
 
@@ -13,9 +14,13 @@ export const EVENT_LOOP_MAX_RUN_US = 200;
 
 /**
  * Larger models are not timed: the probe loads a second copy of the model on the main thread, and
- * a file this size (8M fp32 weights) does not run a full batch in 200 µs on a CPU anyway.
+ * a model that reads most of 8M fp32 weights per run takes longer than 200 µs on a CPU anyway.
  */
 export const PROBE_MAX_MODEL_BYTES = 32 * 2 ** 20;
+
+/** Nor is a model whose inputs at the largest batch exceed this: zero-filling them costs memory, and
+ * reading that much input takes longer than 200 µs. */
+export const PROBE_MAX_INPUT_BYTES = 16 * 2 ** 20;
 
 /** Timed runs of the probe; the fastest after the first (which warms the session) counts. */
 const PROBE_RUNS = 4;
@@ -38,7 +43,7 @@ export async function placeInstances(
   loaded: LoadedModel,
   count: number,
   placement: InstancePlacement,
-  probe: { inputs: ReadonlyMap<string, Tensor>; outputs: readonly string[] } | undefined,
+  probe: { inputs: () => ReadonlyMap<string, Tensor>; outputs: readonly string[] } | undefined,
 ): Promise<Placed> {
   const onLoop = loaded.createEventLoopInstance?.bind(loaded);
   // (served-version refuses event_loop for a backend without it, naming config.yaml)
@@ -48,7 +53,7 @@ export async function placeInstances(
       const first = await onLoop();
       let probeUs: number;
       try {
-        probeUs = await fastestRunUs(first, probe.inputs, probe.outputs);
+        probeUs = await fastestRunUs(first, probe.inputs(), probe.outputs);
       } catch {
         probeUs = Number.POSITIVE_INFINITY; // the warmup that follows reports the failure
       }
@@ -92,10 +97,20 @@ async function fastestRunUs(
   return fastest;
 }
 
-/** Whether every input's size is known once the batch dimension is fixed (no -1 elsewhere, no strings). */
+/**
+ * Whether the inputs can be timed at the largest batch: every size known once the batch dimension
+ * is fixed (no -1 elsewhere, no strings), and PROBE_MAX_INPUT_BYTES in all at most.
+ */
 export function probeable(inputs: readonly TensorMetadata[], maxBatchSize: number): boolean {
-  return inputs.every(
-    (meta) =>
-      meta.datatype !== 'BYTES' && meta.shape.every((d, k) => d !== -1 || (k === 0 && maxBatchSize > 0)),
-  );
+  let bytes = 0;
+  for (const meta of inputs) {
+    if (meta.datatype === 'BYTES') return false;
+    let elements = 1;
+    for (const [k, d] of meta.shape.entries()) {
+      if (d === -1 && !(k === 0 && maxBatchSize > 0)) return false;
+      elements *= d === -1 ? maxBatchSize : d;
+    }
+    bytes += elements * DATATYPE_SIZE[meta.datatype];
+  }
+  return bytes <= PROBE_MAX_INPUT_BYTES;
 }

@@ -77,7 +77,7 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
       config.instances.count,
       config.instances.placement,
       probeable(inputs, maxBatchSize)
-        ? { inputs: warmupInputs(inputs, maxBatchSize), outputs: outputNames }
+        ? { inputs: () => warmupInputs(inputs, maxBatchSize), outputs: outputNames }
         : undefined,
     );
     instances.push(...placed.instances);
