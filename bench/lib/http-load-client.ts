@@ -43,6 +43,7 @@ export class LoadConnection {
   private head: Buffer | undefined; // bytes of a response head split across reads
   private remaining = -1; // body bytes still to skip; -1 while reading a head
   private status = 0;
+  private closed = false;
   private done: ((error: Error | undefined, status: number) => void) | undefined;
 
   private constructor(
@@ -52,7 +53,10 @@ export class LoadConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     socket.on('error', (error) => this.finish(error));
-    socket.on('close', () => this.finish(new Error('connection closed')));
+    socket.on('close', () => {
+      this.closed = true;
+      this.finish(new Error('connection closed'));
+    });
   }
 
   static open(host: string, port: number, request: Buffer): Promise<LoadConnection> {
@@ -67,6 +71,11 @@ export class LoadConnection {
   }
 
   send(done: (error: Error | undefined, status: number) => void): void {
+    // a closed socket would swallow the write: answer at once, so no caller waits forever
+    if (this.closed) {
+      process.nextTick(done, new Error('connection closed'), 0);
+      return;
+    }
     this.done = done;
     this.socket.write(this.request);
   }
@@ -111,6 +120,7 @@ export class LoadConnection {
 
   /** A response this client cannot frame: the connection is out of step, so it is closed. */
   private fail(error: Error): void {
+    this.closed = true;
     this.finish(error);
     this.socket.destroy();
   }
