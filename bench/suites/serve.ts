@@ -15,7 +15,7 @@ import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { startServer } from '../../packages/serve/src/index.js';
 import { markdownTable, writeSection } from '../lib/report.js';
-import { f0, f1, runLoad, runServedLoad, servedCells } from '../lib/serve-load-run.js';
+import { f0, f1, type Load, runLoad, runServedLoad, servedCells } from '../lib/serve-load-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REPO = fileURLToPath(new URL('../.data/serve/repo/', import.meta.url));
@@ -88,12 +88,22 @@ async function unbatched(
   model: keyof typeof MODELS,
   concurrency: number,
 ) {
+  return withCpu(() =>
+    runLoad({ kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS }),
+  );
+}
+
+/**
+ * A load run with its CPU per request: this process (the server under test: event loop, ORT
+ * threads, GC threads) and the load generator. This process's CPU covers the load's 0.5 s warmup
+ * too, the load generator's only its measured seconds.
+ */
+async function withCpu<T extends Load>(run: () => Promise<T>) {
   const cpuBefore = process.cpuUsage();
-  const result = await runLoad({ kind, port, model, features: MODELS[model], concurrency, seconds: SECONDS });
+  const result = await run();
   const cpu = process.cpuUsage(cpuBefore);
   return {
     ...result,
-    // this process's CPU covers the load's 0.5 s warmup too; the load generator's does not
     serverCpuUs: (cpu.user + cpu.system) / (result.requests * (1 + 0.5 / SECONDS)),
     clientCpuUs: (result.cpuMs * 1000) / result.requests,
   };
@@ -216,25 +226,18 @@ export async function run(): Promise<void> {
     model: keyof typeof MODELS,
     concurrency: number,
   ) => {
-    const cpuBefore = process.cpuUsage();
-    const result = await runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
-      kind,
-      port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
-      model: name,
-      features: MODELS[model],
-      concurrency,
-      seconds: SECONDS,
-    });
-    // CPU per request: this process (the server: event loop, ORT worker, GC threads; the load's
-    // 0.5 s warmup included) and the load generator (its measured seconds only)
-    const cpu = process.cpuUsage(cpuBefore);
-    const warmed = result.requests * (1 + 0.5 / SECONDS);
+    const result = await withCpu(() =>
+      runServedLoad(`http://127.0.0.1:${server.httpPort}/metrics`, {
+        kind,
+        port: kind === 'grpc' ? server.grpcPort! : server.httpPort!,
+        model: name,
+        features: MODELS[model],
+        concurrency,
+        seconds: SECONDS,
+      }),
+    );
     if (model === 'mid' && concurrency === 64) mid64.set(`${name}:${kind}`, result.rps);
-    return [
-      ...servedCells(result),
-      f0((cpu.user + cpu.system) / warmed),
-      f0((result.cpuMs * 1000) / result.requests),
-    ];
+    return [...servedCells(result), f0(result.serverCpuUs), f0(result.clientCpuUs)];
   };
   try {
     for (const model of Object.keys(MODELS) as (keyof typeof MODELS)[]) {

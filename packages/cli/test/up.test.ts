@@ -19,6 +19,29 @@ import {
 const BIN = fileURLToPath(new URL('../bin/ferry.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
 
+/**
+ * Runs the curl `ferry up` printed (against `inference`, where this start serves); its answer must
+ * be version 1's scores for the first input row, as torch computed them.
+ */
+async function expectCurlAnswersVersion1(
+  output: string,
+  inference: string,
+  expected: { outputs: Record<string, { data: number[] }> },
+): Promise<void> {
+  const curl = /curl -s (\S+) -d '(.+)'/.exec(output)!;
+  const response = await fetch(curl[1]!.replace(/^http:\/\/[^/]+/, inference), {
+    method: 'POST',
+    body: curl[2]!,
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { model_version: string; outputs: { data: number[] }[] };
+  expect(body.model_version).toBe('1');
+  const want = expected.outputs.v1!.data.slice(0, 3);
+  body.outputs[0]!.data.forEach((x, i) => {
+    expect(x).toBeCloseTo(want[i]!, 5);
+  });
+}
+
 interface Up {
   child: ChildProcess;
   output: () => string;
@@ -91,17 +114,10 @@ describe('ferry up --demo (the built CLI in its own process)', () => {
   });
 
   it('answers the printed curl at once, from the demo version aliased prod', async () => {
-    const curl = /curl -s (\S+) -d '(.+)'/.exec(up!.output())!;
-    expect(curl[1]).toBe(`${up!.inference}/v2/models/demo-classifier/infer`);
-    const response = await fetch(curl[1]!, { method: 'POST', body: curl[2]! });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { model_version: string; outputs: { data: number[] }[] };
-    expect(body.model_version).toBe('1');
-    // the first row of torch's output for version 1 (the printed request is the first input row)
-    const want = expected.outputs.v1!.data.slice(0, 3);
-    body.outputs[0]!.data.forEach((x, i) => {
-      expect(x).toBeCloseTo(want[i]!, 5);
-    });
+    expect(/curl -s (\S+) -d/.exec(up!.output())![1]).toBe(
+      `${up!.inference}/v2/models/demo-classifier/infer`,
+    );
+    await expectCurlAnswersVersion1(up!.output(), up!.inference, expected);
   });
 
   it('the registry API shows the model, its run, dataset, lineage and the live deployment', async () => {
@@ -190,21 +206,7 @@ describe.runIf(pgPresent && ociPresent)('ferry up --demo --db postgres://... --b
       await client.end();
     }
   };
-  /** The printed curl, run as printed; its answer must be version 1's scores, as torch computed them. */
-  const curlAnswersVersion1 = async () => {
-    const curl = /curl -s (\S+) -d '(.+)'/.exec(firstOutput)!;
-    const response = await fetch(curl[1]!.replace(/^http:\/\/[^/]+/, up!.inference), {
-      method: 'POST',
-      body: curl[2]!,
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { model_version: string; outputs: { data: number[] }[] };
-    expect(body.model_version).toBe('1');
-    const want = expected.outputs.v1!.data.slice(0, 3);
-    body.outputs[0]!.data.forEach((x, i) => {
-      expect(x).toBeCloseTo(want[i]!, 5);
-    });
-  };
+  const curlAnswersVersion1 = () => expectCurlAnswersVersion1(firstOutput, up!.inference, expected);
   beforeAll(async () => {
     expected = JSON.parse(await readFile(join(FIXTURES, 'expected.json'), 'utf8'));
     oci = await startOciRegistry();

@@ -21,7 +21,13 @@ export {
 export { HandlerPool, type HandlerStage, MAX_HANDLER_THREADS } from './handler/handler-pool.js';
 export { HANDLER_ROUTE } from './handler/handler-route.js';
 export { PROTO_OPTIONS, PROTO_PATH } from './protocol/grpc.js';
-export { type ModelConfig, parseModelConfig, readModelConfig } from './repository/config.js';
+export {
+  type InstancePlacement,
+  type ModelConfig,
+  PLACEMENTS,
+  parseModelConfig,
+  readModelConfig,
+} from './repository/config.js';
 export type { ModelControlMode, RepositoryEvent } from './repository/repository.js';
 export { type DeploymentSpec, deploymentName, registrySource } from './repository/registry-source.js';
 export { type RunningServer, type ServeOptions, startServer } from './server.js';

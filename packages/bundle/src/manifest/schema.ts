@@ -16,7 +16,7 @@ export const MODEL_FORMATS: readonly FormatName[] = [
 ];
 
 // A bundle's input/output schema uses the server's own datatype list (Open Inference Protocol v2).
-import type { Datatype } from '@ferry/serve';
+import type { Datatype, InstancePlacement } from '@ferry/serve';
 export { DATATYPES, type Datatype } from '@ferry/serve';
 
 /** A model in the bundle: a file or folder of the project, or a registry reference resolved later. */
@@ -61,7 +61,7 @@ export interface ServingConfig {
     readonly intraOpThreads?: number;
     readonly interOpThreads?: number;
     readonly allowSpinning?: boolean;
-    readonly placement?: 'auto' | 'worker' | 'event_loop';
+    readonly placement?: InstancePlacement;
   };
 }
 

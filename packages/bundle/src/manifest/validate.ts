@@ -1,4 +1,5 @@
 import type { FormatName } from '@ferry/formats';
+import { type InstancePlacement, PLACEMENTS } from '@ferry/serve';
 import { type BundleError, BundleManifestError, bundleError } from '../errors.js';
 import { MAX_BATCH_SIZE, MAX_INSTANCES, MAX_LABELS, MAX_MODELS, MAX_RANK, MAX_TENSORS } from '../limits.js';
 import { projectPathProblem } from './paths.js';
@@ -457,15 +458,14 @@ function readServing(value: unknown, report: Report): ServingConfig | undefined 
       report([...at, 'allow_spinning'], `must be true or false, not ${describe(inst.allow_spinning)}`);
       ok = false;
     }
-    const placements = ['auto', 'worker', 'event_loop'] as const;
     if (
       inst &&
       inst.placement !== undefined &&
-      !(placements as readonly unknown[]).includes(inst.placement)
+      !(PLACEMENTS as readonly unknown[]).includes(inst.placement)
     ) {
       report(
         [...at, 'placement'],
-        `must be one of ${placements.join(', ')}, not ${describe(inst.placement)}`,
+        `must be one of ${PLACEMENTS.join(', ')}, not ${describe(inst.placement)}`,
       );
       ok = false;
     }
@@ -480,8 +480,8 @@ function readServing(value: unknown, report: Report): ServingConfig | undefined 
           interOpThreads: int(inst.inter_op_threads, [...at, 'inter_op_threads'], 0, 1024),
         }),
         ...(typeof inst.allow_spinning === 'boolean' && { allowSpinning: inst.allow_spinning }),
-        ...((placements as readonly unknown[]).includes(inst.placement) && {
-          placement: inst.placement as (typeof placements)[number],
+        ...((PLACEMENTS as readonly unknown[]).includes(inst.placement) && {
+          placement: inst.placement as InstancePlacement,
         }),
       };
   }

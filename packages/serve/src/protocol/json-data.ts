@@ -56,7 +56,8 @@ export function decodeJsonTensor(
     return { datatype, shape, strings };
   }
   const bytes = new Uint8Array(count * DATATYPE_SIZE[datatype]);
-  if (!(datatype in FLOAT_ARRAYS && fillFloats(datatype as FloatDatatype, bytes, values))) {
+  const floats = floatView(datatype, bytes);
+  if (!(floats && fillFloats(floats, values))) {
     const view = new DataView(bytes.buffer);
     for (let i = 0; i < count; i++) writeElement(view, datatype, i, values[i], input);
   }
@@ -70,13 +71,24 @@ export function decodeJsonTensor(
  * anything but plain numbers ("NaN" strings, or a value that will be refused), the caller goes
  * element by element.
  */
-const FLOAT_ARRAYS = { FP32: Float32Array, FP64: Float64Array } as const;
-type FloatDatatype = keyof typeof FLOAT_ARRAYS;
+const FLOAT_ARRAYS: Partial<Record<Datatype, Float32ArrayConstructor | Float64ArrayConstructor>> = {
+  FP32: Float32Array,
+  FP64: Float64Array,
+};
 const LITTLE_ENDIAN = endianness() === 'LE';
 
-function fillFloats(datatype: FloatDatatype, bytes: Uint8Array, values: readonly unknown[]): boolean {
-  if (!LITTLE_ENDIAN) return false;
-  const floats = new FLOAT_ARRAYS[datatype](bytes.buffer as ArrayBuffer, bytes.byteOffset, values.length);
+/** The bytes as FP32/FP64 elements in place, where the datatype, byte order and offset allow it. */
+function floatView(datatype: Datatype, bytes: Uint8Array): Float32Array | Float64Array | undefined {
+  const Floats = FLOAT_ARRAYS[datatype];
+  if (!Floats || !LITTLE_ENDIAN || bytes.byteOffset % Floats.BYTES_PER_ELEMENT !== 0) return undefined;
+  return new Floats(
+    bytes.buffer as ArrayBuffer,
+    bytes.byteOffset,
+    bytes.byteLength / Floats.BYTES_PER_ELEMENT,
+  );
+}
+
+function fillFloats(floats: Float32Array | Float64Array, values: readonly unknown[]): boolean {
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (typeof value !== 'number') return false;
@@ -149,16 +161,10 @@ export function encodeJsonData(tensor: Tensor): string {
   if (tensor.datatype === 'BYTES') return JSON.stringify(tensor.strings.map((s) => decoder.decode(s)));
   const { bytes, datatype } = tensor;
   const count = bytes.byteLength / DATATYPE_SIZE[datatype];
-  if (datatype in FLOAT_ARRAYS && LITTLE_ENDIAN && bytes.byteOffset % DATATYPE_SIZE[datatype] === 0) {
-    const floats = new FLOAT_ARRAYS[datatype as FloatDatatype](
-      bytes.buffer as ArrayBuffer,
-      bytes.byteOffset,
-      count,
-    );
-    // JSON.stringify writes finite numbers as String() does, in C++; NaN and the infinities,
-    // which it would turn into null, take the element-by-element path
-    if (floats.every(Number.isFinite)) return JSON.stringify(Array.from(floats));
-  }
+  const floats = floatView(datatype, bytes);
+  // JSON.stringify writes finite numbers as String() does, in C++; NaN and the infinities,
+  // which it would turn into null, take the element-by-element path
+  if (floats?.every(Number.isFinite)) return JSON.stringify(Array.from(floats));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const parts = new Array<string>(count);
   for (let i = 0; i < count; i++) parts[i] = elementText(view, datatype, i);
