@@ -124,7 +124,10 @@ describe('gRPC errors', () => {
         model_name: 'mlp',
         inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8], contents: { fp32_contents: [1, 2] } }],
       }),
-    ).toEqual({ code: 3, details: 'input x (inputs[0].contents.fp32_contents): "data" has 2 elements but shape [1, 8] needs 8' });
+    ).toEqual({
+      code: 3,
+      details: 'input x (inputs[0].contents.fp32_contents): "data" has 2 elements but shape [1, 8] needs 8',
+    });
     expect(
       await infer({
         model_name: 'mlp',
@@ -147,7 +150,10 @@ describe('gRPC errors', () => {
         inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8] }],
         raw_input_contents: [Buffer.alloc(31)],
       }),
-    ).toEqual({ code: 3, details: 'input x (raw_input_contents[0]): binary data is 31 bytes but shape [1, 8] of FP32 needs 32' });
+    ).toEqual({
+      code: 3,
+      details: 'input x (raw_input_contents[0]): binary data is 31 bytes but shape [1, 8] of FP32 needs 32',
+    });
     expect(
       await infer({
         model_name: 'mlp',
