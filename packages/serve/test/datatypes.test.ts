@@ -272,7 +272,7 @@ describe.each(['worker', 'event_loop'] as const)('instances on the %s', (placeme
         })
         .catch((e: Error) => e);
       expect((error as Error).message).toBe(
-        '3 INVALID_ARGUMENT: input in_fp16: FP16 has no typed contents field; send it in raw_input_contents',
+        '3 INVALID_ARGUMENT: request field inputs[9].contents: FP16 has no typed contents field; send input in_fp16 in raw_input_contents',
       );
     });
   });

@@ -142,7 +142,8 @@ describe('gRPC errors', () => {
       }),
     ).toEqual({
       code: 3,
-      details: 'input x: FP32 data belongs in contents.fp32_contents, not contents.int_contents',
+      details:
+        'request field inputs[0].contents.int_contents: input x is FP32, whose data belongs in contents.fp32_contents',
     });
     expect(
       await infer({

@@ -295,17 +295,17 @@ function decodeContents(
 ): Tensor {
   const field = CONTENTS_FIELD[datatype];
   if (!field)
-    throw serveError('FERRY_SERVE_INPUT', {
-      input: header.name,
-      reason: `${datatype} has no typed contents field; send it in raw_input_contents`,
-    });
+    throw fieldError(
+      `inputs[${index}].contents`,
+      `${datatype} has no typed contents field; send input ${header.name} in raw_input_contents`,
+    );
   const values = input.contents?.[field] ?? [];
   for (const [other, list] of Object.entries(input.contents ?? {}))
     if (other !== field && Array.isArray(list) && list.length > 0)
-      throw serveError('FERRY_SERVE_INPUT', {
-        input: header.name,
-        reason: `${datatype} data belongs in contents.${field}, not contents.${other}`,
-      });
+      throw fieldError(
+        `inputs[${index}].contents.${other}`,
+        `input ${header.name} is ${datatype}, whose data belongs in contents.${field}`,
+      );
   if (datatype === 'BYTES') {
     if (values.length !== elementCount(header.shape))
       throw serveError('FERRY_SERVE_INPUT', {
