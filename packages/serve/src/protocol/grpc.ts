@@ -16,8 +16,8 @@ import { countFailure, datatypeOf, type InputHeader, infer } from './inference.j
 import { decodeJsonTensor } from './json-data.js';
 import { publishedTensors } from './tensor-metadata.js';
 import {
-  countParameter,
   fieldError,
+  grpcCountParameter,
   grpcShape,
   type ParameterValue,
   refuseClassification,
@@ -265,11 +265,7 @@ function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>)
     refuseClassification(paramValue(o.parameters?.classification), `outputs[${i}].parameters.classification`);
   });
   const outputs = requested.length > 0 ? requested.map((o) => o.name) : served.outputs.map((o) => o.name);
-  const timeout = countParameter(
-    paramValue((request.parameters as Params).timeout),
-    'parameters.timeout',
-    true,
-  );
+  const timeout = grpcCountParameter((request.parameters as Params).timeout, 'parameters.timeout');
   const decode = () => {
     const map = new Map<string, Tensor>();
     inputs.forEach((input, i) => {

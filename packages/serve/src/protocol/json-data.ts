@@ -189,7 +189,7 @@ function writeElement(
       return;
     }
     default: {
-      const integer = toInteger(value);
+      const integer = toInteger(value, datatype === 'INT64' || datatype === 'UINT64');
       const range = INTEGER_RANGE[datatype]!;
       if (integer === undefined) throw fail(`must be an integer for ${datatype}`);
       if (integer < range[0] || integer > range[1])
@@ -215,9 +215,10 @@ function toFloat(value: unknown): number | undefined {
   return undefined;
 }
 
-function toInteger(value: unknown): bigint | undefined {
+/** Decimal strings only for 64-bit integers (past 2^53 JSON numbers round); "7" for UINT16 is refused. */
+function toInteger(value: unknown, wide: boolean): bigint | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : undefined;
-  if (typeof value === 'string' && /^-?\d{1,20}$/.test(value)) return BigInt(value);
+  if (wide && typeof value === 'string' && /^-?\d{1,20}$/.test(value)) return BigInt(value);
   return undefined;
 }
 

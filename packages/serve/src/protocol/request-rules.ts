@@ -99,23 +99,39 @@ export function booleanParameter(value: ParameterValue | undefined, field: strin
   throw fieldError(field, `is ${shown(value)}; it must be true or false`);
 }
 
-/**
- * A count parameter (timeout in µs, binary_data_size in bytes): an integer from 0 to 2^53-1.
- * gRPC's int64/uint64 parameters arrive as decimal text (longs: String).
- */
-export function countParameter(
-  value: ParameterValue | undefined,
-  field: string,
-  grpcText = false,
-): number | undefined {
+/** A REST count parameter (timeout in µs, binary_data_size in bytes): an integer from 0 to 2^53-1. */
+export function countParameter(value: ParameterValue | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
-  const n = grpcText && typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw fieldError(field, `is ${shown(value)}; it must be an integer from 0 to 2^53-1`);
+  return value;
+}
+
+/** A gRPC InferParameter as the proto loader gives it (oneofs: true names the field set). */
+export interface GrpcParameter {
+  readonly parameter_choice?: string;
+  readonly [choice: string]: unknown;
+}
+
+/**
+ * A gRPC count parameter: int64_param or uint64_param (decimal text, longs: String) from 0 to
+ * 2^53-1; a string_param of digits is refused as REST refuses "100".
+ */
+export function grpcCountParameter(param: GrpcParameter | undefined, field: string): number | undefined {
+  const choice = param?.parameter_choice;
+  if (!choice) return undefined;
+  const value = param[choice];
+  const text = String(value);
+  if (
+    (choice !== 'int64_param' && choice !== 'uint64_param') ||
+    !/^\d+$/.test(text) ||
+    !Number.isSafeInteger(Number(text))
+  )
     throw fieldError(
       field,
-      `is ${shown(value)}; it must be an integer from 0 to 2^53-1${grpcText ? ' (int64_param or uint64_param)' : ''}`,
+      `is ${shown(value)} (${choice}); it must be an int64_param or uint64_param from 0 to 2^53-1`,
     );
-  return n;
+  return Number(text);
 }
 
 /** Triton's classification extension (outputs' `classification` parameter) is not served: refused, not ignored. */
