@@ -180,6 +180,29 @@ describe('ONNX inputs without a shape, every datatype', () => {
     expect(json.error).toBe('input scalar: shape [1] has rank 1 but the model expects []');
   });
 
+  it('takes a config shape that fixes an unknown rank', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-serve-anyrank-config-'));
+    try {
+      linkOnnx(join(dir, 'm'));
+      writeFileSync(join(dir, 'm', 'config.yaml'), 'inputs:\n  - { name: in_fp32, shape: [2, 2] }\n');
+      const s = await startTestServer(dir);
+      try {
+        const { json } = await getJson(`${s.url}/v2/models/m`);
+        const inputs = json.inputs as { name: string; shape: number[] }[];
+        expect(inputs.find((i) => i.name === 'in_fp32')!.shape).toEqual([2, 2]);
+        expect(inputs.find((i) => i.name === 'in_fp64')!.shape).toEqual([-1]);
+        const flat = await postJson(`${s.url}/v2/models/m/infer`, request([4]));
+        expect(flat.status).toBe(400);
+        expect(flat.json.error).toBe('input in_fp32: shape [4] has rank 1 but the model expects [2, 2]');
+        expect((await postJson(`${s.url}/v2/models/m/infer`, request([2, 2]))).status).toBe(200);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses max_batch_size > 0 for a model with unknown-rank tensors (no batch dimension)', async () => {
     // a startup model that cannot load stops the server from starting, with the reason
     const dir = mkdtempSync(join(tmpdir(), 'ferry-serve-anyrank-batch-'));
