@@ -31,6 +31,7 @@ export const SERVE_ERRORS = {
     permanent: true,
   },
   FERRY_SERVE_BAD_REQUEST: bad('{reason}'),
+  FERRY_SERVE_FIELD: bad('request field {field}: {reason}'),
   FERRY_SERVE_INPUT: bad('input {input}: {reason}'),
   FERRY_SERVE_OUTPUT: bad('output {output}: {reason}'),
   FERRY_SERVE_TOO_LARGE: {

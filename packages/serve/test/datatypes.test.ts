@@ -186,7 +186,7 @@ describe.each(['worker', 'event_loop'] as const)('instances on the %s', (placeme
       });
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: string }).error).toBe(
-        'input in_fp32: binary data is 12 bytes but shape [2, 2] of FP32 needs 16',
+        'input in_fp32 (inputs[10] binary data): binary data is 12 bytes but shape [2, 2] of FP32 needs 16',
       );
     });
 
@@ -204,7 +204,7 @@ describe.each(['worker', 'event_loop'] as const)('instances on the %s', (placeme
       });
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: string }).error).toBe(
-        "input in_uint8: element 1 (256) is outside UINT8's range 0..255",
+        "input in_uint8 (inputs[1].data): element 1 (256) is outside UINT8's range 0..255",
       );
     });
 
@@ -272,7 +272,7 @@ describe.each(['worker', 'event_loop'] as const)('instances on the %s', (placeme
         })
         .catch((e: Error) => e);
       expect((error as Error).message).toBe(
-        '3 INVALID_ARGUMENT: input in_fp16: FP16 has no typed contents field; send it in raw_input_contents',
+        '3 INVALID_ARGUMENT: request field inputs[9].contents: FP16 has no typed contents field; send input in_fp16 in raw_input_contents',
       );
     });
   });

@@ -124,7 +124,10 @@ describe('gRPC errors', () => {
         model_name: 'mlp',
         inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8], contents: { fp32_contents: [1, 2] } }],
       }),
-    ).toEqual({ code: 3, details: 'input x: "data" has 2 elements but shape [1, 8] needs 8' });
+    ).toEqual({
+      code: 3,
+      details: 'input x (inputs[0].contents.fp32_contents): "data" has 2 elements but shape [1, 8] needs 8',
+    });
     expect(
       await infer({
         model_name: 'mlp',
@@ -139,7 +142,8 @@ describe('gRPC errors', () => {
       }),
     ).toEqual({
       code: 3,
-      details: 'input x: FP32 data belongs in contents.fp32_contents, not contents.int_contents',
+      details:
+        'request field inputs[0].contents.int_contents: input x is FP32, whose data belongs in contents.fp32_contents',
     });
     expect(
       await infer({
@@ -147,7 +151,10 @@ describe('gRPC errors', () => {
         inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 8] }],
         raw_input_contents: [Buffer.alloc(31)],
       }),
-    ).toEqual({ code: 3, details: 'input x: binary data is 31 bytes but shape [1, 8] of FP32 needs 32' });
+    ).toEqual({
+      code: 3,
+      details: 'input x (raw_input_contents[0]): binary data is 31 bytes but shape [1, 8] of FP32 needs 32',
+    });
     expect(
       await infer({
         model_name: 'mlp',
@@ -156,7 +163,7 @@ describe('gRPC errors', () => {
       }),
     ).toEqual({
       code: 3,
-      details: 'raw_input_contents has 2 entries for 1 inputs (one per input, in order)',
+      details: 'request field raw_input_contents: has 2 entries for 1 inputs (one per input, in order)',
     });
     expect(await infer({ model_name: 'mlp', inputs: [] })).toEqual({
       code: 3,

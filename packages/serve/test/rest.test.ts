@@ -193,7 +193,11 @@ describe('REST errors', () => {
       x({ data: [1, 2, 3, 4, 5, 6, 7, 'x'] }),
       /element 7 \("x"\) must be a number for FP32/,
     ],
-    ['a negative dimension', x({ shape: [-1, 8] }), /must hold non-negative integers/],
+    [
+      'a negative dimension',
+      x({ shape: [-1, 8] }),
+      /inputs\[0\]\.shape\[0\]: is -1; a dimension must be a JSON integer from 0 to 2\^53-1/,
+    ],
     [
       'an unknown input',
       { inputs: [{ name: 'z', shape: [1], datatype: 'FP32', data: [1] }] },

@@ -68,6 +68,11 @@ export interface TensorMetadata {
   readonly name: string;
   readonly datatype: Datatype;
   readonly shape: readonly number[];
+  /**
+   * The rank is unknown (a SavedModel's unknown_rank, an ONNX value without a shape): any shape
+   * is accepted, `shape` is [-1] and the version does not batch.
+   */
+  readonly anyRank?: boolean;
 }
 
 export interface LoadedModel {

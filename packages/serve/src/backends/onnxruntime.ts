@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { serveError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from './backend.js';
+import { unknownRankTensors } from './onnx-unknown-rank.js';
 import { EventLoopInstance } from './onnxruntime-event-loop.js';
 import { FROM_ORT, fromOrtData, type OrtTensorData, toOrtData, utf8 } from './onnxruntime-tensors.js';
 import { WORKER_SOURCE } from './onnxruntime-worker-source.js';
@@ -62,7 +63,8 @@ export const onnxruntimeBackend: Backend = {
     };
     const start = () => WorkerThread.start(path, bytes, sessionOptions);
     const first = await start();
-    const describe = (list: readonly RawMetadata[], kind: string): TensorMetadata[] =>
+    const unknownRank = unknownRankTensors(bytes);
+    const describe = (list: readonly RawMetadata[], kind: 'input' | 'output'): TensorMetadata[] =>
       list.map((meta) => {
         const datatype = meta.isTensor && meta.type ? FROM_ORT.get(meta.type) : undefined;
         if (!datatype)
@@ -70,6 +72,8 @@ export const onnxruntimeBackend: Backend = {
             path,
             reason: `${kind} ${meta.name} is ${meta.isTensor ? `a ${meta.type} tensor` : 'not a tensor'}, which the protocol cannot carry`,
           });
+        if (unknownRank[`${kind}s`].has(meta.name))
+          return { name: meta.name, datatype, shape: [-1], anyRank: true };
         return {
           name: meta.name,
           datatype,

@@ -23,6 +23,7 @@ export function decodeRawTensor(
         input,
         reason: `binary data is ${raw.byteLength} bytes but shape [${shape.join(', ')}] of ${datatype} needs ${expected}`,
       });
+    if (datatype === 'BOOL') checkBools(raw, input);
     return { datatype, shape, bytes: raw };
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -55,6 +56,19 @@ export function decodeRawTensor(
       reason: `binary data holds ${strings.length} BYTES elements but shape [${shape.join(', ')}] needs ${count}`,
     });
   return { datatype, shape, strings };
+}
+
+/**
+ * A BOOL element is one byte, 0 or 1 (ONNX and TensorFlow bool): any other byte has no meaning
+ * the protocol defines, and runtimes differ on it (a C++ bool holding 2 is undefined behaviour).
+ */
+function checkBools(raw: Uint8Array, input: string): void {
+  const bad = raw.findIndex((b) => b > 1);
+  if (bad >= 0)
+    throw serveError('FERRY_SERVE_INPUT', {
+      input,
+      reason: `BOOL element ${bad} is byte ${raw[bad]}; a BOOL must be 0 or 1`,
+    });
 }
 
 /** A tensor's raw bytes in the same layout (a view where no copy is needed). */

@@ -59,7 +59,9 @@ describe('JSON tensor data', () => {
     ).toBe('[1,2,3,4]');
     let deep: unknown = [1];
     for (let i = 0; i < 40; i++) deep = [deep];
-    expect(() => decodeJsonTensor('INT32', [1], deep, 'm')).toThrow(/nests deeper than 32 levels/);
+    expect(() => decodeJsonTensor('INT32', Array(41).fill(1), deep, 'm')).toThrow(
+      /nests deeper than 32 levels/,
+    );
   });
 
   it('BYTES round-trip through the binary layout', () => {

@@ -12,8 +12,16 @@ import type { Datatype } from '../tensor/datatype.js';
 import { elementCount, type Tensor } from '../tensor/tensor.js';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
-import { countFailure, datatypeOf, type InputHeader, infer, parseShape } from './inference.js';
+import { countFailure, datatypeOf, type InputHeader, infer } from './inference.js';
 import { decodeJsonTensor } from './json-data.js';
+import { publishedTensors } from './tensor-metadata.js';
+import {
+  fieldError,
+  grpcCountParameter,
+  grpcShape,
+  type ParameterValue,
+  refuseClassification,
+} from './request-rules.js';
 
 /** The spec's proto, shipped in the package (proto/NOTICE names its source and license). */
 export const PROTO_PATH = fileURLToPath(new URL('../../proto/open_inference_grpc.proto', import.meta.url));
@@ -85,8 +93,13 @@ const CONTENTS_FIELD: Readonly<Partial<Record<Datatype, string>>> = {
   BYTES: 'bytes_contents',
 };
 
-function paramValue(param: Params[string] | undefined): unknown {
-  return param?.parameter_choice ? param[param.parameter_choice] : undefined;
+function paramValue(param: Params[string] | undefined): ParameterValue | undefined {
+  return param?.parameter_choice ? (param[param.parameter_choice] as ParameterValue) : undefined;
+}
+
+/** True when an input carries any typed contents (an empty InferTensorContents carries none). */
+function hasContents(input: InferInputTensor): boolean {
+  return Object.values(input.contents ?? {}).some((list) => Array.isArray(list) && list.length > 0);
 }
 
 function fail(callback: Callback, error: unknown, context: ServerContext): void {
@@ -143,8 +156,8 @@ export function createGrpcServer(context: ServerContext): grpc.Server {
         name: served.model,
         versions: context.repository.versionsOf(served.model),
         platform: served.platform,
-        inputs: served.inputs,
-        outputs: served.outputs,
+        inputs: publishedTensors(served.inputs),
+        outputs: publishedTensors(served.outputs),
         properties: {},
       };
     }),
@@ -183,7 +196,7 @@ async function modelInfer(
       headers,
       outputs,
       decode,
-      ...(timeout !== undefined && { timeoutUs: Number(timeout) }),
+      ...(timeout !== undefined && { timeoutUs: timeout }),
       signal: abort,
     });
     if (logging)
@@ -231,17 +244,28 @@ function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>)
   if (inputs.length === 0 && served.inputs.length > 0)
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'inputs must not be empty' });
   if (raw.length > 0 && raw.length !== inputs.length)
-    throw serveError('FERRY_SERVE_BAD_REQUEST', {
-      reason: `raw_input_contents has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`,
+    throw fieldError(
+      'raw_input_contents',
+      `has ${raw.length} entries for ${inputs.length} inputs (one per input, in order)`,
+    );
+  // open_inference_grpc.proto: "If this field [raw_input_contents] is specified then
+  // InferInputTensor::contents must not be specified for any input tensor"
+  if (raw.length > 0)
+    inputs.forEach((input, i) => {
+      if (hasContents(input))
+        throw fieldError(`inputs[${i}].contents`, 'must be empty when raw_input_contents carries the data');
     });
-  const headers: InputHeader[] = inputs.map((input) => ({
+  const headers: InputHeader[] = inputs.map((input, i) => ({
     name: input.name,
     datatype: input.datatype,
-    shape: parseShape(input.shape, input.name),
+    shape: grpcShape(input.shape, `inputs[${i}].shape`),
   }));
-  const requested = request.outputs as { name: string }[];
+  const requested = request.outputs as { name: string; parameters: Params }[];
+  requested.forEach((o, i) => {
+    refuseClassification(paramValue(o.parameters?.classification), `outputs[${i}].parameters.classification`);
+  });
   const outputs = requested.length > 0 ? requested.map((o) => o.name) : served.outputs.map((o) => o.name);
-  const timeout = paramValue((request.parameters as Params).timeout);
+  const timeout = grpcCountParameter((request.parameters as Params).timeout, 'parameters.timeout');
   const decode = () => {
     const map = new Map<string, Tensor>();
     inputs.forEach((input, i) => {
@@ -250,8 +274,8 @@ function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>)
       map.set(
         header.name,
         raw.length > 0
-          ? decodeRawTensor(datatype, header.shape, raw[i]!, header.name)
-          : decodeContents(datatype, header, input),
+          ? decodeRawTensor(datatype, header.shape, raw[i]!, `${header.name} (raw_input_contents[${i}])`)
+          : decodeContents(datatype, header, input, i),
       );
     });
     return map;
@@ -259,20 +283,25 @@ function parseGrpcInfer(served: ServedVersion, request: Record<string, unknown>)
   return { headers, outputs, decode, timeout };
 }
 
-function decodeContents(datatype: Datatype, header: InputHeader, input: InferInputTensor): Tensor {
+function decodeContents(
+  datatype: Datatype,
+  header: InputHeader,
+  input: InferInputTensor,
+  index: number,
+): Tensor {
   const field = CONTENTS_FIELD[datatype];
   if (!field)
-    throw serveError('FERRY_SERVE_INPUT', {
-      input: header.name,
-      reason: `${datatype} has no typed contents field; send it in raw_input_contents`,
-    });
+    throw fieldError(
+      `inputs[${index}].contents`,
+      `${datatype} has no typed contents field; send input ${header.name} in raw_input_contents`,
+    );
   const values = input.contents?.[field] ?? [];
   for (const [other, list] of Object.entries(input.contents ?? {}))
     if (other !== field && Array.isArray(list) && list.length > 0)
-      throw serveError('FERRY_SERVE_INPUT', {
-        input: header.name,
-        reason: `${datatype} data belongs in contents.${field}, not contents.${other}`,
-      });
+      throw fieldError(
+        `inputs[${index}].contents.${other}`,
+        `input ${header.name} is ${datatype}, whose data belongs in contents.${field}`,
+      );
   if (datatype === 'BYTES') {
     if (values.length !== elementCount(header.shape))
       throw serveError('FERRY_SERVE_INPUT', {
@@ -281,5 +310,11 @@ function decodeContents(datatype: Datatype, header: InputHeader, input: InferInp
       });
     return { datatype, shape: header.shape, strings: values.map((v) => new Uint8Array(v as Buffer)) };
   }
-  return decodeJsonTensor(datatype, header.shape, values, header.name);
+  return decodeJsonTensor(
+    datatype,
+    header.shape,
+    values,
+    `${header.name} (inputs[${index}].contents.${field})`,
+    'protobuf',
+  );
 }

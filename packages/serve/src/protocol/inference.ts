@@ -1,5 +1,5 @@
 import { isServeError, serveError } from '../errors.js';
-import { MAX_RANK, MAX_TENSOR_ELEMENTS, MAX_TENSORS_PER_REQUEST } from '../limits.js';
+import { MAX_TENSORS_PER_REQUEST } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import type { CancelSignal } from '../scheduler/cancellation.js';
@@ -11,34 +11,6 @@ export interface InputHeader {
   readonly name: string;
   readonly datatype: string;
   readonly shape: readonly number[];
-}
-
-/** A shape from a request: non-negative integers, bounded rank and element count. */
-export function parseShape(value: unknown, input: string): number[] {
-  if (!Array.isArray(value))
-    throw serveError('FERRY_SERVE_INPUT', { input, reason: '"shape" must be an array of integers' });
-  if (value.length > MAX_RANK)
-    throw serveError('FERRY_SERVE_INPUT', {
-      input,
-      reason: `rank ${value.length} is over the limit of ${MAX_RANK}`,
-    });
-  let count = 1;
-  const shape = value.map((dim) => {
-    const n = typeof dim === 'string' && /^\d{1,16}$/.test(dim) ? Number(dim) : dim;
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-      throw serveError('FERRY_SERVE_INPUT', {
-        input,
-        reason: `shape ${JSON.stringify(value)} must hold non-negative integers`,
-      });
-    count *= n;
-    return n;
-  });
-  if (count > MAX_TENSOR_ELEMENTS)
-    throw serveError('FERRY_SERVE_INPUT', {
-      input,
-      reason: `shape [${shape.join(', ')}] has ${count} elements, over the limit of ${MAX_TENSOR_ELEMENTS} (CWE-190)`,
-    });
-  return shape;
 }
 
 /**
@@ -69,6 +41,8 @@ export function checkInputs(served: ServedVersion, headers: readonly InputHeader
         reason: `datatype is ${header.datatype} but the model expects ${meta.datatype}`,
       });
     const shape = header.shape;
+    // unknown rank (a SavedModel's unknown_rank, an ONNX input without a shape): any shape
+    if (meta.anyRank) continue;
     const expected = `[${meta.shape.join(', ')}]`;
     if (shape.length !== meta.shape.length)
       throw serveError('FERRY_SERVE_INPUT', {

@@ -3,8 +3,20 @@ import { MAX_JSON_HEADER_BYTES, MAX_TENSORS_PER_REQUEST } from '../limits.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
-import { datatypeOf, type InputHeader, parseShape } from './inference.js';
+import { datatypeOf, type InputHeader } from './inference.js';
 import { decodeJsonTensor, encodeJsonData } from './json-data.js';
+import {
+  booleanParameter,
+  countParameter,
+  fieldError,
+  isObject,
+  type Json,
+  jsonParameters,
+  jsonShape,
+  type ParameterValue,
+  refuseClassification,
+  shown,
+} from './request-rules.js';
 
 /** A REST inference request, parsed far enough to check against the model before decoding data. */
 export interface RestInferRequest {
@@ -17,10 +29,6 @@ export interface RestInferRequest {
   readonly timeoutUs: number | undefined;
   decode(): Map<string, Tensor>;
 }
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Parses a request body: plain JSON, or (with Inference-Header-Content-Length) a JSON header
@@ -62,10 +70,8 @@ export function parseRestInfer(
   if (!isObject(doc))
     throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: 'the body must be a JSON object' });
   if (doc.id !== undefined && typeof doc.id !== 'string')
-    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"id" must be a string' });
-  const parameters = doc.parameters ?? {};
-  if (!isObject(parameters))
-    throw serveError('FERRY_SERVE_BAD_REQUEST', { reason: '"parameters" must be an object' });
+    throw fieldError('id', `is ${shown(doc.id)}; it must be a string`);
+  const parameters = jsonParameters(doc.parameters, 'parameters');
   const inputs = doc.inputs;
   // a model with no inputs (a SavedModel signature reading a variable) takes an empty list
   if (!Array.isArray(inputs) || (inputs.length === 0 && served.inputs.length > 0))
@@ -74,20 +80,28 @@ export function parseRestInfer(
     throw serveError('FERRY_SERVE_BAD_REQUEST', {
       reason: `${inputs.length} inputs, over the limit of ${MAX_TENSORS_PER_REQUEST}`,
     });
+  const inputParameters: Record<string, ParameterValue>[] = [];
   const headers: InputHeader[] = inputs.map((input, i) => {
     if (!isObject(input) || typeof input.name !== 'string')
       throw serveError('FERRY_SERVE_BAD_REQUEST', {
         reason: `inputs[${i}] must be an object with a string "name"`,
       });
     if (typeof input.datatype !== 'string')
-      throw serveError('FERRY_SERVE_INPUT', { input: input.name, reason: '"datatype" must be a string' });
-    return { name: input.name, datatype: input.datatype, shape: parseShape(input.shape, input.name) };
+      throw fieldError(`inputs[${i}].datatype`, `is ${shown(input.datatype)}; it must be a string`);
+    const params = jsonParameters(input.parameters, `inputs[${i}].parameters`);
+    inputParameters.push(params);
+    return {
+      name: input.name,
+      datatype: input.datatype,
+      shape: jsonShape(input.shape, `inputs[${i}].shape`),
+    };
   });
 
   const requested = doc.outputs;
   let outputs: string[];
   const binaryOutputs = new Set<string>();
-  const binaryDefault = parameters.binary_data_output === true;
+  const binaryDefault =
+    booleanParameter(parameters.binary_data_output, 'parameters.binary_data_output') ?? false;
   if (requested === undefined) {
     outputs = served.outputs.map((o) => o.name);
     if (binaryDefault) for (const name of outputs) binaryOutputs.add(name);
@@ -99,23 +113,18 @@ export function parseRestInfer(
         throw serveError('FERRY_SERVE_BAD_REQUEST', {
           reason: `outputs[${i}] must be an object with a string "name"`,
         });
-      const params = output.parameters;
-      if (params !== undefined && !isObject(params))
-        throw serveError('FERRY_SERVE_OUTPUT', {
-          output: output.name,
-          reason: '"parameters" must be an object',
-        });
-      const binary = params?.binary_data;
-      if (binary === true || (binary === undefined && binaryDefault)) binaryOutputs.add(output.name);
+      const params = jsonParameters(output.parameters, `outputs[${i}].parameters`);
+      refuseClassification(params.classification, `outputs[${i}].parameters.classification`);
+      const binary = booleanParameter(params.binary_data, `outputs[${i}].parameters.binary_data`);
+      if (binary ?? binaryDefault) binaryOutputs.add(output.name);
       return output.name;
     });
   }
 
-  const timeout = parameters.timeout;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0))
-    throw serveError('FERRY_SERVE_BAD_REQUEST', {
-      reason: '"parameters.timeout" must be microseconds, an integer >= 0',
-    });
+  const timeout = countParameter(parameters.timeout, 'parameters.timeout');
+  const sizes = inputParameters.map((params, i) =>
+    countParameter(params.binary_data_size, `inputs[${i}].parameters.binary_data_size`),
+  );
 
   const decode = (): Map<string, Tensor> => {
     const map = new Map<string, Tensor>();
@@ -123,13 +132,8 @@ export function parseRestInfer(
     inputs.forEach((input: Json, i) => {
       const header = headers[i]!;
       const datatype = datatypeOf(served, header.name);
-      const size = isObject(input.parameters) ? input.parameters.binary_data_size : undefined;
+      const size = sizes[i];
       if (size !== undefined) {
-        if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
-          throw serveError('FERRY_SERVE_INPUT', {
-            input: header.name,
-            reason: '"binary_data_size" must be an integer >= 0',
-          });
         if (input.data !== undefined)
           throw serveError('FERRY_SERVE_INPUT', {
             input: header.name,
@@ -142,7 +146,12 @@ export function parseRestInfer(
           });
         map.set(
           header.name,
-          decodeRawTensor(datatype, header.shape, tail.subarray(offset, offset + size), header.name),
+          decodeRawTensor(
+            datatype,
+            header.shape,
+            tail.subarray(offset, offset + size),
+            `${header.name} (inputs[${i}] binary data)`,
+          ),
         );
         offset += size;
       } else {
@@ -151,7 +160,10 @@ export function parseRestInfer(
             input: header.name,
             reason: 'has neither "data" nor "binary_data_size"',
           });
-        map.set(header.name, decodeJsonTensor(datatype, header.shape, input.data, header.name));
+        map.set(
+          header.name,
+          decodeJsonTensor(datatype, header.shape, input.data, `${header.name} (inputs[${i}].data)`, 'json'),
+        );
       }
     });
     if (offset !== tail.byteLength)
@@ -166,7 +178,7 @@ export function parseRestInfer(
     headers,
     outputs,
     binaryOutputs,
-    timeoutUs: timeout as number | undefined,
+    timeoutUs: timeout,
     decode,
   };
 }

@@ -13,6 +13,7 @@ import type { ServedVersion } from '../repository/served-version.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
 import { countFailure, infer } from './inference.js';
 import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
+import { publishedTensors } from './tensor-metadata.js';
 import { Cancellation } from '../scheduler/cancellation.js';
 import { checkBearer } from './token.js';
 
@@ -86,8 +87,8 @@ export function createRestApp(
     name: served.model,
     versions: context.repository.versionsOf(served.model),
     platform: served.platform,
-    inputs: served.inputs,
-    outputs: served.outputs,
+    inputs: publishedTensors(served.inputs),
+    outputs: publishedTensors(served.outputs),
   });
   const resolve = (params: ModelParams) => context.repository.resolve(params.model, params.version);
   app.get<{ Params: ModelParams }>('/v2/models/:model', async (req) => metadata(resolve(req.params)));

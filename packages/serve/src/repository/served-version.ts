@@ -144,14 +144,17 @@ function batchSizeOf(
   configPath: string,
 ): number {
   const all = [...inputs, ...outputs];
-  const batchable = all.every((t) => t.shape.length > 0 && t.shape[0] === -1);
+  // a tensor of unknown rank may be a scalar: it has no first dimension to batch along
+  const batchable = all.every((t) => !t.anyRank && t.shape.length > 0 && t.shape[0] === -1);
   if (config.maxBatchSize === undefined) return batchable ? DEFAULT_MAX_BATCH_SIZE : 0;
   if (config.maxBatchSize > 0 && !batchable) {
-    const fixed = all.find((t) => t.shape.length === 0 || t.shape[0] !== -1)!;
+    const fixed = all.find((t) => t.anyRank || t.shape.length === 0 || t.shape[0] !== -1)!;
     throw serveError('FERRY_SERVE_CONFIG', {
       path: configPath,
       field: 'max_batch_size',
-      reason: `is ${config.maxBatchSize} but ${fixed.name} has shape [${fixed.shape.join(', ')}] with no variable first dimension to batch along (use 0)`,
+      reason: fixed.anyRank
+        ? `is ${config.maxBatchSize} but ${fixed.name} has unknown rank, so no first dimension to batch along (use 0, or give its shape in ${fixed.name}'s config entry)`
+        : `is ${config.maxBatchSize} but ${fixed.name} has shape [${fixed.shape.join(', ')}] with no variable first dimension to batch along (use 0)`,
     });
   }
   return config.maxBatchSize;
@@ -164,7 +167,8 @@ function applyOverrides(
   maxBatchSize: number,
   configPath: string,
 ): TensorMetadata[] {
-  const result = declared.map((t) => ({ ...t, shape: [...t.shape] }));
+  const result: (Omit<TensorMetadata, 'shape' | 'anyRank'> & { shape: number[]; anyRank?: boolean })[] =
+    declared.map((t) => ({ ...t, shape: [...t.shape] }));
   overrides.forEach((override, i) => {
     const field = `${side}[${i}]`;
     const target = result.find((t) => t.name === override.name);
@@ -177,7 +181,11 @@ function applyOverrides(
       );
     if (override.datatype && override.datatype !== target.datatype)
       throw fail('.datatype', `is ${override.datatype} but the model's ${target.name} is ${target.datatype}`);
-    if (override.shape) {
+    if (override.shape && target.anyRank) {
+      // a config shape fixes an unknown rank (the version does not batch: no offset)
+      target.shape = [...override.shape];
+      delete target.anyRank;
+    } else if (override.shape) {
       // Triton convention: with batching, the config shape leaves out the batch dimension
       const offset = maxBatchSize > 0 ? 1 : 0;
       if (override.shape.length !== target.shape.length - offset)
