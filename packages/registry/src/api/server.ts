@@ -58,9 +58,10 @@ export interface RegistryServer {
 export async function createRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
   const { db, blobs } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // A bad allow entry stops the start before anything is written.
+  const targets = new WebhookTargets(options.webhookTargets);
   await db.migrate();
   const adminToken = options.auth === 'none' ? undefined : await firstAdmin(db, options.adminTokenFile, log);
-  const targets = new WebhookTargets(options.webhookTargets);
   // The first sweep runs before the server answers: a restart after kill -9 removes old orphans.
   const sweeper = new UploadSweeper(new UploadSessions(db.store), blobs, options.uploads);
   await sweeper.start();
