@@ -80,6 +80,20 @@ export function checkFilePath(path: string): string {
   return path;
 }
 
+/**
+ * A version's source (MLflow's artifact `source`, the native `sourceUri`): free text, but one line
+ * of it, since it is printed in listings and logs (CWE-117).
+ */
+export function checkSourceUri(what: string, text: string): string {
+  const control = CONTROL.exec(text);
+  if (control)
+    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+      what,
+      reason: `must not contain control characters (U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at character ${control.index})`,
+    });
+  return text;
+}
+
 /** `models:/NAME@ALIAS`, `models:/NAME/VERSION` or `models:/NAME` (latest ready version). */
 export interface ModelUri {
   readonly model: string;

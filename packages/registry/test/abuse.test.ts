@@ -241,6 +241,25 @@ describe.each(BACKENDS)('registry under abuse on $name', (spec) => {
         expect(error.message).toMatch(reason);
       }
       expect((await admin.listVersions('abuse/names', true)).length).toBe(0);
+      // A version's source is one line too, in the native API and in MLflow's.
+      const native = await call(server.url, '/api/v1/models/abuse%2Fnames/versions', {
+        method: 'POST',
+        token: adminToken,
+        body: JSON.stringify({
+          files: [file('model.bin')],
+          sourceUri: 's3://bucket/model\nINFO forged line',
+        }),
+      });
+      expect(native.status).toBe(400);
+      expect(JSON.parse(native.text).error.message).toMatch(/sourceUri: must not contain control characters/);
+      const mlflow = await call(server.url, '/api/2.0/mlflow/model-versions/create', {
+        method: 'POST',
+        token: adminToken,
+        body: JSON.stringify({ name: 'abuse/names', source: 'runs:/abc/model\r\nforged' }),
+      });
+      expect(mlflow.status).toBe(400);
+      expect(mlflow.text).toMatch(/source: must not contain control characters \(U\+000D/);
+      expect((await admin.listVersions('abuse/names', true)).length).toBe(0);
     } finally {
       await server.close();
     }
