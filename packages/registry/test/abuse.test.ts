@@ -3,7 +3,7 @@ import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Delivery, REFUSED_DELIVERY, RegistryClient } from '../src/index.js';
+import { type Delivery, MAX_OPEN_UPLOADS_PER_USER, REFUSED_DELIVERY, RegistryClient } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 /**
@@ -161,6 +161,31 @@ describe.each(BACKENDS)('registry under abuse on $name', (spec) => {
       // Alice's session is untouched by all that.
       expect((await upload(server.url, alice, 'GET', path)).json.offset).toBe(1000);
       expect((await upload(server.url, alice, 'DELETE', path)).status).toBe(204);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('caps the unfinished uploads one user holds (409), without touching other users', async ({ skip }) => {
+    if (!backend) skip();
+    const server = await startServer(backend!, { webhooks: false });
+    try {
+      const admin = new RegistryClient({ url: server.url, token: adminToken });
+      const dave = (await admin.createToken('dave', ['write:*'])).token;
+      const erin = (await admin.createToken('erin', ['write:*'])).token;
+      const ids: string[] = [];
+      for (let i = 0; i < MAX_OPEN_UPLOADS_PER_USER; i++) {
+        const started = await upload(server.url, dave, 'POST', '/api/v1/uploads');
+        expect(started.status).toBe(201);
+        ids.push(String(started.json.id));
+      }
+      const over = await upload(server.url, dave, 'POST', '/api/v1/uploads');
+      expect(over.status).toBe(409);
+      expect(JSON.stringify(over.json)).toMatch(/holds 256 unfinished uploads/);
+      expect((await upload(server.url, erin, 'POST', '/api/v1/uploads')).status).toBe(201);
+      // Finishing or abandoning one frees a place.
+      expect((await upload(server.url, dave, 'DELETE', `/api/v1/uploads/${ids[0]}`)).status).toBe(204);
+      expect((await upload(server.url, dave, 'POST', '/api/v1/uploads')).status).toBe(201);
     } finally {
       await server.close();
     }
