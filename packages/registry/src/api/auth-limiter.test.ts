@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthFailureLimiter } from './auth-limiter.js';
+import { AuthFailureLimiter, failureKey } from './auth-limiter.js';
 
 describe('AuthFailureLimiter', () => {
   it('answers 429 past the limit, with the seconds until the oldest failure leaves the window', () => {
@@ -25,5 +25,15 @@ describe('AuthFailureLimiter', () => {
     // The newest ones are still limited; the oldest were forgotten.
     expect(() => limiter.fail('client-4999')).toThrow(/too many/);
     expect(() => limiter.fail('client-0')).not.toThrow();
+  });
+
+  it('counts an IPv6 client by its /64 and an IPv4-mapped one by its IPv4 address', () => {
+    expect(failureKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(failureKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(failureKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(failureKey('2001:0db8:0001:0002:ffff:eeee:dddd:cccc')).toBe('2001:db8:1:2::/64');
+    expect(failureKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(failureKey('::1')).toBe('0:0:0:0::/64');
+    expect(failureKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { registryError } from '../errors.js';
 import { AUTH_FAILURE_WINDOW_MS, MAX_AUTH_FAILURES, MAX_AUTH_TRACKED_CLIENTS } from '../limits.js';
 
@@ -58,4 +59,24 @@ export class AuthFailureLimiter {
   get tracked(): number {
     return this.failures.size;
   }
+}
+
+/**
+ * The key failures are counted under: an IPv4 address, or an IPv6 address's /64 (one host usually
+ * holds a whole /64 and could otherwise rotate through 2^64 addresses, RFC 4291 section 2.5.1).
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d, a dual-stack socket's IPv4 peer) counts as the IPv4 address.
+ */
+export function failureKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('%')[0]!.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -8,7 +8,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { RegistryDb } from '../store/queries.js';
 import { WebhookStore } from '../store/webhooks.js';
 import { authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
-import { AuthFailureLimiter, type AuthLimiterOptions } from './auth-limiter.js';
+import { AuthFailureLimiter, type AuthLimiterOptions, failureKey } from './auth-limiter.js';
 import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
 import { lineageRoutes } from './routes-lineage.js';
@@ -99,7 +99,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     request.principal =
       options.auth === 'none'
         ? LOCAL_ADMIN
-        : await authenticate(db, limiter, request.ip, request.headers.authorization);
+        : await authenticate(db, limiter, failureKey(request.ip), request.headers.authorization);
   });
 
   app.setErrorHandler((error: FastifyError | RegistryError, _request, reply) => {
