@@ -25,3 +25,13 @@ export const MAX_LINEAGE_DEPTH = 32;
 /** Failed authentications per client per window before 429 (CWE-307: brute force). */
 export const MAX_AUTH_FAILURES = 10;
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** Client addresses the failure limiter remembers at once; the least recently failing is dropped (CWE-770). */
+export const MAX_AUTH_TRACKED_CLIENTS = 10_000;
+/** An upload session idle this long is abandoned: its row and partial bytes are removed (CWE-459). */
+export const UPLOAD_IDLE_TTL_MS = 24 * 60 * 60 * 1000;
+/** How often every server looks for abandoned uploads (and at start, for those a kill -9 left). */
+export const UPLOAD_SWEEP_INTERVAL_MS = 15 * 60 * 1000;
+/** Abandoned uploads removed per sweep, so one sweep stays short; the next one takes the rest. */
+export const MAX_UPLOADS_PER_SWEEP = 1000;
+/** Open upload sessions per user: each one may hold up to MAX_FILE_BYTES of partial data (CWE-400). */
+export const MAX_OPEN_UPLOADS_PER_USER = 256;

@@ -20,6 +20,21 @@ describe('names, paths and model URIs', () => {
       expect(() => checkFilePath(bad), JSON.stringify(bad)).toThrow(/file path/);
   });
 
+  it('refuses control characters in file paths (newline, CR, NUL, every C0/C1 control, DEL)', () => {
+    const controls = [
+      ...Array.from({ length: 0x20 }, (_, i) => i),
+      0x7f,
+      ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i),
+    ];
+    for (const code of controls)
+      expect(() => checkFilePath(`a${String.fromCodePoint(code)}b.bin`), code.toString(16)).toThrow(
+        /must not contain control characters/,
+      );
+    expect(() => checkFilePath('evil\nOK model.safetensors')).toThrow(/U\+000A at character 4/);
+    // Other Unicode stays allowed: file names in the wild are not ASCII-only.
+    expect(checkFilePath('modèle/权重.safetensors')).toBe('modèle/权重.safetensors');
+  });
+
   it('refuses oversized and malformed names', () => {
     expect(parseModelName('team/m-1.v2')).toMatchObject({ namespace: 'team', name: 'm-1.v2' });
     expect(() => parseModelName('x'.repeat(97))).toThrow(/1 to 96/);

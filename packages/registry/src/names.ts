@@ -52,9 +52,13 @@ export function checkLabel(what: string, text: string): string {
   return text;
 }
 
+/** C0 controls, DEL and C1 controls: a newline in a name forges lines in listings, logs and manifests (CWE-117). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
  * A file path inside a version: relative, '/'-separated, no '.', '..' or empty segments, no
- * backslashes or NUL (CWE-22: path traversal when a client pulls the version into a folder).
+ * backslashes, NUL or other control characters (CWE-22: path traversal when a client pulls the
+ * version into a folder; CWE-117: a name with a newline forges lines wherever it is printed).
  */
 export function checkFilePath(path: string): string {
   const fail = (reason: string) =>
@@ -62,13 +66,32 @@ export function checkFilePath(path: string): string {
   if (path.length === 0 || path.length > MAX_PATH_LENGTH)
     throw fail(`must be 1 to ${MAX_PATH_LENGTH} characters`);
   if (path.startsWith('/')) throw fail('must be relative');
-  if (path.includes('\\') || path.includes('\0')) throw fail('must not contain backslashes or NUL');
+  if (path.includes('\\')) throw fail('must not contain backslashes');
+  const control = CONTROL.exec(path);
+  if (control)
+    throw fail(
+      `must not contain control characters (U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at character ${control.index})`,
+    );
   if (/^[A-Za-z]:/.test(path)) throw fail('must not name a drive');
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.' || segment === '..')
       throw fail('segments must not be empty, "." or ".." (path traversal)');
   }
   return path;
+}
+
+/**
+ * A version's source (MLflow's artifact `source`, the native `sourceUri`): free text, but one line
+ * of it, since it is printed in listings and logs (CWE-117).
+ */
+export function checkSourceUri(what: string, text: string): string {
+  const control = CONTROL.exec(text);
+  if (control)
+    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+      what,
+      reason: `must not contain control characters (U+${control[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at character ${control.index})`,
+    });
+  return text;
 }
 
 /** `models:/NAME@ALIAS`, `models:/NAME/VERSION` or `models:/NAME` (latest ready version). */

@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { createRegistryServer, type RegistryServer } from './api/server.js';
+import type { AuthLimiterOptions } from './api/auth-limiter.js';
+import type { UploadExpiryOptions } from './api/upload-sweeper.js';
 import type { DispatcherOptions } from './api/webhook-dispatcher.js';
+import type { WebhookTargetPolicy } from './api/webhook-target.js';
 import type { BlobStore } from './store/blob-store.js';
 import { FolderBlobStore } from './store/folder-blob-store.js';
 import { OciBlobStore } from './store/oci-blob-store.js';
@@ -42,6 +45,9 @@ export interface StartOptions extends BackendOptions {
   readonly webhooks?: DispatcherOptions | false;
   readonly log?: (line: string) => void;
   readonly ui?: string | false;
+  readonly authLimits?: AuthLimiterOptions;
+  readonly uploads?: UploadExpiryOptions;
+  readonly webhookTargets?: WebhookTargetPolicy;
 }
 
 /** Opens the backends, builds the server and listens. `url` is where it answers. */
@@ -55,6 +61,9 @@ export async function startRegistry(options: StartOptions): Promise<RegistryServ
     webhooks: options.webhooks,
     log: options.log,
     ui: options.ui,
+    authLimits: options.authLimits,
+    uploads: options.uploads,
+    webhookTargets: options.webhookTargets,
   });
   const address = await server.app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
   return {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type RegistryServer, startRegistry } from '../src/index.js';
+import { type RegistryServer, type StartOptions, startRegistry } from '../src/index.js';
 import {
   dropSchema,
   freshSchema,
@@ -72,11 +72,7 @@ export const BACKENDS: { name: string; open: () => Promise<Backend | undefined> 
 
 export async function startServer(
   backend: Backend,
-  options: {
-    auth?: 'none' | 'tokens';
-    adminTokenFile?: string;
-    webhooks?: { pollMs: number; baseDelayMs: number; maxAttempts: number };
-  } = {},
+  options: Omit<StartOptions, keyof Backend['serveArgs'] | 'port' | 'host'> = {},
 ): Promise<RegistryServer & { url: string }> {
   return startRegistry({
     ...backend.serveArgs,

@@ -394,10 +394,11 @@ describe.each(BACKENDS)('registry on $name', (spec) => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await limited.json()).error.code).toBe('FERRY_REGISTRY_RATE_LIMITED');
-    // Even a valid token is refused from that address until the window passes (no guessing on).
+    // A valid token from the same address is still admitted: others' failures never lock it out
+    // (issue #24; test/abuse.test.ts covers the window).
     expect(
       (await fetch(`${server.url}/api/v1/whoami`, { headers: { authorization: `Bearer ${adminToken}` } }))
         .status,
-    ).toBe(429);
+    ).toBe(200);
   });
 });

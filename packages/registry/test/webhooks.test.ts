@@ -52,7 +52,11 @@ describe.each(BACKENDS)('webhooks on $name', (spec) => {
   beforeAll(async () => {
     backend = await spec.open();
     if (!backend) return;
-    server = await startServer(backend, { webhooks: { pollMs: 50, baseDelayMs: 100, maxAttempts: 3 } });
+    server = await startServer(backend, {
+      webhooks: { pollMs: 50, baseDelayMs: 100, maxAttempts: 3 },
+      // The receivers listen on loopback, which webhooks may reach only when allowed.
+      webhookTargets: { allow: ['127.0.0.0/8'] },
+    });
     client = new RegistryClient({ url: server.url, token: server.adminToken! });
     work = await mkdtemp(join(tmpdir(), 'ferry-hooks-'));
   });

@@ -6,6 +6,14 @@ import { MAX_MANIFEST_BYTES } from '../limits.js';
 import { type BundleManifest, decodeManifest, MANIFEST_PATH } from '../pack/bundle-manifest.js';
 import { readTarIndex, type TarEntry } from '../tar/reader.js';
 
+/** The manifest entry's own mode: pack writes it 0644 like every file that is not executable. */
+const MANIFEST_MODE = '0644';
+
+/** A tar header mode as the manifest writes it: four octal digits (`0644`, `04755`). */
+export function octalMode(mode: number): string {
+  return mode.toString(8).padStart(4, '0');
+}
+
 /** A bundle whose structure is checked: a safe tar index and a manifest that names every entry. */
 export interface OpenedBundle {
   readonly path: string;
@@ -51,10 +59,18 @@ export async function openBundle(path: string, index?: readonly TarEntry[]): Pro
     if (!record) problems.push(`${JSON.stringify(entry.path)} is in the archive but not in the manifest`);
     else if (record.size !== entry.size)
       problems.push(`${JSON.stringify(entry.path)} is ${entry.size} bytes, the manifest says ${record.size}`);
+    // The signature covers the manifest, not the tar headers: a header mode that differs from the
+    // signed one (0755 for 0644, a setuid bit) would be written unsigned, so it is refused.
+    else if (octalMode(entry.mode) !== record.mode)
+      problems.push(
+        `${JSON.stringify(entry.path)} has mode ${octalMode(entry.mode)} in its tar header, the manifest says ${record.mode}`,
+      );
     listed.delete(entry.path);
   }
   for (const missing of listed.keys())
     problems.push(`${JSON.stringify(missing)} is in the manifest but not in the archive`);
+  if (octalMode(manifestEntry.mode) !== MANIFEST_MODE)
+    problems.push(`its tar header mode is ${octalMode(manifestEntry.mode)}, not ${MANIFEST_MODE}`);
   if (problems.length > 0) throw fail(problems.join('; '));
   return { path, entries, manifestEntry, manifest };
 }

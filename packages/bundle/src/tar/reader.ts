@@ -183,7 +183,9 @@ async function readIndex(file: FileHandle, path: string, fileSize: number): Prom
           limit: MAX_FILES,
           reason: 'MAX_FILES, CWE-770',
         });
-      entries.push({ path: clean, size, mode: mode & 0o777, dataOffset, headerOffset });
+      // Setuid, setgid and sticky bits are kept so openBundle can refuse them (the manifest allows
+      // only 0644 and 0755); the file type bits above 0o7777 are not part of the mode field's meaning.
+      entries.push({ path: clean, size, mode: mode & 0o7777, dataOffset, headerOffset });
     }
     offset = dataOffset + size + padding(size);
   }

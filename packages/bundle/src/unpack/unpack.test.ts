@@ -9,7 +9,7 @@ import { packBundle } from '../pack/pack.js';
 import { FIXTURE_PROJECT } from '../pack/test-project.js';
 import { generateKeyFiles } from '../sign/keys.js';
 import { signBundle } from '../sign/sign.js';
-import { BLOCK, encodeHeader, padding } from '../tar/header.js';
+import { BLOCK, encodeHeader, headerChecksum, padding } from '../tar/header.js';
 import { readTarIndex } from '../tar/reader.js';
 import { unpackBundle } from './unpack.js';
 
@@ -98,6 +98,54 @@ describe('ferry unpack', () => {
       code: 'FERRY_BUNDLE_SIGNATURE',
     });
     await expect(stat(join(dir, 'never'))).rejects.toThrow(/ENOENT/);
+  });
+
+  /** The signed bundle with one tar header's mode rewritten (checksum fixed): the bytes stay signed. */
+  async function withHeaderMode(source: string, entryPath: string, mode: number): Promise<string> {
+    const bytes = await readFile(source);
+    const entry = (await readTarIndex(source)).find((e) => e.path === entryPath)!;
+    const header = bytes.subarray(entry.headerOffset, entry.headerOffset + BLOCK);
+    header.set(Buffer.from(`${mode.toString(8).padStart(7, '0')}\0`), 100);
+    header.set(Buffer.from(`${headerChecksum(header).toString(8).padStart(6, '0')}\0 `), 148);
+    const out = join(dir, `mode-${mode.toString(8)}-${Math.random().toString(36).slice(2)}.ferry`);
+    await writeFile(out, bytes);
+    await writeFile(`${out}.sig`, await readFile(`${source}.sig`));
+    return out;
+  }
+
+  it.each([
+    [
+      '0755 where the signed manifest says 0644',
+      0o755,
+      /"ferry\.yaml" has mode 0755 in its tar header, the manifest says 0644/,
+    ],
+    ['setuid 04644', 0o4644, /"ferry\.yaml" has mode 4644 in its tar header, the manifest says 0644/],
+    ['group and world writable 0666', 0o666, /"ferry\.yaml" has mode 0666 in its tar header/],
+  ])(
+    'refuses a signed bundle whose tar header mode is %s (nothing written, not "verified")',
+    async (_name, mode, message) => {
+      const keys = await generateKeyFiles(join(dir, `mode-keys-${mode.toString(8)}`));
+      await signBundle(bundle, keys.privateKey);
+      const tampered = await withHeaderMode(bundle, 'ferry.yaml', mode);
+      // The bytes are unchanged, so the signature itself still verifies: only the header differs.
+      expect((await readTarIndex(tampered)).find((e) => e.path === 'ferry.yaml')!.mode).toBe(mode);
+      const parent = await mkdtemp(join(dir, 'mode-parent-'));
+      await expect(
+        unpackBundle(tampered, join(parent, 'out'), { publicKey: keys.publicKey }),
+      ).rejects.toThrow(message);
+      await expect(unpackBundle(tampered, join(parent, 'out'))).rejects.toMatchObject({
+        code: 'FERRY_BUNDLE_MANIFEST',
+      });
+      expect(await listTree(parent)).toEqual([]);
+    },
+  );
+
+  it('writes the modes the signed manifest records', async () => {
+    const out = join(dir, 'modes-out');
+    const result = await unpackBundle(bundle, out);
+    for (const file of result.manifest.files)
+      expect(((await stat(join(out, file.path))).mode & 0o7777).toString(8).padStart(4, '0')).toBe(file.mode);
+    expect((await stat(join(out, '.ferry/manifest.json'))).mode & 0o7777).toBe(0o644);
   });
 
   it('checks digests while extracting and leaves nothing behind on a mismatch', async () => {

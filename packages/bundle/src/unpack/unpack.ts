@@ -73,7 +73,10 @@ export async function unpackBundle(
             rule: 'leaves the folder (CWE-22)',
           });
         await mkdir(dirname(dest), { recursive: true });
-        const mode = entry.mode & 0o111 ? 0o755 : 0o644;
+        // The mode comes from the manifest (the signed record: 0644 or 0755 only), never from the
+        // tar header; openBundle already refused a header that disagrees with it.
+        const record = records.get(entry.path);
+        const mode = record?.mode === '0755' ? 0o755 : 0o644;
         const output = await open(dest, 'wx', mode);
         const hash = createHash('sha256');
         try {
@@ -92,7 +95,6 @@ export async function unpackBundle(
         } finally {
           await output.close();
         }
-        const record = records.get(entry.path);
         const digest = hash.digest('hex');
         if (record && record.sha256 !== digest)
           throw bundleError('FERRY_BUNDLE_DIGEST', {

@@ -46,6 +46,34 @@ describe('ferry pack / keygen / sign / verify / unpack', () => {
     expect(unpack.stdout).toMatch(/unpacked sentiment 1\.0\.0 -> .*out \(6 files, .*, signature verified\)/);
     expect((await stat(join(dir, 'out'))).mode & 0o777).toBe(0o755);
 
+    // A tar header made executable after signing: the bytes still match the signature, the mode
+    // does not match the signed manifest, so nothing is written and nothing is "verified".
+    const modeBundle = join(dir, 'mode.ferry');
+    const modeBytes = await readFile(bundle);
+    const yaml = (await readTarIndex(bundle)).find((e) => e.path === 'ferry.yaml')!;
+    const header = modeBytes.subarray(yaml.headerOffset, yaml.headerOffset + 512);
+    header.set(Buffer.from('0000755\0'), 100);
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((a, b) => a + b, 0);
+    header.set(Buffer.from(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
+    await writeFile(modeBundle, modeBytes);
+    await cp(`${bundle}.sig`, `${modeBundle}.sig`);
+    const modeUnpack = await runCli([
+      'unpack',
+      modeBundle,
+      '-o',
+      join(dir, 'mode-out'),
+      '--pub',
+      keys.publicKey,
+    ]);
+    expect(modeUnpack.code).toBe(2);
+    expect(modeUnpack.stdout).toBe('');
+    expect(modeUnpack.stderr).toMatch(
+      /^ferry unpack: FERRY_BUNDLE_MANIFEST: .*mode\.ferry.*"ferry\.yaml" has mode 0755 in its tar header, the manifest says 0644\n$/,
+    );
+    await expect(stat(join(dir, 'mode-out'))).rejects.toThrow(/ENOENT/);
+    expect((await runCli(['verify', modeBundle, '--pub', keys.publicKey])).code).toBe(2);
+
     const bytes = await readFile(bundle);
     const entry = (await readTarIndex(bundle)).find((e) => e.path === 'handler.mjs')!;
     bytes[entry.dataOffset + 10]! ^= 0x01;

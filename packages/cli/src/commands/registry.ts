@@ -7,7 +7,7 @@ export const registryCommand: Command = {
   name: 'registry',
   summary: 'run the model registry server',
   usage:
-    'registry serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--db postgres://...] [--blobs oci://HOST:PORT/NS] [--auth none] [--admin-token-file F]',
+    'registry serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--db postgres://...] [--blobs oci://HOST:PORT/NS] [--auth none] [--admin-token-file F] [--webhook-allow CIDR|HOST,...] [--webhook-allow-private]',
   options: {
     port: {
       type: 'string',
@@ -40,6 +40,16 @@ export const registryCommand: Command = {
       valueName: 'FILE',
       description: 'write the first-start admin token here (or use the token already in it)',
     },
+    'webhook-allow': {
+      type: 'string',
+      valueName: 'LIST',
+      description:
+        'non-public webhook targets allowed anyway: CIDRs, addresses or host names, comma-separated (default none)',
+    },
+    'webhook-allow-private': {
+      type: 'boolean',
+      description: 'let webhooks reach loopback, private and link-local addresses (closed networks only)',
+    },
   },
   async run(args, io) {
     if (args.positionals[0] !== 'serve' || args.positionals.length !== 1)
@@ -58,6 +68,10 @@ export const registryCommand: Command = {
       ...(v.blobs && { blobs: v.blobs }),
       auth: v.auth === 'none' ? 'none' : 'tokens',
       ...(v['admin-token-file'] && { adminTokenFile: v['admin-token-file'] }),
+      webhookTargets: {
+        allowPrivate: args.values['webhook-allow-private'] === true,
+        allow: (v['webhook-allow'] ?? '').split(',').filter((entry) => entry !== ''),
+      },
       log: (line) => io.stderr.write(`${line}\n`),
     });
     const described = {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { MAX_FILE_BYTES } from '../limits.js';
+import { MAX_FILE_BYTES, MAX_OPEN_UPLOADS_PER_USER } from '../limits.js';
 import { type ByteStream, checkSha256, type UploadState } from '../store/blob-store.js';
+import { UploadSessions } from '../store/uploads.js';
 import { requireScope } from './access.js';
-import { allowsAny } from './auth.js';
+import { allowsAny, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 
 const digestParam = {
@@ -32,10 +33,21 @@ function declaredLength(header: string | undefined): number | undefined {
 }
 
 export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext): void {
-  /** The upload's true state after any crash: the blob store's answer, written back to the database. */
-  const current = async (id: string) => {
+  const sessions = new UploadSessions(db.store);
+  /**
+   * The caller's own upload session. Another user's session answers exactly like a missing one
+   * (404, as distribution does for an unknown upload UUID), so its existence does not leak and
+   * nobody can append to, finish or abandon it (issue #24).
+   */
+  const owned = async (principal: Principal, id: string) => {
     const upload = await db.getUpload(id);
-    if (!upload) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: id });
+    if (!upload || upload.createdBy !== principal.user)
+      throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: id });
+    return upload;
+  };
+  /** The upload's true state after any crash: the blob store's answer, written back to the database. */
+  const current = async (principal: Principal, id: string) => {
+    const upload = await owned(principal, id);
     const status = await blobs.uploadStatus(upload.state as UploadState, upload.received);
     if (status.received !== upload.received || JSON.stringify(status.state) !== JSON.stringify(upload.state))
       await db.advanceUpload(id, upload.received, status.received, status.state);
@@ -85,6 +97,14 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     { schema: { summary: 'Start a resumable upload', tags: ['transfers'] } },
     async (request, reply) => {
       requireUploader(request.principal);
+      // Each open session may hold up to MAX_FILE_BYTES; unfinished ones expire (upload-sweeper.ts).
+      const open = await sessions.countOpen(request.principal.user);
+      if (open >= MAX_OPEN_UPLOADS_PER_USER)
+        throw registryError('FERRY_REGISTRY_CONFLICT', {
+          what: 'user',
+          name: request.principal.user,
+          reason: `holds ${open} unfinished uploads, the limit (MAX_OPEN_UPLOADS_PER_USER); finish or DELETE some first`,
+        });
       const id = randomUUID();
       const state = await blobs.startUpload(id);
       await db.createUpload(request.principal.user, id, state);
@@ -103,7 +123,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     },
     async (request) => {
       requireUploader(request.principal);
-      const { received } = await current(request.params.id);
+      const { received } = await current(request.principal, request.params.id);
       return { id: request.params.id, offset: received };
     },
   );
@@ -125,7 +145,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     async (request) => {
       requireUploader(request.principal);
       const id = request.params.id;
-      const upload = await current(id);
+      const upload = await current(request.principal, id);
       const offset = Number(request.headers['upload-offset']);
       if (offset !== upload.received)
         throw registryError('FERRY_REGISTRY_CONFLICT', {
@@ -165,8 +185,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     async (request, reply) => {
       requireUploader(request.principal);
       const id = request.params.id;
-      const upload = await db.getUpload(id);
-      if (!upload) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: id });
+      const upload = await owned(request.principal, id);
       const sha256 = request.query.digest.slice(7);
       const size = request.query.size ?? upload.received;
       if (size !== upload.received)
@@ -194,9 +213,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     { schema: { summary: 'Abandon an upload', tags: ['transfers'], params: uploadParam } },
     async (request, reply) => {
       requireUploader(request.principal);
-      const upload = await db.getUpload(request.params.id);
-      if (!upload)
-        throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: request.params.id });
+      const upload = await owned(request.principal, request.params.id);
       await blobs.abortUpload(upload.state as Record<string, string>);
       await db.deleteUpload(request.params.id);
       return reply.code(204).send();

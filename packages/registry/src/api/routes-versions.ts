@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registryError } from '../errors.js';
-import { checkFilePath, checkLabel } from '../names.js';
+import { checkFilePath, checkLabel, checkSourceUri } from '../names.js';
 import { type NewFile, versionNode } from '../store/queries.js';
 import { modelWith, visibleModel } from './access.js';
 import { allows } from './auth.js';
@@ -71,6 +71,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
         seen.add(file.path);
       }
       for (const key of Object.keys(body.tags ?? {})) checkLabel('tag key', key);
+      if (body.sourceUri) checkSourceUri('sourceUri', body.sourceUri);
       const derivedFrom: string[] = [];
       for (const uri of body.derivedFrom ?? []) {
         const source = await resolveUri(db, request.principal, uri);

@@ -5,13 +5,19 @@ import { parseModelName } from '../names.js';
 import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookStore } from '../store/webhooks.js';
 import { requireScope } from './access.js';
 import type { ApiContext } from './context.js';
+import type { WebhookTargets } from './webhook-target.js';
 
 const idParam = {
   type: 'object',
   properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } },
 } as const;
 
-export function webhookRoutes(app: FastifyInstance, _context: ApiContext, hooks: WebhookStore): void {
+export function webhookRoutes(
+  app: FastifyInstance,
+  _context: ApiContext,
+  hooks: WebhookStore,
+  targets: WebhookTargets,
+): void {
   app.post<{ Body: { url: string; events: WebhookEvent[]; model?: string; secret?: string } }>(
     '/api/v1/webhooks',
     {
@@ -39,6 +45,8 @@ export function webhookRoutes(app: FastifyInstance, _context: ApiContext, hooks:
       }
       // Webhooks make the server send requests to a URL of the caller's choice (CWE-918): admins only.
       requireScope(request.principal, 'admin', model && !model.endsWith('/*') ? model : null);
+      // Checked again at every delivery (DNS may answer differently by then).
+      await targets.checkUrl(request.body.url);
       const secret = request.body.secret ?? randomBytes(32).toString('base64url');
       const hook = await hooks.create(request.principal.user, {
         url: request.body.url,

@@ -7,7 +7,8 @@ import { MAX_CARD_BYTES, MAX_JSON_BODY_BYTES } from '../limits.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { RegistryDb } from '../store/queries.js';
 import { WebhookStore } from '../store/webhooks.js';
-import { AuthFailureLimiter, authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
+import { authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
+import { AuthFailureLimiter, type AuthLimiterOptions, failureKey } from './auth-limiter.js';
 import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
 import { lineageRoutes } from './routes-lineage.js';
@@ -20,7 +21,10 @@ import { webhookRoutes } from './routes-webhooks.js';
 import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { DeploymentStore } from '../store/deployments.js';
+import { UploadSessions } from '../store/uploads.js';
+import { type UploadExpiryOptions, UploadSweeper } from './upload-sweeper.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
+import { type WebhookTargetPolicy, WebhookTargets } from './webhook-target.js';
 
 export interface RegistryServerOptions {
   readonly db: RegistryDb;
@@ -35,6 +39,12 @@ export interface RegistryServerOptions {
   readonly log?: (line: string) => void;
   /** The built web UI served at `/` (default packages/ui/dist); false: no UI. */
   readonly ui?: string | false;
+  /** Failed-authentication throttling (defaults: MAX_AUTH_FAILURES per AUTH_FAILURE_WINDOW_MS). */
+  readonly authLimits?: AuthLimiterOptions;
+  /** Abandoned upload expiry (default: idle 24 h, swept at start and every 15 min). */
+  readonly uploads?: UploadExpiryOptions;
+  /** Non-public webhook targets allowed (default none: loopback, private, link-local refused). */
+  readonly webhookTargets?: WebhookTargetPolicy;
 }
 
 export interface RegistryServer {
@@ -48,8 +58,13 @@ export interface RegistryServer {
 export async function createRegistryServer(options: RegistryServerOptions): Promise<RegistryServer> {
   const { db, blobs } = options;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // A bad allow entry stops the start before anything is written.
+  const targets = new WebhookTargets(options.webhookTargets);
   await db.migrate();
   const adminToken = options.auth === 'none' ? undefined : await firstAdmin(db, options.adminTokenFile, log);
+  // The first sweep runs before the server answers: a restart after kill -9 removes old orphans.
+  const sweeper = new UploadSweeper(new UploadSessions(db.store), blobs, options.uploads);
+  await sweeper.start();
 
   const app = Fastify({
     bodyLimit: MAX_JSON_BODY_BYTES,
@@ -78,13 +93,13 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     },
   });
 
-  const limiter = new AuthFailureLimiter();
+  const limiter = new AuthFailureLimiter(options.authLimits);
   app.decorateRequest('principal', undefined as never);
   app.addHook('onRequest', async (request) => {
     request.principal =
       options.auth === 'none'
         ? LOCAL_ADMIN
-        : await authenticate(db, limiter, request.ip, request.headers.authorization);
+        : await authenticate(db, limiter, failureKey(request.ip), request.headers.authorization);
   });
 
   app.setErrorHandler((error: FastifyError | RegistryError, _request, reply) => {
@@ -113,7 +128,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   tokenRoutes(app, context);
   tensorRoutes(app, context);
   const hooks = new WebhookStore(db.store);
-  webhookRoutes(app, context, hooks);
+  webhookRoutes(app, context, hooks, targets);
   deploymentRoutes(app, context, new DeploymentStore(db.store));
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));
@@ -121,13 +136,15 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
   if (options.ui !== false) await uiRoutes(app, options.ui ?? DEFAULT_UI_DIR, log);
   await app.ready();
-  const dispatcher = options.webhooks === false ? undefined : new WebhookDispatcher(hooks, options.webhooks);
+  const dispatcher =
+    options.webhooks === false ? undefined : new WebhookDispatcher(hooks, options.webhooks, targets);
   dispatcher?.start();
 
   return {
     app,
     adminToken,
     async close() {
+      await sweeper.stop();
       await dispatcher?.stop();
       await app.close();
     },

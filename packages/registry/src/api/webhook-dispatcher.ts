@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { WebhookStore } from '../store/webhooks.js';
+import { postWebhook } from './webhook-post.js';
+import { REFUSED_DELIVERY, WebhookTargetRefused, WebhookTargets } from './webhook-target.js';
 
 export interface DispatcherOptions {
   /** How often to look for due deliveries. */
@@ -33,6 +35,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly hooks: WebhookStore,
     options: DispatcherOptions = {},
+    private readonly targets: WebhookTargets = new WebhookTargets(),
   ) {
     this.pollMs = options.pollMs ?? 1000;
     this.baseDelayMs = options.baseDelayMs ?? 1000;
@@ -68,10 +71,12 @@ export class WebhookDispatcher {
         const body = JSON.stringify({ id: delivery.id, ...(delivery.payload as object) });
         let status: number | null = null;
         let error: string | null = null;
+        let refused = false;
         try {
-          const response = await fetch(delivery.url, {
-            method: 'POST',
-            headers: {
+          status = await postWebhook(
+            this.targets,
+            delivery.url,
+            {
               'content-type': 'application/json',
               'user-agent': 'ferry-registry-webhooks/0.1',
               'x-ferry-event': delivery.event,
@@ -79,17 +84,17 @@ export class WebhookDispatcher {
               'x-ferry-signature-256': signBody(delivery.secret, body),
             },
             body,
-            signal: AbortSignal.timeout(this.timeoutMs),
-            redirect: 'manual',
-          });
-          status = response.status;
-          await response.body?.cancel();
-          if (!response.ok) error = `HTTP ${response.status}`;
+            this.timeoutMs,
+          );
+          if (status < 200 || status > 299) error = `HTTP ${status}`;
         } catch (e) {
-          error = (e as Error).message;
+          // A refused target is recorded in the same words whatever it was, and not retried:
+          // the log must not tell which private ports answer (issue #24).
+          refused = e instanceof WebhookTargetRefused;
+          error = refused ? REFUSED_DELIVERY : (e as Error).message;
         }
         const attempts = delivery.attempts + 1;
-        const retry = error !== null && attempts < this.maxAttempts;
+        const retry = error !== null && !refused && attempts < this.maxAttempts;
         const delay = Math.min(3_600_000, this.baseDelayMs * 2 ** (attempts - 1));
         await this.hooks.recordAttempt(delivery.id, {
           ok: error === null,

@@ -53,6 +53,12 @@ export interface BlobStore {
   /** Verifies the whole upload against `sha256` and makes it a blob. */
   finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob>;
   abortUpload(state: UploadState): Promise<void>;
+  /**
+   * Upload ids whose partial bytes were last written before `before`, for stores that keep them
+   * locally (a process killed mid-upload leaves them with or without a session row). A store whose
+   * uploads live elsewhere (OCI: the registry purges its own) has none.
+   */
+  staleUploads?(before: Date, limit: number): Promise<string[]>;
   /** A local file holding the blob, when the store has one (lets inspection avoid a copy). */
   localPath?(sha256: string): string | undefined;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { type Hash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { sha256File, writeStreamToFile } from '@ferry/formats';
@@ -183,6 +183,17 @@ export class FolderBlobStore implements BlobStore {
 
   async abortUpload(state: UploadState): Promise<void> {
     await rm(this.uploadPath(String(state.id)), { force: true });
+  }
+
+  async staleUploads(before: Date, limit: number): Promise<string[]> {
+    const stale: string[] = [];
+    for (const name of await readdir(join(this.root, 'uploads'))) {
+      if (stale.length >= limit) break;
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(name)) continue;
+      const info = await stat(join(this.root, 'uploads', name)).catch(() => undefined);
+      if (info?.isFile() && info.mtime < before) stale.push(name);
+    }
+    return stale;
   }
 
   localPath(sha256: string): string {

@@ -229,6 +229,16 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    version: 8,
+    name: 'upload sessions: last activity, for expiry (issue #24)',
+    sql: [
+      // Every chunk sets it; a session idle past the TTL is removed with its partial bytes. Rows
+      // from before this migration keep NULL and are aged by created_at.
+      'ALTER TABLE uploads ADD COLUMN updated_at TEXT',
+      'CREATE INDEX uploads_created_by ON uploads (created_by)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

@@ -975,8 +975,8 @@ export class RegistryDb {
 
   async createUpload(actor: string, id: string, state: unknown): Promise<void> {
     await this.store.query(
-      'INSERT INTO uploads (id, state, received, created_at, created_by) VALUES (?, ?, ?, ?, ?)',
-      [id, JSON.stringify(state), 0, now(), actor],
+      'INSERT INTO uploads (id, state, received, created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?)',
+      [id, JSON.stringify(state), 0, now(), now(), actor],
     );
   }
 
@@ -992,9 +992,10 @@ export class RegistryDb {
     return this.store.transaction(async (tx) => {
       const r = (await tx.query('SELECT received FROM uploads WHERE id = ? FOR UPDATE', [id]))[0];
       if (!r || Number(r.received) !== from) return false;
-      await tx.query('UPDATE uploads SET received = ?, state = ? WHERE id = ?', [
+      await tx.query('UPDATE uploads SET received = ?, state = ?, updated_at = ? WHERE id = ?', [
         to,
         JSON.stringify(state),
+        now(),
         id,
       ]);
       return true;

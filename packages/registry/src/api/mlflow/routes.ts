@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { isRegistryError, registryError } from '../../errors.js';
-import { checkLabel, parseModelName } from '../../names.js';
+import { checkLabel, checkSourceUri, parseModelName } from '../../names.js';
 import { modelWith, requireScope, visibleModel } from '../access.js';
 import { allows } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -249,7 +249,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
   // --- model versions ---
   app.post('/model-versions/create', hide, async (request) => {
     const name = await modelWith(db, request.principal, param(request, 'name')!, 'write');
-    const source = param(request, 'source')!;
+    const source = checkSourceUri('source', param(request, 'source')!);
     const runId = param(request, 'run_id', false);
     const description = param(request, 'description', false);
     // An MLflow client registers a source it stored elsewhere: the version has no files to
