@@ -117,7 +117,7 @@ describe('.npy headers ferry refuses', () => {
       'FERRY_NPY_HEADER',
     );
     expect(await code(withHeader("{'descr': 3, 'fortran_order': False, 'shape': (2,)}"))).toBe(
-      'FERRY_NPY_HEADER',
+      'FERRY_NPY_DESCR',
     );
   });
 

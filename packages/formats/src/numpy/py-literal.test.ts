@@ -23,7 +23,8 @@ describe('parsePyLiteral', () => {
       new PyTuple(['x', '<i4']),
       new PyTuple(['y', '<f8', new PyTuple([2])]),
     ]);
-    expect(parse('(3L, 4L)')).toEqual(new PyTuple([3, 4]));
+    expect(parsePyLiteral('(3L, 4 L)', 'h.npy', 10, { python2Long: true })).toEqual(new PyTuple([3, 4]));
+    expect(() => parse('(3L, 4L)')).toThrow(/invalid number literal "3L"/); // version 3.0: no filter
     expect(parse("u'<f4'")).toBe('<f4');
     expect(parse('"a\\\'b\\x41\\u00e9"')).toBe("a'bAé");
     expect(parse('None')).toBeNull();
@@ -34,7 +35,6 @@ describe('parsePyLiteral', () => {
   it.each([
     ["{'a': 1", 'unterminated dict'],
     ["{'a' 1}", 'missing colon'],
-    ["{'a': 1, 'a': 2}", 'duplicate key'],
     ['__import__("os")', 'a call'],
     ["{'a': 1} x", 'trailing text'],
     ["'abc", 'unterminated string'],
