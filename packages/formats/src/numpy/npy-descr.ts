@@ -33,7 +33,7 @@ export type NpyDescr =
  */
 export function describeDescr(descr: PyValue, path: string, offset = 0): NpyDescr {
   // A plain descr reads best bare (`<f4`); a structured one in Python's notation.
-  const text = typeof descr === 'string' ? descr : descrText(descr);
+  const text = typeof descr === 'string' && /^[\x20-\x7e]*$/.test(descr) ? descr : descrText(descr);
   let dtype: NpDtype;
   try {
     dtype = interpretDescr(descr);
@@ -64,8 +64,9 @@ export function describeDescr(descr: PyValue, path: string, offset = 0): NpyDesc
 
 /** A descr back in Python's notation, for messages and details. */
 export function descrText(value: PyValue): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (value instanceof PyBytes) return `b'${String.fromCharCode(...value.bytes)}'`;
+  // Escaped like Python's repr so a message stays one printable line ('\x11' is a valid descr).
+  if (typeof value === 'string') return `'${pyEscape(value)}'`;
+  if (value instanceof PyBytes) return `b'${pyEscape(String.fromCharCode(...value.bytes))}'`;
   if (value === null) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return String(value);
@@ -74,5 +75,15 @@ export function descrText(value: PyValue): string {
     return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
   }
   if (Array.isArray(value)) return `[${value.map(descrText).join(', ')}]`;
-  return `{${[...(value as ReadonlyMap<string, PyValue>)].map(([k, v]) => `'${k}': ${descrText(v)}`).join(', ')}}`;
+  return `{${[...(value as ReadonlyMap<string, PyValue>)].map(([k, v]) => `${descrText(k)}: ${descrText(v)}`).join(', ')}}`;
+}
+
+function pyEscape(text: string): string {
+  return text.replace(/[^\x20-\x7e]|['\\]/g, (char) => {
+    if (char === "'" || char === '\\') return `\\${char}`;
+    const code = char.codePointAt(0)!;
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

@@ -4,7 +4,8 @@ import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
 import { containsObject } from '../numpy/npy-dtype.js';
-import { readNpyHeader } from '../numpy/npy-header.js';
+import { hasNpyMagic, readNpyHeader } from '../numpy/npy-header.js';
+import { memberPrefix } from '../numpy/npz-member-prefix.js';
 import { BufferInput, type PickleInput } from './input.js';
 import { type PickleResult, runPickle, runPickleLenient } from './machine.js';
 import { OPCODES } from './opcodes.js';
@@ -321,8 +322,10 @@ class Scanner {
         member,
       );
     }
-    // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles.
-    if (/(^|\/)(data|constants)\/\d+$/.test(entry.name)) return;
+    // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles. But
+    // np.load reads any member that starts with the npy magic as an array, whatever its name.
+    if (/(^|\/)(data|constants)\/\d+$/.test(entry.name) && !hasNpyMagic(await memberPrefix(zip, entry, 6)))
+      return;
     const source = await openMember(zip, entry);
     const head = await source.read(0, Math.min(source.size, 16));
     const kind = sniffContainer(head);
