@@ -71,6 +71,24 @@ describe('object dtypes however spelled: scan unpickles the data as np.load woul
     expect(calls).toContain('archive/data/0'); // named like a torch storage, which the scanner skipped
   });
 
+  it('an npy with a zip at its end is scanned as the array np.load reads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-npy-zip-'));
+    try {
+      const path = join(dir, 'polyglot.npy');
+      writeFileSync(
+        path,
+        Buffer.concat([readFileSync(`${ATTACK}lt-O.npy`), readFileSync(`${NUMPY}savez.npz`)]),
+      );
+      const result = await scanPath(path);
+      expect(result.verdict).toBe('unsafe');
+      expect(result.findings).toContainEqual(
+        expect.objectContaining({ rule: 'dangerous-call', location: expect.stringMatching(/^byte \d+$/) }),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each(Object.keys(expected.refused))(
     '%s (numpy unpickles it; ferry does not interpret the descr) is an error, never safe',
     async (name) => {

@@ -467,6 +467,9 @@ export async function scanContainer(
   }
   switch (kind) {
     case 'zip': {
+      // np.load decides by the first bytes: one that starts with the npy magic is an array to it
+      // even with a zip at its end (numpy/lib/npyio.py load), so that reading is scanned too.
+      if (startsWith(head, NPY_MAGIC)) await scanner.scanNpy(source, '');
       const zip = await scanner.scanZip(source, '', 0);
       return { format: zipFormat(zip), findings: scanner.findings, streams: scanner.streams, zip };
     }
