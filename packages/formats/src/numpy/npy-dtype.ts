@@ -1,4 +1,5 @@
 import { MAX_STRUCT_FIELDS } from './limits.js';
+import { commastringDescr, isCommastring } from './npy-commastring.js';
 import { type NpScalar, typestrDtype } from './npy-typestr.js';
 import { PyTuple, type PyValue } from './py-literal.js';
 
@@ -49,6 +50,14 @@ export function interpretDescr(descr: PyValue): NpDtype {
 
 function interpret(descr: PyValue, counter: { fields: number }): NpDtype {
   if (typeof descr === 'string') {
+    if (isCommastring(descr)) {
+      if (!/^[\x00-\x7f]*$/.test(descr))
+        throw new DescrRefused(`type string ${JSON.stringify(descr)}: non-ASCII`);
+      const expanded = commastringDescr(descr);
+      if ('refused' in expanded)
+        throw new DescrRefused(`type string ${JSON.stringify(descr)}: ${expanded.refused}`);
+      return interpret(expanded.descr, counter);
+    }
     const dtype = typestrDtype(descr);
     if (typeof dtype === 'string') throw new DescrRefused(`type string ${JSON.stringify(descr)}: ${dtype}`);
     return dtype;

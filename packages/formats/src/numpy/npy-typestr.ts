@@ -1,9 +1,11 @@
+import { isCommastring } from './npy-commastring.js';
+
 /**
  * `numpy.dtype(str)` for one string, as NumPy 1.24 does it (numpy/core/src/multiarray/
  * descriptor.c `_convert_from_str`), on a little-endian machine. Returns numpy's `dtype.str`
  * (`<i4`, `|O`, `>U5`, `<M8[ns]`) and item size, or a reason it refuses. Spellings NumPy takes
- * but ferry does not interpret (the comma/repeat form `'i4,O'` or `'2O'`, datetime divisors,
- * sizes written with spaces) are refused too: the caller fails closed.
+ * but ferry does not interpret (datetime divisors, sizes written with spaces or a sign) are
+ * refused too: the caller fails closed.
  */
 export interface NpScalar {
   readonly kind: 'scalar';
@@ -187,19 +189,9 @@ function scalar(str: string): NpScalar {
 /** The string's dtype, or a reason numpy or ferry refuses it. */
 export function typestrDtype(text: string): NpScalar | string {
   if (text.length === 0) return 'an empty string';
-  // descriptor.c _check_for_commastring: a digit first (after a byte order), `()` first, or a
-  // comma outside [] sends numpy to numpy.core._internal._commastring: fields f0, f1... or a
-  // subarray ('2O' is two objects). ferry does not interpret that form: refused.
-  let bracket = 0;
-  let comma = false;
-  for (const char of text) {
-    if (char === '[') bracket++;
-    else if (char === ']') bracket--;
-    else if (char === ',' && bracket === 0) comma = true;
-  }
-  if (comma || /^[<>|=]?(?:\d|\(\))/.test(text)) {
-    return "the comma/repeat form ('i4,O', '2O', '(2,)f4') is not interpreted by ferry";
-  }
+  // The comma/repeat form ('i4,O', '2O') is a structured or subarray dtype: npy-dtype.ts expands
+  // it (npy-commastring.ts) before calling this.
+  if (isCommastring(text)) return 'the comma/repeat form is not a single type';
   // Non-ASCII: numpy works on UTF-8 bytes; only 'M8[μs]' could ever mean something. Refused.
   if (!/^[\x00-\x7f]*$/.test(text)) return 'non-ASCII characters';
   let endian = '=';
