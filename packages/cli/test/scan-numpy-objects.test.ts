@@ -36,9 +36,7 @@ describe('ferry scan: object dtypes in .npy and .npz however spelled', () => {
     async (name) => {
       const { code, out } = await ferry('scan', `${ATTACK}${name}`);
       expect(code).toBe(2);
-      expect(out.trim().split('\n')).toEqual([
-        expect.stringMatching(/: error: FERRY_NPY_DESCR: .* is not interpreted: /),
-      ]);
+      expect(out.trim().split('\n')).toEqual([expect.stringMatching(/: error: FERRY_NPY_(HEADER|DESCR): /)]);
       expect(out).not.toContain('safe');
     },
   );

@@ -24,6 +24,7 @@ describe('object dtypes however spelled: scan unpickles the data as np.load woul
         'comment.npy',
         'commastring.npy',
         'concatenated.npy',
+        'dict-descr.npy',
         'double-quotes.npy',
         'duplicate-key.npy',
         'lt-O.npy',
@@ -31,6 +32,7 @@ describe('object dtypes however spelled: scan unpickles the data as np.load woul
         'np-save-record.npy',
         'repeat.npy',
         'repeat-tuple.npy',
+        'spaced-size.npy',
         'object-word.npy',
         'string-field.npy',
         'structured.npy',
@@ -98,7 +100,7 @@ describe('object dtypes however spelled: scan unpickles the data as np.load woul
       expect(expected.refused[name]!.calls).toEqual([expected.command]);
       const result = await scanPath(`${ATTACK}${name}`);
       expect(result.verdict).toBe('error');
-      expect(result.error?.code).toBe('FERRY_NPY_DESCR');
+      expect(result.error?.code).toMatch(/^FERRY_NPY_(HEADER|DESCR)$/);
       expect(result.error?.message).not.toMatch(/\n/);
     },
   );

@@ -184,7 +184,7 @@ describe('descrs from numpy grammar (fast-check)', () => {
         null,
         true,
         3,
-        new Map([['aO', 1]]),
+        new Map([['abc', 1]]),
         [3],
         [['a']],
         [['a', 'O', 2, 1]],

@@ -40,8 +40,8 @@ export function containsObject(dtype: NpDtype): boolean {
 /**
  * numpy/lib/format.py `descr_to_dtype` (NumPy 1.24): a string is `numpy.dtype(str)`; a tuple is
  * `(dtype, shape)`; a list is fields `(name, descr[, shape])`, a name `(title, name)`, a `''`
- * void field padding that only moves the next offset. Anything else numpy would iterate (a dict,
- * a set, bytes) is refused, as are the spellings npy-typestr refuses.
+ * void field padding that only moves the next offset; a dict is its keys. Bytes (numpy fails on
+ * them) are refused, as are the spellings npy-typestr refuses.
  */
 export function interpretDescr(descr: PyValue): NpDtype {
   const counter = { fields: 0 };
@@ -68,7 +68,10 @@ function interpret(descr: PyValue, counter: { fields: number }): NpDtype {
     return subarray(interpret(descr.items[0]!, counter), descr.items[1]!);
   }
   if (Array.isArray(descr)) return struct(descr, counter);
-  throw new DescrRefused('neither a type string, a (dtype, shape) tuple nor a list of fields');
+  // descr_to_dtype iterates what it is given: a dict gives its keys, and a 2-character key 'aO'
+  // unpacks as the field ('a', 'O').
+  if (descr instanceof Map) return struct([...descr.keys()], counter);
+  throw new DescrRefused('neither a type string, a (dtype, shape) tuple, a list of fields nor a dict');
 }
 
 /**

@@ -4,8 +4,8 @@ import { isCommastring } from './npy-commastring.js';
  * `numpy.dtype(str)` for one string, as NumPy 1.24 does it (numpy/core/src/multiarray/
  * descriptor.c `_convert_from_str`), on a little-endian machine. Returns numpy's `dtype.str`
  * (`<i4`, `|O`, `>U5`, `<M8[ns]`) and item size, or a reason it refuses. Spellings NumPy takes
- * but ferry does not interpret (datetime divisors, sizes written with spaces or a sign) are
- * refused too: the caller fails closed.
+ * but ferry does not interpret (datetime divisors, negative or wrapped-around sizes) are refused
+ * too: the caller fails closed.
  */
 export interface NpScalar {
   readonly kind: 'scalar';
@@ -225,17 +225,19 @@ export function typestrDtype(text: string): NpScalar | string {
   else {
     const kind = type[0]!;
     const rest = type.slice(1);
-    // strtol would also take spaces and a sign ('O +8' is an object): refused, not guessed.
-    if (/^\d+$/.test(rest)) {
-      const number = Number(rest);
+    // strtol: leading C whitespace and a sign are taken ('O +8' is an object, 'U 5' is '<U5').
+    const sized = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(rest);
+    if (sized) {
+      const number = Number(sized[2]);
       if (!Number.isSafeInteger(number) || number > MAX_ITEM_SIZE) return `size ${rest} is too large`;
+      const negative = sized[1] === '-' && number !== 0;
       if (kind === 'S' || kind === 'a' || kind === 'U' || kind === 'V') {
+        // numpy builds a negative item size here ('S-1'); ferry refuses it.
+        if (negative) return `negative size ${rest}`;
         if (kind === 'U' && number * 4 > MAX_ITEM_SIZE) return `size ${rest} is too large`;
         found = kind === 'U' ? '<U0' : kind === 'V' ? '|V0' : '|S0';
         size = number;
-      } else if (number !== 0) found = SIZED[kind]?.[number];
-    } else if (/^[\s+-]/.test(rest) && /\d/.test(rest)) {
-      return 'a size with spaces or a sign is not interpreted by ferry';
+      } else if (number !== 0 && !negative) found = SIZED[kind]?.[number];
     }
   }
   if (found === undefined) {

@@ -230,8 +230,7 @@ export function parsePyLiteral(
         if (typeof key !== 'string') throw fail('a dictionary key that is not a string', keyAt);
         expect(':');
         const item = value(depth + 1);
-        map.delete(key); // Python: the last repeated key wins, in the first one's place
-        map.set(key, item);
+        map.set(key, item); // as in Python: a repeated key keeps its first place and its last value
         space();
         if (text[at] === ',') at++;
         else {
