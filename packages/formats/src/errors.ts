@@ -118,6 +118,7 @@ export const ERRORS = {
 
   // --- numpy ---
   FERRY_NPY_HEADER: bad('{path}: npy header at byte {offset}: {reason}'),
+  FERRY_NPY_DESCR: bad('{path}: npy header at byte {offset}: descr {descr} is not interpreted: {reason}'),
   FERRY_NPZ_MEMBER: bad('{path}: npz member {member}: {reason}'),
 
   // --- pickle ---

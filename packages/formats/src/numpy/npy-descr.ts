@@ -1,7 +1,7 @@
 import { ferryError } from '../errors.js';
-import { type DType, dtypeFromNumpy, dtypeSize } from '../tensor/dtype.js';
-import { MAX_STRUCT_FIELDS } from './limits.js';
-import { PyTuple, type PyValue } from './py-literal.js';
+import { type DType, dtypeFromNumpy } from '../tensor/dtype.js';
+import { containsObject, DescrRefused, interpretDescr, type NpDtype } from './npy-dtype.js';
+import { PyBytes, PyTuple, type PyValue } from './py-literal.js';
 
 /** What a descr means to ferry: a dense dtype it can read, or something it only reports. */
 export type NpyDescr =
@@ -10,110 +10,63 @@ export type NpyDescr =
       readonly dtype: DType;
       readonly byteOrder: 'little' | 'big';
       readonly text: string;
+      /** The dtype numpy builds from the descr. */
+      readonly numpy: NpDtype;
     }
   | {
       readonly kind: 'opaque';
-      /** `object`, `structured`, or the descr itself (`<U5`, `|S3`, `<c16`, `<M8[ns]`). */
+      /** `object` (an object anywhere inside), `structured`, `subarray`, or numpy's dtype.str
+       * (`<U5`, `|S3`, `<c16`, `<M8[ns]`). */
       readonly type: string;
       /** Bytes per element where the descr says; undefined for object arrays (a pickle follows). */
       readonly itemSize: number | undefined;
       /** True when any part is a Python object: the data is a pickle. */
       readonly object: boolean;
       readonly text: string;
+      /** The dtype numpy builds from the descr. */
+      readonly numpy: NpDtype;
     };
 
-/** Bytes per element for a simple descr ferry has no dtype for: `<U5` is 5 UCS-4 chars = 20. */
-function simpleItemSize(descr: string): number | undefined {
-  const match = /^[<>|=]?([a-zA-Z])(\d*)/.exec(descr);
-  if (!match) return undefined;
-  const [, kind, digits] = match as unknown as [string, string, string];
-  const count = digits === '' ? undefined : Number(digits);
-  if (kind === 'O') return 8;
-  if (count === undefined || !Number.isSafeInteger(count)) return undefined;
-  return kind === 'U' ? count * 4 : count;
-}
-
-export function describeDescr(descr: PyValue, path: string): NpyDescr {
+/**
+ * What ferry makes of a header's descr: interpreted exactly as numpy.dtype would (npy-dtype.ts),
+ * or refused with FERRY_NPY_DESCR. `offset` is where the header dictionary starts.
+ */
+export function describeDescr(descr: PyValue, path: string, offset = 0): NpyDescr {
   // A plain descr reads best bare (`<f4`); a structured one in Python's notation.
-  const text = typeof descr === 'string' ? descr : descrText(descr);
-  if (typeof descr === 'string') {
-    const dense = dtypeFromNumpy(descr);
-    if (dense) return { kind: 'dense', ...dense, text };
-    const object = /^[<>|=]?O/.test(descr);
-    return {
-      kind: 'opaque',
-      type: object ? 'object' : descr,
-      itemSize: object ? undefined : simpleItemSize(descr),
-      object,
-      text,
-    };
+  const text = typeof descr === 'string' && /^[\x20-\x7e]*$/.test(descr) ? descr : descrText(descr);
+  let dtype: NpDtype;
+  try {
+    dtype = interpretDescr(descr);
+  } catch (error) {
+    if (!(error instanceof DescrRefused)) throw error;
+    throw ferryError('FERRY_NPY_DESCR', { path, offset, descr: text.slice(0, 200), reason: error.message });
   }
-  if (Array.isArray(descr)) {
-    const fields = { count: 0 };
-    const { size, object } = structSize(descr, path, fields);
-    return { kind: 'opaque', type: 'structured', itemSize: object ? undefined : size, object, text };
+  if (dtype.kind === 'scalar') {
+    const dense = dtypeFromNumpy(dtype.str);
+    if (dense) return { kind: 'dense', ...dense, text, numpy: dtype };
   }
-  throw ferryError('FERRY_NPY_HEADER', {
-    path,
-    offset: 0,
-    reason: `descr ${text} is neither a string nor a list of fields`,
-  });
-}
-
-/** Sum of field sizes of a structured dtype (NumPy writes padding as explicit `''` void fields). */
-function structSize(
-  fields: readonly PyValue[],
-  path: string,
-  counter: { count: number },
-): { size: number | undefined; object: boolean } {
-  let size: number | undefined = 0;
-  let object = false;
-  for (const field of fields) {
-    if (++counter.count > MAX_STRUCT_FIELDS) {
-      throw ferryError('FERRY_LIMIT', {
-        path,
-        what: 'structured dtype fields',
-        value: counter.count,
-        limit: MAX_STRUCT_FIELDS,
-        reason: 'CWE-770',
-      });
-    }
-    const parts = field instanceof PyTuple ? field.items : Array.isArray(field) ? field : null;
-    if (!parts || parts.length < 2 || parts.length > 3) {
-      throw ferryError('FERRY_NPY_HEADER', {
-        path,
-        offset: 0,
-        reason: `structured dtype field ${descrText(field)} is not (name, descr[, shape])`,
-      });
-    }
-    const inner = parts[1]!;
-    let itemSize: number | undefined;
-    if (typeof inner === 'string') {
-      const described = describeDescr(inner, path);
-      object ||= described.kind === 'opaque' && described.object;
-      itemSize = described.kind === 'dense' ? dtypeSize(described.dtype) : described.itemSize;
-    } else if (Array.isArray(inner)) {
-      const nested = structSize(inner, path, counter);
-      object ||= nested.object;
-      itemSize = nested.size;
-    }
-    let repeat = 1;
-    const shape = parts[2];
-    if (shape !== undefined) {
-      const dims = shape instanceof PyTuple ? shape.items : [shape];
-      for (const dim of dims) repeat *= typeof dim === 'number' && dim >= 0 ? dim : Number.NaN;
-    }
-    size =
-      size === undefined || itemSize === undefined || !Number.isSafeInteger(repeat)
-        ? undefined
-        : size + itemSize * repeat;
-  }
-  return { size: size !== undefined && Number.isSafeInteger(size) ? size : undefined, object };
+  const object = containsObject(dtype);
+  return {
+    kind: 'opaque',
+    type: object
+      ? 'object'
+      : dtype.kind === 'struct'
+        ? 'structured'
+        : dtype.kind === 'subarray'
+          ? 'subarray'
+          : dtype.str,
+    itemSize: object ? undefined : dtype.itemSize,
+    object,
+    text,
+    numpy: dtype,
+  };
 }
 
 /** A descr back in Python's notation, for messages and details. */
 export function descrText(value: PyValue): string {
-  if (typeof value === 'string') return `'${value}'`;
+  // Escaped like Python's repr so a message stays one printable line ('\x11' is a valid descr).
+  if (typeof value === 'string') return `'${pyEscape(value)}'`;
+  if (value instanceof PyBytes) return `b'${pyEscape(String.fromCharCode(...value.bytes))}'`;
   if (value === null) return 'None';
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number') return String(value);
@@ -122,5 +75,15 @@ export function descrText(value: PyValue): string {
     return `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
   }
   if (Array.isArray(value)) return `[${value.map(descrText).join(', ')}]`;
-  return `{${[...(value as ReadonlyMap<string, PyValue>)].map(([k, v]) => `'${k}': ${descrText(v)}`).join(', ')}}`;
+  return `{${[...(value as ReadonlyMap<string, PyValue>)].map(([k, v]) => `${descrText(k)}: ${descrText(v)}`).join(', ')}}`;
+}
+
+function pyEscape(text: string): string {
+  return text.replace(/[^\x20-\x7e]|['\\]/g, (char) => {
+    if (char === "'" || char === '\\') return `\\${char}`;
+    const code = char.codePointAt(0)!;
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }

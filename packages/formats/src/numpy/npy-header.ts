@@ -70,12 +70,20 @@ export async function readNpyHeader(
   }
   const bytes = (await prefix(start + headerLength, `npy header of ${headerLength} bytes`)).subarray(start);
   let text: string;
-  try {
-    text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1', { fatal: true }).decode(bytes);
-  } catch {
-    throw bad(start, 'header is not valid UTF-8');
+  if (major === 3) {
+    try {
+      // ignoreBOM: Python's 'utf8' codec keeps a BOM, and ast then refuses it.
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    } catch {
+      throw bad(start, 'header is not valid UTF-8');
+    }
+  } else {
+    // ISO-8859-1 byte for byte (TextDecoder's 'latin1' is windows-1252, which remaps 0x80-0x9f).
+    text = '';
+    for (let at = 0; at < bytes.length; at += 8192)
+      text += String.fromCharCode(...bytes.subarray(at, at + 8192));
   }
-  const dict = parsePyLiteral(text, path, start);
+  const dict = parsePyLiteral(text, path, start, { python2Long: major < 3, utf8: major === 3 });
   if (!(dict instanceof Map)) throw bad(start, 'header is not a dictionary');
   const keys = [...dict.keys()].sort().join(',');
   // numpy's _read_array_header refuses missing and extra keys alike.
@@ -101,7 +109,7 @@ export async function readNpyHeader(
   });
   return {
     version: `${major}.${minor}`,
-    descr: describeDescr(dict.get('descr')!, path),
+    descr: describeDescr(dict.get('descr')!, path, start),
     fortranOrder,
     shape,
     dataOffset: start + headerLength,

@@ -117,7 +117,7 @@ describe('.npy headers ferry refuses', () => {
       'FERRY_NPY_HEADER',
     );
     expect(await code(withHeader("{'descr': 3, 'fortran_order': False, 'shape': (2,)}"))).toBe(
-      'FERRY_NPY_HEADER',
+      'FERRY_NPY_DESCR',
     );
   });
 
@@ -146,5 +146,39 @@ describe('.npy headers ferry refuses', () => {
     huge.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]);
     new DataView(huge.buffer).setUint32(8, 0xffffffff, true);
     expect(await code(new BufferSource(huge))).toBe('FERRY_LIMIT');
+  });
+});
+
+describe('.npy header text, as numpy decodes it', () => {
+  const raw = (text: Buffer, version: number) => {
+    const head = Buffer.alloc(version === 1 ? 10 : 12);
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]).copy(head);
+    if (version === 1) head.writeUInt16LE(text.length, 8);
+    else head.writeUInt32LE(text.length, 8);
+    return new BufferSource(Buffer.concat([head, text, Buffer.alloc(64)]), 'made.npy');
+  };
+  const header = "{'descr': [('\\x80', '<f4')], 'fortran_order': False, 'shape': (2L,)}";
+
+  it('reads versions 1.0 and 2.0 as ISO-8859-1 byte for byte, with Python 2 longs', async () => {
+    for (const version of [1, 2]) {
+      const read = await readNpyHeaderFrom(
+        raw(Buffer.from(header.replace('\\x80', '\x80'), 'latin1'), version),
+      );
+      expect(read.shape).toEqual([2]);
+      const numpy = read.descr.numpy;
+      // windows-1252 (TextDecoder's 'latin1') would make byte 0x80 a euro sign.
+      expect(numpy.kind === 'struct' && numpy.fields[0]!.name).toBe('\x80');
+    }
+  });
+
+  it('reads version 3.0 as strict UTF-8: no L suffix, a BOM is not skipped', async () => {
+    await expect(readNpyHeaderFrom(raw(Buffer.from(header, 'utf8'), 3))).rejects.toThrow(
+      /invalid number literal/,
+    );
+    const ok = header.replace('2L', '2');
+    expect((await readNpyHeaderFrom(raw(Buffer.from(ok, 'utf8'), 3))).shape).toEqual([2]);
+    await expect(readNpyHeaderFrom(raw(Buffer.from(`\ufeff${ok}`, 'utf8'), 3))).rejects.toThrow(
+      /FERRY_NPY_HEADER|npy header at byte 12/,
+    );
   });
 });

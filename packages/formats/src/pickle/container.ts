@@ -3,6 +3,9 @@ import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
+import { containsObject } from '../numpy/npy-dtype.js';
+import { hasNpyMagic, readNpyHeader } from '../numpy/npy-header.js';
+import { memberPrefix } from '../numpy/npz-member-prefix.js';
 import { BufferInput, type PickleInput } from './input.js';
 import { type PickleResult, runPickle, runPickleLenient } from './machine.js';
 import { OPCODES } from './opcodes.js';
@@ -17,8 +20,6 @@ export const MAX_PICKLE_MEMBER_BYTES = 1024 * 1024 * 1024;
 export const MAX_UNNAMED_PICKLE_BYTES = 64 * 1024 * 1024;
 /** Members scanned per archive, nested archives included (CWE-770). */
 export const MAX_SCANNED_MEMBERS = 100_000;
-/** An npy header is at most this long (numpy/lib/format.py allows 4 GiB in v2; real ones are < 1 KiB) (CWE-789). */
-export const MAX_NPY_HEADER = 1024 * 1024;
 
 /** A compressed joblib file is inflated in memory; bigger is refused (zip-bomb style, CWE-409). */
 export const MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
@@ -188,36 +189,19 @@ class Scanner {
   }
 
   async scanNpy(source: ByteSource, member: string): Promise<void> {
-    const head = await source.read(0, Math.min(source.size, 12));
-    if (head.length < 10)
-      throw ferryError('FERRY_TRUNCATED', {
-        path: this.path,
-        what: `npy header of ${member || 'file'}`,
-        offset: 0,
-        size: source.size,
-      });
-    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-    const major = head[6]!;
-    const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-    const headerStart = major === 1 ? 10 : 12;
-    if (headerLength > MAX_NPY_HEADER) {
-      throw ferryError('FERRY_LIMIT', {
-        path: this.path,
-        what: 'npy header length',
-        value: headerLength,
-        limit: MAX_NPY_HEADER,
-        reason: 'CWE-789',
-      });
-    }
-    const header = new TextDecoder('latin1').decode(await source.read(headerStart, headerLength));
-    // numpy/lib/format.py: object arrays ('|O') store a pickle after the header.
-    if (!/'descr'\s*:\s*'\|?O/.test(header) && !/'O'/.test(header)) return;
-    const dataStart = headerStart + headerLength;
+    // The header is read as numpy reads it (literal_eval, then numpy.dtype): a descr ferry
+    // cannot interpret throws, so the file is an error, never safe. np.load unpickles the data
+    // of any dtype with an object anywhere (numpy/lib/format.py read_array: dtype.hasobject).
+    const header = await readNpyHeader(member ? `${this.path}:${member}` : this.path, source.size, (length) =>
+      source.read(0, Math.min(length, source.size)),
+    );
+    if (!containsObject(header.descr.numpy)) return;
+    const dataStart = header.dataOffset;
     const bytes = await this.readAll(source, member, dataStart);
     this.note(
       'info',
       'npy-object-array',
-      'object array: its elements are a pickle, judged below',
+      `object array (descr ${header.descr.text}): np.load(allow_pickle=True) unpickles its data, judged below`,
       member || 'file',
     );
     this.runStream(
@@ -338,8 +322,10 @@ class Scanner {
         member,
       );
     }
-    // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles.
-    if (/(^|\/)(data|constants)\/\d+$/.test(entry.name)) return;
+    // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles. But
+    // np.load reads any member that starts with the npy magic as an array, whatever its name.
+    if (/(^|\/)(data|constants)\/\d+$/.test(entry.name) && !hasNpyMagic(await memberPrefix(zip, entry, 6)))
+      return;
     const source = await openMember(zip, entry);
     const head = await source.read(0, Math.min(source.size, 16));
     const kind = sniffContainer(head);
@@ -481,6 +467,9 @@ export async function scanContainer(
   }
   switch (kind) {
     case 'zip': {
+      // np.load decides by the first bytes: one that starts with the npy magic is an array to it
+      // even with a zip at its end (numpy/lib/npyio.py load), so that reading is scanned too.
+      if (startsWith(head, NPY_MAGIC)) await scanner.scanNpy(source, '');
       const zip = await scanner.scanZip(source, '', 0);
       return { format: zipFormat(zip), findings: scanner.findings, streams: scanner.streams, zip };
     }
