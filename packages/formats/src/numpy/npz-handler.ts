@@ -3,6 +3,8 @@ import type { Finding, FormatHandler, OpaqueTensor, OpenedModel } from '../model
 import { type ByteSource, FileSource } from '../tensor/byte-source.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
 import {
+  archiveFindings,
+  inflateRange,
   looksLikeZip,
   memberDataOffset,
   openMember,
@@ -10,33 +12,17 @@ import {
   type ZipArchive,
   type ZipEntry,
 } from '../zip/index.js';
-import { inflatePrefix } from './inflate-prefix.js';
 import { DETECT_NPZ_MEMBERS } from './limits.js';
 import { hasNpyMagic, readNpyHeader } from './npy-header.js';
 import { npyArray } from './npy-tensor.js';
-import { DeflatedMemberSource } from './npz-member-source.js';
 
-/** The first `length` bytes of a member, inflating only that much of a deflated one. */
+/** The first `length` bytes of a member, inflating only that much of a deflated one (bounded: zip/inflate-member.ts). */
 async function memberPrefix(zip: ZipArchive, entry: ZipEntry, length: number): Promise<Uint8Array> {
   const start = await memberDataOffset(zip, entry);
   const want = Math.min(length, entry.size);
   if (entry.method === 0) return zip.source.read(start, Math.min(want, entry.compressedSize));
   if (entry.method !== 8) return new Uint8Array(0);
-  // Deflate needs at most a few hundred bytes of block headers beyond its output (RFC 1951).
-  const compressed = await zip.source.read(start, Math.min(entry.compressedSize, want + (want >> 4) + 1024));
-  try {
-    return await inflatePrefix(compressed, want);
-  } catch (error) {
-    throw ferryError(
-      'FERRY_ZIP_STRUCTURE',
-      {
-        path: zip.source.name,
-        what: `member ${entry.name}`,
-        reason: `cannot inflate: ${(error as Error).message}`,
-      },
-      error,
-    );
-  }
+  return inflateRange(zip, entry, 0, want);
 }
 
 /** np.savez / np.savez_compressed output: a zip of `NAME.npy` members and nothing else. */
@@ -76,7 +62,8 @@ export const npzHandler: FormatHandler = {
 
 /** Every member as a tensor named after it (`weight.npy` -> `weight`); data stays in the zip. */
 export async function openNpz(path: string, source: ByteSource): Promise<OpenedModel> {
-  const zip = await openZip(source);
+  // numpy.load opens .npz files with CPython's zipfile: read them as it does.
+  const zip = await openZip(source, 'zipfile');
   const tensors: TensorRef[] = [];
   const opaque: OpaqueTensor[] = [];
   const findings: Finding[] = [];
@@ -88,14 +75,10 @@ export async function openNpz(path: string, source: ByteSource): Promise<OpenedM
     const name = entry.name.slice(0, -'.npy'.length);
     if (names.has(name)) throw bad(`a second member named ${name}`);
     names.add(name);
-    let member: ByteSource;
-    if (entry.method === 8) {
-      member = new DeflatedMemberSource(zip, entry);
-      compressed++;
-    } else {
-      member = await openMember(zip, entry); // stored: a zero-copy window; other methods refused
-      if (entry.size !== entry.compressedSize) throw bad('stored member whose sizes disagree');
-    }
+    // Stored: a zero-copy window; deflated: inflated per read, bounded; other methods refused.
+    const member: ByteSource = await openMember(zip, entry);
+    if (entry.method === 8) compressed++;
+    else if (entry.size !== entry.compressedSize) throw bad('stored member whose sizes disagree');
     const header = await readNpyHeader(member.name, member.size, (length) =>
       memberPrefix(zip, entry, length),
     );
@@ -104,6 +87,7 @@ export async function openNpz(path: string, source: ByteSource): Promise<OpenedM
     if (array.opaque) opaque.push(array.opaque);
     findings.push(...array.findings);
   }
+  findings.push(...archiveFindings(zip, 'file'));
   if (zip.prefixBytes > 0) {
     findings.push({
       severity: 'medium',

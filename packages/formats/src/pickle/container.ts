@@ -2,7 +2,16 @@ import { constants, crc32, gunzipSync, inflateSync } from 'node:zlib';
 import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
-import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
+import {
+  archiveFindings,
+  everyEntry,
+  InflateBudget,
+  openMember,
+  openZip,
+  readLocalHeader,
+  type ZipArchive,
+  type ZipEntry,
+} from '../zip/index.js';
 import { BufferInput, type PickleInput } from './input.js';
 import { type PickleResult, runPickle, runPickleLenient } from './machine.js';
 import { OPCODES } from './opcodes.js';
@@ -132,6 +141,8 @@ class Scanner {
   readonly findings: Finding[] = [];
   readonly streams: ScannedStream[] = [];
   private members = 0;
+  /** One budget for everything this scan inflates, nested archives included (CWE-409). */
+  private readonly budget = new InflateBudget();
 
   constructor(readonly path: string) {}
 
@@ -264,7 +275,9 @@ class Scanner {
         }
       }
     }
-    const names = new Set<string>();
+    // Loaders that disagree, duplicate names, overlapping members: findings, then every member
+    // any loader sees is scanned.
+    this.findings.push(...archiveFindings(zip, where));
     const torchscript = zipFormat(zip) === 'torchscript';
     if (torchscript) {
       const code = zip.entries.filter((e) => /^[^/]+\/code\/.*\.py$/.test(e.name)).length;
@@ -275,7 +288,7 @@ class Scanner {
         where,
       );
     }
-    for (const entry of zip.entries) {
+    for (const entry of everyEntry(zip)) {
       if (++this.members > MAX_SCANNED_MEMBERS) {
         throw ferryError('FERRY_LIMIT', {
           path: this.path,
@@ -286,14 +299,6 @@ class Scanner {
         });
       }
       const member = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (names.has(entry.name))
-        this.note(
-          'medium',
-          'zip-duplicate-name',
-          `two members are named ${entry.name}: readers disagree on which one counts`,
-          member,
-        );
-      names.add(entry.name);
       await this.scanMember(zip, entry, member, depth, torchscript);
     }
     return zip;
@@ -312,6 +317,20 @@ class Scanner {
         'medium',
         'zip-name-mismatch',
         `the local header names it ${JSON.stringify(local.name)}: readers that trust local headers see another file`,
+        member,
+      );
+    }
+    // Bit 3 defers sizes to a data descriptor; 0xffffffff defers them to a ZIP64 extra field.
+    const deferred =
+      (local.flags & 0x8) !== 0 || local.compressedSize === 0xffffffff || local.size === 0xffffffff;
+    if (
+      local.method !== entry.method ||
+      (!deferred && (local.compressedSize !== entry.compressedSize || local.size !== entry.size))
+    ) {
+      this.note(
+        'medium',
+        'zip-local-mismatch',
+        `the local header says method ${local.method}, ${local.compressedSize} bytes compressed, ${local.size} inflated; the central directory method ${entry.method}, ${entry.compressedSize}, ${entry.size}: streaming readers see other data`,
         member,
       );
     }
@@ -340,7 +359,7 @@ class Scanner {
     }
     // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles.
     if (/(^|\/)(data|constants)\/\d+$/.test(entry.name)) return;
-    const source = await openMember(zip, entry);
+    const source = await openMember(zip, entry, this.budget);
     const head = await source.read(0, Math.min(source.size, 16));
     const kind = sniffContainer(head);
     const expectsPickle =
@@ -360,7 +379,10 @@ class Scanner {
         );
         return;
       }
-      await this.scanZip(source, member, depth + 1);
+      // Deflate has no random access: a nested zip is inflated once (within the shared budget).
+      const inner =
+        entry.method === 0 ? source : new BufferSource(await source.read(0, source.size), source.name);
+      await this.scanZip(inner, member, depth + 1);
       return;
     }
     if (kind === 'npy') {
@@ -441,12 +463,14 @@ export async function scanContainer(
   source: ByteSource,
   path: string,
   openInput: (start: number, end: number) => PickleInput,
+  /** Read the file as this kind whatever its bytes look like (one reading of a polyglot). */
+  force?: ContainerKind,
 ): Promise<ContainerScan | undefined> {
   const head = await source.read(0, Math.min(source.size, 64));
-  let kind = sniffContainer(head);
+  let kind = force ?? sniffContainer(head);
   const scanner = new Scanner(path);
   // A zip may have data prepended (then it does not start with PK): its end record tells.
-  if (kind !== 'zip' && source.size >= 22) {
+  if (force === undefined && kind !== 'zip' && source.size >= 22) {
     const tail = await source.read(
       source.size - Math.min(source.size, 22 + 0xffff),
       Math.min(source.size, 22 + 0xffff),
