@@ -4,6 +4,7 @@ import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import {
   archiveFindings,
+  checkInflatedSize,
   everyEntry,
   InflateBudget,
   openMember,
@@ -357,6 +358,9 @@ class Scanner {
         member,
       );
     }
+    // A member claiming more than MAX_INFLATE_RATIO allows is a bomb whatever it holds: numpy
+    // or torch would inflate it all. Refused from the directory, before inflating (CWE-409).
+    if (entry.method === 8) checkInflatedSize(zip, entry);
     // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles.
     if (/(^|\/)(data|constants)\/\d+$/.test(entry.name)) return;
     const source = await openMember(zip, entry, this.budget);

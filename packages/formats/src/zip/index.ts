@@ -1,5 +1,5 @@
 export { InflateBudget } from './inflate-budget.js';
-export { inflateRange } from './inflate-member.js';
+export { checkInflatedSize, inflateAllowance, inflateRange } from './inflate-member.js';
 export {
   INFLATE_CHUNK_BYTES,
   MAX_INFLATE_RATIO,

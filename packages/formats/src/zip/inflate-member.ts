@@ -9,6 +9,21 @@ export function inflateAllowance(compressedSize: number): number {
   return Math.max(MAX_INFLATE_RATIO_GRACE_BYTES, compressedSize * MAX_INFLATE_RATIO);
 }
 
+function ratioError(zip: ZipArchive, entry: ZipEntry, value: number) {
+  return ferryError('FERRY_LIMIT', {
+    path: `${zip.source.name}:${entry.name}`,
+    what: `inflated size (${entry.compressedSize} bytes compressed)`,
+    value,
+    limit: inflateAllowance(entry.compressedSize),
+    reason: `MAX_INFLATE_RATIO ${MAX_INFLATE_RATIO}:1, CWE-409`,
+  });
+}
+
+/** Refuses, from the directory alone, a deflated member whose declared size is over MAX_INFLATE_RATIO. */
+export function checkInflatedSize(zip: ZipArchive, entry: ZipEntry): void {
+  if (entry.size > inflateAllowance(entry.compressedSize)) throw ratioError(zip, entry, entry.size);
+}
+
 /**
  * Bytes [offset, offset + length) of a deflated member, inflated as a stream: compressed bytes
  * are read INFLATE_CHUNK_BYTES at a time, output before `offset` is dropped and inflation stops
@@ -30,14 +45,7 @@ export async function inflateRange(
   const name = `${zip.source.name}:${entry.name}`;
   const end = offset + length;
   const allowed = inflateAllowance(entry.compressedSize);
-  const overRatio = (value: number) =>
-    ferryError('FERRY_LIMIT', {
-      path: name,
-      what: `inflated size (${entry.compressedSize} bytes compressed)`,
-      value,
-      limit: allowed,
-      reason: `MAX_INFLATE_RATIO ${MAX_INFLATE_RATIO}:1, CWE-409`,
-    });
+  const overRatio = (value: number) => ratioError(zip, entry, value);
   if (end > allowed) throw overRatio(end);
   budget?.check(end, name);
   const start = await memberDataOffset(zip, entry);
