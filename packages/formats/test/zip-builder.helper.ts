@@ -121,18 +121,18 @@ export function twoDirectoryZip64(
   forMiniz: readonly MemberSpec[],
   forZipfile: readonly MemberSpec[],
 ): Buffer {
-  const a = localSection(forMiniz);
-  const b = localSection(forZipfile, a.bytes.length);
+  // zipfile's members first, at offset 0: its reading looks like a plain torch.save archive.
+  const b = localSection(forZipfile);
+  const a = localSection(forMiniz, b.bytes.length);
   const cdA = centralDirectory(a.written);
   const cdB = centralDirectory(b.written);
-  const cdAOffset = a.bytes.length + b.bytes.length;
+  const cdAOffset = b.bytes.length + a.bytes.length;
   const recA = cdAOffset + cdA.length;
   const cdBOffset = recA + 56;
-  const recB = cdBOffset + cdB.length;
   const end = endRecord(0xffff, 0xffffffff, 0xffffffff);
   return Buffer.concat([
-    a.bytes,
     b.bytes,
+    a.bytes,
     cdA,
     zip64Record(a.written.length, cdA.length, cdAOffset),
     cdB,
