@@ -1,4 +1,4 @@
-import { ferryError } from '../errors.js';
+import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { ByteSource } from '../tensor/byte-source.js';
 import {
   findEndRecord,
@@ -48,17 +48,18 @@ export async function openZip(source: ByteSource, prefer?: ZipLoader): Promise<Z
       reason: 'not found',
     });
   const readings: ZipReading[] = [];
-  const failures: unknown[] = [];
+  const failures: FerryError[] = [];
   for (const loader of ['miniz', 'zipfile'] as const) {
     try {
       readings.push(await readAs(source, loader, eocd));
     } catch (error) {
+      if (!isFerryError(error)) throw error;
       failures.push(error);
     }
   }
   if (readings.length === 0) {
     // Prefer a limit over a structure error, then CPython's message (the more forgiving reader).
-    const limit = failures.find((e) => (e as { code?: string }).code === 'FERRY_LIMIT');
+    const limit = failures.find((e) => e.code === 'FERRY_LIMIT');
     throw limit ?? failures[failures.length - 1];
   }
   const head = await source.read(0, Math.min(4, source.size));
