@@ -1,7 +1,5 @@
 import type { ByteSource } from '../tensor/byte-source.js';
-
-/** Top-level fields walked before giving up; a real ModelProto has a dozen (CWE-834). */
-export const MAX_TOP_LEVEL_FIELDS = 10_000;
+import { MAX_TOP_LEVEL_FIELDS } from './limits.js';
 
 /**
  * True when the whole file parses as protobuf the way onnx.load's parser reads a ModelProto:
