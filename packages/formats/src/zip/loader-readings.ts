@@ -78,13 +78,15 @@ export async function findEndRecord(source: ByteSource): Promise<number> {
 
 interface EndRecord {
   readonly count: number;
+  /** Entries on this disk: miniz refuses an archive where it differs from `count`. */
+  readonly countHere: number;
   readonly cdSize: number;
   readonly cdOffset: number;
 }
 
 async function readEnd(source: ByteSource, at: number): Promise<EndRecord> {
   const b = await source.read(at, 22);
-  return { count: u16(b, 10), cdSize: u32(b, 12), cdOffset: u32(b, 16) };
+  return { count: u16(b, 10), countHere: u16(b, 8), cdSize: u32(b, 12), cdOffset: u32(b, 16) };
 }
 
 async function readZip64(source: ByteSource, at: number): Promise<EndRecord | undefined> {
@@ -94,6 +96,7 @@ async function readZip64(source: ByteSource, at: number): Promise<EndRecord | un
   const path = source.name;
   return {
     count: u64(b, 32, path, 'zip64 entry count'),
+    countHere: u64(b, 24, path, 'zip64 entry count on this disk'),
     cdSize: u64(b, 40, path, 'zip64 central directory size'),
     cdOffset: u64(b, 48, path, 'zip64 central directory offset'),
   };
@@ -126,6 +129,8 @@ export async function locateAsMiniz(source: ByteSource, eocd: number): Promise<D
   }
   if (end.cdOffset + end.cdSize > source.size)
     throw bad('central directory', `offset ${end.cdOffset} + size ${end.cdSize} is past the end`);
+  if (end.count !== end.countHere)
+    throw bad('end record', `${end.countHere} entries on this disk, ${end.count} in all`);
   if (end.cdSize < end.count * 46) throw bad('central directory', `too small for ${end.count} entries`);
   return {
     loader: 'miniz',
@@ -239,6 +244,13 @@ export async function readEntries(source: ByteSource, location: DirectoryLocatio
         if (localHeaderOffset === 0xffffffff) localHeaderOffset = take();
       }
       extra += 4 + length;
+    }
+    // miniz refuses a stored member whose sizes differ, and one whose data would end past the file.
+    if (
+      location.loader === 'miniz' &&
+      ((method === 0 && size !== compressedSize) || localHeaderOffset + 30 + compressedSize > source.size)
+    ) {
+      throw bad(`central directory entry ${name} (as torch's miniz reads it)`, 'sizes do not fit');
     }
     entries.push({
       name,
