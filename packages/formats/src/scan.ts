@@ -6,6 +6,7 @@ import type { Finding, FormatHandler, FormatName } from './model.js';
 import { compression, scanContainer, sniffContainer } from './pickle/container.js';
 import { FileInput } from './pickle/input.js';
 import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { scanReadings } from './scan-readings.js';
 import { FileSource } from './tensor/byte-source.js';
 
 /** Formats whose loaders run pickles: scanned by the pickle machine. */
@@ -35,8 +36,13 @@ export interface ScanFileResult {
  * magic bytes, never by extension) go through the pickle machine and the allowlist; any other
  * format is opened by its handler and its own findings (e.g. file or process ops in a
  * SavedModel graph) are collected. A file that cannot be parsed is an `error`, never `safe`.
+ * Every other reading of the file that parses (a polyglot) is scanned too (scan-readings.ts).
  */
 export async function scanPath(path: string): Promise<ScanFileResult> {
+  return scanReadings(path, await scanByFormat(path));
+}
+
+async function scanByFormat(path: string): Promise<ScanFileResult> {
   let sniffed = 'unknown';
   try {
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {

@@ -1,4 +1,3 @@
-export { inflatePrefix } from './inflate-prefix.js';
 export * from './limits.js';
 export { describeDescr, type NpyDescr } from './npy-descr.js';
 export { npyHandler } from './npy-handler.js';

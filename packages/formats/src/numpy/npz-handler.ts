@@ -2,12 +2,18 @@ import { ferryError } from '../errors.js';
 import type { Finding, FormatHandler, OpaqueTensor, OpenedModel } from '../model.js';
 import { type ByteSource, FileSource } from '../tensor/byte-source.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
-import { looksLikeZip, openMember, openZip, type ZipArchive } from '../zip/index.js';
+import {
+  archiveFindings,
+  looksLikeZip,
+  openMember,
+  openZip,
+  type ZipArchive,
+  type ZipEntry,
+} from '../zip/index.js';
 import { DETECT_NPZ_MEMBERS } from './limits.js';
 import { hasNpyMagic, readNpyHeader } from './npy-header.js';
 import { npyArray } from './npy-tensor.js';
 import { memberPrefix } from './npz-member-prefix.js';
-import { DeflatedMemberSource } from './npz-member-source.js';
 
 /** np.savez / np.savez_compressed output: a zip of `NAME.npy` members and nothing else. */
 async function isNpz(source: ByteSource): Promise<boolean> {
@@ -46,7 +52,8 @@ export const npzHandler: FormatHandler = {
 
 /** Every member as a tensor named after it (`weight.npy` -> `weight`); data stays in the zip. */
 export async function openNpz(path: string, source: ByteSource): Promise<OpenedModel> {
-  const zip = await openZip(source);
+  // numpy.load opens .npz files with CPython's zipfile: read them as it does.
+  const zip = await openZip(source, 'zipfile');
   const tensors: TensorRef[] = [];
   const opaque: OpaqueTensor[] = [];
   const findings: Finding[] = [];
@@ -58,14 +65,10 @@ export async function openNpz(path: string, source: ByteSource): Promise<OpenedM
     const name = entry.name.slice(0, -'.npy'.length);
     if (names.has(name)) throw bad(`a second member named ${name}`);
     names.add(name);
-    let member: ByteSource;
-    if (entry.method === 8) {
-      member = new DeflatedMemberSource(zip, entry);
-      compressed++;
-    } else {
-      member = await openMember(zip, entry); // stored: a zero-copy window; other methods refused
-      if (entry.size !== entry.compressedSize) throw bad('stored member whose sizes disagree');
-    }
+    // Stored: a zero-copy window; deflated: inflated per read, bounded; other methods refused.
+    const member: ByteSource = await openMember(zip, entry);
+    if (entry.method === 8) compressed++;
+    else if (entry.size !== entry.compressedSize) throw bad('stored member whose sizes disagree');
     const header = await readNpyHeader(member.name, member.size, (length) =>
       memberPrefix(zip, entry, length),
     );
@@ -74,6 +77,7 @@ export async function openNpz(path: string, source: ByteSource): Promise<OpenedM
     if (array.opaque) opaque.push(array.opaque);
     findings.push(...array.findings);
   }
+  findings.push(...archiveFindings(zip, 'file'));
   if (zip.prefixBytes > 0) {
     findings.push({
       severity: 'medium',

@@ -18,3 +18,6 @@ export const MAX_ONNX_LOCATION_LENGTH = 4096;
 
 /** onnx's external data alignment (onnx.external_data_helper, ALLOCATION_GRANULARITY): 4 KiB pages. */
 export const ONNX_EXTERNAL_ALIGNMENT = 4096;
+
+/** Top-level ModelProto fields walked to tell whether a whole file parses as one; real ones have a dozen (CWE-834). */
+export const MAX_TOP_LEVEL_FIELDS = 10_000;

@@ -2,7 +2,18 @@ import { constants, crc32, gunzipSync, inflateSync } from 'node:zlib';
 import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
-import { openMember, openZip, readLocalHeader, type ZipArchive, type ZipEntry } from '../zip/index.js';
+import {
+  archiveFindings,
+  checkInflatedSize,
+  everyEntry,
+  type InflateBudget,
+  scanInflateBudget,
+  openMember,
+  openZip,
+  readLocalHeader,
+  type ZipArchive,
+  type ZipEntry,
+} from '../zip/index.js';
 import { containsObject } from '../numpy/npy-dtype.js';
 import { hasNpyMagic, readNpyHeader } from '../numpy/npy-header.js';
 import { memberPrefix } from '../numpy/npz-member-prefix.js';
@@ -133,8 +144,15 @@ class Scanner {
   readonly findings: Finding[] = [];
   readonly streams: ScannedStream[] = [];
   private members = 0;
+  /** One budget for everything this scan inflates, nested archives included (CWE-409). */
+  private readonly budget: InflateBudget;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    fileSize: number,
+  ) {
+    this.budget = scanInflateBudget(fileSize);
+  }
 
   note(severity: Finding['severity'], rule: string, message: string, location: string): void {
     this.findings.push({ severity, rule, message, location });
@@ -248,7 +266,9 @@ class Scanner {
         }
       }
     }
-    const names = new Set<string>();
+    // Loaders that disagree, duplicate names, overlapping members: findings, then every member
+    // any loader sees is scanned.
+    this.findings.push(...archiveFindings(zip, where));
     const torchscript = zipFormat(zip) === 'torchscript';
     if (torchscript) {
       const code = zip.entries.filter((e) => /^[^/]+\/code\/.*\.py$/.test(e.name)).length;
@@ -259,7 +279,7 @@ class Scanner {
         where,
       );
     }
-    for (const entry of zip.entries) {
+    for (const entry of everyEntry(zip)) {
       if (++this.members > MAX_SCANNED_MEMBERS) {
         throw ferryError('FERRY_LIMIT', {
           path: this.path,
@@ -270,14 +290,6 @@ class Scanner {
         });
       }
       const member = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (names.has(entry.name))
-        this.note(
-          'medium',
-          'zip-duplicate-name',
-          `two members are named ${entry.name}: readers disagree on which one counts`,
-          member,
-        );
-      names.add(entry.name);
       await this.scanMember(zip, entry, member, depth, torchscript);
     }
     return zip;
@@ -296,6 +308,20 @@ class Scanner {
         'medium',
         'zip-name-mismatch',
         `the local header names it ${JSON.stringify(local.name)}: readers that trust local headers see another file`,
+        member,
+      );
+    }
+    // Bit 3 defers sizes to a data descriptor; 0xffffffff defers them to a ZIP64 extra field.
+    const deferred =
+      (local.flags & 0x8) !== 0 || local.compressedSize === 0xffffffff || local.size === 0xffffffff;
+    if (
+      local.method !== entry.method ||
+      (!deferred && (local.compressedSize !== entry.compressedSize || local.size !== entry.size))
+    ) {
+      this.note(
+        'medium',
+        'zip-local-mismatch',
+        `the local header says method ${local.method}, ${local.compressedSize} bytes compressed, ${local.size} inflated; the central directory method ${entry.method}, ${entry.compressedSize}, ${entry.size}: streaming readers see other data`,
         member,
       );
     }
@@ -322,11 +348,14 @@ class Scanner {
         member,
       );
     }
+    // A member claiming more than MAX_INFLATE_RATIO allows is a bomb whatever it holds: numpy
+    // or torch would inflate it all. Refused from the directory, before inflating (CWE-409).
+    if (entry.method === 8) checkInflatedSize(zip, entry);
     // torch's storages (*/data/N, */constants/N) are raw numbers: never scanned as pickles. But
     // np.load reads any member that starts with the npy magic as an array, whatever its name.
     if (/(^|\/)(data|constants)\/\d+$/.test(entry.name) && !hasNpyMagic(await memberPrefix(zip, entry, 6)))
       return;
-    const source = await openMember(zip, entry);
+    const source = await openMember(zip, entry, this.budget);
     const head = await source.read(0, Math.min(source.size, 16));
     const kind = sniffContainer(head);
     const expectsPickle =
@@ -346,7 +375,10 @@ class Scanner {
         );
         return;
       }
-      await this.scanZip(source, member, depth + 1);
+      // Deflate has no random access: a nested zip is inflated once (within the shared budget).
+      const inner =
+        entry.method === 0 ? source : new BufferSource(await source.read(0, source.size), source.name);
+      await this.scanZip(inner, member, depth + 1);
       return;
     }
     if (kind === 'npy') {
@@ -427,12 +459,14 @@ export async function scanContainer(
   source: ByteSource,
   path: string,
   openInput: (start: number, end: number) => PickleInput,
+  /** Read the file as this kind whatever its bytes look like (one reading of a polyglot). */
+  force?: ContainerKind,
 ): Promise<ContainerScan | undefined> {
   const head = await source.read(0, Math.min(source.size, 64));
-  let kind = sniffContainer(head);
-  const scanner = new Scanner(path);
+  let kind = force ?? sniffContainer(head);
+  const scanner = new Scanner(path, source.size);
   // A zip may have data prepended (then it does not start with PK): its end record tells.
-  if (kind !== 'zip' && source.size >= 22) {
+  if (force === undefined && kind !== 'zip' && source.size >= 22) {
     const tail = await source.read(
       source.size - Math.min(source.size, 22 + 0xffff),
       Math.min(source.size, 22 + 0xffff),

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../errors.js';
 import { BufferSource, FileSource } from '../tensor/byte-source.js';
-import { findEntry, looksLikeZip, openMember, openZip, readLocalHeader } from './zip-reader.js';
+import { findEntry, looksLikeZip, openMember, openZip, readLocalHeader } from './index.js';
 
 const fixture = (name: string) => new URL(`../../../../fixtures/zip/${name}`, import.meta.url).pathname;
 const expected: Record<string, string> = JSON.parse(readFileSync(fixture('expected.json'), 'utf8'));
