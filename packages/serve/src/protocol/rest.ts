@@ -14,6 +14,8 @@ import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './c
 import { countFailure, infer } from './inference.js';
 import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
 import { Cancellation } from '../scheduler/cancellation.js';
+import type { InflightBudget } from './inflight-budget.js';
+import { guardRequestBodies } from './rest-body-guard.js';
 import { checkBearer } from './token.js';
 
 type ModelParams = { model: string; version?: string };
@@ -27,7 +29,12 @@ function requestId(req: { headers: Record<string, unknown> }): string {
 /** The Open Inference Protocol v2 REST API (inference_rest.md) plus /metrics and the repository extension. */
 export function createRestApp(
   context: ServerContext,
-  options: { metricsRoute: boolean; metricsCorsOrigins?: readonly string[] },
+  options: {
+    metricsRoute: boolean;
+    metricsCorsOrigins?: readonly string[];
+    /** Bodies: per-model limits and the server's in-flight byte budget (rest-body-guard.ts). */
+    bodies?: { budget: InflightBudget; maxVariableDim: number };
+  },
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: context.log as unknown as FastifyBaseLogger,
@@ -42,6 +49,7 @@ export function createRestApp(
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) =>
     done(null, body),
   );
+  if (options.bodies) guardRequestBodies(app, context, options.bodies.budget, options.bodies.maxVariableDim);
 
   // callback-style hooks: an async hook costs every request a promise and a microtask turn
   app.addHook('onSend', (req, reply, payload, done) => {
