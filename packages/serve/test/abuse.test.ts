@@ -126,6 +126,19 @@ describe('REST under abuse', () => {
       'request bodies in flight would hold 2000000 bytes, over the server budget of 1500000 (--max-inflight-bytes); retry later',
     );
     await b.closed;
+    // a chunked body is charged as it arrives: cut once it passes what is left of the budget
+    const c = await raw();
+    c.write(head('chunked'));
+    const chunk = ' '.repeat(64 * 1024);
+    for (let sent = 0; sent < 1_000_000 && !c.received(); sent += chunk.length) {
+      c.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      await new Promise((r) => setImmediate(r));
+    }
+    const cut = await c.response();
+    expect(cut.status).toBe(503);
+    expect(cut.headers['retry-after']).toBe('1');
+    expect(cut.headers.connection).toBe('close');
+    await c.closed;
     // A completes and is served; its bytes go back to the budget
     a.write(padded.slice(100));
     expect((await a.response()).status).toBe(200);

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type ServeError, serveError } from '../errors.js';
 import { BUSY_RETRY_AFTER_S, MAX_BODY_BYTES } from '../limits.js';
 import type { ServedVersion } from '../repository/served-version.js';
@@ -61,6 +61,8 @@ export function guardRequestBodies(
       if (length > limit) return refuse(tooLarge(length));
       if (!budget.reserve(length)) return refuse(busy(budget.held + length));
       reserved = length;
+      // Node's parser delivers exactly Content-Length bytes: nothing more to count
+      return done(null, payload);
     }
     let received = 0;
     const counter = new Transform({
@@ -75,16 +77,12 @@ export function guardRequestBodies(
         callback(null, chunk);
       },
     });
+    // fastify answers a stream error with connection: close itself
     const fail = (error: ServeError, callback: TransformCallback) => {
-      markRefused(reply, error);
+      if (error.code === 'FERRY_SERVE_BUSY') reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
       callback(error);
     };
     payload.on('error', (error) => counter.destroy(error));
     done(null, payload.pipe(counter));
   });
-}
-
-/** Headers for a refusal found while streaming (fastify itself adds connection: close then). */
-function markRefused(reply: FastifyReply, error: ServeError): void {
-  if (error.code === 'FERRY_SERVE_BUSY') reply.header('retry-after', String(BUSY_RETRY_AFTER_S));
 }
