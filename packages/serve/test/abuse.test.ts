@@ -1,6 +1,7 @@
 import { connect as connectHttp2, constants as h2 } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_HEADROOM_BYTES, JSON_BYTES_PER_ELEMENT } from '../src/limits.js';
+import { SLICED_JSON_MIN_BYTES } from '../src/protocol/rest-json.js';
 import { EXPECTED, makeRepo, startTestServer, type TestServer } from './helpers.js';
 import { openRaw, type RawConnection } from './raw-socket.helper.js';
 
@@ -144,6 +145,31 @@ describe('REST under abuse', () => {
     expect((await a.response()).status).toBe(200);
     const ok = await fetch(`${t.url}/v2/models/mlp/infer`, { method: 'POST', body: padded });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe('large JSON bodies (parsed in slices, json-sliced.ts)', () => {
+  it('answers a JSON body over the slicing threshold like a small one', async () => {
+    // ~330 KB: the mlp request pretty-printed with very wide indentation
+    const big = JSON.stringify(JSON.parse(validBody), null, 2).replace(/\n/g, `\n${' '.repeat(6000)}`);
+    expect(big.length).toBeGreaterThan(SLICED_JSON_MIN_BYTES);
+    const [small, large] = await Promise.all(
+      [validBody, big].map(async (body) => {
+        const r = await fetch(`${t.url}/v2/models/mlp/infer`, { method: 'POST', body });
+        return { status: r.status, json: await r.json() };
+      }),
+    );
+    expect(large).toEqual(small);
+    expect(large.status).toBe(200);
+  });
+
+  it('refuses a large body that is not JSON, naming the character', async () => {
+    const broken = `${validBody.slice(0, -1).padEnd(SLICED_JSON_MIN_BYTES, ' ')},]`;
+    const r = await fetch(`${t.url}/v2/models/mlp/infer`, { method: 'POST', body: broken });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: string }).error).toBe(
+      `the body is not valid JSON: expected a string key at character ${broken.length - 1}`,
+    );
   });
 });
 

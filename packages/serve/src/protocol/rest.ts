@@ -16,6 +16,7 @@ import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './res
 import { Cancellation } from '../scheduler/cancellation.js';
 import type { InflightBudget } from './inflight-budget.js';
 import { guardRequestBodies } from './rest-body-guard.js';
+import { parseLargeJson } from './rest-json.js';
 import { checkBearer } from './token.js';
 
 type ModelParams = { model: string; version?: string };
@@ -123,7 +124,8 @@ export function createRestApp(
     const headerLength = req.headers['inference-header-content-length'];
     let parsed: RestInferRequest;
     try {
-      parsed = parseRestInfer(body, typeof headerLength === 'string' ? headerLength : undefined, served);
+      const header = typeof headerLength === 'string' ? headerLength : undefined;
+      parsed = parseRestInfer(body, header, served, await parseLargeJson(body, header));
     } catch (error) {
       countFailure(context.metrics, served, error);
       throw error;
