@@ -163,6 +163,36 @@ describe('large JSON bodies (parsed in slices, json-sliced.ts)', () => {
     expect(large.status).toBe(200);
   });
 
+  it('answers a health probe that arrives with a large JSON body before that body is parsed', async () => {
+    const live = 'GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n';
+    // a kept-alive probe connection, accepted and served once already
+    const probe = await raw();
+    probe.write(live);
+    expect((await probe.response()).status).toBe(200);
+    // ~400 KB of JSON whose data does not fit the shape: refused (400) once parsed
+    const body = JSON.stringify({
+      inputs: [{ name: 'x', shape: [5, 8], datatype: 'FP32', data: new Array(200_000).fill(0) }],
+    });
+    expect(body.length).toBeGreaterThan(SLICED_JSON_MIN_BYTES);
+    const big = await raw();
+    const order: string[] = [];
+    big.socket.once('data', () => order.push('infer'));
+    probe.socket.once('data', () => order.push('health'));
+    // all but the body's last byte, then time for the server (this process) to read it all
+    const request = head(body.length) + body;
+    await new Promise((resolve) => big.socket.write(request.slice(0, -1), resolve));
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // in one turn, so the server reads both in its next poll, the infer body's end first
+    big.write(request.slice(-1));
+    probe.write(live);
+    const refused = await big.response();
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body).error).toMatch(/has 200000 elements but shape \[5, 8\] needs 40/);
+    // a JSON.parse on the event loop would have answered the infer request first
+    expect(order).toEqual(['health', 'infer']);
+  });
+
   it('refuses a large body that is not JSON, naming the character', async () => {
     const broken = `${validBody.slice(0, -1).padEnd(SLICED_JSON_MIN_BYTES, ' ')},]`;
     const r = await fetch(`${t.url}/v2/models/mlp/infer`, { method: 'POST', body: broken });

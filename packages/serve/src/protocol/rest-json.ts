@@ -24,5 +24,7 @@ export async function parseLargeJson(body: Buffer, headerLength: string | undefi
         : -1;
   if (length < SLICED_JSON_MIN_BYTES || length > body.byteLength || length > MAX_JSON_HEADER_BYTES)
     return undefined;
+  // start on a fresh turn: requests already read (a health probe) are answered first
+  await new Promise<void>((resolve) => setImmediate(resolve));
   return parseJsonSliced(body.toString('utf8', 0, length), JSON_SLICE_MS);
 }
