@@ -18,7 +18,7 @@ const MLP_JSON_LIMIT = 32 * 8 * JSON_BYTES_PER_ELEMENT + BODY_HEADROOM_BYTES;
 const BUDGET = 1_500_000;
 const validBody = JSON.stringify({
   inputs: [
-    { name: 'x', shape: EXPECTED.mlp.inputs.x.shape, datatype: 'FP32', data: EXPECTED.mlp.inputs.x.data },
+    { name: 'x', shape: EXPECTED.mlp!.inputs.x!.shape, datatype: 'FP32', data: EXPECTED.mlp!.inputs.x!.data },
   ],
 });
 const head = (length: number | 'chunked', path = '/v2/models/mlp/infer') =>
@@ -160,7 +160,7 @@ describe('large JSON bodies (parsed in slices, json-sliced.ts)', () => {
       }),
     );
     expect(large).toEqual(small);
-    expect(large.status).toBe(200);
+    expect(large!.status).toBe(200);
   });
 
   it('answers a health probe that arrives with a large JSON body before that body is parsed', async () => {

@@ -1,9 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../src/index.js';
+import { ROOT, startCli } from './cli-process.helper.js';
 import { EXPECTED, makeRepo, metricValue } from './helpers.js';
 import { openRaw } from './raw-socket.helper.js';
 
@@ -13,7 +13,6 @@ import { openRaw } from './raw-socket.helper.js';
  * body gets the request timeout, requests being served finish, and the process exits, all
  * before the drain deadline (whose passing the server logs, and these tests check it did not).
  */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 let repo: ReturnType<typeof makeRepo>;
 let slowRepo: ReturnType<typeof makeRepo>;
 
@@ -32,7 +31,7 @@ afterAll(() => {
 
 const mlpBody = JSON.stringify({
   inputs: [
-    { name: 'x', shape: EXPECTED.mlp.inputs.x.shape, datatype: 'FP32', data: EXPECTED.mlp.inputs.x.data },
+    { name: 'x', shape: EXPECTED.mlp!.inputs.x!.shape, datatype: 'FP32', data: EXPECTED.mlp!.inputs.x!.data },
   ],
 });
 const halfSent = (length: number) =>
@@ -97,36 +96,6 @@ describe('close()', () => {
 });
 
 describe('ferry serve (CLI process) on SIGTERM', () => {
-  function startCli(
-    args: string[],
-  ): Promise<{ child: ChildProcess; port: number; lines: string[]; exited: Promise<number | null> }> {
-    const child = spawn(process.execPath, ['packages/cli/bin/ferry.js', 'serve', ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return new Promise((resolve, reject) => {
-      let buffer = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          lines.push(line);
-          const doc = JSON.parse(line) as { httpPort?: number; level?: number };
-          if (doc.level === undefined && doc.httpPort) resolve({ child, port: doc.httpPort, lines, exited });
-        }
-      });
-      let stderr = '';
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
-    });
-  }
-
   it('exits 0 with an idle keep-alive connection and a half-sent body open, after finishing a running request', async () => {
     const { child, port, lines, exited } = await startCli([
       slowRepo.root,
