@@ -46,6 +46,9 @@ export const SERVE_ERRORS = {
   FERRY_SERVE_TIMEOUT: busy('model {model} version {version}: request timed out after {us} us in the queue'),
   FERRY_SERVE_CANCELLED: busy('model {model} version {version}: the client went away before execution'),
   FERRY_SERVE_SHUTTING_DOWN: busy('the server is shutting down and accepts no new requests'),
+  FERRY_SERVE_BUSY: busy(
+    'request bodies in flight would hold {value} bytes, over the server budget of {limit} (--max-inflight-bytes); retry later',
+  ),
   FERRY_SERVE_EXECUTION: {
     message: 'model {model} version {version}: execution failed: {reason}',
     http: 500,

@@ -31,4 +31,5 @@ export {
 export type { ModelControlMode, RepositoryEvent } from './repository/repository.js';
 export { type DeploymentSpec, deploymentName, registrySource } from './repository/registry-source.js';
 export { type RunningServer, type ServeOptions, startServer } from './server.js';
+export { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js';
 export { DATATYPES, type Datatype } from './tensor/datatype.js';

@@ -45,3 +45,40 @@ export const MAX_SOURCE_FILES = 10_000;
 export const MAX_SOURCE_DEPTH = 16;
 /** Most entry points (SavedModel signatures) served from one model folder. */
 export const MAX_ENTRIES = 256;
+
+// --- the server under abuse (issue #24 items 8-9): time, connections and memory per client ---
+
+/** Time for a client to send its request headers: a slowloris client trickling them is cut (CWE-400). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/** Time to receive a whole request, headers and body (not its execution): a trickled body is cut (CWE-400). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** How long an idle keep-alive connection stays open between requests (CWE-400). */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Most open HTTP connections (and, separately, gRPC connections): each costs a socket and buffers (CWE-770). */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+/** Request body bytes held across all requests at once; past it new requests get 503 (CWE-770). */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 512 * 2 ** 20;
+/** How long SIGTERM / close() lets running requests finish before connections are cut. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Bound for a variable (-1) non-batch input dimension when deriving a model's body limit. CWE-770. */
+export const DEFAULT_MAX_VARIABLE_DIM = 65_536;
+/**
+ * Largest JSON document a request may carry (a plain JSON body, or the JSON header in front of
+ * binary data): JSON.parse runs on the event loop, about 5 ms per MiB, so this keeps one parse
+ * near 80 ms and health probes answering (issue #24: a 250 MB body blocked /v2/health/live 15 s).
+ * Larger tensors travel as binary data. CWE-400.
+ */
+export const MAX_JSON_BODY_BYTES = MAX_JSON_HEADER_BYTES;
+/**
+ * Text one JSON tensor element may take: a float64 in shortest form is up to 24 characters
+ * ("-2.2250738585072014e-308") plus a separator, and pretty-printers add indentation.
+ */
+export const JSON_BYTES_PER_ELEMENT = 32;
+/** Bytes allowed on top of a model's tensors: names, parameters, the outputs list, the request id. */
+export const BODY_HEADROOM_BYTES = 2 ** 20;
+/** Seconds a client is told to wait (Retry-After) when the in-flight byte budget is full. */
+export const BUSY_RETRY_AFTER_S = 1;
+/** gRPC: a connection with no calls for this long is closed with GOAWAY (clients reconnect transparently). */
+export const GRPC_MAX_CONNECTION_IDLE_MS = 300_000;
+/** gRPC: most concurrent calls on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). CWE-770. */
+export const GRPC_MAX_CONCURRENT_STREAMS = 1024;

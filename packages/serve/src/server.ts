@@ -6,6 +6,9 @@ import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
 import { createGrpcServer, widenReceiveWindow } from './protocol/grpc.js';
+import { grpcConnectionOptions, guardGrpcStreams } from './protocol/grpc-limits.js';
+import { applyConnectionLimits } from './protocol/http-connection-limits.js';
+import { InflightBudget } from './protocol/inflight-budget.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
 import type { RegistryClient } from '@ferry/registry';
 import {
@@ -19,6 +22,8 @@ import { DeploymentReporter } from './repository/deployment-reporter.js';
 import { type ModelSource, sourceFor } from './repository/layout.js';
 import { type DeploymentSpec, registrySource } from './repository/registry-source.js';
 import { type ModelControlMode, ModelRepository } from './repository/repository.js';
+import { resolveServerLimits, type ServerLimits } from './server-limits.js';
+import { drainFrontEnds, HttpConnections } from './shutdown.js';
 
 export interface ServeOptions {
   /** A model repository folder (REPO/<model>/<version>/model.onnx) or one model file. */
@@ -60,6 +65,8 @@ export interface ServeOptions {
   readonly handlers?: readonly { model: string; module: string; threads?: number }[];
   /** Where models converted at load (SavedModels) are cached; default under the OS temp folder. */
   readonly cacheDir?: string;
+  /** Timeouts, connection cap, body budget and drain deadline; each defaults (limits.ts). */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -70,7 +77,10 @@ export interface RunningServer {
   readonly metrics: ServeMetrics;
   /** Polls the source once now (a registry deployment's alias moved, a webhook said so). */
   refresh(): Promise<void>;
-  /** Stops accepting inference, lets queued and running requests finish, then closes everything. */
+  /**
+   * Stops accepting, closes idle connections at once, lets queued and running requests finish
+   * until the drain deadline (limits.drainTimeoutMs), then cuts what is left and closes everything.
+   */
   close(): Promise<void>;
 }
 
@@ -81,6 +91,8 @@ export interface RunningServer {
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const log = options.logger ?? pino({ level: options.logLevel ?? 'info' });
+  const limits = resolveServerLimits(options.limits);
+  const budget = new InflightBudget(limits.maxInflightBytes);
   const host = options.host ?? '127.0.0.1';
   let source: ModelSource;
   let reporter: DeploymentReporter | undefined;
@@ -97,6 +109,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const repository = new ModelRepository(source, mode, metrics, log, reporter?.onEvent);
   let started = false;
   let draining = false;
+  let closing: Promise<void> | undefined;
   const context: ServerContext = {
     repository,
     metrics,
@@ -115,13 +128,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let grpcPort: number | undefined;
   let metricsPort: number | undefined;
   const pools = new Map<string, HandlerPool>();
-  const shutdown = async () => {
+  const connections: HttpConnections[] = [];
+  const shutdown = async (work: Promise<unknown> = Promise.resolve()) => {
     await events?.close();
-    await Promise.allSettled([
-      http?.close(),
-      metricsApp?.close(),
-      grpcServer && new Promise<void>((resolve) => grpcServer!.tryShutdown(() => resolve())),
-    ]);
+    const { forced } = await drainFrontEnds({ http: connections, grpc: grpcServer }, work, limits);
+    if (forced) log.warn({ drainTimeoutMs: limits.drainTimeoutMs }, 'drain deadline passed: connections cut');
     await repository.close();
     await Promise.all([...pools.values()].map((p) => p.close()));
   };
@@ -131,7 +142,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       http = createRestApp(context, {
         metricsRoute: options.metricsPort === undefined,
         ...(options.metricsCorsOrigins && { metricsCorsOrigins: options.metricsCorsOrigins }),
+        bodies: { budget, maxVariableDim: limits.maxVariableDim },
       });
+      applyConnectionLimits(http.server, limits);
+      connections.push(new HttpConnections(http, () => draining));
       if (pools.size > 0) registerHandlerRoutes(http, context, pools);
       if (options.registry && options.registry.events !== false)
         aliasEventsRoute(http, eventSecret, () => {
@@ -153,11 +167,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (options.metricsPort !== undefined) {
       metricsApp = Fastify();
       registerMetricsRoute(metricsApp, metrics, options.metricsCorsOrigins);
+      applyConnectionLimits(metricsApp.server, limits);
+      connections.push(new HttpConnections(metricsApp, () => draining));
       await metricsApp.listen({ host, port: options.metricsPort });
       metricsPort = (metricsApp.server.address() as { port: number }).port;
     }
     if (options.grpcPort !== null) {
-      grpcServer = createGrpcServer(context);
+      grpcServer = createGrpcServer(context, grpcConnectionOptions());
       const server = grpcServer;
       const address = host.includes(':') ? `[${host}]` : host;
       grpcPort = await new Promise<number>((resolve, reject) =>
@@ -169,6 +185,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
       if (!widenReceiveWindow(server))
         log.warn('gRPC receive window left at 64 KiB: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere');
+      if (!guardGrpcStreams(server, limits, budget))
+        log.warn(
+          'gRPC calls have no receive deadline or byte budget: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere',
+        );
     }
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');
     await repository.start(options.loadModels ?? [], { tolerant: options.registry !== undefined });
@@ -187,14 +207,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     repository,
     metrics,
     refresh: () => repository.poll(),
-    async close() {
-      if (draining) return;
+    close() {
+      if (closing) return closing;
       draining = true;
-      log.info('draining: refusing new requests, finishing queued ones');
-      await repository.drain();
-      await shutdown();
-      await reporter?.flush();
-      log.info('stopped');
+      log.info(
+        { drainTimeoutMs: limits.drainTimeoutMs },
+        'draining: refusing new requests and connections, finishing queued ones',
+      );
+      closing = (async () => {
+        await shutdown(repository.drain());
+        await reporter?.flush();
+        log.info('stopped');
+      })();
+      return closing;
     },
   };
 }

@@ -1,10 +1,9 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startCli } from './cli-process.helper.js';
 import { makeRepo, metricValue } from './helpers.js';
 
 /** The real CLI in its own process: readiness, structured logs, and SIGTERM draining to exit 0. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 let repo: ReturnType<typeof makeRepo>;
 
 beforeAll(() => {
@@ -14,37 +13,6 @@ beforeAll(() => {
   });
 }, 120_000);
 afterAll(() => repo.cleanup());
-
-function startCli(
-  args: string[],
-): Promise<{ child: ChildProcess; port: number; lines: string[]; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['packages/cli/bin/ferry.js', 'serve', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        const doc = JSON.parse(line) as { httpPort?: number; level?: number };
-        // the --json line (ports) is the one without a pino log level
-        if (doc.level === undefined && doc.httpPort) resolve({ child, port: doc.httpPort, lines, exited });
-      }
-    });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('exit', (code) => reject(new Error(`ferry serve exited ${code}: ${stderr}`)));
-  });
-}
 
 describe('ferry serve (CLI process)', () => {
   it('drains queued and running requests on SIGTERM, then exits 0', async () => {

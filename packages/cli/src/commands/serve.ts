@@ -16,6 +16,7 @@ import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
 import { isBundleTarget } from '../serve-bundle.js';
+import { SERVE_LIMIT_OPTIONS, serveLimits } from '../serve-limit-options.js';
 
 const MODES: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
 
@@ -83,6 +84,7 @@ export const serveCommand: Command = {
       type: 'boolean',
       description: 'bundle: refuse a bundle without a valid signature (needs --pub)',
     },
+    ...SERVE_LIMIT_OPTIONS,
     ...OCI_OPTIONS,
     name: {
       type: 'string',
@@ -130,6 +132,7 @@ export const serveCommand: Command = {
         );
     }
     const metricsPort = port(args.values['metrics-port'], 'metrics-port');
+    const limits = serveLimits(args);
     // A bundle (file or oci://) is pulled, verified, unpacked into a temp folder and served as a
     // repository with its handler; the temp folder goes when the server stops.
     let bundle: PreparedBundle | undefined;
@@ -161,6 +164,7 @@ export const serveCommand: Command = {
         ...(token !== undefined && { repositoryToken: token }),
         logLevel: (args.values['log-level'] as string | undefined) ?? 'info',
         ...(args.values['cache-dir'] !== undefined && { cacheDir: args.values['cache-dir'] as string }),
+        limits,
       });
     } catch (error) {
       await bundle?.cleanup();
@@ -175,7 +179,8 @@ export const serveCommand: Command = {
       io.stdout.write(
         `${JSON.stringify({ httpPort: server.httpPort, grpcPort: server.grpcPort, metricsPort: server.metricsPort })}\n`,
       );
-    // SIGTERM / SIGINT: stop accepting, finish what is queued and running, exit 0
+    // SIGTERM / SIGINT: stop accepting, close idle connections, finish what is queued and running
+    // (until --drain-timeout), exit 0
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGTERM', stop);

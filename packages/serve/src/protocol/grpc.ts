@@ -111,7 +111,7 @@ function fail(callback: Callback, error: unknown, context: ServerContext): void 
 }
 
 /** inference.GRPCInferenceService on @grpc/grpc-js. */
-export function createGrpcServer(context: ServerContext): grpc.Server {
+export function createGrpcServer(context: ServerContext, options: grpc.ServerOptions = {}): grpc.Server {
   const proto = loadInferenceProto() as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
@@ -120,6 +120,7 @@ export function createGrpcServer(context: ServerContext): grpc.Server {
     'grpc.max_send_message_length': MAX_BODY_BYTES,
     // read by grpc-js releases with grpc/grpc-node#3058; widenReceiveWindow() does it until then
     'grpc-node.flow_control_window': GRPC_WINDOW_BYTES,
+    ...options,
   });
   const unary =
     (handler: (request: Record<string, unknown>, call: grpc.ServerUnaryCall<unknown, unknown>) => unknown) =>

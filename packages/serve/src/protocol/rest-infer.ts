@@ -33,12 +33,14 @@ export interface RestInferRequest {
 /**
  * Parses a request body: plain JSON, or (with Inference-Header-Content-Length) a JSON header
  * followed by the inputs' binary data in input order, each sized by `binary_data_size`
- * (Triton's binary tensor data extension).
+ * (Triton's binary tensor data extension). `parsedJson`: that JSON already parsed (a large one,
+ * by rest-json.ts off the hot path).
  */
 export function parseRestInfer(
   body: Uint8Array,
   headerLength: string | undefined,
   served: ServedVersion,
+  parsedJson?: unknown,
 ): RestInferRequest {
   let jsonBytes: Uint8Array = body;
   let tail: Uint8Array = new Uint8Array(0);
@@ -57,9 +59,9 @@ export function parseRestInfer(
     jsonBytes = body.subarray(0, n);
     tail = body.subarray(n);
   }
-  let doc: unknown;
+  let doc: unknown = parsedJson;
   try {
-    doc = JSON.parse(
+    doc ??= JSON.parse(
       Buffer.from(jsonBytes.buffer, jsonBytes.byteOffset, jsonBytes.byteLength).toString('utf8'),
     );
   } catch (error) {

@@ -15,6 +15,9 @@ import { countFailure, infer } from './inference.js';
 import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
 import { publishedTensors } from './tensor-metadata.js';
 import { Cancellation } from '../scheduler/cancellation.js';
+import type { InflightBudget } from './inflight-budget.js';
+import { guardRequestBodies } from './rest-body-guard.js';
+import { parseLargeJson } from './rest-json.js';
 import { checkBearer } from './token.js';
 
 type ModelParams = { model: string; version?: string };
@@ -28,7 +31,12 @@ function requestId(req: { headers: Record<string, unknown> }): string {
 /** The Open Inference Protocol v2 REST API (inference_rest.md) plus /metrics and the repository extension. */
 export function createRestApp(
   context: ServerContext,
-  options: { metricsRoute: boolean; metricsCorsOrigins?: readonly string[] },
+  options: {
+    metricsRoute: boolean;
+    metricsCorsOrigins?: readonly string[];
+    /** Bodies: per-model limits and the server's in-flight byte budget (rest-body-guard.ts). */
+    bodies?: { budget: InflightBudget; maxVariableDim: number };
+  },
 ): FastifyInstance {
   const app = Fastify({
     loggerInstance: context.log as unknown as FastifyBaseLogger,
@@ -43,6 +51,7 @@ export function createRestApp(
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) =>
     done(null, body),
   );
+  if (options.bodies) guardRequestBodies(app, context, options.bodies.budget, options.bodies.maxVariableDim);
 
   // callback-style hooks: an async hook costs every request a promise and a microtask turn
   app.addHook('onSend', (req, reply, payload, done) => {
@@ -116,7 +125,8 @@ export function createRestApp(
     const headerLength = req.headers['inference-header-content-length'];
     let parsed: RestInferRequest;
     try {
-      parsed = parseRestInfer(body, typeof headerLength === 'string' ? headerLength : undefined, served);
+      const header = typeof headerLength === 'string' ? headerLength : undefined;
+      parsed = parseRestInfer(body, header, served, await parseLargeJson(body, header));
     } catch (error) {
       countFailure(context.metrics, served, error);
       throw error;
