@@ -63,6 +63,8 @@ describe('deployments follow aliases (real registry + real server)', () => {
       port: 0,
       log: () => undefined,
       webhooks: { pollMs: 50, baseDelayMs: 50, maxAttempts: 3 },
+      // The server under test subscribes at 127.0.0.1, a private target the registry refuses by default.
+      webhookTargets: { allow: ['127.0.0.0/8'] },
     });
     client = new RegistryClient({ url: registry.url, token: registry.adminToken });
     for (const v of ['v1', 'v2', 'broken'] as const)

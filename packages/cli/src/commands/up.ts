@@ -106,6 +106,9 @@ export const upCommand: Command = {
       ...(v.db && { db: v.db as string }),
       ...(v.blobs && { blobs: v.blobs as string }),
       adminTokenFile: tokenFile,
+      // The embedded server subscribes to alias.moved at its own loopback address: let that one
+      // private target through, and no other (webhook targets are public-only by default).
+      webhookTargets: { allow: ['127.0.0.0/8', '::1'] },
       log: (line) => notes.push(line),
     });
     // UI seam: the registry serves its web UI itself when @ferry/registry mounts one at `/`.
