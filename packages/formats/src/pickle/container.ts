@@ -442,9 +442,27 @@ export async function scanContainer(
   path: string,
   openInput: (start: number, end: number) => PickleInput,
 ): Promise<ContainerScan | undefined> {
+  const scanner = new Scanner(path);
+  try {
+    return await scanWith(scanner, source, path, openInput);
+  } catch (error) {
+    // Whatever ran before the failure (a zip member, an npy object array, a compressed
+    // stream) already ran: its findings are kept with the error (issue #16.4).
+    if (!isFerryError(error) || scanner.findings.length === 0) throw error;
+    const head = await source.read(0, Math.min(source.size, 64));
+    const format = sniffContainer(head) ?? (compression(head) ? 'joblib' : 'pickle');
+    return { format, findings: scanner.findings, streams: scanner.streams, error };
+  }
+}
+
+async function scanWith(
+  scanner: Scanner,
+  source: ByteSource,
+  path: string,
+  openInput: (start: number, end: number) => PickleInput,
+): Promise<ContainerScan | undefined> {
   const head = await source.read(0, Math.min(source.size, 64));
   let kind = sniffContainer(head);
-  const scanner = new Scanner(path);
   // A zip may have data prepended (then it does not start with PK): its end record tells.
   if (kind !== 'zip' && source.size >= 22) {
     const tail = await source.read(
