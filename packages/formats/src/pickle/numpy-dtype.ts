@@ -21,7 +21,7 @@ export interface NumpyDtype {
   readonly structured: boolean;
 }
 
-/** Fixed sizes numpy accepts for each non-flexible kind ('f16'/'c32': x86-64 long double). */
+/** Sizes numpy 1.24 (64-bit) gives each fixed kind ('f16'/'c32': long double; 'O4' is 8 bytes, so refused). */
 const FIXED: Readonly<Record<string, readonly number[]>> = {
   b: [1],
   i: [1, 2, 4, 8],
@@ -30,7 +30,7 @@ const FIXED: Readonly<Record<string, readonly number[]>> = {
   c: [8, 16, 32],
   m: [8],
   M: [8],
-  O: [4, 8],
+  O: [8],
 };
 /** numpy's "extended" (flexible) kinds: setstate takes their itemsize from the state. */
 const FLEXIBLE = new Set(['S', 'U', 'V']);
