@@ -169,7 +169,7 @@ class Scanner {
     this.streams.push({ member, input, stream, arrays });
     const judged = [...stream.pickles, ...stream.nested];
     if (stream.trailing) judged.push(partial(stream.end));
-    if (arrays.length > 0) {
+    if (arrays.length > 0 || stream.nested.length > 0) {
       // joblib.load steps over inline array data; pickle.load runs the same bytes as opcodes.
       // Judge what plain pickle.load would do up to where it fails, so a payload hidden as
       // "array data" is seen.

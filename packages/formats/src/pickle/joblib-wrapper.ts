@@ -83,7 +83,7 @@ export function wrapperAttributes(call: PyCall, fail: Fail): Map<string, PickleV
     if (call.args.length < 4 || call.args.length > 6 || call.kwargs !== undefined)
       fail(`NumpyArrayWrapper.__init__ called with ${call.args.length} arguments`);
     for (const [k, v] of INIT_DEFAULTS) attrs.set(k, v);
-    call.args.forEach((v, i) => attrs.set(INIT_PARAMS[i]!, v));
+    for (const [i, v] of call.args.entries()) attrs.set(INIT_PARAMS[i]!, v);
   }
   if (call.listItems.length > 0 || call.dictItems.length > 0) fail('items added to a NumpyArrayWrapper');
   for (const state of call.states) {
