@@ -83,6 +83,22 @@ describe("NumpyArrayWrapper attributes as joblib's load_build sees them", () => 
     expect(scan(bytes([0x80, 2], [...init], '}b', 'a', 'N.')).error?.code).toBe('FERRY_PICKLE_STRUCTURE');
   });
 
+  it("refuses BUILD on what torch's _rebuild_from_type_v2 made from the wrapper class", () => {
+    // _rebuild_from_type_v2(copyreg.__newobj__, NumpyArrayWrapper, (NumpyArrayWrapper,), {})
+    // returns a wrapper; joblib would read its array at the next BUILD.
+    const call = bytes(
+      glob('torch._tensor', '_rebuild_from_type_v2'),
+      '(',
+      glob('copyreg', '__newobj__'),
+      WRAPPER,
+      '(',
+      WRAPPER,
+      't}tR',
+    );
+    const { error } = scan(bytes([0x80, 2], [...call], [...state(2)], 'b', 'ab', 'N.'));
+    expect(error?.message).toContain('handed to a call');
+  });
+
   it('refuses BUILD on an array joblib has already read (ndarray.__setstate__, no read)', () => {
     const { error } = scan(bytes([0x80, 2], WRAPPER, ')', [0x81], [...state(1)], 'b', 'a', '}b', 'N.'));
     expect(error?.message).toContain('already read');

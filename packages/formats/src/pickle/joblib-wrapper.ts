@@ -37,8 +37,19 @@ export function wrapperConstruction(call: PyCall, fail: Fail): 'init' | 'new' | 
     if (call.opcode === 'REDUCE') return 'init';
     return call.args.length > 0 ? 'init' : 'new';
   }
+  // The class handed to another callable, at any depth of its arguments (torch's allowed
+  // `_rebuild_from_type_v2(func, new_type, args, state)` calls func(*args): a wrapper, with
+  // attributes from `state`, that ferry cannot follow): only copyreg's forms are understood.
+  let handed = searched.get(call);
+  if (handed === undefined) {
+    handed = handsWrapper([...call.args, ...(call.kwargs === undefined ? [] : [call.kwargs])]);
+    // Once per call: what it made was decided when it ran, and opcodes only ever add to
+    // containers, so a later BUILD cannot need another search (and cannot cost one, CWE-400).
+    searched.set(call, handed);
+  }
+  if (!handed) return undefined;
   if (!isNode(call.callee) || call.callee.kind !== 'global' || !isWrapperClass(call.args[0]))
-    return undefined;
+    return fail('the NumpyArrayWrapper class is handed to a call that may make one');
   const name = judgeGlobal(call.callee).name;
   if (name === 'copyreg.__newobj__' || name === 'copyreg.__newobj_ex__') return 'new';
   if (name === 'copyreg._reconstructor') {
@@ -48,6 +59,24 @@ export function wrapperConstruction(call: PyCall, fail: Fail): 'init' | 'new' | 
     return fail('copyreg._reconstructor makes a NumpyArrayWrapper from a base other than object');
   }
   return fail(`${name} is handed the NumpyArrayWrapper class`);
+}
+
+const searched = new WeakMap<PyCall, boolean>();
+
+/** Whether the wrapper class is among these values or inside their containers (not calls). */
+function handsWrapper(values: readonly PickleValue[]): boolean {
+  const seen = new Set<PickleValue>();
+  const todo = [...values];
+  while (todo.length > 0) {
+    const v = todo.pop()!;
+    if (!isNode(v) || seen.has(v)) continue;
+    seen.add(v);
+    if (isWrapperClass(v)) return true;
+    if (v.kind === 'tuple' || v.kind === 'list' || v.kind === 'set' || v.kind === 'frozenset')
+      todo.push(...v.items);
+    else if (v.kind === 'dict') for (const [k, x] of v.entries) todo.push(k, x);
+  }
+  return false;
 }
 
 function isOpaque(value: PickleValue): boolean {
@@ -76,6 +105,14 @@ function apply(attrs: Map<string, PickleValue>, mapping: PickleValue, what: stri
  * Later keys win. Throws (with a reason) on anything it cannot know.
  */
 export function wrapperAttributes(call: PyCall, fail: Fail): Map<string, PickleValue> {
+  // Kept per wrapper and extended by the BUILDs since: a memoized wrapper BUILD a million times
+  // must not re-apply every earlier state each time (CWE-400).
+  const known = applied.get(call);
+  if (known) {
+    for (const state of call.states.slice(known.states)) applyState(known.attrs, state, fail);
+    known.states = call.states.length;
+    return known.attrs;
+  }
   const attrs = new Map<string, PickleValue>();
   const made = wrapperConstruction(call, fail);
   if (made === 'init') {
@@ -86,17 +123,22 @@ export function wrapperAttributes(call: PyCall, fail: Fail): Map<string, PickleV
     for (const [i, v] of call.args.entries()) attrs.set(INIT_PARAMS[i]!, v);
   }
   if (call.listItems.length > 0 || call.dictItems.length > 0) fail('items added to a NumpyArrayWrapper');
-  for (const state of call.states) {
-    let main: PickleValue = state;
-    let slots: PickleValue = null;
-    if (isNode(state) && state.kind === 'tuple' && state.items.length === 2) {
-      main = state.items[0]!;
-      slots = state.items[1]!;
-    }
-    if (truthy(main)) apply(attrs, main, 'state', fail);
-    if (truthy(slots)) apply(attrs, slots, 'slot state', fail);
-  }
+  for (const state of call.states) applyState(attrs, state, fail);
+  applied.set(call, { attrs, states: call.states.length });
   return attrs;
+}
+
+const applied = new WeakMap<PyCall, { attrs: Map<string, PickleValue>; states: number }>();
+
+function applyState(attrs: Map<string, PickleValue>, state: PickleValue, fail: Fail): void {
+  let main: PickleValue = state;
+  let slots: PickleValue = null;
+  if (isNode(state) && state.kind === 'tuple' && state.items.length === 2) {
+    main = state.items[0]!;
+    slots = state.items[1]!;
+  }
+  if (truthy(main)) apply(attrs, main, 'state', fail);
+  if (truthy(slots)) apply(attrs, slots, 'slot state', fail);
 }
 
 /** Python truthiness where the graph knows it; a node it cannot judge counts as truthy. */

@@ -29,6 +29,9 @@ export interface JoblibArray {
   readonly wrapper: PyCall;
 }
 
+/** What readers of an inline array look at (numpy-arrays.ts, sklearn/state.ts). */
+const ARRAY_ATTRIBUTES = ['subclass', 'shape', 'order', 'dtype', 'allow_mmap', 'numpy_array_alignment_bytes'];
+
 /** Joblib arrays the hook has read: BUILD on one is ndarray.__setstate__, not another read. */
 const readArrays = new WeakSet<PyCall>();
 
@@ -90,7 +93,13 @@ export function joblibHook(arrays: JoblibArray[], nested: PickleResult[]): Machi
       opcode: call.opcode,
       callee: call.callee,
       args: [],
-      states: [{ kind: 'dict', entries: [...attrs.entries()], offset: call.offset }],
+      states: [
+        {
+          kind: 'dict',
+          entries: ARRAY_ATTRIBUTES.flatMap((k) => (attrs.has(k) ? [[k, attrs.get(k)!]] : [])),
+          offset: call.offset,
+        },
+      ],
       listItems: [],
       dictItems: [],
       offset: call.offset,
