@@ -27,7 +27,10 @@ export interface ScanFileResult {
   readonly format: string;
   readonly verdict: 'safe' | 'unsafe' | 'error';
   readonly findings: readonly Finding[];
-  /** For verdict `error`: the error code and message. */
+  /**
+   * The error code and message: for verdict `error`, and for `unsafe` when the file failed to
+   * parse after it had already shown findings (a loader runs everything before the failure).
+   */
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -69,9 +72,11 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
           return input;
         });
         if (scan?.error) {
+          // Findings outrank the error (issue #16.4): what ran before the failure already ran.
+          const judged = result(path, scan.format, scan.findings);
           return {
-            ...result(path, scan.format, scan.findings),
-            verdict: 'error',
+            ...judged,
+            verdict: judged.verdict === 'unsafe' ? 'unsafe' : 'error',
             error: { code: scan.error.code, message: scan.error.message },
           };
         }

@@ -117,7 +117,9 @@ describe('zip bombs are stopped by one bounded inflater (#24.5, CWE-409)', () =>
   it('overlapping members share one budget: FERRY_LIMIT once MAX_INFLATED_TOTAL is spent', async () => {
     const bomb = overlappingBomb(24); // 24 x 64 MiB = 1.5 GiB from < 1 MiB
     const result = await scanPath(write('overlap-bomb.zip', bomb));
-    expect(result).toMatchObject({ verdict: 'error', error: { code: 'FERRY_LIMIT' } });
+    // The overlap is a finding before the budget runs out: unsafe, with the limit noted (#16.4).
+    expect(result).toMatchObject({ verdict: 'unsafe', error: { code: 'FERRY_LIMIT' } });
+    expect(result.findings.map((f) => f.rule)).toContain('zip-overlap');
     expect(result.error!.message).toContain('MAX_INFLATED_TOTAL');
     const budget = new InflateBudget();
     expect(budget.remaining).toBe(MAX_INFLATED_TOTAL);
@@ -128,7 +130,7 @@ describe('zip bombs are stopped by one bounded inflater (#24.5, CWE-409)', () =>
     const outer = buildZip([{ name: 'inner.zip', data: inner, method: 8 }]);
     expect(outer.length).toBeLessThan(inner.length);
     const result = await scanPath(write('nested-bomb.zip', outer));
-    expect(result).toMatchObject({ verdict: 'error', error: { code: 'FERRY_LIMIT' } });
+    expect(result).toMatchObject({ verdict: 'unsafe', error: { code: 'FERRY_LIMIT' } });
     // An npz inside a zip whose object-array member is a bomb: refused the same way.
     const dict = "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }";
     const npy = Buffer.from(`\x93NUMPY\x01\x00\x76\x00${dict.padEnd(117, ' ')}\n`, 'latin1');
@@ -153,7 +155,7 @@ describe('zip bombs are stopped by one bounded inflater (#24.5, CWE-409)', () =>
     expect(single).toBeLessThan(512);
   });
 
-  it('a payload next to a bomb member is never safe: the bomb stops the scan', async () => {
+  it('a payload next to a bomb member is unsafe, and the bomb stops the scan', async () => {
     const result = await scanPath(
       write(
         'mixed.zip',
@@ -169,6 +171,8 @@ describe('zip bombs are stopped by one bounded inflater (#24.5, CWE-409)', () =>
         ]),
       ),
     );
-    expect(result).toMatchObject({ verdict: 'error', error: { code: 'FERRY_LIMIT' } });
+    // The payload ran before the bomb: unsafe, with the limit noted (#16.4).
+    expect(result).toMatchObject({ verdict: 'unsafe', error: { code: 'FERRY_LIMIT' } });
+    expect(result.findings.some((f) => f.severity === 'critical')).toBe(true);
   });
 });

@@ -38,6 +38,26 @@ describe('ferry scan', () => {
     expect(out).toContain('truncated.pkl: error: FERRY_PICKLE_TRUNCATED');
   });
 
+  it('exits 1, not 2, when a pickle runs os.system and then breaks (findings before the error)', async () => {
+    const human = await ferry('scan', `${CORPUS}system_then_bad_memo.pkl`);
+    expect(human.code).toBe(1);
+    expect(human.out.trim().split('\n')).toEqual([
+      `${CORPUS}system_then_bad_memo.pkl: pickle: unsafe (1 findings)`,
+      expect.stringMatching(/^ {2}CRITICAL dangerous-call: calls os\.system: /),
+      expect.stringMatching(/^ {2}then it does not parse: FERRY_PICKLE_MEMO: .*memo key 7/),
+    ]);
+    const json = await ferry('scan', '--json', `${CORPUS}system_then_bad_memo.pkl`);
+    expect(json.code).toBe(1);
+    // The old fields keep their names; the error is added beside the findings.
+    expect(JSON.parse(json.out).files[0]).toEqual({
+      path: `${CORPUS}system_then_bad_memo.pkl`,
+      format: 'pickle',
+      verdict: 'unsafe',
+      findings: [expect.objectContaining({ severity: 'critical', rule: 'dangerous-call' })],
+      error: { code: 'FERRY_PICKLE_MEMO', message: expect.stringContaining('memo key 7') },
+    });
+  });
+
   it('prints the documented JSON shape', async () => {
     const { code, out } = await ferry('scan', '--json', `${CORPUS}zip_nested.zip`, `${CORPUS}benign_p5.pkl`);
     expect(code).toBe(1);
@@ -80,8 +100,10 @@ describe('ferry scan', () => {
     expect(files.find((f) => f.path.endsWith('expected.json'))).toBeUndefined();
     expect(files.length).toBeGreaterThan(10);
     const mixed = await ferry('scan', `${CORPUS}`);
-    expect(mixed.code).toBe(2); // the corpus holds broken pickles: errors outrank findings
-    expect(mixed.out).toContain('payload_then_garbage.pkl: error');
+    // Broken pickles that ran nothing are left out of a folder walk; one that ran os.system
+    // before breaking is unsafe (issue #16.4).
+    expect(mixed.code).toBe(1);
+    expect(mixed.out).toContain('payload_then_garbage.pkl: pickle: unsafe');
   });
 
   it('needs a path', async () => {

@@ -31,7 +31,8 @@ export const scanCommand: Command = {
     } else {
       printHuman(io, files);
     }
-    // Errors outrank findings: a file that could not be read was not shown to be safe.
+    // Across files errors outrank findings: a file that could not be read was not shown to be
+    // safe. Within one file, findings made before a parse error make it unsafe (issue #16.4).
     if (files.some((f) => f.verdict === 'error')) return 2;
     return files.some((f) => f.verdict === 'unsafe') ? 1 : 0;
   },
@@ -51,6 +52,9 @@ function printHuman(io: CliIO, files: readonly ScanFileResult[]): void {
         `  ${f.severity.toUpperCase()} ${f.rule}: ${f.message}${f.location ? ` [${f.location}]` : ''}`,
       );
     }
+    // Unsafe, and then it failed to parse: the failure is noted, the findings decide.
+    if (file.error && file.verdict !== 'error')
+      out.push(`  then it does not parse: ${file.error.code}: ${file.error.message}`);
   }
   io.stdout.write(`${out.join('\n')}\n`);
 }

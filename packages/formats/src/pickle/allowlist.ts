@@ -1,3 +1,5 @@
+import { GENERATED_CLASSES } from './allowlist-classes.js';
+
 /**
  * Globals that reconstruct data, not behaviour. The torch set is what torch's own
  * `weights_only` unpickler allows (torch/_weights_only_unpickler.py, _get_allowed_globals, in
@@ -125,17 +127,6 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'numpy.random.mtrand.RandomState',
   'numpy.random._mt19937.MT19937',
   'numpy.random._pcg64.PCG64',
-  // NumPy scalar types, stored as estimator attributes (OneHotEncoder.dtype = np.float64)
-  'numpy.float64',
-  'numpy.float32',
-  'numpy.float16',
-  'numpy.int64',
-  'numpy.int32',
-  'numpy.int16',
-  'numpy.int8',
-  'numpy.uint8',
-  'numpy.bool_',
-  'numpy.object_',
   // sklearn's BinaryTree.__reduce__ (neighbors/_binary_tree.pxi): newObj(cls) is cls.__new__(cls)
   'sklearn.neighbors._kd_tree.newObj',
   'sklearn.neighbors._ball_tree.newObj',
@@ -144,32 +135,15 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   // NDArrayWrapper: it np.load()s a file named in the pickle, outside the scanned file.
   'joblib.numpy_pickle.NumpyArrayWrapper',
   'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
-  // XGBoost's scikit-learn wrappers and booster
-  'xgboost.core.Booster',
-  'xgboost.sklearn.XGBClassifier',
-  'xgboost.sklearn.XGBRegressor',
-  'xgboost.sklearn.XGBRanker',
-  'xgboost.sklearn.XGBRFClassifier',
-  'xgboost.sklearn.XGBRFRegressor',
-  'xgboost.sklearn.XGBModel',
 ]);
 
 /**
- * Fitted scikit-learn estimators are classes (CamelCase) in sklearn's modules: NEWOBJ makes an
- * empty instance and BUILD fills its __dict__, so loading runs no estimator code. Functions in
- * the same modules (lower case) are not data and stay findings; so do the few modules whose
- * classes exist to run or load code.
+ * Exact names only, here and in the generated table of data classes (estimators, trees, losses,
+ * NumPy scalars, SciPy sparse matrices, XGBoost models: allowlist-classes.ts, made by
+ * fixtures/make/allowlist_classes.py). A class is allowed under the module that defines it, never
+ * under a module that imports it: `sklearn.datasets._covtype.GzipFile` is gzip's GzipFile, which
+ * truncates a file when called (issue #24.3). No module prefix or name pattern admits anything.
  */
-const SKLEARN_CODE_MODULES =
-  /^sklearn\.(utils\._testing|utils\._joblib|externals\.(?!joblib\.numpy_pickle$))/;
-
-export function isAllowedGlobal(qualified: string, module: string, name: string): boolean {
-  if (ALLOWED_GLOBALS.has(qualified)) return true;
-  if ((module === 'sklearn' || module.startsWith('sklearn.')) && !SKLEARN_CODE_MODULES.test(module)) {
-    // Cython's generated __pyx_unpickle_<Class>(type, checksum, state) makes Class.__new__ and
-    // sets its C fields from state (sklearn._loss._loss.CyHalfBinomialLoss and the like).
-    if (/^__pyx_unpickle_[A-Z][A-Za-z0-9]*$/.test(name)) return true;
-    return /^_?[A-Z][A-Za-z0-9_]*$/.test(name) && !name.includes('__');
-  }
-  return false;
+export function isAllowedGlobal(qualified: string): boolean {
+  return ALLOWED_GLOBALS.has(qualified) || GENERATED_CLASSES.has(qualified);
 }

@@ -188,7 +188,7 @@ class Scanner {
     this.streams.push({ member, input, stream, arrays });
     const judged = [...stream.pickles, ...stream.nested];
     if (stream.trailing) judged.push(partial(stream.end));
-    if (arrays.length > 0) {
+    if (arrays.length > 0 || stream.nested.length > 0) {
       // joblib.load steps over inline array data; pickle.load runs the same bytes as opcodes.
       // Judge what plain pickle.load would do up to where it fails, so a payload hidden as
       // "array data" is seen.
@@ -462,9 +462,28 @@ export async function scanContainer(
   /** Read the file as this kind whatever its bytes look like (one reading of a polyglot). */
   force?: ContainerKind,
 ): Promise<ContainerScan | undefined> {
+  const scanner = new Scanner(path, source.size);
+  try {
+    return await scanWith(scanner, source, openInput, force);
+  } catch (error) {
+    // Whatever ran before the failure (a zip member, an npy object array, a compressed
+    // stream) already ran: its findings are kept with the error (issue #16.4).
+    if (!isFerryError(error) || scanner.findings.length === 0) throw error;
+    const head = await source.read(0, Math.min(source.size, 64));
+    const format = sniffContainer(head) ?? (compression(head) ? 'joblib' : 'pickle');
+    return { format, findings: scanner.findings, streams: scanner.streams, error };
+  }
+}
+
+async function scanWith(
+  scanner: Scanner,
+  source: ByteSource,
+  openInput: (start: number, end: number) => PickleInput,
+  force: ContainerKind | undefined,
+): Promise<ContainerScan | undefined> {
+  const { path } = scanner;
   const head = await source.read(0, Math.min(source.size, 64));
   let kind = force ?? sniffContainer(head);
-  const scanner = new Scanner(path, source.size);
   // A zip may have data prepended (then it does not start with PK): its end record tells.
   if (force === undefined && kind !== 'zip' && source.size >= 22) {
     const tail = await source.read(

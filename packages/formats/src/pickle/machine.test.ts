@@ -386,3 +386,65 @@ describe('graph rendering', () => {
     ).toMatch(/\.\.\.$/);
   });
 });
+
+describe('dict keys as CPython stores them (issue #24.2)', () => {
+  it('a later equal key overwrites the value and keeps the first place', () => {
+    // {'a': 1, 'b': 2, 'a': 3} via DICT, then SETITEMS adds 'b': 4 and 1: 'x', then True: 'y'.
+    const bytes = stream(
+      'PROTO',
+      [2],
+      'MARK',
+      short('a'),
+      'BININT1',
+      [1],
+      short('b'),
+      'BININT1',
+      [2],
+      short('a'),
+      'BININT1',
+      [3],
+      'DICT',
+      'MARK',
+      short('b'),
+      'BININT1',
+      [4],
+      'BININT1',
+      [1],
+      short('x'),
+      'NEWTRUE',
+      short('y'),
+      'BINFLOAT',
+      [0x3f, 0xf0, 0, 0, 0, 0, 0, 0],
+      short('z'),
+      'SETITEMS',
+      'STOP',
+    );
+    const dict = value(bytes) as PyDict;
+    // 1 == True == 1.0: one key, the first object (1), the last value ('z').
+    expect(dict.entries).toEqual([
+      ['a', 3],
+      ['b', 4],
+      [1, 'z'],
+    ]);
+  });
+  it('SETITEM on a dict subclass (an OrderedDict call) keeps the last value too', () => {
+    const bytes = stream(
+      'PROTO',
+      [2],
+      'GLOBAL',
+      'collections\nOrderedDict\n',
+      'EMPTY_TUPLE',
+      'REDUCE',
+      short('k'),
+      'BININT1',
+      [1],
+      'SETITEM',
+      short('k'),
+      'BININT1',
+      [2],
+      'SETITEM',
+      'STOP',
+    );
+    expect((value(bytes) as PyCall).dictItems).toEqual([['k', 2]]);
+  });
+});

@@ -12,7 +12,7 @@ import {
   parsePythonInt,
   rawUnicodeEscapeDecode,
 } from './text.js';
-import type { PickleValue, PyCall, PyGlobal, PyNode, PyTuple } from './values.js';
+import type { PickleValue, PyCall, PyDict, PyGlobal, PyNode, PyTuple } from './values.js';
 
 /** Items on the value stack; CPython grows it without bound, a hostile file must not (CWE-770). */
 export const MAX_STACK_DEPTH = 1_000_000;
@@ -537,7 +537,8 @@ class Machine {
       case 'DICT': {
         const items = this.popMark();
         if (items.length % 2 !== 0) this.stackError('odd number of items for DICT');
-        const node: PyNode = { kind: 'dict', entries: pairs(items), offset: this.opStart };
+        const node: PyDict = { kind: 'dict', entries: [], offset: this.opStart };
+        storePairs(node, node.entries, items);
         this.nest(node, items);
         this.push(node);
         return;
@@ -797,23 +798,59 @@ class Machine {
   private setItems(items: PickleValue[]): void {
     const target = this.top();
     if (target !== null && typeof target === 'object' && target.kind === 'dict') {
-      target.entries.push(...pairs(items));
+      storePairs(target, target.entries, items);
       this.nest(target, items);
       return;
     }
     this.mutate(target, this.op.name);
     const call = target as PyCall;
     if (call.kind === 'call') {
-      call.dictItems.push(...pairs(items));
+      // A dict subclass's __setitem__ (OrderedDict, defaultdict): later keys win too.
+      storePairs(call, call.dictItems, items);
       this.nest(call, items);
     }
   }
 }
 
-function pairs(items: PickleValue[]): [PickleValue, PickleValue][] {
-  const out: [PickleValue, PickleValue][] = [];
-  for (let i = 0; i + 1 < items.length; i += 2) out.push([items[i]!, items[i + 1]!]);
-  return out;
+/**
+ * A key's identity under Python's dict equality, for keys whose equality the graph can know:
+ * None, str, and numbers (True == 1 == 1.0, -0.0 == 0). NaN equals nothing (CPython matches it
+ * only by identity) and nodes (tuples, call results) are left distinct.
+ */
+function keyIdentity(key: PickleValue): string | undefined {
+  if (key === null) return 'N';
+  if (typeof key === 'string') return `s${key}`;
+  if (typeof key === 'boolean') return key ? 'n1' : 'n0';
+  if (typeof key === 'bigint') return `n${key}`;
+  if (typeof key === 'number') {
+    if (Number.isNaN(key)) return undefined;
+    return Number.isInteger(key) ? `n${BigInt(key)}` : `n${key}`;
+  }
+  return undefined;
+}
+
+/**
+ * Stores pairs as CPython's dict does (load_dict, load_setitems: `d[k] = v` in order): a later
+ * equal key replaces the value and keeps the first key's place and object. Readers that took
+ * the first of two equal keys saw a value the loader had overwritten (issue #24.2).
+ */
+const keyIndex = new WeakMap<object, Map<string, number>>();
+function storePairs(owner: object, entries: [PickleValue, PickleValue][], items: PickleValue[]): void {
+  let index = keyIndex.get(owner);
+  if (!index) {
+    index = new Map();
+    keyIndex.set(owner, index);
+  }
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const id = keyIdentity(items[i]!);
+    const at = id === undefined ? undefined : index.get(id);
+    if (at !== undefined) {
+      entries[at]![1] = items[i + 1]!;
+      continue;
+    }
+    if (id !== undefined) index.set(id, entries.length);
+    entries.push([items[i]!, items[i + 1]!]);
+  }
 }
 
 /** Runs one pickle starting at `start`; nothing is imported or called. */

@@ -29,7 +29,6 @@ export async function openScanned(path: string, unsafeInspect: boolean | undefin
       return input;
     });
     if (!scan) throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'not a pickle, zip or torch file' });
-    if (scan.error) throw scan.error;
     const serious = scan.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info');
     if (isUnsafe(scan.findings) && !unsafeInspect) {
       const first = serious[0]!;
@@ -39,6 +38,8 @@ export async function openScanned(path: string, unsafeInspect: boolean | undefin
         first: `${first.severity} ${first.rule}: ${first.message}${first.location ? ` at ${first.location}` : ''}`,
       });
     }
+    // After the findings: a file that ran something before failing to parse is refused as unsafe.
+    if (scan.error) throw scan.error;
     return { source, scan, close };
   } catch (error) {
     await close();

@@ -22,7 +22,7 @@ export function judgeGlobal(g: PyGlobal): GlobalVerdict {
   if (g.module === null || g.name === null) return { kind: 'unresolvable', name: '<unresolvable>' };
   const module = normalizeModule(g.module);
   const name = `${module}.${g.name}`;
-  if (isAllowedGlobal(name, module, g.name)) return { kind: 'allowed', name };
+  if (isAllowedGlobal(name)) return { kind: 'allowed', name };
   const reason = dangerReason(module, g.name);
   if (reason) return { kind: 'dangerous', name, reason };
   return { kind: 'unknown', name };

@@ -8,6 +8,7 @@ const SHARED = '/work/shared/fixtures/pickles/';
 const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
 const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
 const JOBLIB = new URL('../../../../fixtures/pickle/joblib/', import.meta.url).pathname;
+const ALLOWLIST = new URL('../../../../fixtures/pickle/allowlist/', import.meta.url).pathname;
 
 describe.skipIf(!existsSync(SHARED))("picklescan's corpus", () => {
   const files = existsSync(SHARED) ? readdirSync(SHARED).filter((f) => f !== 'LICENSE') : [];
@@ -24,13 +25,15 @@ describe.skipIf(!existsSync(SHARED))("picklescan's corpus", () => {
       expect(result.findings).toEqual([]);
     },
   );
-  it.each(['broken_model.pkl', 'not_a_pickle.bin'])('%s is an error', async (file) => {
-    const result = await scanPath(SHARED + file);
+  it('not_a_pickle.bin is an error', async () => {
+    const result = await scanPath(`${SHARED}not_a_pickle.bin`);
     expect(result.verdict).toBe('error');
     expect(result.error?.code).toMatch(/^FERRY_/);
   });
-  it('still reports what a broken pickle would have run before failing', async () => {
+  it('a broken pickle that reached builtins.exec first is unsafe, with its error kept', async () => {
     const result = await scanPath(`${SHARED}broken_model.pkl`);
+    expect(result.verdict).toBe('unsafe');
+    expect(result.error?.code).toBe('FERRY_PICKLE_TRUNCATED');
     expect(result.findings[0]).toMatchObject({
       severity: 'critical',
       message: expect.stringContaining('builtins.exec'),
@@ -87,21 +90,47 @@ describe('real producers scan clean', () => {
 
 describe('policy', () => {
   it('allows exact reconstructor names only', () => {
-    expect(isAllowedGlobal('torch._utils._rebuild_tensor_v2', 'torch._utils', '_rebuild_tensor_v2')).toBe(
-      true,
+    expect(isAllowedGlobal('torch._utils._rebuild_tensor_v2')).toBe(true);
+    expect(isAllowedGlobal('collections.OrderedDict.fromkeys')).toBe(false);
+    expect(isAllowedGlobal('sklearn.linear_model._base.LinearRegression')).toBe(true);
+    expect(isAllowedGlobal('sklearn.utils.estimator_html_repr')).toBe(false);
+  });
+  it('allows a class only under the module that defines it (issue #24.3)', () => {
+    // LogisticRegression lives in sklearn.linear_model._logistic; the package re-exports it.
+    expect(isAllowedGlobal('sklearn.linear_model._logistic.LogisticRegression')).toBe(true);
+    expect(isAllowedGlobal('sklearn.linear_model.LogisticRegression')).toBe(false);
+    // CamelCase in an sklearn module is no longer enough: stdlib and joblib classes re-exported.
+    for (const name of [
+      'sklearn.datasets._covtype.GzipFile',
+      'sklearn.utils._joblib.Memory',
+      'sklearn.datasets._lfw.Memory',
+      'sklearn.utils.fixes.Parallel',
+      'sklearn.NotARealClass',
+      'sklearn.linear_model._base.Estimator',
+      'xgboost.sklearn.Booster',
+      'joblib.Memory',
+      'joblib.memory.Memory',
+    ]) {
+      expect(isAllowedGlobal(name), name).toBe(false);
+    }
+  });
+  it('refuses every class sklearn and xgboost modules re-export from elsewhere', () => {
+    const { reexports } = JSON.parse(readFileSync(`${ALLOWLIST}reexports.json`, 'utf8')) as {
+      reexports: { module: string; name: string; definedIn: string }[];
+    };
+    // Made from the installed packages by fixtures/make/allowlist_classes.py: GzipFile, BZ2File,
+    // Memory, Parallel, Path, TemporaryDirectory, urlopen's Request...
+    expect(reexports.map((r) => `${r.module}.${r.name}`)).toEqual(
+      expect.arrayContaining(['sklearn.datasets._covtype.GzipFile', 'sklearn.utils._joblib.Memory']),
     );
-    expect(isAllowedGlobal('collections.OrderedDict.fromkeys', 'collections', 'OrderedDict.fromkeys')).toBe(
-      false,
-    );
-    expect(
-      isAllowedGlobal(
-        'sklearn.linear_model._base.LinearRegression',
-        'sklearn.linear_model._base',
-        'LinearRegression',
-      ),
-    ).toBe(true);
-    expect(isAllowedGlobal('sklearn.utils.estimator_html_repr', 'sklearn.utils', 'estimator_html_repr')).toBe(
-      false,
+    const admitted = reexports.filter((r) => isAllowedGlobal(`${r.module}.${r.name}`));
+    expect(admitted).toEqual([]);
+  });
+  it('scans a pickle that opens a GzipFile through an sklearn module as unsafe', async () => {
+    const result = await scanPath(`${CORPUS}sklearn_reexport_gzipfile.pkl`);
+    expect(result.verdict).toBe('unsafe');
+    expect(result.findings.map((f) => f.message)).toEqual(
+      expect.arrayContaining([expect.stringContaining('sklearn.datasets._covtype.GzipFile')]),
     );
   });
   it('names the danger of known code-running globals', () => {

@@ -1,13 +1,12 @@
 import { ferryError, isFerryError } from '../errors.js';
 import type { PickleInput } from './input.js';
 import { type MachineOptions, type PickleResult, runPickle } from './machine.js';
-import { judgeGlobal } from './policy.js';
-import { dictGet, isNode, type PickleValue, type PyCall } from './values.js';
+import { wrapperAttributes, wrapperConstruction } from './joblib-wrapper.js';
+import { numpyDtype } from './numpy-dtype.js';
+import { isNode, type PickleValue, type PyCall, type PyNode } from './values.js';
 
 /** Pickles read back to back from one stream (pickle.load called until the data ends). */
 export const MAX_PICKLES_PER_STREAM = 10_000;
-/** joblib nests a pickle for each object array inside its pickle; deeper is hostile (CWE-674). */
-export const MAX_INLINE_NESTING = 16;
 
 export interface StreamResult {
   readonly pickles: PickleResult[];
@@ -23,97 +22,100 @@ export interface StreamResult {
 export interface JoblibArray {
   readonly start: number;
   readonly length: number;
+  /**
+   * The array's node in the graph: a NumpyArrayWrapper call whose one state holds the
+   * attributes the wrapper had when joblib read it (shape, dtype, order...).
+   */
   readonly wrapper: PyCall;
 }
 
-const JOBLIB_WRAPPERS = new Set([
-  'joblib.numpy_pickle.NumpyArrayWrapper',
-  'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
-]);
+/** What readers of an inline array look at (numpy-arrays.ts, sklearn/state.ts). */
+const ARRAY_ATTRIBUTES = ['subclass', 'shape', 'order', 'dtype', 'allow_mmap', 'numpy_array_alignment_bytes'];
+
+/** Joblib arrays the hook has read: BUILD on one is ndarray.__setstate__, not another read. */
+const readArrays = new WeakSet<PyCall>();
 
 /** NumPy dtype from a pickled `numpy.dtype(descr, align, copy)` call with its BUILD state. */
 export function numpyDescr(
   value: PickleValue,
 ): { descr: string; itemsize: number; hasObject: boolean } | undefined {
-  if (!isNode(value) || value.kind !== 'call') return undefined;
-  if (
-    !isNode(value.callee) ||
-    value.callee.kind !== 'global' ||
-    judgeGlobal(value.callee).name !== 'numpy.dtype'
-  ) {
-    return undefined;
-  }
-  const code = value.args[0];
-  if (typeof code !== 'string') return undefined;
-  const state = value.states[0] ?? null;
-  let order = '|';
-  if (isNode(state) && state.kind === 'tuple' && typeof state.items[1] === 'string') order = state.items[1];
-  const match = /^([a-zA-Z])(\d+)$/.exec(code);
-  const kind = match ? match[1]! : code;
-  // 'U' counts UCS-4 characters, not bytes (numpy dtype.itemsize).
-  const itemsize = match ? Number(match[2]) * (kind === 'U' ? 4 : 1) : 0;
-  // A structured dtype holds objects when its flags have NPY_ITEM_REFCOUNT (0x01, state[7]).
-  const flags = isNode(state) && state.kind === 'tuple' ? state.items[7] : 0;
-  const hasObject = kind === 'O' || (typeof flags === 'number' && (flags & 1) === 1);
-  return {
-    descr: `${order === '|' && itemsize > 1 ? '<' : order}${kind}${match ? match[2] : ''}`,
-    itemsize,
-    hasObject,
-  };
+  const dtype = numpyDtype(value);
+  if (typeof dtype === 'string') return undefined;
+  const { kind, itemsize, byteOrder } = dtype;
+  if (kind === 'U' && itemsize % 4 !== 0) return undefined;
+  const size = kind === 'U' ? itemsize / 4 : itemsize;
+  const order =
+    byteOrder === '=' || (byteOrder === '|' && itemsize > 1 && !'SUVbO'.includes(kind)) ? '<' : byteOrder;
+  return { descr: `${order}${kind}${size}`, itemsize, hasObject: dtype.hasObject };
 }
 
 function shapeOf(value: PickleValue | undefined): number[] | undefined {
-  if (!isNode(value ?? null) || (value as { kind: string }).kind !== 'tuple') return undefined;
-  const items = (value as { items: readonly PickleValue[] }).items;
+  if (!isNode(value ?? null)) return undefined;
+  const node = value as PyNode;
+  if (node.kind !== 'tuple' && node.kind !== 'list') return undefined;
+  const items = node.items;
   if (!items.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) return undefined;
-  return items as number[];
+  return [...(items as number[])];
 }
 
 /**
  * joblib's NumpyPickler writes each array's raw bytes into the stream right after the
- * wrapper's BUILD (joblib/numpy_pickle.py, NumpyArrayWrapper.write_array): an optional padding
- * byte count plus padding (joblib >= 1.2 aligns to 16 bytes), then the data; object arrays are
- * a nested pickle instead. This hook steps over them exactly as read_array does.
+ * wrapper's BUILD (joblib 1.2 numpy_pickle.py, NumpyArrayWrapper.write_array): a padding byte
+ * count plus padding when `numpy_array_alignment_bytes` is not None, then count * itemsize
+ * bytes; object arrays are a nested pickle instead, read by plain pickle.load. This hook steps
+ * over them exactly as read_array does, from the attributes the wrapper has at that BUILD and
+ * the dtype numpy would rebuild; what it cannot know for certain is an error, never a guess
+ * at how many bytes to skip (issue #24.2).
  */
-export function joblibHook(
-  arrays: JoblibArray[],
-  nested: PickleResult[],
-  depth = 0,
-): MachineOptions['afterBuild'] {
+export function joblibHook(arrays: JoblibArray[], nested: PickleResult[]): MachineOptions['afterBuild'] {
   return (call, position, input) => {
-    if (
-      !isNode(call.callee) ||
-      call.callee.kind !== 'global' ||
-      !JOBLIB_WRAPPERS.has(judgeGlobal(call.callee).name)
-    ) {
-      return undefined;
-    }
-    const state = call.states[call.states.length - 1];
-    const bad = (reason: string) =>
-      ferryError('FERRY_PICKLE_STRUCTURE', {
+    const bad = (reason: string): never => {
+      throw ferryError('FERRY_PICKLE_STRUCTURE', {
         path: input.name,
         what: `joblib array at byte ${call.offset}`,
         reason,
       });
-    if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'dict')
-      throw bad('the wrapper state is not a dict');
-    const dict = state as Parameters<typeof dictGet>[0];
-    const shape = shapeOf(dictGet(dict, 'shape'));
-    const dtype = numpyDescr(dictGet(dict, 'dtype') ?? null);
-    if (!shape || !dtype) throw bad('no shape or dtype in the wrapper state');
+    };
+    if (readArrays.has(call)) bad('BUILD on an array joblib has already read');
+    if (!wrapperConstruction(call, bad)) return undefined;
+    const attrs = wrapperAttributes(call, bad);
+    const shape = shapeOf(attrs.get('shape'));
+    if (!shape) return bad('the shape is not a tuple of non-negative ints');
+    const dtype = numpyDtype(attrs.get('dtype') ?? null);
+    if (typeof dtype === 'string') return bad(dtype);
+    const order = attrs.get('order');
+    const alignment = attrs.get('numpy_array_alignment_bytes');
+    if ((order !== undefined && isNode(order)) || (alignment !== undefined && isNode(alignment)))
+      return bad('order or numpy_array_alignment_bytes is only known at load time');
+    // The array as the graph sees it: the wrapper's attributes at this BUILD, frozen.
+    const value: PyCall = {
+      kind: 'call',
+      opcode: call.opcode,
+      callee: call.callee,
+      args: [],
+      states: [
+        {
+          kind: 'dict',
+          entries: ARRAY_ATTRIBUTES.flatMap((k) => (attrs.has(k) ? [[k, attrs.get(k)!]] : [])),
+          offset: call.offset,
+        },
+      ],
+      listItems: [],
+      dictItems: [],
+      offset: call.offset,
+    };
+    readArrays.add(value);
     if (dtype.hasObject) {
-      if (depth >= MAX_INLINE_NESTING)
-        throw bad(`object arrays nested over ${MAX_INLINE_NESTING} deep (CWE-674)`);
-      const inner = runPickle(input, position, { afterBuild: joblibHook(arrays, nested, depth + 1) });
+      // read_array: `pickle.load(unpickler.file_handle)`, the stdlib unpickler: a wrapper in
+      // there is a plain object and the bytes after its BUILD are opcodes, so no hook.
+      const inner = runPickle(input, position);
       nested.push(inner);
       return { position: inner.end, value: inner.value };
     }
     let at = position;
-    // joblib reads the padding only when the attribute is set and not None
-    // (NumpyArrayWrapper.safe_get_numpy_array_alignment_bytes).
-    const alignment = dictGet(dict, 'numpy_array_alignment_bytes');
+    // safe_get_numpy_array_alignment_bytes: getattr(..., None); any value but None pads.
     if (alignment !== undefined && alignment !== null) {
-      if (at >= input.end) throw bad('the padding byte is missing');
+      if (at >= input.end) return bad('the padding byte is missing');
       at += 1 + input.read(at, 1)[0]!;
     }
     let count = 1n;
@@ -128,8 +130,8 @@ export function joblibHook(
         left: input.end - at,
       });
     }
-    arrays.push({ start: at, length: Number(length), wrapper: call });
-    return { position: at + Number(length), value: call };
+    arrays.push({ start: at, length: Number(length), wrapper: value });
+    return { position: at + Number(length), value };
   };
 }
 

@@ -116,8 +116,9 @@ export function globalName(g: PyGlobal): string {
   return g.module === null || g.name === null ? '<unresolvable>' : `${g.module}.${g.name}`;
 }
 
-/** A dict's value for a string key, or undefined. */
+/** A dict's value for a string key, or undefined; the last one wins, as in CPython's dict. */
 export function dictGet(dict: PyDict, key: string): PickleValue | undefined {
-  for (const [k, v] of dict.entries) if (k === key) return v;
+  for (let i = dict.entries.length - 1; i >= 0; i--)
+    if (dict.entries[i]![0] === key) return dict.entries[i]![1];
   return undefined;
 }
