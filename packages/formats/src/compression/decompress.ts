@@ -68,11 +68,21 @@ async function inflate(
     }
   }
   const inflater = compression.name === 'gzip' ? createGunzip() : createInflate();
+  // The limit error thrown while consuming; pipeline reports it as an abort of the source.
+  let limit: unknown;
   try {
     await pipeline(Readable.from(chunks()), inflater, async (source: AsyncIterable<Buffer>) => {
-      for await (const chunk of source) out.write(chunk);
+      for await (const chunk of source) {
+        try {
+          out.write(chunk);
+        } catch (error) {
+          limit = error;
+          throw error;
+        }
+      }
     });
   } catch (error) {
+    if (limit) throw limit;
     if (isFerryError(error)) throw error;
     throw zlibError(error as NodeJS.ErrnoException, compression.name, path, fed);
   }

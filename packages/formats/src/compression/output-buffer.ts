@@ -44,8 +44,8 @@ export class OutputBuffer {
       throw ferryError('FERRY_LIMIT', {
         path: this.path,
         what: `${this.format} output`,
-        value: `over ${maxBytes} bytes`,
-        limit: `${maxBytes} bytes (MAX_DECOMPRESSED_BYTES)`,
+        value: `at least ${need} bytes`,
+        limit: `${maxBytes} bytes, MAX_DECOMPRESSED_BYTES`,
         reason: 'a decompression bomb, CWE-409',
       });
     }
@@ -54,8 +54,8 @@ export class OutputBuffer {
       throw ferryError('FERRY_LIMIT', {
         path: this.path,
         what: `${this.format} output`,
-        value: `over ${need - 1} bytes from ${input} compressed bytes (${Math.floor((need - 1) / input)}:1)`,
-        limit: `${maxRatio}:1 past ${ratioFreeBytes} bytes (MAX_DECOMPRESSION_RATIO)`,
+        value: `at least ${need} bytes from ${input} compressed bytes (${Math.floor(need / input)}:1)`,
+        limit: `${maxRatio}:1 once past ${ratioFreeBytes} bytes, MAX_DECOMPRESSION_RATIO`,
         reason: 'a decompression bomb, CWE-409',
       });
     }
