@@ -15,7 +15,8 @@ export const MAX_DECOMPRESSION_RATIO = 100;
 export const MAX_RATIO_FREE_BYTES = 16 * 1024 * 1024;
 /**
  * Compressed bytes read to detect a compressed joblib file: one whole bz2 block (900k before
- * compression, at most ~1% bigger after) must be read before its first byte comes out.
+ * compression, at most ~1% bigger after) or LZ4 block (python-lz4 writes 64 KiB ones; 1 MiB
+ * fits too) must be read before its first byte comes out. Scanning reads everything anyway.
  */
 export const MAX_DETECT_INPUT_BYTES = 1024 * 1024 + 64 * 1024;
 
