@@ -78,14 +78,19 @@ function buildGroup(lengths: Uint8Array, alphaSize: number, reader: ByteReader):
 
 /** Decodes one bzip2 stream (header to end marker) into `out`. */
 export function decodeBzip2Stream(reader: ByteReader, out: OutputBuffer): void {
-  let bitBuf = 0;
-  let bitCount = 0;
+  // Bit buffer and count in a typed array, not in closure variables: V8 boxes a captured
+  // number past 2^30 on every store. The symbol loop copies them into plain locals.
+  const bs = new Int32Array(2);
   const bits = (n: number): number => {
+    let bitBuf = bs[0]!;
+    let bitCount = bs[1]!;
     while (bitCount < n) {
       bitBuf = (bitBuf << 8) | reader.byte('bzip2 data');
       bitCount += 8;
     }
     bitCount -= n;
+    bs[0] = bitBuf;
+    bs[1] = bitCount;
     return (bitBuf >>> bitCount) & ((1 << n) - 1);
   };
   const streamStart = reader.offset;
@@ -179,6 +184,8 @@ export function decodeBzip2Stream(reader: ByteReader, out: OutputBuffer): void {
     let group = groups[0]!;
     let run = 0;
     let runWeight = 1;
+    let bitBuf = bs[0]!;
+    let bitCount = bs[1]!;
     for (;;) {
       if (left === 0) {
         if (++groupIndex >= kept) reader.fail('more symbols than the selectors cover');
@@ -229,12 +236,16 @@ export function decodeBzip2Stream(reader: ByteReader, out: OutputBuffer): void {
       if (nblock >= blockMax) reader.fail(`more than ${blockMax} bytes in a block`);
       const at = symbol - 1;
       const u = mtf[at]!;
-      mtf.copyWithin(1, 0, at);
+      // Short moves by hand (the call costs more), long ones by copyWithin.
+      if (at < 16) for (let k = at; k > 0; k--) mtf[k] = mtf[k - 1]!;
+      else mtf.copyWithin(1, 0, at);
       mtf[0] = u;
       const b = seqToUnseq[u]!;
       counts[b]!++;
       tt[nblock++] = b;
     }
+    bs[0] = bitBuf;
+    bs[1] = bitCount;
     if (origPtr >= nblock) reader.fail(`BWT origin ${origPtr} is outside the block of ${nblock} bytes`);
 
     // Inverse BWT (bzip2's fast mode): link each position to its successor in the high bits.

@@ -127,10 +127,8 @@ function decodeBlock(
   let buf = out.buf;
   let pos = out.pos;
   let i = 0;
-  const fail = (reason: string): never => {
-    out.pos = pos;
-    return reader.fail(reason, at + i);
-  };
+  // Errors name the block's offset: a closure over pos and i would keep them on the heap.
+  const fail = (reason: string): never => reader.fail(reason, at);
   while (i < src.length) {
     const token = src[i++]!;
     let literals = token >>> 4;
@@ -149,7 +147,9 @@ function decodeBlock(
       out.ensure(literals);
       buf = out.buf;
     }
-    buf.set(src.subarray(i, i + literals), pos);
+    // Short runs by hand: a subarray per sequence costs more than the copy.
+    if (literals < 32) for (let k = 0; k < literals; k++) buf[pos + k] = src[i + k]!;
+    else buf.set(src.subarray(i, i + literals), pos);
     pos += literals;
     i += literals;
     if (i === src.length) break; // the last sequence has literals only
@@ -172,7 +172,7 @@ function decodeBlock(
       out.ensure(length);
       buf = out.buf;
     }
-    if (offset >= length) buf.copyWithin(pos, pos - offset, pos - offset + length);
+    if (offset >= length && length >= 32) buf.copyWithin(pos, pos - offset, pos - offset + length);
     else for (let k = 0; k < length; k++) buf[pos + k] = buf[pos + k - offset]!;
     pos += length;
   }

@@ -53,8 +53,11 @@ export class LzmaDecoder {
   private rep1 = 0;
   private rep2 = 0;
   private rep3 = 0;
-  private range = 0;
-  private code = 0;
+  /**
+   * Range and code, in a typed array: closures and fields holding numbers past 2^30 box them
+   * on every store (V8 keeps only small integers unboxed), a Uint32Array element never does.
+   */
+  private readonly rc = new Uint32Array(2);
   /** Output position of the last dictionary reset: matches may not reach before it. */
   dictStart = 0;
 
@@ -89,14 +92,14 @@ export class LzmaDecoder {
       this.reader.fail('the range coder does not start with 0', at);
     let code = 0;
     for (let i = 0; i < 4; i++) code = ((code << 8) | this.reader.byte('range coder start')) >>> 0;
-    this.range = 0xffffffff;
-    this.code = code;
-    if (code === this.range) this.reader.fail('the range coder starts past its range', at);
+    this.rc[0] = 0xffffffff;
+    this.rc[1] = code;
+    if (code === 0xffffffff) this.reader.fail('the range coder starts past its range', at);
   }
 
   /** Whether the range decoder ended cleanly (liblzma rc_is_finished: code is 0). */
   rangeFinished(): boolean {
-    return this.code === 0;
+    return this.rc[1] === 0;
   }
 
   /**
@@ -111,8 +114,7 @@ export class LzmaDecoder {
     const pbMask = (1 << this.pb) - 1;
     const lpMask = (1 << this.lp) - 1;
     const lc = this.lc;
-    let range = this.range;
-    let code = this.code;
+    const rc = this.rc;
     let state = this.state;
     let rep0 = this.rep0;
     let rep1 = this.rep1;
@@ -126,21 +128,21 @@ export class LzmaDecoder {
     // Inlined in the hot paths below; a closure for the rarer ones.
     const bit = (i: number): number => {
       const p = probs[i]!;
-      const bound = (range >>> 11) * p;
+      const bound = (rc[0]! >>> 11) * p;
       let b: number;
-      if (code < bound) {
-        range = bound;
+      if (rc[1]! < bound) {
+        rc[0] = bound;
         probs[i] = p + ((2048 - p) >>> 5);
         b = 0;
       } else {
-        range -= bound;
-        code -= bound;
+        rc[0] = rc[0]! - bound;
+        rc[1] = rc[1]! - bound;
         probs[i] = p - (p >>> 5);
         b = 1;
       }
-      if (range < 0x1000000) {
-        range = (range << 8) >>> 0;
-        code = ((code << 8) | reader.byte('LZMA data')) >>> 0;
+      if (rc[0]! < 0x1000000) {
+        rc[0] = rc[0]! << 8;
+        rc[1] = (rc[1]! << 8) | reader.byte('LZMA data');
       }
       return b;
     };
@@ -166,16 +168,6 @@ export class LzmaDecoder {
     };
 
     let ended = false;
-    const save = () => {
-      this.range = range;
-      this.code = code;
-      this.state = state;
-      this.rep0 = rep0;
-      this.rep1 = rep1;
-      this.rep2 = rep2;
-      this.rep3 = rep3;
-      out.pos = pos;
-    };
     try {
       while (pos < limit) {
         if (pos + MATCH_MAX > buf.length) {
@@ -201,8 +193,10 @@ export class LzmaDecoder {
               if (matchBit !== b) break;
             }
           }
+          // bit(base + sym), inlined with range and code in registers: literals are most of the work.
+          let range = rc[0]!;
+          let code = rc[1]!;
           while (sym < 0x100) {
-            // bit(base + sym), inlined: literals are most of the work.
             const i = base + sym;
             const p = probs[i]!;
             const bound = (range >>> 11) * p;
@@ -221,6 +215,8 @@ export class LzmaDecoder {
               code = ((code << 8) | reader.byte('LZMA data')) >>> 0;
             }
           }
+          rc[0] = range;
+          rc[1] = code;
           buf[pos++] = sym & 0xff;
           state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
           continue;
@@ -268,6 +264,8 @@ export class LzmaDecoder {
             if (slot < 14) dist += reverse(SPEC_POS + dist - slot - 1, direct);
             else {
               let extra = 0;
+              let range = rc[0]!;
+              let code = rc[1]!;
               for (let i = 0; i < direct - 4; i++) {
                 range >>>= 1;
                 let b = 0;
@@ -281,6 +279,8 @@ export class LzmaDecoder {
                   code = ((code << 8) | reader.byte('LZMA data')) >>> 0;
                 }
               }
+              rc[0] = range;
+              rc[1] = code;
               dist = (dist + extra * 16 + reverse(ALIGN, 4)) >>> 0;
             }
             rep0 = dist;
@@ -298,12 +298,18 @@ export class LzmaDecoder {
         }
         if (pos + len > limit) reader.fail('a match runs past the end of the chunk or the declared size');
         // Overlapping copies (dist < len) repeat the pattern, byte by byte.
-        if (dist >= len) buf.copyWithin(pos, pos - dist, pos - dist + len);
+        if (dist >= len && len >= 32) buf.copyWithin(pos, pos - dist, pos - dist + len);
         else for (let k = 0; k < len; k++) buf[pos + k] = buf[pos + k - dist]!;
         pos += len;
       }
     } finally {
-      save();
+      // Inline, not a closure: captured locals would live on the heap for the whole loop.
+      this.state = state;
+      this.rep0 = rep0;
+      this.rep1 = rep1;
+      this.rep2 = rep2;
+      this.rep3 = rep3;
+      out.pos = pos;
     }
     return ended;
   }
