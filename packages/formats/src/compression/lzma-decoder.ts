@@ -176,7 +176,31 @@ export class LzmaDecoder {
           buf = out.buf;
         }
         const posState = (pos - ds) & pbMask;
-        if (!bit(IS_MATCH + (state << 4) + posState)) {
+        // The is-match bit and a literal's bits are inlined with range and code in registers
+        // (block-scoped, captured by no closure): literals are most of the work.
+        let range = rc[0]!;
+        let code = rc[1]!;
+        let literal: boolean;
+        {
+          const i = IS_MATCH + (state << 4) + posState;
+          const p = probs[i]!;
+          const bound = (range >>> 11) * p;
+          if (code < bound) {
+            range = bound;
+            probs[i] = p + ((2048 - p) >>> 5);
+            literal = true;
+          } else {
+            range -= bound;
+            code -= bound;
+            probs[i] = p - (p >>> 5);
+            literal = false;
+          }
+          if (range < 0x1000000) {
+            range = (range << 8) >>> 0;
+            code = ((code << 8) | reader.byte('LZMA data')) >>> 0;
+          }
+        }
+        if (literal) {
           // Literal: 8 bits coded under the previous byte's context (and the match byte's
           // bits after a match, until they differ).
           const prev = pos > ds ? buf[pos - 1]! : 0;
@@ -188,14 +212,28 @@ export class LzmaDecoder {
             while (sym < 0x100) {
               const matchBit = (matchByte >>> 7) & 1;
               matchByte <<= 1;
-              const b = bit(base + ((1 + matchBit) << 8) + sym);
+              const i = base + ((1 + matchBit) << 8) + sym;
+              const p = probs[i]!;
+              const bound = (range >>> 11) * p;
+              let b: number;
+              if (code < bound) {
+                range = bound;
+                probs[i] = p + ((2048 - p) >>> 5);
+                b = 0;
+              } else {
+                range -= bound;
+                code -= bound;
+                probs[i] = p - (p >>> 5);
+                b = 1;
+              }
+              if (range < 0x1000000) {
+                range = (range << 8) >>> 0;
+                code = ((code << 8) | reader.byte('LZMA data')) >>> 0;
+              }
               sym = (sym << 1) | b;
               if (matchBit !== b) break;
             }
           }
-          // bit(base + sym), inlined with range and code in registers: literals are most of the work.
-          let range = rc[0]!;
-          let code = rc[1]!;
           while (sym < 0x100) {
             const i = base + sym;
             const p = probs[i]!;
@@ -221,6 +259,8 @@ export class LzmaDecoder {
           state = state < 4 ? 0 : state < 10 ? state - 3 : state - 6;
           continue;
         }
+        rc[0] = range;
+        rc[1] = code;
         let len: number;
         if (bit(IS_REP + state)) {
           if (pos === ds) reader.fail('a repeated match before any data');
