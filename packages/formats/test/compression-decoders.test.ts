@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   bufferInput,
@@ -129,5 +130,22 @@ describe('checks and structure', () => {
         'line 0 of the ferry decoder fixture: \nline 1 of the ferry decoder fixture: abc\nline 2 of the ferry d',
       );
     }
+  });
+
+  it('refuses by name what joblib never writes: randomised bz2 blocks, an unknown xz check', async () => {
+    const bz2 = read('small.bz2');
+    // The bit after "BZh9", the block magic and the block CRC (bzip2 0.9.0's randomised flag).
+    bz2[14]! |= 0x80;
+    await expect(inflate('small.bz2', bz2)).rejects.toMatchObject({
+      code: 'FERRY_UNSUPPORTED',
+      message: expect.stringContaining('bz2 block at byte 4 is not supported: randomised blocks'),
+    });
+    const xz = read('empty.xz');
+    xz[7] = 0x02; // check ID 2: reserved (4-byte checks 0x01-0x03), with a valid flags CRC
+    new DataView(xz.buffer, xz.byteOffset).setUint32(8, crc32(xz.subarray(6, 8)) >>> 0, true);
+    await expect(inflate('empty.xz', xz)).rejects.toMatchObject({
+      code: 'FERRY_UNSUPPORTED',
+      message: expect.stringContaining('xz check type 2 at byte 7'),
+    });
   });
 });
