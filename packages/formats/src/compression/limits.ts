@@ -15,10 +15,10 @@ export const MAX_DECOMPRESSION_RATIO = 100;
 export const MAX_RATIO_FREE_BYTES = 16 * 1024 * 1024;
 /**
  * Compressed bytes read to detect a compressed joblib file: one whole bz2 block (900k before
- * compression, at most ~1% bigger after) or LZ4 block (python-lz4 writes 64 KiB ones; 1 MiB
- * fits too) must be read before its first byte comes out. Scanning reads everything anyway.
+ * compression, at most ~1% bigger after) or LZ4 block (python-lz4 writes 64 KiB ones, the
+ * frame format allows up to 4 MiB) must be read before its first byte comes out.
  */
-export const MAX_DETECT_INPUT_BYTES = 1024 * 1024 + 64 * 1024;
+export const MAX_DETECT_INPUT_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 
 /** The limits one decode runs under; tests lower them to check each path cheaply. */
 export interface DecompressLimits {
