@@ -121,6 +121,15 @@ export const ERRORS = {
   FERRY_NPY_DESCR: bad('{path}: npy header at byte {offset}: descr {descr} is not interpreted: {reason}'),
   FERRY_NPZ_MEMBER: bad('{path}: npz member {member}: {reason}'),
 
+  // --- compression (joblib's zlib, gzip, bz2, lzma, xz, lz4 streams) ---
+  FERRY_COMPRESSED_STREAM: bad('{path}: {format} stream at byte {offset}: {reason}'),
+  FERRY_COMPRESSED_TRUNCATED: bad(
+    '{path}: {format} stream ends at byte {offset} before its end ({what} is missing)',
+  ),
+  FERRY_COMPRESSED_CHECKSUM: bad(
+    '{path}: {format} {what} check at byte {offset} is {stored}, the data gives {computed}',
+  ),
+
   // --- pickle ---
   FERRY_PICKLE_OPCODE: bad('{path}: pickle byte {offset}: unknown opcode {opcode}'),
   FERRY_PICKLE_PROTOCOL: bad('{path}: pickle byte {offset}: protocol {protocol} is not one of 0-5'),

@@ -65,7 +65,7 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
       let inputs: FileInput[] = [];
       try {
         const head = await source.read(0, Math.min(source.size, 16));
-        sniffed = sniffContainer(head) ?? (compression(head) ? 'joblib' : 'unknown');
+        sniffed = compression(head) ? 'joblib' : (sniffContainer(head) ?? 'unknown');
         const scan = await scanContainer(source, path, (start, end) => {
           const input = new FileInput(path, start, end);
           inputs.push(input);

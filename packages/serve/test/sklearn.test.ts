@@ -71,3 +71,64 @@ describe('ferry serve with scikit-learn joblib files', () => {
     }
   });
 });
+
+// joblib.dump(model, path, compress=(METHOD, 3)) with each compression joblib 1.2 writes
+// (fixtures/make/compressed_files.py): served exactly like the uncompressed file.
+describe('ferry serve with compressed joblib files', () => {
+  const METHODS = ['zlib', 'gzip', 'bz2', 'lzma', 'xz', 'lz4'] as const;
+  let dir: string;
+  let server: TestServer;
+  let single: TestServer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-serve-compressed-'));
+    for (const method of METHODS) {
+      mkdirSync(join(dir, 'repo', `forest_${method}`, '1'), { recursive: true });
+      cpSync(
+        join(FIXTURES, `forest_${method}.joblib`),
+        join(dir, 'repo', `forest_${method}`, '1', 'model.joblib'),
+      );
+    }
+    server = await startTestServer(join(dir, 'repo'), { cacheDir: join(dir, 'cache') });
+    // A single file: its bytes ("BZh9") say it is a compressed joblib estimator.
+    single = await startTestServer(join(FIXTURES, 'forest_bz2.joblib'), { cacheDir: join(dir, 'cache') });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await single?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(METHODS)("a %s-compressed forest answers sklearn's labels and probabilities", async (method) => {
+    const stored = JSON.parse(readFileSync(join(FIXTURES, `forest_${method}.json`), 'utf8')) as {
+      X: number[][];
+      label: number[];
+      probabilities: number[][];
+    };
+    const { status: metaStatus, json: meta } = await getJson(`${server.url}/v2/models/forest_${method}`);
+    expect({ metaStatus, platform: meta.platform }).toEqual({ metaStatus: 200, platform: 'sklearn_onnx' });
+    const { status, json } = await postJson(`${server.url}/v2/models/forest_${method}/infer`, {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [stored.X.length, 4], data: stored.X.flat() }],
+    });
+    expect({ status, error: json.error }).toEqual({ status: 200, error: undefined });
+    const outputs = Object.fromEntries(
+      (json.outputs as { name: string; data: number[] }[]).map((o) => [o.name, o.data]),
+    );
+    expect(outputs.label).toEqual(stored.label);
+    expect(closeTo(outputs.probabilities!, stored.probabilities.flat(), 1e-5)).toBe(true);
+  });
+
+  it('a single bz2-compressed file is served under its file name', async () => {
+    const stored = JSON.parse(readFileSync(join(FIXTURES, 'forest_bz2.json'), 'utf8')) as {
+      X: number[][];
+      label: number[];
+    };
+    const { status, json } = await postJson(`${single.url}/v2/models/forest_bz2/infer`, {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [stored.X.length, 4], data: stored.X.flat() }],
+    });
+    expect(status).toBe(200);
+    expect(
+      (json.outputs as { name: string; data: number[] }[]).find((o) => o.name === 'label')?.data,
+    ).toEqual(stored.label);
+  });
+});

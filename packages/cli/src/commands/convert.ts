@@ -6,6 +6,7 @@ import {
   convertToSafetensors,
   onnx,
   openModel,
+  pickle,
   savedmodel,
   type WriteProgress,
   writeAll,
@@ -143,19 +144,16 @@ const savedModelToOnnx: ConvertMode = {
   },
 };
 
-/** A pickle (PROTO 2-5), a compressed joblib stream (zlib/gzip), or XGBoost's JSON/UBJSON (`{`). */
+/** A pickle (PROTO 2-5), a compressed joblib stream (any of joblib's six), or XGBoost's JSON/UBJSON (`{`). */
 function looksLikeEstimator(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     const fd = openSync(path, 'r');
     try {
-      const head = new Uint8Array(2);
-      readSync(fd, head, 0, 2, 0);
+      const head = new Uint8Array(8);
+      readSync(fd, head, 0, 8, 0);
       return (
-        (head[0] === 0x80 && head[1]! >= 2) ||
-        head[0] === 0x7b ||
-        head[0] === 0x78 ||
-        (head[0] === 0x1f && head[1] === 0x8b)
+        (head[0] === 0x80 && head[1]! >= 2) || head[0] === 0x7b || pickle.compression(head) !== undefined
       );
     } finally {
       closeSync(fd);

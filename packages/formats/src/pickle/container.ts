@@ -1,4 +1,5 @@
-import { constants, crc32, gunzipSync, inflateSync } from 'node:zlib';
+import { crc32 } from 'node:zlib';
+import { type CompressionName, compressionOf, decompress } from '../compression/index.js';
 import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
@@ -32,43 +33,9 @@ export const MAX_UNNAMED_PICKLE_BYTES = 64 * 1024 * 1024;
 /** Members scanned per archive, nested archives included (CWE-770). */
 export const MAX_SCANNED_MEMBERS = 100_000;
 
-/** A compressed joblib file is inflated in memory; bigger is refused (zip-bomb style, CWE-409). */
-export const MAX_DECOMPRESSED_BYTES = 1024 * 1024 * 1024;
-
-/** joblib.dump(compress=...) wraps the whole stream (joblib/compressor.py prefixes). */
-export function compression(head: Uint8Array): 'zlib' | 'gzip' | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  // zlib: CMF 0x78 and a header checksum (RFC 1950 section 2.2).
-  if (head[0] === 0x78 && head.length > 1 && ((head[0] << 8) | head[1]!) % 31 === 0) return 'zlib';
-  return undefined;
-}
-
-/** Inflates a compressed joblib stream with a bound; `partial` accepts a cut-off input (detection). */
-export function decompress(
-  kind: 'zlib' | 'gzip',
-  bytes: Uint8Array,
-  path: string,
-  partial = false,
-): Uint8Array {
-  const options = {
-    maxOutputLength: MAX_DECOMPRESSED_BYTES,
-    ...(partial && { finishFlush: constants.Z_SYNC_FLUSH }),
-  };
-  try {
-    return kind === 'gzip' ? gunzipSync(bytes, options) : inflateSync(bytes, options);
-  } catch (error) {
-    const message = (error as Error).message;
-    if (/maxOutputLength|buffer length/i.test(message)) {
-      throw ferryError('FERRY_LIMIT', {
-        path,
-        what: `${kind} output`,
-        value: `> ${MAX_DECOMPRESSED_BYTES}`,
-        limit: MAX_DECOMPRESSED_BYTES,
-        reason: 'CWE-409',
-      });
-    }
-    throw ferryError('FERRY_PICKLE_STRUCTURE', { path, what: `${kind} stream`, reason: message }, error);
-  }
+/** joblib.dump(compress=...) wraps the whole stream: which compression, by its magic (one table). */
+export function compression(head: Uint8Array): CompressionName | undefined {
+  return compressionOf(head)?.name;
 }
 
 /** Torch's legacy magic number pickled with protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c. */
@@ -503,14 +470,25 @@ async function scanWith(
       }
     }
   }
-  const packed = kind === undefined ? compression(head) : undefined;
+  // joblib checks compression prefixes before anything else (numpy_pickle_utils
+  // _detect_compressor), and "BZh" or "]\0" also read as pickle opcodes: the magic wins.
+  const packed = kind === undefined || kind === 'pickle' ? compressionOf(head) : undefined;
   if (packed) {
-    const bytes = decompress(packed, await source.read(0, source.size), path);
-    const name = `${path} (${packed})`;
+    // Read in chunks through a file input: the compressed file is never held whole.
+    const { bytes, trailing } = await decompress(packed, openInput(0, source.size), path);
+    const name = `${path} (${packed.name})`;
     if (!looksLikePickle(bytes.subarray(0, 2))) {
-      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: `${packed} data that is not a pickle` });
+      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: `${packed.name} data that is not a pickle` });
     }
-    scanner.runStream(new BufferInput(bytes, name), `(${packed})`);
+    if (trailing > 0) {
+      scanner.note(
+        'low',
+        'trailing-data',
+        `${trailing} bytes after the ${packed.name} data start no stream (joblib ignores them)`,
+        `byte ${source.size - trailing}`,
+      );
+    }
+    scanner.runStream(new BufferInput(bytes, name), `(${packed.name})`);
     return {
       format: 'joblib',
       findings: scanner.findings,

@@ -3,7 +3,8 @@ import { describeEstimator } from '../sklearn/describe.js';
 import { classOf, Estimator } from '../sklearn/state.js';
 import type { FormatHandler, OpaqueTensor, OpenedModel, Probe } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
-import { compression, decompress, looksLikePickle, sniffContainer } from './container.js';
+import { compression, looksLikePickle, sniffContainer } from './container.js';
+import { inflatedHead } from './compressed-head.js';
 import { flattenGraph } from './flatten.js';
 import { BufferInput } from './input.js';
 import { runPickle } from './machine.js';
@@ -18,6 +19,8 @@ import { joblibHook } from './stream.js';
 function headRunsAsPickle(probe: Probe): boolean {
   if (probe.isDirectory || sniffContainer(probe.head) !== 'pickle' || !looksLikePickle(probe.head))
     return false;
+  // "BZh" and "]\0" read as opcodes too, but joblib takes those files for bz2 and lzma.
+  if (compression(probe.head)) return false;
   try {
     runPickle(new BufferInput(probe.head, probe.path), 0, { afterBuild: joblibHook([], []) });
     return true;
@@ -27,17 +30,10 @@ function headRunsAsPickle(probe: Probe): boolean {
   }
 }
 
-/** A compressed joblib file: its first bytes inflate to a pickle that mentions joblib. */
-function compressedJoblib(probe: Probe): boolean {
-  const kind = compression(probe.head);
-  if (!kind || probe.isDirectory) return false;
-  try {
-    const head = decompress(kind, probe.head, probe.path, true).subarray(0, 4096);
-    return looksLikePickle(head) && mentionsJoblib(head);
-  } catch (error) {
-    if (isFerryError(error)) return false;
-    throw error;
-  }
+/** A compressed file (zlib, gzip, bz2, lzma, xz, lz4) whose data starts like a pickle. */
+async function compressedPickle(probe: Probe, joblib: boolean): Promise<boolean> {
+  const head = await inflatedHead(probe);
+  return head !== undefined && looksLikePickle(head) && mentionsJoblib(head) === joblib;
 }
 
 function mentionsJoblib(head: Uint8Array): boolean {
@@ -100,13 +96,14 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
 /** joblib.dump files: a pickle with NumpyArrayWrapper arrays inline. */
 export const joblibHandler: FormatHandler = {
   name: 'joblib',
-  detect: (probe) => (headRunsAsPickle(probe) && mentionsJoblib(probe.head)) || compressedJoblib(probe),
+  detect: async (probe) =>
+    (headRunsAsPickle(probe) && mentionsJoblib(probe.head)) || (await compressedPickle(probe, true)),
   open: (path, options) => openPickle(path, options.unsafeInspect),
 };
 
 /** Any other pickle stream (pickle.dump, NumPy arrays, estimators). */
 export const pickleHandler: FormatHandler = {
   name: 'pickle',
-  detect: (probe) => headRunsAsPickle(probe),
+  detect: async (probe) => headRunsAsPickle(probe) || (await compressedPickle(probe, false)),
   open: (path, options) => openPickle(path, options.unsafeInspect),
 };

@@ -1,4 +1,4 @@
-export { type ContainerScan, scanContainer, sniffContainer } from './container.js';
+export { type ContainerScan, compression, scanContainer, sniffContainer } from './container.js';
 export { type Flattened, flattenGraph } from './flatten.js';
 export { BufferInput, FileInput, type PickleInput } from './input.js';
 export {

@@ -52,6 +52,22 @@ describe('joblib and pickled NumPy arrays equal what NumPy wrote', () => {
     }
   });
 
+  it("names files compressed by any of joblib's six compressions joblib, by their bytes", async () => {
+    for (const method of ['zlib', 'gzip', 'bz2', 'lzma', 'xz', 'lz4']) {
+      expect(await detectFormat(`${JOBLIB}arrays_${method}.joblib`), method).toBe('joblib');
+      const model = await openModel(`${JOBLIB}arrays_${method}.joblib`);
+      try {
+        expect(model.format).toBe('joblib');
+        expect(model.findings?.filter((f) => f.severity !== 'info')).toEqual([]);
+      } finally {
+        await model.close();
+      }
+    }
+    // A compressed pickle that is not joblib's: still found by its bytes, as a pickle.
+    const evil = new URL('../../../../fixtures/compression/evil-bz2.joblib', import.meta.url).pathname;
+    expect(await detectFormat(evil)).toBe('pickle');
+  });
+
   it('shows an XGBoost classifier as data: its booster is raw model bytes', async () => {
     const model = await openModel(`${JOBLIB}xgboost.joblib`);
     try {
