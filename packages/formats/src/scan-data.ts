@@ -27,7 +27,8 @@ export async function judgeDataFile(path: string): Promise<DataFileJudgement | u
     await source.close();
   }
   if (bytes.length === 0) return undefined;
-  for (const b of bytes) if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) return undefined;
+  for (const b of bytes)
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) return undefined;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

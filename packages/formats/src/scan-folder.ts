@@ -22,7 +22,8 @@ export interface ScanFolderOptions {
  * pickle dropped beside it) is judged on its own. fingerprint.pb holds only hashes (TF 2.12+
  * fingerprinting.proto) that TensorFlow reads for metrics, never to build the graph.
  */
-const SAVED_MODEL_LAYOUT = /^(saved_model\.pb|fingerprint\.pb|variables[/\\]variables\.(index|data-\d{5}-of-\d{5}))$/;
+const SAVED_MODEL_LAYOUT =
+  /^(saved_model\.pb|fingerprint\.pb|variables[/\\]variables\.(index|data-\d{5}-of-\d{5}))$/;
 
 /**
  * One file judged: its reader's verdict (scanPath), and for a file no reader claims, whether it is
@@ -36,7 +37,12 @@ export async function scanFile(path: string): Promise<ScanFileResult> {
     throw error;
   });
   if (!data) return { ...result, format: 'unknown' };
-  return { path, format: data.format, verdict: isUnsafe(data.findings) ? 'unsafe' : 'safe', findings: data.findings };
+  return {
+    path,
+    format: data.format,
+    verdict: isUnsafe(data.findings) ? 'unsafe' : 'safe',
+    findings: data.findings,
+  };
 }
 
 async function claimed(path: string): Promise<boolean> {
@@ -137,7 +143,10 @@ export async function scanPaths(path: string, options: ScanFolderOptions = {}): 
           results.push(
             failed(
               childShown,
-              ferryError('FERRY_IO', { path: childShown, reason: `broken link: ${(error as Error).message}` }),
+              ferryError('FERRY_IO', {
+                path: childShown,
+                reason: `broken link: ${(error as Error).message}`,
+              }),
             ),
           );
           continue;
@@ -160,7 +169,12 @@ export async function scanPaths(path: string, options: ScanFolderOptions = {}): 
         const realDir = target === lexical ? await realpath(lexical) : target;
         // Inside a model folder, its own subfolders (variables/) keep the layout; a linked or
         // nested folder is judged afresh.
-        if (layout && target === lexical && relative(modelRoot, lexical) === 'variables' && !visited.has(realDir)) {
+        if (
+          layout &&
+          target === lexical &&
+          relative(modelRoot, lexical) === 'variables' &&
+          !visited.has(realDir)
+        ) {
           visited.add(realDir);
           await walkFiles(childShown, realDir, depth + 1, modelRoot, layout);
         } else await walk(childShown, realDir, depth + 1);

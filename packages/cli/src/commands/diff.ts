@@ -60,7 +60,9 @@ function shape(dims: readonly number[]): string {
 }
 
 function printReport(io: CliIO, report: DiffReport): void {
-  const out: string[] = [`A: ${terminalText(report.a.path)} (${report.a.format}, ${report.a.tensors} tensors)`];
+  const out: string[] = [
+    `A: ${terminalText(report.a.path)} (${report.a.format}, ${report.a.tensors} tensors)`,
+  ];
   out.push(`B: ${terminalText(report.b.path)} (${report.b.format}, ${report.b.tensors} tensors)`, '');
   const rows: (string | number)[][] = report.tensors.map((t) => [
     t.name,

@@ -104,7 +104,8 @@ function printReport(io: CliIO, report: InspectReport): void {
     if (value === null || typeof value !== 'object') continue;
     out.push('', `${t(key)}:`);
     if (Array.isArray(value))
-      for (const item of value) out.push(`  ${t(typeof item === 'object' ? JSON.stringify(item) : String(item))}`);
+      for (const item of value)
+        out.push(`  ${t(typeof item === 'object' ? JSON.stringify(item) : String(item))}`);
     else
       for (const [k, v] of Object.entries(value))
         out.push(`  ${t(k)}: ${t(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);

@@ -81,7 +81,10 @@ describe('ferry scan', () => {
     const files = JSON.parse(clean.out).files as { path: string; verdict: string }[];
     expect(files.find((f) => f.path.endsWith('state_dict.pt'))?.verdict).toBe('safe');
     // expected.json is judged too: JSON read whole is data.
-    expect(files.find((f) => f.path.endsWith('expected.json'))).toMatchObject({ format: 'json', verdict: 'safe' });
+    expect(files.find((f) => f.path.endsWith('expected.json'))).toMatchObject({
+      format: 'json',
+      verdict: 'safe',
+    });
     expect(files.length).toBeGreaterThan(10);
     const mixed = await ferry('scan', `${CORPUS}`);
     expect(mixed.code).toBe(1); // the corpus holds malicious pickles: found beats unreadable
