@@ -3,9 +3,11 @@ import { join, relative, sep } from 'node:path';
 import { detectHandler } from './detect.js';
 import { type FerryError, ferryError, isFerryError } from './errors.js';
 import { MAX_SCAN_DEPTH, MAX_SCAN_FILES } from './limits.js';
-import { isUnsafe } from './pickle/policy.js';
+import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { isTar, scanLegacyTorchTar } from './pytorch/legacy-tar.js';
 import { type ScanFileResult, scanPath } from './scan.js';
 import { judgeDataFile } from './scan-data.js';
+import { FileSource } from './tensor/byte-source.js';
 
 export interface ScanFolderOptions {
   /**
@@ -30,6 +32,7 @@ const SAVED_MODEL_LAYOUT =
  * plain data (JSON, text) read whole. Anything else stays an `error` (format `unknown`).
  */
 export async function scanFile(path: string): Promise<ScanFileResult> {
+  if (await startsAsTar(path)) return legacyTar(path);
   const result = await scanPath(path);
   if (result.verdict !== 'error' || result.findings.length > 0 || (await claimed(path))) return result;
   const data = await judgeDataFile(path).catch((error) => {
@@ -43,6 +46,34 @@ export async function scanFile(path: string): Promise<ScanFileResult> {
     verdict: isUnsafe(data.findings) ? 'unsafe' : 'safe',
     findings: data.findings,
   };
+}
+
+async function startsAsTar(path: string): Promise<boolean> {
+  const source = await FileSource.open(path).catch(() => undefined);
+  if (!source) return false; // scanPath names the error
+  try {
+    return isTar(await source.read(0, Math.min(source.size, 512)));
+  } finally {
+    await source.close();
+  }
+}
+
+/** torch.load tries a tar first (legacy_load): its pickles are judged, its data stepped over. */
+async function legacyTar(path: string): Promise<ScanFileResult> {
+  const scan = await scanLegacyTorchTar(path);
+  const findings = [...scan.findings].sort(
+    (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
+  );
+  const format = 'pytorch-legacy-tar';
+  if (scan.error)
+    return {
+      path,
+      format,
+      verdict: 'error',
+      findings,
+      error: { code: scan.error.code, message: scan.error.message },
+    };
+  return { path, format, verdict: isUnsafe(findings) ? 'unsafe' : 'safe', findings };
 }
 
 async function claimed(path: string): Promise<boolean> {
