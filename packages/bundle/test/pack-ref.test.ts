@@ -54,13 +54,19 @@ beforeAll(async () => {
   });
   expect(hostile.scan).toBe('unsafe');
   versions.hostile = hostile.version;
-  // a gzip-compressed joblib no format reader claims: the registry cannot judge it ('unknown'),
-  // the pickle machine behind ferry scan finds the payload
+  // a gzip-compressed joblib no format reader claims: the registry's scan (ferry scan's) still
+  // runs the pickle machine over it and finds the payload
   const sneaky = await client.push(join(FIXTURES, 'pickle/corpus/gzip_hostile.joblib'), {
     model: 'team/sneaky',
     alias: 'prod',
   });
-  expect(sneaky.scan).toBe('unknown');
+  expect(sneaky.scan).toBe('unsafe');
+  // a payload pickle cut short: the registry could not read it to its end ('error')
+  const broken = await client.push(join(FIXTURES, 'pickle/corpus/truncated.pkl'), {
+    model: 'team/broken',
+    alias: 'prod',
+  });
+  expect(broken.scan).toBe('error');
 });
 
 afterAll(async () => {
@@ -284,16 +290,20 @@ describe('ferry pack resolves models:/ references against a real registry', () =
         ),
       ),
     });
-    // the registry could not judge this file; pack's own scan (ferry scan's) stops it
     const sneaky = await refProject('models:/team/sneaky@prod', 'joblib', 'payload');
+    await expect(packBundle(sneaky, { output, registry: client })).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_UNSAFE_VERSION',
+    });
+    // the registry could not read this file (scan error): pack downloads it, its own scan stops it
+    const broken = await refProject('models:/team/broken@prod', 'pickle', 'payload');
     let error: unknown;
     const left = await inOwnTmp(async () => {
-      error = await packBundle(sneaky, { output, registry: client }).catch((e: unknown) => e);
+      error = await packBundle(broken, { output, registry: client }).catch((e: unknown) => e);
     });
     expect(error).toMatchObject({
-      code: 'FERRY_BUNDLE_UNSAFE_MODEL',
+      code: 'FERRY_BUNDLE_MODEL_UNREADABLE',
       message: expect.stringMatching(
-        /ferry\.yaml: models:\/team\/sneaky@prod \(version 1\): model payload is unsafe \(\d+ finding\(s\)\): \[critical\]/,
+        /ferry\.yaml: models:\/team\/broken@prod \(version 1\): model payload cannot be scanned: FERRY_PICKLE_TRUNCATED/,
       ),
     });
     // the download folder's path never shows in the error (it is removed by then)
