@@ -33,7 +33,10 @@ interface FileJson {
 
 async function scanJson(path: string): Promise<{ code: number; files: FileJson[] }> {
   const { code, out } = await ferry('scan', '--json', path);
-  const files = (JSON.parse(out).files as FileJson[]).map((f) => ({ ...f, path: f.path.slice(path.length + 1) }));
+  const files = (JSON.parse(out).files as FileJson[]).map((f) => ({
+    ...f,
+    path: f.path.slice(path.length + 1),
+  }));
   return { code, files };
 }
 
@@ -131,7 +134,11 @@ describe('ferry scan FOLDER', () => {
       verdict: 'unsafe',
       findings: [{ severity: 'critical', rule: 'dangerous-call' }],
     });
-    expect(files[4]).toMatchObject({ format: 'unknown', verdict: 'error', error: { code: 'FERRY_UNKNOWN_FORMAT' } });
+    expect(files[4]).toMatchObject({
+      format: 'unknown',
+      verdict: 'error',
+      error: { code: 'FERRY_UNKNOWN_FORMAT' },
+    });
     await rm(join(dir, 'legacy_tar_evil.pt'));
     expect((await ferry('scan', dir)).code).toBe(2);
   });

@@ -65,7 +65,9 @@ describe('human-readable output escapes control characters from files', () => {
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toBe(`${file}: pickle: unsafe (1 findings)`);
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain('\\x1b[2K\\x1b[1A\\x0d\\x0aevil.pkl: pickle: safe\\x9b2J\\u{202e}\\x07\\x08\\x7f');
+    expect(lines[1]).toContain(
+      '\\x1b[2K\\x1b[1A\\x0d\\x0aevil.pkl: pickle: safe\\x9b2J\\u{202e}\\x07\\x08\\x7f',
+    );
     // JSON stays JSON: the name round-trips exactly, with no raw control character on the terminal
     const json = await ferry('scan', '--json', file);
     expect(json.out).not.toMatch(RAW_CONTROL);
