@@ -8,6 +8,8 @@ import { isContiguous, type TensorRef } from '../tensor/tensor-ref.js';
 export const SMALL_TENSOR_BYTES = 64 * 1024;
 /** One batch's output buffer: the bytes of consecutive small tensors, written with one call. */
 export const BATCH_BYTES = 4 * 2 ** 20;
+/** Tensors in one batch: bounds the bookkeeping a batch holds at once. */
+export const BATCH_TENSORS = 4096;
 /** Reads of one source closer than this are merged into one read (the gap is read and dropped). */
 const MERGE_GAP_BYTES = 16 * 1024;
 
@@ -20,7 +22,7 @@ export interface BatchItem {
 export function batchLength(items: readonly BatchItem[], from: number): number {
   let total = 0;
   let end = from;
-  while (end < items.length) {
+  while (end < items.length && end - from < BATCH_TENSORS) {
     const item = items[end]!;
     if (item.bytes > SMALL_TENSOR_BYTES || total + item.bytes > BATCH_BYTES || !direct(item.ref)) break;
     total += item.bytes;
