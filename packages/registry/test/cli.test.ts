@@ -110,7 +110,9 @@ describe('ferry registry commands (sqlite+folder)', () => {
     const out = join(work, 'out');
     // weights.bin is bytes no reader claims: scan unknown, so pull refuses it without --force
     const refused = await ferry('pull', 'models:/team/cli@prod', '-o', out, ...auth);
-    expect(refused.stderr).toMatch(/^ferry pull: FERRY_REGISTRY_UNVERIFIED: version team\/cli\/1 was not shown safe/);
+    expect(refused.stderr).toMatch(
+      /^ferry pull: FERRY_REGISTRY_UNVERIFIED: version team\/cli\/1 was not shown safe/,
+    );
     const pulled = await ferry('pull', 'models:/team/cli@prod', '-o', out, '--force', ...auth);
     expect(pulled.stdout).toBe(
       `pulled models:/team/cli/1 into ${out}: 2 file(s), 2.93 KiB, sha256 verified\n`,
