@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -331,6 +331,27 @@ describe('ferry pack resolves models:/ references against a real registry', () =
     });
     for (const path of paths)
       expect(await entryBytes(result.path, `models/tf/${path}`)).toEqual(await readFile(join(folder, path)));
+  });
+
+  it("a SavedModel folder with a pickle beside saved_model.pb: pack's own scan judges every file in it", async () => {
+    const dir = await copyFixtureProject();
+    projects.push(dir);
+    await rm(join(dir, 'model'), { recursive: true });
+    await cp(join(FIXTURES, 'savedmodel-onnx/tf_module_more'), join(dir, 'model', 'tf'), { recursive: true });
+    await copyFile(join(FIXTURES, 'pickle/corpus/pip_main.pkl'), join(dir, 'model', 'tf', 'extra.pkl'));
+    const yaml = await readFile(join(dir, 'ferry.yaml'), 'utf8');
+    await writeFile(
+      join(dir, 'ferry.yaml'),
+      yaml.replace(LOCAL_MODEL, '  - name: tf\n    path: model/tf\n    format: savedmodel\n'),
+    );
+    const output = join(work, 'savedmodel-pickle.ferry');
+    await expect(packBundle(dir, { output })).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_UNSAFE_MODEL',
+      message: expect.stringMatching(
+        /model tf is unsafe \(2 finding\(s\)\): \[info\] savedmodel-checkpoint-op: .*; \[critical\] dangerous-call: calls pip\.main: .* \(extra\.pkl byte \d+\)$/,
+      ),
+    });
+    await expect(readFile(output)).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses a version that is not ready (declared, never committed)', async () => {
