@@ -143,6 +143,23 @@ describe('ferry scan FOLDER', () => {
     expect((await ferry('scan', dir)).code).toBe(2);
   });
 
+  it('files beside the weights: JSON and text are data, program source is a finding, escapes are not text', async () => {
+    const dir = join(work, 'beside');
+    await mkdir(dir);
+    await writeFile(join(dir, 'config.json'), '{"architectures": ["BertModel"]}\n');
+    await writeFile(join(dir, 'README.md'), '# a model\n\nTrained on things.\n');
+    await writeFile(join(dir, 'modeling_evil.py'), 'import os\nos.system("id")\n');
+    await writeFile(join(dir, 'notes.txt'), 'fine\u001b[2Kbut an escape\n');
+    const { code, files } = await scanJson(dir);
+    expect(code).toBe(1);
+    expect(files.map((f) => [f.path, f.format, f.verdict, f.findings.map((x) => x.rule).join()])).toEqual([
+      ['README.md', 'text', 'safe', ''],
+      ['config.json', 'json', 'safe', ''],
+      ['modeling_evil.py', 'text', 'unsafe', 'source-code'],
+      ['notes.txt', 'unknown', 'error', ''],
+    ]);
+  });
+
   it('a folder with nothing to judge is an error, not safe', async () => {
     const empty = join(work, 'empty');
     await mkdir(join(empty, 'sub'), { recursive: true });

@@ -9,6 +9,13 @@ export interface DataFileJudgement {
   readonly findings: readonly Finding[];
 }
 
+/** No control bytes but tab, LF, CR and FF, no DEL: text, not binary, no terminal escapes. */
+function plain(bytes: Uint8Array): boolean {
+  for (const b of bytes)
+    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) return false;
+  return true;
+}
+
 /**
  * Names a file no model reader claims when it is plain data: valid UTF-8 with no control bytes
  * but tab, LF, CR and FF (so no escape sequences, no binary), read to its last byte. JSON that
@@ -21,14 +28,14 @@ export async function judgeDataFile(path: string): Promise<DataFileJudgement | u
   const source = await FileSource.open(path);
   let bytes: Uint8Array;
   try {
-    if (source.size > MAX_SCAN_TEXT_BYTES) return undefined;
+    if (source.size === 0 || source.size > MAX_SCAN_TEXT_BYTES) return undefined;
+    // The head first: a binary file is turned away without reading it all.
+    if (!plain(await source.read(0, Math.min(source.size, 4096)))) return undefined;
     bytes = await source.read(0, source.size);
   } finally {
     await source.close();
   }
-  if (bytes.length === 0) return undefined;
-  for (const b of bytes)
-    if ((b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0c) || b === 0x7f) return undefined;
+  if (!plain(bytes)) return undefined;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
