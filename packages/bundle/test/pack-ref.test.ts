@@ -1,4 +1,4 @@
-import { copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,13 +54,19 @@ beforeAll(async () => {
   });
   expect(hostile.scan).toBe('unsafe');
   versions.hostile = hostile.version;
-  // a gzip-compressed joblib no format reader claims: the registry cannot judge it ('unknown'),
-  // the pickle machine behind ferry scan finds the payload
+  // a gzip-compressed joblib no format reader claims: the registry's scan (ferry scan's) still
+  // runs the pickle machine over it and finds the payload
   const sneaky = await client.push(join(FIXTURES, 'pickle/corpus/gzip_hostile.joblib'), {
     model: 'team/sneaky',
     alias: 'prod',
   });
-  expect(sneaky.scan).toBe('unknown');
+  expect(sneaky.scan).toBe('unsafe');
+  // a payload pickle cut short: the registry could not read it to its end ('error')
+  const broken = await client.push(join(FIXTURES, 'pickle/corpus/truncated.pkl'), {
+    model: 'team/broken',
+    alias: 'prod',
+  });
+  expect(broken.scan).toBe('error');
 });
 
 afterAll(async () => {
@@ -284,16 +290,20 @@ describe('ferry pack resolves models:/ references against a real registry', () =
         ),
       ),
     });
-    // the registry could not judge this file; pack's own scan (ferry scan's) stops it
     const sneaky = await refProject('models:/team/sneaky@prod', 'joblib', 'payload');
+    await expect(packBundle(sneaky, { output, registry: client })).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_UNSAFE_VERSION',
+    });
+    // the registry could not read this file (scan error): pack downloads it, its own scan stops it
+    const broken = await refProject('models:/team/broken@prod', 'pickle', 'payload');
     let error: unknown;
     const left = await inOwnTmp(async () => {
-      error = await packBundle(sneaky, { output, registry: client }).catch((e: unknown) => e);
+      error = await packBundle(broken, { output, registry: client }).catch((e: unknown) => e);
     });
     expect(error).toMatchObject({
-      code: 'FERRY_BUNDLE_UNSAFE_MODEL',
+      code: 'FERRY_BUNDLE_MODEL_UNREADABLE',
       message: expect.stringMatching(
-        /ferry\.yaml: models:\/team\/sneaky@prod \(version 1\): model payload is unsafe \(\d+ finding\(s\)\): \[critical\]/,
+        /ferry\.yaml: models:\/team\/broken@prod \(version 1\): model payload cannot be scanned: FERRY_PICKLE_TRUNCATED/,
       ),
     });
     // the download folder's path never shows in the error (it is removed by then)
@@ -321,6 +331,27 @@ describe('ferry pack resolves models:/ references against a real registry', () =
     });
     for (const path of paths)
       expect(await entryBytes(result.path, `models/tf/${path}`)).toEqual(await readFile(join(folder, path)));
+  });
+
+  it("a SavedModel folder with a pickle beside saved_model.pb: pack's own scan judges every file in it", async () => {
+    const dir = await copyFixtureProject();
+    projects.push(dir);
+    await rm(join(dir, 'model'), { recursive: true });
+    await cp(join(FIXTURES, 'savedmodel-onnx/tf_module_more'), join(dir, 'model', 'tf'), { recursive: true });
+    await copyFile(join(FIXTURES, 'pickle/corpus/pip_main.pkl'), join(dir, 'model', 'tf', 'extra.pkl'));
+    const yaml = await readFile(join(dir, 'ferry.yaml'), 'utf8');
+    await writeFile(
+      join(dir, 'ferry.yaml'),
+      yaml.replace(LOCAL_MODEL, '  - name: tf\n    path: model/tf\n    format: savedmodel\n'),
+    );
+    const output = join(work, 'savedmodel-pickle.ferry');
+    await expect(packBundle(dir, { output })).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_UNSAFE_MODEL',
+      message: expect.stringMatching(
+        /model tf is unsafe \(2 finding\(s\)\): \[info\] savedmodel-checkpoint-op: .*; \[critical\] dangerous-call: calls pip\.main: .* \(extra\.pkl byte \d+\)$/,
+      ),
+    });
+    await expect(readFile(output)).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses a version that is not ready (declared, never committed)', async () => {

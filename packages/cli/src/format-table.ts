@@ -1,13 +1,21 @@
+import { terminalText } from './terminal-text.js';
+
 /** Renders rows as an aligned text table; numbers are right-aligned. */
 export function formatTable(
   header: readonly string[],
   rows: readonly (readonly (string | number)[])[],
 ): string {
-  const cells = [header, ...rows.map((row) => row.map(String))];
+  // Cells come from files (tensor names, ops): one line each, control characters made visible.
+  const cells = [header, ...rows.map((row) => row.map((cell) => terminalText(String(cell))))];
   const numeric = header.map(
     (_, col) => rows.length > 0 && rows.every((row) => typeof row[col] === 'number'),
   );
-  const widths = header.map((_, col) => Math.max(...cells.map((row) => (row[col] ?? '').length)));
+  // A loop, not Math.max(...column): spreading 200,000 rows overflows the call stack.
+  const widths = header.map((_, col) => {
+    let width = 0;
+    for (const row of cells) width = Math.max(width, (row[col] ?? '').length);
+    return width;
+  });
   return cells
     .map((row) =>
       row

@@ -1,3 +1,5 @@
+import { jsonTerminalSafe } from './terminal-text.js';
+
 /** Where a command writes: the real process streams, or buffers in tests. */
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -5,7 +7,8 @@ export interface CliIO {
 }
 
 export function printJson(io: CliIO, value: unknown): void {
-  io.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  // JSON.stringify escapes C0 controls but leaves DEL, C1 and bidi characters raw.
+  io.stdout.write(`${jsonTerminalSafe(JSON.stringify(value, jsonReplacer, 2))}\n`);
 }
 
 /** bigint has no JSON form: print it as a number when exact, else as a string. */

@@ -3,12 +3,15 @@ import { isFerryError } from '@ferry/formats';
 import { COMMON_OPTIONS, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './io.js';
+import { terminalIO, terminalText } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 export const EXIT = { OK: 0, FOUND: 1, ERROR: 2 } as const;
 
 /** Runs `ferry ARGV...` and returns the exit code; never throws. */
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+export async function main(argv: readonly string[], terminal: CliIO): Promise<number> {
+  // Every line printed passes the control-character escaping (terminal-text.ts): names in files are data.
+  const io = terminalIO(terminal);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(globalHelp());
@@ -40,7 +43,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       io,
     );
   } catch (error) {
-    io.stderr.write(`${describeError(name, error)}\n`);
+    io.stderr.write(`${terminalText(describeError(name, error))}\n`);
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return EXIT.ERROR;
   }

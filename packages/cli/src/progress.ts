@@ -1,4 +1,5 @@
 import type { CliIO } from './io.js';
+import { terminalText, writeRaw } from './terminal-text.js';
 
 /**
  * A progress bar on stderr, drawn only on a TTY and only once the work has run for a second
@@ -26,12 +27,12 @@ export class ProgressBar {
     const filled = Math.round(fraction * width);
     const rate = done / ((now - this.started) / 1000);
     const eta = rate > 0 ? Math.max(0, (this.total - done) / rate) : 0;
-    const line = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  eta ${eta.toFixed(0)}s ${note}`;
+    const line = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  eta ${eta.toFixed(0)}s ${terminalText(note)}`;
     const columns = this.io.stderr.columns ?? 100;
-    this.io.stderr.write(`\r${line.slice(0, columns - 1).padEnd(Math.min(columns - 1, line.length))}`);
+    writeRaw(this.io.stderr, `\r${line.slice(0, columns - 1).padEnd(Math.min(columns - 1, line.length))}`);
   }
 
   finish(): void {
-    if (this.drawn) this.io.stderr.write('\r\x1b[K');
+    if (this.drawn) writeRaw(this.io.stderr, '\r\x1b[K');
   }
 }

@@ -62,7 +62,8 @@ export * as numpy from './numpy/index.js';
 
 // --- pickle ---
 export * as pickle from './pickle/index.js';
-export { type ScanFileResult, scanPath, scanPaths } from './scan.js';
+export { type ScanFileResult, scanPath } from './scan.js';
+export { isUnsafeResult, type ScanFolderOptions, scanFile, scanPaths, worstVerdict } from './scan-folder.js';
 
 // --- sklearn ---
 export * as sklearn from './sklearn/index.js';

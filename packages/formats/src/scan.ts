@@ -1,5 +1,4 @@
-import { lstat, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { detectHandler } from './detect.js';
 import { ferryError, isFerryError } from './errors.js';
 import type { Finding, FormatHandler, FormatName } from './model.js';
@@ -112,71 +111,4 @@ function result(path: string, format: string, findings: readonly Finding[]): Sca
     (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
   );
   return { path, format, verdict: isUnsafe(sorted) ? 'unsafe' : 'safe', findings: sorted };
-}
-
-async function recognised(path: string): Promise<boolean> {
-  try {
-    await detectHandler(path);
-    return true;
-  } catch (error) {
-    if (!isFerryError(error)) throw error;
-    return false;
-  }
-}
-
-/** Files scanned under one folder argument; a whole disk is not a model (CWE-770). */
-export const MAX_SCAN_FILES = 100_000;
-
-/**
- * Scans a path: a file or a model folder (SavedModel) as one result; any other folder file by
- * file, recursively (symbolic links are not followed, so a link cannot lead outside the folder
- * or round in a loop).
- */
-export async function scanPaths(path: string): Promise<ScanFileResult[]> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isDirectory()) return [await scanPath(path)];
-  try {
-    await detectHandler(path);
-    return [await scanPath(path)];
-  } catch (error) {
-    if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
-  }
-  const results: ScanFileResult[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const names = (await readdir(dir)).sort();
-    for (const name of names) {
-      const child = join(dir, name);
-      const entry = await lstat(child);
-      if (entry.isSymbolicLink()) continue;
-      if (results.length >= MAX_SCAN_FILES) {
-        throw ferryError('FERRY_LIMIT', {
-          path,
-          what: 'files in the folder',
-          value: `> ${MAX_SCAN_FILES}`,
-          limit: MAX_SCAN_FILES,
-          reason: 'CWE-770',
-        });
-      }
-      if (entry.isDirectory()) {
-        let isModel = false;
-        try {
-          await detectHandler(child);
-          isModel = true;
-        } catch (error) {
-          if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
-        }
-        if (isModel) results.push(await scanPath(child));
-        else await walk(child);
-      } else if (entry.isFile()) {
-        const result = await scanPath(child);
-        // In a folder walk, a file no reader recognises that did nothing before failing to parse
-        // (a README, a LICENSE) is not a model: left out. One that ran something is kept.
-        if (result.verdict === 'error' && result.findings.length === 0 && !(await recognised(child)))
-          continue;
-        results.push(result);
-      }
-    }
-  };
-  await walk(path);
-  return results;
 }

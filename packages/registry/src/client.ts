@@ -456,6 +456,13 @@ export class RegistryClient {
         `version ${model}/${number} is marked unsafe by the scan (${version.scanDetail}); pass --force to use it`,
         422,
       );
+    // error/unknown: nothing showed the files safe; refused like unsafe (scan-gate.ts on the server)
+    if (version.scan !== 'safe' && !options.force)
+      throw new RemoteRegistryError(
+        'FERRY_REGISTRY_UNVERIFIED',
+        `version ${model}/${number} was not shown safe by the scan (${version.scan}: ${version.scanDetail ?? 'no file was judged'}); pass --force to use it`,
+        422,
+      );
     const total = version.files.reduce((sum, f) => sum + f.size, 0);
     let done = 0;
     for (const file of version.files) {

@@ -108,7 +108,12 @@ describe('ferry registry commands (sqlite+folder)', () => {
     expect(show.stdout).toMatch(/\n\s+1\s+ready\s+unknown\s+2\s+2.93 KiB\s+prod\s+[0-9a-f]{8}/);
 
     const out = join(work, 'out');
-    const pulled = await ferry('pull', 'models:/team/cli@prod', '-o', out, ...auth);
+    // weights.bin is bytes no reader claims: scan unknown, so pull refuses it without --force
+    const refused = await ferry('pull', 'models:/team/cli@prod', '-o', out, ...auth);
+    expect(refused.stderr).toMatch(
+      /^ferry pull: FERRY_REGISTRY_UNVERIFIED: version team\/cli\/1 was not shown safe/,
+    );
+    const pulled = await ferry('pull', 'models:/team/cli@prod', '-o', out, '--force', ...auth);
     expect(pulled.stdout).toBe(
       `pulled models:/team/cli/1 into ${out}: 2 file(s), 2.93 KiB, sha256 verified\n`,
     );
@@ -188,7 +193,7 @@ describe('ferry registry serve --auth none (local development)', () => {
       expect(server.adminToken).toBeUndefined();
       await writeFile(join(work, 'w.bin'), 'weights');
       const pushed = await ferry('push', join(work, 'w.bin'), '--model', 'dev/m', '--registry', server.url);
-      expect(pushed.stdout).toBe('pushed models:/dev/m/1: 1 file(s), 7 B, scan unknown\n');
+      expect(pushed.stdout).toBe('pushed models:/dev/m/1: 1 file(s), 7 B, scan safe\n'); // plain text
       const me = await (await fetch(`${server.url}/api/v1/whoami`)).json();
       expect(me).toEqual({ user: 'local', anonymous: false, scopes: ['admin:*'] });
     } finally {

@@ -15,11 +15,16 @@ describe.each(BACKENDS)('Hugging Face Hub-compatible API on $name', (spec) => {
   let server: RegistryServer & { url: string };
   let work: string;
   let v2: Awaited<ReturnType<RegistryClient['push']>>;
-  const weights = Buffer.alloc(5000).map((_, i) => (i * 13) % 256);
+  // Real files: only a version the scan shows safe is served through the Hub API.
+  const REPO = join(import.meta.dirname, '../../..');
+  let weights: Buffer;
+  let onnx: Buffer;
 
   beforeAll(async () => {
     backend = await spec.open();
     if (!backend) return;
+    weights = await readFile(join(REPO, 'fixtures/safetensors/small.safetensors'));
+    onnx = await readFile(join(REPO, 'fixtures/onnx/typed.onnx'));
     server = await startServer(backend);
     work = await mkdtemp(join(tmpdir(), 'ferry-hub-'));
     const client = new RegistryClient({ url: server.url, token: server.adminToken! });
@@ -27,7 +32,7 @@ describe.each(BACKENDS)('Hugging Face Hub-compatible API on $name', (spec) => {
     await mkdir(join(src, 'onnx'), { recursive: true });
     await writeFile(join(src, 'config.json'), '{"model_type": "bert"}');
     await writeFile(join(src, 'model.safetensors'), weights);
-    await writeFile(join(src, 'onnx', 'model.onnx'), 'not really onnx');
+    await writeFile(join(src, 'onnx', 'model.onnx'), onnx);
     await client.push(join(src, 'config.json'), { model: 'acme/bert' });
     v2 = await client.push(src, { model: 'acme/bert', alias: 'prod' });
     await client.setCard(
@@ -84,7 +89,7 @@ describe.each(BACKENDS)('Hugging Face Hub-compatible API on $name', (spec) => {
       revision: v2.digest!.slice(0, 12),
       hubUrl,
     });
-    expect(await blob!.text()).toBe('not really onnx');
+    expect(Buffer.from(await blob!.arrayBuffer())).toEqual(onnx);
     const info2 = await pathsInfo({
       repo: 'acme/bert',
       paths: ['config.json', 'onnx', 'missing'],
@@ -163,7 +168,7 @@ describe.each(BACKENDS)('Hugging Face Hub-compatible API on $name', (spec) => {
     const entries = await form.json();
     expect(entries.map((e: { path: string; size: number }) => [e.path, e.size])).toEqual([
       ['model.safetensors', weights.length],
-      ['onnx/model.onnx', 15],
+      ['onnx/model.onnx', onnx.length],
     ]);
   });
 });

@@ -83,7 +83,7 @@ describe('two registry processes sharing PostgreSQL + OCI', () => {
     await writeFile(join(src, 'weights.bin'), weights);
     const pushed = await clientA.push(src, { model: 'shared/m', alias: 'prod' });
     const out = join(work, 'out');
-    const pulled = await clientB.pull('models:/shared/m@prod', out);
+    const pulled = await clientB.pull('models:/shared/m@prod', out, { force: true }); // scan unknown
     expect(pulled.version).toBe(pushed.version);
     expect(sha(await readFile(join(out, 'weights.bin')))).toBe(sha(weights));
   });

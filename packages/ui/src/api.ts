@@ -102,7 +102,7 @@ export interface Version {
   digest: string | null;
   files: VersionFile[];
   inspect: { files?: Record<string, FileSummary> } | null;
-  scan: 'pending' | 'safe' | 'unsafe' | 'unknown';
+  scan: 'pending' | 'safe' | 'unsafe' | 'error' | 'unknown';
   scanDetail: string | null;
   tags: Record<string, string>;
   aliases: string[];

@@ -86,7 +86,10 @@ export async function fetchRegistryModel(options: FetchRegistryModel): Promise<M
   // The version by number, not the alias again: an alias moved meanwhile cannot mix two versions.
   const pinned = formatModelUri({ model: resolved.model, version: resolved.version });
   const pulled = await ask(() =>
+    // force: a version the scan could not judge (error, unknown) is downloaded to be judged here;
+    // pack's own scan below refuses whatever it cannot read or finds unsafe (unsafe stopped above).
     registry.pull(pinned, join(temp, ...folder.split('/')), {
+      force: true,
       ...(options.onProgress && {
         onProgress: (done, total, path) => options.onProgress!(model.name, done, total, path),
       }),

@@ -1,4 +1,6 @@
-import { type Finding, type ScanFileResult, scanPath } from '@ferry/formats';
+import { stat } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { type Finding, type ScanFileResult, scanPath, scanPaths, worstVerdict } from '@ferry/formats';
 import { bundleError } from '../errors.js';
 
 /** One model file's scan, exactly `ferry scan --json`'s per-file result. */
@@ -13,7 +15,44 @@ export type ModelScanner = (path: string) => Promise<ModelScan>;
  * machine and its allowlist, every other format is opened by its reader (which executes nothing)
  * and its own findings decide. A file no reader can open is an `error`, never `safe`.
  */
-export const scanModelFile: ModelScanner = (path) => scanPath(path);
+export const scanModelFile: ModelScanner = async (path) => {
+  const info = await stat(path).catch(() => undefined);
+  return info?.isDirectory() ? scanModelFolder(path) : scanPath(path);
+};
+
+/**
+ * A model folder (a SavedModel) as `ferry scan DIR` judges it: the model, and every other file in
+ * it on its own (a pickle dropped beside saved_model.pb is loaded by whoever imports the folder).
+ * One result: the model's format, every file's findings (located by file), the worst verdict;
+ * a file not read to its end makes the whole model unreadable.
+ */
+async function scanModelFolder(path: string): Promise<ModelScan> {
+  const results = await scanPaths(path);
+  const own = results.find((r) => r.path === path);
+  const findings = results.flatMap((r) =>
+    r === own
+      ? r.findings
+      : r.findings.map((f) => ({
+          ...f,
+          location: `${relative(path, r.path)}${f.location ? ` ${f.location}` : ''}`,
+        })),
+  );
+  const format = own?.format ?? 'unknown';
+  const failed = results.find((r) => r.verdict === 'error');
+  if (!own || failed) {
+    return {
+      path,
+      format,
+      verdict: 'error',
+      findings,
+      error: failed?.error ?? {
+        code: 'FERRY_UNKNOWN_FORMAT',
+        message: `${path}: no reader claims the folder as a model`,
+      },
+    };
+  }
+  return { path, format, verdict: worstVerdict(results) === 'unsafe' ? 'unsafe' : 'safe', findings };
+}
 
 /**
  * The pack-time verdict on one model's scan: an unreadable file, bytes of another format than

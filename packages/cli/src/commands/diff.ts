@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
+import { terminalText } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
 
 export const diffCommand: Command = {
@@ -59,8 +60,10 @@ function shape(dims: readonly number[]): string {
 }
 
 function printReport(io: CliIO, report: DiffReport): void {
-  const out: string[] = [`A: ${report.a.path} (${report.a.format}, ${report.a.tensors} tensors)`];
-  out.push(`B: ${report.b.path} (${report.b.format}, ${report.b.tensors} tensors)`, '');
+  const out: string[] = [
+    `A: ${terminalText(report.a.path)} (${report.a.format}, ${report.a.tensors} tensors)`,
+  ];
+  out.push(`B: ${terminalText(report.b.path)} (${report.b.format}, ${report.b.tensors} tensors)`, '');
   const rows: (string | number)[][] = report.tensors.map((t) => [
     t.name,
     t.status,

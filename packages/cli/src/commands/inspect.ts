@@ -4,6 +4,7 @@ import { type InspectReport, inspectModel, savedmodel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
+import { terminalText as t } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
 
 export const inspectCommand: Command = {
@@ -61,16 +62,16 @@ function shapeText(shape: readonly (number | string)[] | null): string {
 
 function printReport(io: CliIO, report: InspectReport): void {
   const out: string[] = [];
-  out.push(`${report.path}: ${report.format}`);
+  out.push(`${t(report.path)}: ${report.format}`);
   for (const [key, value] of Object.entries(report.details ?? {})) {
     if (value !== null && typeof value === 'object') continue;
-    out.push(`  ${key}: ${value}`);
+    out.push(`  ${t(key)}: ${t(String(value))}`);
   }
   const metadata = Object.entries(report.metadata);
   if (metadata.length > 0) {
     out.push('', 'metadata:');
     for (const [key, value] of metadata)
-      out.push(`  ${key}: ${value.length > 200 ? `${value.slice(0, 200)}...` : value}`);
+      out.push(`  ${t(key)}: ${t(value.length > 200 ? `${value.slice(0, 200)}...` : value)}`);
   }
   for (const [title, specs] of [
     ['inputs', report.inputs],
@@ -88,25 +89,26 @@ function printReport(io: CliIO, report: InspectReport): void {
     );
   }
   for (const signature of report.signatures ?? []) {
-    out.push('', `signature ${signature.key}${signature.method ? ` (${signature.method})` : ''}:`);
+    out.push('', t(`signature ${signature.key}${signature.method ? ` (${signature.method})` : ''}:`));
     for (const [title, specs] of [
       ['input', signature.inputs],
       ['output', signature.outputs],
     ] as const) {
       for (const s of specs)
         out.push(
-          `  ${title} ${s.name}: ${s.dtype} ${shapeText(s.shape)}${s.tensorName ? ` <- ${s.tensorName}` : ''}`,
+          `  ${title} ${t(`${s.name}: ${s.dtype} ${shapeText(s.shape)}${s.tensorName ? ` <- ${s.tensorName}` : ''}`)}`,
         );
     }
   }
   for (const [key, value] of Object.entries(report.details ?? {})) {
     if (value === null || typeof value !== 'object') continue;
-    out.push('', `${key}:`);
+    out.push('', `${t(key)}:`);
     if (Array.isArray(value))
-      for (const item of value) out.push(`  ${typeof item === 'object' ? JSON.stringify(item) : item}`);
+      for (const item of value)
+        out.push(`  ${t(typeof item === 'object' ? JSON.stringify(item) : String(item))}`);
     else
       for (const [k, v] of Object.entries(value))
-        out.push(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+        out.push(`  ${t(k)}: ${t(typeof v === 'object' ? JSON.stringify(v) : String(v))}`);
   }
   if (report.tensors.length > 0) {
     out.push('', 'tensors:');
@@ -132,7 +134,9 @@ function printReport(io: CliIO, report: InspectReport): void {
   }
   for (const finding of report.findings ?? []) {
     out.push(
-      `${finding.severity.toUpperCase()} ${finding.rule}: ${finding.message}${finding.location ? ` (${finding.location})` : ''}`,
+      t(
+        `${finding.severity.toUpperCase()} ${finding.rule}: ${finding.message}${finding.location ? ` (${finding.location})` : ''}`,
+      ),
     );
   }
   const count = report.tensors.length + (report.opaque?.length ?? 0);

@@ -16,7 +16,10 @@ export const pullCommand: Command = {
   usage: 'pull models:/NAME@ALIAS|models:/NAME/VERSION|oci://HOST[:PORT]/REPO[:TAG|@DIGEST] -o DIR [--force]',
   options: {
     output: { type: 'string', short: 'o', valueName: 'DIR', description: 'folder to download into' },
-    force: { type: 'boolean', description: 'download a version the scan marked unsafe' },
+    force: {
+      type: 'boolean',
+      description: 'download a version the scan did not show safe (unsafe, error or unknown)',
+    },
     ...REGISTRY_OPTIONS,
     pub: {
       type: 'string',

@@ -32,10 +32,14 @@ describe('ferry scan', () => {
     ]);
   });
 
-  it('exits 2 when a file cannot be read, and says why', async () => {
-    const { code, out } = await ferry('scan', `${CORPUS}truncated.pkl`, `${CORPUS}pip_main.pkl`);
+  it('exits 2 when a file cannot be read, and says why; 1 when another file is unsafe', async () => {
+    const { code, out } = await ferry('scan', `${CORPUS}truncated.pkl`, `${CORPUS}benign_p0.pkl`);
     expect(code).toBe(2);
     expect(out).toContain('truncated.pkl: error: FERRY_PICKLE_TRUNCATED');
+    // The worst file decides: something found anywhere is 1, whatever else could not be read.
+    const both = await ferry('scan', `${CORPUS}truncated.pkl`, `${CORPUS}pip_main.pkl`);
+    expect(both.code).toBe(1);
+    expect(both.out).toContain('truncated.pkl: error: FERRY_PICKLE_TRUNCATED');
   });
 
   it('exits 1, not 2, when a pickle runs os.system and then breaks (findings before the error)', async () => {
@@ -96,12 +100,15 @@ describe('ferry scan', () => {
     expect(clean.code).toBe(0);
     const files = JSON.parse(clean.out).files as { path: string; verdict: string }[];
     expect(files.find((f) => f.path.endsWith('state_dict.pt'))?.verdict).toBe('safe');
-    // expected.json is no model and ran nothing: left out of a folder walk.
-    expect(files.find((f) => f.path.endsWith('expected.json'))).toBeUndefined();
+    // expected.json is judged too: JSON read whole is data.
+    expect(files.find((f) => f.path.endsWith('expected.json'))).toMatchObject({
+      format: 'json',
+      verdict: 'safe',
+    });
     expect(files.length).toBeGreaterThan(10);
     const mixed = await ferry('scan', `${CORPUS}`);
-    // Broken pickles that ran nothing are left out of a folder walk; one that ran os.system
-    // before breaking is unsafe (issue #16.4).
+    // The corpus holds malicious pickles: found beats unreadable. One that ran os.system before
+    // breaking is unsafe itself (issue #16.4).
     expect(mixed.code).toBe(1);
     expect(mixed.out).toContain('payload_then_garbage.pkl: pickle: unsafe');
   });

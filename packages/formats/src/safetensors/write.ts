@@ -4,6 +4,7 @@ import { BufferRing, DEFAULT_CHUNK_BYTES, readTensorChunks } from '../tensor/chu
 import { type DType, isDType } from '../tensor/dtype.js';
 import { denseByteLength, type TensorRef } from '../tensor/tensor-ref.js';
 import { HEADER_LENGTH_BYTES, MAX_HEADER_SIZE } from './header.js';
+import { batchLength, readBatch } from './write-batch.js';
 
 /**
  * The order of the reference's `Dtype` enum (safetensors/src/tensor.rs), which declares dtypes
@@ -169,7 +170,29 @@ export async function writeSafetensors(
     await writeAll(file, header);
     let done = 0;
     let pending: Promise<void> = Promise.resolve();
-    for (const [index, p] of planned.entries()) {
+    for (let index = 0; index < planned.length; index++) {
+      const p = planned[index]!;
+      // Runs of small tensors: one buffer, a few reads, one write (write-batch.ts).
+      const batch = batchLength(planned, index);
+      if (batch > 1) {
+        const items = planned.slice(index, index + batch);
+        const bytes = await readBatch(items);
+        await pending;
+        pending = writeAll(file, bytes);
+        pending.catch(() => {});
+        for (const [k, item] of items.entries()) {
+          done += item.bytes;
+          options.onProgress?.({
+            tensor: item.ref.name,
+            tensorsDone: index + k + 1,
+            tensorsTotal: planned.length,
+            bytesDone: done,
+            bytesTotal: dataBytes,
+          });
+        }
+        index += batch - 1;
+        continue;
+      }
       let written = 0;
       for await (const chunk of readTensorChunks(p.ref, ring)) {
         written += chunk.length;
@@ -198,6 +221,7 @@ export async function writeSafetensors(
         bytesTotal: dataBytes,
       });
     }
+    await pending;
   });
   return {
     path,

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
-import { detectFormat, type InspectReport, inspectModel, isFerryError, scanPath } from '@ferry/formats';
+import { detectFormat, type InspectReport, inspectModel, isFerryError } from '@ferry/formats';
 import type { BlobStore } from '../store/blob-store.js';
 import type { ScanVerdict, VersionFile } from '../store/types.js';
+import { versionVerdict } from './version-verdict.js';
 import { withVersionFiles } from './version-files.js';
 
 export interface VersionInspection {
@@ -23,8 +24,9 @@ export async function inspectVersion(
   return withVersionFiles(blobs, files, async (dir) => {
     const formats: Record<string, string | null> = {};
     const reports: Record<string, unknown> = {};
-    const unsafe: string[] = [];
-    let recognised = 0;
+    // `ferry scan DIR`'s judgement of the whole version: the verdict is its worst file's.
+    const verdict = await versionVerdict(dir);
+    const scanned = new Map(verdict.files.map((f) => [f.path, f]));
     for (const file of files) {
       const path = join(dir, file.path);
       try {
@@ -34,37 +36,20 @@ export async function inspectVersion(
         formats[file.path] = null;
         continue;
       }
-      recognised++;
-      // `ferry scan`'s verdict: the pickle machine and its allowlist for pickle-family files,
-      // each reader's own findings for the rest
-      const scanned = await scanPath(path);
-      if (scanned.verdict === 'unsafe') {
-        const rules = [
-          ...new Set(
-            scanned.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info').map((f) => f.rule),
-          ),
-        ];
-        unsafe.push(`${file.path}: ${rules.join(', ')}`);
-      }
+      const findings = scanned.get(file.path)?.findings ?? [];
       try {
         reports[file.path] = summary(await inspectModel(path));
       } catch (error) {
         if (!isFerryError(error)) throw error;
-        // a file the scanner refuses is not opened (unsafe, above); a broken one is reported
+        // a file the scanner refuses is not opened (unsafe); a broken one is reported
         reports[file.path] = {
           format: formats[file.path],
           error: { code: error.code, message: error.message },
-          ...(scanned.findings.length > 0 && { findings: scanned.findings }),
+          ...(findings.length > 0 && { findings }),
         };
       }
     }
-    const scan: ScanVerdict = unsafe.length > 0 ? 'unsafe' : recognised > 0 ? 'safe' : 'unknown';
-    return {
-      formats,
-      inspect: { files: reports },
-      scan,
-      scanDetail: unsafe.length > 0 ? unsafe.join('; ') : null,
-    };
+    return { formats, inspect: { files: reports }, scan: verdict.scan, scanDetail: verdict.scanDetail };
   });
 }
 

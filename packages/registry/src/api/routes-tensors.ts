@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { diffModels, inspectModel, isFerryError, scanPath } from '@ferry/formats';
+import { diffModels, inspectModel, isFerryError } from '@ferry/formats';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
 import { checkFilePath } from '../names.js';
@@ -8,6 +8,7 @@ import { visibleModel } from './access.js';
 import type { ApiContext } from './context.js';
 import { resolveUri } from './resolve.js';
 import { withVersionFiles } from './version-files.js';
+import { fileVerdict, versionVerdict } from './version-verdict.js';
 
 /** Tensors listed per answer: a web page cannot show more usefully (the total is still given). */
 export const MAX_TENSOR_ROWS = 5000;
@@ -157,15 +158,14 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       const version = await readyVersion(name, request.params.version);
       const files = await withVersionFiles(blobs, version.files, async (dir) => {
         const out = [];
-        for (const file of version.files) {
-          if (file.format === null) continue;
-          const result = await scanPath(join(dir, file.path));
+        // Every file, judged as the stored verdict was (version-verdict.ts).
+        for (const result of (await versionVerdict(dir)).files) {
           // Paths inside messages name the temp folder; the version's own path is what a reader knows.
           const local = (text: string) => text.split(`${dir}/`).join('');
           out.push({
-            path: file.path,
+            path: result.path,
             format: result.format,
-            verdict: result.verdict,
+            verdict: fileVerdict(result),
             findings: result.findings
               .slice(0, MAX_TENSOR_ROWS)
               .map((f) => ({ ...f, message: local(f.message) })),

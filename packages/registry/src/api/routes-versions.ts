@@ -8,6 +8,7 @@ import type { ApiContext } from './context.js';
 import { inspectVersion } from './inspect-version.js';
 import { parseRange } from './range.js';
 import { resolveUri } from './resolve.js';
+import { checkScanGate } from './scan-gate.js';
 import { SCHEMAS } from './schemas.js';
 
 type VersionParams = { model: string; version: number };
@@ -262,12 +263,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
         what: 'file',
         name: `${name}/${version.version}/${path}`,
       });
-    if (version.scan === 'unsafe' && request.query.force !== true)
-      throw registryError('FERRY_REGISTRY_UNSAFE', {
-        name,
-        version: version.version,
-        reason: version.scanDetail ?? 'unsafe',
-      });
+    checkScanGate(name, version, request.query.force === true);
     const etag = `"${file.sha256}"`;
     reply
       .header('etag', etag)

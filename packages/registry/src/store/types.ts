@@ -2,8 +2,12 @@
 
 export type Visibility = 'public' | 'private';
 export type VersionStatus = 'pending' | 'ready' | 'failed';
-/** `unsafe`: the scan found something that runs code on load; `unknown`: no format recognised. */
-export type ScanVerdict = 'pending' | 'safe' | 'unsafe' | 'unknown';
+/**
+ * The worst of the version's files: `unsafe`: something that runs code on load; `error`: a file
+ * could not be read or parsed to its end; `unknown`: a file is no format ferry recognises; `safe`:
+ * every file read whole and judged safe. Only `safe` downloads without `?force`.
+ */
+export type ScanVerdict = 'pending' | 'safe' | 'unsafe' | 'error' | 'unknown';
 
 export interface Model {
   readonly name: string;

@@ -32,9 +32,11 @@ export function Loading({ what }: { what: string }) {
 }
 
 const SCAN_TEXT: Record<string, string> = {
-  safe: 'Scanned: every model file was read and nothing in it runs code on load.',
+  safe: 'Scanned: every file was read whole and nothing in it runs code on load.',
   unsafe: 'Unsafe: the scan found something that runs code when loaded (downloads need --force).',
-  unknown: 'Unknown: no file is a model format ferry recognises, so nothing could be scanned.',
+  error: 'Error: a file could not be read to its end, so it was not shown safe (downloads need --force).',
+  unknown:
+    'Unknown: a file is no format ferry recognises, so it was not shown safe (downloads need --force).',
   pending: 'Pending: the version is not committed yet.',
 };
 

@@ -6,6 +6,7 @@ import { visibleModel } from '../access.js';
 import { parseCard } from '../card.js';
 import type { ApiContext } from '../context.js';
 import { parseRange } from '../range.js';
+import { checkScanGate } from '../scan-gate.js';
 import { commitOf, pathEntry, treeEntries } from './entries.js';
 
 /** Entries per tree page (the Hub pages its tree listings the same way, with a Link header). */
@@ -193,12 +194,8 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
     const path = request.params['*'];
     const file = version.files.find((f) => f.path === path);
     if (!file) throw new HubError('EntryNotFound', `${path} does not exist on "${request.params.rev}"`);
-    if (version.scan === 'unsafe')
-      throw registryError('FERRY_REGISTRY_UNSAFE', {
-        name: model,
-        version: version.version,
-        reason: version.scanDetail ?? 'unsafe',
-      });
+    // The Hub API has no force: only a version the scan showed safe is served.
+    checkScanGate(model, version, false);
     const etag = `"${file.sha256}"`;
     reply
       .header('x-repo-commit', commitOf(version))
