@@ -1,6 +1,24 @@
 #!/usr/bin/env node
 import { main } from '../dist/main.js';
 
+// `npx ferry serve ... &` (or an npm script) runs this file under `sh -c` under npm: a SIGTERM to
+// that PID reaches npm, which passes it to the shell, which dies without passing it on, and the
+// server would run on with no parent. Started by npm, losing the parent is taken as the SIGTERM it
+// stands for.
+if (process.env.npm_command !== undefined) {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch (error) {
+      if (error.code !== 'ESRCH') return;
+      clearInterval(watch);
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 250);
+  watch.unref();
+}
+
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -15,6 +15,7 @@ import {
   type RunningOciRegistry,
   startOciRegistry,
 } from '../../registry/test/backends.js';
+import { track } from '../../../scripts/test/children.js';
 
 const BIN = fileURLToPath(new URL('../bin/ferry.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
@@ -55,13 +56,19 @@ async function spawnUp(
   lastLine: RegExp,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Up> {
-  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
+  const child = track(
+    spawn(process.execPath, [BIN, 'up', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    }),
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ferry up did not start in 40 s:\n${output}`)), 40_000);
+    const timer = setTimeout(() => {
+      // a start that failed must not leave the process behind
+      child.kill('SIGKILL');
+      reject(new Error(`ferry up did not start in 40 s:\n${output}`));
+    }, 40_000);
     const onData = (chunk: Buffer) => {
       output += chunk;
       if (lastLine.test(output)) {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { track } from '../../../scripts/test/children.js';
 import { type MetadataStore, PostgresStore, SqliteStore } from '../src/index.js';
 
 /**
@@ -88,9 +89,11 @@ export async function startOciRegistry(extraConfig: readonly string[] = []): Pro
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(DOCKER_REGISTRY, ['serve', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = track(
+    spawn(DOCKER_REGISTRY, ['serve', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { track } from '../../../scripts/test/children.js';
 import { makeRepo, metricValue } from './helpers.js';
 
 /** The real CLI in its own process: readiness, structured logs, and SIGTERM draining to exit 0. */
@@ -18,10 +19,12 @@ afterAll(() => repo.cleanup());
 function startCli(
   args: string[],
 ): Promise<{ child: ChildProcess; port: number; lines: string[]; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['packages/cli/bin/ferry.js', 'serve', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, ['packages/cli/bin/ferry.js', 'serve', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

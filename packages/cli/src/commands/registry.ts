@@ -70,6 +70,16 @@ export const registryCommand: Command = {
     }).catch((error: unknown) => {
       throw explainListenError(error, host, [{ flag: 'port', port }]);
     });
+    // listened for before the address is printed: a supervisor may signal as soon as it reads it
+    const stopped = new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
     const described = {
       url: server.url,
       metadata: v.db ? v.db.replace(/\/\/[^@/]*@/, '//***@') : `sqlite ${v.data ?? '.ferry'}/registry.db`,
@@ -85,15 +95,7 @@ export const registryCommand: Command = {
       io.stderr.write(
         'ferry registry: WARNING: --auth none: every caller is an admin; use only for local development\n',
       );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await stopped;
     await server.close();
     return 0;
   },

@@ -173,12 +173,9 @@ export const serveCommand: Command = {
         ...(metricsPort !== undefined ? [{ flag: 'metrics-port', port: metricsPort }] : []),
       ]);
     }
-    if (args.values.json)
-      io.stdout.write(
-        `${JSON.stringify({ httpPort: server.httpPort, grpcPort: server.grpcPort, metricsPort: server.metricsPort })}\n`,
-      );
-    // SIGTERM / SIGINT: stop accepting, finish what is queued and running, exit 0
-    await new Promise<void>((resolve) => {
+    // SIGTERM / SIGINT: stop accepting, finish what is queued and running, exit 0. Listened for
+    // before the ports are printed: a supervisor may signal as soon as it reads them.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
@@ -190,6 +187,11 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+    if (args.values.json)
+      io.stdout.write(
+        `${JSON.stringify({ httpPort: server.httpPort, grpcPort: server.grpcPort, metricsPort: server.metricsPort })}\n`,
+      );
+    await stopped;
     return 0;
   },
 };

@@ -150,6 +150,19 @@ export const upCommand: Command = {
     }
     const serveUrl = `http://${urlHost(host)}:${server.httpPort}`;
 
+    // listened for before the start-up lines are printed: a supervisor may signal as soon as it reads them
+    const stopped = new Promise<void>((done) => {
+      const stop = () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        server!
+          .close()
+          .then(() => registry.close())
+          .then(done, done);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
     if (v.json)
       printJson(io, {
         registry: registryUrl,
@@ -186,18 +199,7 @@ export const upCommand: Command = {
         io.stdout.write(`${line}\n`);
     }
 
-    await new Promise<void>((done) => {
-      const stop = () => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        server!
-          .close()
-          .then(() => registry.close())
-          .then(done, done);
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await stopped;
     return 0;
   },
 };
