@@ -241,7 +241,9 @@ describe.runIf(pgPresent && ociPresent)('ferry up --demo --db postgres://... --b
   it('prints the URLs, the backends and the first-start admin token; no SQLite file or blob folder', async () => {
     expect(up!.registry).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(up!.inference).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(up!.output()).toContain(`ferry up: data       metadata ${db}; blobs ${blobs}\n`);
+    // a password in the connection string is not printed
+    const shown = db.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+    expect(up!.output()).toContain(`ferry up: data       metadata ${shown}; blobs ${blobs}\n`);
     expect(token).toMatch(/^ferry_[A-Za-z0-9_-]{43}$/);
     expect(up!.output()).toContain(`admin token ${token}`);
     expect((await stat(join(first, 'admin-token'))).mode & 0o777).toBe(0o600);

@@ -14,7 +14,9 @@ import { type MetadataStore, PostgresStore, SqliteStore } from '../src/index.js'
  * under CI=true, where a missing backend fails.
  */
 export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
-export const POSTGRES_URL = process.env.FERRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+// scripts/pretest.mjs (npm's pretest) creates this role and database as root
+export const POSTGRES_URL =
+  process.env.FERRY_TEST_POSTGRES ?? 'postgres://ferry_test:ferry_test@127.0.0.1:5432/ferry_test';
 const CI = process.env.CI === 'true';
 
 export function requireOrSkip(what: string, present: boolean, install: string): boolean {
@@ -41,7 +43,7 @@ export async function hasPostgres(): Promise<boolean> {
   return requireOrSkip(
     `PostgreSQL at ${POSTGRES_URL}`,
     ok,
-    'apt-get install -y postgresql (database "test", trust auth on 127.0.0.1)',
+    'sudo npm test (its pretest installs postgresql and creates role and database ferry_test)',
   );
 }
 
