@@ -19,7 +19,13 @@ if (process.env.npm_command !== undefined) {
   watch.unref();
 }
 
-process.exitCode = await main(process.argv.slice(2), {
+const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
 });
+// Exit once the output is written, not when the event loop happens to empty: a server that failed
+// to start or to close (a database pool, a socket, a log stream whose reader went away) must not
+// keep the process alive after its command has finished.
+const flushed = (stream) => new Promise((resolve) => stream.write('', () => resolve()));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);
