@@ -80,7 +80,7 @@ if (problem !== undefined && url === DEFAULT_URL && isRoot) {
 if (problem !== undefined) {
   console.error(
     url === DEFAULT_URL
-      ? `pretest: PostgreSQL at 127.0.0.1:5432 (role and database ${ROLE}) refused: ${problem}; run once as root to create them: sudo npm test (or set FERRY_TEST_POSTGRES=postgres://USER:PASSWORD@HOST:PORT/DB)`
+      ? `pretest: PostgreSQL at 127.0.0.1:5432 (role and database ${ROLE}) refused: ${problem}; run once as root to create them: sudo npm run pretest (or set FERRY_TEST_POSTGRES=postgres://USER:PASSWORD@HOST:PORT/DB)`
       : `pretest: PostgreSQL at FERRY_TEST_POSTGRES refused: ${problem}`,
   );
   process.exit(1);

@@ -43,7 +43,7 @@ export async function hasPostgres(): Promise<boolean> {
   return requireOrSkip(
     `PostgreSQL at ${POSTGRES_URL}`,
     ok,
-    'sudo npm test (its pretest installs postgresql and creates role and database ferry_test)',
+    'sudo npm run pretest (installs postgresql, creates role and database ferry_test)',
   );
 }
 
