@@ -21,5 +21,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // kills any server process a failed test left running (scripts/test/children.ts)
+    globalSetup: ['scripts/test/global-setup.ts'],
   },
 });

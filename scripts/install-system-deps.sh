@@ -3,6 +3,8 @@
 #   scripts/install-system-deps.sh          packages the tests use
 #   scripts/install-system-deps.sh --all    also the producers that regenerate fixtures/ and run
 #                                           the benchmarks' baselines (torch, onnx, sklearn, ...)
+#   --quiet                                 say nothing when everything is there (npm's pretest)
+# Not root and something missing: one line with the command to run, exit 1.
 set -euo pipefail
 
 TEST_PACKAGES=(
@@ -19,18 +21,30 @@ PRODUCER_PACKAGES=(
 )
 
 packages=("${TEST_PACKAGES[@]}")
-if [ "${1:-}" = "--all" ]; then packages+=("${PRODUCER_PACKAGES[@]}"); fi
+all=""
+quiet=""
+for arg in "$@"; do
+  case "$arg" in
+    --all) all=" --all"; packages+=("${PRODUCER_PACKAGES[@]}") ;;
+    --quiet) quiet=1 ;;
+    *) echo "install-system-deps: unknown option $arg (--all, --quiet)" >&2; exit 2 ;;
+  esac
+done
+if ! command -v dpkg-query >/dev/null; then
+  echo "install-system-deps: not a Debian system (no dpkg-query): install the equivalents of ${packages[*]}" >&2
+  exit 1
+fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-system-deps: all ${#packages[@]} packages present"
+  [ -n "$quiet" ] || echo "install-system-deps: all ${#packages[@]} packages present"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-system-deps: missing ${missing[*]}; run as root: sudo $0 $*" >&2
+  echo "install-system-deps: missing ${missing[*]}; run as root: sudo scripts/install-system-deps.sh$all" >&2
   exit 1
 fi
 echo "install-system-deps: installing ${missing[*]}"

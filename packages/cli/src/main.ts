@@ -3,6 +3,7 @@ import { isFerryError } from '@ferry/formats';
 import { COMMON_OPTIONS, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliIO } from './io.js';
+import { PortUnavailableError } from './port-flags.js';
 import { terminalIO, terminalText } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
@@ -53,6 +54,7 @@ export async function main(argv: readonly string[], terminal: CliIO): Promise<nu
 function describeError(command: string, error: unknown): string {
   if (isFerryError(error) || isCodedError(error)) return `ferry ${command}: ${error.code}: ${error.message}`;
   if (error instanceof UsageError) return `ferry ${command}: ${error.message} (see ferry ${command} --help)`;
+  if (error instanceof PortUnavailableError) return `ferry ${command}: ${error.message}`;
   const code = (error as { code?: string }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
     return `ferry ${command}: ${(error as Error).message} (see ferry ${command} --help)`;

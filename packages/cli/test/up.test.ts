@@ -15,6 +15,7 @@ import {
   type RunningOciRegistry,
   startOciRegistry,
 } from '../../registry/test/backends.js';
+import { track } from '../../../scripts/test/children.js';
 
 const BIN = fileURLToPath(new URL('../bin/ferry.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
@@ -55,13 +56,19 @@ async function spawnUp(
   lastLine: RegExp,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Up> {
-  const child = spawn(process.execPath, [BIN, 'up', '--port', '0', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
+  const child = track(
+    spawn(process.execPath, [BIN, 'up', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    }),
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ferry up did not start in 40 s:\n${output}`)), 40_000);
+    const timer = setTimeout(() => {
+      // a start that failed must not leave the process behind
+      child.kill('SIGKILL');
+      reject(new Error(`ferry up did not start in 40 s:\n${output}`));
+    }, 40_000);
     const onData = (chunk: Buffer) => {
       output += chunk;
       if (lastLine.test(output)) {
@@ -234,7 +241,9 @@ describe.runIf(pgPresent && ociPresent)('ferry up --demo --db postgres://... --b
   it('prints the URLs, the backends and the first-start admin token; no SQLite file or blob folder', async () => {
     expect(up!.registry).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(up!.inference).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(up!.output()).toContain(`ferry up: data       metadata ${db}; blobs ${blobs}\n`);
+    // a password in the connection string is not printed
+    const shown = db.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+    expect(up!.output()).toContain(`ferry up: data       metadata ${shown}; blobs ${blobs}\n`);
     expect(token).toMatch(/^ferry_[A-Za-z0-9_-]{43}$/);
     expect(up!.output()).toContain(`admin token ${token}`);
     expect((await stat(join(first, 'admin-token'))).mode & 0o777).toBe(0o600);

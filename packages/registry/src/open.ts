@@ -65,7 +65,16 @@ export async function startRegistry(options: StartOptions): Promise<RegistryServ
     uploads: options.uploads,
     webhookTargets: options.webhookTargets,
   });
-  const address = await server.app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  let address: string;
+  try {
+    address = await server.app.listen({ port: options.port ?? 8080, host: options.host ?? '127.0.0.1' });
+  } catch (error) {
+    // a busy port: close what is open (database pool, webhook timers) so the process can exit
+    await server.close().catch(() => undefined);
+    await blobs.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
   return {
     ...server,
     url: address,

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { track } from '../../../scripts/test/children.js';
 import { type MetadataStore, PostgresStore, SqliteStore } from '../src/index.js';
 
 /**
@@ -13,7 +14,9 @@ import { type MetadataStore, PostgresStore, SqliteStore } from '../src/index.js'
  * under CI=true, where a missing backend fails.
  */
 export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
-export const POSTGRES_URL = process.env.FERRY_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+// scripts/pretest.mjs (npm's pretest) creates this role and database as root
+export const POSTGRES_URL =
+  process.env.FERRY_TEST_POSTGRES ?? 'postgres://ferry_test:ferry_test@127.0.0.1:5432/ferry_test';
 const CI = process.env.CI === 'true';
 
 export function requireOrSkip(what: string, present: boolean, install: string): boolean {
@@ -40,7 +43,7 @@ export async function hasPostgres(): Promise<boolean> {
   return requireOrSkip(
     `PostgreSQL at ${POSTGRES_URL}`,
     ok,
-    'apt-get install -y postgresql (database "test", trust auth on 127.0.0.1)',
+    'sudo npm run pretest (installs postgresql, creates role and database ferry_test)',
   );
 }
 
@@ -88,9 +91,11 @@ export async function startOciRegistry(extraConfig: readonly string[] = []): Pro
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(DOCKER_REGISTRY, ['serve', config], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child: ChildProcess = track(
+    spawn(DOCKER_REGISTRY, ['serve', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr = (stderr + chunk).slice(-4000);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { track } from '../../../scripts/test/children.js';
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
@@ -13,27 +14,33 @@ export interface FerryProcess {
 
 /** Starts `ferry registry serve ARGS` from sources in its own process; resolves once it listens. */
 export async function spawnRegistry(args: readonly string[]): Promise<FerryProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--import',
-      here('./child/src-loader.mjs'),
-      here('./child/ferry.ts'),
-      'registry',
-      'serve',
-      '--port',
-      '0',
-      ...args,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const child = track(
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        here('./child/src-loader.mjs'),
+        here('./child/ferry.ts'),
+        'registry',
+        'serve',
+        '--port',
+        '0',
+        ...args,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`registry did not start in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      // a start that failed must not leave the process behind
+      child.kill('SIGKILL');
+      reject(new Error(`registry did not start in 30 s:\n${output}`));
+    }, 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk;
       const match = /listening on (http:\/\/\S+)/.exec(output);

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { track } from '../../../scripts/test/children.js';
 
 /** The repository root: the real CLI runs from there (packages/cli/bin/ferry.js, built by tsc -b). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -14,10 +15,12 @@ export interface CliServer {
 
 /** `ferry serve ARGS --json` in its own process; resolves once it prints its ports. */
 export function startCli(args: string[]): Promise<CliServer> {
-  const child = spawn(process.execPath, ['packages/cli/bin/ferry.js', 'serve', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, ['packages/cli/bin/ferry.js', 'serve', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

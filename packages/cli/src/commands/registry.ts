@@ -1,6 +1,9 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startRegistry } from '@ferry/registry';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
+import { explainListenError, portOption } from '../port-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const registryCommand: Command = {
@@ -38,7 +41,8 @@ export const registryCommand: Command = {
     'admin-token-file': {
       type: 'string',
       valueName: 'FILE',
-      description: 'write the first-start admin token here (or use the token already in it)',
+      description:
+        'write the first-start admin token here (or use the token already in it); default DATA/admin-token',
     },
     'webhook-allow': {
       type: 'string',
@@ -55,24 +59,40 @@ export const registryCommand: Command = {
     if (args.positionals[0] !== 'serve' || args.positionals.length !== 1)
       throw new UsageError('registry takes one subcommand: serve');
     const v = args.values as Record<string, string | undefined>;
-    const port = v.port === undefined ? 8080 : Number(v.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535)
-      throw new UsageError(`--port ${v.port} is not a port number`);
+    const port = portOption(v, ['port']) ?? 8080;
+    const host = v.host ?? '127.0.0.1';
     if (v.auth !== undefined && v.auth !== 'none' && v.auth !== 'tokens')
       throw new UsageError('--auth takes "none" or "tokens"');
+    const data = v.data ?? '.ferry';
+    // The first-start token goes to a file before anything shows it: a start that then fails to
+    // listen has already created the admin, and a restart would otherwise have no token anywhere.
+    const adminTokenFile = v['admin-token-file'] ?? join(data, 'admin-token');
+    if (v['admin-token-file'] === undefined) await mkdir(data, { recursive: true });
     const server = await startRegistry({
       port,
-      host: v.host ?? '127.0.0.1',
-      data: v.data ?? '.ferry',
+      host,
+      data,
       ...(v.db && { db: v.db }),
       ...(v.blobs && { blobs: v.blobs }),
       auth: v.auth === 'none' ? 'none' : 'tokens',
-      ...(v['admin-token-file'] && { adminTokenFile: v['admin-token-file'] }),
+      adminTokenFile,
       webhookTargets: {
         allowPrivate: args.values['webhook-allow-private'] === true,
         allow: (v['webhook-allow'] ?? '').split(',').filter((entry) => entry !== ''),
       },
       log: (line) => io.stderr.write(`${line}\n`),
+    }).catch((error: unknown) => {
+      throw explainListenError(error, host, [{ flag: 'port', port }]);
+    });
+    // listened for before the address is printed: a supervisor may signal as soon as it reads it
+    const stopped = new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
     const described = {
       url: server.url,
@@ -89,15 +109,7 @@ export const registryCommand: Command = {
       io.stderr.write(
         'ferry registry: WARNING: --auth none: every caller is an admin; use only for local development\n',
       );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await stopped;
     await server.close();
     return 0;
   },

@@ -13,6 +13,7 @@ import type { Command, ParsedArgs } from '../command.js';
 import { readDeploymentConfig } from '../deploy/config-file.js';
 import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
+import { explainListenError, portOption } from '../port-flags.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
 import { isBundleTarget } from '../serve-bundle.js';
@@ -20,29 +21,22 @@ import { SERVE_LIMIT_OPTIONS, serveLimits } from '../serve-limit-options.js';
 
 const MODES: readonly ModelControlMode[] = ['none', 'poll', 'explicit'];
 
-function port(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d{1,5}$/.test(value) || n > 65535)
-    throw new UsageError(`--${flag} must be a port number 0-65535 (got ${String(value)})`);
-  return n;
-}
-
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'serve models over the Open Inference Protocol v2 (REST + gRPC) with dynamic batching',
   usage:
-    'serve REPO|model.onnx|SAVEDMODEL_DIR|BUNDLE|oci://HOST/REPO:TAG|models:/NAME@ALIAS [--require-signature --pub KEY] [--registry URL] [--http-port 8000] [--grpc-port 8001] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
+    'serve REPO|model.onnx|SAVEDMODEL_DIR|BUNDLE|oci://HOST/REPO:TAG|models:/NAME@ALIAS [--require-signature --pub KEY] [--registry URL] [--serve-port 8000] [--grpc-port PORT] [--host 127.0.0.1] [--metrics-port N] [--model-control none|poll|explicit]',
   options: {
-    'http-port': {
+    'serve-port': {
       type: 'string',
       valueName: 'PORT',
-      description: 'REST port (default 8000, 0 = any free port)',
+      description: 'REST port (default 8000, 0 = any free port; the same flag as ferry up)',
     },
+    'http-port': { type: 'string', valueName: 'PORT', description: 'old name of --serve-port' },
     'grpc-port': {
       type: 'string',
       valueName: 'PORT',
-      description: 'gRPC port (default 8001, 0 = any free port)',
+      description: 'also serve gRPC on this port (default off; 8001 is the usual one, 0 = any free port)',
     },
     host: { type: 'string', valueName: 'ADDR', description: 'address to listen on (default 127.0.0.1)' },
     'metrics-port': {
@@ -131,8 +125,12 @@ export const serveCommand: Command = {
           '--repository-api needs FERRY_SERVE_TOKEN set to a secret of at least 16 characters',
         );
     }
-    const metricsPort = port(args.values['metrics-port'], 'metrics-port');
     const limits = serveLimits(args);
+    const metricsPort = portOption(args.values, ['metrics-port']);
+    const host = (args.values.host as string | undefined) ?? '127.0.0.1';
+    const httpPort = portOption(args.values, ['serve-port', 'http-port']) ?? 8000;
+    // gRPC only when asked: a second fixed port is a second chance to collide with another server
+    const grpcPort = portOption(args.values, ['grpc-port']) ?? null;
     // A bundle (file or oci://) is pulled, verified, unpacked into a temp folder and served as a
     // repository with its handler; the temp folder goes when the server stops.
     let bundle: PreparedBundle | undefined;
@@ -154,9 +152,9 @@ export const serveCommand: Command = {
       server = await startServer({
         ...(registry ? { registry } : { path: bundle?.repository ?? path }),
         ...(bundle && { handlers: bundle.handlers }),
-        host: (args.values.host as string | undefined) ?? '127.0.0.1',
-        httpPort: port(args.values['http-port'], 'http-port') ?? 8000,
-        grpcPort: port(args.values['grpc-port'], 'grpc-port') ?? 8001,
+        host,
+        httpPort,
+        grpcPort,
         ...(metricsPort !== undefined && { metricsPort }),
         modelControl: mode as ModelControlMode,
         loadModels: (args.values['load-model'] as string[] | undefined) ?? [],
@@ -173,15 +171,16 @@ export const serveCommand: Command = {
         io.stderr.write(`ferry serve: ${error.code}: ${error.message}\n`);
         return 2;
       }
-      throw error;
+      throw explainListenError(error, host, [
+        { flag: args.values['http-port'] !== undefined ? 'http-port' : 'serve-port', port: httpPort },
+        ...(grpcPort !== null ? [{ flag: 'grpc-port', port: grpcPort }] : []),
+        ...(metricsPort !== undefined ? [{ flag: 'metrics-port', port: metricsPort }] : []),
+      ]);
     }
-    if (args.values.json)
-      io.stdout.write(
-        `${JSON.stringify({ httpPort: server.httpPort, grpcPort: server.grpcPort, metricsPort: server.metricsPort })}\n`,
-      );
     // SIGTERM / SIGINT: stop accepting, close idle connections, finish what is queued and running
-    // (until --drain-timeout), exit 0
-    await new Promise<void>((resolve) => {
+    // (until --drain-timeout), exit 0. Listened for before the ports are printed: a supervisor may
+    // signal as soon as it reads them.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
@@ -193,6 +192,11 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+    if (args.values.json)
+      io.stdout.write(
+        `${JSON.stringify({ httpPort: server.httpPort, grpcPort: server.grpcPort, metricsPort: server.metricsPort })}\n`,
+      );
+    await stopped;
     return 0;
   },
 };

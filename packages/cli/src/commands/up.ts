@@ -7,16 +7,9 @@ import { pino } from 'pino';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { type DemoResult, DEMO_MODEL, registerDemo } from '../up/demo.js';
+import { explainListenError, portOption } from '../port-flags.js';
 import { type TokenSource, tokenProblem, upToken } from '../up/token.js';
 import { UsageError } from '../usage-error.js';
-
-function port(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!/^\d{1,5}$/.test(value) || n > 65535)
-    throw new UsageError(`--${flag} must be a port number 0-65535 (got ${value})`);
-  return n;
-}
 
 /** The address a URL should name: a wildcard bind is reached through the loopback address. */
 function urlHost(host: string): string {
@@ -44,7 +37,12 @@ export const upCommand: Command = {
       type: 'string',
       valueName: 'PORT',
       description:
-        'inference server port, Open Inference Protocol v2 REST (default 8000, or any free port with --port 0)',
+        'inference server port, Open Inference Protocol v2 REST (default 8000, or any free port with --port 0; the same flag as ferry serve)',
+    },
+    'http-port': {
+      type: 'string',
+      valueName: 'PORT',
+      description: 'another name of --serve-port (as ferry serve once called it)',
     },
     'grpc-port': {
       type: 'string',
@@ -85,13 +83,14 @@ export const upCommand: Command = {
     const v = args.values as Record<string, string | boolean | undefined>;
     const data = resolve((v.data as string | undefined) ?? '.ferry');
     const host = (v.host as string | undefined) ?? '127.0.0.1';
-    const registryPort = port(v.port as string | undefined, 'port', 8080);
-    const servePort = port(
-      v['serve-port'] as string | undefined,
-      'serve-port',
-      registryPort === 0 ? 0 : 8000,
-    );
-    const grpcPort = v['grpc-port'] === undefined ? null : port(v['grpc-port'] as string, 'grpc-port', 0);
+    const registryPort = portOption(v, ['port']) ?? 8080;
+    const servePort = portOption(v, ['serve-port', 'http-port']) ?? (registryPort === 0 ? 0 : 8000);
+    const grpcPort = portOption(v, ['grpc-port']) ?? null;
+    const ports = [
+      { flag: 'port', port: registryPort },
+      { flag: v['http-port'] !== undefined ? 'http-port' : 'serve-port', port: servePort },
+      ...(grpcPort !== null ? [{ flag: 'grpc-port', port: grpcPort }] : []),
+    ];
     const interval = Number(v['poll-interval'] ?? 1);
     if (!Number.isFinite(interval) || interval <= 0)
       throw new UsageError('--poll-interval must be a positive number');
@@ -110,6 +109,8 @@ export const upCommand: Command = {
       // private target through, and no other (webhook targets are public-only by default).
       webhookTargets: { allow: ['127.0.0.0/8', '::1'] },
       log: (line) => notes.push(line),
+    }).catch((error: unknown) => {
+      throw explainListenError(error, host, ports);
     });
     // UI seam: the registry serves its web UI itself when @ferry/registry mounts one at `/`.
     const hasUi = registry.app.hasRoute({ method: 'GET', url: '/' });
@@ -148,10 +149,23 @@ export const upCommand: Command = {
     } catch (error) {
       await server?.close();
       await registry.close();
-      throw error;
+      throw explainListenError(error, host, ports);
     }
     const serveUrl = `http://${urlHost(host)}:${server.httpPort}`;
 
+    // listened for before the start-up lines are printed: a supervisor may signal as soon as it reads them
+    const stopped = new Promise<void>((done) => {
+      const stop = () => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        server!
+          .close()
+          .then(() => registry.close())
+          .then(done, done);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
     if (v.json)
       printJson(io, {
         registry: registryUrl,
@@ -188,18 +202,7 @@ export const upCommand: Command = {
         io.stdout.write(`${line}\n`);
     }
 
-    await new Promise<void>((done) => {
-      const stop = () => {
-        process.off('SIGTERM', stop);
-        process.off('SIGINT', stop);
-        server!
-          .close()
-          .then(() => registry.close())
-          .then(done, done);
-      };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await stopped;
     return 0;
   },
 };

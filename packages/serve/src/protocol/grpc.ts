@@ -115,6 +115,9 @@ export function createGrpcServer(context: ServerContext, options: grpc.ServerOpt
   const proto = loadInferenceProto() as unknown as {
     inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
   };
+  // grpc-js prints its own errors on stderr ("E No address added ..." for a busy port, which the
+  // caller already reports in one line): send them to the server's log instead
+  grpc.setLogger({ error: (...args: unknown[]) => context.log.warn({ grpc: args.join(' ') }, 'grpc-js') });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_BODY_BYTES,
     'grpc.max_send_message_length': MAX_BODY_BYTES,
