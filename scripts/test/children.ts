@@ -41,7 +41,8 @@ export function track<T extends ChildProcess>(child: T): T {
   }
   const dir = process.env[PID_DIR_ENV];
   const file = dir ? join(dir, String(pid)) : undefined;
-  if (file) writeFileSync(file, `${startTime(pid) ?? ''}\n`);
+  // line 1: the start time that identifies the process; line 2: what it was, for the teardown's report
+  if (file) writeFileSync(file, `${startTime(pid) ?? ''}\n${child.spawnargs.join(' ').slice(0, 200)}\n`);
   child.once('exit', () => {
     live.delete(child);
     if (file) rmSync(file, { force: true });

@@ -12,14 +12,14 @@ export default function setup(): () => void {
   // the test workers are forked after this and inherit it
   process.env[PID_DIR_ENV] = dir;
   return () => {
-    const killed: number[] = [];
+    const killed: string[] = [];
     for (const name of readdirSync(dir)) {
       const pid = Number(name);
-      const recorded = readFileSync(join(dir, name), 'utf8').trim();
+      const [recorded = '', command = ''] = readFileSync(join(dir, name), 'utf8').split('\n');
       if (Number.isInteger(pid) && recorded !== '' && startTime(pid) === recorded) {
         try {
           process.kill(pid, 'SIGKILL');
-          killed.push(pid);
+          killed.push(`${pid} (${command})`);
         } catch {
           // already gone
         }
@@ -28,7 +28,7 @@ export default function setup(): () => void {
     rmSync(dir, { recursive: true, force: true });
     if (killed.length > 0)
       console.warn(
-        `test teardown: killed ${killed.length} server process(es) tests left running: ${killed.join(' ')}`,
+        `test teardown: killed ${killed.length} server process(es) tests left running: ${killed.join(', ')}`,
       );
   };
 }
