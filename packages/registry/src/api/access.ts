@@ -1,6 +1,6 @@
 import { registryError } from '../errors.js';
 import { parseModelName } from '../names.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import type { Scope } from '../store/types.js';
 import { allows, type Principal } from './auth.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { registryError } from '../errors.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import type { Grant, Scope } from '../store/types.js';
 import type { AuthFailureLimiter } from './auth-limiter.js';
 

@@ -1,6 +1,6 @@
 import { registryError } from '../errors.js';
 import { parseModelUri } from '../names.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import { visibleModel } from './access.js';
 import type { Principal } from './auth.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { versionNode } from '../store/queries.js';
+import { versionNode } from '../store/registry-db.js';
 import type { EdgeRelation, RunStatus } from '../store/types.js';
 import { requireScope, visibleModel } from './access.js';
 import { allows, allowsAny } from './auth.js';

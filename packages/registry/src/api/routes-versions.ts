@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registryError } from '../errors.js';
 import { checkFilePath, checkLabel, checkSourceUri } from '../names.js';
-import { type NewFile, versionNode } from '../store/queries.js';
+import { type NewFile, versionNode } from '../store/registry-db.js';
 import { modelWith, visibleModel } from './access.js';
 import { allows } from './auth.js';
 import type { ApiContext } from './context.js';

@@ -5,7 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isRegistryError, type RegistryError, registryError } from '../errors.js';
 import { MAX_CARD_BYTES, MAX_JSON_BODY_BYTES } from '../limits.js';
 import type { BlobStore } from '../store/blob-store.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import { WebhookStore } from '../store/webhooks.js';
 import { authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
 import { AuthFailureLimiter, type AuthLimiterOptions, failureKey } from './auth-limiter.js';
