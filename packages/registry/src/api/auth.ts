@@ -89,7 +89,7 @@ export async function authenticate(
     });
   }
   const hash = hashToken(token);
-  const found = await db.findToken(hash);
+  const found = await db.tokens.find(hash);
   // The lookup is by hash; comparing the hashes again in constant time keeps a timing side
   // channel out even if a database compared strings early-exit.
   if (!found || !timingSafeEqual(Buffer.from(found.hash, 'hex'), Buffer.from(hash, 'hex'))) {
