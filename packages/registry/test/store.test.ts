@@ -150,6 +150,47 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     expect(await db.aliases.get('alias-model', 'prod')).toMatchObject({ version: 2, protected: true });
   });
 
+  it('a transaction across table groups commits whole or not at all; lineage follows renames and deletes', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const run = await db.createRun('erin', { name: 'fit' });
+    await db.models.create('erin', { name: 'team/atomic' });
+    // The repeated path breaks version_files' key after the number, the version row and the run's
+    // edge were written in the same transaction: all of them must roll back.
+    const file = { path: 'w.bin', sha256: sha('w'), size: 1 };
+    await expect(
+      db.createVersion('erin', 'team/atomic', {
+        files: [file, file],
+        runId: run.id,
+        derivedFrom: ['dataset:x'],
+      }),
+    ).rejects.toThrow();
+    expect(await db.versions.list('team/atomic', { includePending: true })).toEqual([]);
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.edges).toEqual([]);
+    expect((await db.lineage.graph('dataset:x')).downstream.edges).toEqual([]);
+    expect(await db.audit.list({ target: 'models:/team/atomic/1' })).toEqual([]);
+    const { version } = await db.createVersion('erin', 'team/atomic', { files: [file], runId: run.id });
+    expect(version.version).toBe(1); // the failed attempt took no number
+
+    await db.renameModel('erin', 'team/atomic', 'team/renamed');
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.nodes).toEqual([
+      `run:${run.id}`,
+      'models:/team/renamed/1',
+    ]);
+    await db.models.create('erin', { name: 'team/taken' });
+    await expect(db.renameModel('erin', 'team/renamed', 'team/taken')).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_CONFLICT',
+    });
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.nodes).toContain('models:/team/renamed/1');
+    await db.deleteModel('erin', 'team/renamed');
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.edges).toEqual([]);
+    expect((await db.audit.list({ target: 'models:/team/renamed' })).map((e) => e.action)).toEqual([
+      'model.rename',
+      'model.delete',
+    ]);
+  });
+
   it('runs, datasets and lineage edges walk upstream and downstream', async ({ skip: skipTest }) => {
     if (skip) skipTest();
     const run = await db.createRun('dave', {
