@@ -193,14 +193,14 @@ async function search(
   const populateStart = process.hrtime.bigint();
   for (let m = 0; m < 100; m++) {
     const model = `bench/model-${String(m).padStart(3, '0')}`;
-    await db.createModel('bench', { name: model, tags: { family: m % 2 ? 'odd' : 'even' } });
+    await db.models.create('bench', { name: model, tags: { family: m % 2 ? 'odd' : 'even' } });
     for (let v = 0; v < 100; v++) {
       const n = m * 100 + v;
       const { version } = await db.createVersion('bench', model, {
         files: [{ path: 'model.safetensors', sha256: n.toString(16).padStart(64, '0'), size: 1000 + n }],
         tags: { idx: String(n), split: v % 10 === 0 ? 'holdout' : 'train' },
       });
-      await db.finishVersion('bench', model, version.version, {
+      await db.versions.finish('bench', model, version.version, {
         status: 'ready',
         formats: { 'model.safetensors': 'safetensors' },
         inspect: null,

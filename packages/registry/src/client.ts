@@ -9,7 +9,7 @@ import { RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
 import { sendFileRange } from './send-file-range.js';
 import type { Deployment, DeploymentStatus } from './store/deployments.js';
-import { versionDigest } from './store/queries.js';
+import { versionDigest } from './store/version-digest.js';
 import type {
   Alias,
   AuditEntry,

@@ -8,7 +8,7 @@ import type { BlobStore } from './store/blob-store.js';
 import { FolderBlobStore } from './store/folder-blob-store.js';
 import { OciBlobStore } from './store/oci-blob-store.js';
 import { PostgresStore } from './store/postgres-store.js';
-import { RegistryDb } from './store/queries.js';
+import { RegistryDb } from './store/registry-db.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
 export interface BackendOptions {

@@ -28,8 +28,8 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
     db = new RegistryDb(opened.store);
     await db.migrate();
     // team/a: v1 (two files, two tags, two aliases), v2 (one alias), v3 pending. team/b: v1 only.
-    await db.createModel('alice', { name: 'team/a', tags: { zeta: 'last', alpha: 'first' } });
-    await db.createModel('alice', { name: 'team/b' });
+    await db.models.create('alice', { name: 'team/a', tags: { zeta: 'last', alpha: 'first' } });
+    await db.models.create('alice', { name: 'team/b' });
     await db.createVersion('alice', 'team/a', {
       files: [
         { path: 'z/weights.bin', sha256: sha('z'), size: 3 },
@@ -38,21 +38,21 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
       tags: { stage: 'exp', owner: 'alice' },
       runId: null,
     });
-    await db.finishVersion('alice', 'team/a', 1, {
+    await db.versions.finish('alice', 'team/a', 1, {
       ...READY,
       formats: { 'a.json': null, 'z/weights.bin': 'safetensors' },
     });
     await db.createVersion('alice', 'team/a', { files: [{ path: 'w.onnx', sha256: sha('w'), size: 2 }] });
-    await db.finishVersion('alice', 'team/a', 2, { ...READY, formats: { 'w.onnx': 'onnx' } });
+    await db.versions.finish('alice', 'team/a', 2, { ...READY, formats: { 'w.onnx': 'onnx' } });
     await db.createVersion('alice', 'team/a', { files: [{ path: 'p.bin', sha256: sha('p'), size: 4 }] });
     await db.createVersion('alice', 'team/b', { files: [{ path: 'b.bin', sha256: sha('b'), size: 5 }] });
-    await db.finishVersion('alice', 'team/b', 1, { ...READY, formats: { 'b.bin': null } });
+    await db.versions.finish('alice', 'team/b', 1, { ...READY, formats: { 'b.bin': null } });
     for (const [alias, version] of [
       ['prod', 1],
       ['canary', 1],
       ['staging', 2],
     ] as const)
-      await db.setAlias('alice', 'team/a', alias, version, { allowProtected: false });
+      await db.aliases.set('alice', 'team/a', alias, version, { allowProtected: false });
   });
   afterAll(async () => {
     await db?.close();
@@ -61,7 +61,7 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
 
   it('a version reads the same through get, list and search, children sorted', async ({ skip: skipTest }) => {
     if (skip) skipTest();
-    const listed = await db.listVersions('team/a');
+    const listed = await db.versions.list('team/a');
     expect(listed.map((v) => v.version)).toEqual([1, 2]);
     const [v1, v2] = listed;
     expect(v1!.files).toEqual([
@@ -75,27 +75,31 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
     expect(v1!.aliases).toEqual(['canary', 'prod']);
     expect(v2).toMatchObject({ tags: {}, aliases: ['staging'], files: [{ path: 'w.onnx', format: 'onnx' }] });
 
-    expect(await db.getVersion('team/a', 1)).toEqual(v1);
-    expect(await db.getVersion('team/a', 2)).toEqual(v2);
-    const byName = await db.searchVersions([{ field: 'name', op: '=', value: 'team/a' }], everyone, {
+    expect(await db.versions.get('team/a', 1)).toEqual(v1);
+    expect(await db.versions.get('team/a', 2)).toEqual(v2);
+    const byName = await db.versions.search([{ field: 'name', op: '=', value: 'team/a' }], everyone, {
       limit: 10,
       offset: 0,
     });
     expect(byName).toEqual({ versions: [v2, v1], total: 2 });
-    const byTag = await db.searchVersions([{ field: 'tag', key: 'stage', op: '=', value: 'exp' }], everyone, {
-      limit: 10,
-      offset: 0,
-    });
+    const byTag = await db.versions.search(
+      [{ field: 'tag', key: 'stage', op: '=', value: 'exp' }],
+      everyone,
+      {
+        limit: 10,
+        offset: 0,
+      },
+    );
     expect(byTag).toEqual({ versions: [v1], total: 1 });
-    const everything = await db.searchVersions([], everyone, { limit: 10, offset: 0 });
+    const everything = await db.versions.search([], everyone, { limit: 10, offset: 0 });
     expect(everything.versions.map((v) => `${v.model}/${v.version}`)).toEqual([
       'team/a/2',
       'team/a/1',
       'team/b/1',
     ]);
-    expect(everything.versions[2]).toEqual(await db.getVersion('team/b', 1));
+    expect(everything.versions[2]).toEqual(await db.versions.get('team/b', 1));
 
-    const all = await db.listVersions('team/a', { includePending: true });
+    const all = await db.versions.list('team/a', { includePending: true });
     expect(all.map((v) => [v.version, v.status])).toEqual([
       [1, 'ready'],
       [2, 'ready'],
@@ -108,24 +112,24 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
     skip: skipTest,
   }) => {
     if (skip) skipTest();
-    const a = await db.getModel('team/a');
+    const a = await db.models.get('team/a');
     expect(a).toMatchObject({ latestVersion: 2, aliases: { canary: 1, prod: 1, staging: 2 } });
     expect(Object.entries(a!.tags)).toEqual([
       ['alpha', 'first'],
       ['zeta', 'last'],
     ]);
     expect(Object.keys(a!.aliases)).toEqual(['canary', 'prod', 'staging']);
-    const b = await db.getModel('team/b');
+    const b = await db.models.get('team/b');
     expect(b).toMatchObject({ latestVersion: 1, tags: {}, aliases: {} });
 
-    const found = await db.searchModels([{ field: 'name', op: 'LIKE', value: 'team/%' }], everyone, {
+    const found = await db.models.search([{ field: 'name', op: 'LIKE', value: 'team/%' }], everyone, {
       limit: 10,
       offset: 0,
     });
     expect(found).toEqual({ models: [a, b], total: 2 });
-    expect(await db.listModels({ namespace: 'team' })).toEqual([a, b]);
-    const latest = await db.latestVersions(found.models);
-    expect(latest).toEqual([await db.getVersion('team/a', 2), await db.getVersion('team/b', 1)]);
+    expect(await db.models.list({ namespace: 'team' })).toEqual([a, b]);
+    const latest = await db.versions.latest(found.models);
+    expect(latest).toEqual([await db.versions.get('team/a', 2), await db.versions.get('team/b', 1)]);
   });
 
   it('a page larger than one children query (1,201 versions) keeps every version its own children', async ({
@@ -133,8 +137,8 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
   }) => {
     if (skip) skipTest();
     const COUNT = 1201;
-    await db.createModel('alice', { name: 'team/many' });
-    const { id } = (await db.findModel('team/many'))!;
+    await db.models.create('alice', { name: 'team/many' });
+    const { id } = (await db.models.find('team/many'))!;
     const time = new Date().toISOString();
     // Rows written directly, 100 per statement: 1,201 versions through the API would take minutes.
     await db.store.transaction(async (tx) => {
@@ -156,7 +160,7 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
       }
       await tx.query('UPDATE models SET next_version = ? WHERE id = ?', [COUNT, id]);
     });
-    const listed = await db.listVersions('team/many');
+    const listed = await db.versions.list('team/many');
     expect(listed).toHaveLength(COUNT);
     for (const [i, v] of listed.entries()) {
       const n = i + 1;
@@ -164,6 +168,6 @@ describe.each(metadataBackends)('page hydration: $name', (backend) => {
       expect(v.files).toEqual([{ path: `f${n}.bin`, sha256: sha(`f${n}`), size: n, format: null }]);
       expect(v.tags).toEqual({ n: String(n) });
     }
-    expect((await db.getModel('team/many'))!.latestVersion).toBe(COUNT);
+    expect((await db.models.get('team/many'))!.latestVersion).toBe(COUNT);
   });
 });

@@ -63,7 +63,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     skip: skipTest,
   }) => {
     if (skip) skipTest();
-    await db.createModel('alice', { name: 'team/mnist', description: 'digits', tags: { task: 'vision' } });
+    await db.models.create('alice', { name: 'team/mnist', description: 'digits', tags: { task: 'vision' } });
     const file = { path: 'model.onnx', sha256: sha('x'), size: 1 };
     const created = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
@@ -71,20 +71,20 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
       ),
     );
     expect(created.map((c) => c.version.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(await db.listVersions('team/mnist')).toEqual([]);
-    await db.finishVersion('alice', 'team/mnist', 3, {
+    expect(await db.versions.list('team/mnist')).toEqual([]);
+    await db.versions.finish('alice', 'team/mnist', 3, {
       status: 'ready',
       formats: { 'model.onnx': 'onnx' },
       inspect: { format: 'onnx' },
       scan: 'safe',
       scanDetail: null,
     });
-    const ready = await db.listVersions('team/mnist');
+    const ready = await db.versions.list('team/mnist');
     expect(ready.map((v) => v.version)).toEqual([3]);
     expect(ready[0]!.files[0]).toMatchObject({ path: 'model.onnx', sha256: sha('x'), format: 'onnx' });
-    const model = await db.getModel('team/mnist');
+    const model = await db.models.get('team/mnist');
     expect(model).toMatchObject({ namespace: 'team', latestVersion: 3, tags: { task: 'vision' } });
-    const log = await db.auditLog({ target: 'models:/team/mnist/3' });
+    const log = await db.audit.list({ target: 'models:/team/mnist/3' });
     expect(log.map((e) => e.action)).toEqual(['version.create', 'version.commit']);
     expect(log[1]).toMatchObject({
       actor: 'alice',
@@ -97,7 +97,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     skip: skipTest,
   }) => {
     if (skip) skipTest();
-    await db.createModel('bob', { name: 'idem' });
+    await db.models.create('bob', { name: 'idem' });
     const files = [{ path: 'a.bin', sha256: sha('a'), size: 1 }];
     const first = await db.createVersion('bob', 'idem', { files, idempotencyKey: 'k1' });
     const again = await db.createVersion('bob', 'idem', { files, idempotencyKey: 'k1' });
@@ -111,13 +111,13 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     skip: skipTest,
   }) => {
     if (skip) skipTest();
-    await db.createModel('carol', { name: 'alias-model' });
+    await db.models.create('carol', { name: 'alias-model' });
     for (let i = 0; i < 3; i++) {
       const { version } = await db.createVersion('carol', 'alias-model', {
         files: [{ path: 'w', sha256: sha(String(i)), size: 1 }],
       });
       if (i < 2)
-        await db.finishVersion('carol', 'alias-model', version.version, {
+        await db.versions.finish('carol', 'alias-model', version.version, {
           status: 'ready',
           formats: {},
           inspect: null,
@@ -126,28 +126,69 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
         });
     }
     await expect(
-      db.setAlias('carol', 'alias-model', 'prod', 3, { allowProtected: false }),
+      db.aliases.set('carol', 'alias-model', 'prod', 3, { allowProtected: false }),
     ).rejects.toMatchObject({ code: 'FERRY_REGISTRY_CONFLICT' });
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        db.setAlias('carol', 'alias-model', 'prod', (i % 2) + 1, { allowProtected: false }),
+        db.aliases.set('carol', 'alias-model', 'prod', (i % 2) + 1, { allowProtected: false }),
       ),
     );
-    const moves = await db.auditLog({ target: 'models:/alias-model@prod' });
+    const moves = await db.audit.list({ target: 'models:/alias-model@prod' });
     expect(moves).toHaveLength(10);
     // Serialized: each move's "before" is the previous move's "after".
     for (let i = 1; i < moves.length; i++)
       expect((moves[i]!.before as { version: number }).version).toBe(
         (moves[i - 1]!.after as { version: number }).version,
       );
-    await db.setAlias('root', 'alias-model', 'prod', 2, { protect: true, allowProtected: true });
+    await db.aliases.set('root', 'alias-model', 'prod', 2, { protect: true, allowProtected: true });
     await expect(
-      db.setAlias('carol', 'alias-model', 'prod', 1, { allowProtected: false }),
+      db.aliases.set('carol', 'alias-model', 'prod', 1, { allowProtected: false }),
     ).rejects.toMatchObject({ code: 'FERRY_REGISTRY_FORBIDDEN' });
-    await expect(db.deleteAlias('carol', 'alias-model', 'prod', false)).rejects.toMatchObject({
+    await expect(db.aliases.delete('carol', 'alias-model', 'prod', false)).rejects.toMatchObject({
       code: 'FERRY_REGISTRY_FORBIDDEN',
     });
-    expect(await db.getAlias('alias-model', 'prod')).toMatchObject({ version: 2, protected: true });
+    expect(await db.aliases.get('alias-model', 'prod')).toMatchObject({ version: 2, protected: true });
+  });
+
+  it('a transaction across table groups commits whole or not at all; lineage follows renames and deletes', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) skipTest();
+    const run = await db.createRun('erin', { name: 'fit' });
+    await db.models.create('erin', { name: 'team/atomic' });
+    // The repeated path breaks version_files' key after the number, the version row and the run's
+    // edge were written in the same transaction: all of them must roll back.
+    const file = { path: 'w.bin', sha256: sha('w'), size: 1 };
+    await expect(
+      db.createVersion('erin', 'team/atomic', {
+        files: [file, file],
+        runId: run.id,
+        derivedFrom: ['dataset:x'],
+      }),
+    ).rejects.toThrow();
+    expect(await db.versions.list('team/atomic', { includePending: true })).toEqual([]);
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.edges).toEqual([]);
+    expect((await db.lineage.graph('dataset:x')).downstream.edges).toEqual([]);
+    expect(await db.audit.list({ target: 'models:/team/atomic/1' })).toEqual([]);
+    const { version } = await db.createVersion('erin', 'team/atomic', { files: [file], runId: run.id });
+    expect(version.version).toBe(1); // the failed attempt took no number
+
+    await db.renameModel('erin', 'team/atomic', 'team/renamed');
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.nodes).toEqual([
+      `run:${run.id}`,
+      'models:/team/renamed/1',
+    ]);
+    await db.models.create('erin', { name: 'team/taken' });
+    await expect(db.renameModel('erin', 'team/renamed', 'team/taken')).rejects.toMatchObject({
+      code: 'FERRY_REGISTRY_CONFLICT',
+    });
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.nodes).toContain('models:/team/renamed/1');
+    await db.deleteModel('erin', 'team/renamed');
+    expect((await db.lineage.graph(`run:${run.id}`)).downstream.edges).toEqual([]);
+    expect((await db.audit.list({ target: 'models:/team/renamed' })).map((e) => e.action)).toEqual([
+      'model.rename',
+      'model.delete',
+    ]);
   });
 
   it('runs, datasets and lineage edges walk upstream and downstream', async ({ skip: skipTest }) => {
@@ -157,23 +198,23 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
       params: { lr: '0.1' },
       inputs: [{ name: 'mnist', digest: sha('data') }],
     });
-    await db.logRun('dave', run.id, {
+    await db.runs.log('dave', run.id, {
       metrics: [
         { key: 'loss', value: 0.5 },
         { key: 'loss', value: 0.25 },
       ],
       status: 'finished',
     });
-    await expect(db.logRun('dave', run.id, { params: { lr: '0.2' } })).rejects.toMatchObject({
+    await expect(db.runs.log('dave', run.id, { params: { lr: '0.2' } })).rejects.toMatchObject({
       code: 'FERRY_REGISTRY_CONFLICT',
     });
-    const shown = await db.getRun(run.id);
+    const shown = await db.runs.get(run.id);
     expect(shown).toMatchObject({ status: 'finished', params: { lr: '0.1' } });
     expect(shown!.metrics.map((m) => [m.value, m.step])).toEqual([
       [0.5, 0],
       [0.25, 1],
     ]);
-    await db.createModel('dave', { name: 'lin' });
+    await db.models.create('dave', { name: 'lin' });
     const v1 = (
       await db.createVersion('dave', 'lin', {
         files: [{ path: 'a', sha256: sha('1'), size: 1 }],
@@ -182,13 +223,13 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     ).version;
     const v2 = (await db.createVersion('dave', 'lin', { files: [{ path: 'a', sha256: sha('2'), size: 1 }] }))
       .version;
-    await db.addEdge('dave', 'models:/lin/1', 'models:/lin/2', 'derived');
-    const graph = await db.lineage('models:/lin/2');
+    await db.lineage.addEdge('dave', 'models:/lin/1', 'models:/lin/2', 'derived');
+    const graph = await db.lineage.graph('models:/lin/2');
     expect(graph.upstream.nodes).toHaveLength(4);
     expect(graph.upstream.nodes[0]).toBe('models:/lin/2');
     expect(graph.upstream.nodes).toContain(`run:${run.id}`);
     expect(graph.upstream.nodes.some((n) => n.startsWith('dataset:'))).toBe(true);
-    const down = await db.lineage(`run:${run.id}`);
+    const down = await db.lineage.graph(`run:${run.id}`);
     expect(down.downstream.nodes).toEqual([`run:${run.id}`, 'models:/lin/1', 'models:/lin/2']);
     expect(v1.runId).toBe(run.id);
     expect(v2.version).toBe(2);

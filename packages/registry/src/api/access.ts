@@ -1,6 +1,6 @@
 import { registryError } from '../errors.js';
 import { parseModelName } from '../names.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import type { Scope } from '../store/types.js';
 import { allows, type Principal } from './auth.js';
 
@@ -10,7 +10,7 @@ import { allows, type Principal } from './auth.js';
  */
 export async function visibleModel(db: RegistryDb, principal: Principal, name: string): Promise<string> {
   const full = parseModelName(name).full;
-  const row = await db.findModel(full);
+  const row = await db.models.find(full);
   if (!row || (row.visibility === 'private' && !allows(principal, 'read', full)))
     throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'model', name: full });
   return full;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { registryError } from '../errors.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import type { Grant, Scope } from '../store/types.js';
 import type { AuthFailureLimiter } from './auth-limiter.js';
 
@@ -89,7 +89,7 @@ export async function authenticate(
     });
   }
   const hash = hashToken(token);
-  const found = await db.findToken(hash);
+  const found = await db.tokens.find(hash);
   // The lookup is by hash; comparing the hashes again in constant time keeps a timing side
   // channel out even if a database compared strings early-exit.
   if (!found || !timingSafeEqual(Buffer.from(found.hash, 'hex'), Buffer.from(hash, 'hex'))) {

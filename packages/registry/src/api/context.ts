@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { BlobStore } from '../store/blob-store.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import type { Principal } from './auth.js';
 
 /** What every route needs: the stores and who is calling. */

@@ -1,6 +1,6 @@
 import { registryError } from '../errors.js';
 import { parseModelUri } from '../names.js';
-import type { RegistryDb } from '../store/queries.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import { visibleModel } from './access.js';
 import type { Principal } from './auth.js';
 
@@ -13,13 +13,13 @@ export async function resolveUri(
   const parsed = parseModelUri(uri);
   const model = await visibleModel(db, principal, parsed.model);
   if (parsed.alias) {
-    const alias = await db.getAlias(model, parsed.alias);
+    const alias = await db.aliases.get(model, parsed.alias);
     if (!alias)
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'alias', name: `${model}@${parsed.alias}` });
     return { model, version: alias.version };
   }
   if (parsed.version !== undefined) {
-    const version = await db.getVersion(model, parsed.version);
+    const version = await db.versions.get(model, parsed.version);
     if (version?.status !== 'ready')
       throw registryError('FERRY_REGISTRY_NOT_FOUND', {
         what: 'version',
@@ -27,7 +27,7 @@ export async function resolveUri(
       });
     return { model, version: parsed.version };
   }
-  const latest = (await db.getModel(model))?.latestVersion;
+  const latest = (await db.models.get(model))?.latestVersion;
   if (!latest) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'ready version of', name: model });
   return { model, version: latest };
 }

@@ -40,7 +40,7 @@ export function deploymentRoutes(
       const all = await deployments.list(model);
       const visible = [];
       for (const d of all) {
-        const row = await db.findModel(d.model);
+        const row = await db.models.find(d.model);
         if (row && (row.visibility === 'public' || allows(request.principal, 'read', d.model)))
           visible.push(d);
       }

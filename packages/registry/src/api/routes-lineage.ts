@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { versionNode } from '../store/queries.js';
+import { versionNode } from '../store/node-id.js';
 import type { EdgeRelation, RunStatus } from '../store/types.js';
 import { requireScope, visibleModel } from './access.js';
 import { allows, allowsAny } from './auth.js';
@@ -50,7 +50,7 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
       },
     },
     async (request) => {
-      const run = await db.getRun(request.params.id);
+      const run = await db.runs.get(request.params.id);
       if (!run) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'run', name: request.params.id });
       return run;
     },
@@ -76,7 +76,7 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
     },
     async (request) => {
       requireWriter(request.principal);
-      return db.logRun(request.principal.user, request.params.id, request.body);
+      return db.runs.log(request.principal.user, request.params.id, request.body);
     },
   );
 
@@ -93,7 +93,7 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
     async (request, reply) => {
       const src = await node(request.body.src, request.principal, false);
       const dst = await node(request.body.dst, request.principal, true);
-      await db.addEdge(request.principal.user, src, dst, request.body.relation);
+      await db.lineage.addEdge(request.principal.user, src, dst, request.body.relation);
       return reply.code(201).send({ src, dst, relation: request.body.relation });
     },
   );
@@ -117,12 +117,12 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
     },
     async (request) => {
       const root = await node(request.query.node, request.principal, false);
-      const graph = await db.lineage(root, request.query.depth);
+      const graph = await db.lineage.graph(root, request.query.depth);
       // Versions of private models the caller cannot read are left out of the answer.
       const visible = async (id: string) => {
         const match = /^models:\/(.+)\/\d+$/.exec(id);
         if (!match) return true;
-        const row = await db.findModel(match[1]!);
+        const row = await db.models.find(match[1]!);
         return !!row && (row.visibility === 'public' || allows(request.principal, 'read', row.full_name));
       };
       const prune = async (g: typeof graph.upstream) => {
@@ -156,7 +156,7 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
         what: `lineage node ${JSON.stringify(text.slice(0, 100))}`,
         reason: 'expected models:/NAME/VERSION, models:/NAME@ALIAS, run:ID or dataset:ID',
       });
-    const exists = match[1] === 'run' ? await db.getRun(match[2]!) : await db.getDataset(match[2]!);
+    const exists = match[1] === 'run' ? await db.runs.get(match[2]!) : await db.lineage.getDataset(match[2]!);
     if (!exists) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: match[1]!, name: match[2]! });
     return text;
   }
@@ -187,7 +187,7 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
       if (model) requireScope(request.principal, 'admin', await visibleModel(db, request.principal, model));
       else requireScope(request.principal, 'admin', null);
       return {
-        entries: await db.auditLog({ target, afterId: request.query.after, limit: request.query.limit }),
+        entries: await db.audit.list({ target, afterId: request.query.after, limit: request.query.limit }),
       };
     },
   );

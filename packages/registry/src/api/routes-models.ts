@@ -31,7 +31,7 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     },
     async (request) => {
       const { limit = 100, offset = 0, ...filter } = request.query;
-      const all = (await db.listModels(filter)).filter(
+      const all = (await db.models.list(filter)).filter(
         (m) => m.visibility === 'public' || allows(request.principal, 'read', m.name),
       );
       return { models: all.slice(offset, offset + limit), total: all.length };
@@ -47,7 +47,7 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
       const name = parseModelName(request.body.name).full;
       for (const key of Object.keys(request.body.tags ?? {})) checkLabel('tag key', key);
       requireScope(request.principal, 'write', name);
-      const model = await db.createModel(request.principal.user, request.body);
+      const model = await db.models.create(request.principal.user, request.body);
       return reply.code(201).send(model);
     },
   );
@@ -57,7 +57,7 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     { schema: { summary: 'Show a model', tags: ['models'] } },
     async (request) => {
       const name = await visibleModel(db, request.principal, request.params.model);
-      return db.getModel(name);
+      return db.models.get(name);
     },
   );
 
@@ -72,7 +72,7 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     },
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
-      return db.updateModel(request.principal.user, name, request.body);
+      return db.models.update(request.principal.user, name, request.body);
     },
   );
 
@@ -91,13 +91,13 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     { schema: { summary: 'Set a model tag', tags: ['models'], body: SCHEMAS.tagValue } },
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
-      await db.setModelTag(
+      await db.models.setTag(
         request.principal.user,
         name,
         checkLabel('tag key', request.params.key),
         request.body.value,
       );
-      return db.getModel(name);
+      return db.models.get(name);
     },
   );
 
@@ -106,8 +106,8 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     { schema: { summary: 'Delete a model tag', tags: ['models'] } },
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
-      await db.setModelTag(request.principal.user, name, checkLabel('tag key', request.params.key), null);
-      return db.getModel(name);
+      await db.models.setTag(request.principal.user, name, checkLabel('tag key', request.params.key), null);
+      return db.models.get(name);
     },
   );
 
@@ -116,7 +116,7 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     { schema: { summary: 'The model card (README.md with YAML front matter)', tags: ['models'] } },
     async (request) => {
       const name = await visibleModel(db, request.principal, request.params.model);
-      const text = await db.getCard(name);
+      const text = await db.models.getCard(name);
       if (text === null) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'model card of', name });
       return parseCard(text);
     },
@@ -128,7 +128,7 @@ export function modelRoutes(app: FastifyInstance, { db }: ApiContext): void {
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
       const card = parseCard(request.body.card);
-      await db.setCard(request.principal.user, name, card.text);
+      await db.models.setCard(request.principal.user, name, card.text);
       return card;
     },
   );

@@ -28,7 +28,7 @@ const versionParams = {
  */
 export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): void {
   const readyVersion = async (model: string, version: number): Promise<ModelVersion> => {
-    const found = await db.getVersion(model, version);
+    const found = await db.versions.get(model, version);
     if (found?.status !== 'ready')
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'version', name: `${model}/${version}` });
     return found;
@@ -188,7 +188,7 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       },
     },
     async (request) => {
-      const dataset = await db.getDataset(request.params.id);
+      const dataset = await db.lineage.getDataset(request.params.id);
       if (!dataset)
         throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'dataset', name: request.params.id });
       return dataset;

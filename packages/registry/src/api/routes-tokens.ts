@@ -28,7 +28,7 @@ export function tokenRoutes(app: FastifyInstance, { db }: ApiContext): void {
       requireScope(request.principal, 'admin', null);
       const grants = request.body.scopes.map(parseGrant);
       const token = newToken();
-      const info = await db.createToken(
+      const info = await db.tokens.create(
         request.principal.user,
         request.body.user,
         hashToken(token),
@@ -44,7 +44,7 @@ export function tokenRoutes(app: FastifyInstance, { db }: ApiContext): void {
     { schema: { summary: 'List tokens (never their values) (admin)', tags: ['auth'] } },
     async (request) => {
       requireScope(request.principal, 'admin', null);
-      return { tokens: (await db.listTokens()).map((t) => ({ ...t, scopes: t.grants.map(formatGrant) })) };
+      return { tokens: (await db.tokens.list()).map((t) => ({ ...t, scopes: t.grants.map(formatGrant) })) };
     },
   );
 
@@ -59,7 +59,7 @@ export function tokenRoutes(app: FastifyInstance, { db }: ApiContext): void {
     },
     async (request, reply) => {
       requireScope(request.principal, 'admin', null);
-      await db.deleteToken(request.principal.user, request.params.id);
+      await db.tokens.delete(request.principal.user, request.params.id);
       return reply.code(204).send();
     },
   );

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
 import { MAX_FILE_BYTES, MAX_OPEN_UPLOADS_PER_USER } from '../limits.js';
 import { type ByteStream, checkSha256, type UploadState } from '../store/blob-store.js';
-import { UploadSessions } from '../store/uploads.js';
 import { requireScope } from './access.js';
 import { allowsAny, type Principal } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -33,14 +32,13 @@ function declaredLength(header: string | undefined): number | undefined {
 }
 
 export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext): void {
-  const sessions = new UploadSessions(db.store);
   /**
    * The caller's own upload session. Another user's session answers exactly like a missing one
    * (404, as distribution does for an unknown upload UUID), so its existence does not leak and
    * nobody can append to, finish or abandon it (issue #24).
    */
   const owned = async (principal: Principal, id: string) => {
-    const upload = await db.getUpload(id);
+    const upload = await db.uploads.get(id);
     if (!upload || upload.createdBy !== principal.user)
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'upload', name: id });
     return upload;
@@ -50,7 +48,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     const upload = await owned(principal, id);
     const status = await blobs.uploadStatus(upload.state as UploadState, upload.received);
     if (status.received !== upload.received || JSON.stringify(status.state) !== JSON.stringify(upload.state))
-      await db.advanceUpload(id, upload.received, status.received, status.state);
+      await db.uploads.advance(id, upload.received, status.received, status.state);
     return status;
   };
 
@@ -98,7 +96,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
     async (request, reply) => {
       requireUploader(request.principal);
       // Each open session may hold up to MAX_FILE_BYTES; unfinished ones expire (upload-sweeper.ts).
-      const open = await sessions.countOpen(request.principal.user);
+      const open = await db.uploads.countOpen(request.principal.user);
       if (open >= MAX_OPEN_UPLOADS_PER_USER)
         throw registryError('FERRY_REGISTRY_CONFLICT', {
           what: 'user',
@@ -107,7 +105,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
         });
       const id = randomUUID();
       const state = await blobs.startUpload(id);
-      await db.createUpload(request.principal.user, id, state);
+      await db.uploads.create(request.principal.user, id, state);
       return reply.code(201).header('location', `/api/v1/uploads/${id}`).send({ id, offset: 0 });
     },
   );
@@ -154,7 +152,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
           reason: `Upload-Offset is ${offset}, the registry holds ${upload.received} bytes`,
         });
       const next = await blobs.appendUpload(upload.state, offset, request.body as ByteStream);
-      if (!(await db.advanceUpload(id, offset, next.received, next.state)))
+      if (!(await db.uploads.advance(id, offset, next.received, next.state)))
         throw registryError('FERRY_REGISTRY_CONFLICT', {
           what: 'upload',
           name: id,
@@ -196,12 +194,12 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
         });
       try {
         const stored = await blobs.finishUpload(upload.state as Record<string, string>, { sha256, size });
-        await db.deleteUpload(id);
+        await db.uploads.delete(id);
         return reply.code(stored.created ? 201 : 200).send(stored);
       } catch (error) {
         if ((error as { code?: string }).code === 'FERRY_REGISTRY_DIGEST_MISMATCH') {
           await blobs.abortUpload(upload.state as Record<string, string>).catch(() => undefined);
-          await db.deleteUpload(id);
+          await db.uploads.delete(id);
         }
         throw error;
       }
@@ -215,7 +213,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
       requireUploader(request.principal);
       const upload = await owned(request.principal, request.params.id);
       await blobs.abortUpload(upload.state as Record<string, string>);
-      await db.deleteUpload(request.params.id);
+      await db.uploads.delete(request.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registryError } from '../errors.js';
 import { checkFilePath, checkLabel, checkSourceUri } from '../names.js';
-import { type NewFile, versionNode } from '../store/queries.js';
+import { versionNode } from '../store/node-id.js';
+import type { NewFile } from '../store/version-digest.js';
 import { modelWith, visibleModel } from './access.js';
 import { allows } from './auth.js';
 import type { ApiContext } from './context.js';
@@ -46,7 +47,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     },
     async (request) => {
       const name = await visibleModel(db, request.principal, request.params.model);
-      return { versions: await db.listVersions(name, { includePending: request.query.all === true }) };
+      return { versions: await db.versions.list(name, { includePending: request.query.all === true }) };
     },
   );
 
@@ -78,7 +79,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
         const source = await resolveUri(db, request.principal, uri);
         derivedFrom.push(versionNode(source.model, source.version));
       }
-      if (body.runId && !(await db.getRun(body.runId)))
+      if (body.runId && !(await db.runs.get(body.runId)))
         throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'run', name: body.runId });
       const header = request.headers['idempotency-key'];
       const idempotencyKey =
@@ -104,7 +105,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     { schema: { summary: 'Show a version', tags: ['versions'], params: versionParams } },
     async (request) => {
       const name = await visibleModel(db, request.principal, request.params.model);
-      return db.requireVersion(name, request.params.version);
+      return db.versions.require(name, request.params.version);
     },
   );
 
@@ -119,7 +120,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     },
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
-      const version = await db.requireVersion(name, request.params.version);
+      const version = await db.versions.require(name, request.params.version);
       if (version.status === 'ready') return version;
       if (version.status === 'failed')
         throw registryError('FERRY_REGISTRY_CONFLICT', {
@@ -138,7 +139,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
           paths: missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', ...' : ''),
         });
       const inspection = await inspectVersion(blobs, version.files);
-      return db.finishVersion(request.principal.user, name, version.version, {
+      return db.versions.finish(request.principal.user, name, version.version, {
         status: 'ready',
         ...inspection,
       });
@@ -161,14 +162,14 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
       const version = Number(request.params.version);
-      await db.setVersionTag(
+      await db.versions.setTag(
         request.principal.user,
         name,
         version,
         checkLabel('tag key', request.params.key),
         request.body.value,
       );
-      return db.requireVersion(name, version);
+      return db.versions.require(name, version);
     },
   );
 
@@ -178,14 +179,14 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
       const version = Number(request.params.version);
-      await db.setVersionTag(
+      await db.versions.setTag(
         request.principal.user,
         name,
         version,
         checkLabel('tag key', request.params.key),
         null,
       );
-      return db.requireVersion(name, version);
+      return db.versions.require(name, version);
     },
   );
 
@@ -194,7 +195,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     { schema: { summary: 'Which version an alias points to', tags: ['aliases'] } },
     async (request) => {
       const name = await visibleModel(db, request.principal, request.params.model);
-      const alias = await db.getAlias(name, checkLabel('alias', request.params.alias));
+      const alias = await db.aliases.get(name, checkLabel('alias', request.params.alias));
       if (!alias)
         throw registryError('FERRY_REGISTRY_NOT_FOUND', {
           what: 'alias',
@@ -216,7 +217,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     async (request) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
       const allowProtected = allows(request.principal, 'admin', name);
-      return db.setAlias(
+      return db.aliases.set(
         request.principal.user,
         name,
         checkLabel('alias', request.params.alias),
@@ -235,7 +236,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     async (request, reply) => {
       const name = await modelWith(db, request.principal, request.params.model, 'write');
       const allowProtected = allows(request.principal, 'admin', name);
-      await db.deleteAlias(
+      await db.aliases.delete(
         request.principal.user,
         name,
         checkLabel('alias', request.params.alias),
@@ -250,7 +251,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
     reply: FastifyReply,
   ) => {
     const name = await visibleModel(db, request.principal, request.params.model);
-    const version = await db.getVersion(name, Number(request.params.version));
+    const version = await db.versions.get(name, Number(request.params.version));
     if (version?.status !== 'ready')
       throw registryError('FERRY_REGISTRY_NOT_FOUND', {
         what: 'version',

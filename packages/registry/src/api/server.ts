@@ -5,8 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isRegistryError, type RegistryError, registryError } from '../errors.js';
 import { MAX_CARD_BYTES, MAX_JSON_BODY_BYTES } from '../limits.js';
 import type { BlobStore } from '../store/blob-store.js';
-import type { RegistryDb } from '../store/queries.js';
-import { WebhookStore } from '../store/webhooks.js';
+import type { RegistryDb } from '../store/registry-db.js';
 import { authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
 import { AuthFailureLimiter, type AuthLimiterOptions, failureKey } from './auth-limiter.js';
 import { hubRoutes } from './hub/routes.js';
@@ -20,8 +19,6 @@ import { versionRoutes } from './routes-versions.js';
 import { webhookRoutes } from './routes-webhooks.js';
 import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
 import { deploymentRoutes } from './routes-deployments.js';
-import { DeploymentStore } from '../store/deployments.js';
-import { UploadSessions } from '../store/uploads.js';
 import { type UploadExpiryOptions, UploadSweeper } from './upload-sweeper.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 import { type WebhookTargetPolicy, WebhookTargets } from './webhook-target.js';
@@ -63,7 +60,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   await db.migrate();
   const adminToken = options.auth === 'none' ? undefined : await firstAdmin(db, options.adminTokenFile, log);
   // The first sweep runs before the server answers: a restart after kill -9 removes old orphans.
-  const sweeper = new UploadSweeper(new UploadSessions(db.store), blobs, options.uploads);
+  const sweeper = new UploadSweeper(db.uploads, blobs, options.uploads);
   await sweeper.start();
 
   const app = Fastify({
@@ -127,9 +124,9 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   lineageRoutes(app, context);
   tokenRoutes(app, context);
   tensorRoutes(app, context);
-  const hooks = new WebhookStore(db.store);
+  const hooks = db.webhooks;
   webhookRoutes(app, context, hooks, targets);
-  deploymentRoutes(app, context, new DeploymentStore(db.store));
+  deploymentRoutes(app, context, db.deployments);
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
@@ -225,7 +222,7 @@ async function firstAdmin(
     }
   }
   token ??= newToken();
-  if (!(await db.createFirstAdmin(hashToken(token)))) return undefined;
+  if (!(await db.tokens.createFirstAdmin(hashToken(token)))) return undefined;
   if (file) {
     await writeFile(file, `${token}\n`, { mode: 0o600 });
     await chmod(file, 0o600);

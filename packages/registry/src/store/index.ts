@@ -4,7 +4,10 @@ export type { MetadataStore, Queryable, Row, SqlValue } from './metadata-store.j
 export { MIGRATIONS, migrate } from './migrations.js';
 export { OciBlobStore } from './oci-blob-store.js';
 export { type PostgresOptions, PostgresStore } from './postgres-store.js';
-export { type NewFile, type NewVersion, RegistryDb, versionDigest, versionNode } from './queries.js';
+export { versionNode } from './node-id.js';
+export { RegistryDb } from './registry-db.js';
+export { type NewFile, versionDigest } from './version-digest.js';
+export type { NewVersion } from './version-store.js';
 export type { Condition, Readable } from './search.js';
 export { SqliteStore } from './sqlite-store.js';
 export type * from './types.js';

@@ -9,9 +9,9 @@ export interface Queryable {
 }
 
 /**
- * The seam between the query layer (queries.ts, migrations.ts) and a database. The SQL it is
- * given is the common subset of SQLite and PostgreSQL; an implementation only translates
- * placeholders and runs it. A second database is a new file, not an `if`.
+ * The seam between the query layer (the stores behind RegistryDb, migrations.ts) and a database.
+ * The SQL it is given is the common subset of SQLite and PostgreSQL; an implementation only
+ * translates placeholders and runs it. A second database is a new file, not an `if`.
  */
 export interface MetadataStore extends Queryable {
   readonly dialect: 'sqlite' | 'postgres';

@@ -1,4 +1,5 @@
 import type { Queryable, Row, SqlValue } from './metadata-store.js';
+import { parse, str } from './sql-values.js';
 import type { Model, ModelVersion, ScanVerdict, Visibility } from './types.js';
 
 /**
@@ -10,9 +11,6 @@ import type { Model, ModelVersion, ScanVerdict, Visibility } from './types.js';
 
 /** Keys per children query: at most 6 parameters each, far below SQLite's (32,766) and PostgreSQL's (65,535) limits. */
 const KEYS_PER_QUERY = 500;
-
-const str = (v: unknown) => (v === null || v === undefined ? null : String(v));
-const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : null);
 
 interface VersionChildren {
   files: Row[];

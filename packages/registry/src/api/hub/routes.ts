@@ -76,14 +76,14 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
   const versionAt = async (model: string, rev: string): Promise<ModelVersion> => {
     let number: number | undefined;
     if (rev === 'main' || rev === 'HEAD') {
-      const main = await db.getAlias(model, 'main');
-      number = main?.version ?? (await db.getModel(model))?.latestVersion ?? undefined;
+      const main = await db.aliases.get(model, 'main');
+      number = main?.version ?? (await db.models.get(model))?.latestVersion ?? undefined;
     } else if (/^\d{1,9}$/.test(rev)) number = Number(rev);
     else {
-      if (/^[A-Za-z][A-Za-z0-9._-]{0,63}$/.test(rev)) number = (await db.getAlias(model, rev))?.version;
-      number ??= await db.findVersionByDigest(model, rev.toLowerCase());
+      if (/^[A-Za-z][A-Za-z0-9._-]{0,63}$/.test(rev)) number = (await db.aliases.get(model, rev))?.version;
+      number ??= await db.versions.findByDigest(model, rev.toLowerCase());
     }
-    const version = number === undefined ? undefined : await db.getVersion(model, number);
+    const version = number === undefined ? undefined : await db.versions.get(model, number);
     if (version?.status !== 'ready') throw new HubError('RevisionNotFound', `Invalid rev id: ${rev}`);
     return version;
   };
@@ -96,9 +96,9 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
 
   const info = async (request: FastifyRequest<{ Params: Repo }>, rev: string) => {
     const model = await repoOf(request);
-    const m = (await db.getModel(model))!;
+    const m = (await db.models.get(model))!;
     const version = await versionAt(model, rev);
-    const cardText = await db.getCard(model);
+    const cardText = await db.models.getCard(model);
     const card = cardText ? parseCard(cardText).metadata : undefined;
     return {
       _id: commitOf(version).slice(0, 24),

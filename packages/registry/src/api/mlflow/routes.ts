@@ -123,11 +123,11 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
   const hide = { schema: { tags: ['mlflow'] } };
   const latestOf = async (name: string) => {
-    const m = await db.getModel(name);
-    return m?.latestVersion ? db.getVersion(name, m.latestVersion) : undefined;
+    const m = await db.models.get(name);
+    return m?.latestVersion ? db.versions.get(name, m.latestVersion) : undefined;
   };
   const modelOut = async (request: FastifyRequest, name: string) => {
-    const m = (await db.getModel(name))!;
+    const m = (await db.models.get(name))!;
     return mlflowModel(m, await latestOf(name), base(request));
   };
 
@@ -136,7 +136,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
     const name = parseModelName(param(request, 'name')!).full;
     requireScope(request.principal, 'write', name);
     const description = param(request, 'description', false);
-    await db.createModel(request.principal.user, {
+    await db.models.create(request.principal.user, {
       name,
       tags: tags(request),
       ...(description && { description }),
@@ -160,7 +160,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
   app.patch('/registered-models/update', hide, async (request) => {
     const name = await modelWith(db, request.principal, param(request, 'name')!, 'write');
     const description = param(request, 'description', false);
-    await db.updateModel(request.principal.user, name, { description: description ?? '' });
+    await db.models.update(request.principal.user, name, { description: description ?? '' });
     return { registered_model: await modelOut(request, name) };
   });
 
@@ -173,12 +173,12 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
   const searchModels = async (request: FastifyRequest) => {
     const paging = page(request, 100);
     const filter = param(request, 'filter', false);
-    const { models, total } = await db.searchModels(
+    const { models, total } = await db.models.search(
       parseFilter(filter, 'models'),
       readableFor(request.principal),
       paging,
     );
-    const latest = new Map((await db.latestVersions(models)).map((v) => [v.model, v]));
+    const latest = new Map((await db.versions.latest(models)).map((v) => [v.model, v]));
     const out = models.map((m) => mlflowModel(m, latest.get(m.name), base(request)));
     const next = paging.next(total);
     return { registered_models: out, ...(next && { next_page_token: next }) };
@@ -199,7 +199,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   app.post('/registered-models/set-tag', hide, async (request) => {
     const name = await modelWith(db, request.principal, param(request, 'name')!, 'write');
-    await db.setModelTag(
+    await db.models.setTag(
       request.principal.user,
       name,
       checkLabel('tag key', param(request, 'key')!),
@@ -210,13 +210,13 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   app.delete('/registered-models/delete-tag', hide, async (request) => {
     const name = await modelWith(db, request.principal, param(request, 'name')!, 'write');
-    await db.setModelTag(request.principal.user, name, checkLabel('tag key', param(request, 'key')!), null);
+    await db.models.setTag(request.principal.user, name, checkLabel('tag key', param(request, 'key')!), null);
     return {};
   });
 
   app.post('/registered-models/alias', hide, async (request) => {
     const name = await modelWith(db, request.principal, param(request, 'name')!, 'write');
-    await db.setAlias(
+    await db.aliases.set(
       request.principal.user,
       name,
       checkLabel('alias', param(request, 'alias')!),
@@ -228,7 +228,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   app.delete('/registered-models/alias', hide, async (request) => {
     const name = await modelWith(db, request.principal, param(request, 'name')!, 'write');
-    await db.deleteAlias(
+    await db.aliases.delete(
       request.principal.user,
       name,
       checkLabel('alias', param(request, 'alias')!),
@@ -240,10 +240,10 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
   app.get('/registered-models/alias', hide, async (request) => {
     const name = await visibleModel(db, request.principal, param(request, 'name')!);
     const aliasName = checkLabel('alias', param(request, 'alias')!);
-    const alias = await db.getAlias(name, aliasName);
+    const alias = await db.aliases.get(name, aliasName);
     if (!alias)
       throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'alias', name: `${name}@${aliasName}` });
-    return { model_version: mlflowVersion(await db.requireVersion(name, alias.version), base(request)) };
+    return { model_version: mlflowVersion(await db.versions.require(name, alias.version), base(request)) };
   });
 
   // --- model versions ---
@@ -261,7 +261,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
       tags: tags(request),
       ...(description && { description }),
     });
-    const ready = await db.finishVersion(request.principal.user, name, version.version, {
+    const ready = await db.versions.finish(request.principal.user, name, version.version, {
       status: 'ready',
       formats: {},
       inspect: null,
@@ -281,7 +281,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   app.get('/model-versions/get', hide, async (request) => {
     const { name, version } = await versionOf(request, 'read');
-    return { model_version: mlflowVersion(await db.requireVersion(name, version), base(request)) };
+    return { model_version: mlflowVersion(await db.versions.require(name, version), base(request)) };
   });
 
   app.patch('/model-versions/update', hide, async (request) => {
@@ -289,7 +289,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
     const description = param(request, 'description', false);
     return {
       model_version: mlflowVersion(
-        await db.updateVersion(request.principal.user, name, version, { description: description ?? '' }),
+        await db.versions.update(request.principal.user, name, version, { description: description ?? '' }),
         base(request),
       ),
     };
@@ -303,7 +303,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   const searchVersions = async (request: FastifyRequest) => {
     const paging = page(request, 1000);
-    const { versions, total } = await db.searchVersions(
+    const { versions, total } = await db.versions.search(
       parseFilter(param(request, 'filter', false), 'versions'),
       readableFor(request.principal),
       paging,
@@ -319,12 +319,12 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   app.get('/model-versions/get-download-uri', hide, async (request) => {
     const { name, version } = await versionOf(request, 'read');
-    return { artifact_uri: downloadUri(await db.requireVersion(name, version), base(request)) };
+    return { artifact_uri: downloadUri(await db.versions.require(name, version), base(request)) };
   });
 
   app.post('/model-versions/set-tag', hide, async (request) => {
     const { name, version } = await versionOf(request, 'write');
-    await db.setVersionTag(
+    await db.versions.setTag(
       request.principal.user,
       name,
       version,
@@ -336,7 +336,7 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
 
   app.delete('/model-versions/delete-tag', hide, async (request) => {
     const { name, version } = await versionOf(request, 'write');
-    await db.setVersionTag(
+    await db.versions.setTag(
       request.principal.user,
       name,
       version,

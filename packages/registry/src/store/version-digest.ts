@@ -1,0 +1,15 @@
+import { createHash } from 'node:crypto';
+
+export interface NewFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** sha256 over the sorted file list: the same files give the same digest, whatever the order. */
+export function versionDigest(files: readonly NewFile[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
+    hash.update(`${f.path}\0${f.sha256}\0${f.size}\n`);
+  return hash.digest('hex');
+}
