@@ -22,6 +22,8 @@ describe.each(BACKENDS)('crash safety on $name', (spec) => {
   let token: string;
 
   const start = async () => {
+    // the previous test's restarted server would otherwise run on, unowned, to the end of the suite
+    await server?.stop();
     server = await spawnRegistry([...backend!.cliArgs, '--admin-token-file', join(work, 'admin-token')]);
     token = (await readFile(join(work, 'admin-token'), 'utf8')).trim();
     return new RegistryClient({ url: server.url, token });
