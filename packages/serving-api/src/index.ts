@@ -1,0 +1,53 @@
+/**
+ * @ferry/serving-api: the serving contract, apart from the server. Protocol datatypes, tensors,
+ * the Backend interface a runtime implements, and the model config schema declared once with
+ * the one validator both the server (config.yaml) and bundles (ferry.yaml `serving:`) use.
+ */
+export type {
+  Backend,
+  BackendOptions,
+  EntryOptions,
+  EntryPoint,
+  LoadedModel,
+  ModelInstance,
+  TensorMetadata,
+} from './backend.js';
+export { describeValue, type Wording } from './config/wording.js';
+export { validateModelConfig, validateServingKnobs } from './config/validate-config.js';
+export {
+  type ConfigIssue,
+  type FieldPath,
+  fieldPathText,
+  type ValidateOptions,
+  type Validation,
+} from './config/walk.js';
+export {
+  DATATYPE_SIZE,
+  DATATYPES,
+  type Datatype,
+  DTYPE_OF,
+  datatypeOf,
+  INTEGER_RANGE,
+  isDatatype,
+  type NumericDatatype,
+} from './datatype.js';
+export { ANY_DIM, MAX_DIM } from './limits.js';
+export {
+  DEFAULT_CONFIG,
+  type InstancePlacement,
+  type ModelConfig,
+  PLACEMENTS,
+  type ServingKnobs,
+  type TensorOverride,
+  type VersionPolicy,
+} from './model-config.js';
+export {
+  type BytesTensor,
+  concatRows,
+  elementCount,
+  isBytesTensor,
+  type NumericTensor,
+  ownedByBatch,
+  sliceRows,
+  type Tensor,
+} from './tensor.js';
