@@ -12,15 +12,9 @@ export type {
   ModelInstance,
   TensorMetadata,
 } from './backend.js';
-export { describeValue, type Wording } from './config/wording.js';
+export { describeValue } from './config/wording.js';
 export { validateModelConfig, validateServingKnobs } from './config/validate-config.js';
-export {
-  type ConfigIssue,
-  type FieldPath,
-  fieldPathText,
-  type ValidateOptions,
-  type Validation,
-} from './config/walk.js';
+export { fieldPathText } from './config/walk.js';
 export {
   DATATYPE_SIZE,
   DATATYPES,
@@ -28,7 +22,6 @@ export {
   DTYPE_OF,
   datatypeOf,
   INTEGER_RANGE,
-  isDatatype,
   type NumericDatatype,
 } from './datatype.js';
 export { ANY_DIM, MAX_DIM } from './limits.js';
@@ -36,17 +29,13 @@ export {
   DEFAULT_CONFIG,
   type InstancePlacement,
   type ModelConfig,
-  PLACEMENTS,
   type ServingKnobs,
   type TensorOverride,
   type VersionPolicy,
 } from './model-config.js';
 export {
-  type BytesTensor,
   concatRows,
   elementCount,
-  isBytesTensor,
-  type NumericTensor,
   ownedByBatch,
   sliceRows,
   type Tensor,
