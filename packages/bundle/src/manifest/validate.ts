@@ -63,7 +63,7 @@ function mapping(
   report: Report,
 ): Record<string, unknown> | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    report(path, `must be a mapping, not ${describe(value)}`);
+    report(path, `must be a mapping, not ${describeValue(value)}`);
     return undefined;
   }
   for (const key of Object.keys(value))
@@ -71,11 +71,12 @@ function mapping(
   return value as Record<string, unknown>;
 }
 
-const describe = describeValue;
-
 function string(value: unknown, path: FieldPath, report: Report, pattern?: RegExp, hint?: string) {
   if (typeof value !== 'string') {
-    report(path, `must be a string, not ${describe(value)}${typeof value === 'number' ? ' (quote it)' : ''}`);
+    report(
+      path,
+      `must be a string, not ${describeValue(value)}${typeof value === 'number' ? ' (quote it)' : ''}`,
+    );
     return undefined;
   }
   if (pattern && !pattern.test(value)) {
@@ -87,7 +88,7 @@ function string(value: unknown, path: FieldPath, report: Report, pattern?: RegEx
 
 function integer(value: unknown, path: FieldPath, min: number, max: number, report: Report) {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    report(path, `must be an integer from ${min} to ${max}, not ${describe(value)}`);
+    report(path, `must be an integer from ${min} to ${max}, not ${describeValue(value)}`);
     return undefined;
   }
   return value;
@@ -95,7 +96,7 @@ function integer(value: unknown, path: FieldPath, min: number, max: number, repo
 
 function list(value: unknown, path: FieldPath, max: number, report: Report): unknown[] | undefined {
   if (!Array.isArray(value)) {
-    report(path, `must be a list, not ${describe(value)}`);
+    report(path, `must be a list, not ${describeValue(value)}`);
     return undefined;
   }
   if (value.length > max) {
@@ -190,7 +191,7 @@ function readSpec(doc: unknown, report: Report): BundleSpec | undefined {
 
 function readLabels(value: unknown, report: Report): Record<string, string> | undefined {
   const labels = mapping(value, ['labels'], [], () => {});
-  if (!labels) return void report(['labels'], `must be a mapping of strings, not ${describe(value)}`);
+  if (!labels) return void report(['labels'], `must be a mapping of strings, not ${describeValue(value)}`);
   const keys = Object.keys(labels);
   if (keys.length > MAX_LABELS)
     return void report(['labels'], `has ${keys.length} labels, over the limit of ${MAX_LABELS}`);
@@ -285,7 +286,7 @@ function readModels(value: unknown, report: Report): BundleModel[] | undefined {
           ? (entry.format as FormatName)
           : void report(
               [...at, 'format'],
-              `${describe(entry.format)} is not a format ferry reads (one of ${MODEL_FORMATS.join(', ')})`,
+              `${describeValue(entry.format)} is not a format ferry reads (one of ${MODEL_FORMATS.join(', ')})`,
             );
     let model: BundleModel | undefined;
     if ((entry.path === undefined) === (entry.ref === undefined)) {
@@ -361,7 +362,7 @@ function readTensors(
           ? (entry.datatype as Datatype)
           : void report(
               [...at, 'datatype'],
-              `${describe(entry.datatype)} is not one of ${DATATYPES.join(', ')}`,
+              `${describeValue(entry.datatype)} is not one of ${DATATYPES.join(', ')}`,
             );
     let shape: number[] | undefined;
     if (entry.shape === undefined)
