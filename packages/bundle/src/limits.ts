@@ -24,9 +24,5 @@ export const MAX_PAX_BYTES = 64 * 1024;
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
 /** A signature file is one small JSON document (CWE-770). */
 export const MAX_SIGNATURE_BYTES = 64 * 1024 * 1024;
-/** Largest batch size a bundle may ask for (the same bound as @ferry/serve's config). */
-export const MAX_BATCH_SIZE = 65536;
-/** Model instances a bundle may ask for (the same bound as @ferry/serve's config). */
-export const MAX_INSTANCES = 64;
 /** A handler module is parsed (never run) at pack time to check its exports (CWE-400). */
 export const MAX_HANDLER_BYTES = 16 * 1024 * 1024;

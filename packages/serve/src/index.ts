@@ -2,13 +2,6 @@
  * @ferry/serve: an Open Inference Protocol v2 server (REST + gRPC) with dynamic batching.
  * Public API only; everything else is internal.
  */
-export type {
-  Backend,
-  BackendOptions,
-  LoadedModel,
-  ModelInstance,
-  TensorMetadata,
-} from './backends/index.js';
 export { BACKENDS } from './backends/index.js';
 export {
   isServeError,
@@ -21,15 +14,8 @@ export {
 export { HandlerPool, type HandlerStage, MAX_HANDLER_THREADS } from './handler/handler-pool.js';
 export { HANDLER_ROUTE } from './handler/handler-route.js';
 export { PROTO_OPTIONS, PROTO_PATH } from './protocol/grpc.js';
-export {
-  type InstancePlacement,
-  type ModelConfig,
-  PLACEMENTS,
-  parseModelConfig,
-  readModelConfig,
-} from './repository/config.js';
+export { parseModelConfig, readModelConfig } from './repository/config.js';
 export type { ModelControlMode, RepositoryEvent } from './repository/repository.js';
 export { type DeploymentSpec, deploymentName, registrySource } from './repository/registry-source.js';
 export { type RunningServer, type ServeOptions, startServer } from './server.js';
 export { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js';
-export { DATATYPES, type Datatype } from './tensor/datatype.js';

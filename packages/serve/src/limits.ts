@@ -35,10 +35,6 @@ export const MAX_VERSIONS = 1024;
 export const DEFAULT_MAX_QUEUE_SIZE = 1024;
 /** max_batch_size used when a model has a dynamic first dimension everywhere and no config. */
 export const DEFAULT_MAX_BATCH_SIZE = 32;
-/** Most model instances (ONNX Runtime sessions) per version: each holds a copy of the weights. */
-export const MAX_INSTANCES = 64;
-/** Largest batch a config may allow (outputs are split by row; bigger is a typo). */
-export const MAX_BATCH_SIZE_LIMIT = 65536;
 /** Most files digested for one converted model's source (a SavedModel is a .pb and a few shards). CWE-400. */
 export const MAX_SOURCE_FILES = 10_000;
 /** Deepest folder nesting walked when digesting a converted model's source (symlink loops). CWE-674. */

@@ -1,45 +1,35 @@
 import { dirname, join } from 'node:path';
-import type {
-  LoadedModel,
-  ModelInstance,
-  Tensor,
-  TensorDeclaration,
-  TensorMetadata,
-} from './backend-types.js';
-import { DTYPE_TO_PROTOCOL, isProtocolDatatype, PROTOCOL_TO_DTYPE, type TorchScriptDType } from './dtype.js';
+import {
+  type Backend,
+  type BackendOptions,
+  datatypeOf,
+  type LoadedModel,
+  type ModelInstance,
+  type Tensor,
+  type TensorMetadata,
+} from '@ferry/serving-api';
+import { torchscriptDtypeOf } from './dtype.js';
 import { torchscriptError } from './errors.js';
 import { ScriptModule, type TorchTensor } from './script-module.js';
 import { argumentOrder, declaredTensors, findOutput } from './signature.js';
 import { setIntraOpThreads } from './threads.js';
 
-/** What serve's loadVersion passes (BackendOptions) plus the config fields TorchScript needs. */
-export interface TorchScriptLoadOptions {
-  /** libtorch intra-op threads: PROCESS-WIDE (at::set_num_threads), the last model loaded wins. */
-  readonly intraOpThreads?: number;
-  /** Ignored: libtorch fixes its inter-op pool once per process (only torch.jit.fork uses it). */
-  readonly interOpThreads?: number;
-  /** config.yaml inputs: (required: TorchScript has no signature). */
-  readonly inputs?: readonly TensorDeclaration[];
-  /** config.yaml outputs: (required). */
-  readonly outputs?: readonly TensorDeclaration[];
-  /** config.yaml max_batch_size; 0 means shapes are given whole, with no batch dimension. */
-  readonly maxBatchSize?: number;
-  /** For error messages; default: config.yaml in the model folder above the version folder. */
-  readonly configPath?: string;
-}
-
 /**
  * Serves TorchScript archives (REPO/<model>/<version>/model.pt) through the native libtorch addon:
- * structurally a @ferry/serve Backend. Each instance is its own torch::jit::Module (as in Triton's
+ * a @ferry/serving-api Backend. TorchScript has no signature, so config.yaml's inputs, outputs
+ * and max_batch_size (0: shapes given whole, no batch dimension) are required options. Of the
+ * thread options, intraOpThreads is PROCESS-WIDE (at::set_num_threads: the last model loaded
+ * wins) and interOpThreads is ignored (libtorch fixes its inter-op pool once per process, and
+ * only torch.jit.fork uses it). Each instance is its own torch::jit::Module (as in Triton's
  * pytorch backend), so a model's instances never share state.
  */
-export const torchscriptBackend = {
+export const torchscriptBackend: Backend = {
   name: 'torchscript',
   /** Triton's platform string for TorchScript models. */
   platform: 'pytorch_libtorch',
   fileNames: ['model.pt'] as readonly string[],
 
-  async load(path: string, options: TorchScriptLoadOptions = {}): Promise<LoadedModel> {
+  async load(path: string, options: BackendOptions = {}): Promise<LoadedModel> {
     const configPath = options.configPath ?? join(dirname(dirname(path)), 'config.yaml');
     const batching = options.maxBatchSize !== 0;
     const inputs = declaredTensors('inputs', options.inputs, batching, configPath);
@@ -87,11 +77,12 @@ class TorchScriptInstance implements ModelInstance {
       if (!tensor) throw fail('missing from the request');
       if (tensor.datatype !== meta.datatype)
         throw fail(`is ${tensor.datatype}, the model takes ${meta.datatype}`);
-      if (tensor.datatype === 'BYTES' || !isProtocolDatatype(tensor.datatype))
+      const dtype = torchscriptDtypeOf(tensor.datatype);
+      if (tensor.datatype === 'BYTES' || dtype === undefined)
         throw fail(`${tensor.datatype} has no libtorch tensor type`);
       return {
         name: meta.name,
-        dtype: PROTOCOL_TO_DTYPE[tensor.datatype],
+        dtype,
         shape: tensor.shape,
         data: tensor.bytes,
       };
@@ -110,8 +101,8 @@ class TorchScriptInstance implements ModelInstance {
         throw fail(
           `forward returned no such output (it returned ${produced.map((o) => o.name).join(', ') || 'none'})`,
         );
-      const datatype = DTYPE_TO_PROTOCOL[out.dtype as TorchScriptDType];
-      if (datatype !== meta.datatype)
+      const datatype = datatypeOf(out.dtype);
+      if (datatype === undefined || datatype !== meta.datatype)
         throw fail(`forward returned ${datatype}, config declares ${meta.datatype}`);
       const fits =
         out.shape.length === meta.shape.length && meta.shape.every((d, k) => d === -1 || d === out.shape[k]);

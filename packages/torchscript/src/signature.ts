@@ -1,5 +1,5 @@
-import type { Datatype, TensorDeclaration, TensorMetadata } from './backend-types.js';
-import { isProtocolDatatype } from './dtype.js';
+import type { Datatype, TensorMetadata, TensorOverride } from '@ferry/serving-api';
+import { torchscriptDtypeOf } from './dtype.js';
 import { torchscriptError } from './errors.js';
 
 /**
@@ -10,7 +10,7 @@ import { torchscriptError } from './errors.js';
  */
 export function declaredTensors(
   side: 'inputs' | 'outputs',
-  list: readonly TensorDeclaration[] | undefined,
+  list: readonly TensorOverride[] | undefined,
   batching: boolean,
   configPath: string,
 ): TensorMetadata[] {
@@ -28,7 +28,7 @@ export function declaredTensors(
     seen.add(entry.name);
     if (entry.datatype === undefined)
       throw fail(`${field}.datatype`, `${entry.name} needs a datatype (TorchScript declares none)`);
-    if (!isProtocolDatatype(entry.datatype))
+    if (torchscriptDtypeOf(entry.datatype) === undefined)
       throw fail(`${field}.datatype`, `${entry.datatype} has no libtorch 1.13 tensor type`);
     if (entry.shape === undefined)
       throw fail(`${field}.shape`, `${entry.name} needs a shape (-1 for a dimension that varies)`);

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { torchscriptBackend } from '../src/backend.js';
-import type { Tensor } from '../src/backend-types.js';
-import { DTYPE_TO_PROTOCOL } from '../src/dtype.js';
+import { datatypeOf, type Tensor } from '@ferry/serving-api';
 import { isTorchScriptError } from '../src/errors.js';
 import { bytesOf, describeWithTorch, EXPECTED, FIXTURES, type FixtureTensor } from './fixtures.js';
 
@@ -12,7 +11,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ferry-ts-backend-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const tensor = (t: FixtureTensor): Tensor => ({
-  datatype: DTYPE_TO_PROTOCOL[t.dtype],
+  datatype: datatypeOf(t.dtype)!,
   shape: t.shape,
   bytes: bytesOf(t),
 });
@@ -124,12 +123,12 @@ describeWithTorch('the torchscript backend (the shape of serve Backend)', () => 
       maxBatchSize: 0,
       inputs: expected.inputs!.map((t) => ({
         name: t.name,
-        datatype: DTYPE_TO_PROTOCOL[t.dtype],
+        datatype: datatypeOf(t.dtype)!,
         shape: t.shape,
       })),
       outputs: expected.outputs!.map((t) => ({
         name: t.name,
-        datatype: DTYPE_TO_PROTOCOL[t.dtype],
+        datatype: datatypeOf(t.dtype)!,
         shape: t.shape,
       })),
     });
@@ -141,7 +140,7 @@ describeWithTorch('the torchscript backend (the shape of serve Backend)', () => 
     );
     for (const want of expected.outputs!) {
       const got = out.get(want.name) as { datatype: string; bytes: Uint8Array };
-      expect(got.datatype).toBe(DTYPE_TO_PROTOCOL[want.dtype]);
+      expect(got.datatype).toBe(datatypeOf(want.dtype));
       if (want.dtype === 'F32') {
         const a = new Float32Array(new Uint8Array(got.bytes).buffer);
         const b = new Float32Array(bytesOf(want).buffer);

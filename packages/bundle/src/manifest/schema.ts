@@ -16,8 +16,8 @@ export const MODEL_FORMATS: readonly FormatName[] = [
 ];
 
 // A bundle's input/output schema uses the server's own datatype list (Open Inference Protocol v2).
-import type { Datatype, InstancePlacement } from '@ferry/serve';
-export { DATATYPES, type Datatype } from '@ferry/serve';
+import type { Datatype, ServingKnobs } from '@ferry/serving-api';
+export { DATATYPES, type Datatype } from '@ferry/serving-api';
 
 /** A model in the bundle: a file or folder of the project, or a registry reference resolved later. */
 export type BundleModel =
@@ -47,23 +47,8 @@ export interface BundleHandler {
   readonly lockfile?: string;
 }
 
-/** Triton's model configuration knobs, with the field names of @ferry/serve's config.yaml. */
-export interface ServingConfig {
-  readonly maxBatchSize?: number;
-  readonly dynamicBatching?: {
-    readonly maxQueueDelayUs?: number;
-    readonly preferredBatchSizes?: readonly number[];
-    readonly maxQueueSize?: number;
-    readonly defaultTimeoutUs?: number;
-  };
-  readonly instances?: {
-    readonly count?: number;
-    readonly intraOpThreads?: number;
-    readonly interOpThreads?: number;
-    readonly allowSpinning?: boolean;
-    readonly placement?: InstancePlacement;
-  };
-}
+/** Triton's model configuration knobs, with the field names of ferry serve's config.yaml (the schema in @ferry/serving-api). */
+export type ServingConfig = ServingKnobs;
 
 /** A validated ferry.yaml. Paths are relative to the project folder, with forward slashes. */
 export interface BundleSpec {

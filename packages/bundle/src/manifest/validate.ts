@@ -1,7 +1,7 @@
 import type { FormatName } from '@ferry/formats';
-import { type InstancePlacement, PLACEMENTS } from '@ferry/serve';
+import { ANY_DIM, describeValue, fieldPathText, MAX_DIM, validateServingKnobs } from '@ferry/serving-api';
 import { type BundleError, BundleManifestError, bundleError } from '../errors.js';
-import { MAX_BATCH_SIZE, MAX_INSTANCES, MAX_LABELS, MAX_MODELS, MAX_RANK, MAX_TENSORS } from '../limits.js';
+import { MAX_LABELS, MAX_MODELS, MAX_RANK, MAX_TENSORS } from '../limits.js';
 import { projectPathProblem } from './paths.js';
 import {
   type BundleHandler,
@@ -30,9 +30,7 @@ const REGISTRY_ALIAS = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
 const HANDLER_MODULE = /\.(js|mjs|ts|mts)$/;
 
 export function formatFieldPath(path: FieldPath): string {
-  let text = '';
-  for (const part of path) text += typeof part === 'number' ? `[${part}]` : text ? `.${part}` : part;
-  return text || '(document)';
+  return fieldPathText(path) || '(document)';
 }
 
 /**
@@ -65,7 +63,7 @@ function mapping(
   report: Report,
 ): Record<string, unknown> | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    report(path, `must be a mapping, not ${describe(value)}`);
+    report(path, `must be a mapping, not ${describeValue(value)}`);
     return undefined;
   }
   for (const key of Object.keys(value))
@@ -73,15 +71,12 @@ function mapping(
   return value as Record<string, unknown>;
 }
 
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'empty';
-  if (Array.isArray(value)) return 'a list';
-  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
-}
-
 function string(value: unknown, path: FieldPath, report: Report, pattern?: RegExp, hint?: string) {
   if (typeof value !== 'string') {
-    report(path, `must be a string, not ${describe(value)}${typeof value === 'number' ? ' (quote it)' : ''}`);
+    report(
+      path,
+      `must be a string, not ${describeValue(value)}${typeof value === 'number' ? ' (quote it)' : ''}`,
+    );
     return undefined;
   }
   if (pattern && !pattern.test(value)) {
@@ -93,7 +88,7 @@ function string(value: unknown, path: FieldPath, report: Report, pattern?: RegEx
 
 function integer(value: unknown, path: FieldPath, min: number, max: number, report: Report) {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    report(path, `must be an integer from ${min} to ${max}, not ${describe(value)}`);
+    report(path, `must be an integer from ${min} to ${max}, not ${describeValue(value)}`);
     return undefined;
   }
   return value;
@@ -101,7 +96,7 @@ function integer(value: unknown, path: FieldPath, min: number, max: number, repo
 
 function list(value: unknown, path: FieldPath, max: number, report: Report): unknown[] | undefined {
   if (!Array.isArray(value)) {
-    report(path, `must be a list, not ${describe(value)}`);
+    report(path, `must be a list, not ${describeValue(value)}`);
     return undefined;
   }
   if (value.length > max) {
@@ -196,7 +191,7 @@ function readSpec(doc: unknown, report: Report): BundleSpec | undefined {
 
 function readLabels(value: unknown, report: Report): Record<string, string> | undefined {
   const labels = mapping(value, ['labels'], [], () => {});
-  if (!labels) return void report(['labels'], `must be a mapping of strings, not ${describe(value)}`);
+  if (!labels) return void report(['labels'], `must be a mapping of strings, not ${describeValue(value)}`);
   const keys = Object.keys(labels);
   if (keys.length > MAX_LABELS)
     return void report(['labels'], `has ${keys.length} labels, over the limit of ${MAX_LABELS}`);
@@ -291,7 +286,7 @@ function readModels(value: unknown, report: Report): BundleModel[] | undefined {
           ? (entry.format as FormatName)
           : void report(
               [...at, 'format'],
-              `${describe(entry.format)} is not a format ferry reads (one of ${MODEL_FORMATS.join(', ')})`,
+              `${describeValue(entry.format)} is not a format ferry reads (one of ${MODEL_FORMATS.join(', ')})`,
             );
     let model: BundleModel | undefined;
     if ((entry.path === undefined) === (entry.ref === undefined)) {
@@ -367,7 +362,7 @@ function readTensors(
           ? (entry.datatype as Datatype)
           : void report(
               [...at, 'datatype'],
-              `${describe(entry.datatype)} is not one of ${DATATYPES.join(', ')}`,
+              `${describeValue(entry.datatype)} is not one of ${DATATYPES.join(', ')}`,
             );
     let shape: number[] | undefined;
     if (entry.shape === undefined)
@@ -377,7 +372,7 @@ function readTensors(
       if (dims) {
         shape = [];
         dims.forEach((d, j) => {
-          const dim = integer(d, [...at, 'shape', j], -1, 2 ** 31 - 1, report);
+          const dim = integer(d, [...at, 'shape', j], ANY_DIM, MAX_DIM, report);
           if (dim === undefined) shape = undefined;
           else shape?.push(dim);
         });
@@ -392,100 +387,12 @@ function readTensors(
   return ok ? out : undefined;
 }
 
+/** The `serving:` block: serving-api's model config knobs, every broken rule reported. */
 function readServing(value: unknown, report: Report): ServingConfig | undefined {
-  const root = mapping(value, ['serving'], ['max_batch_size', 'dynamic_batching', 'instances'], report);
-  if (!root) return undefined;
-  let ok = true;
-  const int = (v: unknown, path: FieldPath, min: number, max: number) => {
-    const n = integer(v, path, min, max, report);
-    if (n === undefined) ok = false;
-    return n;
-  };
-  const config: { -readonly [K in keyof ServingConfig]: ServingConfig[K] } = {};
-  if (root.max_batch_size !== undefined)
-    config.maxBatchSize = int(root.max_batch_size, ['serving', 'max_batch_size'], 0, MAX_BATCH_SIZE);
-  if (root.dynamic_batching !== undefined) {
-    const at = ['serving', 'dynamic_batching'];
-    const db = mapping(
-      root.dynamic_batching,
-      at,
-      ['max_queue_delay_us', 'preferred_batch_sizes', 'max_queue_size', 'default_timeout_us'],
-      report,
-    );
-    if (!db) ok = false;
-    else {
-      const preferred =
-        db.preferred_batch_sizes === undefined
-          ? undefined
-          : list(db.preferred_batch_sizes, [...at, 'preferred_batch_sizes'], 64, report);
-      if (db.preferred_batch_sizes !== undefined && !preferred) ok = false;
-      config.dynamicBatching = {
-        ...(db.max_queue_delay_us !== undefined && {
-          maxQueueDelayUs: int(db.max_queue_delay_us, [...at, 'max_queue_delay_us'], 0, 60_000_000),
-        }),
-        ...(preferred && {
-          preferredBatchSizes: preferred.map(
-            (v, i) => int(v, [...at, 'preferred_batch_sizes', i], 1, MAX_BATCH_SIZE) ?? 0,
-          ),
-        }),
-        ...(db.max_queue_size !== undefined && {
-          maxQueueSize: int(db.max_queue_size, [...at, 'max_queue_size'], 1, 1_000_000),
-        }),
-        ...(db.default_timeout_us !== undefined && {
-          defaultTimeoutUs: int(db.default_timeout_us, [...at, 'default_timeout_us'], 0, 3_600_000_000),
-        }),
-      };
-      const max = config.maxBatchSize;
-      for (const [i, size] of (config.dynamicBatching.preferredBatchSizes ?? []).entries())
-        if (max !== undefined && size > max) {
-          report(
-            [...at, 'preferred_batch_sizes', i],
-            `${size} is larger than serving.max_batch_size (${max})`,
-          );
-          ok = false;
-        }
-    }
-  }
-  if (root.instances !== undefined) {
-    const at = ['serving', 'instances'];
-    const inst = mapping(
-      root.instances,
-      at,
-      ['count', 'intra_op_threads', 'inter_op_threads', 'allow_spinning', 'placement'],
-      report,
-    );
-    if (inst && inst.allow_spinning !== undefined && typeof inst.allow_spinning !== 'boolean') {
-      report([...at, 'allow_spinning'], `must be true or false, not ${describe(inst.allow_spinning)}`);
-      ok = false;
-    }
-    if (
-      inst &&
-      inst.placement !== undefined &&
-      !(PLACEMENTS as readonly unknown[]).includes(inst.placement)
-    ) {
-      report(
-        [...at, 'placement'],
-        `must be one of ${PLACEMENTS.join(', ')}, not ${describe(inst.placement)}`,
-      );
-      ok = false;
-    }
-    if (!inst) ok = false;
-    else
-      config.instances = {
-        ...(inst.count !== undefined && { count: int(inst.count, [...at, 'count'], 1, MAX_INSTANCES) }),
-        ...(inst.intra_op_threads !== undefined && {
-          intraOpThreads: int(inst.intra_op_threads, [...at, 'intra_op_threads'], 0, 1024),
-        }),
-        ...(inst.inter_op_threads !== undefined && {
-          interOpThreads: int(inst.inter_op_threads, [...at, 'inter_op_threads'], 0, 1024),
-        }),
-        ...(typeof inst.allow_spinning === 'boolean' && { allowSpinning: inst.allow_spinning }),
-        ...((PLACEMENTS as readonly unknown[]).includes(inst.placement) && {
-          placement: inst.placement as InstancePlacement,
-        }),
-      };
-  }
-  return ok ? config : undefined;
+  const result = validateServingKnobs(value, { mode: 'all', wording: 'ferry-yaml', at: ['serving'] });
+  if (result.ok) return result.value;
+  for (const issue of result.issues) report(issue.path, issue.rule);
+  return undefined;
 }
 
 function readPaths(value: unknown, field: 'docs' | 'files', report: Report): string[] | undefined {

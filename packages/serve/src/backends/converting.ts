@@ -5,7 +5,7 @@ import { cachedConversion, defaultCacheDir } from '../convert/cache.js';
 import { listSourceFiles, sourceDigest, sourceFingerprint } from '../convert/source-digest.js';
 import { isServeError, serveError } from '../errors.js';
 import { MAX_ENTRIES } from '../limits.js';
-import type { Backend, BackendOptions, EntryOptions, EntryPoint, LoadedModel } from './backend.js';
+import type { Backend, BackendOptions, EntryOptions, EntryPoint, LoadedModel } from '@ferry/serving-api';
 import { onnxruntimeBackend } from './onnxruntime.js';
 
 /**

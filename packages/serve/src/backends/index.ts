@@ -1,4 +1,4 @@
-import type { Backend } from './backend.js';
+import type { Backend } from '@ferry/serving-api';
 import { onnxruntimeBackend } from './onnxruntime.js';
 import { savedModelBackend } from './savedmodel.js';
 import { sklearnBackend } from './sklearn.js';
@@ -31,5 +31,5 @@ export type {
   LoadedModel,
   ModelInstance,
   TensorMetadata,
-} from './backend.js';
+} from '@ferry/serving-api';
 export { convertingBackend, type SourceFormat } from './converting.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Tensor } from '../tensor/tensor.js';
-import type { ModelInstance } from './backend.js';
+import type { Tensor } from '@ferry/serving-api';
+import type { ModelInstance } from '@ferry/serving-api';
 import { fromOrtData, toOrtData } from './onnxruntime-tensors.js';
 
 interface OrtSession {

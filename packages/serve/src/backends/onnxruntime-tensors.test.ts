@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatRows, type Tensor } from '../tensor/tensor.js';
+import { concatRows, type Tensor } from '@ferry/serving-api';
 import { fromOrtData, toOrtData } from './onnxruntime-tensors.js';
 
 const floats = [1.5, -2, 3.25];

@@ -1,5 +1,5 @@
-import type { Datatype } from '../tensor/datatype.js';
-import { ownedByBatch, type Tensor } from '../tensor/tensor.js';
+import type { Datatype } from '@ferry/serving-api';
+import { ownedByBatch, type Tensor } from '@ferry/serving-api';
 
 /** Protocol datatype <-> onnxruntime-node tensor type. BF16 is absent: onnxruntime-node has no bfloat16 tensors. */
 const TO_ORT: Readonly<Partial<Record<Datatype, string>>> = {

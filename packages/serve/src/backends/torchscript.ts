@@ -1,6 +1,6 @@
 import { torchscriptBackend as native } from '@ferry/torchscript';
 import { serveError } from '../errors.js';
-import type { Backend, BackendOptions, LoadedModel } from './backend.js';
+import type { Backend, BackendOptions, LoadedModel } from '@ferry/serving-api';
 
 /**
  * TorchScript archives through the libtorch addon of @ferry/torchscript. TorchScript has no static

@@ -1,7 +1,7 @@
 import { serveError } from '../errors.js';
 import { MAX_BYTES_ELEMENT } from '../limits.js';
-import { DATATYPE_SIZE, type Datatype } from '../tensor/datatype.js';
-import { elementCount, type Tensor } from '../tensor/tensor.js';
+import { DATATYPE_SIZE, type Datatype } from '@ferry/serving-api';
+import { elementCount, type Tensor } from '@ferry/serving-api';
 
 /**
  * Raw tensor bytes as the binary tensor data extension (Triton's

@@ -1,11 +1,11 @@
-import type { TensorMetadata } from '../backends/backend.js';
+import type { TensorMetadata } from '@ferry/serving-api';
 import {
   BODY_HEADROOM_BYTES,
   JSON_BYTES_PER_ELEMENT,
   MAX_BODY_BYTES,
   MAX_JSON_BODY_BYTES,
 } from '../limits.js';
-import { DATATYPE_SIZE } from '../tensor/datatype.js';
+import { DATATYPE_SIZE } from '@ferry/serving-api';
 
 /** The largest request bodies one model version can need: what a well-formed request may send. */
 export interface ModelBodyLimits {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isServeError } from '../errors.js';
 import type { ServedVersion } from '../repository/served-version.js';
-import { DATATYPES } from '../tensor/datatype.js';
+import { DATATYPES } from '@ferry/serving-api';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
 import { checkInputs } from './inference.js';
 import { decodeJsonTensor, encodeJsonData } from './json-data.js';

@@ -3,8 +3,8 @@ import { MAX_TENSORS_PER_REQUEST } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import type { CancelSignal } from '../scheduler/cancellation.js';
-import type { Datatype } from '../tensor/datatype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Datatype } from '@ferry/serving-api';
+import type { Tensor } from '@ferry/serving-api';
 
 /** What both protocols know about an input before its data is decoded. */
 export interface InputHeader {

@@ -1,9 +1,9 @@
 import { endianness } from 'node:os';
 import { serveError } from '../errors.js';
 import { MAX_JSON_DATA_DEPTH } from '../limits.js';
-import { DATATYPE_SIZE, type Datatype, INTEGER_RANGE, type NumericDatatype } from '../tensor/datatype.js';
+import { DATATYPE_SIZE, type Datatype, INTEGER_RANGE, type NumericDatatype } from '@ferry/serving-api';
 import { bfloat16ToNumber, halfToNumber, numberToBfloat16, numberToHalf } from '../tensor/half.js';
-import { elementCount, type Tensor } from '../tensor/tensor.js';
+import { elementCount, type Tensor } from '@ferry/serving-api';
 
 /**
  * JSON `data` arrays <-> tensors (inference_rest.md "Tensor Data"): nested or flat, row-major.

@@ -1,7 +1,7 @@
 import { serveError } from '../errors.js';
 import { MAX_JSON_HEADER_BYTES, MAX_TENSORS_PER_REQUEST } from '../limits.js';
 import type { ServedVersion } from '../repository/served-version.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '@ferry/serving-api';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
 import { datatypeOf, type InputHeader } from './inference.js';
 import { decodeJsonTensor, encodeJsonData } from './json-data.js';

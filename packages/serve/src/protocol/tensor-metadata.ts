@@ -1,4 +1,4 @@
-import type { TensorMetadata } from '../backends/backend.js';
+import type { TensorMetadata } from '@ferry/serving-api';
 
 /**
  * Tensor metadata as both protocols publish it: name, datatype, shape. An input or output of

@@ -4,7 +4,8 @@ import { detectFormat, type FormatName } from '@ferry/formats';
 import { type Backend, backendByName, backendForFiles, type EntryPoint } from '../backends/index.js';
 import { serveError } from '../errors.js';
 import { MAX_MODELS, MAX_VERSIONS } from '../limits.js';
-import { type ModelConfig, readModelConfig, selectVersions } from './config.js';
+import type { ModelConfig } from '@ferry/serving-api';
+import { readModelConfig, selectVersions } from './config.js';
 
 /**
  * Where models come from. A folder repository uses Triton's layout:

@@ -1,7 +1,7 @@
-import type { LoadedModel, ModelInstance, TensorMetadata } from '../backends/backend.js';
-import { DATATYPE_SIZE } from '../tensor/datatype.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { InstancePlacement } from './config.js';
+import type { LoadedModel, ModelInstance, TensorMetadata } from '@ferry/serving-api';
+import { DATATYPE_SIZE } from '@ferry/serving-api';
+import type { Tensor } from '@ferry/serving-api';
+import type { InstancePlacement } from '@ferry/serving-api';
 
 /**
  * A run at the model's largest batch that takes less than this computes on the event loop. The

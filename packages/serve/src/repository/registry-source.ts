@@ -4,7 +4,8 @@ import type { Deployment, RegistryClient } from '@ferry/registry';
 import { type Backend, BACKENDS, backendForFiles } from '../backends/index.js';
 import { serveError } from '../errors.js';
 import { MAX_MODELS } from '../limits.js';
-import { type ModelConfig, parseModelConfig, readModelConfig } from './config.js';
+import type { ModelConfig } from '@ferry/serving-api';
+import { parseModelConfig, readModelConfig } from './config.js';
 import type { ModelPlan, ModelSource } from './layout.js';
 
 /** A deployment as the server needs it: the served name, the alias it follows, its serving config. */

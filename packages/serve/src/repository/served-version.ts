@@ -1,11 +1,11 @@
-import type { Backend, ModelInstance, TensorMetadata } from '../backends/backend.js';
+import type { Backend, ModelInstance, TensorMetadata } from '@ferry/serving-api';
 import { serveError } from '../errors.js';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import { Batcher } from '../scheduler/batcher.js';
-import { DATATYPE_SIZE } from '../tensor/datatype.js';
-import { elementCount, type Tensor } from '../tensor/tensor.js';
-import type { ModelConfig, TensorOverride } from './config.js';
+import { DATATYPE_SIZE } from '@ferry/serving-api';
+import { elementCount, type Tensor } from '@ferry/serving-api';
+import type { ModelConfig, TensorOverride } from '@ferry/serving-api';
 import { type Placed, placeInstances, probeable } from './placement.js';
 
 /** One loaded, warmed-up model version with its scheduler: what an inference request reaches. */

@@ -1,6 +1,6 @@
-import type { ModelInstance, TensorMetadata } from '../backends/backend.js';
+import type { ModelInstance, TensorMetadata } from '@ferry/serving-api';
 import { type ServeError, serveError } from '../errors.js';
-import { concatRows, sliceRows, type Tensor } from '../tensor/tensor.js';
+import { concatRows, sliceRows, type Tensor } from '@ferry/serving-api';
 import type { CancelSignal } from './cancellation.js';
 import type { BatchingPolicy, SchedulerObserver } from './policy.js';
 

@@ -1,4 +1,4 @@
-import { type DType, dtypeFromProtocol, dtypeSize } from '@ferry/formats';
+import { DTYPE_TABLE, type DType, dtypeFromProtocol, dtypeSize } from '@ferry/formats';
 
 /**
  * The protocol's tensor datatypes (inference_rest.md "Tensor Data Types", plus BF16 which the
@@ -29,6 +29,12 @@ export type NumericDatatype = Exclude<Datatype, 'BYTES'>;
 export const DTYPE_OF: Readonly<Record<NumericDatatype, DType>> = Object.fromEntries(
   DATATYPES.filter((d): d is NumericDatatype => d !== 'BYTES').map((d) => [d, dtypeFromProtocol(d)!]),
 ) as Record<NumericDatatype, DType>;
+
+/** The protocol datatype of a ferry dtype (the dtype table's protocol column); undefined where none. */
+export function datatypeOf(dtype: DType): NumericDatatype | undefined {
+  const protocol = DTYPE_TABLE[dtype].protocol;
+  return protocol !== null && isDatatype(protocol) && protocol !== 'BYTES' ? protocol : undefined;
+}
 
 /** Bytes per element of each numeric datatype, from the dtype table. */
 export const DATATYPE_SIZE: Readonly<Record<NumericDatatype, number>> = Object.fromEntries(

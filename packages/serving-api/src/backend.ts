@@ -1,11 +1,13 @@
-import type { TensorOverride } from '../repository/config.js';
-import type { Datatype } from '../tensor/datatype.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Datatype } from './datatype.js';
+import type { TensorOverride } from './model-config.js';
+import type { Tensor } from './tensor.js';
 
 /**
  * The seam between the server and whatever runs a model. A new runtime (TorchScript through a
  * native libtorch addon, JavaScript handlers, scikit-learn models converted to ONNX-ML) is a
- * new file exporting a Backend, listed once in backends/index.ts; nothing else changes.
+ * new file exporting a Backend, listed once in serve's backends/index.ts; nothing else changes.
+ * Backends compile against this package alone, never the server's internals (as Triton's
+ * backends compile against tritonbackend.h).
  */
 export interface Backend {
   /** Name used by config.yaml `backend:`. */
