@@ -95,12 +95,12 @@ export function parseHeader(path: string, headerBytes: Uint8Array, fileSize: num
   entries.sort((a, b) => compareBig(a.begin, b.begin) || compareBig(a.end, b.end));
   let expected = 0n;
   for (const entry of entries) {
-    const params = { path, tensor: entry.name, begin: entry.begin, end: entry.end, expected };
-    if (entry.begin > expected) throw ferryError('FERRY_SAFETENSORS_OFFSET_GAP', params);
-    if (entry.begin < expected) throw ferryError('FERRY_SAFETENSORS_OFFSET_OVERLAP', params);
-    if (entry.end < entry.begin) throw ferryError('FERRY_SAFETENSORS_OFFSET_ORDER', params);
-    expected = entry.end;
-    const shape = JSON.stringify(entry.shapeBig.map(String)).replaceAll('"', '');
+    // Error parameters are built only for an error: per tensor they cost more than the checks.
+    const params = () => ({ path, tensor: entry.name, begin: entry.begin, end: entry.end, expected });
+    if (entry.begin > expected) throw ferryError('FERRY_SAFETENSORS_OFFSET_GAP', params());
+    if (entry.begin < expected) throw ferryError('FERRY_SAFETENSORS_OFFSET_OVERLAP', params());
+    if (entry.end < entry.begin) throw ferryError('FERRY_SAFETENSORS_OFFSET_ORDER', params());
+    const shape = () => JSON.stringify(entry.shapeBig.map(String)).replaceAll('"', '');
     // Left to right with a check at every step, like the reference's checked_mul fold.
     let count = 1n;
     for (const dim of entry.shapeBig) {
@@ -109,24 +109,30 @@ export function parseHeader(path: string, headerBytes: Uint8Array, fileSize: num
         throw ferryError('FERRY_SAFETENSORS_OVERFLOW', {
           path,
           tensor: entry.name,
-          shape,
+          shape: shape(),
           dtype: entry.dtype,
         });
       }
     }
     const bytes = count * BigInt(DTYPE_TABLE[entry.dtype].size);
     if (bytes > U64_MAX) {
-      throw ferryError('FERRY_SAFETENSORS_OVERFLOW', { path, tensor: entry.name, shape, dtype: entry.dtype });
+      throw ferryError('FERRY_SAFETENSORS_OVERFLOW', {
+        path,
+        tensor: entry.name,
+        shape: shape(),
+        dtype: entry.dtype,
+      });
     }
     if (entry.end - entry.begin !== bytes) {
       throw ferryError('FERRY_SAFETENSORS_BYTE_LENGTH', {
-        ...params,
+        ...params(),
         actual: entry.end - entry.begin,
-        shape,
+        shape: shape(),
         dtype: entry.dtype,
         expected: bytes,
       });
     }
+    expected = entry.end;
   }
   const dataStart = HEADER_LENGTH_BYTES + headerLength;
   if (BigInt(dataStart) + expected !== BigInt(fileSize)) {

@@ -36,6 +36,9 @@ const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 /** Parses one JSON value; anything but JSON whitespace after it is an error. */
 export function parseJson(text: string): JsonValue {
   let at = 0;
+  // The keys leading to the value being parsed, pushed and popped in place: a copy is made only
+  // for a duplicate-key error (a new array per key cost ~1 KB per tensor on 300k-tensor headers).
+  const parents: (string | number)[] = [];
 
   const fail = (reason: string): never => {
     throw new JsonSyntaxError(reason, at);
@@ -135,12 +138,12 @@ export function parseJson(text: string): JsonValue {
     return Number(match[0]);
   };
 
-  const parseValue = (depth: number, parents: readonly string[]): JsonValue => {
+  const parseValue = (depth: number): JsonValue => {
     skipSpace();
     const c = text[at];
     if (c === '{' || c === '[') {
       if (depth >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
-      return c === '{' ? parseObject(depth + 1, parents) : parseArray(depth + 1, parents);
+      return c === '{' ? parseObject(depth + 1) : parseArray(depth + 1);
     }
     if (c === '"') return parseString();
     if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return parseNumber();
@@ -157,7 +160,7 @@ export function parseJson(text: string): JsonValue {
     return fail(at >= text.length ? 'unexpected end of JSON' : 'unexpected character');
   };
 
-  const parseObject = (depth: number, parents: readonly string[]): JsonObject => {
+  const parseObject = (depth: number): JsonObject => {
     at++;
     const object: JsonObject = new Map();
     skipSpace();
@@ -170,11 +173,18 @@ export function parseJson(text: string): JsonValue {
       if (text[at] !== '"') fail('expected a string key');
       const keyAt = at;
       const key = parseString();
-      if (object.has(key)) throw new JsonDuplicateKeyError(key, keyAt, parents);
+      if (object.has(key))
+        throw new JsonDuplicateKeyError(
+          key,
+          keyAt,
+          parents.map((p) => (typeof p === 'number' ? `[${p}]` : p)),
+        );
       skipSpace();
       if (text[at] !== ':') fail("expected ':'");
       at++;
-      object.set(key, parseValue(depth, [...parents, key]));
+      parents.push(key);
+      object.set(key, parseValue(depth));
+      parents.pop();
       skipSpace();
       if (text[at] === ',') {
         at++;
@@ -188,7 +198,7 @@ export function parseJson(text: string): JsonValue {
     }
   };
 
-  const parseArray = (depth: number, parents: readonly string[]): JsonValue[] => {
+  const parseArray = (depth: number): JsonValue[] => {
     at++;
     const array: JsonValue[] = [];
     skipSpace();
@@ -197,7 +207,9 @@ export function parseJson(text: string): JsonValue {
       return array;
     }
     for (;;) {
-      array.push(parseValue(depth, [...parents, `[${array.length}]`]));
+      parents.push(array.length);
+      array.push(parseValue(depth));
+      parents.pop();
       skipSpace();
       if (text[at] === ',') {
         at++;
@@ -211,7 +223,7 @@ export function parseJson(text: string): JsonValue {
     }
   };
 
-  const value = parseValue(0, []);
+  const value = parseValue(0);
   skipSpace();
   if (at !== text.length) fail('trailing characters after the JSON value');
   return value;
