@@ -11,6 +11,7 @@ export default defineConfig({
       '@ferry/formats': src('formats'),
       '@ferry/torchscript': src('torchscript'),
       '@ferry/serve': src('serve'),
+      '@ferry/registry-client': src('registry-client'),
       '@ferry/registry': src('registry'),
       '@ferry/bundle': src('bundle'),
       '@ferry/optimize': src('optimize'),

@@ -1,4 +1,4 @@
-/** The registry's data model as the API and client see it. */
+/** The registry's data model as the API returns it (its wire types); the server and the UI use these. */
 
 export type Visibility = 'public' | 'private';
 export type VersionStatus = 'pending' | 'ready' | 'failed';
@@ -126,4 +126,41 @@ export interface TokenInfo {
   readonly grants: readonly Grant[];
   readonly description: string;
   readonly createdAt: string;
+}
+
+/** The caller as `GET /api/v1/whoami` answers: the user, and the grants as `scope:resource`. */
+export interface Whoami {
+  readonly user: string;
+  readonly anonymous: boolean;
+  readonly scopes: readonly string[];
+}
+
+/** What the serving side says about a deployment. */
+export const DEPLOYMENT_STATUSES = ['pending', 'serving', 'failed'] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+/**
+ * A deployment: `models:/MODEL@ALIAS` plus serving config. A server that serves it follows the
+ * alias and reports back which version is live (or that loading the aliased one failed), so the
+ * registry answers where each version is deployed.
+ */
+export interface Deployment {
+  /** The name the model is served under (the inference server's model name). */
+  readonly name: string;
+  readonly model: string;
+  readonly alias: string;
+  readonly uri: string;
+  /** Serving config (the fields of the server's config.yaml), or null for the model's defaults. */
+  readonly config: Record<string, unknown> | null;
+  /** Where the server that reported last answers (e.g. http://127.0.0.1:8000). */
+  readonly endpoint: string | null;
+  readonly status: DeploymentStatus;
+  /** The version serving now, as the server reported it. */
+  readonly liveVersion: number | null;
+  /** The last report's detail: why a load failed, or empty. */
+  readonly message: string;
+  readonly reportedAt: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly createdBy: string;
 }

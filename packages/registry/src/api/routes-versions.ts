@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registryError } from '../errors.js';
-import { checkFilePath, checkLabel, checkSourceUri } from '../names.js';
+import { checkFilePath, checkLabel, checkSourceUri } from '@ferry/registry-client';
 import { type NewFile, versionNode } from '../store/queries.js';
 import { modelWith, visibleModel } from './access.js';
 import { allows } from './auth.js';
@@ -9,7 +9,7 @@ import { inspectVersion } from './inspect-version.js';
 import { parseRange } from './range.js';
 import { resolveUri } from './resolve.js';
 import { checkScanGate } from './scan-gate.js';
-import { SCHEMAS } from './schemas.js';
+import { SCHEMAS } from '@ferry/registry-client';
 
 type VersionParams = { model: string; version: number };
 const versionParams = {

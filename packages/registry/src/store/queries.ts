@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { registryError } from '../errors.js';
 import { MAX_LINEAGE_DEPTH } from '../limits.js';
-import { parseModelName } from '../names.js';
+import { parseModelName } from '@ferry/registry-client';
 import { isUniqueViolation, type MetadataStore, type Queryable } from './metadata-store.js';
 import { migrate } from './migrations.js';
 import { modelsPage, versionsPage } from './pages.js';

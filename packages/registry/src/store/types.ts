@@ -1,0 +1,22 @@
+/** The registry's data model is its API's wire types, declared once in @ferry/registry-client. */
+export type {
+  Alias,
+  AuditEntry,
+  Dataset,
+  EdgeRelation,
+  Grant,
+  LineageEdge,
+  LineageGraph,
+  Metric,
+  Model,
+  ModelVersion,
+  NodeId,
+  Run,
+  RunStatus,
+  ScanVerdict,
+  Scope,
+  TokenInfo,
+  VersionFile,
+  VersionStatus,
+  Visibility,
+} from '@ferry/registry-client';
