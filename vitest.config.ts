@@ -12,6 +12,7 @@ export default defineConfig({
       '@ferry/serving-api': src('serving-api'),
       '@ferry/torchscript': src('torchscript'),
       '@ferry/serve': src('serve'),
+      '@ferry/registry-client': src('registry-client'),
       '@ferry/registry': src('registry'),
       '@ferry/bundle': src('bundle'),
       '@ferry/optimize': src('optimize'),

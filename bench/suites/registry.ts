@@ -17,10 +17,10 @@ import {
   FolderBlobStore,
   type MetadataStore,
   PostgresStore,
-  RegistryClient,
   RegistryDb,
   SqliteStore,
 } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import { markdownTable, shellSeconds, writeSection } from '../lib/report.js';
 import { httpLoopbackSeconds, sha256Seconds } from '../lib/transport-floor.js';
 

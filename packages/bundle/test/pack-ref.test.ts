@@ -3,7 +3,9 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RegistryClient, type RegistryServer, sha256File, startRegistry } from '@ferry/registry';
+import { sha256File } from '@ferry/formats';
+import { type RegistryServer, startRegistry } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import { startServer } from '@ferry/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

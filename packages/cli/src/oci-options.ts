@@ -1,4 +1,4 @@
-import type { OciCredentials } from '@ferry/registry';
+import type { OciCredentials } from '@ferry/registry-client';
 import type { OptionSpec, ParsedArgs } from './command.js';
 
 /** Options of the commands that talk to OCI registries (push/pull/serve with oci://). */

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DEFAULT_REGISTRY, RegistryClient } from '@ferry/registry';
+import { DEFAULT_REGISTRY, RegistryClient } from '@ferry/registry-client';
 import type { OptionSpec, ParsedArgs } from './command.js';
 
 /** Options every registry command takes. */

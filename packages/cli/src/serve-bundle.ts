@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { isOciReference } from '@ferry/registry';
+import { isOciReference } from '@ferry/registry-client';
 
 /**
  * Whether `ferry serve` was given a bundle rather than a repository folder or a model file: an

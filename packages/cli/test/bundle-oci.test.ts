@@ -11,7 +11,7 @@ import {
   readTarIndex,
   signBundle,
 } from '@ferry/bundle';
-import { OCI_MANIFEST, OciClient } from '@ferry/registry';
+import { OCI_MANIFEST, OciClient } from '@ferry/registry-client';
 import { type RunningServer, startServer } from '@ferry/serve';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

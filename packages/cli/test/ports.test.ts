@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RegistryClient } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { track } from '../../../scripts/test/children.js';
 

@@ -1,36 +1,13 @@
-/** @ferry/registry: models, versions, aliases, lineage and access control. Public API only. */
+/**
+ * @ferry/registry: the registry server. Public API only: what other packages use (the CLI starts
+ * it, bench drives its stores directly). The client, names, wire types and the OCI client are in
+ * @ferry/registry-client.
+ */
 
-export * from './api/index.js';
-export {
-  type ClientOptions,
-  DEFAULT_CHUNK_BYTES,
-  DEFAULT_REGISTRY,
-  type LocalFile,
-  type Progress,
-  type PushOptions,
-  RegistryClient,
-  scanLocal,
-} from './client.js';
-/** Re-exported: the registry's clients name files by it. */
-export { sha256File } from '@ferry/formats';
-export {
-  isRegistryError,
-  REGISTRY_ERRORS,
-  RegistryError,
-  type RegistryErrorCode,
-  RemoteRegistryError,
-  registryError,
-} from './errors.js';
-export * from './limits.js';
-export {
-  checkFilePath,
-  checkLabel,
-  formatModelUri,
-  type ModelName,
-  type ModelUri,
-  parseModelName,
-  parseModelUri,
-} from './names.js';
-export { type BackendOptions, openBackends, type StartOptions, startRegistry } from './open.js';
-export * from './oci/index.js';
-export * from './store/index.js';
+export { createRegistryServer, type RegistryServer, type RegistryServerOptions } from './api/server.js';
+export { type StartOptions, startRegistry } from './open.js';
+export { FolderBlobStore } from './store/folder-blob-store.js';
+export type { MetadataStore } from './store/metadata-store.js';
+export { PostgresStore } from './store/postgres-store.js';
+export { RegistryDb } from './store/registry-db.js';
+export { SqliteStore } from './store/sqlite-store.js';

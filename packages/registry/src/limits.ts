@@ -1,23 +1,20 @@
 /** Limits on everything a client controls (CWE-400: uncontrolled resource consumption). */
 
-/** A model name part (namespace or name): the Hub's limit is 96; a name is a path segment and a DB key. */
-export const MAX_NAME_LENGTH = 96;
-/** Aliases and tag keys: short labels, shown in tables. */
-export const MAX_LABEL_LENGTH = 64;
-/** Tag values, params, descriptions: free text but bounded so one row stays small. */
-export const MAX_TEXT_LENGTH = 4096;
+/** The limits the API's names and body schemas enforce, declared with them in the client package. */
+export {
+  MAX_FILE_BYTES,
+  MAX_FILES_PER_VERSION,
+  MAX_ITEMS_PER_REQUEST,
+  MAX_LABEL_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_PATH_LENGTH,
+  MAX_TEXT_LENGTH,
+} from '@ferry/registry-client';
+
 /** A model card (README.md): the Hub's cards are rarely over 100 KiB. */
 export const MAX_CARD_BYTES = 512 * 1024;
-/** A file path inside a version: POSIX PATH_MAX. */
-export const MAX_PATH_LENGTH = 4096;
-/** Files per version: a sharded 1T-parameter checkpoint has a few thousand shards. */
-export const MAX_FILES_PER_VERSION = 10_000;
-/** One file: 1 TiB, above any single checkpoint shard in the wild. */
-export const MAX_FILE_BYTES = 2 ** 40;
 /** JSON request bodies (file lists of MAX_FILES_PER_VERSION entries fit). */
 export const MAX_JSON_BODY_BYTES = 8 * 1024 * 1024;
-/** Tags, params or metrics in one request. */
-export const MAX_ITEMS_PER_REQUEST = 1000;
 /** Page size for listings. */
 export const MAX_PAGE_SIZE = 1000;
 /** Lineage traversal depth (CWE-674: uncontrolled recursion on a cyclic or huge graph). */

@@ -3,7 +3,10 @@ import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Delivery, MAX_OPEN_UPLOADS_PER_USER, REFUSED_DELIVERY, RegistryClient } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
+import { REFUSED_DELIVERY } from '../src/api/webhook-target.js';
+import { MAX_OPEN_UPLOADS_PER_USER } from '../src/limits.js';
+import type { Delivery } from '../src/store/webhooks.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
 import { BACKENDS, type Backend } from './harness.js';
 import { type FerryProcess, spawnRegistry } from './processes.js';
 

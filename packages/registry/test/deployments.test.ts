@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/src/main.js';
-import { RegistryClient, type RegistryServer } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
+import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { downloadFile, downloadFileToCacheDir, listFiles, modelInfo, pathsInfo } from '@huggingface/hub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, type RegistryServer } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
+import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OciClient, sha256Digest } from '../src/index.js';
+import { OciClient, sha256Digest } from '@ferry/registry-client';
 import { freePort, hasDockerRegistry, type RunningOciRegistry, startOciRegistry } from './backends.js';
 
 const HTPASSWD = fileURLToPath(new URL('../../../fixtures/bundle-oci/htpasswd', import.meta.url));

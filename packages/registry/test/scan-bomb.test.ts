@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, type RegistryServer } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
+import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 const MiB = 1024 * 1024;

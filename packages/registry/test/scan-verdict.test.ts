@@ -2,7 +2,8 @@ import { copyFile, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, type RegistryServer, type RemoteRegistryError } from '../src/index.js';
+import { RegistryClient, type RemoteRegistryError } from '@ferry/registry-client';
+import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 const REPO = join(import.meta.dirname, '../../..');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
 import {
   dropSchema,
   freshSchema,

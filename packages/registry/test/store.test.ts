@@ -3,7 +3,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BlobStore, FolderBlobStore, OciBlobStore, RegistryDb } from '../src/index.js';
+import type { BlobStore } from '../src/store/blob-store.js';
+import { FolderBlobStore, RegistryDb } from '../src/index.js';
+import { OciBlobStore } from '../src/store/oci-blob-store.js';
 import {
   hasDockerRegistry,
   metadataBackends,

@@ -4,7 +4,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Delivery, RegistryClient, type RegistryServer } from '../src/index.js';
+import { RegistryClient } from '@ferry/registry-client';
+import type { RegistryServer } from '../src/index.js';
+import type { Delivery } from '../src/store/webhooks.js';
 import { BACKENDS, type Backend, startServer } from './harness.js';
 
 /** A real HTTP receiver that fails its first answers, to exercise retries. */

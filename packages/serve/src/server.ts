@@ -10,7 +10,7 @@ import { grpcConnectionOptions, guardGrpcStreams } from './protocol/grpc-limits.
 import { applyConnectionLimits } from './protocol/http-connection-limits.js';
 import { InflightBudget } from './protocol/inflight-budget.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
-import type { RegistryClient } from '@ferry/registry';
+import type { RegistryClient } from '@ferry/registry-client';
 import {
   ALIAS_EVENTS_PATH,
   type AliasEvents,

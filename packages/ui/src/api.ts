@@ -1,5 +1,7 @@
 /** The registry's REST API as the page calls it: same origin, the token from sessionStorage. */
 
+import type { LineageEdge, LineageGraph, ModelVersion } from '@ferry/registry-client';
+
 const TOKEN_KEY = 'ferry.token';
 
 export function getToken(): string | null {
@@ -54,28 +56,13 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 export const enc = encodeURIComponent;
 export const modelPath = (name: string) => `/api/v1/models/${enc(name)}`;
 
-// --- shapes (packages/registry/src/store/types.ts) ---
+// --- shapes: the registry's wire types, imported as types only (nothing of the client is bundled) ---
 
-export interface Model {
-  name: string;
-  namespace: string;
-  description: string;
-  visibility: 'public' | 'private';
-  tags: Record<string, string>;
-  aliases: Record<string, number>;
-  latestVersion: number | null;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string;
-}
+export type { AuditEntry, Deployment, Model, Run, VersionFile, Whoami } from '@ferry/registry-client';
+export type Edge = LineageEdge;
+export type Graph = LineageGraph;
 
-export interface VersionFile {
-  path: string;
-  sha256: string;
-  size: number;
-  format: string | null;
-}
-
+/** One scan finding of a file, as the version's inspect summary lists it. */
 export interface Finding {
   severity: string;
   rule: string;
@@ -83,6 +70,7 @@ export interface Finding {
   location?: string;
 }
 
+/** One file's inspect summary (packages/registry/src/api/inspect-version.ts writes it). */
 export interface FileSummary {
   format?: string;
   tensors?: number;
@@ -92,80 +80,9 @@ export interface FileSummary {
   error?: { code: string; message: string };
 }
 
-export interface Version {
-  model: string;
-  version: number;
-  status: 'pending' | 'ready' | 'failed';
-  description: string;
-  sourceUri: string | null;
-  runId: string | null;
-  digest: string | null;
-  files: VersionFile[];
-  inspect: { files?: Record<string, FileSummary> } | null;
-  scan: 'pending' | 'safe' | 'unsafe' | 'error' | 'unknown';
-  scanDetail: string | null;
-  tags: Record<string, string>;
-  aliases: string[];
-  createdAt: string;
-  createdBy: string;
-}
-
-export interface Whoami {
-  user: string;
-  anonymous: boolean;
-  scopes: string[];
-}
-
-export interface Run {
-  id: string;
-  name: string;
-  status: string;
-  startTime: string;
-  endTime: string | null;
-  createdBy: string;
-  params: Record<string, string>;
-  tags: Record<string, string>;
-  metrics: { key: string; value: number; step: number; time: string }[];
-}
-
-export interface Edge {
-  src: string;
-  dst: string;
-  relation: 'input' | 'output' | 'derived';
-}
-
-export interface Graph {
-  root: string;
-  nodes: string[];
-  edges: Edge[];
-}
-
-/**
- * A deployment as the registry lists it (`GET /api/v1/deployments`): the name the server serves it
- * under, the alias it follows, where the server answers and what it reported.
- */
-export interface Deployment {
-  name: string;
-  model: string;
-  alias: string;
-  uri?: string;
-  endpoint?: string | null;
-  status?: string;
-  liveVersion?: number | null;
-  message?: string;
-  reportedAt?: string | null;
-  /** A metrics URL other than ENDPOINT/metrics (a server with --metrics-port). */
-  metricsUrl?: string;
-}
-
-export interface AuditEntry {
-  id: number;
-  time: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
+/** A version, with the inspect summary the wire type leaves `unknown` narrowed to what the server writes. */
+export interface Version extends Omit<ModelVersion, 'inspect'> {
+  readonly inspect: { files?: Record<string, FileSummary> } | null;
 }
 
 /** Version totals over its files' inspect summaries. */

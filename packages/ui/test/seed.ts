@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertFileToFloat16 } from '@ferry/optimize';
-import { RegistryClient, type RegistryServer, startRegistry } from '@ferry/registry';
+import { type RegistryServer, startRegistry } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 
 const fixture = (path: string) => fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url));
 

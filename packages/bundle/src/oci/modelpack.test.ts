@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256Digest } from '@ferry/registry';
+import { sha256Digest } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle, readEntry } from '../archive/read-bundle.js';
 import { MAX_MANIFEST_BYTES } from '../limits.js';

@@ -1,4 +1,4 @@
-import { OCI_EMPTY, OCI_MANIFEST, type OciDescriptor, sha256Digest } from '@ferry/registry';
+import { OCI_EMPTY, OCI_MANIFEST, type OciDescriptor, sha256Digest } from '@ferry/registry-client';
 import {
   type BundleManifest,
   type FileRole,

@@ -9,7 +9,7 @@ import {
   type OciDescriptor,
   type OciReference,
   parseOciReference,
-} from '@ferry/registry';
+} from '@ferry/registry-client';
 import { openBundle } from '../archive/read-bundle.js';
 import { bundleError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';

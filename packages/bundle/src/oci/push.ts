@@ -6,7 +6,7 @@ import {
   type OciCredentials,
   parseOciReference,
   sha256Digest,
-} from '@ferry/registry';
+} from '@ferry/registry-client';
 import { openBundle, readEntry } from '../archive/read-bundle.js';
 import { bundleError } from '../errors.js';
 import { MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES } from '../limits.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { RegistryClient } from '@ferry/registry';
+import type { RegistryClient } from '@ferry/registry-client';
 import { bundleError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
 import { MAX_HANDLER_BYTES } from '../limits.js';

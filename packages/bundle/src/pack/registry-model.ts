@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { formatModelUri, type RegistryClient } from '@ferry/registry';
+import { formatModelUri, type RegistryClient } from '@ferry/registry-client';
 import { bundleError, isBundleError } from '../errors.js';
 import type { BundleModel } from '../manifest/schema.js';
 import type { ManifestModel } from './bundle-manifest.js';

@@ -1,7 +1,7 @@
 import { copyFile, link, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isOciReference, type OciCredentials } from '@ferry/registry';
+import { isOciReference, type OciCredentials } from '@ferry/registry-client';
 import { stringify } from 'yaml';
 import { bundleError } from '../errors.js';
 import { loadBundleSpec } from '../manifest/load.js';

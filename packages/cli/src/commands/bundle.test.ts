@@ -3,7 +3,8 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTarIndex } from '@ferry/bundle';
-import { RegistryClient, type RegistryServer, startRegistry } from '@ferry/registry';
+import { type RegistryServer, startRegistry } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-io.js';
 

@@ -1,4 +1,4 @@
-import { parseModelUri } from '@ferry/registry';
+import { parseModelUri } from '@ferry/registry-client';
 import { deploymentName } from '@ferry/serve';
 import type { Command } from '../command.js';
 import { readDeploymentConfig } from '../deploy/config-file.js';

@@ -1,4 +1,4 @@
-import { RegistryClient } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryUrl, saveCredential } from '../registry-client.js';

@@ -1,4 +1,4 @@
-import { type ModelVersion, parseModelName } from '@ferry/registry';
+import { type ModelVersion, parseModelName } from '@ferry/registry-client';
 import type { Command } from '../command.js';
 import { formatBytes, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';

@@ -1,5 +1,5 @@
 import { pushBundle } from '@ferry/bundle';
-import { formatModelUri, isOciReference } from '@ferry/registry';
+import { formatModelUri, isOciReference } from '@ferry/registry-client';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';

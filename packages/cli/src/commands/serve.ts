@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type PreparedBundle, prepareBundleServe } from '@ferry/bundle';
-import { parseModelUri, type RegistryClient } from '@ferry/registry';
+import { parseModelUri, type RegistryClient } from '@ferry/registry-client';
 import {
   type DeploymentSpec,
   deploymentName,

@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { RegistryClient, startRegistry } from '@ferry/registry';
+import { startRegistry } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import { startServer } from '@ferry/serve';
 import { pino } from 'pino';
 import type { Command } from '../command.js';

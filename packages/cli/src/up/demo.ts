@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RegistryClient, sha256File } from '@ferry/registry';
+import { sha256File } from '@ferry/formats';
+import type { RegistryClient } from '@ferry/registry-client';
 
 export const DEMO_MODEL = 'demo/classifier';
 export const DEMO_DEPLOYMENT = 'demo-classifier';

@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryClient, type RegistryServer, startRegistry } from '@ferry/registry';
+import { type RegistryServer, startRegistry } from '@ferry/registry';
+import { RegistryClient } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenProblem, upToken } from './token.js';
 

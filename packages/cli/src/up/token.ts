@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { RegistryClient } from '@ferry/registry';
+import type { RegistryClient } from '@ferry/registry-client';
 
 /** Where the token `ferry up` hands its inference server came from. */
 export type TokenSource = 'first-start' | 'file' | 'env' | 'none';

@@ -1,5 +1,5 @@
 import { registryError } from '../errors.js';
-import { parseModelName } from '../names.js';
+import { parseModelName } from '@ferry/registry-client';
 import type { RegistryDb } from '../store/registry-db.js';
 import type { Scope } from '../store/types.js';
 import { allows, type Principal } from './auth.js';

@@ -1,5 +1,5 @@
 import { registryError } from '../errors.js';
-import { parseModelUri } from '../names.js';
+import { parseModelUri } from '@ferry/registry-client';
 import type { RegistryDb } from '../store/registry-db.js';
 import { visibleModel } from './access.js';
 import type { Principal } from './auth.js';

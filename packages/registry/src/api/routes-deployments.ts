@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { checkLabel, parseModelName } from '../names.js';
+import { checkLabel, parseModelName } from '@ferry/registry-client';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus, type DeploymentStore } from '../store/deployments.js';
 import { modelWith, visibleModel } from './access.js';
 import { allows } from './auth.js';

@@ -6,7 +6,7 @@ import { requireScope, visibleModel } from './access.js';
 import { allows, allowsAny } from './auth.js';
 import type { ApiContext } from './context.js';
 import { resolveUri } from './resolve.js';
-import { SCHEMAS } from './schemas.js';
+import { SCHEMAS } from '@ferry/registry-client';
 
 const runParam = {
   type: 'object',

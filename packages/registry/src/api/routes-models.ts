@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { checkLabel, parseModelName } from '../names.js';
+import { checkLabel, parseModelName } from '@ferry/registry-client';
 import type { Visibility } from '../store/types.js';
 import { modelWith, requireScope, visibleModel } from './access.js';
 import { allows } from './auth.js';
 import { parseCard } from './card.js';
 import type { ApiContext } from './context.js';
-import { SCHEMAS } from './schemas.js';
+import { SCHEMAS } from '@ferry/registry-client';
 
 type ModelParams = { model: string };
 

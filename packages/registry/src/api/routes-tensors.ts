@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { diffModels, inspectModel, isFerryError } from '@ferry/formats';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { checkFilePath } from '../names.js';
+import { checkFilePath } from '@ferry/registry-client';
 import type { ModelVersion, VersionFile } from '../store/types.js';
 import { visibleModel } from './access.js';
 import type { ApiContext } from './context.js';

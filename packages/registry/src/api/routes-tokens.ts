@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireScope } from './access.js';
 import { formatGrant, hashToken, newToken, parseGrant } from './auth.js';
 import type { ApiContext } from './context.js';
-import { SCHEMAS } from './schemas.js';
+import { SCHEMAS } from '@ferry/registry-client';
 
 export function tokenRoutes(app: FastifyInstance, { db }: ApiContext): void {
   app.get(

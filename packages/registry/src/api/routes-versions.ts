@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { registryError } from '../errors.js';
-import { checkFilePath, checkLabel, checkSourceUri } from '../names.js';
+import { checkFilePath, checkLabel, checkSourceUri } from '@ferry/registry-client';
 import { versionNode } from '../store/node-id.js';
 import type { NewFile } from '../store/version-digest.js';
 import { modelWith, visibleModel } from './access.js';
@@ -10,7 +10,7 @@ import { inspectVersion } from './inspect-version.js';
 import { parseRange } from './range.js';
 import { resolveUri } from './resolve.js';
 import { checkScanGate } from './scan-gate.js';
-import { SCHEMAS } from './schemas.js';
+import { SCHEMAS } from '@ferry/registry-client';
 
 type VersionParams = { model: string; version: number };
 const versionParams = {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
-import { parseModelName } from '../names.js';
+import { parseModelName } from '@ferry/registry-client';
 import { WEBHOOK_EVENTS, type WebhookEvent, type WebhookStore } from '../store/webhooks.js';
 import { requireScope } from './access.js';
 import type { ApiContext } from './context.js';

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { signBody } from '@ferry/registry-client';
 import type { WebhookStore } from '../store/webhooks.js';
 import { postWebhook } from './webhook-post.js';
 import { REFUSED_DELIVERY, WebhookTargetRefused, WebhookTargets } from './webhook-target.js';
@@ -12,11 +12,6 @@ export interface DispatcherOptions {
   readonly maxAttempts?: number;
   /** One POST's time limit. */
   readonly timeoutMs?: number;
-}
-
-/** `sha256=HEX`: HMAC-SHA256 of the exact body bytes with the webhook's secret (GitHub's scheme). */
-export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 /**

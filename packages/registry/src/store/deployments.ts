@@ -1,34 +1,9 @@
 import type { MetadataStore, Queryable, Row } from './metadata-store.js';
 
-/** What the serving side says about a deployment. */
-export const DEPLOYMENT_STATUSES = ['pending', 'serving', 'failed'] as const;
-export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+import { DEPLOYMENT_STATUSES, type Deployment, type DeploymentStatus } from '@ferry/registry-client';
 
-/**
- * A deployment: `models:/MODEL@ALIAS` plus serving config. A server that serves it follows the
- * alias and reports back which version is live (or that loading the aliased one failed), so the
- * registry answers where each version is deployed.
- */
-export interface Deployment {
-  /** The name the model is served under (the inference server's model name). */
-  readonly name: string;
-  readonly model: string;
-  readonly alias: string;
-  readonly uri: string;
-  /** Serving config (the fields of the server's config.yaml), or null for the model's defaults. */
-  readonly config: Record<string, unknown> | null;
-  /** Where the server that reported last answers (e.g. http://127.0.0.1:8000). */
-  readonly endpoint: string | null;
-  readonly status: DeploymentStatus;
-  /** The version serving now, as the server reported it. */
-  readonly liveVersion: number | null;
-  /** The last report's detail: why a load failed, or empty. */
-  readonly message: string;
-  readonly reportedAt: string | null;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly createdBy: string;
-}
+/** The deployment wire type and its statuses are declared in @ferry/registry-client. */
+export { DEPLOYMENT_STATUSES, type Deployment, type DeploymentStatus };
 
 const toDeployment = (r: Row): Deployment => ({
   name: String(r.name),

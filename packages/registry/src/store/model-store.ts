@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { registryError } from '../errors.js';
-import { type ModelName, parseModelName } from '../names.js';
+import { type ModelName, parseModelName } from '@ferry/registry-client';
 import { recordAudit } from './audit-store.js';
 import { isUniqueViolation, type MetadataStore, type Queryable } from './metadata-store.js';
 import { modelsPage } from './pages.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { registryError } from '../errors.js';
-import { type CallInit, OciClient, type OciCredentials, receivedBytes } from '../oci/client.js';
+import { type CallInit, OciClient, type OciCredentials, receivedBytes } from '@ferry/registry-client';
 import { MAX_FILE_BYTES } from '../limits.js';
 import {
   type BlobStore,

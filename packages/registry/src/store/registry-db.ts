@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { registryError } from '../errors.js';
-import { parseModelName } from '../names.js';
+import { parseModelName } from '@ferry/registry-client';
 import { AliasStore } from './alias-store.js';
 import { AuditStore, recordAudit } from './audit-store.js';
 import { DeploymentStore } from './deployments.js';

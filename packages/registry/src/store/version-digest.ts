@@ -1,15 +1,9 @@
-import { createHash } from 'node:crypto';
-
+/** One file of a version being created, as the digest and the version store take it. */
 export interface NewFile {
   readonly path: string;
   readonly sha256: string;
   readonly size: number;
 }
 
-/** sha256 over the sorted file list: the same files give the same digest, whatever the order. */
-export function versionDigest(files: readonly NewFile[]): string {
-  const hash = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
-    hash.update(`${f.path}\0${f.sha256}\0${f.size}\n`);
-  return hash.digest('hex');
-}
+// The digest is the client's too (it checks what it pulled): one definition, in the client.
+export { versionDigest } from '@ferry/registry-client';

@@ -3,7 +3,7 @@
 const packages = new URL('../../../', import.meta.url);
 
 export async function resolve(specifier, context, next) {
-  const match = /^@ferry\/(formats|registry|serve)$/.exec(specifier);
+  const match = /^@ferry\/(formats|registry-client|registry|serve)$/.exec(specifier);
   if (match) return next(new URL(`${match[1]}/src/index.ts`, packages).href, context);
   return next(specifier, context);
 }

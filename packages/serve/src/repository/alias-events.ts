@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { type RegistryClient, signBody } from '@ferry/registry';
+import { type RegistryClient, signBody } from '@ferry/registry-client';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 

@@ -1,4 +1,4 @@
-import type { RegistryClient } from '@ferry/registry';
+import type { RegistryClient } from '@ferry/registry-client';
 import type { Logger } from 'pino';
 import type { RepositoryEvent } from './repository.js';
 

@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Deployment, RegistryClient } from '@ferry/registry';
+import type { Deployment, RegistryClient } from '@ferry/registry-client';
 import { type Backend, BACKENDS, backendForFiles } from '../backends/index.js';
 import { serveError } from '../errors.js';
 import { MAX_MODELS } from '../limits.js';

@@ -8,7 +8,7 @@ import { parsePrometheus, type Rates, rates, type Sample } from '../prometheus.j
 
 /** Where a deployment's server publishes Prometheus metrics. */
 export const metricsUrlOf = (d: Deployment): string | undefined =>
-  d.metricsUrl ?? (d.endpoint ? `${d.endpoint.replace(/\/+$/, '')}/metrics` : undefined);
+  d.endpoint ? `${d.endpoint.replace(/\/+$/, '')}/metrics` : undefined;
 
 /** Points kept per live chart (a few minutes at one scrape every 2 s). */
 const MAX_POINTS = 150;

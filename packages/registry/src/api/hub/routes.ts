@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isRegistryError, registryError } from '../../errors.js';
-import { checkFilePath } from '../../names.js';
+import { checkFilePath } from '@ferry/registry-client';
 import type { ModelVersion } from '../../store/types.js';
 import { visibleModel } from '../access.js';
 import { parseCard } from '../card.js';

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { isRegistryError, registryError } from '../../errors.js';
-import { checkLabel, checkSourceUri, parseModelName } from '../../names.js';
+import { checkLabel, checkSourceUri, parseModelName } from '@ferry/registry-client';
 import { modelWith, requireScope, visibleModel } from '../access.js';
 import { allows } from '../auth.js';
 import type { ApiContext } from '../context.js';

@@ -8,18 +8,25 @@ import { sha256File, writeStreamToFile } from '@ferry/formats';
 import { RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
 import { sendFileRange } from './send-file-range.js';
-import type { Deployment, DeploymentStatus } from './store/deployments.js';
-import { versionDigest } from './store/version-digest.js';
+import type {
+  CreateModelBody,
+  CreateRunBody,
+  CreateVersionBody,
+  LogRunBody,
+  UpdateModelBody,
+} from './schemas.js';
 import type {
   Alias,
   AuditEntry,
+  Deployment,
+  DeploymentStatus,
   LineageGraph,
   Model,
   ModelVersion,
   Run,
-  RunStatus,
   Visibility,
-} from './store/types.js';
+} from './types.js';
+import { versionDigest } from './version-digest.js';
 
 export const DEFAULT_REGISTRY = 'http://127.0.0.1:8080';
 /** Files above this upload in resumable chunks of this size. */
@@ -125,13 +132,8 @@ export class RegistryClient {
       `/api/v1/models?${new URLSearchParams(query as Record<string, string>)}`,
     );
   getModel = (name: string) => this.json<Model>('GET', `/api/v1/models/${enc(name)}`);
-  createModel = (body: {
-    name: string;
-    description?: string;
-    visibility?: Visibility;
-    tags?: Record<string, string>;
-  }) => this.json<Model>('POST', '/api/v1/models', body);
-  updateModel = (name: string, body: { description?: string; visibility?: Visibility }) =>
+  createModel = (body: CreateModelBody) => this.json<Model>('POST', '/api/v1/models', body);
+  updateModel = (name: string, body: UpdateModelBody) =>
     this.json<Model>('PATCH', `/api/v1/models/${enc(name)}`, body);
   deleteModel = (name: string) => this.json<void>('DELETE', `/api/v1/models/${enc(name)}`);
   setModelTag = (name: string, key: string, value: string) =>
@@ -160,18 +162,7 @@ export class RegistryClient {
     ).versions;
   getVersion = (name: string, version: number) =>
     this.json<ModelVersion>('GET', `/api/v1/models/${enc(name)}/versions/${version}`);
-  createVersion = (
-    name: string,
-    body: {
-      files: { path: string; sha256: string; size: number }[];
-      description?: string;
-      sourceUri?: string;
-      runId?: string;
-      tags?: Record<string, string>;
-      derivedFrom?: readonly string[];
-      idempotencyKey?: string;
-    },
-  ) =>
+  createVersion = (name: string, body: CreateVersionBody) =>
     this.json<{ version: ModelVersion; missing: string[] }>(
       'POST',
       `/api/v1/models/${enc(name)}/versions`,
@@ -231,21 +222,8 @@ export class RegistryClient {
   deleteDeployment = (name: string) => this.json<void>('DELETE', `/api/v1/deployments/${enc(name)}`);
 
   // --- runs, lineage, audit, tokens ---
-  createRun = (body: {
-    name?: string;
-    params?: Record<string, string>;
-    tags?: Record<string, string>;
-    inputs?: { name: string; digest: string; source?: string }[];
-  }) => this.json<Run>('POST', '/api/v1/runs', body);
-  logRun = (
-    id: string,
-    body: {
-      params?: Record<string, string>;
-      tags?: Record<string, string>;
-      metrics?: { key: string; value: number; step?: number }[];
-      status?: RunStatus;
-    },
-  ) => this.json<Run>('POST', `/api/v1/runs/${enc(id)}/log`, body);
+  createRun = (body: CreateRunBody) => this.json<Run>('POST', '/api/v1/runs', body);
+  logRun = (id: string, body: LogRunBody) => this.json<Run>('POST', `/api/v1/runs/${enc(id)}/log`, body);
   getRun = (id: string) => this.json<Run>('GET', `/api/v1/runs/${enc(id)}`);
   lineage = (node: string, depth?: number) =>
     this.json<{ node: string; upstream: LineageGraph; downstream: LineageGraph }>(

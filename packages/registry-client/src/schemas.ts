@@ -5,7 +5,8 @@ import {
   MAX_LABEL_LENGTH,
   MAX_PATH_LENGTH,
   MAX_TEXT_LENGTH,
-} from '../limits.js';
+} from './limits.js';
+import type { FromSchema } from './from-schema.js';
 
 /** JSON schemas for request bodies: unknown fields are refused (additionalProperties: false). */
 
@@ -143,3 +144,13 @@ export const modelParam = {
   type: 'object',
   properties: { model: { type: 'string', maxLength: 200 } },
 } as const;
+
+/** Request bodies, typed from the schemas above (one declaration: the schema). */
+export type CreateModelBody = FromSchema<typeof SCHEMAS.createModel>;
+export type UpdateModelBody = FromSchema<typeof SCHEMAS.updateModel>;
+export type CreateVersionBody = FromSchema<typeof SCHEMAS.createVersion>;
+export type SetAliasBody = FromSchema<typeof SCHEMAS.setAlias>;
+export type CreateRunBody = FromSchema<typeof SCHEMAS.createRun>;
+export type LogRunBody = FromSchema<typeof SCHEMAS.logRun>;
+export type AddEdgeBody = FromSchema<typeof SCHEMAS.addEdge>;
+export type CreateTokenBody = FromSchema<typeof SCHEMAS.createToken>;
