@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@ferry/formats': src('formats'),
+      '@ferry/convert': src('convert'),
       '@ferry/torchscript': src('torchscript'),
       '@ferry/serve': src('serve'),
       '@ferry/registry': src('registry'),

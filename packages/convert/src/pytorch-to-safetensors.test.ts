@@ -3,12 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertToSafetensors } from '../convert.js';
-import { openModel } from '../open.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
+import { convertToSafetensors } from './to-safetensors.js';
+import { openModel, readTensorBytes } from './formats.js';
 
-const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
-const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
+const TORCH = new URL('../../../fixtures/pickle/torch/', import.meta.url).pathname;
+const CORPUS = new URL('../../../fixtures/pickle/corpus/', import.meta.url).pathname;
 const expected = JSON.parse(readFileSync(`${TORCH}expected.json`, 'utf8')) as {
   files: Record<string, Record<string, { sha256: string }>>;
 };

@@ -2,15 +2,19 @@ import { copyFile, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferSource, FileSource } from '../tensor/byte-source.js';
-import { readTensorBytes, type TensorRef } from '../tensor/tensor-ref.js';
-import { checkModel } from './check.js';
-import { decodeModel } from './codec.js';
-import { onnxHandler } from './handler.js';
+import {
+  FerryError,
+  BufferSource,
+  FileSource,
+  readTensorBytes,
+  type TensorRef,
+  checkModel,
+  decodeModel,
+  onnxHandler,
+} from './formats.js';
 import { replaceInitializers } from './replace-weights.js';
 
-const fixture = (name: string) => new URL(`../../../../fixtures/onnx/${name}`, import.meta.url).pathname;
+const fixture = (name: string) => new URL(`../../../fixtures/onnx/${name}`, import.meta.url).pathname;
 let dir: string;
 
 beforeAll(async () => {

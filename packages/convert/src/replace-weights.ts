@@ -1,14 +1,22 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ferryError } from '../errors.js';
-import { writeAll, writeFileAtomic } from '../io/atomic-write.js';
-import { dtypeFromOnnx } from '../tensor/dtype.js';
-import { readTensorBytes, type TensorRef } from '../tensor/tensor-ref.js';
-import { encodeModelChunks } from './codec.js';
-import { loadOnnx } from './handler.js';
-import { MAX_ONNX_MODEL_BYTES, ONNX_EXTERNAL_ALIGNMENT } from './limits.js';
-import { DATA_LOCATION_EXTERNAL, type OnnxModel, type OnnxTensor } from './schema.js';
-import { onnxTypeName, tensorDims } from './tensors.js';
+import {
+  ferryError,
+  writeAll,
+  writeFileAtomic,
+  dtypeFromOnnx,
+  readTensorBytes,
+  type TensorRef,
+  encodeModelChunks,
+  loadOnnx,
+  MAX_ONNX_MODEL_BYTES,
+  ONNX_EXTERNAL_ALIGNMENT,
+  DATA_LOCATION_EXTERNAL,
+  type OnnxModel,
+  type OnnxTensor,
+  onnxTypeName,
+  tensorDims,
+} from './formats.js';
 
 export interface ReplaceOptions {
   /** Write tensor data to a sibling `OUT.data` file even when the model would fit in 2 GB. */

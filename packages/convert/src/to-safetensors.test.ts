@@ -9,13 +9,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertToSafetensors, writeModelAsSafetensors } from './convert.js';
-import { diffModels } from './diff.js';
-import { FerryError } from './errors.js';
-import { openModel } from './open.js';
-import { FIXTURES } from './safetensors/test-files.js';
-import type { WriteProgress } from './safetensors/write.js';
+import { diffModels, FerryError, openModel, type WriteProgress } from './formats.js';
+import { convertToSafetensors, writeModelAsSafetensors } from './to-safetensors.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/safetensors/', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

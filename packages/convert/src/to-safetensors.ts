@@ -1,8 +1,12 @@
-import { ferryError } from './errors.js';
-import type { OpenedModel, OpenOptions } from './model.js';
-import { openModel } from './open.js';
-import { type WriteProgress, writeSafetensors } from './safetensors/write.js';
-import type { TensorRef } from './tensor/tensor-ref.js';
+import {
+  ferryError,
+  type OpenedModel,
+  type OpenOptions,
+  openModel,
+  type WriteProgress,
+  writeSafetensors,
+  type TensorRef,
+} from './formats.js';
 
 export interface ConvertOptions extends OpenOptions {
   readonly onProgress?: (progress: WriteProgress) => void;

@@ -1,11 +1,18 @@
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { checkModel } from '../../onnx/check.js';
-import { decodeModel, encodeModel } from '../../onnx/codec.js';
-import type { OnnxModel } from '../../onnx/schema.js';
-import type { TfAttrValue, TfFunctionDef, TfNodeDef, TfSignatureDef, TfTensor } from '../types.js';
-import { emitOnnx, prepareGraph } from './convert.js';
-import type { FrozenValue } from './freeze.js';
+import {
+  checkModel,
+  decodeModel,
+  encodeModel,
+  type OnnxModel,
+  type TfAttrValue,
+  type TfFunctionDef,
+  type TfNodeDef,
+  type TfSignatureDef,
+  type TfTensor,
+} from '../src/formats.js';
+import { emitOnnx, prepareGraph } from '../src/savedmodel-to-onnx/convert.js';
+import type { FrozenValue } from '../src/savedmodel-to-onnx/freeze.js';
 
 /** Small TensorFlow graphs built in memory, converted, and run in onnxruntime-node. */
 export const F32 = 1;

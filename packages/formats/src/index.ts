@@ -52,7 +52,6 @@ export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
 export * as savedmodel from './savedmodel/index.js';
-export { convertSavedModelToOnnx } from './savedmodel/to-onnx/index.js';
 
 // --- gguf ---
 export * as gguf from './gguf/index.js';
@@ -65,17 +64,7 @@ export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';
 export { isUnsafeResult, type ScanFolderOptions, scanFile, scanPaths, worstVerdict } from './scan-folder.js';
 
-// --- sklearn ---
-export * as sklearn from './sklearn/index.js';
-export { convertSklearnToOnnx, type SklearnConversion, type SklearnSummary } from './sklearn/index.js';
-
-// --- convert / diff ---
-export {
-  type ConvertOptions,
-  type ConvertResult,
-  convertToSafetensors,
-  writeModelAsSafetensors,
-} from './convert.js';
+// --- diff ---
 export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';
 
 // --- optimize ---

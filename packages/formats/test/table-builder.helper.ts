@@ -3,8 +3,8 @@
  * compressed entries, restart points, uncompressed blocks with masked crc32c trailers, footer), so
  * tests can build well-formed and deliberately broken variables.index files in memory.
  */
-import { crc32c, crc32cMask } from './crc32c.js';
-import { TABLE_MAGIC } from './sstable.js';
+import { crc32c, crc32cMask } from '../src/savedmodel/crc32c.js';
+import { TABLE_MAGIC } from '../src/savedmodel/sstable.js';
 
 export function varint(value: number | bigint): number[] {
   let v = BigInt(value);

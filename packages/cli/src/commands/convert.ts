@@ -2,16 +2,15 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type ConvertResult,
+  convertSavedModelToOnnxModel,
   convertSklearnToOnnx,
   convertToSafetensors,
-  onnx,
-  openModel,
-  pickle,
-  savedmodel,
-  type WriteProgress,
-  writeAll,
-  writeFileAtomic,
-} from '@ferry/formats';
+  DEFAULT_SIGNATURE,
+  DEFAULT_TAG,
+  ONNX_OPSET,
+  replaceInitializers,
+} from '@ferry/convert';
+import { onnx, openModel, pickle, type WriteProgress, writeAll, writeFileAtomic } from '@ferry/formats';
 import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
 import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
@@ -81,7 +80,7 @@ const onnxWithWeights: ConvertMode = {
     const weights = await openModel(args.values.weights as string);
     const bar = new ProgressBar(io, 'convert', weights.tensors.length);
     try {
-      const result = await onnx.replaceInitializers(input, weights.tensors, output, {
+      const result = await replaceInitializers(input, weights.tensors, output, {
         externalData: args.values['external-data'] === true,
         partial: args.values.partial === true,
         onProgress: (done) => bar.update(done),
@@ -121,10 +120,9 @@ const savedModelToOnnx: ConvertMode = {
   },
   async run(input, output, args) {
     const started = process.hrtime.bigint();
-    const tag = typeof args.values.tag === 'string' ? args.values.tag : savedmodel.DEFAULT_TAG;
-    const signature =
-      typeof args.values.signature === 'string' ? args.values.signature : savedmodel.DEFAULT_SIGNATURE;
-    const model = await savedmodel.convertSavedModelToOnnxModel(input, { tag, signature });
+    const tag = typeof args.values.tag === 'string' ? args.values.tag : DEFAULT_TAG;
+    const signature = typeof args.values.signature === 'string' ? args.values.signature : DEFAULT_SIGNATURE;
+    const model = await convertSavedModelToOnnxModel(input, { tag, signature });
     const bytes = onnx.encodeModel(model);
     await writeFileAtomic(output, (file) => writeAll(file, bytes));
     return {
@@ -137,7 +135,7 @@ const savedModelToOnnx: ConvertMode = {
       tag,
       signature,
       nodes: model.graph?.node?.length ?? 0,
-      opset: savedmodel.ONNX_OPSET,
+      opset: ONNX_OPSET,
       inputs: (model.graph?.input ?? []).map((i) => i.name),
       outputs: (model.graph?.output ?? []).map((o) => o.name),
     };

@@ -1,4 +1,4 @@
-import type { OnnxAttribute, OnnxNode, OnnxTensor } from '../../onnx/schema.js';
+import type { OnnxAttribute, OnnxNode, OnnxTensor } from '../formats.js';
 import { onnxDtypeOf, scalarBytes, TF_INT64 } from './dtypes.js';
 
 /** An attribute value: integer(s), a float (`{ f }`), floats, a string, or a tensor. */

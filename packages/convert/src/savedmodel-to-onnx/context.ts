@@ -1,5 +1,4 @@
-import { ferryError } from '../../errors.js';
-import type { TfAttrValue } from '../types.js';
+import { ferryError, type TfAttrValue } from '../formats.js';
 import type { OnnxBuilder } from './builder.js';
 import { readInts } from './dtypes.js';
 import type { FrozenValue } from './freeze.js';

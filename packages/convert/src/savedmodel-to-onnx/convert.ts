@@ -1,12 +1,20 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ferryError } from '../../errors.js';
-import { encodeModel } from '../../onnx/codec.js';
-import { MAX_ONNX_MODEL_BYTES } from '../../onnx/limits.js';
-import type { OnnxModel, OnnxValueInfo } from '../../onnx/schema.js';
-import { readSavedModel, SAVED_MODEL_PB, VARIABLES_PREFIX } from '../handler.js';
-import { openTensorBundle, type TensorBundle } from '../tensor-bundle.js';
-import type { TfGraphDef, TfMetaGraph, TfSignatureDef } from '../types.js';
+import {
+  ferryError,
+  encodeModel,
+  MAX_ONNX_MODEL_BYTES,
+  type OnnxModel,
+  type OnnxValueInfo,
+  readSavedModel,
+  SAVED_MODEL_PB,
+  VARIABLES_PREFIX,
+  openTensorBundle,
+  type TensorBundle,
+  type TfGraphDef,
+  type TfMetaGraph,
+  type TfSignatureDef,
+} from '../formats.js';
 import { OnnxBuilder } from './builder.js';
 import { OpContext, type Val } from './context.js';
 import { baseDtype, onnxDtypeOf } from './dtypes.js';

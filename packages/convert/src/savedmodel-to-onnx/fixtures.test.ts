@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { isFerryError } from '../../errors.js';
-import { checkModel } from '../../onnx/check.js';
-import { decodeModel } from '../../onnx/codec.js';
+import { isFerryError, checkModel, decodeModel } from '../formats.js';
 import { convertSavedModelToOnnx } from './convert.js';
 
-const FIXTURES = join(import.meta.dirname, '../../../../../../shared/fixtures/savedmodel');
+const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 const HPT1 = join(FIXTURES, 'saved_model_half_plus_two_cpu/00000123');
 const HPT2 = join(FIXTURES, 'saved_model_half_plus_two_tf2_cpu/00000123');
 const TFJS = join(FIXTURES, 'tfjs-node');

@@ -11,7 +11,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from './graph.test-helper.js';
+} from '../../test/graph.helper.js';
 
 describe('constant folding of small integer computations', () => {
   it("a Transpose permutation built with ConcatV2 of constants (Keras' Tensordot) converts", async () => {

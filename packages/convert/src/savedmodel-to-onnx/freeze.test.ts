@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSavedModel } from '../handler.js';
-import type { TfMetaGraph } from '../types.js';
+import { readSavedModel, type TfMetaGraph } from '../formats.js';
 import { variableKeys } from './freeze.js';
-import { attr, constant, node } from './graph.test-helper.js';
+import { attr, constant, node } from '../../test/graph.helper.js';
 
-const FIXTURES = join(import.meta.dirname, '../../../../../../shared/fixtures/savedmodel');
+const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 
 const stringConst = (name: string, values: string[]) => {
   const c = constant(name, 7, [values.length], []);

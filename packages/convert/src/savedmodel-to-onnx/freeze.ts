@@ -1,8 +1,11 @@
-import { ferryError } from '../../errors.js';
-import { readTensorBytes } from '../../tensor/tensor-ref.js';
-import { variableCheckpointKeys } from '../object-graph.js';
-import type { TensorBundle } from '../tensor-bundle.js';
-import type { TfMetaGraph, TfNodeDef } from '../types.js';
+import {
+  ferryError,
+  readTensorBytes,
+  variableCheckpointKeys,
+  type TensorBundle,
+  type TfMetaGraph,
+  type TfNodeDef,
+} from '../formats.js';
 import { calledFunction } from './inline.js';
 
 /** The ops that own a variable: their node is where a read's resource or ref leads. */

@@ -2,15 +2,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { isFerryError } from '../../errors.js';
-import { decodeSavedModelBytes } from '../decode.js';
-import { openTensorBundle, type TensorBundle } from '../tensor-bundle.js';
-import type { TfAttrValue, TfNodeDef } from '../types.js';
+import {
+  isFerryError,
+  decodeSavedModelBytes,
+  openTensorBundle,
+  type TensorBundle,
+  type TfAttrValue,
+  type TfNodeDef,
+} from '../formats.js';
 import { convertMetaGraph, emitOnnx, prepareGraph } from './convert.js';
-import { attr, constant, F32, I32, node, placeholder, signature } from './graph.test-helper.js';
+import { attr, constant, F32, I32, node, placeholder, signature } from '../../test/graph.helper.js';
 import { CONVERTERS } from './ops/index.js';
 
-const FIXTURES = join(import.meta.dirname, '../../../../../../shared/fixtures/savedmodel');
+const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 const MODELS = [
   'saved_model_half_plus_two_cpu/00000123',
   'saved_model_half_plus_two_tf2_cpu/00000123',

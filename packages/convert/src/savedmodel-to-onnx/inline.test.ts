@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFerryError } from '../../errors.js';
+import { isFerryError } from '../formats.js';
 import {
   attr,
   bytesOf,
@@ -11,7 +11,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from './graph.test-helper.js';
+} from '../../test/graph.helper.js';
 
 const T = { T: attr.type(F32) };
 

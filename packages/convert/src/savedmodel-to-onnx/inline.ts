@@ -1,5 +1,10 @@
-import { ferryError } from '../../errors.js';
-import type { TfAttrValue, TfFunctionDef, TfGraphDef, TfNodeDef } from '../types.js';
+import {
+  ferryError,
+  type TfAttrValue,
+  type TfFunctionDef,
+  type TfGraphDef,
+  type TfNodeDef,
+} from '../formats.js';
 
 /** Function calls nest this deep at most; a recursive library would otherwise never end (CWE-674). */
 export const MAX_INLINE_DEPTH = 64;

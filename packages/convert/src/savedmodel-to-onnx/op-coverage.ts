@@ -1,7 +1,5 @@
 import { join } from 'node:path';
-import { readSavedModel, SAVED_MODEL_PB } from '../handler.js';
-import { opHistogram } from '../signatures.js';
-import type { TfMetaGraph } from '../types.js';
+import { readSavedModel, SAVED_MODEL_PB, opHistogram, type TfMetaGraph } from '../formats.js';
 import { CONVERTERS } from './ops/index.js';
 import { DEFAULT_TAG, selectMetaGraph } from './select.js';
 

@@ -1,4 +1,4 @@
-import { ferryError } from '../../errors.js';
+import { ferryError } from '../formats.js';
 import type { FlatGraph, FlatNode } from './inline.js';
 
 /** A node and the index of its output: `name:3` -> ['name', 3]. */

@@ -1,7 +1,13 @@
-import { ferryError } from '../../errors.js';
-import { DT_STRING, tfDtypeName } from '../dtypes.js';
-import { tagSetLabel } from '../signatures.js';
-import type { TfMetaGraph, TfSavedModel, TfSignatureDef, TfTensorInfo } from '../types.js';
+import {
+  ferryError,
+  DT_STRING,
+  tfDtypeName,
+  tagSetLabel,
+  type TfMetaGraph,
+  type TfSavedModel,
+  type TfSignatureDef,
+  type TfTensorInfo,
+} from '../formats.js';
 
 /** tf.saved_model.SERVING and DEFAULT_SERVING_SIGNATURE_DEF_KEY (saved_model/tag_constants.py). */
 export const DEFAULT_TAG = 'serve';

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { checkModel } from '../../onnx/check.js';
-import { decodeModel } from '../../onnx/codec.js';
+import { checkModel, decodeModel } from '../formats.js';
 import { convertSavedModelToOnnx } from './convert.js';
 
 /**
@@ -11,7 +10,7 @@ import { convertSavedModelToOnnx } from './convert.js';
  * models, a tf.Module of array ops, a TF1 SavedModelBuilder graph) with the outputs TensorFlow
  * computed: the converted ONNX model must give the same in onnxruntime-node.
  */
-const DIR = join(import.meta.dirname, '../../../../../fixtures/savedmodel-onnx');
+const DIR = join(import.meta.dirname, '../../../../fixtures/savedmodel-onnx');
 
 interface Recorded {
   readonly dtype: string;

@@ -1,4 +1,4 @@
-import type { OnnxNode, OnnxTensor } from '../../onnx/schema.js';
+import type { OnnxNode, OnnxTensor } from '../formats.js';
 
 /**
  * NHWC ops convert as Transpose(to NCHW) -> op -> Transpose(to NHWC), so a chain of convolutions

@@ -1,6 +1,6 @@
 import type { Graph } from './graph.js';
 import { type Converted, checkWidth } from './result.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 
 /** Euclidean distances [N, M] from each row of x [N, F] to each row of `points` [M, F]. */
 export function distances(g: Graph, input: string, points: number[], m: number, width: number): string {

@@ -1,16 +1,23 @@
 import { readFile, stat } from 'node:fs/promises';
-import { ferryError } from '../errors.js';
-import { checkModel } from '../onnx/check.js';
-import { encodeModel } from '../onnx/codec.js';
-import type { OnnxModel, OnnxValueInfo } from '../onnx/schema.js';
-import { openScanned } from '../pickle/open-scanned.js';
-import type { PyCall } from '../pickle/values.js';
-import { describeEstimator } from './describe.js';
+import {
+  ferryError,
+  checkModel,
+  encodeModel,
+  type OnnxModel,
+  type OnnxValueInfo,
+  openScanned,
+  type PyCall,
+  describeEstimator,
+  classOf,
+  Estimator,
+  type GraphSource,
+  boosterBytes,
+  readXgbModel,
+} from '../formats.js';
 import { convertStep } from './dispatch.js';
 import { FLOAT, Graph, INT64, STRING, valueInfo } from './graph.js';
 import type { Converted } from './result.js';
-import { classOf, Estimator, type GraphSource } from './state.js';
-import { boosterBytes, convertXgbModel, readXgbModel } from './xgboost.js';
+import { convertXgbModel } from './xgboost.js';
 
 /** An XGBoost JSON/UBJSON model is read whole into memory (CWE-789). */
 export const MAX_XGBOOST_MODEL_BYTES = 1024 * 1024 * 1024;

@@ -19,7 +19,7 @@ import {
   convertScaler,
 } from './preprocessing.js';
 import type { Converted, StepConverter } from './result.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 import { convertForest } from './tree.js';
 import { convertXgbEstimator } from './xgboost.js';
 

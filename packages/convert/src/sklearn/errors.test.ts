@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors.js';
+import { isFerryError } from '../formats.js';
 import { convertSklearnToOnnx } from './convert.js';
 import { floorFloat32 } from './graph.js';
 

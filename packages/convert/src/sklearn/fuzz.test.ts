@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors.js';
+import { isFerryError, parseUbjson } from '../formats.js';
 import { convertSklearnToOnnx } from './convert.js';
-import { parseUbjson } from './ubjson.js';
 
 const DIR = join(import.meta.dirname, '../../../../fixtures/sklearn');
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-sklearn-fuzz-'));

@@ -7,7 +7,7 @@ import {
   labelCount,
   labelOf,
 } from './result.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 import { Ensemble, readTree } from './tree.js';
 
 /** np.finfo(np.float32).eps: sklearn clips the prior with it (_gb_losses.py, get_init_raw_predictions). */

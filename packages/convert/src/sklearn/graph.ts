@@ -1,4 +1,4 @@
-import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from '../onnx/schema.js';
+import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from '../formats.js';
 
 /** ai.onnx opset the converter writes (ONNX Runtime 1.14+ runs it). */
 export const SKLEARN_OPSET = 17;

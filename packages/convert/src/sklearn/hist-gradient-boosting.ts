@@ -7,7 +7,7 @@ import {
   labelCount,
   labelOf,
 } from './result.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 import { Ensemble, type TreeNode } from './tree.js';
 
 /** Losses whose link is the identity (raw prediction = predict), by name across sklearn 1.0-1.5. */

@@ -1,6 +1,6 @@
 import type { Graph } from './graph.js';
 import { binaryProbabilities, type Converted, checkWidth, labelCount, labelOf } from './result.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 
 export const LINEAR_REGRESSORS = new Set([
   'LinearRegression',

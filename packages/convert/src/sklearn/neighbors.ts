@@ -1,7 +1,7 @@
 import { distances } from './cluster.js';
 import type { Graph } from './graph.js';
 import { type Converted, checkWidth, labelCount, labelOf } from './result.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 
 /**
  * KNeighborsClassifier/Regressor with the Euclidean metric: the k nearest training rows

@@ -1,9 +1,7 @@
-import { ferryError } from '../errors.js';
-import { isNode, type PickleValue } from '../pickle/values.js';
+import { ferryError, isNode, type PickleValue, classOf, type Estimator, scalarOf } from '../formats.js';
 import { convertStep } from './dispatch.js';
 import type { Graph } from './graph.js';
 import { type Converted, checkWidth } from './result.js';
-import { classOf, type Estimator, scalarOf } from './state.js';
 
 /** Pipelines inside column transformers inside pipelines: deeper is hostile (CWE-674). */
 export const MAX_PIPELINE_DEPTH = 32;

@@ -1,7 +1,6 @@
-import { ferryError } from '../errors.js';
+import { ferryError, type Estimator } from '../formats.js';
 import type { Graph } from './graph.js';
 import { type Converted, checkWidth } from './result.js';
-import type { Estimator } from './state.js';
 
 /** Output columns of PolynomialFeatures; ONNX nodes grow with them (CWE-770). */
 export const MAX_POLYNOMIAL_TERMS = 10_000;

@@ -1,5 +1,5 @@
 import type { Graph } from './graph.js';
-import type { Estimator } from './state.js';
+import type { Estimator } from '../formats.js';
 
 export interface Labels {
   readonly ints?: number[];

@@ -1,7 +1,6 @@
-import { ferryError } from '../errors.js';
+import { ferryError, type Estimator } from '../formats.js';
 import { floorFloat32, type Graph } from './graph.js';
 import { type Converted, checkWidth, labelCount, labelOf } from './result.js';
-import type { Estimator } from './state.js';
 
 /** Tree nodes in one converted model; ONNX attribute lists beyond this near protobuf's 2 GB cap (CWE-770). */
 export const MAX_ENSEMBLE_NODES = 20_000_000;

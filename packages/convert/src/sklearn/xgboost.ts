@@ -1,10 +1,16 @@
-import { ferryError } from '../errors.js';
-import { isNode } from '../pickle/values.js';
+import {
+  boosterBytes,
+  type Estimator,
+  ferryError,
+  readXgbModel,
+  xgbArray as arr,
+  type XgbModel,
+  xgbNumber as num,
+  xgbObject as obj,
+} from '../formats.js';
 import type { Graph } from './graph.js';
 import { binaryProbabilities, type Converted, type Labels, labelOf } from './result.js';
-import type { Estimator } from './state.js';
 import { Ensemble, type TreeNode } from './tree.js';
-import { type Json, parseUbjson } from './ubjson.js';
 
 /** XGBoost objectives converted, and the link from margin to prediction. */
 const OBJECTIVES: Record<string, 'identity' | 'logistic' | 'softmax'> = {
@@ -18,79 +24,6 @@ const OBJECTIVES: Record<string, 'identity' | 'logistic' | 'softmax'> = {
   'multi:softprob': 'softmax',
   'multi:softmax': 'softmax',
 };
-
-/** A parsed XGBoost model (the JSON schema of doc/model.schema, as JSON or UBJSON). */
-export interface XgbModel {
-  readonly objective: string;
-  readonly features: number;
-  readonly classes: number;
-  readonly trees: number;
-  readonly raw: { [key: string]: Json };
-}
-
-type Obj = { [key: string]: Json };
-
-function obj(v: Json | undefined, what: string, path: string): Obj {
-  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v))
-    throw ferryError('FERRY_XGBOOST_MODEL', { path, what, reason: 'missing or not an object' });
-  return v;
-}
-
-function arr(v: Json | undefined, what: string, path: string): Json[] {
-  if (!Array.isArray(v))
-    throw ferryError('FERRY_XGBOOST_MODEL', { path, what, reason: 'missing or not an array' });
-  return v;
-}
-
-function num(v: Json | undefined, what: string, path: string): number {
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || Number.isNaN(n))
-    throw ferryError('FERRY_XGBOOST_MODEL', { path, what, reason: `${String(v)} is not a number` });
-  return n;
-}
-
-/** Reads XGBoost's own model (save_model .json / .ubj), or the Booster buffer pickles hold ({Config, Model}). */
-export function readXgbModel(bytes: Uint8Array, path: string): XgbModel {
-  let root: Json;
-  const first = bytes.findIndex((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
-  if (
-    bytes[first] === 0x7b &&
-    bytes[first + 1] !== undefined &&
-    /["}\s]/.test(String.fromCharCode(bytes[first + 1]!))
-  ) {
-    try {
-      root = JSON.parse(new TextDecoder().decode(bytes)) as Json;
-    } catch (error) {
-      throw ferryError('FERRY_XGBOOST_MODEL', { path, what: 'JSON', reason: (error as Error).message });
-    }
-  } else root = parseUbjson(bytes, path);
-  let top = obj(root, 'model', path);
-  if (top.Model !== undefined) top = obj(top.Model, 'Model', path);
-  const learner = obj(top.learner, 'learner', path);
-  const params = obj(learner.learner_model_param, 'learner.learner_model_param', path);
-  const objective = obj(learner.objective, 'learner.objective', path).name;
-  if (typeof objective !== 'string')
-    throw ferryError('FERRY_XGBOOST_MODEL', { path, what: 'learner.objective.name', reason: 'not a string' });
-  const booster = obj(learner.gradient_booster, 'learner.gradient_booster', path);
-  const model =
-    booster.name === 'dart'
-      ? obj(obj(booster.gbtree, 'gbtree', path).model, 'gbtree.model', path)
-      : obj(booster.model, 'gradient_booster.model', path);
-  if (booster.name !== 'gbtree' && booster.name !== 'dart')
-    throw ferryError('FERRY_SKLEARN_UNSUPPORTED', {
-      path,
-      class: 'Booster',
-      attribute: 'gradient_booster.name',
-      reason: `${String(booster.name)} (only gbtree and dart)`,
-    });
-  return {
-    objective,
-    features: num(params.num_feature, 'learner_model_param.num_feature', path),
-    classes: num(params.num_class, 'learner_model_param.num_class', path),
-    trees: arr(model.trees, 'gradient_booster.model.trees', path).length,
-    raw: top,
-  };
-}
 
 const logit = (p: number) => -Math.log(1 / p - 1);
 
@@ -211,16 +144,6 @@ export function convertXgbModel(
   }
   const probabilities = g.one('Softmax', [raw], { axis: 1 });
   return { kind: 'classifier', label: labelOf(g, raw, classes), probabilities, classes };
-}
-
-/** XGBClassifier/XGBRegressor pickles: `_Booster` is a Booster whose state holds the model buffer. */
-export function boosterBytes(est: Estimator): Uint8Array {
-  const booster = est.child('_Booster');
-  const handle = booster.get('handle');
-  let node = handle;
-  if (isNode(node) && node.kind === 'call' && node.args.length > 0) node = node.args[0]!;
-  if (!isNode(node) || node.kind !== 'bytes') return booster.fail('handle', 'not a bytes buffer');
-  return est.src.input.read(node.start, node.length);
 }
 
 export function convertXgbEstimator(est: Estimator, g: Graph, input: string, width: number): Converted {

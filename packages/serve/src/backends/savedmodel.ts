@@ -1,5 +1,6 @@
 import { basename, dirname, join } from 'node:path';
-import { convertSavedModelToOnnx, savedmodel } from '@ferry/formats';
+import { convertSavedModelToOnnx } from '@ferry/convert';
+import { savedmodel } from '@ferry/formats';
 import { convertingBackend } from './converting.js';
 
 /** tf.saved_model's DEFAULT_SERVING_SIGNATURE_DEF_KEY: served under the model's own name. */

@@ -1,4 +1,4 @@
-import { convertSklearnToOnnx } from '@ferry/formats';
+import { convertSklearnToOnnx } from '@ferry/convert';
 import { convertingBackend } from './converting.js';
 
 /**

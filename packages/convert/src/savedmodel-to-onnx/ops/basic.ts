@@ -1,7 +1,4 @@
-import { isFerryError } from '../../../errors.js';
-import { tfDtypeName } from '../../dtypes.js';
-import { tfTensorToBytes } from '../../tensor-proto.js';
-import type { TfTensor } from '../../types.js';
+import { isFerryError, tfDtypeName, tfTensorToBytes, type TfTensor } from '../../formats.js';
 import type { Converter, Val } from '../context.js';
 import { DT_STRING_CODE, onnxDtypeOf, TF_RESOURCE } from '../dtypes.js';
 

@@ -11,7 +11,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../graph.test-helper.js';
+} from '../../../test/graph.helper.js';
 
 /** y = OP(x, c) with x fed and c a constant: one node between input and output. */
 async function binary(op: string, x: ReturnType<typeof f32>, c: [number, number[], number[]], outType = F32) {

@@ -10,7 +10,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../graph.test-helper.js';
+} from '../../../test/graph.helper.js';
 
 const T = { T: attr.type(F32) };
 

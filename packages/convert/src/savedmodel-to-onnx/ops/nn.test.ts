@@ -11,7 +11,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../graph.test-helper.js';
+} from '../../../test/graph.helper.js';
 
 const T = { T: attr.type(F32) };
 const nhwc = (extra: Record<string, ReturnType<typeof attr.str>> = {}) => ({

@@ -11,7 +11,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../graph.test-helper.js';
+} from '../../../test/graph.helper.js';
 
 async function reduce(op: string, axes: number[], keep: boolean, outType = F32, extra = {}) {
   const out = await runGraph(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TfNodeDef } from '../../types.js';
+import type { TfNodeDef } from '../../formats.js';
 import {
   attr,
   BOOL,
@@ -14,7 +14,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../graph.test-helper.js';
+} from '../../../test/graph.helper.js';
 
 /** Runs nodes on x (float [2, 3, 4] = 0..23 unless given) and returns output y. */
 async function on(nodes: TfNodeDef[], x = f32([2, 3, 4], iota(24)), outType = F32) {

@@ -10,7 +10,7 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../graph.test-helper.js';
+} from '../../../test/graph.helper.js';
 
 /** Every remaining unary converter against Math on the same inputs. */
 const UNARY: [string, (v: number) => number][] = [

@@ -1,6 +1,6 @@
-import { isNode, type PickleValue } from '../pickle/values.js';
+import { isNode, type PickleValue } from '../values.js';
 import { classOf, Estimator } from './state.js';
-import { boosterBytes, readXgbModel } from './xgboost.js';
+import { boosterBytes, readXgbModel } from './xgboost-model.js';
 
 /** Estimators listed per file (a forest lists its trees by count, not one by one). */
 export const MAX_DESCRIBED_ESTIMATORS = 200;

@@ -1,8 +1,8 @@
-import { ferryError } from '../errors.js';
-import type { PickleInput } from '../pickle/input.js';
-import { judgeGlobal } from '../pickle/policy.js';
-import { type JoblibArray, numpyDescr } from '../pickle/stream.js';
-import { dictGet, isNode, type PickleValue, type PyCall, type PyDict } from '../pickle/values.js';
+import { ferryError } from '../../errors.js';
+import type { PickleInput } from '../input.js';
+import { judgeGlobal } from '../policy.js';
+import { type JoblibArray, numpyDescr } from '../stream.js';
+import { dictGet, isNode, type PickleValue, type PyCall, type PyDict } from '../values.js';
 
 /** Elements decoded from one fitted array; a KNN training set or a forest's nodes stay far below (CWE-789). */
 export const MAX_ARRAY_ELEMENTS = 64 * 1024 * 1024;

@@ -1,4 +1,4 @@
-import { ferryError } from '../errors.js';
+import { ferryError } from '../../errors.js';
 
 /** Containers nested deeper than this are hostile; XGBoost models nest 6 deep (CWE-674). */
 export const MAX_UBJSON_DEPTH = 64;

@@ -1,0 +1,16 @@
+/** @ferry/convert: model conversions that never run the model; each reads through @ferry/formats. */
+export { type ReplaceOptions, type ReplaceResult, replaceInitializers } from './replace-weights.js';
+export {
+  convertSavedModelToOnnx,
+  convertSavedModelToOnnxModel,
+  DEFAULT_SIGNATURE,
+  DEFAULT_TAG,
+  ONNX_OPSET,
+  type OpCoverage,
+  savedModelOpCoverage,
+} from './savedmodel-to-onnx/index.js';
+// The in-memory stages of SavedModel -> ONNX, for bench/suites/savedmodel-onnx.ts's generated graphs.
+export { emitOnnx, prepareGraph } from './savedmodel-to-onnx/convert.js';
+export type { FrozenValue } from './savedmodel-to-onnx/freeze.js';
+export { convertSklearnToOnnx, type SklearnConversion, type SklearnSummary } from './sklearn/index.js';
+export { type ConvertOptions, type ConvertResult, convertToSafetensors } from './to-safetensors.js';
