@@ -1,4 +1,21 @@
 /** @ferry/convert: model conversions that never run the model; each reads through @ferry/formats. */
+export {
+  type ConvertedModel,
+  type Converter,
+  CONVERTERS,
+  type ConvertSource,
+  type ConvertTarget,
+  converterFor,
+  detectSource,
+  type ModelConverter,
+  type ModelConvertOptions,
+  ONNX_WEIGHTS,
+  SAVEDMODEL_TO_ONNX,
+  SKLEARN_TO_ONNX,
+  TO_SAFETENSORS,
+  type TensorsConverter,
+  type WeightsConverter,
+} from './converters.js';
 export { type ReplaceOptions, type ReplaceResult, replaceInitializers } from './replace-weights.js';
 export {
   convertSavedModelToOnnx,
