@@ -156,16 +156,6 @@ export const ERRORS = {
 
   // --- convert / diff ---
   FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),
-
-  // --- optimize ---
-  FERRY_QUANTIZE_ALREADY: bad('{path}: model is already quantized: node {node} is {op}'),
-  FERRY_QUANTIZE_OPSET: bad(
-    '{path}: {what} needs ai.onnx opset {needed} or later, the model imports {opset}',
-  ),
-  FERRY_FP16_ALREADY: bad('{path}: model is already float16 ({reason})'),
-  FERRY_OPTIMIZE_RUNTIME: bad('{path}: onnxruntime cannot {what}: {reason}'),
-  FERRY_OPTIMIZE_CHECK: bad('{path}: the {what} model fails the structural check: {rule}: {message}'),
-  FERRY_OPTIMIZE_DATA: bad('{path}: {what}: {rule}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

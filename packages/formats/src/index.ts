@@ -67,7 +67,5 @@ export { isUnsafeResult, type ScanFolderOptions, scanFile, scanPaths, worstVerdi
 // --- diff ---
 export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';
 
-// --- optimize ---
+// --- the op histogram @ferry/optimize reports before and after a transform ---
 export { opHistogram as onnxOpHistogram } from './onnx/describe.js';
-export * as fp16 from './onnx/float16.js';
-export * as quantize from './onnx/quantize/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FP16_MAX, fromFloat16Bits, toFloat16Bits } from './float16.js';
+import { FP16_MAX, fromFloat16Bits, toFloat16Bits } from './convert.js';
 
 describe('float16 bits', () => {
   it('known values (IEEE 754 binary16)', () => {

@@ -1,5 +1,5 @@
-import { ferryError } from '../errors.js';
-import { assertNotQuantized } from './quantize/already.js';
+import { ferryError } from '@ferry/formats';
+import { assertNotQuantized } from '../quantize/already.js';
 import {
   defaultOpset,
   floatValues,
@@ -12,7 +12,7 @@ import {
   ONNX_FLOAT,
   ONNX_FLOAT16,
   ONNX_INT64,
-} from './quantize/graph-data.js';
+} from '../quantize/graph-data.js';
 import {
   ONNX_DATA_TYPE_NAMES,
   type OnnxAttribute,
@@ -21,7 +21,8 @@ import {
   type OnnxNode,
   type OnnxTensor,
   type OnnxValueInfo,
-} from './schema.js';
+} from '../onnx-schema.js';
+import { optimizeError } from '../errors.js';
 
 /**
  * Ops kept in float32: onnxconverter_common's float16.py DEFAULT_OP_BLOCK_LIST (ONNX-ML ops
@@ -209,7 +210,7 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
   // them; float16 models start with Cast-6 (onnx Changelog).
   const opset = defaultOpset(input);
   if (opset < MIN_FP16_OPSET)
-    throw ferryError('FERRY_QUANTIZE_OPSET', {
+    throw optimizeError('FERRY_QUANTIZE_OPSET', {
       path,
       what: 'float16 conversion',
       needed: MIN_FP16_OPSET,
@@ -233,7 +234,7 @@ export function convertToFloat16(input: OnnxModel, options: Float16Options = {})
     (source.input ?? []).some((i) => elemType(i) === ONNX_FLOAT16);
   if (!hasFloat32)
     throw hasFloat16
-      ? ferryError('FERRY_FP16_ALREADY', {
+      ? optimizeError('FERRY_FP16_ALREADY', {
           path,
           reason: 'its inputs and initializers are float16, none float32',
         })

@@ -1,5 +1,5 @@
-import { ferryError } from '../../errors.js';
-import type { OnnxGraph, OnnxModel } from '../schema.js';
+import type { OnnxGraph, OnnxModel } from '../onnx-schema.js';
+import { optimizeError } from '../errors.js';
 
 /** Operators that only appear in a model that has been quantized already (ai.onnx and com.microsoft). */
 const QUANTIZED_OPS = new Set([
@@ -26,7 +26,7 @@ export function assertNotQuantized(model: OnnxModel, path: string): void {
     for (const node of graph.node ?? []) {
       const op = node.op_type ?? '';
       if (QUANTIZED_OPS.has(op) || (node.domain === 'com.microsoft' && op.startsWith('QLinear')))
-        throw ferryError('FERRY_QUANTIZE_ALREADY', {
+        throw optimizeError('FERRY_QUANTIZE_ALREADY', {
           path,
           node: node.name || (node.output ?? [])[0] || '?',
           op,

@@ -1,11 +1,11 @@
-import { ferryError } from '../../errors.js';
+import { ferryError } from '@ferry/formats';
 import {
   DATA_LOCATION_EXTERNAL,
   type OnnxAttribute,
   type OnnxModel,
   type OnnxNode,
   type OnnxTensor,
-} from '../schema.js';
+} from '../onnx-schema.js';
 
 /** TensorProto.DataType codes the transforms write (onnx.proto). */
 export const ONNX_FLOAT = 1;

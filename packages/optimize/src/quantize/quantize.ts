@@ -1,5 +1,5 @@
-import { ferryError } from '../../errors.js';
-import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../schema.js';
+import { ferryError } from '@ferry/formats';
+import type { OnnxGraph, OnnxModel, OnnxNode, OnnxTensor } from '../onnx-schema.js';
 import { assertNotQuantized } from './already.js';
 import {
   defaultOpset,
@@ -17,6 +17,7 @@ import {
   setDefaultOpset,
 } from './graph-data.js';
 import { type QuantizedWeight, qRange, quantizeWeight, scaleZeroPoint } from './params.js';
+import { optimizeError } from '../errors.js';
 
 export type QuantizeFormat = 'qoperator' | 'qdq';
 export const QUANTIZABLE_OPS = ['MatMul', 'Gemm', 'Conv', 'Gather'] as const;
@@ -178,7 +179,7 @@ export function quantizeModel(input: OnnxModel, options: QuantizeOptions = {}): 
     });
   const opset = defaultOpset(input);
   if (opset < MIN_QUANTIZE_OPSET)
-    throw ferryError('FERRY_QUANTIZE_OPSET', {
+    throw optimizeError('FERRY_QUANTIZE_OPSET', {
       path,
       what: 'int8 quantization',
       needed: MIN_QUANTIZE_OPSET,
