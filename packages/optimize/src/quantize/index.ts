@@ -1,14 +1,6 @@
 export { assertNotQuantized } from './already.js';
+export { activationsToCalibrate } from './candidates.js';
 export {
-  type QuantizedWeight,
-  type QuantType,
-  qRange,
-  quantizeWeight,
-  roundHalfEven,
-  scaleZeroPoint,
-} from './params.js';
-export {
-  activationsToCalibrate,
   DEFAULT_MIN_WEIGHT_ELEMENTS,
   MIN_QUANTIZE_OPSET,
   QUANTIZABLE_OPS,
@@ -17,5 +9,14 @@ export {
   type QuantizeFormat,
   type QuantizeOptions,
   type QuantizeResult,
-  quantizeModel,
-} from './quantize.js';
+} from './options.js';
+export {
+  type QuantizedWeight,
+  type QuantType,
+  qRange,
+  quantizeWeight,
+  roundHalfEven,
+  scaleZeroPoint,
+} from './params.js';
+export { quantizeModel } from './quantize-model.js';
+export { QUANTIZERS } from './registry.js';

@@ -6,7 +6,8 @@ import { OptimizeError } from '../errors.js';
 import { convertToFloat16 } from '../fp16/convert.js';
 import type { OnnxModel } from '../onnx-schema.js';
 import { defaultOpset, floatValues, setDefaultOpset } from './graph-data.js';
-import { activationsToCalibrate, quantizeModel } from './quantize.js';
+import { activationsToCalibrate } from './candidates.js';
+import { quantizeModel } from './quantize-model.js';
 
 const FIXTURES = new URL('../../../../fixtures/optimize/', import.meta.url).pathname;
 const bytesOf = (name: string) => new Uint8Array(readFileSync(`${FIXTURES}${name}`));
