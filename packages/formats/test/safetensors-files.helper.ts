@@ -1,7 +1,7 @@
 /** Helpers for the safetensors tests: build files in memory, find the committed fixtures. */
 import { fileURLToPath } from 'node:url';
 
-export const FIXTURES = fileURLToPath(new URL('../../../../fixtures/safetensors/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../../../fixtures/safetensors/', import.meta.url));
 
 /** A safetensors file from a header string (used verbatim) and data bytes. */
 export function buildFile(
