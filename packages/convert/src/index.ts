@@ -16,6 +16,13 @@ export {
   type TensorsConverter,
   type WeightsConverter,
 } from './converters.js';
+export {
+  CONVERT_ERRORS,
+  ConvertError,
+  type ConvertErrorCode,
+  convertError,
+  isConvertError,
+} from './errors.js';
 export { type ReplaceOptions, type ReplaceResult, replaceInitializers } from './replace-weights.js';
 export {
   convertSavedModelToOnnx,

@@ -13,6 +13,7 @@ import {
   onnxHandler,
 } from './formats.js';
 import { replaceInitializers } from './replace-weights.js';
+import { ConvertError } from './errors.js';
 
 const fixture = (name: string) => new URL(`../../../fixtures/onnx/${name}`, import.meta.url).pathname;
 let dir: string;
@@ -140,9 +141,9 @@ describe('replaceInitializers', () => {
       const out = join(dir, `refused-${code}.onnx`);
       const weights = mutate(await newWeights(fixture('mlp.onnx')));
       const error = await replaceInitializers(fixture('mlp.onnx'), weights, out).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(FerryError);
-      expect((error as FerryError).code).toBe(code);
-      expect((error as FerryError).message).toMatch(/fc1\.weight|nope/);
+      expect(error).toBeInstanceOf(ConvertError);
+      expect((error as ConvertError).code).toBe(code);
+      expect((error as ConvertError).message).toMatch(/fc1\.weight|nope/);
       expect((await readdir(dir)).filter((f) => f.includes(`refused-${code}`))).toEqual([]);
     },
   );

@@ -17,6 +17,7 @@ import {
   onnxTypeName,
   tensorDims,
 } from './formats.js';
+import { convertError } from './errors.js';
 
 export interface ReplaceOptions {
   /** Write tensor data to a sibling `OUT.data` file even when the model would fit in 2 GB. */
@@ -64,26 +65,26 @@ export async function replaceInitializers(
   const byName = new Map<string, TensorRef>();
   for (const ref of weights) {
     if (byName.has(ref.name))
-      throw ferryError('FERRY_ONNX_REPLACE_DUPLICATE', { path: modelPath, tensor: ref.name });
+      throw convertError('FERRY_ONNX_REPLACE_DUPLICATE', { path: modelPath, tensor: ref.name });
     byName.set(ref.name, ref);
   }
   const current = new Map(loaded.tensors.map((t) => [t.name, t]));
   const initializerNames = new Set(initializers.map((t) => t.name ?? ''));
   for (const ref of weights) {
     if (!initializerNames.has(ref.name))
-      throw ferryError('FERRY_ONNX_REPLACE_UNKNOWN', { path: modelPath, tensor: ref.name });
+      throw convertError('FERRY_ONNX_REPLACE_UNKNOWN', { path: modelPath, tensor: ref.name });
   }
   for (const tensor of initializers) {
     const name = tensor.name ?? '';
     const ref = byName.get(name);
     if (!ref) {
       if (!options.partial && current.has(name))
-        throw ferryError('FERRY_ONNX_REPLACE_MISSING', { path: modelPath, tensor: name });
+        throw convertError('FERRY_ONNX_REPLACE_MISSING', { path: modelPath, tensor: name });
       continue;
     }
     const expected = dtypeFromOnnx(tensor.data_type ?? 0) ?? onnxTypeName(tensor.data_type);
     if (expected !== ref.dtype || !current.has(name))
-      throw ferryError('FERRY_ONNX_REPLACE_DTYPE', {
+      throw convertError('FERRY_ONNX_REPLACE_DTYPE', {
         path: modelPath,
         tensor: name,
         expected,
@@ -91,7 +92,7 @@ export async function replaceInitializers(
       });
     const dims = tensorDims(modelPath, tensor);
     if (dims.length !== ref.shape.length || dims.some((d, i) => d !== ref.shape[i])) {
-      throw ferryError('FERRY_ONNX_REPLACE_SHAPE', {
+      throw convertError('FERRY_ONNX_REPLACE_SHAPE', {
         path: modelPath,
         tensor: name,
         expected: JSON.stringify(dims),

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConvertError } from './errors.js';
 import { diffModels, FerryError, openModel, type WriteProgress } from './formats.js';
 import { convertToSafetensors, writeModelAsSafetensors } from './to-safetensors.js';
 
@@ -76,7 +77,7 @@ describe('convertToSafetensors', () => {
         ],
       };
       const error = await writeModelAsSafetensors(withOpaque, out).catch((e) => e);
-      expect(error).toBeInstanceOf(FerryError);
+      expect(error).toBeInstanceOf(ConvertError);
       expect(error.code).toBe('FERRY_CONVERT_OPAQUE');
       expect(error.message).toContain('blk.0.q (Q4_K');
       expect(error.message).toContain('vocab (STRING');

@@ -1,5 +1,4 @@
 import {
-  ferryError,
   type OpenedModel,
   type OpenOptions,
   openModel,
@@ -7,6 +6,7 @@ import {
   writeSafetensors,
   type TensorRef,
 } from './formats.js';
+import { convertError } from './errors.js';
 
 export interface ConvertOptions extends OpenOptions {
   readonly onProgress?: (progress: WriteProgress) => void;
@@ -61,7 +61,7 @@ export async function writeModelAsSafetensors(
   if (opaque.length > 0) {
     const names = opaque.slice(0, MAX_NAMES_IN_ERROR).map((t) => `${t.name} (${t.type}: ${t.reason})`);
     if (opaque.length > MAX_NAMES_IN_ERROR) names.push(`and ${opaque.length - MAX_NAMES_IN_ERROR} more`);
-    throw ferryError('FERRY_CONVERT_OPAQUE', {
+    throw convertError('FERRY_CONVERT_OPAQUE', {
       path: model.path,
       count: opaque.length,
       names: names.join(', '),

@@ -1,8 +1,9 @@
-import { ferryError, type TfAttrValue } from '../formats.js';
+import type { TfAttrValue } from '../formats.js';
 import type { OnnxBuilder } from './builder.js';
 import { readInts } from './dtypes.js';
 import type { FrozenValue } from './freeze.js';
 import type { FlatNode } from './inline.js';
+import { convertError } from '../errors.js';
 
 /**
  * A TensorFlow tensor as the converter knows it: its ONNX value name, TF dtype, rank where known,
@@ -42,7 +43,7 @@ export class OpContext {
   }
 
   fail(reason: string): never {
-    throw ferryError('FERRY_TF2ONNX_NODE', {
+    throw convertError('FERRY_TF2ONNX_NODE', {
       path: this.path,
       node: this.node.name,
       op: this.node.op,
@@ -52,7 +53,7 @@ export class OpContext {
   }
 
   unsupported(reason: string): never {
-    throw ferryError('FERRY_TF2ONNX_UNSUPPORTED_OP', {
+    throw convertError('FERRY_TF2ONNX_UNSUPPORTED_OP', {
       path: this.path,
       op: this.node.op,
       node: this.node.name,

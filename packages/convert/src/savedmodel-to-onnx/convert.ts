@@ -32,6 +32,7 @@ import {
   selectSignature,
 } from './select.js';
 import { cancelTransposes } from './transpose-cancel.js';
+import { convertError } from '../errors.js';
 
 /** ONNX opset the converter emits (ai.onnx): 13 moved Squeeze/Unsqueeze/ReduceSum axes to inputs, 14 gave Add/Sub/Mul/Div 8- and 16-bit integers. */
 export const ONNX_OPSET = 14;
@@ -103,7 +104,7 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
   for (const input of prepared.inputs) {
     const shape = input.info.shape && !input.info.shape.unknownRank ? input.info.shape.dims : null;
     if (onnxDtypeOf(input.info.dtype) === undefined) {
-      throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+      throw convertError('FERRY_TF2ONNX_SIGNATURE', {
         path,
         what: `signature ${prepared.signature.key} input ${input.key}`,
         reason: `TensorFlow dtype ${input.info.dtype} has no ONNX type`,
@@ -124,7 +125,7 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
   for (const node of prepared.order) {
     const converter = CONVERTERS.get(node.op);
     if (!converter) {
-      throw ferryError('FERRY_TF2ONNX_UNSUPPORTED_OP', {
+      throw convertError('FERRY_TF2ONNX_UNSUPPORTED_OP', {
         path,
         op: node.op,
         node: node.name,
@@ -135,7 +136,7 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
     const inputs = node.inputs.map((t) => {
       const v = vals.get(prepared.resolve(t));
       if (!v) {
-        throw ferryError('FERRY_TF2ONNX_NODE', {
+        throw convertError('FERRY_TF2ONNX_NODE', {
           path,
           node: node.name,
           op: node.op,
@@ -161,7 +162,7 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
   const inputKeys = new Set(prepared.inputs.map((i) => i.key));
   for (const output of prepared.outputs) {
     if (inputKeys.has(output.key)) {
-      throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+      throw convertError('FERRY_TF2ONNX_SIGNATURE', {
         path,
         what: `signature ${prepared.signature.key} output ${output.key}`,
         reason: 'an input has the same key, and ONNX value names must be unique',
@@ -169,7 +170,7 @@ export function emitOnnx(prepared: PreparedGraph, variables: ReadonlyMap<string,
     }
     const v = vals.get(prepared.resolve(output.tensor));
     if (!v || v.resource) {
-      throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+      throw convertError('FERRY_TF2ONNX_SIGNATURE', {
         path,
         what: `signature ${prepared.signature.key} output ${output.key}`,
         reason: v ? 'it is a resource handle, not a value' : `tensor ${output.tensor} has no value`,

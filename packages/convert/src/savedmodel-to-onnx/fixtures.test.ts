@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { isFerryError, checkModel, decodeModel } from '../formats.js';
+import { checkModel, decodeModel } from '../formats.js';
 import { convertSavedModelToOnnx } from './convert.js';
+import { isConvertError } from '../errors.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 const HPT1 = join(FIXTURES, 'saved_model_half_plus_two_cpu/00000123');
@@ -58,7 +59,7 @@ describe('SavedModel fixtures convert to ONNX and answer what TensorFlow answers
     });
     it(`half_plus_two ${label} classify_x_to_y: string Example input is refused naming the node`, async () => {
       const err = await convertSavedModelToOnnx(dir, { signature: 'classify_x_to_y' }).catch((e) => e);
-      expect(isFerryError(err) && err.code).toBe('FERRY_TF2ONNX_SIGNATURE');
+      expect(isConvertError(err) && err.code).toBe('FERRY_TF2ONNX_SIGNATURE');
       expect(err.message).toMatch(/input inputs \(node (tf_example|classify_x_to_y_inputs)\).*DT_STRING/);
     });
   }

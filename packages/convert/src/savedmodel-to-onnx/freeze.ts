@@ -1,5 +1,4 @@
 import {
-  ferryError,
   readTensorBytes,
   variableCheckpointKeys,
   type TensorBundle,
@@ -7,6 +6,7 @@ import {
   type TfNodeDef,
 } from '../formats.js';
 import { calledFunction } from './inline.js';
+import { convertError } from '../errors.js';
 
 /** The ops that own a variable: their node is where a read's resource or ref leads. */
 export const VARIABLE_OPS = new Set(['VarHandleOp', 'VariableV2', 'Variable']);
@@ -107,7 +107,7 @@ export async function readVariables(
     if (values.has(node)) continue;
     const key = keys.get(node);
     if (key === undefined) {
-      throw ferryError('FERRY_TF2ONNX_VARIABLE', {
+      throw convertError('FERRY_TF2ONNX_VARIABLE', {
         path,
         node,
         fn,
@@ -117,7 +117,7 @@ export async function readVariables(
     const entry = entries.get(key);
     const ref = refs.get(key);
     if (!entry || !ref) {
-      throw ferryError('FERRY_TF2ONNX_VARIABLE', {
+      throw convertError('FERRY_TF2ONNX_VARIABLE', {
         path,
         node,
         fn,

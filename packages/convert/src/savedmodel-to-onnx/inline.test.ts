@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isFerryError } from '../formats.js';
 import {
   attr,
   bytesOf,
@@ -12,6 +11,7 @@ import {
   runGraph,
   signature,
 } from '../../test/graph.helper.js';
+import { isConvertError } from '../errors.js';
 
 const T = { T: attr.type(F32) };
 
@@ -70,7 +70,7 @@ describe('function inlining', () => {
       {},
       [f],
     ).catch((e) => e);
-    expect(isFerryError(err) && err.code).toBe('FERRY_TF2ONNX_UNSUPPORTED_OP');
+    expect(isConvertError(err) && err.code).toBe('FERRY_TF2ONNX_UNSUPPORTED_OP');
     expect(err.message).toBe(
       '<test>: op Cumprod (node c/cum in __inference_call_7) has no ONNX conversion: not in the list of converted ops (ferry inspect --ops shows coverage)',
     );

@@ -5,6 +5,7 @@ import {
   type TfGraphDef,
   type TfNodeDef,
 } from '../formats.js';
+import { convertError } from '../errors.js';
 
 /** Function calls nest this deep at most; a recursive library would otherwise never end (CWE-674). */
 export const MAX_INLINE_DEPTH = 64;
@@ -93,7 +94,7 @@ export function inlineGraph(graph: TfGraphDef, path: string, roots?: readonly st
   const aliases = new Map<string, string>();
 
   const fail = (node: string, op: string, fn: string, reason: string): never => {
-    throw ferryError('FERRY_TF2ONNX_NODE', { path, node, op, fn, reason });
+    throw convertError('FERRY_TF2ONNX_NODE', { path, node, op, fn, reason });
   };
 
   const addNodes = (

@@ -1,5 +1,5 @@
-import { ferryError } from '../formats.js';
 import type { FlatGraph, FlatNode } from './inline.js';
+import { convertError } from '../errors.js';
 
 /** A node and the index of its output: `name:3` -> ['name', 3]. */
 export function splitTensor(tensor: string): [string, number] {
@@ -27,7 +27,7 @@ export function pruneGraph(
     const [name] = splitTensor(t);
     const node = graph.nodes.get(name);
     if (!node) {
-      throw ferryError('FERRY_TF2ONNX_NODE', {
+      throw convertError('FERRY_TF2ONNX_NODE', {
         path,
         node: from,
         op: 'input',
@@ -51,7 +51,7 @@ export function pruneGraph(
         if (!producer) continue;
         const seen = state.get(producer.name);
         if (seen === 'open') {
-          throw ferryError('FERRY_TF2ONNX_NODE', {
+          throw convertError('FERRY_TF2ONNX_NODE', {
             path,
             node: node.name,
             op: node.op,

@@ -1,5 +1,4 @@
 import {
-  ferryError,
   DT_STRING,
   tfDtypeName,
   tagSetLabel,
@@ -8,6 +7,7 @@ import {
   type TfSignatureDef,
   type TfTensorInfo,
 } from '../formats.js';
+import { convertError } from '../errors.js';
 
 /** tf.saved_model.SERVING and DEFAULT_SERVING_SIGNATURE_DEF_KEY (saved_model/tag_constants.py). */
 export const DEFAULT_TAG = 'serve';
@@ -23,7 +23,7 @@ export function selectMetaGraph(model: TfSavedModel, tag: string, path: string):
     .join(',');
   const found = model.metaGraphs.find((m) => tagSetLabel(m) === wanted);
   if (!found) {
-    throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+    throw convertError('FERRY_TF2ONNX_SIGNATURE', {
       path,
       what: `tag set "${wanted}"`,
       reason: `no MetaGraph has it (tag sets: ${model.metaGraphs.map((m) => `"${tagSetLabel(m)}"`).join(', ')})`,
@@ -36,7 +36,7 @@ export function selectSignature(meta: TfMetaGraph, key: string, path: string): T
   const found = meta.signatures.find((s) => s.key === key);
   if (!found) {
     const keys = meta.signatures.map((s) => s.key).filter((k) => !k.startsWith('__'));
-    throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+    throw convertError('FERRY_TF2ONNX_SIGNATURE', {
       path,
       what: `signature "${key}"`,
       reason: `the MetaGraph has no such signature (signatures: ${keys.join(', ') || 'none'})`,
@@ -68,14 +68,14 @@ export function bindSignature(
       .map((key) => {
         const info = record[key]!;
         if (info.encoding !== 'dense') {
-          throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+          throw convertError('FERRY_TF2ONNX_SIGNATURE', {
             path,
             what: `signature ${sig.key} ${side} ${key}`,
             reason: `a ${info.encoding} tensor; only dense tensors convert`,
           });
         }
         if (side === 'input' && info.dtype % 100 === DT_STRING) {
-          throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+          throw convertError('FERRY_TF2ONNX_SIGNATURE', {
             path,
             what: `signature ${sig.key} input ${key} (node ${info.name.replace(/:\d+$/, '')})`,
             reason: `${tfDtypeName(info.dtype)} inputs are not supported (ONNX Runtime models take numbers; TF Serving's classify/regress signatures parse tf.Example strings)`,
@@ -85,7 +85,7 @@ export function bindSignature(
       });
   const outputs = bind('output', sig.outputs);
   if (outputs.length === 0) {
-    throw ferryError('FERRY_TF2ONNX_SIGNATURE', {
+    throw convertError('FERRY_TF2ONNX_SIGNATURE', {
       path,
       what: `signature ${sig.key}`,
       reason: 'it has no outputs',

@@ -18,6 +18,7 @@ import { convertStep } from './dispatch.js';
 import { FLOAT, Graph, INT64, STRING, valueInfo } from './graph.js';
 import type { Converted } from './result.js';
 import { convertXgbModel } from './xgboost.js';
+import { convertError } from '../errors.js';
 
 /** An XGBoost JSON/UBJSON model is read whole into memory (CWE-789). */
 export const MAX_XGBOOST_MODEL_BYTES = 1024 * 1024 * 1024;
@@ -167,7 +168,7 @@ export async function convertSklearnToOnnx(path: string): Promise<SklearnConvers
     const stream = scan.streams.find((s) => s.member === '' || s.member.startsWith('('));
     const root = stream?.stream.pickles[0]?.value;
     if (!stream || root === undefined || classOf(root) === undefined)
-      throw ferryError('FERRY_SKLEARN_NOT_ESTIMATOR', {
+      throw convertError('FERRY_SKLEARN_NOT_ESTIMATOR', {
         path,
         what: root === undefined ? 'nothing' : 'a value that is not an object',
       });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../formats.js';
 import { convertSklearnToOnnx } from './convert.js';
 import { floorFloat32 } from './graph.js';
+import { isConvertError } from '../errors.js';
 
 const DIR = join(import.meta.dirname, '../../../../fixtures/sklearn');
 
@@ -10,7 +11,7 @@ async function failure(name: string) {
   try {
     await convertSklearnToOnnx(join(DIR, name));
   } catch (error) {
-    if (isFerryError(error)) return error;
+    if (isFerryError(error) || isConvertError(error)) return error;
     throw error;
   }
   throw new Error(`${name} converted`);
