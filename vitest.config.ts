@@ -10,6 +10,7 @@ export default defineConfig({
     alias: {
       '@ferry/formats': src('formats'),
       '@ferry/serving-api': src('serving-api'),
+      '@ferry/convert': src('convert'),
       '@ferry/torchscript': src('torchscript'),
       '@ferry/serve': src('serve'),
       '@ferry/registry-client': src('registry-client'),

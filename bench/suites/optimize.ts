@@ -12,7 +12,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { quantize } from '@ferry/formats';
 import {
   compareArrays,
   convertFileToFloat16,
@@ -29,6 +28,7 @@ import {
   sampleFeeds,
   tensorValues,
   toOrtFeeds,
+  type quantize,
 } from '@ferry/optimize';
 import { markdownTable, medianSeconds, writeSection } from '../lib/report.js';
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeMessage } from '../../packages/formats/src/protobuf/encode.js';
 import { crc32c, crc32cMask } from '../../packages/formats/src/savedmodel/crc32c.js';
 import { BundleEntryProto, BundleHeaderProto } from '../../packages/formats/src/savedmodel/protos.js';
-import { buildTable } from '../../packages/formats/src/savedmodel/table-builder.test-helper.js';
+import { buildTable } from '../../packages/formats/test/table-builder.helper.js';
 import { openTensorBundle, shardFileName } from '../../packages/formats/src/savedmodel/tensor-bundle.js';
 import { readTensorBytes } from '../../packages/formats/src/tensor/tensor-ref.js';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';

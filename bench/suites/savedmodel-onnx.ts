@@ -8,20 +8,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { encodeModel } from '../../packages/formats/src/onnx/codec.js';
-import {
-  convertSavedModelToOnnx,
-  emitOnnx,
-  prepareGraph,
-} from '../../packages/formats/src/savedmodel/to-onnx/convert.js';
-import type { FrozenValue } from '../../packages/formats/src/savedmodel/to-onnx/freeze.js';
-import type {
-  TfAttrValue,
-  TfFunctionDef,
-  TfNodeDef,
-  TfSignatureDef,
-  TfTensor,
-} from '../../packages/formats/src/savedmodel/types.js';
+import { convertSavedModelToOnnx, emitOnnx, type FrozenValue, prepareGraph } from '@ferry/convert';
+import { onnx, type savedmodel } from '@ferry/formats';
 import { markdownTable, medianSeconds, writeSection } from '../lib/report.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/savedmodel/', import.meta.url));
@@ -32,19 +20,22 @@ const SIZE = 32;
 
 const empty = { s: [], i: [], f: [], b: [], type: [], shape: [], tensor: [], func: [] };
 const A = {
-  type: (value: number): TfAttrValue => ({ kind: 'type', value }),
-  str: (value: string): TfAttrValue => ({ kind: 's', value: new TextEncoder().encode(value) }),
-  ints: (values: number[]): TfAttrValue => ({ kind: 'list', value: { ...empty, i: values.map(BigInt) } }),
-  float: (value: number): TfAttrValue => ({ kind: 'f', value }),
-  bool: (value: boolean): TfAttrValue => ({ kind: 'b', value }),
-  func: (name: string): TfAttrValue => ({ kind: 'func', value: { name, attr: {} } }),
+  type: (value: number): savedmodel.TfAttrValue => ({ kind: 'type', value }),
+  str: (value: string): savedmodel.TfAttrValue => ({ kind: 's', value: new TextEncoder().encode(value) }),
+  ints: (values: number[]): savedmodel.TfAttrValue => ({
+    kind: 'list',
+    value: { ...empty, i: values.map(BigInt) },
+  }),
+  float: (value: number): savedmodel.TfAttrValue => ({ kind: 'f', value }),
+  bool: (value: boolean): savedmodel.TfAttrValue => ({ kind: 'b', value }),
+  func: (name: string): savedmodel.TfAttrValue => ({ kind: 'func', value: { name, attr: {} } }),
 };
 const node = (
   name: string,
   op: string,
   inputs: string[],
-  attr: Record<string, TfAttrValue> = {},
-): TfNodeDef => ({
+  attr: Record<string, savedmodel.TfAttrValue> = {},
+): savedmodel.TfNodeDef => ({
   name,
   op,
   inputs,
@@ -56,8 +47,8 @@ const floats = (n: number, seed: number): Uint8Array => {
   for (let i = 0; i < n; i++) v[i] = Math.sin(seed * 7919 + i) * 0.1;
   return new Uint8Array(v.buffer);
 };
-const int32Const = (name: string, values: number[]): TfNodeDef => {
-  const tensor: TfTensor = {
+const int32Const = (name: string, values: number[]): savedmodel.TfNodeDef => {
+  const tensor: savedmodel.TfTensor = {
     dtype: 3,
     shape: { dims: [values.length], unknownRank: false },
     versionNumber: 0,
@@ -87,7 +78,7 @@ const arg = (name: string, type: number) => ({
 });
 
 /** One block: conv(3x3, SAME) + bias + batch norm + relu, reading its 6 variables through resource args. */
-function blockFunction(): TfFunctionDef {
+function blockFunction(): savedmodel.TfFunctionDef {
   const T = { T: A.type(1) };
   const read = (n: string) => node(`${n}/read`, 'ReadVariableOp', [n], { dtype: A.type(1) });
   const vars = ['w', 'bias', 'scale', 'offset', 'mean', 'var'];
@@ -126,12 +117,12 @@ function blockFunction(): TfFunctionDef {
 }
 
 function cnn(): {
-  nodes: TfNodeDef[];
-  functions: TfFunctionDef[];
+  nodes: savedmodel.TfNodeDef[];
+  functions: savedmodel.TfFunctionDef[];
   variables: Map<string, FrozenValue>;
-  sig: TfSignatureDef;
+  sig: savedmodel.TfSignatureDef;
 } {
-  const nodes: TfNodeDef[] = [node('x', 'Placeholder', [], { dtype: A.type(1) })];
+  const nodes: savedmodel.TfNodeDef[] = [node('x', 'Placeholder', [], { dtype: A.type(1) })];
   const variables = new Map<string, FrozenValue>();
   let current = 'x';
   for (let b = 0; b < BLOCKS; b++) {
@@ -195,14 +186,14 @@ export async function run(): Promise<void> {
     rows.push([`${label} (${signature}), from its folder`, `${(seconds * 1000).toFixed(1)} ms`]);
   }
   const { nodes, functions, variables, sig } = cnn();
-  let bytes = new Uint8Array(0);
+  let bytes: Uint8Array = new Uint8Array(0);
   let onnxNodes = 0;
   let transposes = 0;
   const seconds = await medianSeconds(5, () => {
     const model = emitOnnx(prepareGraph({ nodes, functions, versions: null }, sig, 'bench'), variables);
     onnxNodes = model.graph!.node!.length;
     transposes = model.graph!.node!.filter((n) => n.op_type === 'Transpose').length;
-    bytes = encodeModel(model);
+    bytes = onnx.encodeModel(model);
   });
   const session = await ort.InferenceSession.create(bytes);
   const input = new ort.Tensor('float32', new Float32Array(SIZE * SIZE * CHANNELS).fill(0.5), [

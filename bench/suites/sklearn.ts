@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { convertSklearnToOnnx } from '../../packages/formats/src/sklearn/index.js';
+import { convertSklearnToOnnx } from '@ferry/convert';
 import { markdownTable, medianSeconds, writeSection } from '../lib/report.js';
 
 const DATA = new URL('../.data/sklearn/', import.meta.url).pathname;

@@ -3,7 +3,7 @@
  * own: `convertToSafetensors` (scan, open, stream every tensor into the output). Prints seconds
  * and peak RSS as JSON.
  */
-import { convertToSafetensors } from '../../../packages/formats/src/index.js';
+import { convertToSafetensors } from '@ferry/convert';
 
 const [path, out] = process.argv.slice(2) as [string, string];
 const start = process.hrtime.bigint();

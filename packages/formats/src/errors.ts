@@ -92,13 +92,6 @@ export const ERRORS = {
   ),
   FERRY_ONNX_EXTERNAL_KEYS: bad('{path}: tensor {tensor}: external_data key "{key}": {rule}'),
   FERRY_ONNX_EXTERNAL_RANGE: bad('{path}: tensor {tensor}: external data in {location}: {rule}'),
-  FERRY_ONNX_REPLACE_UNKNOWN: bad('{path}: replacement tensor {tensor} is not an initializer of the model'),
-  FERRY_ONNX_REPLACE_MISSING: bad('{path}: initializer {tensor} has no replacement tensor'),
-  FERRY_ONNX_REPLACE_DUPLICATE: bad('{path}: replacement tensor {tensor} is given more than once'),
-  FERRY_ONNX_REPLACE_DTYPE: bad('{path}: initializer {tensor} is {expected}, the replacement is {actual}'),
-  FERRY_ONNX_REPLACE_SHAPE: bad(
-    '{path}: initializer {tensor} has shape {expected}, the replacement has {actual}',
-  ),
 
   // --- savedmodel ---
   FERRY_SAVEDMODEL_STRUCTURE: bad('{path}: {what}: {reason}'),
@@ -107,10 +100,6 @@ export const ERRORS = {
     '{path}: {what} at byte {offset}: crc32c {actual} does not match the stored {expected}',
   ),
   FERRY_BUNDLE_ENTRY: bad('{path}: variable {tensor}: {reason}'),
-  FERRY_TF2ONNX_UNSUPPORTED_OP: bad('{path}: op {op} (node {node} in {fn}) has no ONNX conversion: {reason}'),
-  FERRY_TF2ONNX_NODE: bad('{path}: node {node} ({op} in {fn}): {reason}'),
-  FERRY_TF2ONNX_SIGNATURE: bad('{path}: {what}: {reason}'),
-  FERRY_TF2ONNX_VARIABLE: bad('{path}: variable {node} (in {fn}): {reason}'),
 
   // --- gguf ---
   FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),
@@ -151,21 +140,7 @@ export const ERRORS = {
   // --- sklearn ---
   FERRY_SKLEARN_UNSUPPORTED: bad('{path}: {class}.{attribute}: not converted to ONNX: {reason}'),
   FERRY_SKLEARN_STATE: bad('{path}: {class}.{attribute}: {reason}'),
-  FERRY_SKLEARN_NOT_ESTIMATOR: bad('{path}: the pickle holds {what}, not a fitted estimator'),
   FERRY_XGBOOST_MODEL: bad('{path}: XGBoost model {what}: {reason}'),
-
-  // --- convert / diff ---
-  FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),
-
-  // --- optimize ---
-  FERRY_QUANTIZE_ALREADY: bad('{path}: model is already quantized: node {node} is {op}'),
-  FERRY_QUANTIZE_OPSET: bad(
-    '{path}: {what} needs ai.onnx opset {needed} or later, the model imports {opset}',
-  ),
-  FERRY_FP16_ALREADY: bad('{path}: model is already float16 ({reason})'),
-  FERRY_OPTIMIZE_RUNTIME: bad('{path}: onnxruntime cannot {what}: {reason}'),
-  FERRY_OPTIMIZE_CHECK: bad('{path}: the {what} model fails the structural check: {rule}: {message}'),
-  FERRY_OPTIMIZE_DATA: bad('{path}: {what}: {rule}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

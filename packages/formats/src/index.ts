@@ -52,7 +52,6 @@ export * as onnx from './onnx/index.js';
 
 // --- savedmodel ---
 export * as savedmodel from './savedmodel/index.js';
-export { convertSavedModelToOnnx } from './savedmodel/to-onnx/index.js';
 
 // --- gguf ---
 export * as gguf from './gguf/index.js';
@@ -65,20 +64,8 @@ export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';
 export { isUnsafeResult, type ScanFolderOptions, scanFile, scanPaths, worstVerdict } from './scan-folder.js';
 
-// --- sklearn ---
-export * as sklearn from './sklearn/index.js';
-export { convertSklearnToOnnx, type SklearnConversion, type SklearnSummary } from './sklearn/index.js';
-
-// --- convert / diff ---
-export {
-  type ConvertOptions,
-  type ConvertResult,
-  convertToSafetensors,
-  writeModelAsSafetensors,
-} from './convert.js';
+// --- diff ---
 export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';
 
-// --- optimize ---
+// --- the op histogram @ferry/optimize reports before and after a transform ---
 export { opHistogram as onnxOpHistogram } from './onnx/describe.js';
-export * as fp16 from './onnx/float16.js';
-export * as quantize from './onnx/quantize/index.js';

@@ -1,7 +1,8 @@
-import { ferryError, onnx } from '@ferry/formats';
+import { onnx } from '@ferry/formats';
 import { inputSpecs, sampleFeeds, tensorValues, toOrtFeeds } from './inputs.js';
 import { openSession, runSession } from './runtime.js';
 import { readSampleFile } from './sample-data.js';
+import { optimizeError } from './errors.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile';
 /** onnxruntime's HistogramCalibrater default bin count. */
@@ -69,7 +70,7 @@ export async function calibrate(
   for (const t of targets) {
     const chunks = values.get(t);
     if (!chunks)
-      throw ferryError('FERRY_OPTIMIZE_DATA', {
+      throw optimizeError('FERRY_OPTIMIZE_DATA', {
         path: dataPath,
         what: `activation ${t}`,
         rule: 'calibration runs did not produce it',

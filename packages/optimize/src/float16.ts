@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { fp16 } from '@ferry/formats';
 import { type VerifyOptions, verifyResult } from './check-output.js';
+import { convertToFloat16 } from './fp16/convert.js';
 import { loadForTransform } from './model-io.js';
 import type { VerifyReport } from './verify.js';
 import { writeResult } from './write-result.js';
@@ -29,7 +29,7 @@ export async function convertFileToFloat16(
   } = {},
 ): Promise<Float16Report> {
   const { model } = await loadForTransform(inPath);
-  const result = fp16.convertToFloat16(model, {
+  const result = convertToFloat16(model, {
     path: inPath,
     keepIoTypes: options.keepIoTypes ?? false,
     ...(options.blockList && { blockList: options.blockList }),

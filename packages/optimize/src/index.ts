@@ -6,7 +6,15 @@ export {
   percentileRange,
 } from './calibrate.js';
 export { type VerifyOptions, verifyResult } from './check-output.js';
+export {
+  isOptimizeError,
+  OPTIMIZE_ERRORS,
+  OptimizeError,
+  type OptimizeErrorCode,
+  optimizeError,
+} from './errors.js';
 export { convertFileToFloat16, type Float16Report } from './float16.js';
+export * as fp16 from './fp16/convert.js';
 export {
   type Feed,
   type InputSpec,
@@ -20,6 +28,7 @@ export {
 export { loadForTransform } from './model-io.js';
 export { OPTIMIZATION_LEVELS, type OptimizeReport, optimizeModel } from './optimize.js';
 export { type QuantizeCommandOptions, type QuantizeReport, quantizeFile } from './quantize.js';
+export * as quantize from './quantize/index.js';
 export { type OptimizationLevel, openSession, ort, runSession } from './runtime.js';
 export {
   encodeSamples,

@@ -1,6 +1,8 @@
-import { ferryError, fp16, type onnx } from '@ferry/formats';
+import type { onnx } from '@ferry/formats';
+import { fromFloat16Bits, toFloat16Bits } from './fp16/convert.js';
 import { ort } from './runtime.js';
 import type { SampleTensor } from './sample-data.js';
+import { optimizeError } from './errors.js';
 
 type OnnxModel = onnx.OnnxModel;
 
@@ -129,7 +131,8 @@ export function sampleFeeds(
   const only = specs.length === 1 && samples.length === 1 ? samples[0] : undefined;
   const tensors = specs.map((s) => {
     const t = samples.find((x) => x.name === s.name) ?? only;
-    const fail = (rule: string) => ferryError('FERRY_OPTIMIZE_DATA', { path, what: `input ${s.name}`, rule });
+    const fail = (rule: string) =>
+      optimizeError('FERRY_OPTIMIZE_DATA', { path, what: `input ${s.name}`, rule });
     if (!t)
       throw fail(
         `the model's input is missing from the file (it has ${samples.map((x) => x.name).join(', ') || 'no tensors'})`,
@@ -169,7 +172,7 @@ function convertSample(
   if (isFloatInput && dtype === 'F32') return { data: new Float32Array(copy.buffer), dims, elem: 1 };
   if (isFloatInput && dtype === 'F16') {
     const bits = new Uint16Array(copy.buffer);
-    return { data: Float32Array.from(bits, (b) => fp16.fromFloat16Bits(b)), dims, elem: 1 };
+    return { data: Float32Array.from(bits, (b) => fromFloat16Bits(b)), dims, elem: 1 };
   }
   if (isFloatInput && dtype === 'F64')
     return { data: Float32Array.from(new Float64Array(copy.buffer)), dims, elem: 1 };
@@ -191,7 +194,7 @@ export function toOrtFeeds(feed: Feed, session: ort.InferenceSession): Record<st
     if (type === 'float16' && value.data instanceof Float32Array)
       out[name] = new ort.Tensor(
         'float16',
-        Uint16Array.from(value.data, (v) => fp16.toFloat16Bits(v)),
+        Uint16Array.from(value.data, (v) => toFloat16Bits(v)),
         value.dims,
       );
     else if (type === 'float64' && value.data instanceof Float32Array)
@@ -204,7 +207,7 @@ export function toOrtFeeds(feed: Feed, session: ort.InferenceSession): Record<st
 /** A tensor's values as float64 numbers for comparison (float16 decoded). */
 export function tensorValues(t: ort.Tensor): Float64Array {
   const data = t.data as ArrayLike<number | bigint>;
-  if (t.type === 'float16') return Float64Array.from(data as Uint16Array, (b) => fp16.fromFloat16Bits(b));
+  if (t.type === 'float16') return Float64Array.from(data as Uint16Array, (b) => fromFloat16Bits(b));
   if (t.type === 'int64' || t.type === 'uint64')
     return Float64Array.from(data as BigInt64Array, (v) => Number(v));
   return Float64Array.from(data as ArrayLike<number>);

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ferryError, onnx, onnxOpHistogram } from '@ferry/formats';
+import { onnx, onnxOpHistogram } from '@ferry/formats';
 import { type VerifyOptions, verifyResult } from './check-output.js';
 import { loadForTransform } from './model-io.js';
 import { type OptimizationLevel, openSession } from './runtime.js';
 import type { VerifyReport } from './verify.js';
+import { optimizeError } from './errors.js';
 
 export const OPTIMIZATION_LEVELS = ['basic', 'extended', 'all'] as const;
 
@@ -59,7 +60,7 @@ export async function optimizeModel(
     try {
       bytes = await readFile(tempModel);
     } catch (error) {
-      throw ferryError(
+      throw optimizeError(
         'FERRY_OPTIMIZE_RUNTIME',
         { path: inPath, what: 'write the optimized model', reason: (error as Error).message },
         error,
@@ -68,7 +69,7 @@ export async function optimizeModel(
     const after = onnx.decodeModel(bytes, outPath);
     const problem = onnx.checkModel(after)[0];
     if (problem)
-      throw ferryError('FERRY_OPTIMIZE_CHECK', {
+      throw optimizeError('FERRY_OPTIMIZE_CHECK', {
         path: outPath,
         what: 'optimized',
         rule: problem.rule,

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { quantize } from '@ferry/formats';
 import { type CalibrationMethod, calibrate } from './calibrate.js';
 import { type VerifyOptions, verifyResult } from './check-output.js';
 import { loadForTransform } from './model-io.js';
 import type { VerifyReport } from './verify.js';
 import { writeResult } from './write-result.js';
+import * as quantize from './quantize/index.js';
 
 export interface QuantizeCommandOptions extends Omit<quantize.QuantizeOptions, 'path' | 'activationRanges'> {
   /** Static quantization: a safetensors file of sample inputs. */

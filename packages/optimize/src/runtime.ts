@@ -1,5 +1,5 @@
-import { ferryError } from '@ferry/formats';
 import * as ort from 'onnxruntime-node';
+import { optimizeError } from './errors.js';
 
 /** onnxruntime's own warnings go straight to the process's stderr; keep them to errors. */
 ort.env.logLevel = 'error';
@@ -42,7 +42,7 @@ export async function openSession(
       ? await ort.InferenceSession.create(model, opts)
       : await ort.InferenceSession.create(model, opts);
   } catch (error) {
-    throw ferryError('FERRY_OPTIMIZE_RUNTIME', { path, what, reason: firstLine(error) }, error);
+    throw optimizeError('FERRY_OPTIMIZE_RUNTIME', { path, what, reason: firstLine(error) }, error);
   }
 }
 
@@ -54,7 +54,7 @@ export async function runSession(
   try {
     return await session.run(feeds);
   } catch (error) {
-    throw ferryError(
+    throw optimizeError(
       'FERRY_OPTIMIZE_RUNTIME',
       { path, what: 'run the model', reason: firstLine(error) },
       error,

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { ferryError, openModel, readTensorBytes } from '@ferry/formats';
+import { optimizeError } from './errors.js';
 
 /**
  * Sample inputs (calibration and verification data) from a safetensors, .npy or .npz file,
@@ -36,7 +37,7 @@ export async function readSampleFile(path: string): Promise<SampleTensor[]> {
       limit: MAX_SAMPLE_FILE_BYTES,
       reason: 'sample data is read whole (CWE-770)',
     });
-  const bad = (rule: string) => ferryError('FERRY_OPTIMIZE_DATA', { path, what: 'sample file', rule });
+  const bad = (rule: string) => optimizeError('FERRY_OPTIMIZE_DATA', { path, what: 'sample file', rule });
   const opened = await openModel(path);
   try {
     if (!SAMPLE_FORMATS.has(opened.format))

@@ -3,6 +3,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ferryError, onnx, writeAll } from '@ferry/formats';
 import { openSession } from './runtime.js';
+import { optimizeError } from './errors.js';
 
 type OnnxModel = onnx.OnnxModel;
 
@@ -38,7 +39,7 @@ export async function writeResult(
 ): Promise<WrittenResult> {
   const problem = onnx.checkModel(model)[0];
   if (problem)
-    throw ferryError('FERRY_OPTIMIZE_CHECK', {
+    throw optimizeError('FERRY_OPTIMIZE_CHECK', {
       path: outPath,
       what,
       rule: problem.rule,
@@ -86,7 +87,8 @@ export async function writeResult(
     return { path: outPath, ...(external && { dataPath: join(dir, dataName) }), bytes };
   } catch (error) {
     if (dataMoved) await rm(join(dir, dataName), { force: true });
-    if (error instanceof Error && error.name === 'FerryError') throw error;
+    if (error instanceof Error && (error.name === 'FerryError' || error.name === 'OptimizeError'))
+      throw error;
     throw ferryError('FERRY_WRITE', { path: outPath, reason: (error as Error).message }, error);
   } finally {
     await rm(temp, { recursive: true, force: true });

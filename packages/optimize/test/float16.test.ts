@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fp16, onnx, onnxOpHistogram } from '@ferry/formats';
+import { onnx, onnxOpHistogram } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
-import { convertFileToFloat16, ort } from '../src/index.js';
+import { convertFileToFloat16, fp16, ort } from '../src/index.js';
 import { EXPECTED, errors, fixture, readBytes, runOnStored, tempDir } from './helpers.js';
 
 /** float16 keeps ~3 significant digits; measured errors are a fifth of this bound or less. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fp16 } from '@ferry/formats';
+import { fp16 } from '../src/index.js';
 import { afterAll } from 'vitest';
 import { encodeSamples, ort, type SampleTensor, tensorValues } from '../src/index.js';
 

@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FerryError, onnx, onnxOpHistogram } from '@ferry/formats';
+import { onnx, onnxOpHistogram } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
-import { quantizeFile } from '../src/index.js';
+import { OptimizeError, quantizeFile } from '../src/index.js';
 import { EXPECTED, errors, fixture, readBytes, runOnStored, tempDir, writeInputsFile } from './helpers.js';
 
 /**
@@ -154,7 +154,7 @@ describe('quantizeFile (dynamic)', () => {
     await quantizeFile(fixture('mlp.onnx'), once);
     const twice = join(dir, 'twice.onnx');
     const error = await quantizeFile(once, twice).catch((e) => e);
-    expect(error).toBeInstanceOf(FerryError);
+    expect(error).toBeInstanceOf(OptimizeError);
     expect(error.code).toBe('FERRY_QUANTIZE_ALREADY');
     expect(existsSync(twice)).toBe(false);
   });

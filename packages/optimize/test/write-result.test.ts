@@ -1,8 +1,15 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FerryError, onnx, quantize } from '@ferry/formats';
+import { onnx } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
-import { convertFileToFloat16, loadForTransform, quantizeFile, writeResult } from '../src/index.js';
+import {
+  convertFileToFloat16,
+  loadForTransform,
+  OptimizeError,
+  quantize,
+  quantizeFile,
+  writeResult,
+} from '../src/index.js';
 import { EXPECTED, errors, fixture, runOnStored, tempDir } from './helpers.js';
 
 describe('writeResult and external data', () => {
@@ -62,7 +69,7 @@ describe('writeResult and external data', () => {
     const failing = writeResult(quantize.quantizeModel(model).model, out, 'quantized', {
       externalData: true,
       beforeCommit: async () => {
-        throw new FerryError('FERRY_OPTIMIZE_RUNTIME', { path: out, what: 'verify', reason: 'simulated' });
+        throw new OptimizeError('FERRY_OPTIMIZE_RUNTIME', { path: out, what: 'verify', reason: 'simulated' });
       },
     });
     await expect(failing).rejects.toMatchObject({ code: 'FERRY_OPTIMIZE_RUNTIME' });

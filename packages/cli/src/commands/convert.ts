@@ -1,31 +1,25 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import {
+  type ConvertedModel,
   type ConvertResult,
-  convertSklearnToOnnx,
-  convertToSafetensors,
-  onnx,
-  openModel,
-  pickle,
-  savedmodel,
-  type WriteProgress,
-  writeAll,
-  writeFileAtomic,
-} from '@ferry/formats';
+  converterFor,
+  detectSource,
+  type ModelConverter,
+  ONNX_WEIGHTS,
+  TO_SAFETENSORS,
+} from '@ferry/convert';
+import { openModel, type WriteProgress, writeAll, writeFileAtomic } from '@ferry/formats';
 import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
-import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { UsageError } from '../usage-error.js';
+import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
 
 /**
- * One way `ferry convert` can run. The mode is picked from the options; adding one (e.g.
- * `--weights W.safetensors` to replace an ONNX graph's initializers) is a new entry in MODES.
+ * How the CLI runs one kind of @ferry/convert converter (its progress and summary). Which
+ * converter runs is picked by `pickMode` from the input's detected format and the converter table.
  */
 interface ConvertMode {
-  /** True when this mode handles the given options. */
-  matches(args: ParsedArgs): boolean;
   run(input: string, output: string, args: ParsedArgs, io: CliIO): Promise<ConvertSummary>;
 }
 
@@ -56,13 +50,12 @@ function progressFor(
 }
 
 const toSafetensors: ConvertMode = {
-  matches: () => true,
   async run(input, output, _args, io) {
     const started = process.hrtime.bigint();
     const progress = progressFor(io, 'convert');
     let result: ConvertResult;
     try {
-      result = await convertToSafetensors(input, output, { onProgress: progress.onProgress });
+      result = await TO_SAFETENSORS.convert(input, output, { onProgress: progress.onProgress });
     } finally {
       progress.finish();
     }
@@ -75,13 +68,12 @@ const toSafetensors: ConvertMode = {
  * from W (safetensors, or any format ferry reads tensors from), names, dtypes and shapes checked.
  */
 const onnxWithWeights: ConvertMode = {
-  matches: (args) => typeof args.values.weights === 'string',
   async run(input, output, args, io) {
     const started = process.hrtime.bigint();
     const weights = await openModel(args.values.weights as string);
     const bar = new ProgressBar(io, 'convert', weights.tensors.length);
     try {
-      const result = await onnx.replaceInitializers(input, weights.tensors, output, {
+      const result = await ONNX_WEIGHTS.convert(input, weights.tensors, output, {
         externalData: args.values['external-data'] === true,
         partial: args.values.partial === true,
         onProgress: (done) => bar.update(done),
@@ -105,105 +97,44 @@ const onnxWithWeights: ConvertMode = {
 };
 
 /**
- * `convert SAVEDMODEL_DIR -o model.onnx [--tag serve] [--signature NAME]`: one signature's graph,
- * variables frozen, as an ONNX model whose input and output names are the signature's keys.
+ * `convert SAVEDMODEL_DIR -o model.onnx [--tag serve] [--signature NAME]` (one signature's graph,
+ * variables frozen) and `convert MODEL.joblib|.pkl|.json|.ubj -o model.onnx` (a fitted
+ * scikit-learn estimator from the inert pickle graph, or an XGBoost model, as ONNX-ML): the
+ * converter builds the model in memory and the file appears whole or not at all.
  */
-const savedModelToOnnx: ConvertMode = {
-  matches: (args) => {
-    const [input] = args.positionals;
-    const output = args.values.output;
-    return (
-      typeof input === 'string' &&
-      typeof output === 'string' &&
-      output.toLowerCase().endsWith('.onnx') &&
-      existsSync(join(input, 'saved_model.pb'))
-    );
-  },
-  async run(input, output, args) {
-    const started = process.hrtime.bigint();
-    const tag = typeof args.values.tag === 'string' ? args.values.tag : savedmodel.DEFAULT_TAG;
-    const signature =
-      typeof args.values.signature === 'string' ? args.values.signature : savedmodel.DEFAULT_SIGNATURE;
-    const model = await savedmodel.convertSavedModelToOnnxModel(input, { tag, signature });
-    const bytes = onnx.encodeModel(model);
-    await writeFileAtomic(output, (file) => writeAll(file, bytes));
-    return {
-      input,
-      output,
-      format: 'savedmodel',
-      tensors: model.graph?.initializer?.length ?? 0,
-      bytes: bytes.length,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      tag,
-      signature,
-      nodes: model.graph?.node?.length ?? 0,
-      opset: savedmodel.ONNX_OPSET,
-      inputs: (model.graph?.input ?? []).map((i) => i.name),
-      outputs: (model.graph?.output ?? []).map((o) => o.name),
-    };
-  },
-};
-
-/** A pickle (PROTO 2-5), a compressed joblib stream (any of joblib's six), or XGBoost's JSON/UBJSON (`{`). */
-function looksLikeEstimator(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    const fd = openSync(path, 'r');
-    try {
-      const head = new Uint8Array(8);
-      readSync(fd, head, 0, 8, 0);
-      return (
-        (head[0] === 0x80 && head[1]! >= 2) || head[0] === 0x7b || pickle.compression(head) !== undefined
-      );
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return false;
-  }
+function toOnnxModel(converter: ModelConverter): ConvertMode {
+  return {
+    async run(input, output, args) {
+      const started = process.hrtime.bigint();
+      const converted: ConvertedModel = await converter.convert(input, {
+        ...(typeof args.values.tag === 'string' && { tag: args.values.tag }),
+        ...(typeof args.values.signature === 'string' && { signature: args.values.signature }),
+      });
+      await writeFileAtomic(output, (file) => writeAll(file, converted.bytes));
+      return {
+        input,
+        output,
+        format: converted.format,
+        tensors: converted.model.graph?.initializer?.length ?? 0,
+        bytes: converted.bytes.length,
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        ...converted.details,
+      };
+    },
+  };
 }
 
 /**
- * `convert MODEL.joblib|.pkl|.json|.ubj -o model.onnx`: a fitted scikit-learn estimator (from
- * the inert pickle graph, nothing is run) or an XGBoost model as ONNX-ML.
+ * `--weights` replaces an ONNX graph's initializers; otherwise the target is ONNX for an `.onnx`
+ * output and the converter is the table's entry for the input's format and that target. Anything
+ * without an ONNX converter (and every other output) streams its tensors to safetensors.
  */
-const sklearnToOnnx: ConvertMode = {
-  matches: (args) => {
-    const [input] = args.positionals;
-    const output = args.values.output;
-    return (
-      typeof input === 'string' &&
-      typeof output === 'string' &&
-      output.toLowerCase().endsWith('.onnx') &&
-      args.values.weights === undefined &&
-      looksLikeEstimator(input)
-    );
-  },
-  async run(input, output) {
-    const started = process.hrtime.bigint();
-    const { bytes, summary, model } = await convertSklearnToOnnx(input);
-    await writeFileAtomic(output, (file) => writeAll(file, bytes));
-    return {
-      input,
-      output,
-      format: summary.source,
-      tensors: model.graph?.initializer?.length ?? 0,
-      bytes: bytes.length,
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      estimator: summary.estimator,
-      kind: summary.kind,
-      features: summary.features,
-      nodes: summary.nodes,
-      ops: summary.ops,
-      inputs: summary.inputs,
-      outputs: summary.outputs,
-      tree: summary.tree,
-    };
-  },
-};
-
-/** Checked in order; the last one is the default. */
-const MODES: readonly ConvertMode[] = [onnxWithWeights, savedModelToOnnx, sklearnToOnnx, toSafetensors];
+async function pickMode(input: string, output: string, args: ParsedArgs): Promise<ConvertMode> {
+  if (typeof args.values.weights === 'string') return onnxWithWeights;
+  const target = output.toLowerCase().endsWith('.onnx') ? 'onnx' : 'safetensors';
+  const converter = converterFor(await detectSource(input), target);
+  return converter?.kind === 'model' ? toOnnxModel(converter) : toSafetensors;
+}
 
 export const convertCommand: Command = {
   name: 'convert',
@@ -242,7 +173,7 @@ export const convertCommand: Command = {
     if (!input || extra.length > 0) throw new UsageError('convert takes one input path');
     const output = args.values.output;
     if (typeof output !== 'string' || output === '') throw new UsageError('convert needs -o OUT');
-    const mode = MODES.find((m) => m.matches(args))!;
+    const mode = await pickMode(input, output, args);
     const summary = await mode.run(input, output, args, io);
     if (args.values.json) printJson(io, summary);
     else io.stdout.write(`${describe(summary)}\n`);

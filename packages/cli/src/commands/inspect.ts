@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type InspectReport, inspectModel, savedmodel } from '@ferry/formats';
+import { savedModelOpCoverage } from '@ferry/convert';
+import { type InspectReport, inspectModel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
@@ -43,7 +44,7 @@ async function printOps(io: CliIO, path: string, tag: unknown, json: boolean): P
   if (!existsSync(join(path, 'saved_model.pb'))) {
     throw new UsageError(`--ops lists the ops of a SavedModel folder; ${path} has no saved_model.pb`);
   }
-  const ops = await savedmodel.savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
+  const ops = await savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
   if (json) {
     printJson(io, ops);
     return 0;

@@ -1,5 +1,4 @@
-import { quantize } from '@ferry/formats';
-import { type CalibrationMethod, quantizeFile } from '@ferry/optimize';
+import { type CalibrationMethod, quantize, quantizeFile } from '@ferry/optimize';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { UsageError } from '../usage-error.js';

@@ -6,7 +6,7 @@ import { BufferSource, FileSource } from '../tensor/byte-source.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
 import { GGML_TYPES } from './ggml-types.js';
 import { modelFromGguf } from './gguf-handler.js';
-import { GgufBuilder } from './gguf-test-builder.js';
+import { GgufBuilder } from '../../test/gguf-builder.helper.js';
 import { MAX_ARRAY_DEPTH } from './limits.js';
 import { type GgufArray, type GgufValue, readGguf } from './read-gguf.js';
 

@@ -10,6 +10,6 @@ export {
   MAX_ONNX_TENSOR_RANK,
   ONNX_EXTERNAL_ALIGNMENT,
 } from './limits.js';
-export { type ReplaceOptions, type ReplaceResult, replaceInitializers } from './replace-weights.js';
+export { onnxTypeName, tensorDims } from './tensors.js';
 export type * from './schema.js';
 export * as schema from './schema.js';

@@ -1,6 +1,6 @@
 import { isFerryError } from '../errors.js';
-import { describeEstimator } from '../sklearn/describe.js';
-import { classOf, Estimator } from '../sklearn/state.js';
+import { describeEstimator } from './estimator/describe.js';
+import { classOf, Estimator } from './estimator/state.js';
 import type { FormatHandler, OpaqueTensor, OpenedModel, Probe } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
 import { compression, looksLikePickle, sniffContainer } from './container.js';

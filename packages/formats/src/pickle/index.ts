@@ -1,3 +1,4 @@
+export * as estimator from './estimator/index.js';
 export { type ContainerScan, compression, scanContainer, sniffContainer } from './container.js';
 export { type Flattened, flattenGraph } from './flatten.js';
 export { BufferInput, FileInput, type PickleInput } from './input.js';
@@ -11,7 +12,9 @@ export {
   type PickleResult,
   runPickle,
 } from './machine.js';
+export { openScanned, type Scanned } from './open-scanned.js';
 export { OPCODE_BY_NAME, OPCODES, type OpcodeInfo } from './opcodes.js';
 export { type GlobalVerdict, isUnsafe, judgeGlobal, judgePickles } from './policy.js';
 export { readPickleStream, type StreamResult } from './stream.js';
+export { dictGet, isNode } from './values.js';
 export type * from './values.js';

@@ -8,7 +8,7 @@ import { DTYPES } from '../tensor/dtype.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
 import { decodeValues } from '../tensor/values.js';
 import { readSafetensorsHeader, safetensorsRefs } from './read.js';
-import { buildFile, FIXTURES } from './test-files.js';
+import { buildFile, FIXTURES } from '../../test/safetensors-files.helper.js';
 
 const FILES = [
   'all_dtypes.safetensors',

@@ -3,7 +3,7 @@ import { FerryError } from '../errors.js';
 import { BufferSource } from '../tensor/byte-source.js';
 import { MAX_HEADER_SIZE } from './header.js';
 import { readSafetensorsHeader } from './read.js';
-import { buildFile, headerOf } from './test-files.js';
+import { buildFile, headerOf } from '../../test/safetensors-files.helper.js';
 
 const PATH = 'bad.safetensors';
 const read = (bytes: Uint8Array) => readSafetensorsHeader(new BufferSource(bytes, PATH));

@@ -10,7 +10,7 @@ import { readTensorBytes } from '../tensor/tensor-ref.js';
 import { decodeValues } from '../tensor/values.js';
 import { MAX_HEADER_SIZE } from './header.js';
 import { readSafetensorsHeader, safetensorsRefs, validateSafetensors } from './read.js';
-import { buildFile, FIXTURES } from './test-files.js';
+import { buildFile, FIXTURES } from '../../test/safetensors-files.helper.js';
 
 interface ExpectedFile {
   size: number;

@@ -7,7 +7,7 @@ import { openModel } from '../open.js';
 import { BufferSource } from '../tensor/byte-source.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
 import { readSafetensorsHeader } from './read.js';
-import { FIXTURES } from './test-files.js';
+import { FIXTURES } from '../../test/safetensors-files.helper.js';
 import { type WriteProgress, writeSafetensors } from './write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-st-write-'));

@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertToSafetensors } from '../convert.js';
 import { detectFormat } from '../detect.js';
 import { isFerryError } from '../errors.js';
 import { openModel } from '../open.js';
@@ -394,14 +393,7 @@ describe('SavedModel: findings and malformed input', () => {
   });
 });
 
-describe('SavedModel: variables to safetensors', () => {
-  it.each([TF1, TF2, `${TFJS}/int64_multiply`])('%s converts and reads back the same values', async (dir) => {
-    const out = join(work, `convert-${folders++}.safetensors`);
-    const result = await convertToSafetensors(dir, out);
-    expect(result.format).toBe('savedmodel');
-    expect(await valuesOf(out)).toEqual(await valuesOf(dir));
-  });
-
+describe('SavedModel: variables', () => {
   it('streams a variable in chunks and checks its crc32c at the last one', async () => {
     const model = await openModel(TF1);
     try {

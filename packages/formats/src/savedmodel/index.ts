@@ -1,8 +1,8 @@
 export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c.js';
 export { decodeSavedModelBytes, MAX_SAVED_MODEL_BYTES } from './decode.js';
-export { ferryDtypeOfTf, tfDtypeDisplay, tfDtypeName } from './dtypes.js';
+export { DT_STRING, ferryDtypeOfTf, tfDtypeDisplay, tfDtypeName } from './dtypes.js';
 export { CHECKPOINT_OPS, RISKY_OPS, scanMetaGraph } from './findings.js';
-export { readSavedModel, savedModelHandler } from './handler.js';
+export { readSavedModel, SAVED_MODEL_PB, savedModelHandler, VARIABLES_PREFIX } from './handler.js';
 export {
   type CheckpointObject,
   decodeCheckpointObjectGraph,
@@ -12,7 +12,7 @@ export {
   variableCheckpointKeys,
 } from './object-graph.js';
 export * as savedModelProtos from './protos.js';
-export { opHistogram, servingMetaGraph, signaturesOf, tensorNameOf } from './signatures.js';
+export { opHistogram, servingMetaGraph, signaturesOf, tagSetLabel, tensorNameOf } from './signatures.js';
 export { readTable, type TableEntry } from './sstable.js';
 export {
   type BundleEntry,
@@ -23,15 +23,3 @@ export {
 } from './tensor-bundle.js';
 export { tfTensorToBytes } from './tensor-proto.js';
 export type * from './types.js';
-export {
-  type ConvertOptions as OnnxConvertOptions,
-  convertSavedModelToOnnx,
-  convertSavedModelToOnnxModel,
-  DEFAULT_SIGNATURE,
-  DEFAULT_TAG,
-  ONNX_OPSET,
-  type OpCoverage,
-  opCoverage,
-  savedModelOpCoverage,
-  selectMetaGraph,
-} from './to-onnx/index.js';

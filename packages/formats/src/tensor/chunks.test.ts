@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openModel } from '../open.js';
-import { FIXTURES } from '../safetensors/test-files.js';
+import { FIXTURES } from '../../test/safetensors-files.helper.js';
 import { BufferSource } from './byte-source.js';
 import { readTensorChunks } from './chunks.js';
 import { readTensorBytes, type TensorRef } from './tensor-ref.js';

@@ -1,5 +1,6 @@
 import { basename, dirname, join } from 'node:path';
-import { convertSavedModelToOnnx, savedmodel } from '@ferry/formats';
+import { SAVEDMODEL_TO_ONNX } from '@ferry/convert';
+import { savedmodel } from '@ferry/formats';
 import { convertingBackend } from './converting.js';
 
 /** tf.saved_model's DEFAULT_SERVING_SIGNATURE_DEF_KEY: served under the model's own name. */
@@ -21,7 +22,7 @@ async function servingTags(dir: string): Promise<{ tag: string; signatures: stri
 }
 
 /**
- * TensorFlow SavedModels, converted to ONNX by @ferry/formats' TypeScript converter (no TensorFlow
+ * TensorFlow SavedModels, converted to ONNX by @ferry/convert's TypeScript converter (no TensorFlow
  * needed) one signature at a time: serving_default is served as `<model>`, every other signature
  * as `<model>__<signature>`.
  */
@@ -40,6 +41,6 @@ export const savedModelBackend = convertingBackend({
   async convert(path, entry) {
     const dir = folderOf(path);
     const { tag } = await servingTags(dir);
-    return convertSavedModelToOnnx(dir, { tag, signature: entry });
+    return (await SAVEDMODEL_TO_ONNX.convert(dir, { tag, signature: entry })).bytes;
   },
 });

@@ -1,4 +1,4 @@
-import { convertSklearnToOnnx } from '@ferry/formats';
+import { SKLEARN_TO_ONNX } from '@ferry/convert';
 import { convertingBackend } from './converting.js';
 
 /**
@@ -13,5 +13,5 @@ export const sklearnBackend = convertingBackend({
   fileNames: ['model.joblib', 'model.pkl', 'model.xgb.json', 'model.ubj'],
   converterVersion: 'sklearn-onnx-1',
   sourceRoot: (path) => path,
-  convert: async (path) => (await convertSklearnToOnnx(path)).bytes,
+  convert: async (path) => (await SKLEARN_TO_ONNX.convert(path)).bytes,
 });

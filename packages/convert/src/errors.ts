@@ -1,0 +1,72 @@
+import { formatErrorMessage } from '@ferry/formats';
+
+/**
+ * Every error @ferry/convert raises for its own rules, in one table (the same pattern as
+ * @ferry/formats' errors.ts). A source file that does not parse stays formats' FerryError
+ * (FERRY_PICKLE_*, FERRY_SAVEDMODEL_*, and FERRY_SKLEARN_STATE / _UNSUPPORTED and
+ * FERRY_XGBOOST_MODEL, which formats' inert estimator reader raises too); these are what a
+ * converter cannot express or was given that does not fit.
+ * Every code is documented in docs/errors.md under "@ferry/convert" (errors.test.ts checks it).
+ */
+export interface ConvertErrorSpec {
+  readonly message: string;
+  readonly http: number;
+  readonly permanent: boolean;
+}
+
+const bad = (message: string): ConvertErrorSpec => ({ message, http: 400, permanent: true });
+
+export const CONVERT_ERRORS = {
+  // --- checkpoint -> safetensors ---
+  FERRY_CONVERT_OPAQUE: bad('{path}: cannot convert {count} tensor(s) that are not dense data: {names}'),
+
+  // --- ONNX weights ---
+  FERRY_ONNX_REPLACE_UNKNOWN: bad('{path}: replacement tensor {tensor} is not an initializer of the model'),
+  FERRY_ONNX_REPLACE_MISSING: bad('{path}: initializer {tensor} has no replacement tensor'),
+  FERRY_ONNX_REPLACE_DUPLICATE: bad('{path}: replacement tensor {tensor} is given more than once'),
+  FERRY_ONNX_REPLACE_DTYPE: bad('{path}: initializer {tensor} is {expected}, the replacement is {actual}'),
+  FERRY_ONNX_REPLACE_SHAPE: bad(
+    '{path}: initializer {tensor} has shape {expected}, the replacement has {actual}',
+  ),
+
+  // --- SavedModel -> ONNX ---
+  FERRY_TF2ONNX_UNSUPPORTED_OP: bad('{path}: op {op} (node {node} in {fn}) has no ONNX conversion: {reason}'),
+  FERRY_TF2ONNX_NODE: bad('{path}: node {node} ({op} in {fn}): {reason}'),
+  FERRY_TF2ONNX_SIGNATURE: bad('{path}: {what}: {reason}'),
+  FERRY_TF2ONNX_VARIABLE: bad('{path}: variable {node} (in {fn}): {reason}'),
+
+  // --- scikit-learn -> ONNX ---
+  FERRY_SKLEARN_NOT_ESTIMATOR: bad('{path}: the pickle holds {what}, not a fitted estimator'),
+} as const satisfies Record<string, ConvertErrorSpec>;
+
+export type ConvertErrorCode = keyof typeof CONVERT_ERRORS;
+export type ConvertErrorParams = Record<string, string | number | bigint>;
+
+/** The one error type @ferry/convert throws for its own rules. */
+export class ConvertError extends Error {
+  readonly code: ConvertErrorCode;
+  readonly params: ConvertErrorParams;
+  readonly http: number;
+  readonly permanent: boolean;
+
+  constructor(code: ConvertErrorCode, params: ConvertErrorParams = {}, options?: { cause?: unknown }) {
+    super(formatErrorMessage(CONVERT_ERRORS[code].message, params), options);
+    this.name = 'ConvertError';
+    this.code = code;
+    this.params = params;
+    this.http = CONVERT_ERRORS[code].http;
+    this.permanent = CONVERT_ERRORS[code].permanent;
+  }
+}
+
+export function convertError(
+  code: ConvertErrorCode,
+  params: ConvertErrorParams = {},
+  cause?: unknown,
+): ConvertError {
+  return new ConvertError(code, params, cause === undefined ? undefined : { cause });
+}
+
+export function isConvertError(value: unknown): value is ConvertError {
+  return value instanceof ConvertError;
+}
