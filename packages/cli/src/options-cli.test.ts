@@ -104,5 +104,8 @@ describe('option values the CLI refuses', () => {
     expect(await refused(['runs', 'log', 'r1', '--status', 'done', '--registry', 'http://127.0.0.1:9'])).toBe(
       'ferry runs: --status must be one of running, finished, failed, killed (got done) (see ferry runs --help)',
     );
+    expect(
+      await refused(['runs', 'log', 'r1', '--metric', 'loss= ', '--registry', 'http://127.0.0.1:9']),
+    ).toBe('ferry runs: --metric takes KEY=NUMBER[@STEP], got "loss= " (see ferry runs --help)');
   });
 });

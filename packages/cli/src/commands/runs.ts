@@ -72,7 +72,8 @@ export const runsCommand: Command = {
     } else if (sub === 'log' && id) {
       // A list, not a map: the same metric is logged at several steps in one call.
       const metrics = (stringList(args.values, 'metric') ?? []).map((item) => {
-        const match = /^([^=]+)=([^@]+)(?:@(\d+))?$/.exec(item);
+        // a decimal (sign and exponent allowed), not whatever Number() takes: Number(' ') is 0
+        const match = /^([^=]+)=(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3})?)(?:@(\d{1,15}))?$/.exec(item);
         if (!match || !Number.isFinite(Number(match[2])))
           throw new UsageError(`--metric takes KEY=NUMBER[@STEP], got ${JSON.stringify(item)}`);
         return {
