@@ -1,4 +1,5 @@
 import type { OciCredentials } from '@ferry/registry-client';
+import { stringOption } from './options.js';
 import type { OptionSpec, ParsedArgs } from './command.js';
 
 /** Options of the commands that talk to OCI registries (push/pull/serve with oci://). */
@@ -16,7 +17,7 @@ export const OCI_OPTIONS: Readonly<Record<string, OptionSpec>> = {
  * Basic auth and for the token endpoint of Bearer auth, only when the registry asks.
  */
 export function ociCredentials(args: ParsedArgs): OciCredentials | undefined {
-  const username = (args.values['oci-username'] as string | undefined) ?? process.env.FERRY_OCI_USERNAME;
+  const username = stringOption(args.values, 'oci-username') ?? process.env.FERRY_OCI_USERNAME;
   const password = process.env.FERRY_OCI_PASSWORD;
   if (username === undefined || password === undefined) return undefined;
   return { username, password };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainListenError, PortUnavailableError, portOption } from './port-flags.js';
-import { UsageError } from './usage-error.js';
+import { explainListenError, PortUnavailableError } from './port-flags.js';
 
 const FLAGS = [
   { flag: 'serve-port', port: 8000 },
@@ -42,22 +41,5 @@ describe('explainListenError', () => {
   it('passes any other error through unchanged', () => {
     const error = Object.assign(new Error('getaddrinfo ENOTFOUND nowhere'), { code: 'ENOTFOUND' });
     expect(explainListenError(error, 'nowhere', FLAGS)).toBe(error);
-  });
-});
-
-describe('portOption', () => {
-  it('reads the flag under either name; absent is undefined', () => {
-    expect(portOption({ 'http-port': '8100' }, ['serve-port', 'http-port'])).toBe(8100);
-    expect(portOption({ 'serve-port': '0' }, ['serve-port', 'http-port'])).toBe(0);
-    expect(portOption({}, ['serve-port', 'http-port'])).toBeUndefined();
-  });
-
-  it('refuses two names with different values, and what is not a port', () => {
-    expect(() => portOption({ 'serve-port': '1', 'http-port': '2' }, ['serve-port', 'http-port'])).toThrow(
-      UsageError,
-    );
-    expect(portOption({ 'serve-port': '7', 'http-port': '7' }, ['serve-port', 'http-port'])).toBe(7);
-    for (const bad of ['65536', '-1', '80a', ''])
-      expect(() => portOption({ port: bad }, ['port'])).toThrow(/--port must be a port number 0-65535/);
   });
 });

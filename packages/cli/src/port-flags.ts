@@ -1,10 +1,8 @@
-import { UsageError } from './usage-error.js';
-
 /**
  * The port flags the server commands share, and what a port that cannot be listened on prints.
  * One name per port across commands (`up`, `serve`, `registry serve`): the inference server's REST
  * port is `--serve-port` (old name `--http-port` still works), its gRPC port `--grpc-port`, the
- * registry's `--port`.
+ * registry's `--port`. The flags' values are read by portOption (options.ts).
  */
 
 /** A port taken by another program (EADDRINUSE) or not allowed (EACCES): printed as one line, exit 2. */
@@ -16,26 +14,6 @@ export class PortUnavailableError extends Error {
 export interface PortFlag {
   readonly flag: string;
   readonly port: number;
-}
-
-/**
- * Reads a port flag given under any of its names (the first one is the documented name); two
- * names with different values are refused rather than one silently winning.
- */
-export function portOption(
-  values: Readonly<Record<string, unknown>>,
-  names: readonly string[],
-): number | undefined {
-  const given = names.filter((n) => values[n] !== undefined);
-  if (given.length === 0) return undefined;
-  const first = values[given[0]!];
-  for (const other of given.slice(1))
-    if (values[other] !== first)
-      throw new UsageError(`--${given[0]} and --${other} name the same port: give one of them`);
-  const n = Number(first);
-  if (typeof first !== 'string' || !/^\d{1,5}$/.test(first) || n > 65535)
-    throw new UsageError(`--${given[0]} must be a port number 0-65535 (got ${String(first)})`);
-  return n;
 }
 
 const LISTEN_CODES = ['EADDRINUSE', 'EACCES'] as const;

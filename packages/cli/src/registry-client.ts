@@ -2,6 +2,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_REGISTRY, RegistryClient } from '@ferry/registry-client';
+import { HTTP_PROTOCOLS, stringOption, urlOption } from './options.js';
 import type { OptionSpec, ParsedArgs } from './command.js';
 
 /** Options every registry command takes. */
@@ -45,7 +46,7 @@ export async function saveCredential(url: string, token: string): Promise<string
 
 export function registryUrl(args: ParsedArgs): string {
   return (
-    (args.values.registry as string | undefined) ??
+    urlOption(args.values, 'registry', HTTP_PROTOCOLS) ??
     process.env.FERRY_REGISTRY ??
     DEFAULT_REGISTRY
   ).replace(/\/+$/, '');
@@ -55,6 +56,6 @@ export function registryUrl(args: ParsedArgs): string {
 export async function registryClient(args: ParsedArgs): Promise<RegistryClient> {
   const url = registryUrl(args);
   const token =
-    (args.values.token as string | undefined) ?? process.env.FERRY_TOKEN ?? (await readCredentials())[url];
+    stringOption(args.values, 'token') ?? process.env.FERRY_TOKEN ?? (await readCredentials())[url];
   return new RegistryClient({ url, ...(token && { token }) });
 }

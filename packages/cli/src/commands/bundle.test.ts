@@ -122,7 +122,7 @@ describe('ferry pack / keygen / sign / verify / unpack', () => {
     expect(await readFile(join(dir, 'ctx/k8s/deployment.yaml'), 'utf8')).toMatch(/replicas: 3/);
     expect(
       (await runCli(['containerize', bundle, '-o', join(dir, 'ctx2'), '--replicas', 'many'])).stderr,
-    ).toMatch(/--replicas must be a whole number from 1/);
+    ).toMatch(/--replicas must be an integer 1-99999 \(got many\)/);
   });
 
   it('checks its arguments', async () => {

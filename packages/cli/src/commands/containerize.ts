@@ -1,15 +1,11 @@
 import { containerizeBundle, DEFAULT_FERRY_IMAGE } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
+import { pathOption, positiveInteger, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
-function count(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^[1-9][0-9]{0,4}$/.test(value))
-    throw new UsageError(`--${flag} must be a whole number from 1, not ${JSON.stringify(value)}`);
-  return n;
-}
+/** Five digits, as before: more replicas than a Kubernetes cluster schedules is a typo. */
+const MAX_REPLICAS = 99_999;
 
 export const containerizeCommand: Command = {
   name: 'containerize',
@@ -56,20 +52,26 @@ export const containerizeCommand: Command = {
   async run(args, io) {
     const [bundle, ...rest] = args.positionals;
     if (!bundle || rest.length > 0) throw new UsageError('containerize takes one BUNDLE');
-    const out = args.values.output as string | undefined;
+    const v = args.values;
+    const out = pathOption(v, 'output');
     if (!out) throw new UsageError('containerize needs -o DIR');
-    const v = args.values as Record<string, string | undefined>;
-    const replicas = count(v.replicas, 'replicas');
-    const maxReplicas = count(v['max-replicas'], 'max-replicas');
+    const replicas = positiveInteger(v, 'replicas', MAX_REPLICAS);
+    const maxReplicas = positiveInteger(v, 'max-replicas', MAX_REPLICAS);
+    const image = stringOption(v, 'image');
+    const base = stringOption(v, 'base');
+    const publicKey = pathOption(v, 'pub');
+    const signature = pathOption(v, 'signature');
+    const cpu = stringOption(v, 'cpu');
+    const memory = stringOption(v, 'memory');
     const result = await containerizeBundle(bundle, out, {
-      ...(v.image !== undefined && { image: v.image }),
-      ...(v.base !== undefined && { base: v.base }),
-      ...(v.pub !== undefined && { publicKey: v.pub }),
-      ...(v.signature !== undefined && { signature: v.signature }),
+      ...(image !== undefined && { image }),
+      ...(base !== undefined && { base }),
+      ...(publicKey !== undefined && { publicKey }),
+      ...(signature !== undefined && { signature }),
       ...(replicas !== undefined && { replicas }),
       ...(maxReplicas !== undefined && { maxReplicas }),
-      ...(v.cpu !== undefined && { cpu: v.cpu }),
-      ...(v.memory !== undefined && { memory: v.memory }),
+      ...(cpu !== undefined && { cpu }),
+      ...(memory !== undefined && { memory }),
     });
     if (args.values.json) printJson(io, result);
     else {

@@ -12,6 +12,7 @@ import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
+import { pathOption, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
 
@@ -70,7 +71,7 @@ const toSafetensors: ConvertMode = {
 const onnxWithWeights: ConvertMode = {
   async run(input, output, args, io) {
     const started = process.hrtime.bigint();
-    const weights = await openModel(args.values.weights as string);
+    const weights = await openModel(pathOption(args.values, 'weights')!);
     const bar = new ProgressBar(io, 'convert', weights.tensors.length);
     try {
       const result = await ONNX_WEIGHTS.convert(input, weights.tensors, output, {
@@ -106,9 +107,11 @@ function toOnnxModel(converter: ModelConverter): ConvertMode {
   return {
     async run(input, output, args) {
       const started = process.hrtime.bigint();
+      const tag = stringOption(args.values, 'tag');
+      const signature = stringOption(args.values, 'signature');
       const converted: ConvertedModel = await converter.convert(input, {
-        ...(typeof args.values.tag === 'string' && { tag: args.values.tag }),
-        ...(typeof args.values.signature === 'string' && { signature: args.values.signature }),
+        ...(tag !== undefined && { tag }),
+        ...(signature !== undefined && { signature }),
       });
       await writeFileAtomic(output, (file) => writeAll(file, converted.bytes));
       return {
@@ -130,7 +133,7 @@ function toOnnxModel(converter: ModelConverter): ConvertMode {
  * without an ONNX converter (and every other output) streams its tensors to safetensors.
  */
 async function pickMode(input: string, output: string, args: ParsedArgs): Promise<ConvertMode> {
-  if (typeof args.values.weights === 'string') return onnxWithWeights;
+  if (pathOption(args.values, 'weights') !== undefined) return onnxWithWeights;
   const target = output.toLowerCase().endsWith('.onnx') ? 'onnx' : 'safetensors';
   const converter = converterFor(await detectSource(input), target);
   return converter?.kind === 'model' ? toOnnxModel(converter) : toSafetensors;
@@ -171,8 +174,8 @@ export const convertCommand: Command = {
     if (args.values.fp16) return convertOnnxToFp16(args, io);
     const [input, ...extra] = args.positionals;
     if (!input || extra.length > 0) throw new UsageError('convert takes one input path');
-    const output = args.values.output;
-    if (typeof output !== 'string' || output === '') throw new UsageError('convert needs -o OUT');
+    const output = pathOption(args.values, 'output');
+    if (output === undefined) throw new UsageError('convert needs -o OUT');
     const mode = await pickMode(input, output, args);
     const summary = await mode.run(input, output, args, io);
     if (args.values.json) printJson(io, summary);

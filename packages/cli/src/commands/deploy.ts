@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { readDeploymentConfig } from '../deploy/config-file.js';
 import { printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { pathOption, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -32,7 +33,7 @@ export const deployCommand: Command = {
     if (!first || rest.length > 0) throw new UsageError('deploy takes models:/NAME@ALIAS, ls or rm SERVED');
     const client = await registryClient(args);
     if (first === 'ls' && second === undefined) {
-      const all = await client.listDeployments(args.values.model as string | undefined);
+      const all = await client.listDeployments(stringOption(args.values, 'model'));
       if (args.values.json) printJson(io, { deployments: all });
       else {
         const rows = [['name', 'follows', 'live', 'status', 'endpoint', 'message']];
@@ -68,10 +69,11 @@ export const deployCommand: Command = {
       throw new UsageError(
         `deploy follows an alias: give models:/${uri.model}@ALIAS (a fixed version never moves; set an alias to it)`,
       );
-    const name = (args.values.name as string | undefined) ?? deploymentName(uri.model);
+    const name = stringOption(args.values, 'name') ?? deploymentName(uri.model);
     if (!NAME.test(name))
       throw new UsageError(`--name ${name}: a served name is letters, digits, _ . - (at most 128)`);
-    const config = args.values.config ? await readDeploymentConfig(args.values.config as string) : null;
+    const configFile = pathOption(args.values, 'config');
+    const config = configFile !== undefined ? await readDeploymentConfig(configFile) : null;
     // the alias must resolve now: deploying something that cannot load is refused here, not on a server
     const { version } = await client.resolve(first);
     const deployment = await client.putDeployment(name, { model: uri.model, alias: uri.alias, config });

@@ -4,6 +4,7 @@ import { formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { terminalText } from '../terminal-text.js';
+import { nonNegativeNumber } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const diffCommand: Command = {
@@ -20,11 +21,7 @@ export const diffCommand: Command = {
   async run(args, io) {
     if (args.positionals.length !== 2) throw new UsageError('diff takes two paths');
     const [a, b] = args.positionals as [string, string];
-    const atolText = args.values.atol;
-    const atol = atolText === undefined ? 0 : Number(atolText);
-    if (typeof atolText === 'string' && (atolText.trim() === '' || !Number.isFinite(atol) || atol < 0)) {
-      throw new UsageError(`--atol must be a non-negative number, not ${JSON.stringify(atolText)}`);
-    }
+    const atol = nonNegativeNumber(args.values, 'atol') ?? 0;
     let bar: ProgressBar | undefined;
     let report: DiffReport;
     try {

@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { terminalText as t } from '../terminal-text.js';
+import { stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const inspectCommand: Command = {
@@ -30,7 +31,8 @@ export const inspectCommand: Command = {
   async run(args, io) {
     const path = args.positionals[0];
     if (!path || args.positionals.length > 1) throw new UsageError('inspect takes one PATH');
-    if (args.values.ops) return printOps(io, path, args.values.tag, args.values.json === true);
+    if (args.values.ops)
+      return printOps(io, path, stringOption(args.values, 'tag'), args.values.json === true);
     const report = await inspectModel(path, { unsafeInspect: args.values['unsafe-inspect'] === true });
     if (args.values.json) printJson(io, report);
     else printReport(io, report);

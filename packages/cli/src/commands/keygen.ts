@@ -1,6 +1,7 @@
 import { generateKeyFiles } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
+import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const keygenCommand: Command = {
@@ -17,7 +18,7 @@ export const keygenCommand: Command = {
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('keygen takes no positional arguments');
-    const files = await generateKeyFiles((args.values.output as string | undefined) ?? 'ferry');
+    const files = await generateKeyFiles(pathOption(args.values, 'output') ?? 'ferry');
     if (args.values.json) printJson(io, files);
     else
       io.stdout.write(`private key ${files.privateKey} (keep it secret)\npublic key  ${files.publicKey}\n`);

@@ -1,7 +1,11 @@
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { positiveInteger } from '../options.js';
 import { UsageError } from '../usage-error.js';
+
+/** The registry's own bound on a lineage walk (its MAX_LINEAGE_DEPTH): deeper asks are refused there. */
+const MAX_LINEAGE_DEPTH = 32;
 
 export const lineageCommand: Command = {
   name: 'lineage',
@@ -18,9 +22,7 @@ export const lineageCommand: Command = {
   async run(args, io) {
     const node = args.positionals[0];
     if (!node || args.positionals.length > 1) throw new UsageError('lineage takes one URI');
-    const depth = args.values.depth === undefined ? undefined : Number(args.values.depth);
-    if (depth !== undefined && (!Number.isInteger(depth) || depth < 1 || depth > 32))
-      throw new UsageError('--depth takes 1 to 32');
+    const depth = positiveInteger(args.values, 'depth', MAX_LINEAGE_DEPTH);
     const client = await registryClient(args);
     const graph = await client.lineage(node, depth);
     if (args.values.json) {

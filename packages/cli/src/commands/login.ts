@@ -2,6 +2,7 @@ import { RegistryClient } from '@ferry/registry-client';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryUrl, saveCredential } from '../registry-client.js';
+import { stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const loginCommand: Command = {
@@ -12,7 +13,7 @@ export const loginCommand: Command = {
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('login takes no positional arguments');
     const url = registryUrl(args);
-    let token = (args.values.token as string | undefined) ?? process.env.FERRY_TOKEN;
+    let token = stringOption(args.values, 'token') ?? process.env.FERRY_TOKEN;
     if (!token && !process.stdin.isTTY) {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);

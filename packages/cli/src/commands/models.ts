@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { formatBytes, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const modelsCommand: Command = {
@@ -20,9 +21,11 @@ export const modelsCommand: Command = {
     const [sub, name, ...rest] = args.positionals;
     const client = await registryClient(args);
     if (sub === 'ls' && !name) {
+      const namespace = stringOption(args.values, 'namespace');
+      const search = stringOption(args.values, 'search');
       const { models } = await client.listModels({
-        ...(args.values.namespace && { namespace: args.values.namespace as string }),
-        ...(args.values.search && { search: args.values.search as string }),
+        ...(namespace && { namespace }),
+        ...(search && { search }),
       });
       if (args.values.json) printJson(io, models);
       else

@@ -1,6 +1,7 @@
 import type { VerifyOptions, VerifyReport } from '@ferry/optimize';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 import { formatBytes } from '../format-table.js';
+import { pathOption, positiveInteger } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 /** Each sample runs through two sessions; past this a check is a benchmark (CWE-400 for scripts). */
@@ -37,22 +38,16 @@ export const RESULT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 export function modelAndOutput(args: ParsedArgs, command: string): { model: string; output: string } {
   const model = args.positionals[0];
   if (!model || args.positionals.length > 1) throw new UsageError(`${command} takes one MODEL.onnx`);
-  const output = args.values.output;
-  if (typeof output !== 'string' || output === '') throw new UsageError(`${command} needs -o OUT.onnx`);
+  const output = pathOption(args.values, 'output');
+  if (output === undefined) throw new UsageError(`${command} needs -o OUT.onnx`);
   return { model, output };
 }
 
 export function verifyOptions(args: ParsedArgs): VerifyOptions | undefined {
-  const raw = args.values.verify;
-  const inputs = typeof args.values.inputs === 'string' ? args.values.inputs : undefined;
-  if (raw === undefined) {
-    if (inputs) return { samples: 0, inputs };
-    return undefined;
-  }
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_VERIFY_SAMPLES)
-    throw new UsageError(`--verify takes a whole number of samples from 1 to ${MAX_VERIFY_SAMPLES}`);
-  return { samples: n, ...(inputs && { inputs }) };
+  const samples = positiveInteger(args.values, 'verify', MAX_VERIFY_SAMPLES);
+  const inputs = pathOption(args.values, 'inputs');
+  if (samples === undefined) return inputs === undefined ? undefined : { samples: 0, inputs };
+  return { samples, ...(inputs !== undefined && { inputs }) };
 }
 
 export function sizeLine(before: number, after: number): string {

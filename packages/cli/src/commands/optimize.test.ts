@@ -67,6 +67,6 @@ describe('ferry optimize', () => {
     expect(
       await main(['optimize', fixture('mlp.onnx'), '-o', join(dir, 'x.onnx'), '--verify', '0'], io),
     ).toBe(2);
-    expect(io.err()).toMatch(/--verify takes a whole number/);
+    expect(io.err()).toMatch(/--verify must be an integer 1-10000 \(got 0\)/);
   });
 });

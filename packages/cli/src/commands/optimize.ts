@@ -2,7 +2,7 @@ import { OPTIMIZATION_LEVELS, type OptimizationLevel, optimizeModel } from '@fer
 import type { Command } from '../command.js';
 import { formatCount, formatTable } from '../format-table.js';
 import { printJson } from '../io.js';
-import { UsageError } from '../usage-error.js';
+import { enumOption } from '../options.js';
 import {
   EXTERNAL_DATA_OPTION,
   modelAndOutput,
@@ -28,9 +28,7 @@ export const optimizeCommand: Command = {
   },
   async run(args, io) {
     const { model, output } = modelAndOutput(args, 'optimize');
-    const level = (args.values.level ?? 'extended') as OptimizationLevel;
-    if (!(OPTIMIZATION_LEVELS as readonly string[]).includes(level))
-      throw new UsageError(`--level must be one of ${OPTIMIZATION_LEVELS.join(', ')}`);
+    const level = enumOption<OptimizationLevel>(args.values, 'level', OPTIMIZATION_LEVELS) ?? 'extended';
     const verify = verifyOptions(args);
     const report = await optimizeModel(model, output, {
       level,

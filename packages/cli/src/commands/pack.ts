@@ -4,6 +4,7 @@ import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const packCommand: Command = {
@@ -28,7 +29,7 @@ export const packCommand: Command = {
     // one bar per registry model download, then one for writing the bundle
     let download: { model: string; bar: ProgressBar } | undefined;
     try {
-      const output = args.values.output as string | undefined;
+      const output = pathOption(args.values, 'output');
       const result = await packBundle(dir, {
         ...(output !== undefined && { output }),
         registry: await registryClient(args),

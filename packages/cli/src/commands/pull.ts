@@ -7,6 +7,7 @@ import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const pullCommand: Command = {
@@ -33,7 +34,7 @@ export const pullCommand: Command = {
     const uri = args.positionals[0];
     if (uri !== undefined && isOciReference(uri)) return pullFromOci(args, io);
     if (!uri || args.positionals.length > 1) throw new UsageError('pull takes one models:/ URI');
-    const dir = args.values.output as string | undefined;
+    const dir = pathOption(args.values, 'output');
     if (!dir) throw new UsageError('pull needs -o DIR');
     const client = await registryClient(args);
     let bar: ProgressBar | undefined;
@@ -58,13 +59,14 @@ export const pullCommand: Command = {
 
 async function pullFromOci(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length > 1) throw new UsageError('pull takes one oci:// reference');
-  const dir = args.values.output as string | undefined;
+  const dir = pathOption(args.values, 'output');
   if (!dir) throw new UsageError('pull needs -o DIR');
+  const publicKey = pathOption(args.values, 'pub');
   const credentials = ociCredentials(args);
   let bar: ProgressBar | undefined;
   const result = await pullBundle(args.positionals[0]!, dir, {
     ...(credentials && { credentials }),
-    ...(args.values.pub !== undefined && { publicKey: args.values.pub as string }),
+    ...(publicKey !== undefined && { publicKey }),
     onProgress: (done, total, file) => {
       bar ??= new ProgressBar(io, 'pull', total);
       bar.update(done, file);

@@ -7,7 +7,11 @@ import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { pathOption, positiveInteger, stringList, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
+
+/** An upload chunk is held in memory whole: past 1 GiB a push is a memory problem (CWE-400). */
+const MAX_CHUNK_MIB = 1024;
 
 export const pushCommand: Command = {
   name: 'push',
@@ -54,16 +58,21 @@ export const pushCommand: Command = {
     if (target !== undefined && isOciReference(target)) return pushToOci(args, io);
     const path = args.positionals[0];
     if (!path || args.positionals.length > 1) throw new UsageError('push takes one PATH');
-    const model = args.values.model as string | undefined;
+    const v = args.values;
+    const model = stringOption(v, 'model');
     if (!model) throw new UsageError('push needs --model NAME');
+    const alias = stringOption(v, 'alias');
+    const runId = stringOption(v, 'run');
+    const derivedFrom = stringList(v, 'derived-from');
+    const description = stringOption(v, 'description');
     const client = await registryClient(args);
     let bar: ProgressBar | undefined;
     const version = await client.push(path, {
       model,
-      ...(args.values.alias && { alias: args.values.alias as string }),
-      ...(args.values.run && { runId: args.values.run as string }),
-      ...(args.values['derived-from'] && { derivedFrom: args.values['derived-from'] as string[] }),
-      ...(args.values.description && { description: args.values.description as string }),
+      ...(alias && { alias }),
+      ...(runId && { runId }),
+      ...(derivedFrom && { derivedFrom }),
+      ...(description && { description }),
       ...(args.values.private && { visibility: 'private' as const }),
       onProgress: (done, total, file) => {
         bar ??= new ProgressBar(io, 'push', total);
@@ -87,19 +96,13 @@ async function pushToOci(args: ParsedArgs, io: CliIO): Promise<number> {
   if (args.positionals.length > 2) throw new UsageError('push takes one BUNDLE and one oci:// reference');
   if (args.values.model)
     throw new UsageError('--model names a ferry registry model; an oci:// push takes none');
-  const chunk = args.values['chunk-size'];
-  const chunkMiB = chunk === undefined ? undefined : Number(chunk);
-  if (chunkMiB !== undefined && (!Number.isInteger(chunkMiB) || chunkMiB < 1 || chunkMiB > 1024))
-    throw new UsageError('--chunk-size must be a whole number of MiB, 1-1024');
+  const chunkMiB = positiveInteger(args.values, 'chunk-size', MAX_CHUNK_MIB);
+  const signature = pathOption(args.values, 'signature');
   const credentials = ociCredentials(args);
   let bar: ProgressBar | undefined;
   const result = await pushBundle(bundle, target, {
     ...(credentials && { credentials }),
-    ...(args.values['no-signature']
-      ? { signature: false as const }
-      : args.values.signature
-        ? { signature: args.values.signature as string }
-        : {}),
+    ...(args.values['no-signature'] ? { signature: false as const } : signature ? { signature } : {}),
     ...(chunkMiB !== undefined && { chunkBytes: chunkMiB * 1024 * 1024 }),
     onProgress: (done, total, file) => {
       bar ??= new ProgressBar(io, 'push', total);

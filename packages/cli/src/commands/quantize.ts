@@ -1,6 +1,7 @@
 import { type CalibrationMethod, quantize, quantizeFile } from '@ferry/optimize';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
+import { enumOption, nonNegativeInteger, numberOption, pathOption, stringList } from '../options.js';
 import { UsageError } from '../usage-error.js';
 import {
   EXTERNAL_DATA_OPTION,
@@ -56,32 +57,21 @@ export const quantizeCommand: Command = {
   async run(args, io) {
     const { model, output } = modelAndOutput(args, 'quantize');
     const v = args.values;
-    const ops =
-      typeof v.ops === 'string'
-        ? v.ops
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean)
-        : undefined;
+    const ops = stringList(v, 'ops', { split: ',' });
     for (const op of ops ?? [])
       if (!(quantize.QUANTIZABLE_OPS as readonly string[]).includes(op))
         throw new UsageError(`--ops: ${op} is not one of ${quantize.QUANTIZABLE_OPS.join(', ')}`);
-    const format = v.format ?? (v.calibrate ? 'qdq' : 'qoperator');
-    if (format !== 'qoperator' && format !== 'qdq') throw new UsageError('--format must be qoperator or qdq');
-    if (v.calibrate && format !== 'qdq')
+    const calibrate = pathOption(v, 'calibrate');
+    const format = enumOption(v, 'format', ['qoperator', 'qdq']) ?? (calibrate ? 'qdq' : 'qoperator');
+    if (calibrate && format !== 'qdq')
       throw new UsageError('--calibrate writes the QDQ form; drop --format qoperator');
-    const method = (v.method ?? 'minmax') as CalibrationMethod;
-    if (method !== 'minmax' && method !== 'percentile')
-      throw new UsageError('--method must be minmax or percentile');
-    if (v.method && !v.calibrate) throw new UsageError('--method needs --calibrate DATA');
-    if (v.percentile !== undefined && method !== 'percentile')
+    const givenMethod = enumOption<CalibrationMethod>(v, 'method', ['minmax', 'percentile']);
+    const method = givenMethod ?? 'minmax';
+    if (givenMethod && !calibrate) throw new UsageError('--method needs --calibrate DATA');
+    const percentile = numberOption(v, 'percentile', { above: 50, atMost: 100 });
+    if (percentile !== undefined && method !== 'percentile')
       throw new UsageError('--percentile needs --method percentile');
-    const percentile = v.percentile === undefined ? undefined : Number(v.percentile);
-    if (percentile !== undefined && !(percentile > 50 && percentile <= 100))
-      throw new UsageError('--percentile must be a number above 50 and at most 100');
-    const minElements = v['min-elements'] === undefined ? undefined : Number(v['min-elements']);
-    if (minElements !== undefined && !(Number.isInteger(minElements) && minElements >= 0))
-      throw new UsageError('--min-elements must be a whole number');
+    const minElements = nonNegativeInteger(v, 'min-elements');
     const verify = verifyOptions(args);
     const report = await quantizeFile(model, output, {
       ...(ops && { ops: ops as quantize.QuantizableOp[] }),
@@ -90,7 +80,7 @@ export const quantizeCommand: Command = {
       externalData: v['external-data'] === true,
       format,
       ...(minElements !== undefined && { minWeightElements: minElements }),
-      ...(typeof v.calibrate === 'string' && { calibrate: v.calibrate, method }),
+      ...(calibrate !== undefined && { calibrate, method }),
       ...(percentile !== undefined && { percentile }),
       ...(verify && { verify }),
     });

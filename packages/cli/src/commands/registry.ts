@@ -3,7 +3,16 @@ import { join } from 'node:path';
 import { startRegistry } from '@ferry/registry';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
-import { explainListenError, portOption } from '../port-flags.js';
+import {
+  enumOption,
+  POSTGRES_PROTOCOLS,
+  pathOption,
+  portOption,
+  stringList,
+  stringOption,
+  urlOption,
+} from '../options.js';
+import { explainListenError } from '../port-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const registryCommand: Command = {
@@ -58,27 +67,30 @@ export const registryCommand: Command = {
   async run(args, io) {
     if (args.positionals[0] !== 'serve' || args.positionals.length !== 1)
       throw new UsageError('registry takes one subcommand: serve');
-    const v = args.values as Record<string, string | undefined>;
-    const port = portOption(v, ['port']) ?? 8080;
-    const host = v.host ?? '127.0.0.1';
-    if (v.auth !== undefined && v.auth !== 'none' && v.auth !== 'tokens')
-      throw new UsageError('--auth takes "none" or "tokens"');
-    const data = v.data ?? '.ferry';
+    const v = args.values;
+    const port = portOption(v, 'port') ?? 8080;
+    const host = stringOption(v, 'host') ?? '127.0.0.1';
+    const auth = enumOption(v, 'auth', ['none', 'tokens']) ?? 'tokens';
+    const data = pathOption(v, 'data') ?? '.ferry';
+    const db = urlOption(v, 'db', POSTGRES_PROTOCOLS);
+    // --blobs is checked by the registry (FERRY_REGISTRY_BAD_REQUEST names the form it takes)
+    const blobs = stringOption(v, 'blobs');
+    const tokenFile = pathOption(v, 'admin-token-file');
     // The first-start token goes to a file before anything shows it: a start that then fails to
     // listen has already created the admin, and a restart would otherwise have no token anywhere.
-    const adminTokenFile = v['admin-token-file'] ?? join(data, 'admin-token');
-    if (v['admin-token-file'] === undefined) await mkdir(data, { recursive: true });
+    const adminTokenFile = tokenFile ?? join(data, 'admin-token');
+    if (tokenFile === undefined) await mkdir(data, { recursive: true });
     const server = await startRegistry({
       port,
       host,
       data,
-      ...(v.db && { db: v.db }),
-      ...(v.blobs && { blobs: v.blobs }),
-      auth: v.auth === 'none' ? 'none' : 'tokens',
+      ...(db && { db }),
+      ...(blobs && { blobs }),
+      auth,
       adminTokenFile,
       webhookTargets: {
         allowPrivate: args.values['webhook-allow-private'] === true,
-        allow: (v['webhook-allow'] ?? '').split(',').filter((entry) => entry !== ''),
+        allow: stringList(v, 'webhook-allow', { split: ',' }) ?? [],
       },
       log: (line) => io.stderr.write(`${line}\n`),
     }).catch((error: unknown) => {
@@ -96,16 +108,16 @@ export const registryCommand: Command = {
     });
     const described = {
       url: server.url,
-      metadata: v.db ? v.db.replace(/\/\/[^@/]*@/, '//***@') : `sqlite ${v.data ?? '.ferry'}/registry.db`,
-      blobs: v.blobs ?? `folder ${v.data ?? '.ferry'}/blobs`,
-      auth: v.auth === 'none' ? 'none' : 'tokens',
+      metadata: db ? db.replace(/\/\/[^@/]*@/, '//***@') : `sqlite ${data}/registry.db`,
+      blobs: blobs ?? `folder ${data}/blobs`,
+      auth,
     };
     if (args.values.json) printJson(io, described);
     else
       io.stdout.write(
         `ferry registry listening on ${described.url} (metadata: ${described.metadata}; blobs: ${described.blobs}; auth: ${described.auth})\n`,
       );
-    if (v.auth === 'none')
+    if (auth === 'none')
       io.stderr.write(
         'ferry registry: WARNING: --auth none: every caller is an admin; use only for local development\n',
       );

@@ -2,12 +2,15 @@ import type { Command } from '../command.js';
 import { formatTable } from '../format-table.js';
 import { printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
+import { enumOption, type OptionValues, stringList, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
+const RUN_STATUSES = ['running', 'finished', 'failed', 'killed'] as const;
+
 /** `k=v` pairs from repeated options. */
-function pairs(values: unknown, what: string): Record<string, string> {
+function pairs(values: OptionValues, what: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const item of (values as string[] | undefined) ?? []) {
+  for (const item of stringList(values, what) ?? []) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`--${what} takes KEY=VALUE, got ${JSON.stringify(item)}`);
     out[item.slice(0, eq)] = item.slice(eq + 1);
@@ -50,15 +53,16 @@ export const runsCommand: Command = {
     const client = await registryClient(args);
     let run: Awaited<ReturnType<typeof client.getRun>>;
     if (sub === 'create' && !id) {
-      const inputs = ((args.values.input as string[] | undefined) ?? []).map((text) => {
+      const name = stringOption(args.values, 'name');
+      const inputs = (stringList(args.values, 'input') ?? []).map((text) => {
         const at = text.lastIndexOf('@');
         if (at <= 0) throw new UsageError(`--input takes NAME@DIGEST, got ${JSON.stringify(text)}`);
         return { name: text.slice(0, at), digest: text.slice(at + 1) };
       });
       run = await client.createRun({
-        ...(args.values.name && { name: args.values.name as string }),
-        params: pairs(args.values.param, 'param'),
-        tags: pairs(args.values.tag, 'tag'),
+        ...(name && { name }),
+        params: pairs(args.values, 'param'),
+        tags: pairs(args.values, 'tag'),
         inputs,
       });
       if (!args.values.json) {
@@ -67,8 +71,9 @@ export const runsCommand: Command = {
       }
     } else if (sub === 'log' && id) {
       // A list, not a map: the same metric is logged at several steps in one call.
-      const metrics = ((args.values.metric as string[] | undefined) ?? []).map((item) => {
-        const match = /^([^=]+)=([^@]+)(?:@(\d+))?$/.exec(item);
+      const metrics = (stringList(args.values, 'metric') ?? []).map((item) => {
+        // a decimal (sign and exponent allowed), not whatever Number() takes: Number(' ') is 0
+        const match = /^([^=]+)=(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3})?)(?:@(\d{1,15}))?$/.exec(item);
         if (!match || !Number.isFinite(Number(match[2])))
           throw new UsageError(`--metric takes KEY=NUMBER[@STEP], got ${JSON.stringify(item)}`);
         return {
@@ -77,14 +82,12 @@ export const runsCommand: Command = {
           ...(match[3] !== undefined && { step: Number(match[3]) }),
         };
       });
-      const status = args.values.status as string | undefined;
-      if (status && !['running', 'finished', 'failed', 'killed'].includes(status))
-        throw new UsageError('--status takes running, finished, failed or killed');
+      const status = enumOption(args.values, 'status', RUN_STATUSES);
       run = await client.logRun(id, {
-        params: pairs(args.values.param, 'param'),
-        tags: pairs(args.values.tag, 'tag'),
+        params: pairs(args.values, 'param'),
+        tags: pairs(args.values, 'tag'),
         metrics,
-        ...(status && { status: status as 'finished' }),
+        ...(status && { status }),
       });
     } else if (sub === 'show' && id) {
       run = await client.getRun(id);

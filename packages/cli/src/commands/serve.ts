@@ -13,7 +13,8 @@ import type { Command, ParsedArgs } from '../command.js';
 import { readDeploymentConfig } from '../deploy/config-file.js';
 import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
-import { explainListenError, portOption } from '../port-flags.js';
+import { enumOption, pathOption, portOption, seconds, stringList, stringOption } from '../options.js';
+import { explainListenError } from '../port-flags.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
 import { isBundleTarget } from '../serve-bundle.js';
@@ -109,14 +110,21 @@ export const serveCommand: Command = {
       throw new UsageError(
         'serve takes one REPO folder, model file, SavedModel folder or models:/NAME@ALIAS (or --registry URL alone: every deployment)',
       );
+    // the flags are read before the registry is asked: a bad value costs no round trip
+    const mode = enumOption(args.values, 'model-control', MODES) ?? 'none';
+    const pollInterval = seconds(args.values, 'poll-interval');
+    const limits = serveLimits(args);
+    const cacheDir = pathOption(args.values, 'cache-dir');
+    const metricsPort = portOption(args.values, ['metrics-port']);
+    const host = stringOption(args.values, 'host') ?? '127.0.0.1';
+    const httpPort = portOption(args.values, ['serve-port', 'http-port']) ?? 8000;
+    // gRPC only when asked: a second fixed port is a second chance to collide with another server
+    const grpcPort = portOption(args.values, ['grpc-port']) ?? null;
+    const publicKey = pathOption(args.values, 'pub');
+    const signature = pathOption(args.values, 'signature');
     const registry =
       path === undefined || path.startsWith('models:/') ? await registryMode(args, io, path) : undefined;
-    const mode = (args.values['model-control'] as string | undefined) ?? 'none';
-    if (!MODES.includes(mode as ModelControlMode))
-      throw new UsageError(`--model-control must be one of ${MODES.join(', ')} (got ${mode})`);
-    const interval = Number(args.values['poll-interval'] ?? (registry ? 2 : 5));
-    if (!Number.isFinite(interval) || interval <= 0)
-      throw new UsageError('--poll-interval must be a positive number');
+    const pollIntervalMs = pollInterval ?? (registry ? 2000 : 5000);
     let token: string | undefined;
     if (args.values['repository-api']) {
       token = process.env.FERRY_SERVE_TOKEN;
@@ -125,27 +133,21 @@ export const serveCommand: Command = {
           '--repository-api needs FERRY_SERVE_TOKEN set to a secret of at least 16 characters',
         );
     }
-    const limits = serveLimits(args);
-    const metricsPort = portOption(args.values, ['metrics-port']);
-    const host = (args.values.host as string | undefined) ?? '127.0.0.1';
-    const httpPort = portOption(args.values, ['serve-port', 'http-port']) ?? 8000;
-    // gRPC only when asked: a second fixed port is a second chance to collide with another server
-    const grpcPort = portOption(args.values, ['grpc-port']) ?? null;
     // A bundle (file or oci://) is pulled, verified, unpacked into a temp folder and served as a
     // repository with its handler; the temp folder goes when the server stops.
     let bundle: PreparedBundle | undefined;
     if (!registry && path !== undefined && (await isBundleTarget(path))) {
       const credentials = ociCredentials(args);
       bundle = await prepareBundleServe(path, {
-        ...(args.values.pub !== undefined && { publicKey: args.values.pub as string }),
-        ...(args.values.signature !== undefined && { signature: args.values.signature as string }),
+        ...(publicKey !== undefined && { publicKey }),
+        ...(signature !== undefined && { signature }),
         requireSignature: args.values['require-signature'] === true,
         ...(credentials && { credentials }),
       });
       io.stderr.write(
         `ferry serve: bundle ${bundle.manifest.name} ${bundle.manifest.version}${bundle.verified ? ` (signature verified, sha256:${bundle.verified.digest})` : ' (not signature-checked: no --pub)'}; handler route: ${bundle.handlers.map((h) => `POST /v2/models/${h.model}/handler`).join(', ') || 'none'}\n`,
       );
-    } else if (args.values['require-signature'] || args.values.pub)
+    } else if (args.values['require-signature'] || publicKey !== undefined)
       throw new UsageError('--pub and --require-signature apply to bundles (a .ferry file or oci://)');
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
@@ -156,12 +158,12 @@ export const serveCommand: Command = {
         httpPort,
         grpcPort,
         ...(metricsPort !== undefined && { metricsPort }),
-        modelControl: mode as ModelControlMode,
-        loadModels: (args.values['load-model'] as string[] | undefined) ?? [],
-        pollIntervalMs: interval * 1000,
+        modelControl: mode,
+        loadModels: stringList(args.values, 'load-model') ?? [],
+        pollIntervalMs,
         ...(token !== undefined && { repositoryToken: token }),
-        logLevel: (args.values['log-level'] as string | undefined) ?? 'info',
-        ...(args.values['cache-dir'] !== undefined && { cacheDir: args.values['cache-dir'] as string }),
+        logLevel: stringOption(args.values, 'log-level') ?? 'info',
+        ...(cacheDir !== undefined && { cacheDir }),
         limits,
       });
     } catch (error) {
@@ -212,13 +214,14 @@ async function registryMode(
 ): Promise<{ client: RegistryClient; cacheDir: string; deployments?: DeploymentSpec[] }> {
   const client = await registryClient(args);
   const cacheDir =
-    (args.values['cache-dir'] as string | undefined) ??
+    pathOption(args.values, 'cache-dir') ??
     join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'ferry', 'models');
   if (uri === undefined) return { client, cacheDir };
   const parsed = parseModelUri(uri);
   if (!parsed.alias) throw new UsageError(`serve follows an alias: give models:/${parsed.model}@ALIAS`);
-  const name = (args.values.name as string | undefined) ?? deploymentName(parsed.model);
-  const given = args.values.config ? await readDeploymentConfig(args.values.config as string) : undefined;
+  const name = stringOption(args.values, 'name') ?? deploymentName(parsed.model);
+  const configFile = pathOption(args.values, 'config');
+  const given = configFile !== undefined ? await readDeploymentConfig(configFile) : undefined;
   const existing = await client.getDeployment(name).catch(() => undefined);
   const same = existing && existing.model === parsed.model && existing.alias === parsed.alias;
   const config = given ?? (same ? existing.config : null);

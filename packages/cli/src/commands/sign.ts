@@ -1,6 +1,7 @@
 import { signBundle } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
+import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const signCommand: Command = {
@@ -18,9 +19,9 @@ export const signCommand: Command = {
   async run(args, io) {
     const [bundle, ...rest] = args.positionals;
     if (!bundle || rest.length > 0) throw new UsageError('sign takes one BUNDLE');
-    const key = args.values.key as string | undefined;
+    const key = pathOption(args.values, 'key');
     if (!key) throw new UsageError('sign needs --key KEY');
-    const result = await signBundle(bundle, key, args.values.signature as string | undefined);
+    const result = await signBundle(bundle, key, pathOption(args.values, 'signature'));
     if (args.values.json) printJson(io, result);
     else {
       io.stdout.write(`signed ${result.bundle} -> ${result.signature}\n`);

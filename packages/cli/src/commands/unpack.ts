@@ -2,6 +2,7 @@ import { unpackBundle } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
+import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const unpackCommand: Command = {
@@ -21,10 +22,10 @@ export const unpackCommand: Command = {
   async run(args, io) {
     const [bundle, ...rest] = args.positionals;
     if (!bundle || rest.length > 0) throw new UsageError('unpack takes one BUNDLE');
-    const out = args.values.output as string | undefined;
+    const out = pathOption(args.values, 'output');
     if (!out) throw new UsageError('unpack needs -o DIR');
-    const pub = args.values.pub as string | undefined;
-    const signature = args.values.signature as string | undefined;
+    const pub = pathOption(args.values, 'pub');
+    const signature = pathOption(args.values, 'signature');
     const result = await unpackBundle(bundle, out, {
       ...(pub !== undefined && { publicKey: pub }),
       ...(signature !== undefined && { signature }),

@@ -5,10 +5,11 @@ import { startRegistry } from '@ferry/registry';
 import { RegistryClient } from '@ferry/registry-client';
 import { startServer } from '@ferry/serve';
 import { pino } from 'pino';
-import type { Command } from '../command.js';
+import type { Command, ParsedArgs } from '../command.js';
 import { printJson } from '../io.js';
 import { type DemoResult, DEMO_MODEL, registerDemo } from '../up/demo.js';
-import { explainListenError, portOption } from '../port-flags.js';
+import { POSTGRES_PROTOCOLS, pathOption, portOption, seconds, stringOption, urlOption } from '../options.js';
+import { explainListenError } from '../port-flags.js';
 import { type TokenSource, tokenProblem, upToken } from '../up/token.js';
 import { UsageError } from '../usage-error.js';
 
@@ -81,9 +82,13 @@ export const upCommand: Command = {
   },
   async run(args, io) {
     if (args.positionals.length > 0) throw new UsageError('up takes no arguments');
-    const v = args.values as Record<string, string | boolean | undefined>;
-    const data = resolve((v.data as string | undefined) ?? '.ferry');
-    const host = (v.host as string | undefined) ?? '127.0.0.1';
+    const v = args.values;
+    const data = resolve(pathOption(v, 'data') ?? '.ferry');
+    const host = stringOption(v, 'host') ?? '127.0.0.1';
+    const db = urlOption(v, 'db', POSTGRES_PROTOCOLS);
+    // --blobs is checked by the registry (FERRY_REGISTRY_BAD_REQUEST names the form it takes)
+    const blobs = stringOption(v, 'blobs');
+    const logLevel = stringOption(v, 'log-level') ?? 'warn';
     const registryPort = portOption(v, ['port']) ?? 8080;
     const servePort = portOption(v, ['serve-port', 'http-port']) ?? (registryPort === 0 ? 0 : 8000);
     const grpcPort = portOption(v, ['grpc-port']) ?? null;
@@ -92,9 +97,7 @@ export const upCommand: Command = {
       { flag: v['http-port'] !== undefined ? 'http-port' : 'serve-port', port: servePort },
       ...(grpcPort !== null ? [{ flag: 'grpc-port', port: grpcPort }] : []),
     ];
-    const interval = Number(v['poll-interval'] ?? 1);
-    if (!Number.isFinite(interval) || interval <= 0)
-      throw new UsageError('--poll-interval must be a positive number');
+    const pollIntervalMs = seconds(v, 'poll-interval') ?? 1000;
     await mkdir(data, { recursive: true });
     const tokenFile = join(data, 'admin-token');
 
@@ -103,8 +106,8 @@ export const upCommand: Command = {
       data,
       port: registryPort,
       host,
-      ...(v.db && { db: v.db as string }),
-      ...(v.blobs && { blobs: v.blobs as string }),
+      ...(db && { db }),
+      ...(blobs && { blobs }),
       adminTokenFile: tokenFile,
       // The embedded server subscribes to alias.moved at its own loopback address: let that one
       // private target through, and no other (webhook targets are public-only by default).
@@ -144,8 +147,8 @@ export const upCommand: Command = {
         host,
         httpPort: servePort,
         grpcPort,
-        pollIntervalMs: interval * 1000,
-        logger: pino({ level: (v['log-level'] as string | undefined) ?? 'warn' }, pino.destination(2)),
+        pollIntervalMs,
+        logger: pino({ level: logLevel }, pino.destination(2)),
       });
     } catch (error) {
       await server?.close();
@@ -186,7 +189,7 @@ export const upCommand: Command = {
         server.grpcPort !== undefined
           ? `ferry up: gRPC       ${urlHost(host)}:${server.grpcPort}`
           : undefined,
-        `ferry up: data       ${v.db ? `metadata ${redact(v.db as string)}` : join(data, 'registry.db')}; blobs ${v.blobs ?? join(data, 'blobs')}`,
+        `ferry up: data       ${db ? `metadata ${redact(db)}` : join(data, 'registry.db')}; blobs ${blobs ?? join(data, 'blobs')}`,
         ...tokenLines(source, problem === undefined, registry.adminToken, tokenFile, registryUrl),
       ];
       if (demo)
@@ -235,7 +238,7 @@ function tokenLines(
 
 /** --demo says yes; on a fresh folder at a terminal the user is asked; otherwise no. */
 async function wantsDemo(
-  v: Record<string, string | boolean | undefined>,
+  v: ParsedArgs['values'],
   fresh: boolean,
   io: { stdout: NodeJS.WritableStream & { isTTY?: boolean } },
 ): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { verifyBundle } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
+import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 export const verifyCommand: Command = {
@@ -14,9 +15,9 @@ export const verifyCommand: Command = {
   async run(args, io) {
     const [bundle, ...rest] = args.positionals;
     if (!bundle || rest.length > 0) throw new UsageError('verify takes one BUNDLE');
-    const pub = args.values.pub as string | undefined;
+    const pub = pathOption(args.values, 'pub');
     if (!pub) throw new UsageError('verify needs --pub PUB');
-    const result = await verifyBundle(bundle, pub, args.values.signature as string | undefined);
+    const result = await verifyBundle(bundle, pub, pathOption(args.values, 'signature'));
     if (args.values.json) printJson(io, result);
     else
       io.stdout.write(
