@@ -1,19 +1,11 @@
+import { defineErrors, type ErrorSpec } from './define.js';
+
 /**
- * Every error @ferry/formats raises, in one table (the fastify lib/errors.js pattern).
- * A code names the rule that was broken; the template names the file, field or offset.
- * `permanent` errors are bad input (retrying changes nothing); transient ones are I/O.
- * `http` is the status the error maps to where it crosses HTTP (registry uploads, serve loads).
- * Every code is documented in docs/errors.md (a test checks it).
- *
+ * Every error @ferry/formats raises, in one table (the fastify lib/errors.js pattern; define.ts
+ * turns it into FormatsError, ferryError() and isFormatsError()). Its prefix is all of FERRY_:
+ * formats' codes came first and kept their names; other packages' tables have their own prefixes.
  * Each format keeps its codes in its own section below, so the sections grow independently.
  */
-export interface ErrorSpec {
-  /** Template; `{name}` is replaced by the parameter of that name. */
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
-
 const bad = (message: string): ErrorSpec => ({ message, http: 400, permanent: true });
 const io = (message: string): ErrorSpec => ({ message, http: 500, permanent: false });
 
@@ -144,39 +136,12 @@ export const ERRORS = {
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
-export type ErrorParams = Record<string, string | number | bigint>;
 
-/** The one error type @ferry/formats throws on bad input or failed I/O. */
-export class FerryError extends Error {
-  readonly code: ErrorCode;
-  readonly params: ErrorParams;
-  readonly permanent: boolean;
-  readonly http: number;
+const formats = defineErrors('FERRY_', ERRORS, { name: 'FerryError' });
 
-  constructor(code: ErrorCode, params: ErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(ERRORS[code].message, params), options);
-    this.name = 'FerryError';
-    this.code = code;
-    this.params = params;
-    this.permanent = ERRORS[code].permanent;
-    this.http = ERRORS[code].http;
-  }
-}
-
-/**
- * Fills `{name}` placeholders from `params` (unknown names stay as written): every ferry package's
- * error table uses this one template form.
- */
-export function formatErrorMessage(template: string, params: ErrorParams): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) =>
-    key in params ? String(params[key]) : whole,
-  );
-}
-
-export function ferryError(code: ErrorCode, params: ErrorParams = {}, cause?: unknown): FerryError {
-  return new FerryError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isFerryError(value: unknown): value is FerryError {
-  return value instanceof FerryError;
-}
+/** The error @ferry/formats throws on bad input or failed I/O (a FerryError with a formats code). */
+export const FormatsError = formats.ErrorClass;
+export type FormatsError = InstanceType<typeof FormatsError>;
+export const ferryError = formats.create;
+/** True only for formats' own errors; `isFerryError` holds for any package's. */
+export const isFormatsError = formats.is;
