@@ -1,9 +1,10 @@
 import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/bundle raises, in one table (defineErrors in @ferry/formats makes its class, factory and guard).
- * A code names the rule that was broken; the template names the file, the field or tar entry,
- * and the rule. Every code is documented in docs/errors.md under "@ferry/bundle" (packages/cli/test/error-codes.test.ts checks both directions).
+ * Every error @ferry/bundle raises, in one table (defineErrors in @ferry/formats makes its class,
+ * factory and guard). A code names the rule that was broken; the template names the file, the
+ * field or tar entry, and the rule. Every code is documented in docs/errors.md under
+ * "@ferry/bundle" (packages/cli/test/error-codes.test.ts checks both directions).
  */
 export type BundleErrorSpec = ErrorSpec;
 

@@ -1,12 +1,13 @@
 import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/convert raises for its own rules, in one table (the same pattern as
- * @ferry/formats' errors.ts). A source file that does not parse stays formats' FerryError
- * (FERRY_PICKLE_*, FERRY_SAVEDMODEL_*, and FERRY_SKLEARN_STATE / _UNSUPPORTED and
- * FERRY_XGBOOST_MODEL, which formats' inert estimator reader raises too); these are what a
- * converter cannot express or was given that does not fit.
- * Every code is documented in docs/errors.md under "@ferry/convert" (packages/cli/test/error-codes.test.ts checks both directions).
+ * Every error @ferry/convert raises for its own rules, in one table (defineErrors in
+ * @ferry/formats makes its class, factory and guard). A source file that does not parse stays
+ * formats' FerryError (FERRY_PICKLE_*, FERRY_SAVEDMODEL_*, and FERRY_SKLEARN_STATE / _UNSUPPORTED
+ * and FERRY_XGBOOST_MODEL, which formats' inert estimator reader raises too); these are what a
+ * converter cannot express or was given that does not fit. Every code is documented in
+ * docs/errors.md under "@ferry/convert" (packages/cli/test/error-codes.test.ts checks both
+ * directions).
  */
 export type ConvertErrorSpec = ErrorSpec;
 
@@ -38,6 +39,7 @@ export const CONVERT_ERRORS = {
 export type ConvertErrorCode = keyof typeof CONVERT_ERRORS;
 export type ConvertErrorParams = ErrorParams;
 
+// the codes kept the names they had in formats' table before the split, so several prefixes
 const errors = defineErrors(
   ['FERRY_CONVERT_', 'FERRY_ONNX_REPLACE_', 'FERRY_TF2ONNX_', 'FERRY_SKLEARN_NOT_ESTIMATOR'],
   CONVERT_ERRORS,

@@ -1,10 +1,11 @@
 import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/optimize raises, in one table (defineErrors in @ferry/formats makes its class, factory and guard).
- * Bad input it reads through @ferry/formats (an ONNX file that does not decode) stays formats'
- * FerryError; these are the rules of the transforms themselves and of onnxruntime's checks.
- * Every code is documented in docs/errors.md under "@ferry/optimize" (packages/cli/test/error-codes.test.ts checks both directions).
+ * Every error @ferry/optimize raises, in one table (defineErrors in @ferry/formats makes its
+ * class, factory and guard). Bad input it reads through @ferry/formats (an ONNX file that does not
+ * decode) stays formats' FerryError; these are the rules of the transforms themselves and of
+ * onnxruntime's checks. Every code is documented in docs/errors.md under "@ferry/optimize"
+ * (packages/cli/test/error-codes.test.ts checks both directions).
  */
 export type OptimizeErrorSpec = ErrorSpec;
 
@@ -24,6 +25,7 @@ export const OPTIMIZE_ERRORS = {
 export type OptimizeErrorCode = keyof typeof OPTIMIZE_ERRORS;
 export type OptimizeErrorParams = ErrorParams;
 
+// the codes kept the names they had in formats' table before the split, so several prefixes
 const errors = defineErrors(['FERRY_OPTIMIZE_', 'FERRY_QUANTIZE_', 'FERRY_FP16_'], OPTIMIZE_ERRORS, {
   name: 'OptimizeError',
 });

@@ -3,8 +3,9 @@ import { defineErrors, type ErrorParams, type ErrorSpec, FerryError } from '@fer
 /**
  * Every error @ferry/registry raises, in one table (the fastify lib/errors.js pattern, like
  * @ferry/formats' table). The registry has its own table because it needs HTTP statuses a file
- * reader never does (401, 403, 429). Every code is documented in docs/errors.md (packages/cli/test/error-codes.test.ts checks both directions).
- * The CLI prints any FerryError (isFerryError) as one line.
+ * reader never does (401, 403, 429). Every code is documented in docs/errors.md
+ * (packages/cli/test/error-codes.test.ts checks both directions). The CLI prints any FerryError
+ * (isFerryError) as one line.
  */
 export type RegistryErrorSpec = ErrorSpec;
 

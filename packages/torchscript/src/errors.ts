@@ -1,9 +1,9 @@
 import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/torchscript raises, in one table (the same pattern as @ferry/formats' and
- * @ferry/serve's errors.ts). `http` is the status a server maps it to; `statusCode` mirrors it
- * for fastify's default error handler. Every code is documented in docs/errors.md under
+ * Every error @ferry/torchscript raises, in one table (defineErrors in @ferry/formats makes its
+ * class, factory and guard). `http` is the status a server maps it to; `statusCode` mirrors it for
+ * fastify's default error handler. Every code is documented in docs/errors.md under
  * "@ferry/torchscript" (packages/cli/test/error-codes.test.ts checks both directions).
  */
 export type TorchScriptErrorSpec = ErrorSpec;
