@@ -1,18 +1,15 @@
-import { formatErrorMessage } from '@ferry/formats';
+import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/bundle raises, in one table (the same pattern as @ferry/formats' errors.ts).
- * A code names the rule that was broken; the template names the file, the field or tar entry,
- * and the rule. Every code is documented in docs/errors.md under "@ferry/bundle" (errors.test.ts).
+ * Every error @ferry/bundle raises, in one table (defineErrors in @ferry/formats makes its class,
+ * factory and guard). A code names the rule that was broken; the template names the file, the
+ * field or tar entry, and the rule. Every code is documented in docs/errors.md under
+ * "@ferry/bundle" (packages/cli/test/error-codes.test.ts checks both directions).
  */
-export interface BundleErrorSpec {
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
+export type BundleErrorSpec = ErrorSpec;
 
-const bad = (message: string): BundleErrorSpec => ({ message, http: 400, permanent: true });
-const io = (message: string): BundleErrorSpec => ({ message, http: 500, permanent: false });
+const bad = (message: string): ErrorSpec => ({ message, http: 400, permanent: true });
+const io = (message: string): ErrorSpec => ({ message, http: 500, permanent: false });
 
 export const BUNDLE_ERRORS = {
   // --- ferry.yaml ---
@@ -56,27 +53,18 @@ export const BUNDLE_ERRORS = {
 
   // --- io ---
   FERRY_BUNDLE_IO: io('{path}: {reason}'),
-} as const satisfies Record<string, BundleErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type BundleErrorCode = keyof typeof BUNDLE_ERRORS;
-export type BundleErrorParams = Record<string, string | number | bigint>;
+export type BundleErrorParams = ErrorParams;
 
-/** The one error type @ferry/bundle throws. */
-export class BundleError extends Error {
-  readonly code: BundleErrorCode;
-  readonly params: BundleErrorParams;
-  readonly http: number;
-  readonly permanent: boolean;
+const errors = defineErrors('FERRY_BUNDLE_', BUNDLE_ERRORS, { name: 'BundleError' });
 
-  constructor(code: BundleErrorCode, params: BundleErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(BUNDLE_ERRORS[code].message, params), options);
-    this.name = 'BundleError';
-    this.code = code;
-    this.params = params;
-    this.http = BUNDLE_ERRORS[code].http;
-    this.permanent = BUNDLE_ERRORS[code].permanent;
-  }
-}
+/** The one error type this package throws: a FerryError whose code is in BUNDLE_ERRORS. */
+export const BundleError = errors.ErrorClass;
+export type BundleError = InstanceType<typeof BundleError>;
+export const bundleError = errors.create;
+export const isBundleError = errors.is;
 
 /** ferry.yaml problems, all of them at once: `problems` holds one FERRY_BUNDLE_YAML error each. */
 export class BundleManifestError extends BundleError {
@@ -89,16 +77,4 @@ export class BundleManifestError extends BundleError {
     this.problems = problems;
     if (problems.length > 1) this.message = `${first.message} (and ${problems.length - 1} more problem(s))`;
   }
-}
-
-export function bundleError(
-  code: BundleErrorCode,
-  params: BundleErrorParams = {},
-  cause?: unknown,
-): BundleError {
-  return new BundleError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isBundleError(value: unknown): value is BundleError {
-  return value instanceof BundleError;
 }

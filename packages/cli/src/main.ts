@@ -52,7 +52,7 @@ export async function main(argv: readonly string[], terminal: CliIO): Promise<nu
 
 /** One line: the code and the message for ferry's own errors, the usage hint for bad arguments. */
 function describeError(command: string, error: unknown): string {
-  if (isFerryError(error) || isCodedError(error)) return `ferry ${command}: ${error.code}: ${error.message}`;
+  if (isFerryError(error)) return `ferry ${command}: ${error.code}: ${error.message}`;
   if (error instanceof UsageError) return `ferry ${command}: ${error.message} (see ferry ${command} --help)`;
   if (error instanceof PortUnavailableError) return `ferry ${command}: ${error.message}`;
   const code = (error as { code?: string }).code;
@@ -60,12 +60,6 @@ function describeError(command: string, error: unknown): string {
     return `ferry ${command}: ${(error as Error).message} (see ferry ${command} --help)`;
   }
   return `ferry ${command}: internal error: ${(error as Error).message ?? String(error)} (rerun with --debug for the stack)`;
-}
-
-/** Every ferry package's errors carry a FERRY_* code (formats, serve, registry, bundle tables). */
-function isCodedError(error: unknown): error is Error & { code: string } {
-  const code = (error as { code?: unknown } | null)?.code;
-  return error instanceof Error && typeof code === 'string' && code.startsWith('FERRY_');
 }
 
 function stripDescriptions(options: Command['options']) {

@@ -1,20 +1,17 @@
-import { formatErrorMessage } from '@ferry/formats';
+import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/convert raises for its own rules, in one table (the same pattern as
- * @ferry/formats' errors.ts). A source file that does not parse stays formats' FerryError
- * (FERRY_PICKLE_*, FERRY_SAVEDMODEL_*, and FERRY_SKLEARN_STATE / _UNSUPPORTED and
- * FERRY_XGBOOST_MODEL, which formats' inert estimator reader raises too); these are what a
- * converter cannot express or was given that does not fit.
- * Every code is documented in docs/errors.md under "@ferry/convert" (errors.test.ts checks it).
+ * Every error @ferry/convert raises for its own rules, in one table (defineErrors in
+ * @ferry/formats makes its class, factory and guard). A source file that does not parse stays
+ * formats' FerryError (FERRY_PICKLE_*, FERRY_SAVEDMODEL_*, and FERRY_SKLEARN_STATE / _UNSUPPORTED
+ * and FERRY_XGBOOST_MODEL, which formats' inert estimator reader raises too); these are what a
+ * converter cannot express or was given that does not fit. Every code is documented in
+ * docs/errors.md under "@ferry/convert" (packages/cli/test/error-codes.test.ts checks both
+ * directions).
  */
-export interface ConvertErrorSpec {
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
+export type ConvertErrorSpec = ErrorSpec;
 
-const bad = (message: string): ConvertErrorSpec => ({ message, http: 400, permanent: true });
+const bad = (message: string): ErrorSpec => ({ message, http: 400, permanent: true });
 
 export const CONVERT_ERRORS = {
   // --- checkpoint -> safetensors ---
@@ -37,36 +34,20 @@ export const CONVERT_ERRORS = {
 
   // --- scikit-learn -> ONNX ---
   FERRY_SKLEARN_NOT_ESTIMATOR: bad('{path}: the pickle holds {what}, not a fitted estimator'),
-} as const satisfies Record<string, ConvertErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type ConvertErrorCode = keyof typeof CONVERT_ERRORS;
-export type ConvertErrorParams = Record<string, string | number | bigint>;
+export type ConvertErrorParams = ErrorParams;
 
-/** The one error type @ferry/convert throws for its own rules. */
-export class ConvertError extends Error {
-  readonly code: ConvertErrorCode;
-  readonly params: ConvertErrorParams;
-  readonly http: number;
-  readonly permanent: boolean;
+// the codes kept the names they had in formats' table before the split, so several prefixes
+const errors = defineErrors(
+  ['FERRY_CONVERT_', 'FERRY_ONNX_REPLACE_', 'FERRY_TF2ONNX_', 'FERRY_SKLEARN_NOT_ESTIMATOR'],
+  CONVERT_ERRORS,
+  { name: 'ConvertError' },
+);
 
-  constructor(code: ConvertErrorCode, params: ConvertErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(CONVERT_ERRORS[code].message, params), options);
-    this.name = 'ConvertError';
-    this.code = code;
-    this.params = params;
-    this.http = CONVERT_ERRORS[code].http;
-    this.permanent = CONVERT_ERRORS[code].permanent;
-  }
-}
-
-export function convertError(
-  code: ConvertErrorCode,
-  params: ConvertErrorParams = {},
-  cause?: unknown,
-): ConvertError {
-  return new ConvertError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isConvertError(value: unknown): value is ConvertError {
-  return value instanceof ConvertError;
-}
+/** The one error type this package throws: a FerryError whose code is in CONVERT_ERRORS. */
+export const ConvertError = errors.ErrorClass;
+export type ConvertError = InstanceType<typeof ConvertError>;
+export const convertError = errors.create;
+export const isConvertError = errors.is;

@@ -5,14 +5,21 @@
 
 // --- core ---
 export {
+  codeHasPrefix,
+  type DefinedError,
+  type DefinedErrorClass,
+  type DefineErrorsOptions,
+  defineErrors,
   ERRORS,
   type ErrorCode,
   type ErrorParams,
   type ErrorSpec,
   FerryError,
+  FormatsError,
   ferryError,
   formatErrorMessage,
   isFerryError,
+  isFormatsError,
 } from './errors.js';
 export * from './tensor/index.js';
 export type {

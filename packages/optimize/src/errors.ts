@@ -1,18 +1,15 @@
-import { formatErrorMessage } from '@ferry/formats';
+import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/optimize raises, in one table (the same pattern as @ferry/formats' errors.ts).
- * Bad input it reads through @ferry/formats (an ONNX file that does not decode) stays formats'
- * FerryError; these are the rules of the transforms themselves and of onnxruntime's checks.
- * Every code is documented in docs/errors.md under "@ferry/optimize" (errors.test.ts checks it).
+ * Every error @ferry/optimize raises, in one table (defineErrors in @ferry/formats makes its
+ * class, factory and guard). Bad input it reads through @ferry/formats (an ONNX file that does not
+ * decode) stays formats' FerryError; these are the rules of the transforms themselves and of
+ * onnxruntime's checks. Every code is documented in docs/errors.md under "@ferry/optimize"
+ * (packages/cli/test/error-codes.test.ts checks both directions).
  */
-export interface OptimizeErrorSpec {
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
+export type OptimizeErrorSpec = ErrorSpec;
 
-const bad = (message: string): OptimizeErrorSpec => ({ message, http: 400, permanent: true });
+const bad = (message: string): ErrorSpec => ({ message, http: 400, permanent: true });
 
 export const OPTIMIZE_ERRORS = {
   FERRY_QUANTIZE_ALREADY: bad('{path}: model is already quantized: node {node} is {op}'),
@@ -23,36 +20,18 @@ export const OPTIMIZE_ERRORS = {
   FERRY_OPTIMIZE_RUNTIME: bad('{path}: onnxruntime cannot {what}: {reason}'),
   FERRY_OPTIMIZE_CHECK: bad('{path}: the {what} model fails the structural check: {rule}: {message}'),
   FERRY_OPTIMIZE_DATA: bad('{path}: {what}: {rule}'),
-} as const satisfies Record<string, OptimizeErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type OptimizeErrorCode = keyof typeof OPTIMIZE_ERRORS;
-export type OptimizeErrorParams = Record<string, string | number | bigint>;
+export type OptimizeErrorParams = ErrorParams;
 
-/** The one error type @ferry/optimize throws for its own rules. */
-export class OptimizeError extends Error {
-  readonly code: OptimizeErrorCode;
-  readonly params: OptimizeErrorParams;
-  readonly http: number;
-  readonly permanent: boolean;
+// the codes kept the names they had in formats' table before the split, so several prefixes
+const errors = defineErrors(['FERRY_OPTIMIZE_', 'FERRY_QUANTIZE_', 'FERRY_FP16_'], OPTIMIZE_ERRORS, {
+  name: 'OptimizeError',
+});
 
-  constructor(code: OptimizeErrorCode, params: OptimizeErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(OPTIMIZE_ERRORS[code].message, params), options);
-    this.name = 'OptimizeError';
-    this.code = code;
-    this.params = params;
-    this.http = OPTIMIZE_ERRORS[code].http;
-    this.permanent = OPTIMIZE_ERRORS[code].permanent;
-  }
-}
-
-export function optimizeError(
-  code: OptimizeErrorCode,
-  params: OptimizeErrorParams = {},
-  cause?: unknown,
-): OptimizeError {
-  return new OptimizeError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isOptimizeError(value: unknown): value is OptimizeError {
-  return value instanceof OptimizeError;
-}
+/** The one error type this package throws: a FerryError whose code is in OPTIMIZE_ERRORS. */
+export const OptimizeError = errors.ErrorClass;
+export type OptimizeError = InstanceType<typeof OptimizeError>;
+export const optimizeError = errors.create;
+export const isOptimizeError = errors.is;

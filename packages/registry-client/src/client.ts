@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { sha256File, writeStreamToFile } from '@ferry/formats';
-import { RemoteRegistryError, registryError } from './errors.js';
+import { isRegistryError, RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
 import { sendFileRange } from './send-file-range.js';
 import type {
@@ -512,7 +512,7 @@ export class RegistryClient {
         if (
           ++failures > MAX_RETRIES ||
           error instanceof RemoteRegistryError ||
-          (error as { code?: string }).code === 'FERRY_REGISTRY_DIGEST_MISMATCH'
+          (isRegistryError(error) && error.code === 'FERRY_REGISTRY_DIGEST_MISMATCH')
         )
           throw error;
         await sleep(200 * 2 ** failures);

@@ -1,18 +1,15 @@
-import { formatErrorMessage } from '@ferry/formats';
+import { defineErrors, type ErrorParams, type ErrorSpec, FerryError } from '@ferry/formats';
 
 /**
  * Every error @ferry/registry raises, in one table (the fastify lib/errors.js pattern, like
  * @ferry/formats' table). The registry has its own table because it needs HTTP statuses a file
- * reader never does (401, 403, 429). Every code is documented in docs/errors.md (a test checks it).
- * The CLI prints any error whose `code` starts with FERRY_ as one line.
+ * reader never does (401, 403, 429). Every code is documented in docs/errors.md
+ * (packages/cli/test/error-codes.test.ts checks both directions). The CLI prints any FerryError
+ * (isFerryError) as one line.
  */
-export interface RegistryErrorSpec {
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
+export type RegistryErrorSpec = ErrorSpec;
 
-const spec = (http: number, message: string, permanent = true): RegistryErrorSpec => ({
+const spec = (http: number, message: string, permanent = true): ErrorSpec => ({
   message,
   http,
   permanent,
@@ -48,47 +45,34 @@ export const REGISTRY_ERRORS = {
   ),
   FERRY_REGISTRY_BACKEND: spec(503, '{backend}: {reason}', false),
   FERRY_REGISTRY_HTTP: spec(500, '{method} {url}: HTTP {status}: {reason}', false),
-} as const satisfies Record<string, RegistryErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
-export type RegistryErrorParams = Record<string, string | number | bigint>;
+export type RegistryErrorParams = ErrorParams;
 
-export class RegistryError extends Error {
-  readonly code: RegistryErrorCode;
-  readonly params: RegistryErrorParams;
-  readonly http: number;
-  readonly permanent: boolean;
+const errors = defineErrors('FERRY_REGISTRY_', REGISTRY_ERRORS, { name: 'RegistryError' });
 
-  constructor(code: RegistryErrorCode, params: RegistryErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(REGISTRY_ERRORS[code].message, params), options);
-    this.name = 'RegistryError';
-    this.code = code;
-    this.params = params;
-    this.http = REGISTRY_ERRORS[code].http;
-    this.permanent = REGISTRY_ERRORS[code].permanent;
-  }
-}
+/** The one error type this package throws: a FerryError whose code is in REGISTRY_ERRORS. */
+export const RegistryError = errors.ErrorClass;
+export type RegistryError = InstanceType<typeof RegistryError>;
+export const registryError = errors.create;
+export const isRegistryError = errors.is;
 
-export function registryError(
-  code: RegistryErrorCode,
-  params: RegistryErrorParams = {},
-  cause?: unknown,
-): RegistryError {
-  return new RegistryError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isRegistryError(value: unknown): value is RegistryError {
-  return value instanceof RegistryError;
-}
-
-/** A RegistryError rebuilt from a server's error body on the client side, code and message kept. */
-export class RemoteRegistryError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly http: number,
-  ) {
-    super(message);
+/**
+ * A registry error rebuilt from a server's error body on the client side: a FerryError whose code
+ * and message are the server's (any FERRY_* code the server sent, not only this table's), so
+ * `isFerryError` holds for it and the CLI prints it as one line. Permanence comes from the table
+ * where the code is known, else from the status (4xx but 408/429 permanent).
+ */
+export class RemoteRegistryError extends FerryError {
+  constructor(code: string, message: string, http: number) {
+    const known = (REGISTRY_ERRORS as Record<string, ErrorSpec>)[code];
+    super({
+      code,
+      message,
+      http,
+      permanent: known?.permanent ?? (http < 500 && http !== 408 && http !== 429),
+    });
     this.name = 'RegistryError';
   }
 }

@@ -1,18 +1,15 @@
-import { formatErrorMessage } from '@ferry/formats';
+import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/serve raises, in one table (the same pattern as @ferry/formats' errors.ts).
- * `http` is the status a REST client sees; gRPC maps it with grpcStatusOf() in protocol/grpc.ts.
- * Every code is documented in docs/errors.md under "@ferry/serve" (errors.test.ts checks it).
+ * Every error @ferry/serve raises, in one table (defineErrors in @ferry/formats makes its class,
+ * factory and guard). `http` is the status a REST client sees; gRPC maps it with grpcStatusOf() in
+ * protocol/grpc.ts. Every code is documented in docs/errors.md under "@ferry/serve"
+ * (packages/cli/test/error-codes.test.ts checks both directions).
  */
-export interface ServeErrorSpec {
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
+export type ServeErrorSpec = ErrorSpec;
 
-const bad = (message: string): ServeErrorSpec => ({ message, http: 400, permanent: true });
-const busy = (message: string): ServeErrorSpec => ({ message, http: 503, permanent: false });
+const bad = (message: string): ErrorSpec => ({ message, http: 400, permanent: true });
+const busy = (message: string): ErrorSpec => ({ message, http: 503, permanent: false });
 
 export const SERVE_ERRORS = {
   // --- repository and config ---
@@ -57,32 +54,15 @@ export const SERVE_ERRORS = {
 
   // --- bundle handlers ---
   FERRY_SERVE_HANDLER: { message: 'handler {module}: {reason}', http: 500, permanent: false },
-} as const satisfies Record<string, ServeErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type ServeErrorCode = keyof typeof SERVE_ERRORS;
-export type ServeErrorParams = Record<string, string | number | bigint>;
+export type ServeErrorParams = ErrorParams;
 
-/** The one error type @ferry/serve throws; `http` is what a REST client sees. */
-export class ServeError extends Error {
-  readonly code: ServeErrorCode;
-  readonly params: ServeErrorParams;
-  readonly http: number;
-  readonly permanent: boolean;
+const errors = defineErrors('FERRY_SERVE_', SERVE_ERRORS, { name: 'ServeError' });
 
-  constructor(code: ServeErrorCode, params: ServeErrorParams = {}, options?: { cause?: unknown }) {
-    super(formatErrorMessage(SERVE_ERRORS[code].message, params), options);
-    this.name = 'ServeError';
-    this.code = code;
-    this.params = params;
-    this.http = SERVE_ERRORS[code].http;
-    this.permanent = SERVE_ERRORS[code].permanent;
-  }
-}
-
-export function serveError(code: ServeErrorCode, params: ServeErrorParams = {}, cause?: unknown): ServeError {
-  return new ServeError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isServeError(value: unknown): value is ServeError {
-  return value instanceof ServeError;
-}
+/** The one error type this package throws: a FerryError whose code is in SERVE_ERRORS. */
+export const ServeError = errors.ErrorClass;
+export type ServeError = InstanceType<typeof ServeError>;
+export const serveError = errors.create;
+export const isServeError = errors.is;

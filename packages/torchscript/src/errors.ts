@@ -1,18 +1,14 @@
-import { formatErrorMessage } from '@ferry/formats';
+import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 
 /**
- * Every error @ferry/torchscript raises, in one table (the same pattern as @ferry/formats' and
- * @ferry/serve's errors.ts). `http` is the status a server maps it to; `statusCode` mirrors it
- * for fastify's default error handler. Every code is documented in docs/errors.md under
- * "@ferry/torchscript" (errors.test.ts checks it).
+ * Every error @ferry/torchscript raises, in one table (defineErrors in @ferry/formats makes its
+ * class, factory and guard). `http` is the status a server maps it to; `statusCode` mirrors it for
+ * fastify's default error handler. Every code is documented in docs/errors.md under
+ * "@ferry/torchscript" (packages/cli/test/error-codes.test.ts checks both directions).
  */
-export interface TorchScriptErrorSpec {
-  readonly message: string;
-  readonly http: number;
-  readonly permanent: boolean;
-}
+export type TorchScriptErrorSpec = ErrorSpec;
 
-const bad = (message: string): TorchScriptErrorSpec => ({ message, http: 400, permanent: true });
+const bad = (message: string): ErrorSpec => ({ message, http: 400, permanent: true });
 
 export const TORCHSCRIPT_ERRORS = {
   FERRY_TORCHSCRIPT_UNAVAILABLE: {
@@ -28,49 +24,19 @@ export const TORCHSCRIPT_ERRORS = {
   FERRY_TORCHSCRIPT_INPUT: bad('input {input}: {reason}'),
   FERRY_TORCHSCRIPT_FORWARD: { message: '{path}: forward failed: {reason}', http: 500, permanent: false },
   FERRY_TORCHSCRIPT_OUTPUT: { message: '{path}: output {output}: {reason}', http: 500, permanent: true },
-} as const satisfies Record<string, TorchScriptErrorSpec>;
+} as const satisfies Record<string, ErrorSpec>;
 
 export type TorchScriptErrorCode = keyof typeof TORCHSCRIPT_ERRORS;
-export type TorchScriptErrorParams = Record<string, string | number | bigint>;
+export type TorchScriptErrorParams = ErrorParams;
 
-/** The one error type @ferry/torchscript throws; its message is always one line. */
-export class TorchScriptError extends Error {
-  readonly code: TorchScriptErrorCode;
-  readonly params: TorchScriptErrorParams;
-  readonly http: number;
-  readonly permanent: boolean;
+const errors = defineErrors('FERRY_TORCHSCRIPT_', TORCHSCRIPT_ERRORS, {
+  name: 'TorchScriptError',
+  oneLineParams: true,
+  statusCode: true,
+});
 
-  constructor(
-    code: TorchScriptErrorCode,
-    params: TorchScriptErrorParams = {},
-    options?: { cause?: unknown },
-  ) {
-    // one line per error: libtorch's multi-line messages keep their first line
-    const firstLines = Object.fromEntries(
-      Object.entries(params).map(([key, value]) => [key, String(value).split('\n')[0]!]),
-    );
-    super(formatErrorMessage(TORCHSCRIPT_ERRORS[code].message, firstLines), options);
-    this.name = 'TorchScriptError';
-    this.code = code;
-    this.params = params;
-    this.http = TORCHSCRIPT_ERRORS[code].http;
-    this.permanent = TORCHSCRIPT_ERRORS[code].permanent;
-  }
-
-  /** fastify answers an error carrying statusCode with that status and its message. */
-  get statusCode(): number {
-    return this.http;
-  }
-}
-
-export function torchscriptError(
-  code: TorchScriptErrorCode,
-  params: TorchScriptErrorParams = {},
-  cause?: unknown,
-): TorchScriptError {
-  return new TorchScriptError(code, params, cause === undefined ? undefined : { cause });
-}
-
-export function isTorchScriptError(value: unknown): value is TorchScriptError {
-  return value instanceof TorchScriptError;
-}
+/** The one error type this package throws: a FerryError whose code is in TORCHSCRIPT_ERRORS. */
+export const TorchScriptError = errors.ErrorClass;
+export type TorchScriptError = InstanceType<typeof TorchScriptError>;
+export const torchscriptError = errors.create;
+export const isTorchScriptError = errors.is;

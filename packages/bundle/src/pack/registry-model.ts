@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { isFerryError } from '@ferry/formats';
 import { formatModelUri, type RegistryClient } from '@ferry/registry-client';
 import { bundleError, isBundleError } from '../errors.js';
 import type { BundleModel } from '../manifest/schema.js';
@@ -51,11 +52,11 @@ export async function fetchRegistryModel(options: FetchRegistryModel): Promise<M
       return await call();
     } catch (error) {
       if (isBundleError(error)) throw error;
-      const code = (error as { code?: unknown }).code;
+      const code = isFerryError(error) ? error.code : (error as { code?: unknown }).code;
       const message = (error as Error).message;
-      if (code === 'FERRY_REGISTRY_BACKEND') {
+      if (isFerryError(error) && error.code === 'FERRY_REGISTRY_BACKEND') {
         // the client's message repeats the URL the template already names; its reason is enough
-        const reason = (error as { params?: { reason?: unknown } }).params?.reason;
+        const reason = error.params.reason;
         throw bundleError(
           'FERRY_BUNDLE_REF_UNREACHABLE',
           { ...where, registry: registry.url, reason: typeof reason === 'string' ? reason : message },

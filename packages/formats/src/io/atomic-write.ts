@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ferryError } from '../errors.js';
+import { ferryError, isFerryError } from '../errors.js';
 
 /**
  * Writes a file so that it appears whole or not at all: the content goes to a hidden temp file
@@ -31,9 +31,8 @@ export async function writeFileAtomic(
   } catch (error) {
     await file?.close().catch(() => {});
     await rm(temp, { force: true });
-    // ferry's own errors (any package's FERRY_* code) pass through unchanged
-    const code = (error as { code?: unknown } | null)?.code;
-    if (typeof code === 'string' && code.startsWith('FERRY_')) throw error;
+    // ferry's own errors (any package's table) pass through unchanged
+    if (isFerryError(error)) throw error;
     if (options.ioError) throw options.ioError(path, error as Error);
     throw ferryError('FERRY_WRITE', { path, reason: (error as Error).message }, error);
   }

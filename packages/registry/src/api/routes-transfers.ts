@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { registryError } from '../errors.js';
+import { isRegistryError, registryError } from '../errors.js';
 import { MAX_FILE_BYTES, MAX_OPEN_UPLOADS_PER_USER } from '../limits.js';
 import { type ByteStream, checkSha256, type UploadState } from '../store/blob-store.js';
 import { requireScope } from './access.js';
@@ -197,7 +197,7 @@ export function transferRoutes(app: FastifyInstance, { db, blobs }: ApiContext):
         await db.uploads.delete(id);
         return reply.code(stored.created ? 201 : 200).send(stored);
       } catch (error) {
-        if ((error as { code?: string }).code === 'FERRY_REGISTRY_DIGEST_MISMATCH') {
+        if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_DIGEST_MISMATCH') {
           await blobs.abortUpload(upload.state as Record<string, string>).catch(() => undefined);
           await db.uploads.delete(id);
         }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { isConvertError } from '@ferry/convert';
 import { isFerryError } from '@ferry/formats';
 import { cachedConversion, defaultCacheDir } from '../convert/cache.js';
 import { listSourceFiles, sourceDigest, sourceFingerprint } from '../convert/source-digest.js';
@@ -64,7 +63,7 @@ async function convertCached(
       format.convert(path, entry).catch((error: unknown) => {
         // the converter's FerryError is a property of the bytes (an op it lacks, a string input):
         // remembered; anything else (I/O, the cache folder) may pass and is retried next time
-        if (isFerryError(error) || isConvertError(error)) failures.set(key, error);
+        if (isFerryError(error)) failures.set(key, error);
         throw error;
       }),
   });

@@ -1,3 +1,4 @@
+import { isFerryError } from '@ferry/formats';
 import type { RegistryClient } from '@ferry/registry-client';
 import type { Logger } from 'pino';
 import type { RepositoryEvent } from './repository.js';
@@ -38,9 +39,10 @@ export class DeploymentReporter {
         .reportDeployment(event.model, { ...body, ...(this.endpoint && { endpoint: this.endpoint }) })
         .then(
           () => undefined,
-          (error: Error & { http?: number }) => {
-            if (error.http === 404) return; // served from a URI no deployment names
-            if (!this.warned || (error.http !== 401 && error.http !== 403))
+          (error: Error) => {
+            const http = isFerryError(error) ? error.http : undefined;
+            if (http === 404) return; // served from a URI no deployment names
+            if (!this.warned || (http !== 401 && http !== 403))
               this.log.warn(
                 { model: event.model, err: error.message },
                 'could not report the deployment status to the registry',

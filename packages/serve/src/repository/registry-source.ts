@@ -1,8 +1,9 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isFerryError } from '@ferry/formats';
 import type { Deployment, RegistryClient } from '@ferry/registry-client';
 import { type Backend, BACKENDS, backendForFiles } from '../backends/index.js';
-import { serveError } from '../errors.js';
+import { isServeError, serveError } from '../errors.js';
 import { MAX_MODELS } from '../limits.js';
 import type { ModelConfig } from '@ferry/serving-api';
 import { parseModelConfig, readModelConfig } from './config.js';
@@ -58,7 +59,7 @@ export function registrySource(options: RegistrySourceOptions): ModelSource & {
       return fixed;
     }
     const found: Deployment = await client.getDeployment(name).catch((error: Error) => {
-      if ((error as { http?: number }).http === 404)
+      if (isFerryError(error) && error.http === 404)
         throw serveError('FERRY_SERVE_MODEL_NOT_FOUND', { model: name });
       throw registryFailure(`deployment ${name}`, error);
     });
@@ -160,8 +161,8 @@ function modelFileOf(
 }
 
 function registryFailure(what: string, error: Error): Error {
-  const code = (error as unknown as { code?: unknown }).code;
-  if (typeof code === 'string' && code.startsWith('FERRY_SERVE_')) return error;
+  if (isServeError(error)) return error;
+  const code = (error as { code?: unknown }).code;
   return serveError('FERRY_SERVE_REPOSITORY', {
     path: what,
     reason: `${typeof code === 'string' ? `${code}: ` : ''}${error.message}`,
