@@ -18,7 +18,7 @@ import {
   pushBundle,
   readTarIndex,
   signBundle,
-} from '../../packages/bundle/src/index.js';
+} from '@ferry/bundle';
 import { startOciRegistry } from '../../packages/registry/test/backends.js';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 import { makeProject } from './bundle.js';

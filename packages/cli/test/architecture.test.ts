@@ -1,0 +1,201 @@
+/**
+ * ARCHITECTURE.md's dependency rules, read from the sources (issue #17). Each rule lists every
+ * violation as `file:line rule`, so a failure says what to change; KNOWN lists the few that are
+ * left on purpose, each with its reason.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type ImportEdge, scanImportGraph } from './import-graph.helper.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const graph = scanImportGraph(root);
+
+type Kind = 'format' | 'library' | 'engine' | 'app';
+const KINDS: Record<string, Kind> = {
+  formats: 'format',
+  convert: 'library',
+  optimize: 'library',
+  'serving-api': 'library',
+  'registry-client': 'library',
+  torchscript: 'engine',
+  serve: 'engine',
+  registry: 'engine',
+  bundle: 'engine',
+  cli: 'app',
+  ui: 'app',
+};
+/** The one arrow between engines (ARCHITECTURE.md rule 3). */
+const ENGINE_ARROWS = new Set(['serve->torchscript']);
+
+/** Source files over 600 lines that a generator writes (never edited by hand). */
+const GENERATED: Record<string, string> = {};
+
+/**
+ * Violations left on purpose, each with why. Keep this short: every entry is work to do.
+ * Keys are the violation text without its line number (`file rule`).
+ */
+const KNOWN: Record<string, string> = {};
+
+interface PackageJson {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+const readJson = (path: string) =>
+  JSON.parse(readFileSync(new URL(path, `file://${root}`), 'utf8')) as PackageJson;
+const manifests = new Map<string, PackageJson>(
+  Object.keys(KINDS).map((pkg) => [pkg, readJson(`packages/${pkg}/package.json`)]),
+);
+const rootManifest = readJson('package.json');
+
+const at = (edge: ImportEdge) => `${edge.from.path}:${edge.line}`;
+const ferryPkg = (name: string | undefined) =>
+  name?.startsWith('@ferry/') ? name.slice('@ferry/'.length) : undefined;
+
+/** Drops KNOWN entries (matched without the line number) and reports KNOWN entries that are fixed. */
+function unexplained(violations: string[]): string[] {
+  return violations.filter((violation) => !(violation.replace(/:\d+ /, ' ') in KNOWN));
+}
+
+describe('ARCHITECTURE.md dependency rules', () => {
+  it('scans the whole tree (a broken scanner passes every rule)', () => {
+    expect(graph.files.length).toBeGreaterThan(500);
+    expect(graph.edges.filter((edge) => ferryPkg(edge.packageName) === 'formats').length).toBeGreaterThan(
+      100,
+    );
+    for (const pkg of Object.keys(KINDS)) expect(graph.files.some((file) => file.pkg === pkg)).toBe(true);
+  });
+
+  it('rule 1: formats imports no @ferry package and has no runtime dependencies', () => {
+    const violations = graph.edges
+      .filter((edge) => edge.from.pkg === 'formats' && ferryPkg(edge.packageName) !== undefined)
+      .map((edge) => `${at(edge)} rule 1: formats imports ${edge.specifier}`);
+    const deps = Object.keys(manifests.get('formats')?.dependencies ?? {});
+    if (deps.length > 0)
+      violations.push(`packages/formats/package.json rule 1: dependencies ${deps.join(', ')}`);
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('rule 2: libraries import only @ferry/formats of ours', () => {
+    const violations = graph.edges
+      .filter((edge) => KINDS[edge.from.pkg] === 'library')
+      .filter((edge) => {
+        const target = ferryPkg(edge.packageName);
+        return target !== undefined && target !== 'formats' && target !== edge.from.pkg;
+      })
+      .map((edge) => `${at(edge)} rule 2: library ${edge.from.pkg} imports ${edge.specifier}`);
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('rule 3: engine sources import libraries, never another engine except serve -> torchscript', () => {
+    const violations = graph.edges
+      .filter((edge) => KINDS[edge.from.pkg] === 'engine' && !edge.from.isTest)
+      .filter((edge) => {
+        const target = ferryPkg(edge.packageName);
+        if (target === undefined || target === edge.from.pkg) return false;
+        const kind = KINDS[target];
+        if (kind === 'app') return true;
+        return kind === 'engine' && !ENGINE_ARROWS.has(`${edge.from.pkg}->${target}`);
+      })
+      .map((edge) => `${at(edge)} rule 3: engine ${edge.from.pkg} imports ${edge.specifier}`);
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('rule 4: ui sources import only types, and only from @ferry/registry-client', () => {
+    const violations = graph.edges
+      .filter(
+        (edge) => edge.from.pkg === 'ui' && !edge.from.isTest && ferryPkg(edge.packageName) !== undefined,
+      )
+      .filter((edge) => edge.packageName !== '@ferry/registry-client' || !edge.typeOnly)
+      .map(
+        (edge) => `${at(edge)} rule 4: ui imports ${edge.typeOnly ? '' : 'values from '}${edge.specifier}`,
+      );
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it("rule 5: nobody imports another package's files by path, nor a test helper from outside its test/", () => {
+    const violations: string[] = [];
+    for (const edge of graph.edges) {
+      const from = edge.from;
+      const target = ferryPkg(edge.packageName);
+      if (target !== undefined && edge.specifier !== edge.packageName) {
+        violations.push(`${at(edge)} rule 5: deep import ${edge.specifier} (import the package name)`);
+      }
+      if (edge.targetPkg === undefined) continue;
+      if (edge.targetPkg !== from.pkg) {
+        violations.push(
+          `${at(edge)} rule 5: ${from.pkg} imports ${edge.targetPkg}'s files by path ${edge.specifier}`,
+        );
+      } else if (edge.targetArea === 'test' && from.area !== 'test') {
+        violations.push(
+          `${at(edge)} rule 5: ${from.path} (${from.area}) imports test/ file ${edge.specifier}`,
+        );
+      } else if (edge.targetArea === 'src' && !from.isTest && edge.target?.match(/\.helper\.tsx?$/)) {
+        violations.push(`${at(edge)} rule 5: source imports test helper ${edge.specifier}`);
+      }
+    }
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('rule 6: every package a file imports is declared in its package.json', () => {
+    const rootDev = rootManifest.devDependencies ?? {};
+    const violations: string[] = [];
+    for (const edge of graph.edges) {
+      const name = edge.packageName;
+      if (name === undefined) continue;
+      const from = edge.from;
+      if (from.pkg === 'bench') {
+        // bench/ has no package.json: it may use workspace packages and the root's devDependencies.
+        if (ferryPkg(name) === undefined && !(name in rootDev)) {
+          violations.push(`${at(edge)} rule 6: bench imports ${name}, not in the root devDependencies`);
+        }
+        continue;
+      }
+      if (ferryPkg(name) === from.pkg) continue;
+      const manifest = manifests.get(from.pkg) ?? {};
+      const deps = manifest.dependencies ?? {};
+      const declared = from.isTest
+        ? name in deps || name in (manifest.devDependencies ?? {}) || name in rootDev
+        : name in deps || (edge.typeOnly && name.startsWith('@types/'));
+      if (!declared) {
+        violations.push(
+          `${at(edge)} rule 6: ${name} not in packages/${from.pkg}/package.json ${from.isTest ? 'dependencies or devDependencies' : 'dependencies'}`,
+        );
+      }
+    }
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('no hand-written source file over 600 lines', () => {
+    const violations = graph.files
+      .filter((file) => file.area === 'src' && !file.isTest && file.lines > 600 && !(file.path in GENERATED))
+      .map((file) => `${file.path}:1 size: ${file.lines} lines (over 600: split it)`);
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('no test helper in src/: nothing there is named a helper or imported only by tests', () => {
+    const importers = new Map<string, ImportEdge[]>();
+    for (const edge of graph.edges) {
+      if (edge.target === undefined) continue;
+      importers.set(edge.target, [...(importers.get(edge.target) ?? []), edge]);
+    }
+    const violations: string[] = [];
+    for (const file of graph.files) {
+      if (file.area !== 'src' || file.isTest) continue;
+      const name = file.path.split('/').pop() ?? '';
+      if (/helper|fixture|test-util|testing/i.test(name)) {
+        violations.push(
+          `${file.path}:1 helpers: a test helper's name in src/ (move it to test/ as *.helper.ts)`,
+        );
+        continue;
+      }
+      const users = importers.get(file.path) ?? [];
+      if (users.length > 0 && users.every((edge) => edge.from.isTest)) {
+        violations.push(
+          `${file.path}:1 helpers: imported only by tests (${[...new Set(users.map((edge) => edge.from.path))].join(', ')})`,
+        );
+      }
+    }
+    expect(unexplained(violations)).toEqual([]);
+  });
+});
