@@ -19,7 +19,7 @@ import {
   readTarIndex,
   signBundle,
 } from '@ferry/bundle';
-import { startOciRegistry } from '../../packages/registry/test/backends.js';
+import { startOciRegistry } from '../../scripts/test/backends.js';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 import { makeProject } from './bundle.js';
 

@@ -35,7 +35,17 @@ const GENERATED: Record<string, string> = {};
  * Violations left on purpose, each with why. Keep this short: every entry is work to do.
  * Keys are the violation text without its line number (`file rule`).
  */
-const KNOWN: Record<string, string> = {};
+const KNOWN: Record<string, string> = {
+  'packages/formats/src/pickle/machine.ts size: 891 lines (over 600: split it)':
+    'the pickle machine: one opcode switch over shared stack/memo state; splitting it (opcode groups ' +
+    'per file) is its own change with the pickle fuzz tests as the guard',
+  "bench/suites/savedmodel-bundle.ts rule 5: bench imports formats's files by path ../../packages/formats/test/table-builder.helper.js":
+    'bench needs an SSTable writer to make a 256 MiB TensorBundle; formats only reads tables and a ' +
+    'writer in its public API would be code only tests use',
+  "packages/registry/test/child/ferry.ts rule 5: registry imports cli's files by path ../../../cli/src/main.js":
+    'the crash and shared-backend tests run `ferry registry serve` from sources in a child process ' +
+    '(child/src-loader.mjs maps @ferry/* to src/); bin/ferry.js would run a possibly stale dist',
+};
 
 interface PackageJson {
   dependencies?: Record<string, string>;
@@ -52,17 +62,22 @@ const at = (edge: ImportEdge) => `${edge.from.path}:${edge.line}`;
 const ferryPkg = (name: string | undefined) =>
   name?.startsWith('@ferry/') ? name.slice('@ferry/'.length) : undefined;
 
-/** Drops KNOWN entries (matched without the line number) and reports KNOWN entries that are fixed. */
+const seenKnown = new Set<string>();
+/** Drops KNOWN entries (matched without the line number), remembering which ones still happen. */
 function unexplained(violations: string[]): string[] {
-  return violations.filter((violation) => !(violation.replace(/:\d+ /, ' ') in KNOWN));
+  return violations.filter((violation) => {
+    const key = violation.replace(/:\d+ /, ' ');
+    if (!(key in KNOWN)) return true;
+    seenKnown.add(key);
+    return false;
+  });
 }
 
 describe('ARCHITECTURE.md dependency rules', () => {
   it('scans the whole tree (a broken scanner passes every rule)', () => {
     expect(graph.files.length).toBeGreaterThan(500);
-    expect(graph.edges.filter((edge) => ferryPkg(edge.packageName) === 'formats').length).toBeGreaterThan(
-      100,
-    );
+    expect(graph.edges.length).toBeGreaterThan(2000);
+    expect(graph.edges.filter((edge) => ferryPkg(edge.packageName) === 'formats').length).toBeGreaterThan(50);
     for (const pkg of Object.keys(KINDS)) expect(graph.files.some((file) => file.pkg === pkg)).toBe(true);
   });
 
@@ -122,11 +137,13 @@ describe('ARCHITECTURE.md dependency rules', () => {
         violations.push(`${at(edge)} rule 5: deep import ${edge.specifier} (import the package name)`);
       }
       if (edge.targetPkg === undefined) continue;
+      // scripts/test/: the repository's shared test machinery (child processes, docker-registry, PostgreSQL)
+      if (edge.targetPkg === 'root' && from.isTest && edge.target?.startsWith('scripts/test/')) continue;
       if (edge.targetPkg !== from.pkg) {
         violations.push(
           `${at(edge)} rule 5: ${from.pkg} imports ${edge.targetPkg}'s files by path ${edge.specifier}`,
         );
-      } else if (edge.targetArea === 'test' && from.area !== 'test') {
+      } else if (edge.targetArea === 'test' && !from.isTest) {
         violations.push(
           `${at(edge)} rule 5: ${from.path} (${from.area}) imports test/ file ${edge.specifier}`,
         );
@@ -181,8 +198,9 @@ describe('ARCHITECTURE.md dependency rules', () => {
     }
     const violations: string[] = [];
     for (const file of graph.files) {
-      if (file.area !== 'src' || file.isTest) continue;
       const name = file.path.split('/').pop() ?? '';
+      // index.ts is the package's entry: other packages' tests and bench may be its only users
+      if (file.area !== 'src' || file.isTest || name === 'index.ts') continue;
       if (/helper|fixture|test-util|testing/i.test(name)) {
         violations.push(
           `${file.path}:1 helpers: a test helper's name in src/ (move it to test/ as *.helper.ts)`,
@@ -197,5 +215,9 @@ describe('ARCHITECTURE.md dependency rules', () => {
       }
     }
     expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('every KNOWN entry still happens (delete the ones that are fixed)', () => {
+    expect(Object.keys(KNOWN).filter((key) => !seenKnown.has(key))).toEqual([]);
   });
 });
