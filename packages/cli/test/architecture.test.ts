@@ -217,6 +217,14 @@ describe('ARCHITECTURE.md dependency rules', () => {
     expect(unexplained(violations)).toEqual([]);
   });
 
+  it("test helpers are named *.helper.ts in the package's test/ (child-process entries in test/child/ aside)", () => {
+    const violations = graph.files
+      .filter((file) => file.area === 'test' && !/\.(test|helper)\.tsx?$/.test(file.path))
+      .filter((file) => !file.path.includes('/test/child/'))
+      .map((file) => `${file.path}:1 helpers: a test helper not named *.helper.ts`);
+    expect(unexplained(violations)).toEqual([]);
+  });
+
   it('every KNOWN entry still happens (delete the ones that are fixed)', () => {
     expect(Object.keys(KNOWN).filter((key) => !seenKnown.has(key))).toEqual([]);
   });

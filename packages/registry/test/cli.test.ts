@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { ferry } from './ferry-cli.helper.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 describe('ferry registry commands (sqlite+folder)', () => {
   let backend: Backend;

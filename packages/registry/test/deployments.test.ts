@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
 import { ferry } from './ferry-cli.helper.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
 
