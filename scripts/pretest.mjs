@@ -27,7 +27,7 @@ if (deps !== 0) process.exit(deps);
 const addon = run(process.execPath, [join(root, 'packages', 'torchscript', 'scripts', 'build-addon.mjs')]);
 if (addon !== 0) process.exit(addon);
 
-// 3. PostgreSQL for the registry's scale-out tests (packages/registry/test/backends.ts reads the same
+// 3. PostgreSQL for the registry's scale-out tests (scripts/test/backends.ts reads the same
 // variable and default). Its own role and database, with a password, so that it works with
 // Debian's default authentication (scram-sha-256 on 127.0.0.1) as well as with trust.
 const ROLE = 'ferry_test';

@@ -2,12 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PROTO_OPTIONS,
-  PROTO_PATH,
-  type RunningServer,
-  startServer,
-} from '../../packages/serve/src/index.js';
+import { PROTO_OPTIONS, PROTO_PATH, type RunningServer, startServer } from '@ferry/serve';
 import { GrpcLoadClient, grpcFrame } from './grpc-load-client.js';
 
 /** The load generator's gRPC client against a real ferry server and the fixture MLP. */

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { PROTO_OPTIONS, PROTO_PATH } from '../../packages/serve/src/index.js';
+import { PROTO_OPTIONS, PROTO_PATH } from '@ferry/serve';
 import { GrpcLoadClient, grpcFrame } from './grpc-load-client.js';
 import { encodeRequest, LoadConnection } from './http-load-client.js';
 

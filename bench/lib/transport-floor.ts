@@ -7,7 +7,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createServer, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sha256File } from '../../packages/formats/src/index.js';
+import { sha256File } from '@ferry/formats';
 
 export async function sha256Seconds(path: string): Promise<number> {
   const start = process.hrtime.bigint();

@@ -18,8 +18,8 @@ import {
   pushBundle,
   readTarIndex,
   signBundle,
-} from '../../packages/bundle/src/index.js';
-import { startOciRegistry } from '../../packages/registry/test/backends.js';
+} from '@ferry/bundle';
+import { startOciRegistry } from '../../scripts/test/backends.js';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 import { makeProject } from './bundle.js';
 

@@ -18,13 +18,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  generateKeyFiles,
-  packBundle,
-  signBundle,
-  unpackBundle,
-  verifyBundle,
-} from '../../packages/bundle/src/index.js';
+import { generateKeyFiles, packBundle, signBundle, unpackBundle, verifyBundle } from '@ferry/bundle';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 
 const DATA = fileURLToPath(new URL('../.data/bundle/', import.meta.url));

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ByteSource, TensorRef } from '../../packages/formats/src/index.js';
+import type { ByteSource, TensorRef } from '@ferry/formats';
 import {
   DEFAULT_CHUNK_BYTES,
   openSafetensors,
@@ -14,7 +14,7 @@ import {
   readTensorChunks,
   validateSafetensors,
   writeSafetensors,
-} from '../../packages/formats/src/index.js';
+} from '@ferry/formats';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 
 const DATA = fileURLToPath(new URL('../.data/', import.meta.url));

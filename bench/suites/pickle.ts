@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { openModel, readTensorBytes, scanPath } from '../../packages/formats/src/index.js';
+import { openModel, readTensorBytes, scanPath } from '@ferry/formats';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 
 const DATA = new URL('../.data/', import.meta.url).pathname;

@@ -5,13 +5,14 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encodeMessage } from '../../packages/formats/src/protobuf/encode.js';
-import { crc32c, crc32cMask } from '../../packages/formats/src/savedmodel/crc32c.js';
-import { BundleEntryProto, BundleHeaderProto } from '../../packages/formats/src/savedmodel/protos.js';
+import { protobuf, readTensorBytes, savedmodel } from '@ferry/formats';
+// the SSTable writer is a test helper of formats (formats only reads tables); see architecture.test.ts KNOWN
 import { buildTable } from '../../packages/formats/test/table-builder.helper.js';
-import { openTensorBundle, shardFileName } from '../../packages/formats/src/savedmodel/tensor-bundle.js';
-import { readTensorBytes } from '../../packages/formats/src/tensor/tensor-ref.js';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
+
+const { encodeMessage } = protobuf;
+const { crc32c, crc32cMask, openTensorBundle, shardFileName } = savedmodel;
+const { BundleEntryProto, BundleHeaderProto } = savedmodel.savedModelProtos;
 
 const DIR = fileURLToPath(new URL('../.data/savedmodel/', import.meta.url));
 const VARIABLES = 2048;

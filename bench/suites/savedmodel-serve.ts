@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../../packages/serve/src/index.js';
+import { startServer } from '@ferry/serve';
 import { markdownTable, writeSection } from '../lib/report.js';
 import { runServedLoad, servedCells } from '../lib/serve-load-run.js';
 

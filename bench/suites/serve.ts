@@ -13,7 +13,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
-import { startServer } from '../../packages/serve/src/index.js';
+import { startServer } from '@ferry/serve';
 import { markdownTable, writeSection } from '../lib/report.js';
 import { f0, f1, type Load, runLoad, runServedLoad, servedCells } from '../lib/serve-load-run.js';
 

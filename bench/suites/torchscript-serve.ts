@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { torchscriptAvailable } from '@ferry/torchscript';
-import { startServer } from '../../packages/serve/src/index.js';
+import { startServer } from '@ferry/serve';
 import { markdownTable, writeSection } from '../lib/report.js';
 import { runServedLoad, servedCells } from '../lib/serve-load-run.js';
 

@@ -8,7 +8,7 @@ import { isBundleError } from './errors.js';
 import { parseBundleSpec } from './manifest/load.js';
 import { decodeManifest } from './pack/bundle-manifest.js';
 import { packBundle } from './pack/pack.js';
-import { FIXTURE_PROJECT } from './pack/test-project.js';
+import { FIXTURE_PROJECT } from '../test/test-project.helper.js';
 import { generateKeyFiles } from './sign/keys.js';
 import { signBundle } from './sign/sign.js';
 import { verifyBundle } from './sign/verify.js';

@@ -51,6 +51,8 @@ export {
   type ModelSigningStatement,
 } from './sign/statement.js';
 export { type VerifyResult, verifyBundle } from './sign/verify.js';
+// the tar header writer: the CLI's tests build hostile archives (path escapes) with it
+export { BLOCK, encodeHeader, padding } from './tar/header.js';
 export { readTarIndex, type TarEntry } from './tar/reader.js';
 export { type UnpackOptions, type UnpackResult, unpackBundle } from './unpack/unpack.js';
 export {

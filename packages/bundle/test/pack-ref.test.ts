@@ -15,7 +15,7 @@ import {
   type ManifestModel,
 } from '../src/pack/bundle-manifest.js';
 import { packBundle } from '../src/pack/pack.js';
-import { copyFixtureProject, FIXTURE_PROJECT } from '../src/pack/test-project.js';
+import { copyFixtureProject, FIXTURE_PROJECT } from './test-project.helper.js';
 import { prepareBundleServe } from '../src/serve/prepare.js';
 import { readTarIndex } from '../src/tar/reader.js';
 import { TarWriter } from '../src/tar/writer.js';

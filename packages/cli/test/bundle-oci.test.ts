@@ -18,8 +18,8 @@ import {
   hasDockerRegistry,
   type RunningOciRegistry,
   startOciRegistry,
-} from '../../registry/test/backends.js';
-import { runCli } from '../src/test-io.js';
+} from '../../../scripts/test/backends.js';
+import { runCli } from './test-io.helper.js';
 
 const PROJECT = fileURLToPath(new URL('../../../fixtures/bundle/', import.meta.url));
 const EXPECTED = JSON.parse(await readFile(join(PROJECT, 'expected.json'), 'utf8')) as {
@@ -365,7 +365,7 @@ describe('serving a local bundle', () => {
   it('refuses a bundle whose entry escapes its root, writing nothing outside the temp folder', async () => {
     const own = await mkdtemp(join(tmpdir(), 'ferry-serve-slip-'));
     try {
-      const { encodeHeader, padding, BLOCK } = await import('../../bundle/src/tar/header.js');
+      const { encodeHeader, padding, BLOCK } = await import('@ferry/bundle');
       const data = Buffer.from('owned');
       const name = `../../../${own.slice(1)}/escaped`;
       const archive = Buffer.concat([

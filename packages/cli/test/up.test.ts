@@ -14,7 +14,7 @@ import {
   POSTGRES_URL,
   type RunningOciRegistry,
   startOciRegistry,
-} from '../../registry/test/backends.js';
+} from '../../../scripts/test/backends.js';
 import { track } from '../../../scripts/test/children.js';
 
 const BIN = fileURLToPath(new URL('../bin/ferry.js', import.meta.url));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FerryError, onnx } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
 import { optimizeModel } from '../src/index.js';
-import { EXPECTED, errors, fixture, readBytes, runOnStored, tempDir } from './helpers.js';
+import { EXPECTED, errors, fixture, readBytes, runOnStored, tempDir } from './optimize-fixtures.helper.js';
 
 describe('optimizeModel', () => {
   const dir = tempDir();

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { onnx, onnxOpHistogram } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
 import { OptimizeError, quantizeFile } from '../src/index.js';
-import { EXPECTED, errors, fixture, readBytes, runOnStored, tempDir, writeInputsFile } from './helpers.js';
+import {
+  EXPECTED,
+  errors,
+  fixture,
+  readBytes,
+  runOnStored,
+  tempDir,
+  writeInputsFile,
+} from './optimize-fixtures.helper.js';
 
 /**
  * Error bounds against torch's outputs on the fixtures' stored inputs: max |error| / max |output|.

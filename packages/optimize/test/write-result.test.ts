@@ -10,7 +10,7 @@ import {
   quantizeFile,
   writeResult,
 } from '../src/index.js';
-import { EXPECTED, errors, fixture, runOnStored, tempDir } from './helpers.js';
+import { EXPECTED, errors, fixture, runOnStored, tempDir } from './optimize-fixtures.helper.js';
 
 describe('writeResult and external data', () => {
   const dir = tempDir();

@@ -7,7 +7,7 @@ import { RegistryClient } from '@ferry/registry-client';
 import { REFUSED_DELIVERY } from '../src/api/webhook-target.js';
 import { MAX_OPEN_UPLOADS_PER_USER } from '../src/limits.js';
 import type { Delivery } from '../src/store/webhooks.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 /**
  * The registry under abuse (issue #24 items 11-13), over real sockets on both backends: failed

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@ferry/registry-client';
-import { BACKENDS, type Backend } from './harness.js';
-import { type FerryProcess, spawnRegistry } from './processes.js';
+import { BACKENDS, type Backend } from './harness.helper.js';
+import { type FerryProcess, spawnRegistry } from './processes.helper.js';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

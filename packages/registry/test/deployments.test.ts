@@ -1,30 +1,14 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/src/main.js';
 import { RegistryClient } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { ferry } from './ferry-cli.helper.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
-
-async function ferry(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => {
-    out += c;
-  });
-  stderr.on('data', (c) => {
-    err += c;
-  });
-  const code = await main(argv, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
 
 for (const { name, open } of BACKENDS) {
   describe(`deployments API (${name})`, async () => {

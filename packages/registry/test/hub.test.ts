@@ -6,7 +6,7 @@ import { downloadFile, downloadFileToCacheDir, listFiles, modelInfo, pathsInfo }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 

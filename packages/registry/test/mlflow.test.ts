@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 /** The MLflow Model Registry REST subset, called the way MLflow's REST client does. */
 describe.each(BACKENDS)('MLflow-compatible API on $name', (spec) => {

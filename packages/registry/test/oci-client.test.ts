@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient, sha256Digest } from '@ferry/registry-client';
-import { freePort, hasDockerRegistry, type RunningOciRegistry, startOciRegistry } from './backends.js';
+import {
+  freePort,
+  hasDockerRegistry,
+  type RunningOciRegistry,
+  startOciRegistry,
+} from './metadata-backends.helper.js';
 
 const HTPASSWD = fileURLToPath(new URL('../../../fixtures/bundle-oci/htpasswd', import.meta.url));
 const USER = { username: 'ferry', password: 'ferry-test-password' };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryDb } from '../src/index.js';
-import { metadataBackends } from './backends.js';
+import { metadataBackends } from './metadata-backends.helper.js';
 
 /**
  * Listings and searches hydrate a page of versions (files, tags, aliases) and of models (tags,

@@ -6,7 +6,7 @@ import { detectFormat, inspectModel } from '@ferry/formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient, type RemoteRegistryError } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const FIXTURES = join(import.meta.dirname, '../../../../shared/fixtures');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient, type RemoteRegistryError } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 const REPO = join(import.meta.dirname, '../../..');
 const CORPUS = join(REPO, 'fixtures/pickle/corpus');

@@ -13,8 +13,8 @@ import {
   POSTGRES_URL,
   type RunningOciRegistry,
   startOciRegistry,
-} from './backends.js';
-import { type FerryProcess, spawnRegistry } from './processes.js';
+} from './metadata-backends.helper.js';
+import { type FerryProcess, spawnRegistry } from './processes.helper.js';
 
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 

@@ -11,7 +11,7 @@ import {
   metadataBackends,
   type RunningOciRegistry,
   startOciRegistry,
-} from './backends.js';
+} from './metadata-backends.helper.js';
 
 const sha = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 async function* chunks(...parts: (string | Uint8Array)[]): AsyncIterable<Uint8Array> {

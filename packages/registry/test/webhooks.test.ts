@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
 import type { Delivery } from '../src/store/webhooks.js';
-import { BACKENDS, type Backend, startServer } from './harness.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 
 /** A real HTTP receiver that fails its first answers, to exercise retries. */
 async function receiver(failFirst: number): Promise<{

@@ -13,6 +13,8 @@ export {
 } from './errors.js';
 export { HandlerPool, type HandlerStage, MAX_HANDLER_THREADS } from './handler/handler-pool.js';
 export { HANDLER_ROUTE } from './handler/handler-route.js';
+// ServeMetrics: the UI's tests scrape the real /metrics exposition it writes
+export { ServeMetrics } from './metrics.js';
 export { PROTO_OPTIONS, PROTO_PATH } from './protocol/grpc.js';
 export { parseModelConfig, readModelConfig } from './repository/config.js';
 export type { ModelControlMode, RepositoryEvent } from './repository/repository.js';

@@ -2,7 +2,7 @@ import { connect as connectHttp2, constants as h2 } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BODY_HEADROOM_BYTES, JSON_BYTES_PER_ELEMENT } from '../src/limits.js';
 import { SLICED_JSON_MIN_BYTES } from '../src/protocol/rest-json.js';
-import { EXPECTED, makeRepo, startTestServer, type TestServer } from './helpers.js';
+import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
 import { openRaw, type RawConnection } from './raw-socket.helper.js';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED, makeRepo, startTestServer, type TestServer } from './helpers.js';
+import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
 
 /**
  * Every protocol datatype ONNX Runtime carries, through the identity model, in JSON, in the

@@ -1,7 +1,7 @@
 import { connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_WINDOW_BYTES } from '../src/limits.js';
-import { closeTo, EXPECTED, FIXTURES, startTestServer, type TestServer } from './helpers.js';
+import { closeTo, EXPECTED, FIXTURES, startTestServer, type TestServer } from './test-server.helper.js';
 
 let t: TestServer;
 beforeAll(async () => {

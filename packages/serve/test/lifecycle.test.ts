@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startCli } from './cli-process.helper.js';
-import { makeRepo, metricValue } from './helpers.js';
+import { makeRepo, metricValue } from './test-server.helper.js';
 
 /** The real CLI in its own process: readiness, structured logs, and SIGTERM draining to exit 0. */
 let repo: ReturnType<typeof makeRepo>;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, startTestServer, type TestServer } from './helpers.js';
+import { FIXTURES, startTestServer, type TestServer } from './test-server.helper.js';
 
 // The registry's web UI (another origin under `ferry up`) reads a server's /metrics from the page:
 // only the origins the server names may.

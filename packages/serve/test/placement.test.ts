@@ -16,7 +16,7 @@ import {
   postJson,
   startTestServer,
   type TestServer,
-} from './helpers.js';
+} from './test-server.helper.js';
 
 /**
  * instances.placement with real models: auto times a zero-filled run of the largest batch at load

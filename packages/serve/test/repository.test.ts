@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../src/index.js';
-import { FIXTURES, getJson, makeRepo, postJson, startTestServer, type TestServer } from './helpers.js';
+import {
+  FIXTURES,
+  getJson,
+  makeRepo,
+  postJson,
+  startTestServer,
+  type TestServer,
+} from './test-server.helper.js';
 
 const x = { inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8] }] };
 const TOKEN = 'test-token-0123456789';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED, FIXTURES, startTestServer, type TestServer } from './helpers.js';
+import { EXPECTED, FIXTURES, startTestServer, type TestServer } from './test-server.helper.js';
 
 /**
  * The protocol's type rules for every request field (issue #24.10), against a real server and

@@ -7,7 +7,7 @@ import {
   postJson,
   startTestServer,
   type TestServer,
-} from './helpers.js';
+} from './test-server.helper.js';
 
 let t: TestServer;
 beforeAll(async () => {

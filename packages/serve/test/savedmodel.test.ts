@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isServeError } from '../src/index.js';
-import { getJson, postJson, startTestServer, type TestServer } from './helpers.js';
-import { decodeRaw, encodeRaw, PROTOCOL_DATATYPE, sameValues } from './tensor-bytes.js';
+import { getJson, postJson, startTestServer, type TestServer } from './test-server.helper.js';
+import { decodeRaw, encodeRaw, PROTOCOL_DATATYPE, sameValues } from './tensor-bytes.helper.js';
 
 /**
  * SavedModels served by converting them to ONNX at load: TF Serving's half_plus_two exports and

@@ -7,7 +7,7 @@ import {
   postJson,
   startTestServer,
   type TestServer,
-} from './helpers.js';
+} from './test-server.helper.js';
 
 /**
  * The dynamic batcher against real models: batching, shape grouping, preferred sizes, the

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../src/index.js';
 import { ROOT, startCli } from './cli-process.helper.js';
-import { EXPECTED, makeRepo, metricValue } from './helpers.js';
+import { EXPECTED, makeRepo, metricValue } from './test-server.helper.js';
 import { openRaw } from './raw-socket.helper.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTo, getJson, postJson, startTestServer, type TestServer } from './helpers.js';
+import { closeTo, getJson, postJson, startTestServer, type TestServer } from './test-server.helper.js';
 
 // scikit-learn models served from their joblib files: converted to ONNX-ML at load (nothing is
 // unpickled), answered by ONNX Runtime, compared with what sklearn itself predicted.

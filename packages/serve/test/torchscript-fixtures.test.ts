@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { torchscriptAvailable } from '@ferry/torchscript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bfloat16ToNumber, halfToNumber } from '../src/tensor/half.js';
-import { postJson, startTestServer, type TestServer } from './helpers.js';
+import { postJson, startTestServer, type TestServer } from './test-server.helper.js';
 
 /**
  * Every TorchScript fixture torch wrote (fixtures/make/torchscript_models.py) served with batching

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torchscriptAvailable } from '@ferry/torchscript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeTo, getJson, postJson, startTestServer, type TestServer } from './helpers.js';
+import { closeTo, getJson, postJson, startTestServer, type TestServer } from './test-server.helper.js';
 
 // TorchScript models served through the same REST/gRPC routes and batcher as ONNX ones.
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/torchscript/', import.meta.url));

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { protobuf, savedmodel } from '@ferry/formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXPECTED, getJson, postJson, startTestServer, type TestServer } from './helpers.js';
-import { decodeRaw, encodeRaw } from './tensor-bytes.js';
+import { EXPECTED, getJson, postJson, startTestServer, type TestServer } from './test-server.helper.js';
+import { decodeRaw, encodeRaw } from './tensor-bytes.helper.js';
 
 /**
  * Tensors of unknown rank (issue #16.5): TF Serving's half_plus_three has an `x` of unknown rank

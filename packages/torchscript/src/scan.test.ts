@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../test/fixtures.js';
+import { FIXTURES } from '../test/torch-fixtures.helper.js';
 import { isTorchScriptError } from './errors.js';
 import { scanBeforeLoad } from './scan.js';
 

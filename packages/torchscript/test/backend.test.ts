@@ -5,7 +5,13 @@ import { afterAll, expect, it } from 'vitest';
 import { torchscriptBackend } from '../src/backend.js';
 import { datatypeOf, type Tensor } from '@ferry/serving-api';
 import { isTorchScriptError } from '../src/errors.js';
-import { bytesOf, describeWithTorch, EXPECTED, FIXTURES, type FixtureTensor } from './fixtures.js';
+import {
+  bytesOf,
+  describeWithTorch,
+  EXPECTED,
+  FIXTURES,
+  type FixtureTensor,
+} from './torch-fixtures.helper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-ts-backend-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,7 +7,13 @@ import { openAddon } from '../src/addon.js';
 import { isTorchScriptError } from '../src/errors.js';
 import { type NamedTorchTensor, ScriptModule, type TorchTensor } from '../src/script-module.js';
 import { getIntraOpThreads, setIntraOpThreads } from '../src/threads.js';
-import { bytesOf, describeWithTorch, EXPECTED, FIXTURES, type FixtureTensor } from './fixtures.js';
+import {
+  bytesOf,
+  describeWithTorch,
+  EXPECTED,
+  FIXTURES,
+  type FixtureTensor,
+} from './torch-fixtures.helper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-ts-module-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

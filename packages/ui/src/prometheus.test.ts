@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ServeMetrics } from '../../serve/src/metrics.js';
+import { ServeMetrics } from '@ferry/serve';
 import { histogramQuantile, MAX_SAMPLES, parsePrometheus, rates } from './prometheus.js';
 
 /** Metrics text as a real @ferry/serve server writes it (prom-client), after `rows` batched requests. */

@@ -10,9 +10,9 @@ import { RegistryClient } from '@ferry/registry-client';
 import { startServer } from '@ferry/serve';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServeMetrics } from '../../serve/src/metrics.js';
-import { inferenceLoad, type LoadResult } from './load.js';
-import { DEPLOYED, type Seeded, seedDeployment, seedRegistry } from './seed.js';
+import { ServeMetrics } from '@ferry/serve';
+import { inferenceLoad, type LoadResult } from './inference-load.helper.js';
+import { DEPLOYED, type Seeded, seedDeployment, seedRegistry } from './seed.helper.js';
 
 /** Debian's chromium (scripts/install-system-deps.sh), never a downloaded browser. */
 const CHROMIUM = '/usr/bin/chromium';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Seeded, seedRegistry } from './seed.js';
+import { type Seeded, seedRegistry } from './seed.helper.js';
 
 /** The registry's UI-facing additions, over real HTTP: static files, tensor table, diff, datasets. */
 describe('registry routes for the web UI', () => {

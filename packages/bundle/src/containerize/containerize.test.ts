@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../pack/test-project.js';
+import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
 import { generateKeyFiles } from '../sign/keys.js';
 import { signBundle } from '../sign/sign.js';
 import { containerizeBundle } from './containerize.js';

@@ -7,7 +7,7 @@ import { openBundle, readEntry } from '../archive/read-bundle.js';
 import { MAX_MANIFEST_BYTES } from '../limits.js';
 import { MANIFEST_PATH } from '../pack/bundle-manifest.js';
 import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../pack/test-project.js';
+import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
 import {
   buildArtifact,
   buildSignatureArtifact,

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { unpackBundle } from '../unpack/unpack.js';
 import { checkHandlerExports, compileHandler, exportedNames } from './handler.js';
 import { packBundle } from './pack.js';
-import { copyFixtureProject } from './test-project.js';
+import { copyFixtureProject } from '../../test/test-project.helper.js';
 
 const cleanup: string[] = [];
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTarIndex } from '../tar/reader.js';
 import { decodeManifest, MANIFEST_PATH } from './bundle-manifest.js';
 import { packBundle } from './pack.js';
-import { copyFixtureProject, FIXTURE_PROJECT } from './test-project.js';
+import { copyFixtureProject, FIXTURE_PROJECT } from '../../test/test-project.helper.js';
 
 const PICKLE_CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
 let out: string;

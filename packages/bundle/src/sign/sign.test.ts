@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../pack/test-project.js';
+import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
 import { readTarIndex } from '../tar/reader.js';
 import { TarWriter } from '../tar/writer.js';
 import { generateKeyFiles } from './keys.js';

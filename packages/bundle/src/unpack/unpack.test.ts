@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeManifest, MANIFEST_MEDIA_TYPE } from '../pack/bundle-manifest.js';
 import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../pack/test-project.js';
+import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
 import { generateKeyFiles } from '../sign/keys.js';
 import { signBundle } from '../sign/sign.js';
 import { BLOCK, encodeHeader, headerChecksum, padding } from '../tar/header.js';

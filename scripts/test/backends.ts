@@ -5,8 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { track } from '../../../scripts/test/children.js';
-import { type MetadataStore, PostgresStore, SqliteStore } from '../src/index.js';
+import { track } from './children.js';
 
 /**
  * What the integration suite needs from the machine: Debian's docker-registry (the OCI side) and
@@ -144,31 +143,3 @@ export async function dropSchema(schema: string): Promise<void> {
     await client.end();
   }
 }
-
-/** Each metadata store the registry runs on, opened fresh; PostgreSQL answers undefined when absent. */
-export const metadataBackends: {
-  name: string;
-  open: () => Promise<{ store: MetadataStore; cleanup: () => Promise<void> } | undefined>;
-}[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'ferry-store-'));
-      return {
-        store: new SqliteStore(join(dir, 'registry.db')),
-        cleanup: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      if (!(await hasPostgres())) return undefined;
-      const schema = freshSchema();
-      return {
-        store: await PostgresStore.open({ connectionString: POSTGRES_URL, schema }),
-        cleanup: () => dropSchema(schema),
-      };
-    },
-  },
-];

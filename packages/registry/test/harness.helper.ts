@@ -11,7 +11,7 @@ import {
   POSTGRES_URL,
   type RunningOciRegistry,
   startOciRegistry,
-} from './backends.js';
+} from './metadata-backends.helper.js';
 
 /** One backend combination the integration suite runs against. */
 export interface Backend {

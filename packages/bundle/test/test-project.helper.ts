@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The committed fixture project (fixtures/bundle/), made by fixtures/make/bundle_project.py. */
-export const FIXTURE_PROJECT = fileURLToPath(new URL('../../../../fixtures/bundle/', import.meta.url));
+export const FIXTURE_PROJECT = fileURLToPath(new URL('../../../fixtures/bundle/', import.meta.url));
 
 /** A fresh copy of the fixture project in a temp folder (tests only), so a test may change it. */
 export async function copyFixtureProject(): Promise<string> {

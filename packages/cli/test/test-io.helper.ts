@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { main } from './main.js';
+import { main } from '../src/main.js';
 
 /** Runs `ferry ARGV...` in-process with buffer streams (tests only). */
 export async function runCli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
