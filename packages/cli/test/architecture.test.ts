@@ -41,9 +41,6 @@ const GENERATED: Record<string, string> = {};
  * Keys are the violation text without its line number (`file rule`).
  */
 const KNOWN: Record<string, string> = {
-  'packages/formats/src/pickle/machine.ts size: 891 lines (over 600: split it)':
-    'the pickle machine: one opcode switch over shared stack/memo state; splitting it (opcode groups ' +
-    'per file) is its own change with the pickle fuzz tests as the guard',
   "bench/suites/savedmodel-bundle.ts rule 5: bench imports formats's files by path ../../packages/formats/test/table-builder.helper.js":
     'bench needs an SSTable writer to make a 256 MiB TensorBundle; formats only reads tables and a ' +
     'writer in its public API would be code only tests use',
