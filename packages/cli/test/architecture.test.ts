@@ -333,6 +333,39 @@ function indexExports(): Map<string, string[]> {
 }
 
 describe('ARCHITECTURE.md rule 5: each index.ts exports what other packages use', () => {
+  it('the scanner records the exported names each import uses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-arch-names-'));
+    try {
+      mkdirSync(join(dir, 'packages/a/src'), { recursive: true });
+      writeFileSync(
+        join(dir, 'packages/a/src/x.ts'),
+        [
+          "import d, { b as local, type C } from '@ferry/one';",
+          "import * as all from '@ferry/two';",
+          "export { e } from '@ferry/three';",
+          "export * as ns from '@ferry/four';",
+          "const { f, g: h } = await import('@ferry/five');",
+          "const i = (await import('@ferry/six')).i;",
+          "type J = import('@ferry/seven').J.K;",
+          "import '@ferry/eight';",
+        ].join('\n'),
+      );
+      const names = scanImportGraph(dir).edges.map((edge) => [edge.specifier, edge.names]);
+      expect(names).toEqual([
+        ['@ferry/one', ['default', 'b', 'C']],
+        ['@ferry/two', ['*']],
+        ['@ferry/three', ['e']],
+        ['@ferry/four', ['*']],
+        ['@ferry/five', ['f', 'g']],
+        ['@ferry/six', ['i']],
+        ['@ferry/seven', ['J']],
+        ['@ferry/eight', []],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('every name an index exports is imported by another package (src, test or bench)', () => {
     const exports = indexExports();
     expect(exports.get('formats')?.length).toBeGreaterThan(20);
