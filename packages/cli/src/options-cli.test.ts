@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './test-io.js';
+import { runCli } from '../test/test-io.helper.js';
 
 /**
  * Option values that once became NaN, a silent default or a crash are refused by options.ts
