@@ -3,10 +3,11 @@
  * violation as `file:line rule`, so a failure says what to change; KNOWN lists the few that are
  * left on purpose, each with its reason.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { type ImportEdge, scanImportGraph } from './import-graph.helper.js';
 
@@ -277,5 +278,115 @@ describe('ARCHITECTURE.md dependency rules', () => {
 
   it('every KNOWN entry still happens (delete the ones that are fixed)', () => {
     expect(Object.keys(KNOWN).filter((key) => !seenKnown.has(key))).toEqual([]);
+  });
+});
+
+/**
+ * Index exports no other package uses, left on purpose, each with why (`package: name`). Keep this
+ * short: every entry is API surface nobody outside the package needs.
+ */
+const CLI_ENTRY =
+  'cli is the app: no package imports it (rule 4); its index is the `ferry` npm package entry for ' +
+  'callers outside the monorepo (main and EXIT run the CLI in-process; the types main takes)';
+const DECLARATION_EMIT =
+  "no package imports it by name, but other packages' emitted .d.ts must name it (TS2742 without it): " +
+  'the types defineErrors returns, and the handler type convert registers';
+const KNOWN_UNUSED_EXPORTS: Record<string, string> = {
+  'formats: DefinedError': DECLARATION_EMIT,
+  'formats: DefinedErrorClass': DECLARATION_EMIT,
+  'formats: FormatHandler': DECLARATION_EMIT,
+  'cli: Command': CLI_ENTRY,
+  'cli: CliIO': CLI_ENTRY,
+  'cli: EXIT': CLI_ENTRY,
+  'cli: main': CLI_ENTRY,
+};
+
+/** Every name each package's src/index.ts exports, `export *` expanded by the TypeScript checker. */
+function indexExports(): Map<string, string[]> {
+  const roots = Object.keys(KINDS).map((pkg) => join(root, 'packages', pkg, 'src', 'index.ts'));
+  const program = ts.createProgram(
+    roots.filter((path) => existsSync(path)),
+    {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      target: ts.ScriptTarget.ES2022,
+      noEmit: true,
+      skipLibCheck: true,
+      types: [],
+    },
+  );
+  const checker = program.getTypeChecker();
+  const exports = new Map<string, string[]>();
+  for (const pkg of Object.keys(KINDS)) {
+    const file = program.getSourceFile(join(root, 'packages', pkg, 'src', 'index.ts'));
+    const symbol = file === undefined ? undefined : checker.getSymbolAtLocation(file);
+    if (symbol === undefined) continue;
+    exports.set(
+      pkg,
+      checker.getExportsOfModule(symbol).map((exported) => exported.name),
+    );
+  }
+  return exports;
+}
+
+describe('ARCHITECTURE.md rule 5: each index.ts exports what other packages use', () => {
+  it('the scanner records the exported names each import uses', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-arch-names-'));
+    try {
+      mkdirSync(join(dir, 'packages/a/src'), { recursive: true });
+      writeFileSync(
+        join(dir, 'packages/a/src/x.ts'),
+        [
+          "import d, { b as local, type C } from '@ferry/one';",
+          "import * as all from '@ferry/two';",
+          "export { e } from '@ferry/three';",
+          "export * as ns from '@ferry/four';",
+          "const { f, g: h } = await import('@ferry/five');",
+          "const i = (await import('@ferry/six')).i;",
+          "type J = import('@ferry/seven').J.K;",
+          "import '@ferry/eight';",
+        ].join('\n'),
+      );
+      const names = scanImportGraph(dir).edges.map((edge) => [edge.specifier, edge.names]);
+      expect(names).toEqual([
+        ['@ferry/one', ['default', 'b', 'C']],
+        ['@ferry/two', ['*']],
+        ['@ferry/three', ['e']],
+        ['@ferry/four', ['*']],
+        ['@ferry/five', ['f', 'g']],
+        ['@ferry/six', ['i']],
+        ['@ferry/seven', ['J']],
+        ['@ferry/eight', []],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every name an index exports is imported by another package (src, test or bench)', () => {
+    const exports = indexExports();
+    expect(exports.get('formats')?.length).toBeGreaterThan(20);
+    const used = new Map<string, Set<string>>();
+    for (const edge of graph.edges) {
+      const target = ferryPkg(edge.packageName);
+      if (target === undefined || target === edge.from.pkg) continue;
+      const names = used.get(target) ?? new Set<string>();
+      for (const name of edge.names) names.add(name);
+      used.set(target, names);
+    }
+    const unused: string[] = [];
+    const seen = new Set<string>();
+    for (const [pkg, names] of exports) {
+      const users = used.get(pkg) ?? new Set<string>();
+      if (users.has('*')) continue;
+      for (const name of names) {
+        const key = `${pkg}: ${name}`;
+        if (users.has(name)) continue;
+        if (key in KNOWN_UNUSED_EXPORTS) seen.add(key);
+        else unused.push(key);
+      }
+    }
+    expect(unused).toEqual([]);
+    expect(Object.keys(KNOWN_UNUSED_EXPORTS).filter((key) => !seen.has(key))).toEqual([]);
   });
 });

@@ -37,6 +37,12 @@ export interface ImportEdge {
   targetPkg?: string;
   /** Relative specifier: `src`, `test`, `bench` or `other` inside targetPkg. */
   targetArea?: string;
+  /**
+   * The exported names it uses: `default`, each named binding (its exported name, not the local
+   * alias), the first name of an `import('x').A.B` type, or `*` where it takes the whole module
+   * (`import * as`, `export * from`, a `require` or a dynamic import not destructured at once).
+   */
+  names: string[];
 }
 
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'coverage']);
@@ -100,13 +106,41 @@ function resolveRelative(root: string, fromFile: string, specifier: string): str
   return undefined;
 }
 
+function importedNames(clause: ts.ImportClause | undefined): string[] {
+  if (clause === undefined) return [];
+  const names = clause.name === undefined ? [] : ['default'];
+  const bindings = clause.namedBindings;
+  if (bindings === undefined) return names;
+  if (ts.isNamespaceImport(bindings)) return [...names, '*'];
+  return [...names, ...bindings.elements.map((element) => (element.propertyName ?? element.name).text)];
+}
+
+/** `const { a, b: c } = await import('x')` and `(await import('x')).a` name what they use. */
+function dynamicImportNames(call: ts.CallExpression): string[] {
+  let node: ts.Node = call;
+  if (ts.isAwaitExpression(node.parent)) node = node.parent;
+  while (ts.isParenthesizedExpression(node.parent)) node = node.parent;
+  const parent = node.parent;
+  if (ts.isPropertyAccessExpression(parent) && parent.expression === node) return [parent.name.text];
+  if (ts.isVariableDeclaration(parent) && ts.isObjectBindingPattern(parent.name)) {
+    const names: string[] = [];
+    for (const element of parent.name.elements) {
+      const key = element.propertyName ?? element.name;
+      if (element.dotDotDotToken !== undefined || !ts.isIdentifier(key)) return ['*'];
+      names.push(key.text);
+    }
+    return names;
+  }
+  return ['*'];
+}
+
 function importsOf(root: string, file: SourceFile, text: string): ImportEdge[] {
   const full = join(root, file.path);
   const source = ts.createSourceFile(full, text, ts.ScriptTarget.Latest, true);
   const edges: ImportEdge[] = [];
-  const add = (node: ts.Node, specifier: string, typeOnly: boolean) => {
+  const add = (node: ts.Node, specifier: string, typeOnly: boolean, names: string[]) => {
     const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
-    const edge: ImportEdge = { from: file, line, specifier, typeOnly, builtin: false };
+    const edge: ImportEdge = { from: file, line, specifier, typeOnly, builtin: false, names };
     if (specifier.startsWith('.')) {
       const abs = resolve(dirname(full), specifier);
       const where = locate(posix(relative(root, abs)));
@@ -132,7 +166,7 @@ function importsOf(root: string, file: SourceFile, text: string): ImportEdge[] {
             ts.isNamedImports(named) &&
             named.elements.length > 0 &&
             named.elements.every((element) => element.isTypeOnly)));
-      add(node, node.moduleSpecifier.text, allTypes);
+      add(node, node.moduleSpecifier.text, allTypes, importedNames(clause));
     } else if (
       ts.isExportDeclaration(node) &&
       node.moduleSpecifier !== undefined &&
@@ -145,20 +179,26 @@ function importsOf(root: string, file: SourceFile, text: string): ImportEdge[] {
           ts.isNamedExports(clause) &&
           clause.elements.length > 0 &&
           clause.elements.every((element) => element.isTypeOnly));
-      add(node, node.moduleSpecifier.text, allTypes);
+      const names =
+        clause !== undefined && ts.isNamedExports(clause)
+          ? clause.elements.map((element) => (element.propertyName ?? element.name).text)
+          : ['*'];
+      add(node, node.moduleSpecifier.text, allTypes, names);
     } else if (ts.isCallExpression(node) && node.arguments.length >= 1) {
       const [first] = node.arguments;
       const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
       const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
       if ((isImport || isRequire) && first !== undefined && ts.isStringLiteralLike(first)) {
-        add(node, first.text, false);
+        add(node, first.text, false, isImport ? dynamicImportNames(node) : ['*']);
       }
     } else if (
       ts.isImportTypeNode(node) &&
       ts.isLiteralTypeNode(node.argument) &&
       ts.isStringLiteral(node.argument.literal)
     ) {
-      add(node, node.argument.literal.text, true);
+      let qualifier = node.qualifier;
+      while (qualifier !== undefined && ts.isQualifiedName(qualifier)) qualifier = qualifier.left;
+      add(node, node.argument.literal.text, true, qualifier === undefined ? ['*'] : [qualifier.text]);
     }
     ts.forEachChild(node, visit);
   };

@@ -8,47 +8,44 @@ export {
   codeHasPrefix,
   type DefinedError,
   type DefinedErrorClass,
-  type DefineErrorsOptions,
   defineErrors,
   ERRORS,
-  type ErrorCode,
   type ErrorParams,
   type ErrorSpec,
   FerryError,
-  FormatsError,
   ferryError,
-  formatErrorMessage,
   isFerryError,
   isFormatsError,
 } from './errors.js';
-export * from './tensor/index.js';
-export type {
-  Finding,
-  FormatHandler,
-  FormatName,
-  OpaqueTensor,
-  OpenedModel,
-  OpenOptions,
-  Probe,
-  Severity,
-  Signature,
-  TensorSpec,
-} from './model.js';
+export {
+  BufferSource,
+  type ByteSource,
+  DEFAULT_CHUNK_BYTES,
+  type DType,
+  DTYPE_TABLE,
+  dtypeFromOnnx,
+  dtypeFromProtocol,
+  dtypeSize,
+  FileSource,
+  numel,
+  readTensorBytes,
+  readTensorChunks,
+  type TensorRef,
+} from './tensor/index.js';
+export type { Finding, FormatHandler, FormatName, OpenedModel, OpenOptions } from './model.js';
 export { FORMAT_HANDLERS } from './formats.js';
-export { detectFormat, detectHandler, PROBE_HEAD_BYTES } from './detect.js';
+export { detectFormat } from './detect.js';
 export { openModel } from './open.js';
-export { type InspectedTensor, type InspectReport, inspectModel } from './inspect.js';
+export { type InspectReport, inspectModel } from './inspect.js';
 export { writeAll, writeFileAtomic } from './io/atomic-write.js';
 export { sha256File } from './io/hash-file.js';
-export { STREAM_WRITE_BYTES, writeStreamToFile } from './io/stream-to-file.js';
+export { writeStreamToFile } from './io/stream-to-file.js';
 export * as protobuf from './protobuf/index.js';
 export * as zip from './zip/index.js';
 
 // --- safetensors ---
-export * as safetensors from './safetensors/index.js';
 export {
   openSafetensors,
-  readSafetensorsHeader,
   validateSafetensors,
   type WriteProgress,
   writeSafetensors,
@@ -63,16 +60,13 @@ export * as savedmodel from './savedmodel/index.js';
 // --- gguf ---
 export * as gguf from './gguf/index.js';
 
-// --- numpy ---
-export * as numpy from './numpy/index.js';
-
 // --- pickle ---
 export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';
-export { isUnsafeResult, type ScanFolderOptions, scanFile, scanPaths, worstVerdict } from './scan-folder.js';
+export { isUnsafeResult, scanPaths, worstVerdict } from './scan-folder.js';
 
 // --- diff ---
-export { type DiffOptions, type DiffReport, diffModels, type TensorDiff } from './diff.js';
+export { type DiffReport, diffModels } from './diff.js';
 
 // --- the op histogram @ferry/optimize reports before and after a transform ---
 export { opHistogram as onnxOpHistogram } from './onnx/describe.js';

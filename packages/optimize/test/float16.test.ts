@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnx, onnxOpHistogram } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
-import { convertFileToFloat16, fp16, ort } from '../src/index.js';
+import * as fp16 from '../src/fp16/convert.js';
+import { convertFileToFloat16, ort } from '../src/index.js';
 import { EXPECTED, errors, fixture, readBytes, runOnStored, tempDir } from './optimize-fixtures.helper.js';
 
 /** float16 keeps ~3 significant digits; measured errors are a fifth of this bound or less. */

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fp16 } from '../src/index.js';
+import * as fp16 from '../src/fp16/convert.js';
 import { afterAll } from 'vitest';
-import { encodeSamples, ort, type SampleTensor, tensorValues } from '../src/index.js';
+import { encodeSamples, ort, tensorValues } from '../src/index.js';
+import type { SampleTensor } from '../src/sample-data.js';
 
 export const FIXTURES = new URL('../../../fixtures/optimize/', import.meta.url).pathname;
 export const fixture = (name: string) => join(FIXTURES, name);

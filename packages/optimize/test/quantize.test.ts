@@ -2,7 +2,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnx, onnxOpHistogram } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
-import { OptimizeError, quantizeFile } from '../src/index.js';
+import { OptimizeError } from '../src/errors.js';
+import { quantizeFile } from '../src/index.js';
 import {
   EXPECTED,
   errors,

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FerryError, onnx, protobuf } from '@ferry/formats';
-import { fp16, OptimizeError, quantize } from '../src/index.js';
+import { OptimizeError } from '../src/errors.js';
+import * as fp16 from '../src/fp16/convert.js';
+import { quantize } from '../src/index.js';
 import { describe, expect, it } from 'vitest';
 import { ort, tensorValues } from '../src/index.js';
 

@@ -2,14 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { onnx } from '@ferry/formats';
 import { describe, expect, it } from 'vitest';
-import {
-  convertFileToFloat16,
-  loadForTransform,
-  OptimizeError,
-  quantize,
-  quantizeFile,
-  writeResult,
-} from '../src/index.js';
+import { convertFileToFloat16, loadForTransform, quantize, quantizeFile } from '../src/index.js';
+import { OptimizeError } from '../src/errors.js';
+import { writeResult } from '../src/write-result.js';
 import { EXPECTED, errors, fixture, runOnStored, tempDir } from './optimize-fixtures.helper.js';
 
 describe('writeResult and external data', () => {

@@ -5,16 +5,7 @@
  * schemas and error table; the UI imports its types only.
  */
 
-export {
-  type ClientOptions,
-  DEFAULT_CHUNK_BYTES,
-  DEFAULT_REGISTRY,
-  type LocalFile,
-  type Progress,
-  type PushOptions,
-  RegistryClient,
-  scanLocal,
-} from './client.js';
+export { DEFAULT_REGISTRY, RegistryClient } from './client.js';
 export {
   isRegistryError,
   REGISTRY_ERRORS,
@@ -25,7 +16,6 @@ export {
   RemoteRegistryError,
   registryError,
 } from './errors.js';
-export type { FromSchema } from './from-schema.js';
 export * from './limits.js';
 export {
   checkFilePath,
@@ -33,12 +23,25 @@ export {
   checkSourceUri,
   formatModelUri,
   type ModelName,
-  type ModelUri,
   parseModelName,
   parseModelUri,
 } from './names.js';
-export * from './oci/index.js';
-export * from './schemas.js';
+export {
+  type CallInit,
+  type FetchedManifest,
+  formatOciReference,
+  isOciReference,
+  OCI_EMPTY,
+  OCI_MANIFEST,
+  OciClient,
+  type OciCredentials,
+  type OciDescriptor,
+  type OciReference,
+  parseOciReference,
+  receivedBytes,
+  sha256Digest,
+} from './oci/index.js';
+export { SCHEMAS } from './schemas.js';
 export * from './types.js';
 export { versionDigest } from './version-digest.js';
 export { signBody } from './webhook-signature.js';

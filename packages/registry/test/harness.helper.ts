@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type RegistryServer, type StartOptions, startRegistry } from '../src/index.js';
+import { type RegistryServer, startRegistry } from '../src/index.js';
+import type { StartOptions } from '../src/open.js';
 import {
   dropSchema,
   freshSchema,

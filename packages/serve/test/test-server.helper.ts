@@ -5,13 +5,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { pino } from 'pino';
-import {
-  PROTO_OPTIONS,
-  PROTO_PATH,
-  type RunningServer,
-  type ServeOptions,
-  startServer,
-} from '../src/index.js';
+import { PROTO_OPTIONS, PROTO_PATH, type RunningServer, startServer } from '../src/index.js';
+import type { ServeOptions } from '../src/server.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/serve/', import.meta.url));
 
