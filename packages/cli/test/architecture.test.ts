@@ -45,9 +45,6 @@ const KNOWN: Record<string, string> = {
   "bench/suites/savedmodel-bundle.ts rule 5: bench imports formats's files by path ../../packages/formats/test/table-builder.helper.js":
     'bench needs an SSTable writer to make a 256 MiB TensorBundle; formats only reads tables and a ' +
     'writer in its public API would be code only tests use',
-  "packages/registry/test/child/ferry.ts rule 5: registry imports cli's files by path ../../../cli/src/main.js":
-    'the crash and shared-backend tests run `ferry registry serve` from sources in a child process ' +
-    '(child/src-loader.mjs maps @ferry/* to src/); bin/ferry.js would run a possibly stale dist',
 };
 
 interface PackageJson {
@@ -268,10 +265,9 @@ describe('ARCHITECTURE.md dependency rules', () => {
     expect(unexplained(violations)).toEqual([]);
   });
 
-  it("test helpers are named *.helper.ts in the package's test/ (child-process entries in test/child/ aside)", () => {
+  it("test helpers are named *.helper.ts in the package's test/", () => {
     const violations = graph.files
       .filter((file) => file.area === 'test' && !/\.(test|helper)\.tsx?$/.test(file.path))
-      .filter((file) => !file.path.includes('/test/child/'))
       .map((file) => `${file.path}:1 helpers: a test helper not named *.helper.ts`);
     expect(unexplained(violations)).toEqual([]);
   });

@@ -12,27 +12,15 @@ export interface FerryProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `ferry registry serve ARGS` from sources in its own process; resolves once it listens. */
+/**
+ * Starts `ferry registry serve ARGS` in its own process (the built CLI, as a user runs it: `npm
+ * test` builds it first); resolves once it listens.
+ */
 export async function spawnRegistry(args: readonly string[]): Promise<FerryProcess> {
   const child = track(
-    spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--import',
-        here('./child/src-loader.mjs'),
-        here('./child/ferry.ts'),
-        'registry',
-        'serve',
-        '--port',
-        '0',
-        ...args,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ),
+    spawn(process.execPath, [here('../../cli/bin/ferry.js'), 'registry', 'serve', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,3 +1,0 @@
-import { register } from 'node:module';
-
-register('./src-hooks.mjs', import.meta.url);
