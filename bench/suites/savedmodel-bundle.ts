@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } 
 import { fileURLToPath } from 'node:url';
 import { protobuf, readTensorBytes, savedmodel } from '@ferry/formats';
 // the SSTable writer is a test helper of formats (formats only reads tables); see architecture.test.ts KNOWN
-import { buildTable } from '../../packages/formats/test/table-builder.helper.js';
+import { buildTable } from '../../scripts/test/sstable-builder.js';
 import { markdownTable, medianSeconds, shellSeconds, writeSection } from '../lib/report.js';
 
 const { encodeMessage } = protobuf;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isFerryError } from '../errors.js';
 import { BufferSource } from '../tensor/byte-source.js';
 import { decodeBlock, FOOTER_BYTES, readTable } from './sstable.js';
-import { buildBlock, buildTable, bytes } from '../../test/table-builder.helper.js';
+import { buildBlock, buildTable, bytes } from '../../../../scripts/test/sstable-builder.js';
 
 const FIXTURES = '/work/shared/fixtures/savedmodel';
 const decoder = new TextDecoder();

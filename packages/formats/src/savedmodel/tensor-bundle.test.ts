@@ -9,7 +9,7 @@ import { readTensorChunks } from '../tensor/chunks.js';
 import { readTensorBytes } from '../tensor/tensor-ref.js';
 import { crc32c, crc32cMask } from './crc32c.js';
 import { BundleEntryProto, BundleHeaderProto } from './protos.js';
-import { buildTable, bytes } from '../../test/table-builder.helper.js';
+import { buildTable, bytes } from '../../../../scripts/test/sstable-builder.js';
 import { openTensorBundle, shardFileName } from './tensor-bundle.js';
 
 const FIXTURES = '/work/shared/fixtures/savedmodel';

@@ -1,10 +1,13 @@
 /**
- * Test support: writes LevelDB-format tables the way tsl/lib/io/table_builder.cc does (prefix
+ * Shared test and bench support (formats' SSTable tests, the savedmodel-bundle bench): writes LevelDB-format tables the way tsl/lib/io/table_builder.cc does (prefix
  * compressed entries, restart points, uncompressed blocks with masked crc32c trailers, footer), so
  * tests can build well-formed and deliberately broken variables.index files in memory.
  */
-import { crc32c, crc32cMask } from '../src/savedmodel/crc32c.js';
-import { TABLE_MAGIC } from '../src/savedmodel/sstable.js';
+import { savedmodel } from '@ferry/formats';
+
+const { crc32c, crc32cMask } = savedmodel;
+/** LevelDB's table magic (table/format.h kTableMagicNumber), written here independently of the reader. */
+const TABLE_MAGIC = 0xdb4775248b80fb57n;
 
 export function varint(value: number | bigint): number[] {
   let v = BigInt(value);
