@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertToSafetensors } from './to-safetensors.js';
-import { openModel, readTensorBytes } from './formats.js';
+import { convertToSafetensors } from '../src/to-safetensors.js';
+import { openModel, readTensorBytes } from '../src/formats.js';
 
 const TORCH = new URL('../../../fixtures/pickle/torch/', import.meta.url).pathname;
 const CORPUS = new URL('../../../fixtures/pickle/corpus/', import.meta.url).pathname;

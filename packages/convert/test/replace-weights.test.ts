@@ -11,9 +11,9 @@ import {
   checkModel,
   decodeModel,
   onnxHandler,
-} from './formats.js';
-import { replaceInitializers } from './replace-weights.js';
-import { ConvertError } from './errors.js';
+} from '../src/formats.js';
+import { replaceInitializers } from '../src/replace-weights.js';
+import { ConvertError } from '../src/errors.js';
 
 const fixture = (name: string) => new URL(`../../../fixtures/onnx/${name}`, import.meta.url).pathname;
 let dir: string;

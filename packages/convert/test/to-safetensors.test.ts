@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConvertError } from './errors.js';
-import { diffModels, FerryError, openModel, type WriteProgress } from './formats.js';
-import { convertToSafetensors, writeModelAsSafetensors } from './to-safetensors.js';
+import { ConvertError } from '../src/errors.js';
+import { diffModels, FerryError, openModel, type WriteProgress } from '../src/formats.js';
+import { convertToSafetensors, writeModelAsSafetensors } from '../src/to-safetensors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/safetensors/', import.meta.url));
 

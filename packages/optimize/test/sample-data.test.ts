@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sampleFeeds } from './inputs.js';
-import { encodeSamples, readSampleFile } from './sample-data.js';
+import { sampleFeeds } from '../src/inputs.js';
+import { encodeSamples, readSampleFile } from '../src/sample-data.js';
 
 const FIXTURES = new URL('../../../fixtures/optimize/', import.meta.url).pathname;
 const EXPECTED = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendFileRange } from './send-file-range.js';
+import { sendFileRange } from '../src/send-file-range.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'ferry-send-'));
 // 3.5 MiB: several turns of both reused buffers, so a buffer reused too early would show.

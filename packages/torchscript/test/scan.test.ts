@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../test/torch-fixtures.helper.js';
-import { isTorchScriptError } from './errors.js';
-import { scanBeforeLoad } from './scan.js';
+import { FIXTURES } from './torch-fixtures.helper.js';
+import { isTorchScriptError } from '../src/errors.js';
+import { scanBeforeLoad } from '../src/scan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-ts-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

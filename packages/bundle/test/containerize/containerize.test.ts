@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
-import { generateKeyFiles } from '../sign/keys.js';
-import { signBundle } from '../sign/sign.js';
-import { containerizeBundle } from './containerize.js';
+import { packBundle } from '../../src/pack/pack.js';
+import { FIXTURE_PROJECT } from '../test-project.helper.js';
+import { generateKeyFiles } from '../../src/sign/keys.js';
+import { signBundle } from '../../src/sign/sign.js';
+import { containerizeBundle } from '../../src/containerize/containerize.js';
 
 let dir: string;
 let bundle: string;

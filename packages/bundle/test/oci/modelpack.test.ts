@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Digest } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBundle, readEntry } from '../archive/read-bundle.js';
-import { MAX_MANIFEST_BYTES } from '../limits.js';
-import { MANIFEST_PATH } from '../pack/bundle-manifest.js';
-import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
+import { openBundle, readEntry } from '../../src/archive/read-bundle.js';
+import { MAX_MANIFEST_BYTES } from '../../src/limits.js';
+import { MANIFEST_PATH } from '../../src/pack/bundle-manifest.js';
+import { packBundle } from '../../src/pack/pack.js';
+import { FIXTURE_PROJECT } from '../test-project.helper.js';
 import {
   buildArtifact,
   buildSignatureArtifact,
   FILEPATH_ANNOTATION,
   MODELPACK_ARTIFACT_TYPE,
-} from './modelpack.js';
+} from '../../src/oci/modelpack.js';
 
 let dir: string;
 let bundle: string;

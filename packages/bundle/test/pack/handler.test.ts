@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unpackBundle } from '../unpack/unpack.js';
-import { checkHandlerExports, compileHandler, exportedNames } from './handler.js';
-import { packBundle } from './pack.js';
-import { copyFixtureProject } from '../../test/test-project.helper.js';
+import { unpackBundle } from '../../src/unpack/unpack.js';
+import { checkHandlerExports, compileHandler, exportedNames } from '../../src/pack/handler.js';
+import { packBundle } from '../../src/pack/pack.js';
+import { copyFixtureProject } from '../test-project.helper.js';
 
 const cleanup: string[] = [];
 afterAll(async () => {

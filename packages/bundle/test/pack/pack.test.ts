@@ -3,10 +3,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTarIndex } from '../tar/reader.js';
-import { decodeManifest, MANIFEST_PATH } from './bundle-manifest.js';
-import { packBundle } from './pack.js';
-import { copyFixtureProject, FIXTURE_PROJECT } from '../../test/test-project.helper.js';
+import { readTarIndex } from '../../src/tar/reader.js';
+import { decodeManifest, MANIFEST_PATH } from '../../src/pack/bundle-manifest.js';
+import { packBundle } from '../../src/pack/pack.js';
+import { copyFixtureProject, FIXTURE_PROJECT } from '../test-project.helper.js';
 
 const PICKLE_CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
 let out: string;

@@ -4,14 +4,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeManifest, MANIFEST_MEDIA_TYPE } from '../pack/bundle-manifest.js';
-import { packBundle } from '../pack/pack.js';
-import { FIXTURE_PROJECT } from '../../test/test-project.helper.js';
-import { generateKeyFiles } from '../sign/keys.js';
-import { signBundle } from '../sign/sign.js';
-import { BLOCK, encodeHeader, headerChecksum, padding } from '../tar/header.js';
-import { readTarIndex } from '../tar/reader.js';
-import { unpackBundle } from './unpack.js';
+import { encodeManifest, MANIFEST_MEDIA_TYPE } from '../../src/pack/bundle-manifest.js';
+import { packBundle } from '../../src/pack/pack.js';
+import { FIXTURE_PROJECT } from '../test-project.helper.js';
+import { generateKeyFiles } from '../../src/sign/keys.js';
+import { signBundle } from '../../src/sign/sign.js';
+import { BLOCK, encodeHeader, headerChecksum, padding } from '../../src/tar/header.js';
+import { readTarIndex } from '../../src/tar/reader.js';
+import { unpackBundle } from '../../src/unpack/unpack.js';
 
 let dir: string;
 let bundle: string;

@@ -6,7 +6,7 @@ import { readTarIndex } from '@ferry/bundle';
 import { type RegistryServer, startRegistry } from '@ferry/registry';
 import { RegistryClient } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/test-io.helper.js';
+import { runCli } from '../test-io.helper.js';
 
 const PROJECT = new URL('../../../../fixtures/bundle/', import.meta.url).pathname;
 let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/test-io.helper.js';
+import { runCli } from '../test-io.helper.js';
 
 // joblib.dump(model, path, compress=(METHOD, 3)) for each compression joblib 1.2 writes, and
 // attack files compressed the same way (fixtures/make/compressed_files.py).

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COMMON_OPTIONS, type ParsedArgs } from '../command.js';
-import type { CliIO } from '../io.js';
-import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
+import { COMMON_OPTIONS, type ParsedArgs } from '../../src/command.js';
+import type { CliIO } from '../../src/io.js';
+import { convertOnnxToFp16, FP16_OPTIONS } from '../../src/commands/convert-fp16.js';
 
 function captureIO(): CliIO & { out: () => string; err: () => string } {
   const stdout = new PassThrough();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onnx } from '@ferry/formats';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/test-io.helper.js';
+import { runCli } from '../test-io.helper.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../../shared/fixtures/savedmodel/', import.meta.url));
 const HPT2 = join(FIXTURES, 'saved_model_half_plus_two_tf2_cpu/00000123');

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/test-io.helper.js';
+import { runCli } from '../test-io.helper.js';
 
 const fixture = (path: string) => new URL(`../../../../fixtures/${path}`, import.meta.url).pathname;
 let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/test-io.helper.js';
+import { runCli } from '../test-io.helper.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../fixtures/safetensors/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-convert-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BufferSource, type TensorRef, writeSafetensors } from '@ferry/formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test/test-io.helper.js';
+import { runCli } from '../test-io.helper.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../../fixtures/safetensors/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ferry-cli-diff-'));

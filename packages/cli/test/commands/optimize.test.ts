@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../io.js';
-import { main } from '../main.js';
+import type { CliIO } from '../../src/io.js';
+import { main } from '../../src/main.js';
 
 function captureIO(): CliIO & { out: () => string; err: () => string } {
   const stdout = new PassThrough();

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { encodeSamples } from '@ferry/optimize';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../io.js';
-import { main } from '../main.js';
+import type { CliIO } from '../../src/io.js';
+import { main } from '../../src/main.js';
 
 function captureIO(): CliIO & { out: () => string; err: () => string } {
   const stdout = new PassThrough();

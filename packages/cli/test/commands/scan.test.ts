@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../main.js';
+import { main } from '../../src/main.js';
 
 const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
 const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;

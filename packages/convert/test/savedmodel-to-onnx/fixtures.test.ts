@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { checkModel, decodeModel } from '../formats.js';
-import { convertSavedModelToOnnx } from './convert.js';
-import { isConvertError } from '../errors.js';
+import { checkModel, decodeModel } from '../../src/formats.js';
+import { convertSavedModelToOnnx } from '../../src/savedmodel-to-onnx/convert.js';
+import { isConvertError } from '../../src/errors.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 const HPT1 = join(FIXTURES, 'saved_model_half_plus_two_cpu/00000123');

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSavedModel, type TfMetaGraph } from '../formats.js';
-import { variableKeys } from './freeze.js';
-import { attr, constant, node } from '../../test/graph.helper.js';
+import { readSavedModel, type TfMetaGraph } from '../../src/formats.js';
+import { variableKeys } from '../../src/savedmodel-to-onnx/freeze.js';
+import { attr, constant, node } from '../graph.helper.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 

@@ -9,11 +9,11 @@ import {
   type TensorBundle,
   type TfAttrValue,
   type TfNodeDef,
-} from '../formats.js';
-import { convertMetaGraph, emitOnnx, prepareGraph } from './convert.js';
-import { attr, constant, F32, I32, node, placeholder, signature } from '../../test/graph.helper.js';
-import { CONVERTERS } from './ops/index.js';
-import { isConvertError } from '../errors.js';
+} from '../../src/formats.js';
+import { convertMetaGraph, emitOnnx, prepareGraph } from '../../src/savedmodel-to-onnx/convert.js';
+import { attr, constant, F32, I32, node, placeholder, signature } from '../graph.helper.js';
+import { CONVERTERS } from '../../src/savedmodel-to-onnx/ops/index.js';
+import { isConvertError } from '../../src/errors.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../../../shared/fixtures/savedmodel');
 const MODELS = [

@@ -10,8 +10,8 @@ import {
   placeholder,
   runGraph,
   signature,
-} from '../../test/graph.helper.js';
-import { isConvertError } from '../errors.js';
+} from '../graph.helper.js';
+import { isConvertError } from '../../src/errors.js';
 
 const T = { T: attr.type(F32) };
 

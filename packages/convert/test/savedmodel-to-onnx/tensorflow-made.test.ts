@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { checkModel, decodeModel } from '../formats.js';
-import { convertSavedModelToOnnx } from './convert.js';
+import { checkModel, decodeModel } from '../../src/formats.js';
+import { convertSavedModelToOnnx } from '../../src/savedmodel-to-onnx/convert.js';
 
 /**
  * SavedModels TensorFlow 2.21 wrote (fixtures/make/savedmodel_onnx.py: Keras 3 CNN and text

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFerryError } from '../formats.js';
-import { convertSklearnToOnnx } from './convert.js';
-import { floorFloat32 } from './graph.js';
-import { isConvertError } from '../errors.js';
+import { isFerryError } from '../../src/formats.js';
+import { convertSklearnToOnnx } from '../../src/sklearn/convert.js';
+import { floorFloat32 } from '../../src/sklearn/graph.js';
+import { isConvertError } from '../../src/errors.js';
 
 const DIR = join(import.meta.dirname, '../../../../fixtures/sklearn');
 

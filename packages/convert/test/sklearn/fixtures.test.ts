@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { convertSklearnToOnnx } from './convert.js';
+import { convertSklearnToOnnx } from '../../src/sklearn/convert.js';
 
 const DIR = join(import.meta.dirname, '../../../../fixtures/sklearn');
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isFerryError, parseUbjson } from '../formats.js';
-import { convertSklearnToOnnx } from './convert.js';
-import { isConvertError } from '../errors.js';
+import { isFerryError, parseUbjson } from '../../src/formats.js';
+import { convertSklearnToOnnx } from '../../src/sklearn/convert.js';
+import { isConvertError } from '../../src/errors.js';
 
 const DIR = join(import.meta.dirname, '../../../../fixtures/sklearn');
 const tmp = mkdtempSync(join(tmpdir(), 'ferry-sklearn-fuzz-'));

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferSource } from '../tensor/byte-source.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { modelFromGguf } from './gguf-handler.js';
-import { readGguf } from './read-gguf.js';
+import { FerryError } from '../../src/errors.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { modelFromGguf } from '../../src/gguf/gguf-handler.js';
+import { readGguf } from '../../src/gguf/read-gguf.js';
 
 const fixtures = ['tiny-v3-le.gguf', 'tiny-v3-be.gguf', 'tiny-v2-le.gguf'].map((name) =>
   readFileSync(new URL(`../../../../fixtures/gguf/${name}`, import.meta.url)),

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import { inspectModel } from '../inspect.js';
-import { openModel } from '../open.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { float32Text } from './metadata-text.js';
+import { detectFormat } from '../../src/detect.js';
+import { inspectModel } from '../../src/inspect.js';
+import { openModel } from '../../src/open.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { float32Text } from '../../src/gguf/metadata-text.js';
 
 const fixture = (name: string) => new URL(`../../../../fixtures/gguf/${name}`, import.meta.url).pathname;
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8')) as {

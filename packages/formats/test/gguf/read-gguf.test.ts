@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferSource, FileSource } from '../tensor/byte-source.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { GGML_TYPES } from './ggml-types.js';
-import { modelFromGguf } from './gguf-handler.js';
-import { GgufBuilder } from '../../test/gguf-builder.helper.js';
-import { MAX_ARRAY_DEPTH } from './limits.js';
-import { type GgufArray, type GgufValue, readGguf } from './read-gguf.js';
+import { FerryError } from '../../src/errors.js';
+import { BufferSource, FileSource } from '../../src/tensor/byte-source.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { GGML_TYPES } from '../../src/gguf/ggml-types.js';
+import { modelFromGguf } from '../../src/gguf/gguf-handler.js';
+import { GgufBuilder } from '../gguf-builder.helper.js';
+import { MAX_ARRAY_DEPTH } from '../../src/gguf/limits.js';
+import { type GgufArray, type GgufValue, readGguf } from '../../src/gguf/read-gguf.js';
 
 const dir = new URL('../../../../fixtures/gguf/', import.meta.url);
 const fixture = (name: string) => new URL(name, dir).pathname;

@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferSource } from '../tensor/byte-source.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { readNpyHeaderFrom } from './npy-header.js';
-import { npyArray } from './npy-tensor.js';
-import { openNpz } from './npz-handler.js';
-import { parsePyLiteral } from './py-literal.js';
+import { FerryError } from '../../src/errors.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { readNpyHeaderFrom } from '../../src/numpy/npy-header.js';
+import { npyArray } from '../../src/numpy/npy-tensor.js';
+import { openNpz } from '../../src/numpy/npz-handler.js';
+import { parsePyLiteral } from '../../src/numpy/py-literal.js';
 
 const dir = new URL('../../../../fixtures/numpy/', import.meta.url);
 const npys = readdirSync(dir)

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import { FerryError } from '../errors.js';
-import { inspectModel } from '../inspect.js';
-import { openModel } from '../open.js';
-import { BufferSource } from '../tensor/byte-source.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { readNpyHeaderFrom } from './npy-header.js';
-import { npyArray } from './npy-tensor.js';
+import { detectFormat } from '../../src/detect.js';
+import { FerryError } from '../../src/errors.js';
+import { inspectModel } from '../../src/inspect.js';
+import { openModel } from '../../src/open.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { readNpyHeaderFrom } from '../../src/numpy/npy-header.js';
+import { npyArray } from '../../src/numpy/npy-tensor.js';
 
 const fixture = (name: string) => new URL(`../../../../fixtures/numpy/${name}`, import.meta.url).pathname;
 interface ExpectedArray {

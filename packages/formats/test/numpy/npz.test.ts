@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import { openModel } from '../open.js';
-import { BufferSource, FileSource } from '../tensor/byte-source.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { inflateRange, openMember, openZip } from '../zip/index.js';
-import { npyHandler } from './npy-handler.js';
-import { npzHandler, openNpz } from './npz-handler.js';
+import { detectFormat } from '../../src/detect.js';
+import { openModel } from '../../src/open.js';
+import { BufferSource, FileSource } from '../../src/tensor/byte-source.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { inflateRange, openMember, openZip } from '../../src/zip/index.js';
+import { npyHandler } from '../../src/numpy/npy-handler.js';
+import { npzHandler, openNpz } from '../../src/numpy/npz-handler.js';
 
 const fixture = (name: string) => new URL(`../../../../fixtures/numpy/${name}`, import.meta.url).pathname;
 const expected = JSON.parse(readFileSync(fixture('expected.json'), 'utf8')) as {

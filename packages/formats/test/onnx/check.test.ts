@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkModel } from './check.js';
-import { decodeModel } from './codec.js';
-import type { OnnxGraph, OnnxModel, OnnxNode } from './schema.js';
+import { checkModel } from '../../src/onnx/check.js';
+import { decodeModel } from '../../src/onnx/codec.js';
+import type { OnnxGraph, OnnxModel, OnnxNode } from '../../src/onnx/schema.js';
 
 const node = (op: string, input: string[], output: string[], name = ''): OnnxNode => ({
   op_type: op,

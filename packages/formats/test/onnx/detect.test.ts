@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Probe } from '../model.js';
-import { looksLikeOnnx } from './detect.js';
+import type { Probe } from '../../src/model.js';
+import { looksLikeOnnx } from '../../src/onnx/detect.js';
 
 const probeOf = (path: string, bytes: Uint8Array): Probe => ({
   path,

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import { inspectModel } from '../inspect.js';
-import { openModel } from '../open.js';
-import { BufferSource } from '../tensor/byte-source.js';
-import { dtypeFromOnnx } from '../tensor/dtype.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
+import { detectFormat } from '../../src/detect.js';
+import { inspectModel } from '../../src/inspect.js';
+import { openModel } from '../../src/open.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { dtypeFromOnnx } from '../../src/tensor/dtype.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
 
 const FIXTURES = new URL('../../../../fixtures/onnx/', import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;

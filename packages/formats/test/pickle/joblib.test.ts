@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import { openModel } from '../open.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
+import { detectFormat } from '../../src/detect.js';
+import { openModel } from '../../src/open.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
 
 const JOBLIB = new URL('../../../../fixtures/pickle/joblib/', import.meta.url).pathname;
 const expected = JSON.parse(readFileSync(`${JOBLIB}expected.json`, 'utf8')) as {

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferInput } from './input.js';
-import { MAX_GRAPH_DEPTH, runPickle } from './machine.js';
-import { OPCODE_BY_NAME, OPCODES } from './opcodes.js';
-import { readPickleStream } from './stream.js';
-import type { PickleValue, PyCall, PyDict, PyGlobal, PyList, PyTuple } from './values.js';
+import { FerryError } from '../../src/errors.js';
+import { BufferInput } from '../../src/pickle/input.js';
+import { MAX_GRAPH_DEPTH, runPickle } from '../../src/pickle/machine.js';
+import { OPCODE_BY_NAME, OPCODES } from '../../src/pickle/opcodes.js';
+import { readPickleStream } from '../../src/pickle/stream.js';
+import type { PickleValue, PyCall, PyDict, PyGlobal, PyList, PyTuple } from '../../src/pickle/values.js';
 
 const enc = new TextEncoder();
 /** Builds a stream from opcode names, raw strings (latin-1) and byte arrays. */
@@ -355,7 +355,7 @@ export type { PickleValue };
 
 describe('graph rendering', () => {
   it('shows what loading would do, as Python, without resolving anything', async () => {
-    const { renderGraph } = await import('./render.js');
+    const { renderGraph } = await import('../../src/pickle/render.js');
     const r = run(
       stream(
         'PROTO',

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { scanPath } from '../scan.js';
-import { isAllowedGlobal } from './allowlist.js';
-import { dangerReason } from './denylist.js';
+import { scanPath } from '../../src/scan.js';
+import { isAllowedGlobal } from '../../src/pickle/allowlist.js';
+import { dangerReason } from '../../src/pickle/denylist.js';
 
 const SHARED = '/work/shared/fixtures/pickles/';
 const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { openModel } from '../open.js';
-import { scanPath } from '../scan.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
+import { FerryError } from '../../src/errors.js';
+import { openModel } from '../../src/open.js';
+import { scanPath } from '../../src/scan.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
 
 const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
 const JOBLIB = new URL('../../../../fixtures/pickle/joblib/', import.meta.url).pathname;

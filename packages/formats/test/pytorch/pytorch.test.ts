@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import type { FerryError } from '../errors.js';
-import { openModel } from '../open.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
+import { detectFormat } from '../../src/detect.js';
+import type { FerryError } from '../../src/errors.js';
+import { openModel } from '../../src/open.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
 
 const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
 const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;

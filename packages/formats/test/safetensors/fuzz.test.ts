@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
-import { DTYPES } from '../tensor/dtype.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { decodeValues } from '../tensor/values.js';
-import { readSafetensorsHeader, safetensorsRefs } from './read.js';
-import { buildFile, FIXTURES } from '../../test/safetensors-files.helper.js';
+import { FerryError } from '../../src/errors.js';
+import { BufferSource, type ByteSource } from '../../src/tensor/byte-source.js';
+import { DTYPES } from '../../src/tensor/dtype.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { decodeValues } from '../../src/tensor/values.js';
+import { readSafetensorsHeader, safetensorsRefs } from '../../src/safetensors/read.js';
+import { buildFile, FIXTURES } from '../safetensors-files.helper.js';
 
 const FILES = [
   'all_dtypes.safetensors',

@@ -2,15 +2,15 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../detect.js';
-import { openModel } from '../open.js';
-import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
-import { dtypeSize } from '../tensor/dtype.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { decodeValues } from '../tensor/values.js';
-import { MAX_HEADER_SIZE } from './header.js';
-import { readSafetensorsHeader, safetensorsRefs, validateSafetensors } from './read.js';
-import { buildFile, FIXTURES } from '../../test/safetensors-files.helper.js';
+import { detectFormat } from '../../src/detect.js';
+import { openModel } from '../../src/open.js';
+import { BufferSource, type ByteSource } from '../../src/tensor/byte-source.js';
+import { dtypeSize } from '../../src/tensor/dtype.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { decodeValues } from '../../src/tensor/values.js';
+import { MAX_HEADER_SIZE } from '../../src/safetensors/header.js';
+import { readSafetensorsHeader, safetensorsRefs, validateSafetensors } from '../../src/safetensors/read.js';
+import { buildFile, FIXTURES } from '../safetensors-files.helper.js';
 
 interface ExpectedFile {
   size: number;
@@ -109,7 +109,7 @@ describe('safetensors reader on the fixtures (written by fixtures/make/safetenso
   });
 
   it('does not claim files that only start like safetensors', async () => {
-    const { looksLikeSafetensors } = await import('./read.js');
+    const { looksLikeSafetensors } = await import('../../src/safetensors/read.js');
     const probe = (head: Uint8Array) => ({
       path: 'x',
       isDirectory: false,

@@ -3,17 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors.js';
-import { BufferSource } from '../tensor/byte-source.js';
-import { readTensorBytes } from '../tensor/tensor-ref.js';
-import { decodeSavedModelBytes, looksLikeSavedModel } from './decode.js';
-import { scanMetaGraph } from './findings.js';
-import { decodeCheckpointObjectGraph, variableCheckpointKeys } from './object-graph.js';
-import { opHistogram, signaturesOf } from './signatures.js';
-import { snappyDecompress } from './snappy.js';
-import { decodeBlock, readTable } from './sstable.js';
-import { decodeBundleEntry, decodeBundleHeader, openTensorBundle } from './tensor-bundle.js';
-import { tfTensorToBytes } from './tensor-proto.js';
+import { isFerryError } from '../../src/errors.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
+import { decodeSavedModelBytes, looksLikeSavedModel } from '../../src/savedmodel/decode.js';
+import { scanMetaGraph } from '../../src/savedmodel/findings.js';
+import { decodeCheckpointObjectGraph, variableCheckpointKeys } from '../../src/savedmodel/object-graph.js';
+import { opHistogram, signaturesOf } from '../../src/savedmodel/signatures.js';
+import { snappyDecompress } from '../../src/savedmodel/snappy.js';
+import { decodeBlock, readTable } from '../../src/savedmodel/sstable.js';
+import {
+  decodeBundleEntry,
+  decodeBundleHeader,
+  openTensorBundle,
+} from '../../src/savedmodel/tensor-bundle.js';
+import { tfTensorToBytes } from '../../src/savedmodel/tensor-proto.js';
 
 const FIXTURES = '/work/shared/fixtures/savedmodel';
 const MODELS = [

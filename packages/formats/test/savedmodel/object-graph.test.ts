@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { readSavedModel } from './handler.js';
+import { readSavedModel } from '../../src/savedmodel/handler.js';
 import {
   decodeCheckpointObjectGraph,
   escapeLocalName,
   OBJECT_GRAPH_KEY,
   variableCheckpointKeys,
-} from './object-graph.js';
-import { openTensorBundle } from './tensor-bundle.js';
+} from '../../src/savedmodel/object-graph.js';
+import { openTensorBundle } from '../../src/savedmodel/tensor-bundle.js';
 
 const FIXTURES = '/work/shared/fixtures/savedmodel';
 const TF2_MODELS = [

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isFerryError } from '../errors.js';
-import { BufferSource } from '../tensor/byte-source.js';
-import { decodeBlock, FOOTER_BYTES, readTable } from './sstable.js';
+import { isFerryError } from '../../src/errors.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { decodeBlock, FOOTER_BYTES, readTable } from '../../src/savedmodel/sstable.js';
 import { buildBlock, buildTable, bytes } from '../../../../scripts/test/sstable-builder.js';
 
 const FIXTURES = '/work/shared/fixtures/savedmodel';

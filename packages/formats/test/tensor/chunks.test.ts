@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openModel } from '../open.js';
-import { FIXTURES } from '../../test/safetensors-files.helper.js';
-import { BufferSource } from './byte-source.js';
-import { readTensorChunks } from './chunks.js';
-import { readTensorBytes, type TensorRef } from './tensor-ref.js';
+import { openModel } from '../../src/open.js';
+import { FIXTURES } from '../safetensors-files.helper.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
+import { readTensorChunks } from '../../src/tensor/chunks.js';
+import { readTensorBytes, type TensorRef } from '../../src/tensor/tensor-ref.js';
 
 async function collect(ref: TensorRef, buffer?: Uint8Array): Promise<{ bytes: Buffer; chunks: number }> {
   const parts: Buffer[] = [];

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../errors.js';
-import { BufferSource, FileSource } from '../tensor/byte-source.js';
-import { findEntry, looksLikeZip, openMember, openZip, readLocalHeader } from './index.js';
+import { FerryError } from '../../src/errors.js';
+import { BufferSource, FileSource } from '../../src/tensor/byte-source.js';
+import { findEntry, looksLikeZip, openMember, openZip, readLocalHeader } from '../../src/zip/index.js';
 
 const fixture = (name: string) => new URL(`../../../../fixtures/zip/${name}`, import.meta.url).pathname;
 const expected: Record<string, string> = JSON.parse(readFileSync(fixture('expected.json'), 'utf8'));

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FerryError, onnx, onnxOpHistogram as opHistogram } from '@ferry/formats';
-import { OptimizeError } from '../errors.js';
-import { convertToFloat16 } from '../fp16/convert.js';
-import type { OnnxModel } from '../onnx-schema.js';
-import { defaultOpset, floatValues, setDefaultOpset } from './graph-data.js';
-import { activationsToCalibrate } from './candidates.js';
-import { quantizeModel } from './quantize-model.js';
+import { OptimizeError } from '../../src/errors.js';
+import { convertToFloat16 } from '../../src/fp16/convert.js';
+import type { OnnxModel } from '../../src/onnx-schema.js';
+import { defaultOpset, floatValues, setDefaultOpset } from '../../src/quantize/graph-data.js';
+import { activationsToCalibrate } from '../../src/quantize/candidates.js';
+import { quantizeModel } from '../../src/quantize/quantize-model.js';
 
 const FIXTURES = new URL('../../../../fixtures/optimize/', import.meta.url).pathname;
 const bytesOf = (name: string) => new Uint8Array(readFileSync(`${FIXTURES}${name}`));

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isServeError } from '../errors.js';
-import { convertingBackend } from './converting.js';
+import { isServeError } from '../../src/errors.js';
+import { convertingBackend } from '../../src/backends/converting.js';
 
 /**
  * The convert-at-load mechanism with a format other than SavedModel: a gzip-compressed ONNX file,

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { onnxruntimeBackend } from './onnxruntime.js';
+import { onnxruntimeBackend } from '../../src/backends/onnxruntime.js';
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../../fixtures/serve/${name}/1/model.onnx`, import.meta.url));

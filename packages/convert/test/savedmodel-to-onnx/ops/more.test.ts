@@ -1,16 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import {
-  attr,
-  constant,
-  F32,
-  f32,
-  I32,
-  node,
-  placeholder,
-  runGraph,
-  signature,
-} from '../../../test/graph.helper.js';
+import { attr, constant, F32, f32, I32, node, placeholder, runGraph, signature } from '../../graph.helper.js';
 
 const T = { T: attr.type(F32) };
 
