@@ -45,6 +45,7 @@ const KNOWN: Record<string, string> = {};
 
 /** Packages that need a runtime or open a server: a test importing them lives in test/. */
 const RUNTIME_PACKAGES = new Set([
+  '@ferry/torchscript',
   'onnxruntime-node',
   'fastify',
   'node:http',
