@@ -43,6 +43,22 @@ const GENERATED: Record<string, string> = {};
  */
 const KNOWN: Record<string, string> = {};
 
+/** Packages that need a runtime or open a server: a test importing them lives in test/. */
+const RUNTIME_PACKAGES = new Set([
+  '@ferry/torchscript',
+  'onnxruntime-node',
+  'fastify',
+  'node:http',
+  'node:https',
+  'node:net',
+  'http',
+  'https',
+  'net',
+]);
+/** A committed fixture (`fixtures/...`) or the shared corpus (`shared/fixtures`). */
+const FIXTURE_PATH = /(^|[^\w-])fixtures\//;
+const source = (path: string) => readFileSync(join(root, path), 'utf8');
+
 interface PackageJson {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
@@ -267,6 +283,31 @@ describe('ARCHITECTURE.md dependency rules', () => {
     const violations = graph.files
       .filter((file) => file.area === 'test' && !/\.(test|helper)\.tsx?$/.test(file.path))
       .map((file) => `${file.path}:1 helpers: a test helper not named *.helper.ts`);
+    expect(unexplained(violations)).toEqual([]);
+  });
+
+  it('tests beside the code are pure: no runtime, server or fixture (those live in test/)', () => {
+    // ARCHITECTURE.md "Files": a *.test.ts in src/ must run with nothing but the code beside it.
+    const runtime = (edge: ImportEdge) =>
+      RUNTIME_PACKAGES.has(edge.packageName ?? edge.specifier) ||
+      (edge.targetPkg === 'torchscript' && /\/(addon|script-module)\.ts$/.test(edge.target ?? ''));
+    const violations: string[] = [];
+    for (const edge of graph.edges) {
+      if (edge.from.area !== 'src' || !edge.from.isTest || edge.typeOnly) continue;
+      if (runtime(edge))
+        violations.push(`${at(edge)} pure tests: imports ${edge.specifier} (move it to test/)`);
+      else if (edge.targetArea === 'test' && edge.names.some((name) => /fixture/i.test(name))) {
+        violations.push(`${at(edge)} pure tests: ${edge.specifier} reads fixtures (move it to test/)`);
+      }
+    }
+    for (const file of graph.files) {
+      if (file.area !== 'src' || !file.isTest) continue;
+      const line = source(file.path)
+        .split('\n')
+        .findIndex((text) => FIXTURE_PATH.test(text));
+      if (line >= 0)
+        violations.push(`${file.path}:${line + 1} pure tests: names a fixtures path (move it to test/)`);
+    }
     expect(unexplained(violations)).toEqual([]);
   });
 
