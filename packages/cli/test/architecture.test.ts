@@ -188,6 +188,19 @@ describe('ARCHITECTURE.md dependency rules', () => {
     expect(unexplained(violations)).toEqual([]);
   });
 
+  it('every relative import names a file that exists (a moved file leaves no import behind)', () => {
+    const violations = graph.edges
+      .filter((edge) => edge.specifier.startsWith('.') && edge.target === undefined)
+      // files the scanner does not read as sources: JavaScript, JSON, native addons
+      .filter(
+        (edge) =>
+          !/\.(mjs|cjs|json|node)$/.test(edge.specifier) ||
+          !existsSync(join(root, edge.from.path, '..', edge.specifier)),
+      )
+      .map((edge) => `${at(edge)} imports: ${edge.specifier} does not exist`);
+    expect(violations).toEqual([]);
+  });
+
   it("rule 5: nobody imports another package's files by path, nor a test helper from outside its test/", () => {
     const violations: string[] = [];
     for (const edge of graph.edges) {
