@@ -2,7 +2,6 @@
  * Opcode loaders for scalars: ints, floats, bools and None, text strings, and bytes (kept as
  * ranges of the input, never read). Named after CPython's load_* functions (Modules/_pickle.c).
  */
-import { ferryError } from '../errors.js';
 import { MAX_LONG_BYTES } from './machine-limits.js';
 import type { MachineState } from './machine-state.js';
 import {
@@ -101,16 +100,7 @@ export function loadBinUnicode8(m: MachineState): void {
 export function loadBytes(m: MachineState, length: number, bytearray: boolean): void {
   const start = m.pos;
   // Stepped over, not read: a 1 GB array pickled inline stays on disk until asked for.
-  const left = m.input.end - m.pos;
-  if (length > left) {
-    throw ferryError('FERRY_PICKLE_TRUNCATED', {
-      path: m.input.name,
-      offset: m.opStart,
-      what: m.op.name,
-      need: length,
-      left,
-    });
-  }
+  m.ensure(length, m.op.name);
   m.pos += length;
   m.push({ kind: 'bytes', bytearray, start, length, offset: m.opStart });
 }

@@ -77,17 +77,23 @@ export class MachineState {
 
   // --- reading the stream ---------------------------------------------------------------
 
+  /** FERRY_PICKLE_TRUNCATED at the current opcode: `need` bytes asked for, `left` in the stream. */
+  truncated(what: string, need: number | bigint, left = this.input.end - this.pos): never {
+    throw ferryError('FERRY_PICKLE_TRUNCATED', {
+      path: this.input.name,
+      offset: this.opStart,
+      what,
+      need,
+      left,
+    });
+  }
+  /** Refuses a length the stream cannot hold, before anything is read or stepped over. */
+  ensure(length: number, what: string): void {
+    if (length > this.input.end - this.pos) this.truncated(what, length);
+  }
+
   take(length: number, what: string): Uint8Array {
-    const left = this.input.end - this.pos;
-    if (length > left) {
-      throw ferryError('FERRY_PICKLE_TRUNCATED', {
-        path: this.input.name,
-        offset: this.opStart,
-        what,
-        need: length,
-        left,
-      });
-    }
+    this.ensure(length, what);
     const bytes = this.input.read(this.pos, length);
     this.pos += length;
     return bytes;
@@ -117,15 +123,7 @@ export class MachineState {
         return window.subarray(0, nl);
       }
       if (size > MAX_LINE_BYTES) this.limit(`${what} line`, size, MAX_LINE_BYTES, 'CWE-400');
-      if (size >= left) {
-        throw ferryError('FERRY_PICKLE_TRUNCATED', {
-          path: this.input.name,
-          offset: this.opStart,
-          what: `${what} (no newline)`,
-          need: left + 1,
-          left,
-        });
-      }
+      if (size >= left) this.truncated(`${what} (no newline)`, left + 1, left);
       size = Math.min(left, size * 64, MAX_LINE_BYTES + 1);
     }
   }
@@ -133,29 +131,12 @@ export class MachineState {
     return decodeLatin1(this.line(what));
   }
   checkText(length: number, what: string): void {
-    const left = this.input.end - this.pos;
-    if (length > left) {
-      throw ferryError('FERRY_PICKLE_TRUNCATED', {
-        path: this.input.name,
-        offset: this.opStart,
-        what,
-        need: length,
-        left,
-      });
-    }
+    this.ensure(length, what);
     if (length > MAX_TEXT_BYTES) this.limit(what, length, MAX_TEXT_BYTES, 'CWE-789');
   }
   length8(what: string): number {
     const value = this.view(8, `${what} length`).getBigUint64(0, true);
-    if (value > BigInt(this.input.end - this.pos)) {
-      throw ferryError('FERRY_PICKLE_TRUNCATED', {
-        path: this.input.name,
-        offset: this.opStart,
-        what,
-        need: value,
-        left: this.input.end - this.pos,
-      });
-    }
+    if (value > BigInt(this.input.end - this.pos)) this.truncated(what, value);
     return Number(value);
   }
 
