@@ -23,13 +23,4 @@ export function backendForFiles(files: readonly string[]): { backend: Backend; f
   return undefined;
 }
 
-export type {
-  Backend,
-  BackendOptions,
-  EntryOptions,
-  EntryPoint,
-  LoadedModel,
-  ModelInstance,
-  TensorMetadata,
-} from '@ferry/serving-api';
 export { convertingBackend, type SourceFormat } from './converting.js';

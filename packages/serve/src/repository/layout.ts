@@ -1,7 +1,8 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { detectFormat, type FormatName } from '@ferry/formats';
-import { type Backend, backendByName, backendForFiles, type EntryPoint } from '../backends/index.js';
+import type { Backend, EntryPoint } from '@ferry/serving-api';
+import { backendByName, backendForFiles } from '../backends/index.js';
 import { serveError } from '../errors.js';
 import { MAX_MODELS, MAX_VERSIONS } from '../limits.js';
 import type { ModelConfig } from '@ferry/serving-api';
