@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BufferSource } from '../src/tensor/byte-source.js';
 import { InflateBudget, inflateRange, openMember, openZip } from '../src/zip/index.js';
-import { buildZip } from './zip-builder.helper.js';
+import { buildZip } from '../../../scripts/test/zip-builder.js';
 
 /** Text-like data (compresses a few times, far inside MAX_INFLATE_RATIO) with random bytes sprinkled in. */
 function data(length: number): Buffer {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildZip, PAYLOAD } from './zip-builder.helper.js';
+import { buildZip, PAYLOAD } from '../../../scripts/test/zip-builder.js';
 
 /**
  * Polyglots built from real files (#16.2): every pair of formats that can share one file. Each

@@ -21,7 +21,7 @@ import {
   localSection,
   PAYLOAD,
   zerosDeflate,
-} from './zip-builder.helper.js';
+} from '../../../scripts/test/zip-builder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-zip-bomb-'));
 const write = (name: string, bytes: Uint8Array) => {

@@ -13,7 +13,7 @@ import {
   localSection,
   PAYLOAD,
   twoDirectoryZip64,
-} from './zip-builder.helper.js';
+} from '../../../scripts/test/zip-builder.js';
 
 const ZIP = new URL('../../../fixtures/zip/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ferry-zip-diff-'));

@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { constants, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildZip } from '../../../scripts/test/zip-builder.js';
 import { RegistryClient } from '@ferry/registry-client';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
@@ -22,44 +23,16 @@ function honestBomb(): Buffer {
   const first = Buffer.concat([head, Buffer.alloc(MiB - 11)]);
   const last = Buffer.alloc(MiB);
   last[MiB - 1] = 0x2e; // STOP
-  const zeros = Buffer.alloc(MiB);
   const sync = { finishFlush: constants.Z_SYNC_FLUSH };
-  const zeroBlock = deflateRawSync(zeros, sync);
+  const zeroBlock = deflateRawSync(Buffer.alloc(MiB), sync);
   const body = Buffer.concat([
     deflateRawSync(first, sync),
     ...Array.from({ length: 1022 }, () => zeroBlock),
     deflateRawSync(last),
   ]);
-  let crc = crc32(first);
-  for (let i = 0; i < 1022; i++) crc = crc32(zeros, crc);
-  crc = crc32(last, crc);
-  const name = Buffer.from('archive/data.pkl');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc >>> 0, 14);
-  local.writeUInt32LE(body.length, 18);
-  local.writeUInt32LE(total, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc >>> 0, 16);
-  central.writeUInt32LE(body.length, 20);
-  central.writeUInt32LE(total, 24);
-  central.writeUInt16LE(name.length, 28);
-  const entries = Buffer.concat([local, name, body]);
-  const directory = Buffer.concat([central, name]);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(entries.length, 16);
-  return Buffer.concat([entries, directory, end]);
+  return buildZip([
+    { name: 'archive/data.pkl', data: new Uint8Array(0), method: 8, claimedSize: total, body },
+  ]);
 }
 
 /** The commit-time scan inflates through the same bounded inflater as `ferry scan` (issue #24.5). */

@@ -1,7 +1,7 @@
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 
 /**
- * Writes zip archives byte by byte (APPNOTE 4.3) for attack tests: members whose local header
+ * Writes zip archives byte by byte (APPNOTE 4.3) for attack tests (formats, registry): members whose local header
  * and central directory disagree, lying sizes, ZIP64 records placed where loaders differ.
  */
 export interface MemberSpec {
