@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SchedulerObserver } from './scheduler/policy.js';
+import { ModelStatistics } from './statistics.js';
 
 /**
  * Prometheus metrics, one registry per server (so tests and several servers in one process do
@@ -8,6 +9,8 @@ import type { SchedulerObserver } from './scheduler/policy.js';
  */
 export class ServeMetrics {
   readonly registry = new Registry();
+  /** The same events as Triton's statistics extension JSON (GET /v2/models/stats). */
+  readonly stats = new ModelStatistics();
   private readonly success = new Counter({
     name: 'ferry_request_success_total',
     help: 'Inference requests answered successfully',
@@ -73,19 +76,30 @@ export class ServeMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'ferry_process_' });
+    // No prefix: prom-client's default names (process_cpu_user_seconds_total,
+    // nodejs_eventloop_lag_seconds, ...) are the ones standard Node.js dashboards query (#25).
+    collectDefaultMetrics({ register: this.registry });
   }
 
-  succeeded(model: string, version: string): void {
+  /** A request answered; `seconds` is its whole time in the server (for the statistics extension). */
+  succeeded(model: string, version: string, seconds = 0): void {
     this.success.inc({ model, version });
+    this.stats.request(model, version, 'success', seconds);
   }
 
-  failed(model: string, version: string, reason: string): void {
+  failed(model: string, version: string, reason: string, seconds = 0): void {
     this.failure.inc({ model, version, reason });
+    this.stats.request(model, version, 'fail', seconds);
+  }
+
+  /** Time a request spent turning its data into tensors (input) or its results into a response (output). */
+  staged(model: string, version: string, stage: 'compute_input' | 'compute_output', seconds: number): void {
+    this.stats.request(model, version, stage, seconds);
   }
 
   loaded(model: string, version: string, seconds: number): void {
     this.loadSeconds.set({ model, version }, seconds);
+    this.stats.ensure(model, version);
   }
 
   loadFailed(model: string): void {
@@ -96,8 +110,12 @@ export class ServeMetrics {
     const labels = { model, version };
     return {
       pendingChanged: (n) => this.pending.set(labels, n),
-      queued: (seconds) => this.queueSeconds.observe(labels, seconds),
+      queued: (seconds) => {
+        this.queueSeconds.observe(labels, seconds);
+        this.stats.request(model, version, 'queue', seconds);
+      },
       executed: (rows, requests, seconds) => {
+        this.stats.executed(model, version, rows, requests, seconds);
         this.inferences.inc(labels, rows);
         this.executions.inc(labels);
         this.batchedRequests.inc(labels, requests);
@@ -109,5 +127,6 @@ export class ServeMetrics {
   /** Drops a version's series once it is unloaded, so /metrics does not grow forever. */
   forget(model: string, version: string): void {
     for (const metric of [this.pending, this.loadSeconds]) metric.remove({ model, version });
+    this.stats.forget(model, version);
   }
 }

@@ -19,7 +19,7 @@ describe('prometheus text from @ferry/serve', () => {
       labels: { model: 'team/m"x', version: '1' },
       value: 1,
     });
-    expect(samples.some((s) => s.name.startsWith('ferry_process_'))).toBe(true);
+    expect(samples.some((s) => s.name === 'process_cpu_user_seconds_total')).toBe(true);
   });
 
   it('turns two scrapes into request rate, p99 and average batch size', async () => {

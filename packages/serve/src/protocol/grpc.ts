@@ -11,7 +11,7 @@ import { Cancellation } from '../scheduler/cancellation.js';
 import type { Datatype } from '@ferry/serving-api';
 import { elementCount, type Tensor } from '@ferry/serving-api';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
-import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
+import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
 import { countFailure, datatypeOf, type InputHeader, infer } from './inference.js';
 import { decodeJsonTensor } from './json-data.js';
 import { publishedTensors } from './tensor-metadata.js';
@@ -143,7 +143,7 @@ export function createGrpcServer(context: ServerContext, options: grpc.ServerOpt
     ServerMetadata: unary(() => ({
       name: SERVER_NAME,
       version: SERVER_VERSION,
-      extensions: [...EXTENSIONS],
+      extensions: serverExtensions(context, 'grpc'),
     })),
     ModelReady: unary((request) => {
       try {
@@ -215,6 +215,17 @@ async function modelInfer(
         'request',
       );
     // outputs go back as raw_output_contents (what Triton does): exact for every datatype, FP16 included
+    const encodeStart = performance.now();
+    const raw = outputs.map((name) => {
+      const bytes = encodeRawTensor(results.get(name)!);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    });
+    context.metrics.staged(
+      served.model,
+      served.version,
+      'compute_output',
+      (performance.now() - encodeStart) / 1000,
+    );
     return {
       model_name: served.model,
       model_version: served.version,
@@ -224,10 +235,7 @@ async function modelInfer(
         const tensor = results.get(name)!;
         return { name, datatype: tensor.datatype, shape: tensor.shape, parameters: {} };
       }),
-      raw_output_contents: outputs.map((name) => {
-        const bytes = encodeRawTensor(results.get(name)!);
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      }),
+      raw_output_contents: raw,
     };
   } catch (error) {
     if (logging)

@@ -117,10 +117,13 @@ export async function infer(
     readonly signal?: CancelSignal;
   },
 ): Promise<Map<string, Tensor>> {
+  const started = performance.now();
   try {
     const rows = checkInputs(served, work.headers);
     checkOutputs(served, work.outputs);
+    const decodeStart = performance.now();
     const inputs = work.decode();
+    metrics.staged(served.model, served.version, 'compute_input', (performance.now() - decodeStart) / 1000);
     for (const [name, tensor] of inputs) served.checkTensor(name, tensor);
     const results = await served.batcher.submit({
       inputs,
@@ -128,15 +131,25 @@ export async function infer(
       ...(work.timeoutUs !== undefined && { timeoutUs: work.timeoutUs }),
       ...(work.signal && { signal: work.signal }),
     });
-    metrics.succeeded(served.model, served.version);
+    metrics.succeeded(served.model, served.version, (performance.now() - started) / 1000);
     return results;
   } catch (error) {
-    countFailure(metrics, served, error);
+    countFailure(metrics, served, error, (performance.now() - started) / 1000);
     throw error;
   }
 }
 
 /** Counts a failed request of a served model by its error code (parse failures included). */
-export function countFailure(metrics: ServeMetrics, served: ServedVersion, error: unknown): void {
-  metrics.failed(served.model, served.version, isServeError(error) ? error.code : 'FERRY_SERVE_EXECUTION');
+export function countFailure(
+  metrics: ServeMetrics,
+  served: ServedVersion,
+  error: unknown,
+  seconds = 0,
+): void {
+  metrics.failed(
+    served.model,
+    served.version,
+    isServeError(error) ? error.code : 'FERRY_SERVE_EXECUTION',
+    seconds,
+  );
 }

@@ -10,7 +10,8 @@ import { isServeError, serveError } from '../errors.js';
 import { MAX_BODY_BYTES } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
-import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
+import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
+import { registerTritonRoutes } from './rest-triton.js';
 import { countFailure, infer } from './inference.js';
 import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
 import { publishedTensors } from './tensor-metadata.js';
@@ -90,7 +91,12 @@ export function createRestApp(
     const ready = context.ready();
     return reply.code(ready ? 200 : 503).send({ ready });
   });
-  app.get('/v2', async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }));
+  app.get('/v2', async () => ({
+    name: SERVER_NAME,
+    version: SERVER_VERSION,
+    extensions: serverExtensions(context, 'rest'),
+  }));
+  registerTritonRoutes(app, context);
 
   const metadata = (served: ServedVersion) => ({
     name: served.model,
@@ -145,7 +151,14 @@ export function createRestApp(
         ...(parsed.timeoutUs !== undefined && { timeoutUs: parsed.timeoutUs }),
         signal: abort,
       });
+      const encodeStart = performance.now();
       const { body: out, headerLength: outHeader } = encodeRestResponse(served, parsed, results);
+      context.metrics.staged(
+        served.model,
+        served.version,
+        'compute_output',
+        (performance.now() - encodeStart) / 1000,
+      );
       if (outHeader !== undefined)
         reply.header('inference-header-content-length', outHeader).type('application/octet-stream');
       else reply.type('application/json');

@@ -13,6 +13,10 @@ export interface ServedVersion {
   readonly model: string;
   readonly version: string;
   readonly platform: string;
+  /** The backend's name (onnxruntime, libtorch, ...): Triton's model config `backend`. */
+  readonly backend: string;
+  /** The config it was loaded with (defaults filled in): what GET .../config reports. */
+  readonly config: ModelConfig;
   /** Published metadata: full shapes, -1 for a varying dimension (the batch dimension included). */
   readonly inputs: readonly TensorMetadata[];
   readonly outputs: readonly TensorMetadata[];
@@ -117,6 +121,8 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
       model,
       version,
       platform: backend.platform,
+      backend: backend.name,
+      config,
       inputs,
       outputs,
       maxBatchSize,
