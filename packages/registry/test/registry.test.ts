@@ -372,9 +372,9 @@ describe.each(BACKENDS)('registry on $name', (spec) => {
     });
   });
 
-  it('serves an OpenAPI document at /docs', async ({ skip }) => {
+  it('serves an OpenAPI document at /openapi.json', async ({ skip }) => {
     if (!backend) skip();
-    const doc = await (await fetch(`${server.url}/docs`)).json();
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([

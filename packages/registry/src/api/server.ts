@@ -19,6 +19,8 @@ import { versionRoutes } from './routes-versions.js';
 import { webhookRoutes } from './routes-webhooks.js';
 import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
 import { deploymentRoutes } from './routes-deployments.js';
+import { type OpenApiDocument, renderDocsPage } from './docs-page.js';
+import { RegistryMetrics } from './metrics.js';
 import { type UploadExpiryOptions, UploadSweeper } from './upload-sweeper.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 import { type WebhookTargetPolicy, WebhookTargets } from './webhook-target.js';
@@ -90,6 +92,8 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     },
   });
 
+  new RegistryMetrics().register(app);
+
   const limiter = new AuthFailureLimiter(options.authLimits);
   app.decorateRequest('principal', undefined as never);
   app.addHook('onRequest', async (request) => {
@@ -130,7 +134,17 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+  // The OpenAPI document at its own URL, and a page a person can read at /docs (#25).
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  let docsPage: string | undefined;
+  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => {
+    docsPage ??= renderDocsPage(app.swagger() as OpenApiDocument, OPENAPI_PATH);
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'")
+      .header('x-content-type-options', 'nosniff')
+      .send(docsPage);
+  });
   if (options.ui !== false) await uiRoutes(app, options.ui ?? DEFAULT_UI_DIR, log);
   await app.ready();
   const dispatcher =
@@ -147,6 +161,9 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     },
   };
 }
+
+/** Where the OpenAPI 3 document is served (the browsable page is /docs). */
+export const OPENAPI_PATH = '/openapi.json';
 
 /** Maps fastify's own errors (validation, bad JSON, body size) onto the registry's table. */
 function toRegistryError(error: unknown): RegistryError {
