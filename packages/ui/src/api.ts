@@ -70,9 +70,18 @@ export interface Finding {
   location?: string;
 }
 
+/** A model input or output as inspect reads it (a dimension may be a name, a shape unknown). */
+export interface TensorSpec {
+  name: string;
+  dtype: string;
+  shape: (number | string)[] | null;
+}
+
 /** One file's inspect summary (packages/registry/src/api/inspect-version.ts writes it). */
 export interface FileSummary {
   format?: string;
+  inputs?: TensorSpec[];
+  outputs?: TensorSpec[];
   tensors?: number;
   parameters?: number;
   bytes?: number;

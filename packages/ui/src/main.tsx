@@ -9,7 +9,11 @@ import { LineagePage } from './pages/lineage.js';
 import { LoginPage } from './pages/login.js';
 import { ModelPage } from './pages/model.js';
 import { ModelsPage } from './pages/models.js';
+import { NotFoundPage } from './pages/not-found.js';
+import { RunComparePage } from './pages/run-compare.js';
 import { RunPage } from './pages/run.js';
+import { RunsPage } from './pages/runs.js';
+import { TokensPage } from './pages/tokens.js';
 import { VersionPage } from './pages/version.js';
 import { href, type Route, useRoute } from './router.js';
 import './style.css';
@@ -18,17 +22,26 @@ const ANONYMOUS: Whoami = { user: 'anonymous', anonymous: true, scopes: [] };
 
 function Page({ route }: { route: Route }) {
   const [first, second, third, fourth] = route.parts;
-  if (first === 'models' && second && third === 'versions' && fourth) {
+  const count = route.parts.length;
+  // Each route matches its exact shape; anything else is a "not found" page, never the models list.
+  if (first === undefined) return <ModelsPage query={route.query} />;
+  if (first === 'models' && count === 4 && third === 'versions' && /^[1-9]\d{0,9}$/.test(fourth!)) {
     const against = route.query.get('against');
-    return <VersionPage name={second} version={Number(fourth)} against={against ? Number(against) : null} />;
+    return <VersionPage name={second!} version={Number(fourth)} against={against ? Number(against) : null} />;
   }
-  if (first === 'models' && second) return <ModelPage name={second} />;
-  if (first === 'lineage') return <LineagePage node={route.query.get('node') ?? ''} />;
-  if (first === 'runs' && second) return <RunPage id={second} />;
-  if (first === 'deployments') return <DeploymentsPage watch={route.query.get('watch') ?? ''} />;
-  if (first === 'audit') return <AuditPage target={route.query.get('target') ?? ''} />;
-  if (first === 'login') return <LoginPage />;
-  return <ModelsPage query={route.query} />;
+  if (first === 'models' && count === 2) return <ModelPage name={second!} />;
+  if (first === 'models' && count === 1) return <ModelsPage query={route.query} />;
+  if (first === 'lineage' && count === 1) return <LineagePage node={route.query.get('node') ?? ''} />;
+  if (first === 'runs' && count === 1) return <RunsPage />;
+  if (first === 'runs' && second === 'compare' && count === 2)
+    return <RunComparePage ids={(route.query.get('ids') ?? '').split(',').filter(Boolean)} />;
+  if (first === 'runs' && count === 2) return <RunPage id={second!} />;
+  if (first === 'deployments' && count === 1)
+    return <DeploymentsPage watch={route.query.get('watch') ?? ''} />;
+  if (first === 'audit' && count === 1) return <AuditPage target={route.query.get('target') ?? ''} />;
+  if (first === 'tokens' && count === 1) return <TokensPage />;
+  if (first === 'login' && count === 1) return <LoginPage />;
+  return <NotFoundPage path={route.parts} />;
 }
 
 function App() {
@@ -45,14 +58,26 @@ function App() {
     });
   }, []);
   useEffect(refresh, []);
-  // Move focus to the new page's heading so keyboard and screen-reader users land on it.
+  // Move focus to the new page's heading so keyboard and screen-reader users land on it. While a
+  // page is still loading there is no heading yet: the main region holds the focus until it comes.
+  // Neither draws a focus ring (style.css): they are landmarks, not controls (#25).
   useEffect(() => {
-    // (While a page is still loading there is no heading yet: the main region takes the focus.)
-    const heading = document.querySelector<HTMLElement>('main h1') ?? document.getElementById('main');
-    if (heading) {
+    const main = document.getElementById('main');
+    const focusHeading = () => {
+      const heading = document.querySelector<HTMLElement>('main h1');
+      if (!heading) return false;
       heading.tabIndex = -1;
-      heading.focus();
-    }
+      heading.focus({ preventScroll: true });
+      return true;
+    };
+    if (focusHeading() || !main) return;
+    main.focus({ preventScroll: true });
+    const watch = new MutationObserver(() => {
+      // only while the user has not moved the focus elsewhere
+      if (document.activeElement === main && focusHeading()) watch.disconnect();
+    });
+    watch.observe(main, { childList: true, subtree: true });
+    return () => watch.disconnect();
   }, [path]);
   const page = route.parts[0] ?? '';
   return (
@@ -68,13 +93,21 @@ function App() {
           <a href={href.models()} aria-current={page === '' || page === 'models' ? 'page' : undefined}>
             Models
           </a>
+          <a href={href.runs()} aria-current={page === 'runs' ? 'page' : undefined}>
+            Runs
+          </a>
           <a href={href.deployments()} aria-current={page === 'deployments' ? 'page' : undefined}>
             Deployments
           </a>
           {allows(who.scopes, 'admin', null) ? (
-            <a href={href.audit()} aria-current={page === 'audit' ? 'page' : undefined}>
-              Audit log
-            </a>
+            <>
+              <a href={href.audit()} aria-current={page === 'audit' ? 'page' : undefined}>
+                Audit log
+              </a>
+              <a href={href.tokens()} aria-current={page === 'tokens' ? 'page' : undefined}>
+                Tokens
+              </a>
+            </>
           ) : null}
           <a href={href.login()} class="who" aria-current={page === 'login' ? 'page' : undefined}>
             {who.anonymous ? 'Log in' : who.user}

@@ -40,8 +40,11 @@ export const href = {
     `#/models/${e(name)}/versions/${version}${against ? `?against=${against}` : ''}`,
   lineage: (node: string) => `#/lineage?node=${e(node)}`,
   run: (id: string) => `#/runs/${e(id)}`,
+  runs: () => '#/runs',
+  compare: (ids: readonly string[]) => `#/runs/compare?ids=${ids.map(e).join(',')}`,
+  tokens: () => '#/tokens',
   deployments: () => '#/deployments',
-  audit: () => '#/audit',
+  audit: (query = '') => `#/audit${query ? `?${query}` : ''}`,
   login: () => '#/login',
 };
 

@@ -1,25 +1,23 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RegistryClient } from '@ferry/registry-client';
 import { startServer } from '@ferry/serve';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServeMetrics } from '@ferry/serve';
+import {
+  ARTIFACTS,
+  type Browser,
+  buildUi,
+  CHROMIUM,
+  hasChromium,
+  launchChromium,
+} from './chromium.helper.js';
 import { inferenceLoad, type LoadResult } from './inference-load.helper.js';
 import { DEPLOYED, type Seeded, seedDeployment, seedRegistry } from './seed.helper.js';
-
-/** Debian's chromium (scripts/install-system-deps.sh), never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const UI_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-const ARTIFACTS = join(REPO, 'test-artifacts', 'ui');
-const hasChromium = existsSync(CHROMIUM);
 
 if (!hasChromium && process.env.CI !== 'true')
   console.warn(`ui browser tests skipped: ${CHROMIUM} is missing (run: sudo scripts/install-system-deps.sh)`);
@@ -39,8 +37,7 @@ const SWITCH = { timeout: 20_000, interval: 200 };
 /** The main journeys through the real UI, served by a real registry with real pushed models. */
 describe.runIf(hasChromium)('web UI in chromium', () => {
   let seeded: Seeded;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Browser;
   let page: Page;
   let base: string;
   const client = () => new RegistryClient({ url: seeded.server.url, token: seeded.admin });
@@ -62,48 +59,17 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
   const rows = (selector: string) => page.locator(`${selector} tbody tr`);
 
   beforeAll(async () => {
-    // Build the UI as `npm ci` does (root prepare script), so the test runs what users get.
-    execFileSync(
-      process.execPath,
-      [join(REPO, 'node_modules/vite/bin/vite.js'), 'build', UI_ROOT, '--logLevel', 'warn'],
-      {
-        stdio: 'inherit',
-        // vitest sets NODE_ENV=test, which would make Vite build Preact's development bundle.
-        env: { ...process.env, NODE_ENV: 'production' },
-      },
-    );
+    const ui = buildUi();
     await mkdir(ARTIFACTS, { recursive: true });
-    seeded = await seedRegistry(join(UI_ROOT, 'dist'));
+    seeded = await seedRegistry(ui);
     base = seeded.server.url;
-    profile = await mkdtemp(join(tmpdir(), 'ferry-ui-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    // Nothing may leave the machine: every request goes to the registry's own origin (or the
-    // metrics server the deployments test starts on loopback).
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      return url.hostname === '127.0.0.1' ? route.continue() : route.abort();
-    });
+    browser = await launchChromium();
+    page = browser.page;
   }, 120_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await seeded?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('finds a model: search and filters; private models are invisible', async () => {

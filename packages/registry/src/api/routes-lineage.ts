@@ -134,7 +134,21 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
           edges: g.edges.filter((e) => keep.has(e.src) && keep.has(e.dst)),
         };
       };
-      return { node: root, upstream: await prune(graph.upstream), downstream: await prune(graph.downstream) };
+      const upstream = await prune(graph.upstream);
+      const downstream = await prune(graph.downstream);
+      // What people call each node (a run's and a dataset's name), so a graph needs no id lookups.
+      const names: Record<string, string> = {};
+      for (const id of new Set([root, ...upstream.nodes, ...downstream.nodes])) {
+        const [kind, key = ''] = id.split(':', 2);
+        const name =
+          kind === 'run'
+            ? await db.runs.nameOf(key)
+            : kind === 'dataset'
+              ? (await db.lineage.getDataset(key))?.name
+              : undefined;
+        if (name !== undefined) names[id] = name;
+      }
+      return { node: root, upstream, downstream, names };
     },
   );
 
@@ -161,7 +175,9 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
     return text;
   }
 
-  app.get<{ Querystring: { target?: string; after?: number; limit?: number } }>(
+  app.get<{
+    Querystring: { target?: string; after?: number; before?: number; order?: 'asc' | 'desc'; limit?: number };
+  }>(
     '/api/v1/audit',
     {
       schema: {
@@ -173,6 +189,9 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
           properties: {
             target: { type: 'string', maxLength: 300 },
             after: { type: 'integer', minimum: 0 },
+            // newest first, paging back: order=desc, then before=<the last id shown>
+            before: { type: 'integer', minimum: 1 },
+            order: { type: 'string', enum: ['asc', 'desc'] },
             limit: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },
@@ -187,7 +206,13 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
       if (model) requireScope(request.principal, 'admin', await visibleModel(db, request.principal, model));
       else requireScope(request.principal, 'admin', null);
       return {
-        entries: await db.audit.list({ target, afterId: request.query.after, limit: request.query.limit }),
+        entries: await db.audit.list({
+          target,
+          afterId: request.query.after,
+          beforeId: request.query.before,
+          newestFirst: request.query.order === 'desc' || request.query.before !== undefined,
+          limit: request.query.limit,
+        }),
       };
     },
   );

@@ -29,16 +29,26 @@ export class AuditStore {
   constructor(private readonly store: MetadataStore) {}
 
   /** Entries after `afterId`, oldest first, optionally for one target. */
-  async list(filter: { target?: string; limit?: number; afterId?: number } = {}): Promise<AuditEntry[]> {
+  /**
+   * Entries after `afterId` oldest first, or with `newestFirst` the newest ones (before `beforeId`
+   * when given): a reader pages back from the latest entry.
+   */
+  async list(
+    filter: { target?: string; limit?: number; afterId?: number; beforeId?: number; newestFirst?: boolean } = {},
+  ): Promise<AuditEntry[]> {
     const where: string[] = ['id > ?'];
     const params: (string | number)[] = [filter.afterId ?? 0];
+    if (filter.beforeId !== undefined) {
+      where.push('id < ?');
+      params.push(filter.beforeId);
+    }
     if (filter.target) {
       where.push('target = ?');
       params.push(filter.target);
     }
     params.push(filter.limit ?? 100);
     const rows = await this.store.query(
-      `SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+      `SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY id${filter.newestFirst ? ' DESC' : ''} LIMIT ?`,
       params,
     );
     return rows.map((r) => ({

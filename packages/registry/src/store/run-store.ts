@@ -12,6 +12,9 @@ export interface NewRun {
   readonly inputs?: { name: string; digest: string; source?: string }[];
 }
 
+/** A run as lists show it: no params, tags or metrics. */
+export type RunSummary = Omit<Run, 'params' | 'tags' | 'metrics'>;
+
 /** Training runs with their params, tags and metrics (`runs`, `run_params`, `run_tags`, `run_metrics`). */
 export class RunStore {
   constructor(private readonly store: MetadataStore) {}
@@ -104,6 +107,34 @@ export class RunStore {
           time: String(m.time),
         }),
       ),
+    };
+  }
+
+  /** A run's name alone (lineage labels its nodes with it), without reading its metrics. */
+  async nameOf(id: string): Promise<string | undefined> {
+    const row = (await this.store.query('SELECT name FROM runs WHERE id = ?', [id]))[0];
+    return row ? String(row.name) : undefined;
+  }
+
+  /** A page of runs, newest first, without params and metrics (GET /api/v1/runs). */
+  async list(page: { limit: number; offset: number }): Promise<{ runs: RunSummary[]; total: number }> {
+    const [rows, count] = await Promise.all([
+      this.store.query('SELECT * FROM runs ORDER BY start_time DESC, id LIMIT ? OFFSET ?', [
+        page.limit,
+        page.offset,
+      ]),
+      this.store.query('SELECT COUNT(*) AS n FROM runs', []),
+    ]);
+    return {
+      runs: rows.map((run) => ({
+        id: String(run.id),
+        name: String(run.name),
+        status: run.status as RunStatus,
+        startTime: String(run.start_time),
+        endTime: str(run.end_time),
+        createdBy: String(run.created_by),
+      })),
+      total: Number(count[0]!.n),
     };
   }
 

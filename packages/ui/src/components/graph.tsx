@@ -5,18 +5,36 @@ import { nodeHref } from '../router.js';
 const NODE_W = 190;
 const NODE_H = 44;
 
-export function nodeLabel(node: string): { kind: string; text: string } {
+/**
+ * A node as people call it: `vision/mnist v2`, the run's or the dataset's name (the lineage API
+ * answers them in `names`); an id's first 8 characters only when no name is known.
+ */
+export function nodeLabel(
+  node: string,
+  names: Readonly<Record<string, string>> = {},
+): { kind: string; text: string } {
   const version = /^models:\/(.+)\/(\d+)$/.exec(node);
   if (version) return { kind: 'version', text: `${version[1]} v${version[2]}` };
   const [kind = 'node', id = node] = node.split(':', 2);
-  return { kind, text: `${kind} ${id.slice(0, 8)}` };
+  const name = names[node];
+  return { kind, text: name ? `${kind} ${name}` : `${kind} ${id.slice(0, 8)}` };
 }
 
 /**
  * The lineage graph laid out left to right by dagre (datasets -> runs -> versions -> derived
  * versions), drawn as SVG. Each node is a link (Tab moves between them, Enter follows).
  */
-export function LineageGraph({ nodes, edges, root }: { nodes: string[]; edges: Edge[]; root: string }) {
+export function LineageGraph({
+  nodes,
+  edges,
+  root,
+  names = {},
+}: {
+  nodes: string[];
+  edges: Edge[];
+  root: string;
+  names?: Readonly<Record<string, string>>;
+}) {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 60, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -61,13 +79,13 @@ export function LineageGraph({ nodes, edges, root }: { nodes: string[]; edges: E
         })}
         {g.nodes().map((id) => {
           const n = g.node(id);
-          const { kind, text } = nodeLabel(id);
+          const { kind, text } = nodeLabel(id, names);
           return (
             <a
               key={id}
               href={nodeHref(id)}
               class={`node node-${kind}${id === root ? ' root' : ''}`}
-              aria-label={`${kind} ${id}`}
+              aria-label={`${text} (${id})`}
             >
               <title>{id}</title>
               <rect x={n.x - NODE_W / 2} y={n.y - NODE_H / 2} width={NODE_W} height={NODE_H} rx="6" />

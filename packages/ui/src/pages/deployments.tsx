@@ -1,14 +1,21 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Deployment } from '../api.js';
 import { LineChart } from '../components/chart.js';
+import { NewDeployment } from '../components/new-deployment.js';
 import { ErrorBox, Loading } from '../components/status.js';
-import { LIVE_REFRESH_MS, useApi } from '../hooks.js';
+import { LIVE_REFRESH_MS, useApi, useWhoami } from '../hooks.js';
 import { href } from '../router.js';
 import { parsePrometheus, type Rates, rates, type Sample } from '../prometheus.js';
 
 /** Where a deployment's server publishes Prometheus metrics. */
 export const metricsUrlOf = (d: Deployment): string | undefined =>
   d.endpoint ? `${d.endpoint.replace(/\/+$/, '')}/metrics` : undefined;
+
+/** The live chart's axes: each counts in one unit. */
+const RATE_AXES = [
+  { scale: 'rps', label: 'requests/s' },
+  { scale: 'ms', label: 'p99 latency (ms)' },
+] as const;
 
 /** Points kept per live chart (a few minutes at one scrape every 2 s). */
 const MAX_POINTS = 150;
@@ -17,10 +24,31 @@ export function DeploymentsPage({ watch }: { watch: string }) {
   // Re-read every LIVE_REFRESH_MS: when an alias moves, the server swaps versions and reports the new live one.
   const list = useApi<{ deployments: Deployment[] }>('/api/v1/deployments', LIVE_REFRESH_MS);
   const [url, setUrl] = useState(watch);
+  const [created, setCreated] = useState<Deployment | undefined>();
+  const { who } = useWhoami();
   const missingRoute = list.error instanceof ApiError && list.error.status === 404;
   return (
     <section>
       <h1>Deployments</h1>
+      {who.anonymous ? (
+        <p class="muted small">Log in with a token that may write a model to create a deployment of it.</p>
+      ) : (
+        <details class="create" open={list.data?.deployments.length === 0}>
+          <summary>New deployment</summary>
+          <NewDeployment
+            onCreated={(d) => {
+              setCreated(d);
+              list.reload();
+            }}
+          />
+        </details>
+      )}
+      {created ? (
+        <p class="notice" role="status">
+          Deployment {created.name} created: it follows models:/{created.model}@{created.alias}. Serve it with{' '}
+          <code>ferry serve --registry URL</code>.
+        </p>
+      ) : null}
       {missingRoute ? (
         <p>
           No deployments are registered: this registry has no deployments API yet. Serve a model with{' '}
@@ -177,18 +205,20 @@ function LiveMetrics({ url, model }: { url: string; model?: string }) {
         </div>
       </dl>
       {points.length > 1 ? (
+        // one unit per axis: requests/s on the left, milliseconds on the right (batch size is above)
         <LineChart
-          title="requests/s and p99 (ms)"
+          title="requests/s and p99 latency"
           xLabel="time"
           time
+          yAxes={RATE_AXES}
           x={points.map((p) => p.t)}
           series={[
-            { label: 'requests/s', values: points.map((p) => p.r.requestsPerSecond) },
+            { label: 'requests/s', scale: 'rps', values: points.map((p) => p.r.requestsPerSecond) },
             {
-              label: 'p99 ms',
+              label: 'p99 (ms)',
+              scale: 'ms',
               values: points.map((p) => (p.r.p99Seconds === null ? null : p.r.p99Seconds * 1000)),
             },
-            { label: 'avg batch', values: points.map((p) => p.r.averageBatch) },
           ]}
         />
       ) : null}

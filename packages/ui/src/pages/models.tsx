@@ -1,9 +1,10 @@
 import { useMemo, useState } from 'preact/hooks';
 import { enc, type Model } from '../api.js';
-import { ErrorBox, Loading } from '../components/status.js';
+import { ErrorBox, Loading, ScanBadge } from '../components/status.js';
 import { formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { href } from '../router.js';
+import { useLatestVerdicts } from '../verdicts.js';
 
 /** Models the caller can see: server-side search, then namespace / visibility / tag filters. */
 export function ModelsPage({ query }: { query: URLSearchParams }) {
@@ -26,6 +27,7 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
     }
     return true;
   });
+  const verdicts = useLatestVerdicts(models);
   return (
     <section>
       <h1>Models</h1>
@@ -82,6 +84,7 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
             <tr>
               <th>Name</th>
               <th>Latest</th>
+              <th>Scan</th>
               <th>Aliases</th>
               <th>Visibility</th>
               <th>Tags</th>
@@ -96,6 +99,15 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
                   {m.description ? <div class="muted small">{m.description}</div> : null}
                 </td>
                 <td>{m.latestVersion ?? '-'}</td>
+                <td data-scan={verdicts.get(m.name) ?? ''}>
+                  {m.latestVersion === null ? (
+                    '-'
+                  ) : verdicts.has(m.name) ? (
+                    <ScanBadge scan={verdicts.get(m.name)!} />
+                  ) : (
+                    <span class="muted">…</span>
+                  )}
+                </td>
                 <td>
                   {Object.entries(m.aliases).map(([a, v]) => (
                     <span key={a} class="badge alias">

@@ -56,7 +56,13 @@ export function RunPage({ id }: { id: string }) {
       <div class="charts">
         {charts.map((c) => (
           <figure key={c.key}>
-            <LineChart title={c.key} xLabel="step" x={c.x} series={[{ label: c.key, values: c.values }]} />
+            <LineChart
+              title={c.key}
+              xLabel="step"
+              yLabel={c.key}
+              x={c.x}
+              series={[{ label: c.key, values: c.values }]}
+            />
             <figcaption class="muted small">
               {c.key}: {c.values.length} point(s), last{' '}
               {Number(c.values[c.values.length - 1]!.toPrecision(6))}

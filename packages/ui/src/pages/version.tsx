@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { enc, type Finding, modelPath, type Version } from '../api.js';
+import { enc, type Finding, modelPath, type TensorSpec, type Version } from '../api.js';
 import { ErrorBox, PageError, Loading, ScanBadge, scanExplanation } from '../components/status.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
@@ -124,6 +124,8 @@ export function VersionPage({
         </dd>
       </dl>
       {data.description ? <p>{data.description}</p> : null}
+
+      <Signature version={data} />
 
       <h2>Scan</h2>
       <p>{scanExplanation(data.scan)}</p>
@@ -338,5 +340,58 @@ function DiffView({ name, version, against }: { name: string; version: number; a
         </table>
       </div>
     </div>
+  );
+}
+
+/** A dimension as inspect gives it: a number, -1 or a name for a varying one. */
+const dim = (d: number | string) => (typeof d === 'number' && d < 0 ? '?' : String(d));
+
+/**
+ * The model's inputs and outputs, from the inspect summary stored when the version was pushed
+ * (nothing is read again): what a caller must send and gets back.
+ */
+function Signature({ version }: { version: Version }) {
+  const files = Object.entries(version.inspect?.files ?? {}).filter(
+    ([, f]) => (f.inputs?.length ?? 0) + (f.outputs?.length ?? 0) > 0,
+  );
+  if (files.length === 0) return null;
+  const rows = (side: string, list: TensorSpec[] = []) =>
+    list.map((t) => (
+      <tr key={`${side}-${t.name}`} class={`io-${side}`}>
+        <td>{side}</td>
+        <td>
+          <code>{t.name}</code>
+        </td>
+        <td>{t.dtype}</td>
+        <td>{t.shape === null ? 'unknown' : `[${t.shape.map(dim).join(', ')}]`}</td>
+      </tr>
+    ));
+  return (
+    <>
+      <h2>Inputs and outputs</h2>
+      {files.map(([path, f]) => (
+        <div key={path}>
+          {files.length > 1 || Object.keys(version.inspect?.files ?? {}).length > 1 ? (
+            <p class="muted">{path}</p>
+          ) : null}
+          <div class="table-wrap">
+            <table class="signature">
+              <thead>
+                <tr>
+                  <th>Side</th>
+                  <th>Name</th>
+                  <th>dtype</th>
+                  <th>Shape</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows('input', f.inputs)}
+                {rows('output', f.outputs)}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ))}
+    </>
   );
 }
