@@ -34,7 +34,13 @@ export class AuditStore {
    * when given): a reader pages back from the latest entry.
    */
   async list(
-    filter: { target?: string; limit?: number; afterId?: number; beforeId?: number; newestFirst?: boolean } = {},
+    filter: {
+      target?: string;
+      limit?: number;
+      afterId?: number;
+      beforeId?: number;
+      newestFirst?: boolean;
+    } = {},
   ): Promise<AuditEntry[]> {
     const where: string[] = ['id > ?'];
     const params: (string | number)[] = [filter.afterId ?? 0];
