@@ -109,6 +109,9 @@ function App() {
               </a>
             </>
           ) : null}
+          <a href="/docs" title="The registry's REST API, every route with its parameters">
+            API
+          </a>
           <a href={href.login()} class="who" aria-current={page === 'login' ? 'page' : undefined}>
             {who.anonymous ? 'Log in' : who.user}
           </a>

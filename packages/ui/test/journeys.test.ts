@@ -228,6 +228,15 @@ describe.runIf(hasChromium)('web UI journeys (#25)', () => {
       expect(await page.textContent('main')).toContain('does not exist');
     }
     await shot('not-found');
+    // the header's API link opens the registry's browsable API page
+    await page.click('header a:has-text("API")');
+    await page.waitForSelector('details.op');
+    expect(new URL(page.url()).pathname).toBe('/docs');
+    expect(await page.title()).toBe('ferry registry — API');
+    expect(await page.locator('details.op').count()).toBeGreaterThan(30);
+    await page.click('details.op:has(code:text-is("/api/v1/runs")) summary');
+    expect(await page.textContent('details.op[open]')).toContain('offset');
+    await shot('api-docs');
   });
 
   it('creates a deployment from the UI', async () => {

@@ -26,7 +26,7 @@ export function RunPage({ id }: { id: string }) {
   return (
     <section>
       <nav class="crumbs" aria-label="breadcrumb">
-        <a href={href.models()}>Models</a> / run {id.slice(0, 8)}
+        <a href={href.runs()}>Runs</a> / run {id.slice(0, 8)}
       </nav>
       <h1>
         Run {data.name || id.slice(0, 8)} <span class={`badge run-${data.status}`}>{data.status}</span>
