@@ -21,7 +21,8 @@ export function describeEstimator(root: Estimator): string[] {
   const visit = (est: Estimator, label: string, depth: number) => {
     if (lines.length >= MAX_DESCRIBED_ESTIMATORS || depth > 16) return;
     const parts = [`${'  '.repeat(depth)}${label}${est.name}`];
-    const classes = safe(() => est.labels('classes_'));
+    // LightGBM's classifiers keep them as `_classes` (sklearn.py; classes_ is a property).
+    const classes = safe(() => est.labels('classes_')) ?? safe(() => est.labels('_classes'));
     if (classes) {
       const list = (classes.ints ?? classes.strings ?? []).map(String);
       parts.push(`classes=[${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''}]`);
