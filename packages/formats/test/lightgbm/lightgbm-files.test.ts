@@ -79,7 +79,7 @@ describe('LightGBM text models', () => {
       features: 41,
     });
     expect(report.details?.categorical_splits).toBeGreaterThan(0);
-    expect((report.details?.feature_names as string[])[40]).toBe('Column_40');
+    expect((report.details!.feature_names as string[])[40]).toBe('Column_40');
   });
 
   it('a broken file is an error verdict naming the rule, not safe', async () => {
