@@ -52,6 +52,10 @@ describe('LightGBM pickles are data', () => {
         /^LGBMClassifier classes=\[3, 5, 7\] objective=multiclass num_class:3 n_features=5 n_trees=12 n_classes=3 best_iteration=2$/,
       ),
     ]);
+    // The Booster's model text is shown by its length, not printed (MAX_DETAIL_TEXT).
+    expect((report.details!.values as Record<string, unknown>)['_Booster.handle']).toMatch(
+      /^<str of \d+ characters>$/,
+    );
   });
 });
 
