@@ -95,4 +95,45 @@ describe('LightGBM: ferry ONNX in onnxruntime-node equals LightGBM', () => {
     const summary = await check(join(tmp, 'model.txt'), expected);
     expect(summary.tree[0]).toContain('objective=multiclass num_class:3 n_features=2 n_trees=336');
   });
+
+  // What is not converted fails with one line naming the attribute, before any output exists.
+  const edited = (name: string, edit: (text: string) => string) => {
+    const path = join(tmp, name);
+    writeFileSync(path, edit(readFileSync(join(DIR, 'regression.txt'), 'utf8')));
+    return path;
+  };
+  it.each([
+    [
+      'a linear tree',
+      (t: string) => t.replace('is_linear=0', 'is_linear=1'),
+      'FERRY_SKLEARN_UNSUPPORTED',
+      /LightGBM Booster\.Tree=0\.is_linear: not converted to ONNX: linear trees/,
+    ],
+    [
+      'an objective LightGBM does not write',
+      (t: string) => t.replace('objective=regression', 'objective=made_up'),
+      'FERRY_SKLEARN_UNSUPPORTED',
+      /LightGBM Booster\.objective: not converted to ONNX: made_up is not converted/,
+    ],
+    [
+      'a category past 2^24',
+      (t: string) =>
+        t
+          .replace('num_cat=0', 'num_cat=1')
+          .replace(/decision_type=(\d+)/, 'decision_type=1')
+          .replace(/threshold=[^ \n]+/, 'threshold=0')
+          .replace(
+            'is_linear=0',
+            `cat_boundaries=0 524289\ncat_threshold=${'0 '.repeat(524288)}1\nis_linear=0`,
+          )
+          .replace(/tree_sizes=.*\n/, ''),
+      'FERRY_LIGHTGBM_MODEL',
+      /LightGBM model Tree=0 node 0: category 16777216 is over MAX_LIGHTGBM_CATEGORY 16777216/,
+    ],
+  ])('refuses %s', async (_, edit, code, message) => {
+    await expect(convertSklearnToOnnx(edited('edited.txt', edit))).rejects.toMatchObject({
+      code,
+      message: expect.stringMatching(message),
+    });
+  });
 });
