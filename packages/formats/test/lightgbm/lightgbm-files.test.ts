@@ -19,6 +19,7 @@ describe('LightGBM pickles are data', () => {
     'lgbm_regressor.pkl',
     'lgbm_ranker.joblib',
     'lgbm_booster.pkl',
+    'lgbm_pipeline.joblib',
   ])('%s scans safe with no findings', async (file) => {
     const result = await scanPath(DIR + file);
     expect({ verdict: result.verdict, findings: result.findings }).toEqual({ verdict: 'safe', findings: [] });

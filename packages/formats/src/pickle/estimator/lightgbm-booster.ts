@@ -22,6 +22,10 @@ export function readLgbmBooster(est: Estimator): LgbmBooster {
   const text = booster.str(key);
   const model = parseLightgbmModel(text, est.src.path);
   const total = model.trees.length / model.treesPerIteration;
-  const best = booster.has('best_iteration') ? booster.int('best_iteration') : 0;
+  // 0 (or None from a hand-built Booster) means no early stopping: every iteration.
+  const best =
+    booster.has('best_iteration') && booster.opt('best_iteration') !== null
+      ? booster.int('best_iteration')
+      : 0;
   return { model, iterations: best > 0 ? Math.min(best, total) : total };
 }
