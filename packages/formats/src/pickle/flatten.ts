@@ -43,7 +43,8 @@ function join(prefix: string, key: string): string {
 
 function leafValue(value: PickleValue): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'string' && value.length > MAX_DETAIL_TEXT) return `<str of ${value.length} characters>`;
+  if (typeof value === 'string' && value.length > MAX_DETAIL_TEXT)
+    return `<str of ${value.length} characters>`;
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (isNode(value)) {
     if (value.kind === 'bytes') return `<${value.length} bytes>`;
