@@ -25,8 +25,6 @@ export interface LgbmModel {
   readonly trees: readonly LgbmTree[];
 }
 
-const utf8 = new TextEncoder();
-
 interface Line {
   readonly text: string;
   /** Offset of the line's first character in the text. */
@@ -133,8 +131,8 @@ export function parseLightgbmModel(text: string, path: string): LgbmModel {
     }
     trees.push(readTree(fields, `Tree=${index}`, features, path));
     while (at < lines.length && lines[at]!.text === '') at++;
-    // tree_sizes counts bytes: the UTF-8 length of the block.
-    blocks.push(utf8.encode(text.slice(blockStart, lines[at]?.start ?? text.length)).length);
+    // tree_sizes counts bytes: the UTF-8 length of the block (measured without copying it).
+    blocks.push(Buffer.byteLength(text.slice(blockStart, lines[at]?.start ?? text.length), 'utf8'));
   }
   if (lines[at]?.text !== 'end of trees')
     fail(
