@@ -25,7 +25,7 @@ interface ConverterInfo {
 export interface ConvertedModel {
   readonly model: OnnxModel;
   readonly bytes: Uint8Array;
-  /** The source format as reported (`savedmodel`, `sklearn`, `xgboost`). */
+  /** The source format as reported (`savedmodel`, `sklearn`, `xgboost`, `lightgbm`). */
   readonly format: string;
   readonly details: Readonly<Record<string, unknown>>;
 }
@@ -92,9 +92,10 @@ export const SAVEDMODEL_TO_ONNX: ModelConverter = {
 export const SKLEARN_TO_ONNX: ModelConverter = {
   kind: 'model',
   name: 'sklearn-to-onnx',
-  from: ['pickle', 'joblib', 'xgboost'],
+  from: ['pickle', 'joblib', 'xgboost', 'lightgbm'],
   to: 'onnx',
-  description: 'a fitted scikit-learn estimator (from the inert pickle graph) or an XGBoost model as ONNX-ML',
+  description:
+    'a fitted scikit-learn, XGBoost or LightGBM estimator (from the inert pickle graph), or an XGBoost or LightGBM model file, as ONNX-ML',
   async convert(input) {
     const { bytes, summary, model } = await convertSklearnToOnnx(input);
     return {
@@ -128,7 +129,8 @@ export const ONNX_WEIGHTS: WeightsConverter = {
 export const TO_SAFETENSORS: TensorsConverter = {
   kind: 'tensors',
   name: 'to-safetensors',
-  from: FORMAT_HANDLERS.map((h) => h.name),
+  // A LightGBM text model holds trees, not tensors.
+  from: FORMAT_HANDLERS.map((h) => h.name).filter((n) => n !== 'lightgbm'),
   to: 'safetensors',
   description: 'every tensor of any model ferry reads, streamed into one safetensors file',
   convert: convertToSafetensors,

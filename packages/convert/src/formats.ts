@@ -3,7 +3,7 @@
  * Converters read files only through @ferry/formats' public API (ARCHITECTURE.md, dependency
  * rule 5); binding the namespaced names once here keeps each converter's imports short.
  */
-import { onnx, pickle, savedmodel } from '@ferry/formats';
+import { lightgbm, onnx, pickle, savedmodel } from '@ferry/formats';
 
 export {
   BufferSource,
@@ -66,6 +66,22 @@ export type Estimator = pickle.estimator.Estimator;
 export type GraphSource = pickle.estimator.GraphSource;
 export type Json = pickle.estimator.Json;
 export type XgbModel = pickle.estimator.XgbModel;
+
+// --- LightGBM (text models, and the Booster text pickles hold) ---
+export const {
+  CATEGORICAL_MASK,
+  DEFAULT_LEFT_MASK,
+  looksLikeLightgbm,
+  MAX_LIGHTGBM_MODEL_BYTES,
+  MISSING_NAN,
+  MISSING_NONE,
+  MISSING_ZERO,
+  readLightgbmFile,
+  summariseLightgbm,
+} = lightgbm;
+export const { readLgbmBooster } = pickle.estimator;
+export type LgbmModel = lightgbm.LgbmModel;
+export type LgbmTree = lightgbm.LgbmTree;
 
 // --- SavedModel ---
 export const {

@@ -22,11 +22,13 @@ describe('the converter table', () => {
 
   it('picks ONNX converters for SavedModels and estimators, safetensors for every readable format', () => {
     expect(converterFor('savedmodel', 'onnx')).toBe(SAVEDMODEL_TO_ONNX);
-    for (const source of ['pickle', 'joblib', 'xgboost'] as const) {
+    for (const source of ['pickle', 'joblib', 'xgboost', 'lightgbm'] as const) {
       expect(converterFor(source, 'onnx')).toBe(SKLEARN_TO_ONNX);
     }
     expect(converterFor('gguf', 'onnx')).toBeUndefined();
-    for (const { name } of FORMAT_HANDLERS) expect(converterFor(name, 'safetensors')).toBe(TO_SAFETENSORS);
+    // A LightGBM text model holds trees, not tensors: no safetensors conversion.
+    for (const { name } of FORMAT_HANDLERS)
+      expect(converterFor(name, 'safetensors')).toBe(name === 'lightgbm' ? undefined : TO_SAFETENSORS);
     // --weights is chosen by its option, never by format: a plain conversion of ONNX is not it
     expect(converterFor('onnx', 'onnx')).not.toBe(ONNX_WEIGHTS);
   });
@@ -37,6 +39,7 @@ describe('detectSource', () => {
     ['sklearn/xgb_binary.xgb.json', 'xgboost'],
     ['sklearn/xgb_binary.ubj', 'xgboost'],
     ['sklearn/ridge_protocol2.pkl', 'pickle'],
+    ['lightgbm/wild_lg_rf_iris.txt', 'lightgbm'],
     ['safetensors/all_dtypes.safetensors', 'safetensors'],
   ])('%s is %s', async (path, source) => {
     expect(await detectSource(fixture(path))).toBe(source);

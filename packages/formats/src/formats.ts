@@ -1,4 +1,5 @@
 import { ggufHandler } from './gguf/gguf-handler.js';
+import { lightgbmHandler } from './lightgbm/handler.js';
 import type { FormatHandler } from './model.js';
 import { npyHandler } from './numpy/npy-handler.js';
 import { npzHandler } from './numpy/npz-handler.js';
@@ -25,6 +26,8 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // numpy
   npyHandler,
   npzHandler,
+  // lightgbm (a text model whose first line is "tree")
+  lightgbmHandler,
   // pickle / pytorch / joblib
   pytorchLegacyHandler,
   torchscriptHandler,

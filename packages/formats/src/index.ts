@@ -60,6 +60,9 @@ export * as savedmodel from './savedmodel/index.js';
 // --- gguf ---
 export * as gguf from './gguf/index.js';
 
+// --- lightgbm ---
+export * as lightgbm from './lightgbm/index.js';
+
 // --- pickle ---
 export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';

@@ -13,7 +13,8 @@ export type FormatName =
   | 'pytorch-legacy'
   | 'torchscript'
   | 'pickle'
-  | 'joblib';
+  | 'joblib'
+  | 'lightgbm';
 
 /** A graph input or output: dims are numbers, symbolic names (`batch`), or -1 when unknown. */
 export interface TensorSpec {

@@ -13,11 +13,15 @@ import {
   type GraphSource,
   boosterBytes,
   readXgbModel,
+  looksLikeLightgbm,
+  readLightgbmFile,
+  summariseLightgbm,
 } from '../formats.js';
 import { convertStep } from './dispatch.js';
 import { FLOAT, Graph, INT64, STRING, valueInfo } from './graph.js';
 import type { Converted } from './result.js';
 import { convertXgbModel } from './xgboost.js';
+import { convertLgbmModel, lightgbmWidth } from './lightgbm.js';
 import { convertError } from '../errors.js';
 
 /** An XGBoost JSON/UBJSON model is read whole into memory (CWE-789). */
@@ -31,8 +35,8 @@ export interface SklearnConversion {
 }
 
 export interface SklearnSummary {
-  /** `sklearn` (a pickle or joblib estimator) or `xgboost` (XGBoost's JSON/UBJSON model). */
-  readonly source: 'sklearn' | 'xgboost';
+  /** `sklearn` (a pickle or joblib estimator), `xgboost` (XGBoost's JSON/UBJSON model) or `lightgbm` (its text model). */
+  readonly source: 'sklearn' | 'xgboost' | 'lightgbm';
   /** The top estimator's class, e.g. `sklearn.pipeline.Pipeline`. */
   readonly estimator: string;
   readonly kind: Converted['kind'];
@@ -57,6 +61,7 @@ function widthOf(est: Estimator): number {
   }
   if (est.name === 'XGBClassifier' || est.name === 'XGBRegressor')
     return readXgbModel(boosterBytes(est), est.src.path).features;
+  if (est.cls.startsWith('lightgbm.')) return lightgbmWidth(est);
   return est.fail('n_features_in_', 'missing, so the input width is unknown');
 }
 
@@ -116,21 +121,21 @@ function summarise(
   };
 }
 
-/** XGBoost's own model files start with `{`: JSON text or a UBJSON object. */
-async function isXgboostFile(path: string): Promise<boolean> {
+/** The first bytes: XGBoost's own model files start with `{` (JSON or UBJSON), LightGBM's with `tree`. */
+async function headOf(path: string): Promise<Uint8Array> {
   const handle = await import('node:fs/promises').then((fs) => fs.open(path, 'r'));
   try {
-    const head = new Uint8Array(2);
-    await handle.read(head, 0, 2, 0);
-    return head[0] === 0x7b;
+    const head = new Uint8Array(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Converts a fitted scikit-learn estimator (pickle or joblib) or an XGBoost model (JSON/UBJSON)
- * to ONNX-ML, from the inert object graph of ferry's pickle machine: nothing is imported or run.
+ * Converts a fitted scikit-learn estimator (pickle or joblib), an XGBoost model (JSON/UBJSON) or
+ * a LightGBM text model to ONNX-ML, from the inert object graph of ferry's pickle machine: nothing is imported or run.
  * The input is one float tensor `input` [N, features]; classifiers output `label` and
  * `probabilities` (or `scores` without predict_proba), regressors and transformers `variable`,
  * KMeans `label` and `scores` (distances).
@@ -139,7 +144,23 @@ export async function convertSklearnToOnnx(path: string): Promise<SklearnConvers
   const info = await stat(path).catch(() => {
     throw ferryError('FERRY_NOT_FOUND', { path });
   });
-  if (await isXgboostFile(path)) {
+  const head = await headOf(path);
+  if (looksLikeLightgbm(head)) {
+    const m = await readLightgbmFile(path);
+    const g = new Graph(path);
+    const out = convertLgbmModel(m, g, 'input', path);
+    const objective = m.objective?.text ?? 'custom';
+    const { model, outputs } = finish(g, out, m.features, `lightgbm ${objective}`);
+    return summarise(model, encodeModel(model), {
+      source: 'lightgbm',
+      estimator: `lightgbm.Booster (${objective})`,
+      kind: out.kind,
+      features: m.features,
+      outputs,
+      tree: [`Booster ${summariseLightgbm(m)}`],
+    });
+  }
+  if (head[0] === 0x7b) {
     if (info.size > MAX_XGBOOST_MODEL_BYTES)
       throw ferryError('FERRY_LIMIT', {
         path,

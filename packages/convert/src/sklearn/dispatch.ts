@@ -21,9 +21,10 @@ import {
 import type { Converted, StepConverter } from './result.js';
 import type { Estimator } from '../formats.js';
 import { convertForest } from './tree.js';
+import { convertLgbmEstimator } from './lightgbm.js';
 import { convertXgbEstimator } from './xgboost.js';
 
-/** Converters by class name (the module must be sklearn's or xgboost's). */
+/** Converters by class name (the module must be sklearn's, xgboost's or lightgbm's). */
 export const CONVERTERS: ReadonlyMap<string, StepConverter> = new Map<string, StepConverter>([
   ...[...LINEAR_REGRESSORS].map((n) => [n, convertLinearRegressor] as const),
   ...[...LINEAR_CLASSIFIERS].map((n) => [n, convertLinearClassifier] as const),
@@ -57,11 +58,20 @@ export const CONVERTERS: ReadonlyMap<string, StepConverter> = new Map<string, St
   ['KNeighborsRegressor', convertKNeighbors],
   ['XGBClassifier', convertXgbEstimator],
   ['XGBRegressor', convertXgbEstimator],
+  ['LGBMClassifier', convertLgbmEstimator],
+  ['LGBMRegressor', convertLgbmEstimator],
+  ['LGBMRanker', convertLgbmEstimator],
+  // lightgbm.basic.Booster only: convertLgbmEstimator refuses xgboost.core.Booster by its module.
+  ['Booster', convertLgbmEstimator],
 ]);
 
 export function convertStep(est: Estimator, g: Graph, input: string, width: number): Converted {
   const module = est.cls.slice(0, est.cls.lastIndexOf('.'));
-  const ours = module === 'sklearn' || module.startsWith('sklearn.') || module.startsWith('xgboost.');
+  const ours =
+    module === 'sklearn' ||
+    module.startsWith('sklearn.') ||
+    module.startsWith('xgboost.') ||
+    module.startsWith('lightgbm.');
   const converter = ours ? CONVERTERS.get(est.name) : undefined;
   if (!converter) est.unsupported('(class)', `${est.cls} has no ONNX conversion in ferry`);
   return converter(est, g, input, width);

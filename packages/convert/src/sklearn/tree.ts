@@ -15,6 +15,8 @@ export interface TreeNode {
   /** NaN goes left (sklearn >= 1.3 missing_go_to_left, HistGradientBoosting, XGBoost default_left). */
   readonly missingLeft: boolean;
   readonly weights: readonly number[];
+  /** This node's comparison when it differs from the ensemble's (LightGBM's categorical ranges). */
+  readonly mode?: 'BRANCH_LEQ' | 'BRANCH_LT' | 'BRANCH_GT';
 }
 
 /**
@@ -89,9 +91,11 @@ export class Ensemble {
         throw bad('child out of range');
       if (!(n.feature >= 0 && n.feature < width && Number.isInteger(n.feature)))
         throw bad(`feature ${n.feature} outside the ${width} input columns`);
+      const mode = n.mode ?? this.mode;
       a.features.push(n.feature);
-      a.values.push(this.mode === 'BRANCH_LEQ' ? floorFloat32(n.threshold) : Math.fround(n.threshold));
-      a.modes.push(this.mode);
+      // x <= t and x > t (t a double, x a float32) test the largest float32 <= t.
+      a.values.push(mode === 'BRANCH_LT' ? Math.fround(n.threshold) : floorFloat32(n.threshold));
+      a.modes.push(mode);
       a.trues.push(n.left);
       a.falses.push(n.right);
       a.missing.push(n.missingLeft ? 1 : 0);

@@ -133,6 +133,9 @@ export const ERRORS = {
   FERRY_SKLEARN_UNSUPPORTED: bad('{path}: {class}.{attribute}: not converted to ONNX: {reason}'),
   FERRY_SKLEARN_STATE: bad('{path}: {class}.{attribute}: {reason}'),
   FERRY_XGBOOST_MODEL: bad('{path}: XGBoost model {what}: {reason}'),
+
+  // --- lightgbm ---
+  FERRY_LIGHTGBM_MODEL: bad('{path}: LightGBM model {what}: {reason}'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,4 +1,5 @@
 import { GENERATED_CLASSES } from './allowlist-classes.js';
+import { LIGHTGBM_CLASSES } from './allowlist-lightgbm.js';
 
 /**
  * Globals that reconstruct data, not behaviour. The torch set is what torch's own
@@ -140,10 +141,12 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
 /**
  * Exact names only, here and in the generated table of data classes (estimators, trees, losses,
  * NumPy scalars, SciPy sparse matrices, XGBoost models: allowlist-classes.ts, made by
- * fixtures/make/allowlist_classes.py). A class is allowed under the module that defines it, never
+ * fixtures/make/allowlist_classes.py; LightGBM's in allowlist-lightgbm.ts). A class is allowed under the module that defines it, never
  * under a module that imports it: `sklearn.datasets._covtype.GzipFile` is gzip's GzipFile, which
  * truncates a file when called (issue #24.3). No module prefix or name pattern admits anything.
  */
 export function isAllowedGlobal(qualified: string): boolean {
-  return ALLOWED_GLOBALS.has(qualified) || GENERATED_CLASSES.has(qualified);
+  return (
+    ALLOWED_GLOBALS.has(qualified) || GENERATED_CLASSES.has(qualified) || LIGHTGBM_CLASSES.has(qualified)
+  );
 }

@@ -10,6 +10,11 @@ import { globalName, isNode, type PickleValue, type PyCall } from './values.js';
 export const MAX_DETAIL_LEAVES = 1000;
 /** Objects listed in details (class and attributes). */
 export const MAX_DETAIL_OBJECTS = 1000;
+/**
+ * A str value longer than this is shown by its length, as bytes are: a LightGBM Booster pickles
+ * its whole model as text (hundreds of MB for big models), which is not a value to print.
+ */
+export const MAX_DETAIL_TEXT = 4096;
 
 export type TensorOf = (value: PickleValue, name: string) => TensorRef | OpaqueTensor | undefined;
 
@@ -38,6 +43,8 @@ function join(prefix: string, key: string): string {
 
 function leafValue(value: PickleValue): unknown {
   if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'string' && value.length > MAX_DETAIL_TEXT)
+    return `<str of ${value.length} characters>`;
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (isNode(value)) {
     if (value.kind === 'bytes') return `<${value.length} bytes>`;

@@ -67,11 +67,11 @@ async function openPickle(path: string, unsafeInspect: boolean | undefined): Pro
       details.graph = streams.flatMap((st) => st.stream.pickles.map((p) => renderGraph(p.value)));
     }
     details.protocol = streams[0]?.stream.pickles[0]?.protocol ?? 0;
-    // A fitted scikit-learn / XGBoost estimator: its tree (steps, classes, features, estimators).
+    // A fitted scikit-learn / XGBoost / LightGBM estimator: its tree (steps, classes, features, estimators).
     const main = streams[0];
     const root = main?.stream.pickles[0]?.value;
     const cls = root === undefined ? undefined : classOf(root);
-    if (main && cls && /^(sklearn|xgboost)\./.test(cls)) {
+    if (main && cls && /^(sklearn|xgboost|lightgbm)\./.test(cls)) {
       const src = { path, input: main.input, arrays: new Map(main.arrays.map((a) => [a.wrapper, a])) };
       details.estimator = describeEstimator(new Estimator(src, root as PyCall));
     }

@@ -1,5 +1,7 @@
 import { isNode, type PickleValue } from '../values.js';
 import { classOf, Estimator } from './state.js';
+import { summariseLightgbm } from '../../lightgbm/describe.js';
+import { readLgbmBooster } from './lightgbm-booster.js';
 import { boosterBytes, readXgbModel } from './xgboost-model.js';
 
 /** Estimators listed per file (a forest lists its trees by count, not one by one). */
@@ -19,7 +21,8 @@ export function describeEstimator(root: Estimator): string[] {
   const visit = (est: Estimator, label: string, depth: number) => {
     if (lines.length >= MAX_DESCRIBED_ESTIMATORS || depth > 16) return;
     const parts = [`${'  '.repeat(depth)}${label}${est.name}`];
-    const classes = safe(() => est.labels('classes_'));
+    // LightGBM's classifiers keep them as `_classes` (sklearn.py; classes_ is a property).
+    const classes = safe(() => est.labels('classes_')) ?? safe(() => est.labels('_classes'));
     if (classes) {
       const list = (classes.ints ?? classes.strings ?? []).map(String);
       parts.push(`classes=[${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''}]`);
@@ -36,6 +39,16 @@ export function describeEstimator(root: Estimator): string[] {
     if (est.name === 'XGBClassifier' || est.name === 'XGBRegressor') {
       const m = safe(() => readXgbModel(boosterBytes(est), est.src.path));
       if (m) parts.push(`n_features=${m.features} n_trees=${m.trees}`);
+    }
+    if (est.cls.startsWith('lightgbm.')) {
+      const b = safe(() => readLgbmBooster(est));
+      if (b)
+        parts.push(
+          summariseLightgbm(b.model) +
+            (b.iterations * b.model.treesPerIteration < b.model.trees.length
+              ? ` best_iteration=${b.iterations}`
+              : ''),
+        );
     }
     if (est.has('n_clusters')) parts.push(`n_clusters=${String(est.opt('n_clusters'))}`);
     if (est.has('n_neighbors')) parts.push(`n_neighbors=${String(est.opt('n_neighbors'))}`);

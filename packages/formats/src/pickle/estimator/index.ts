@@ -1,3 +1,4 @@
+export { type LgbmBooster, readLgbmBooster } from './lightgbm-booster.js';
 export { describeEstimator, MAX_DESCRIBED_ESTIMATORS } from './describe.js';
 export {
   classOf,
