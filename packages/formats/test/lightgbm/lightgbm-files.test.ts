@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../../src/detect.js';
+import { diffModels } from '../../src/diff.js';
 import { inspectModel } from '../../src/inspect.js';
 import { scanPath } from '../../src/scan.js';
 
@@ -95,5 +96,31 @@ describe('LightGBM text models', () => {
     expect(result.verdict).toBe('error');
     expect(result.error?.code).toBe('FERRY_LIGHTGBM_MODEL');
     expect(result.error?.message).toContain('Tree=0 node 0: child 0 does not come after its parent');
+  });
+});
+
+describe('ferry diff compares LightGBM models by their tree arrays', () => {
+  it('a model equals itself, a retrained leaf differs, and another model differs in shape', async () => {
+    const path = `${DIR}binary_random.txt`;
+    const text = readFileSync(path, 'utf8');
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-lgbm-diff-'));
+    // the same trees with the first leaf value of the first tree changed, as retraining would
+    const changed = join(dir, 'changed.txt');
+    writeFileSync(
+      changed,
+      text.replace(/^leaf_value=(\S+)/m, (_m, first: string) => `leaf_value=${Number(first) + 0.5}`),
+    );
+    const same = await diffModels(path, path);
+    expect(same.equal).toBe(true);
+    expect(same.tensors.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['leaf_value', 'threshold', 'split_feature', 'left_child', 'right_child']),
+    );
+    const retrained = await diffModels(path, changed);
+    expect(retrained.equal).toBe(false);
+    const leaf = retrained.tensors.find((t) => t.name === 'leaf_value');
+    expect(leaf).toMatchObject({ status: 'different', maxAbsDiff: expect.closeTo(0.5, 9) });
+    expect(retrained.tensors.filter((t) => t.status !== 'equal').map((t) => t.name)).toEqual(['leaf_value']);
+    const other = await diffModels(path, `${DIR}binary_missing.txt`);
+    expect(other.equal).toBe(false);
   });
 });
