@@ -104,3 +104,19 @@ describe('diffModels', () => {
     expect(maxAbsDifference(new Float64Array([Infinity, 1]), new Float64Array([Infinity, 1.5]))).toBe(0.5);
   });
 });
+
+describe('models without tensors', () => {
+  it('are compared byte for byte: never "equal" because 0 of 0 tensors match', async () => {
+    const empty1 = join(dir, 'empty1.safetensors');
+    const empty2 = join(dir, 'empty2.safetensors');
+    await writeSafetensors(empty1, [], { note: 'one' });
+    await writeSafetensors(empty2, [], { note: 'two' });
+    const different = await diffModels(empty1, empty2);
+    expect({ equal: different.equal, comparedBy: different.comparedBy }).toEqual({
+      equal: false,
+      comparedBy: 'bytes',
+    });
+    const same = await diffModels(empty1, empty1);
+    expect({ equal: same.equal, comparedBy: same.comparedBy }).toEqual({ equal: true, comparedBy: 'bytes' });
+  });
+});

@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import type { FormatName, OpenedModel, OpenOptions } from './model.js';
+import { sha256File } from './io/hash-file.js';
 import { openModel } from './open.js';
 import { readTensorChunks } from './tensor/chunks.js';
 import { type DType, dtypeSize } from './tensor/dtype.js';
@@ -38,6 +40,11 @@ export interface DiffReport {
   readonly onlyInB: readonly string[];
   /** Every tensor present on both sides, in A's order. */
   readonly tensors: readonly TensorDiff[];
+  /**
+   * `tensors` normally; `bytes` when neither model holds a tensor (a graph without weights, an
+   * estimator of scalars): then only identical files are equal, never "0 of 0 tensors match".
+   */
+  readonly comparedBy: 'tensors' | 'bytes';
 }
 
 /**
@@ -70,11 +77,16 @@ export async function diffModels(
       }
       const onlyInA = a.tensors.filter((t) => !byName.has(t.name)).map((t) => t.name);
       const onlyInB = b.tensors.filter((t) => !inA.has(t.name)).map((t) => t.name);
+      const noTensors = a.tensors.length === 0 && b.tensors.length === 0;
+      const comparedBy = noTensors && (await bothFiles(pathA, pathB)) ? 'bytes' : 'tensors';
+      const sameBytes = comparedBy === 'tensors' || (await sha256File(pathA)) === (await sha256File(pathB));
       return {
         a: { path: pathA, format: a.format, tensors: a.tensors.length },
         b: { path: pathB, format: b.format, tensors: b.tensors.length },
         atol,
+        comparedBy,
         equal:
+          sameBytes &&
           onlyInA.length === 0 &&
           onlyInB.length === 0 &&
           tensors.every((t) => t.status === 'equal' || t.status === 'within-atol'),
@@ -88,6 +100,11 @@ export async function diffModels(
   } finally {
     await a.close();
   }
+}
+
+async function bothFiles(pathA: string, pathB: string): Promise<boolean> {
+  const [a, b] = await Promise.all([stat(pathA), stat(pathB)]);
+  return a.isFile() && b.isFile();
 }
 
 /**

@@ -74,9 +74,11 @@ function printReport(io: CliIO, report: DiffReport): void {
   const differing = report.tensors.filter((t) => t.status !== 'equal' && t.status !== 'within-atol').length;
   const same = report.tensors.length - differing;
   out.push(
-    report.equal
-      ? `equal: ${same} tensors match${report.atol > 0 ? ` within atol ${report.atol}` : ''}`
-      : `different: ${differing} of ${report.tensors.length} shared tensors differ, ${report.onlyInA.length} only in A, ${report.onlyInB.length} only in B (atol ${report.atol})`,
+    report.comparedBy === 'bytes'
+      ? `${report.equal ? 'equal' : 'different'}: neither model holds tensors, so the files were compared byte for byte`
+      : report.equal
+        ? `equal: ${same} tensors match${report.atol > 0 ? ` within atol ${report.atol}` : ''}`
+        : `different: ${differing} of ${report.tensors.length} shared tensors differ, ${report.onlyInA.length} only in A, ${report.onlyInB.length} only in B (atol ${report.atol})`,
   );
   io.stdout.write(`${out.join('\n')}\n`);
 }
