@@ -1,19 +1,24 @@
 import type { FormatName } from '@ferry/formats';
 
+// Keyed by FormatName so that a format @ferry/formats adds is a compile error here until it is
+// listed (the array copy of this list once missed LightGBM).
+const FORMAT_TABLE: Record<FormatName, true> = {
+  safetensors: true,
+  onnx: true,
+  savedmodel: true,
+  gguf: true,
+  npy: true,
+  npz: true,
+  pytorch: true,
+  'pytorch-legacy': true,
+  torchscript: true,
+  pickle: true,
+  joblib: true,
+  lightgbm: true,
+};
+
 /** The model formats a bundle may declare: every format @ferry/formats names. */
-export const MODEL_FORMATS: readonly FormatName[] = [
-  'safetensors',
-  'onnx',
-  'savedmodel',
-  'gguf',
-  'npy',
-  'npz',
-  'pytorch',
-  'pytorch-legacy',
-  'torchscript',
-  'pickle',
-  'joblib',
-];
+export const MODEL_FORMATS = Object.keys(FORMAT_TABLE) as readonly FormatName[];
 
 // A bundle's input/output schema uses the server's own datatype list (Open Inference Protocol v2).
 import type { Datatype, ServingKnobs } from '@ferry/serving-api';
