@@ -8,6 +8,7 @@ import { pytorchLegacyHandler } from './pytorch/legacy.js';
 import { pytorchZipHandler, torchscriptHandler } from './pytorch/zip-checkpoint.js';
 import { safetensorsHandler } from './safetensors/read.js';
 import { savedModelHandler } from './savedmodel/handler.js';
+import { tfGraphHandler } from './tfgraph/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -25,6 +26,8 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   // numpy
   npyHandler,
   npzHandler,
+  // tfgraph: no magic number, recognised by its protobuf structure, so after every magic-number format
+  tfGraphHandler,
   // pickle / pytorch / joblib
   pytorchLegacyHandler,
   torchscriptHandler,
