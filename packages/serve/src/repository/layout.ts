@@ -177,6 +177,7 @@ const BACKEND_BY_FORMAT: Readonly<Partial<Record<FormatName, string>>> = {
   torchscript: 'torchscript',
   pickle: 'sklearn',
   joblib: 'sklearn',
+  tfgraph: 'tfgraph',
 };
 
 /** The backend for a single file named other than model.onnx/model.pt/...: from its detected format. */

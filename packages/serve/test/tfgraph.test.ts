@@ -1,0 +1,90 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson, postJson, startTestServer, type TestServer } from './test-server.helper.js';
+
+// Frozen TensorFlow graphs served by converting them to ONNX at load: tensorflow-onnx's regression
+// graph and half_plus_two frozen from TF Serving's SavedModel, answers compared with
+// fixtures/tfgraph/expected.json (computed from the graphs' constants by NumPy, never by ferry).
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/tfgraph/', import.meta.url));
+type Recorded = { dtype: string; dims: number[]; values: number[] };
+const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as Record<
+  string,
+  { inputs: Record<string, Recorded>; outputs: Record<string, Recorded> }
+>;
+
+describe('ferry serve with frozen GraphDef files', () => {
+  let dir: string;
+  let repo: TestServer;
+  let single: TestServer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ferry-serve-tfgraph-'));
+    // Triton's layout for platform tensorflow_graphdef: <model>/<version>/model.graphdef
+    for (const [name, file] of [
+      ['hpt', 'half_plus_two_frozen.pb'],
+      ['regression', 'regression_graphdef_frozen.pb'],
+    ] as const) {
+      mkdirSync(join(dir, 'repo', name, '1'), { recursive: true });
+      copyFileSync(join(FIXTURES, file), join(dir, 'repo', name, '1', 'model.graphdef'));
+    }
+    // config.yaml narrows the converted model's tensors by their tensor names
+    writeFileSync(
+      join(dir, 'repo', 'regression', 'config.yaml'),
+      'max_batch_size: 0\ninputs:\n  - name: "X:0"\n    shape: [4]\n',
+    );
+    repo = await startTestServer(join(dir, 'repo'), { cacheDir: join(dir, 'cache') });
+    // a single file under any name: its bytes say it is a GraphDef
+    single = await startTestServer(join(FIXTURES, 'half_plus_two_frozen.pb'), {
+      cacheDir: join(dir, 'cache'),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await repo?.close();
+    await single?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('describes the converted model: platform tensorflow_graphdef, tensors named x:0 / y:0', async () => {
+    const { status, json } = await getJson(`${repo.url}/v2/models/hpt`);
+    expect(status).toBe(200);
+    expect(json).toEqual({
+      name: 'hpt',
+      versions: ['1'],
+      platform: 'tensorflow_graphdef',
+      inputs: [{ name: 'x:0', datatype: 'FP32', shape: [-1, 1] }],
+      outputs: [{ name: 'y:0', datatype: 'FP32', shape: [-1, 1] }],
+    });
+  });
+
+  it('half_plus_two: y = 0.5x + 2, from a repository and from a single file', async () => {
+    const { inputs, outputs } = expected['half_plus_two_frozen.pb']!;
+    const x = inputs['x:0']!;
+    for (const [server, model] of [
+      [repo, 'hpt'],
+      [single, 'half_plus_two_frozen'],
+    ] as const) {
+      const { status, json } = await postJson(`${server.url}/v2/models/${model}/infer`, {
+        inputs: [{ name: 'x:0', datatype: 'FP32', shape: x.dims, data: x.values }],
+      });
+      expect(status, JSON.stringify(json)).toBe(200);
+      expect(json.outputs).toEqual([
+        { name: 'y:0', datatype: 'FP32', shape: outputs['y:0']!.dims, data: outputs['y:0']!.values },
+      ]);
+    }
+  });
+
+  it("tensorflow-onnx's regression graph: pred = X * W + b, bit for bit", async () => {
+    const { inputs, outputs } = expected['regression_graphdef_frozen.pb']!;
+    const meta = await getJson(`${repo.url}/v2/models/regression`);
+    expect(meta.json.inputs).toEqual([{ name: 'X:0', datatype: 'FP32', shape: [4] }]);
+    const X = inputs['X:0']!;
+    const { status, json } = await postJson(`${repo.url}/v2/models/regression/infer`, {
+      inputs: [{ name: 'X:0', datatype: 'FP32', shape: X.dims, data: X.values }],
+    });
+    expect(status, JSON.stringify(json)).toBe(200);
+    expect((json.outputs as { data: number[] }[])[0]!.data).toEqual(outputs['pred:0']!.values);
+  });
+});
