@@ -7,6 +7,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +74,18 @@ describe('frozen GraphDef files (tf2onnx regression graph, frozen half_plus_two)
     const renamed = join(work, 'model.bin');
     copyFileSync(REGRESSION, renamed);
     expect(await detectFormat(renamed)).toBe('tfgraph');
+  });
+
+  it('the committed public graphs are the bytes fixtures/wild/frozen-graphs.json records (sha256)', () => {
+    const manifest = JSON.parse(readFileSync(join(FIXTURES, 'wild/frozen-graphs.json'), 'utf8')) as {
+      files: { committed_as: string | null; sha256: string }[];
+    };
+    const committed = manifest.files.filter((f) => f.committed_as !== null);
+    expect(committed.map((f) => f.committed_as)).toEqual(['fixtures/tfgraph/regression_graphdef_frozen.pb']);
+    for (const f of committed) {
+      const bytes = readFileSync(join(FIXTURES, '..', f.committed_as!));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+    }
   });
 
   it('inspects placeholders, likely outputs, ops and constants', async () => {
