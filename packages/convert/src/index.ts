@@ -13,9 +13,7 @@ export {
 export { CONVERT_ERRORS, convertError, isConvertError } from './errors.js';
 
 export {
-  convertGraphDefToOnnx,
   convertSavedModelToOnnx,
-  GRAPHDEF_SIGNATURE,
   graphDefOpCoverage,
   savedModelOpCoverage,
 } from './savedmodel-to-onnx/index.js';

@@ -5,6 +5,7 @@ export const MODEL_FORMATS: readonly FormatName[] = [
   'safetensors',
   'onnx',
   'savedmodel',
+  'tfgraph',
   'gguf',
   'npy',
   'npz',

@@ -1,13 +1,7 @@
 export { crc32c, crc32cExtend, crc32cMask, crc32cUnmask } from './crc32c.js';
 export { decodeSavedModelBytes, MAX_SAVED_MODEL_BYTES } from './decode.js';
 export { DT_STRING, ferryDtypeOfTf, tfDtypeDisplay, tfDtypeName } from './dtypes.js';
-export {
-  CHECKPOINT_OPS,
-  checkpointOpsFinding,
-  RISKY_OPS,
-  scanGraphNodes,
-  scanMetaGraph,
-} from './findings.js';
+export { CHECKPOINT_OPS, RISKY_OPS, scanMetaGraph } from './findings.js';
 export { readSavedModel, SAVED_MODEL_PB, savedModelHandler, VARIABLES_PREFIX } from './handler.js';
 export {
   type CheckpointObject,
