@@ -26,6 +26,7 @@ describe('ferry serve with frozen GraphDef files', () => {
     for (const [name, file] of [
       ['hpt', 'half_plus_two_frozen.pb'],
       ['regression', 'regression_graphdef_frozen.pb'],
+      ['hpt_mul', 'half_plus_two_frozen.pb'],
     ] as const) {
       mkdirSync(join(dir, 'repo', name, '1'), { recursive: true });
       copyFileSync(join(FIXTURES, file), join(dir, 'repo', name, '1', 'model.graphdef'));
@@ -35,6 +36,8 @@ describe('ferry serve with frozen GraphDef files', () => {
       join(dir, 'repo', 'regression', 'config.yaml'),
       'max_batch_size: 0\ninputs:\n  - name: "X:0"\n    shape: [4]\n',
     );
+    // config.yaml names the tensors to fetch, as Triton's config does for a graphdef model
+    writeFileSync(join(dir, 'repo', 'hpt_mul', 'config.yaml'), 'outputs:\n  - name: "Mul:0"\n');
     repo = await startTestServer(join(dir, 'repo'), { cacheDir: join(dir, 'cache') });
     // a single file under any name: its bytes say it is a GraphDef
     single = await startTestServer(join(FIXTURES, 'half_plus_two_frozen.pb'), {
@@ -86,5 +89,15 @@ describe('ferry serve with frozen GraphDef files', () => {
     });
     expect(status, JSON.stringify(json)).toBe(200);
     expect((json.outputs as { data: number[] }[])[0]!.data).toEqual(outputs['pred:0']!.values);
+  });
+
+  it('config.yaml outputs choose the fetched tensor: Mul:0 is 0.5x, without the + 2', async () => {
+    const meta = await getJson(`${repo.url}/v2/models/hpt_mul`);
+    expect(meta.json.outputs).toEqual([{ name: 'Mul:0', datatype: 'FP32', shape: [-1, 1] }]);
+    const { status, json } = await postJson(`${repo.url}/v2/models/hpt_mul/infer`, {
+      inputs: [{ name: 'x:0', datatype: 'FP32', shape: [2, 1], data: [4, -1] }],
+    });
+    expect(status, JSON.stringify(json)).toBe(200);
+    expect((json.outputs as { data: number[] }[])[0]!.data).toEqual([2, -0.5]);
   });
 });

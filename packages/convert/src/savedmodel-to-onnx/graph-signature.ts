@@ -20,14 +20,21 @@ export interface GraphIoOptions {
 const list = (tensors: readonly { tensor: string }[]): string =>
   tensors.map((t) => t.tensor).join(', ') || 'none';
 
-/** The Placeholders the outputs reach along data edges: the graph's default inputs. */
-function placeholdersReached(graph: TfGraphDef, outputs: readonly string[]): TfNodeDef[] {
+/**
+ * The Placeholders the outputs reach along data edges, not walking past the nodes in `stop` (the
+ * named inputs): the graph's default inputs, or the ones a list of named inputs left out.
+ */
+function placeholdersReached(
+  graph: TfGraphDef,
+  outputs: readonly string[],
+  stop: ReadonlySet<string> = new Set(),
+): TfNodeDef[] {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const seen = new Set<string>();
   const stack = outputs.map((t) => tfgraph.splitTensorName(t).node);
   while (stack.length > 0) {
     const name = stack.pop()!;
-    if (seen.has(name)) continue;
+    if (seen.has(name) || stop.has(name)) continue;
     seen.add(name);
     for (const input of byName.get(name)?.inputs ?? []) {
       if (!input.startsWith('^')) stack.push(tfgraph.splitTensorName(input).node);
@@ -75,13 +82,22 @@ export function graphSignature(
       });
     }
   }
-  const inputs =
-    options.inputs && options.inputs.length > 0
-      ? options.inputs.map((i) => resolve('input', i))
-      : placeholdersReached(
-          graph,
-          outputs.map((o) => o.tensor),
-        ).map((n) => tfgraph.graphTensor(n));
+  const outputTensors = outputs.map((o) => o.tensor);
+  let inputs: tfgraph.GraphTensor[];
+  if (options.inputs && options.inputs.length > 0) {
+    inputs = options.inputs.map((i) => resolve('input', i));
+    // a Placeholder the outputs still need would have no value in the ONNX graph: say which
+    const missing = placeholdersReached(graph, outputTensors, new Set(inputs.map((i) => i.node)));
+    if (missing.length > 0) {
+      throw convertError('FERRY_TF2ONNX_SIGNATURE', {
+        path,
+        what: `inputs ${inputs.map((i) => i.tensor).join(', ')}`,
+        reason: `the outputs also need Placeholder ${missing.map((n) => `${n.name}:0`).join(', ')}; name every input`,
+      });
+    }
+  } else {
+    inputs = placeholdersReached(graph, outputTensors).map((n) => tfgraph.graphTensor(n));
+  }
   const record = (side: 'input' | 'output', tensors: readonly tfgraph.GraphTensor[]) => {
     const out: Record<string, TfTensorInfo> = Object.create(null);
     for (const t of tensors) {

@@ -120,4 +120,22 @@ describe('frozen GraphDef -> ONNX answers what the graph computes (expected.json
     const error = await convertGraphDefToOnnx(cycle).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/outputs: every node is consumed by another.*--outputs/);
   });
+
+  it('named inputs must cover every Placeholder the outputs reach', async () => {
+    const path = graphFile('two-inputs.pb', [
+      { name: 'a', op: 'Placeholder', attr: float },
+      { name: 'b', op: 'Placeholder', attr: float },
+      { name: 'sum', op: 'Add', input: ['a', 'b'], attr: { T: { type: 1 } } },
+    ]);
+    const error = await convertGraphDefToOnnx(path, { inputs: ['a:0'] }).catch((e: unknown) => e);
+    expect((error as Error).message).toBe(
+      `${path}: inputs a:0: the outputs also need Placeholder b:0; name every input`,
+    );
+    const bytes = await convertGraphDefToOnnx(path, { inputs: ['b', 'a'] });
+    const out = await run(bytes, {
+      'a:0': { dtype: 'FP32', dims: [2], values: [1, 2] },
+      'b:0': { dtype: 'FP32', dims: [2], values: [10, 20] },
+    });
+    expect([...(out['sum:0']!.data as Float32Array)]).toEqual([11, 22]);
+  });
 });
