@@ -87,8 +87,41 @@ describe('frozen GraphDef -> ONNX answers what the graph computes (expected.json
   });
 
   it('an op without a conversion is one error naming the op and the node', async () => {
-    // tensorflow-onnx's gru/lstm frozen graphs stop here: dropout's RandomUniform
-    const path = graphFile('random.pb', [
+    const path = graphFile('unique.pb', [
+      { name: 'x', op: 'Placeholder', attr: float },
+      { name: 'u', op: 'Unique', input: ['x'], attr: { T: { type: 1 }, out_idx: { type: 3 } } },
+    ]);
+    const error = await convertGraphDefToOnnx(path).catch((e: unknown) => e);
+    expect(isConvertError(error) && error.code).toBe('FERRY_TF2ONNX_UNSUPPORTED_OP');
+    expect((error as Error).message).toBe(
+      `${path}: op Unique (node u in graph) has no ONNX conversion: not in the list of converted ops (ferry inspect --ops shows coverage)`,
+    );
+  });
+
+  it("dropout as TF1 froze it (tensorflow-onnx's gru/lstm): RandomUniform draws in [0, 1); keep_prob 1 passes x through", async () => {
+    const T = { T: { type: 1 } };
+    const path = graphFile('dropout.pb', [
+      { name: 'x', op: 'Placeholder', attr: float },
+      { name: 'keep_prob', op: 'Placeholder', attr: float },
+      { name: 'shape', op: 'Shape', input: ['x'], attr: { T: { type: 1 }, out_type: { type: 3 } } },
+      { name: 'u', op: 'RandomUniform', input: ['shape'], attr: { dtype: { type: 1 }, T: { type: 3 } } },
+      { name: 'add', op: 'Add', input: ['keep_prob', 'u'], attr: T },
+      { name: 'mask', op: 'Floor', input: ['add'], attr: T },
+      { name: 'div', op: 'RealDiv', input: ['x', 'keep_prob'], attr: T },
+      { name: 'y', op: 'Mul', input: ['div', 'mask'], attr: T },
+    ]);
+    const converted = await TFGRAPH_TO_ONNX.convert(path, { outputs: ['y:0', 'u:0'] });
+    const x = Array.from({ length: 64 }, (_, i) => i - 20.5);
+    const out = await run(converted.bytes, {
+      'x:0': { dtype: 'FP32', dims: [8, 8], values: x },
+      'keep_prob:0': { dtype: 'FP32', dims: [1], values: [1] },
+    });
+    expect([...(out['y:0']!.data as Float32Array)]).toEqual(x);
+    const u = [...(out['u:0']!.data as Float32Array)];
+    expect(out['u:0']!.dims).toEqual([8, 8]);
+    expect(u.every((v) => v >= 0 && v < 1)).toBe(true);
+    expect(new Set(u).size).toBeGreaterThan(32); // drawn, not a constant
+    const ints = graphFile('random-int.pb', [
       {
         name: 'shape',
         op: 'Const',
@@ -97,12 +130,10 @@ describe('frozen GraphDef -> ONNX answers what the graph computes (expected.json
           value: { tensor: { dtype: 3, tensor_shape: { dim: [{ size: 1n }] }, int_val: [4] } },
         },
       },
-      { name: 'noise', op: 'RandomUniform', input: ['shape'], attr: { dtype: { type: 1 }, T: { type: 3 } } },
+      { name: 'r', op: 'RandomUniform', input: ['shape'], attr: { dtype: { type: 3 }, T: { type: 3 } } },
     ]);
-    const error = await convertGraphDefToOnnx(path).catch((e: unknown) => e);
-    expect(isConvertError(error) && error.code).toBe('FERRY_TF2ONNX_UNSUPPORTED_OP');
-    expect((error as Error).message).toMatch(
-      /^.*random\.pb: op RandomUniform \(node noise in graph\) has no ONNX conversion/,
+    await expect(convertGraphDefToOnnx(ints)).rejects.toThrow(
+      /op RandomUniform \(node r in graph\) has no ONNX conversion: RandomUniform of dtype 3: ONNX draws floats only/,
     );
   });
 
