@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onnx, readTensorBytes, openModel } from '@ferry/formats';
+import { onnx, openModel, protobuf, readTensorBytes, savedmodel } from '@ferry/formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test-io.helper.js';
 
@@ -67,6 +67,26 @@ describe('ferry convert FROZEN.pb -o model.onnx', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
       `ferry convert: FERRY_TF2ONNX_SIGNATURE: ${REGRESSION}: output Y:0: the graph has no node Y (placeholders: X:0; unconsumed nodes: pred:0)\n`,
+    );
+    expect(() => readFileSync(out)).toThrow();
+  });
+
+  it('an op without an ONNX conversion: one line naming op and node, exit 2, nothing written', async () => {
+    const graph = join(dir, 'unique.pb');
+    writeFileSync(
+      graph,
+      protobuf.encodeMessage(savedmodel.savedModelProtos.GraphDef, {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: { type: 1 } } },
+          { name: 'ids', op: 'Unique', input: ['x'], attr: { T: { type: 1 }, out_idx: { type: 3 } } },
+        ],
+      }),
+    );
+    const out = join(dir, 'unique.onnx');
+    const result = await runCli(['convert', graph, '-o', out]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `ferry convert: FERRY_TF2ONNX_UNSUPPORTED_OP: ${graph}: op Unique (node ids in graph) has no ONNX conversion: not in the list of converted ops (ferry inspect --ops shows coverage)\n`,
     );
     expect(() => readFileSync(out)).toThrow();
   });
