@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { protobuf, savedmodel } from '@ferry/formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, postJson, startTestServer, type TestServer } from './test-server.helper.js';
 
@@ -38,7 +39,21 @@ describe('ferry serve with frozen GraphDef files', () => {
     );
     // config.yaml names the tensors to fetch, as Triton's config does for a graphdef model
     writeFileSync(join(dir, 'repo', 'hpt_mul', 'config.yaml'), 'outputs:\n  - name: "Mul:0"\n');
-    repo = await startTestServer(join(dir, 'repo'), { cacheDir: join(dir, 'cache') });
+    // a graph with an op that has no ONNX conversion: unavailable with the converter's one line
+    mkdirSync(join(dir, 'repo', 'unique', '1'), { recursive: true });
+    writeFileSync(
+      join(dir, 'repo', 'unique', '1', 'model.graphdef'),
+      protobuf.encodeMessage(savedmodel.savedModelProtos.GraphDef, {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: { type: 1 } } },
+          { name: 'ids', op: 'Unique', input: ['x'], attr: { T: { type: 1 }, out_idx: { type: 3 } } },
+        ],
+      }),
+    );
+    repo = await startTestServer(join(dir, 'repo'), {
+      cacheDir: join(dir, 'cache'),
+      repositoryToken: 'a-test-token-of-32-characters-xx',
+    });
     // a single file under any name: its bytes say it is a GraphDef
     single = await startTestServer(join(FIXTURES, 'half_plus_two_frozen.pb'), {
       cacheDir: join(dir, 'cache'),
@@ -99,5 +114,20 @@ describe('ferry serve with frozen GraphDef files', () => {
     });
     expect(status, JSON.stringify(json)).toBe(200);
     expect((json.outputs as { data: number[] }[])[0]!.data).toEqual([2, -0.5]);
+  });
+
+  it("a graph with an op ONNX lacks is skipped (UNAVAILABLE) with the converter's one line; the others serve", async () => {
+    const response = await fetch(`${repo.url}/v2/repository/index`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer a-test-token-of-32-characters-xx' },
+    });
+    const byName = new Map(
+      ((await response.json()) as { name: string; state: string; reason: string }[]).map((e) => [e.name, e]),
+    );
+    expect(byName.get('unique')).toMatchObject({ state: 'UNAVAILABLE' });
+    expect(byName.get('unique')!.reason).toMatch(
+      /^skipped: .*op Unique \(node ids in graph\) has no ONNX conversion/,
+    );
+    expect(byName.get('hpt')).toMatchObject({ state: 'READY' });
   });
 });

@@ -43,7 +43,7 @@ export interface TensorNames {
 }
 
 /** The names config.yaml's overrides give, for formats whose conversion takes them; else none. */
-function tensorNames(format: SourceFormat, options: BackendOptions): TensorNames | undefined {
+function tensorNames(format: SourceFormat, options: BackendOptions | EntryOptions): TensorNames | undefined {
   if (!format.tensorsFromConfig) return undefined;
   const inputs = (options.inputs ?? []).map((t) => t.name);
   const outputs = (options.outputs ?? []).map((t) => t.name);
@@ -114,16 +114,15 @@ export function convertingBackend(format: SourceFormat): Backend {
           reason: `declares ${listed.length} entry points, over the limit of ${MAX_ENTRIES}`,
         });
       const out: EntryPoint[] = [];
-      // converted now, so an entry that cannot convert is known (and skipped) before anything loads
+      // converted now, so an entry that cannot convert is known (and skipped) before anything loads;
+      // with the tensors config.yaml names, as load converts it (the same cache entry)
       for (const e of listed) {
         try {
-          await convertCached(format, path, e.key, options.cacheDir);
+          await convertCached(format, path, e.key, options.cacheDir, tensorNames(format, options));
           out.push(e);
         } catch (error) {
           if (isServeError(error) && error.code === 'FERRY_SERVE_CACHE') throw error;
-          // converted here without config.yaml: a format that takes its tensors from config may
-          // still load with them, so it is listed, and a failure shows when it loads
-          out.push(format.tensorsFromConfig ? e : { ...e, skipped: oneLine(error) });
+          out.push({ ...e, skipped: oneLine(error) });
         }
       }
       return out;

@@ -289,7 +289,12 @@ function withEntries(base: BaseSource, options: SourceOptions): ModelSource {
       }
       let entries: EntryPoint[];
       try {
-        entries = await newest.backend.entries(newest.path, options);
+        // config.yaml's tensors too: a frozen graph converts with the inputs/outputs it names
+        entries = await newest.backend.entries(newest.path, {
+          ...options,
+          inputs: plan.config.inputs,
+          outputs: plan.config.outputs,
+        });
       } catch {
         names.push(model);
         continue;
