@@ -3,6 +3,8 @@ import { detectFormat, FORMAT_HANDLERS, type FormatName, isFerryError, type Tens
 import { encodeModel, type OnnxModel } from './formats.js';
 import { type ReplaceOptions, type ReplaceResult, replaceInitializers } from './replace-weights.js';
 import { convertSavedModelToOnnxModel, ONNX_OPSET } from './savedmodel-to-onnx/convert.js';
+import { GRAPHDEF_SIGNATURE } from './savedmodel-to-onnx/graph-signature.js';
+import { convertGraphDefToOnnxModel } from './savedmodel-to-onnx/graphdef.js';
 import { DEFAULT_SIGNATURE, DEFAULT_TAG } from './savedmodel-to-onnx/select.js';
 import { convertSklearnToOnnx } from './sklearn/convert.js';
 import { type ConvertOptions, type ConvertResult, convertToSafetensors } from './to-safetensors.js';
@@ -35,6 +37,10 @@ export interface ModelConvertOptions {
   readonly tag?: string;
   /** SavedModel: the signature to convert (default serving_default). */
   readonly signature?: string;
+  /** Frozen GraphDef: the tensors fed (`X:0`); default the Placeholders the outputs reach. */
+  readonly inputs?: readonly string[];
+  /** Frozen GraphDef: the tensors fetched (`pred:0`); default the nodes nobody consumes. */
+  readonly outputs?: readonly string[];
 }
 
 /** A converter that builds the whole ONNX model in memory (the CLI writes it; serve caches it). */
@@ -80,6 +86,34 @@ export const SAVEDMODEL_TO_ONNX: ModelConverter = {
       details: {
         tag,
         signature,
+        nodes: model.graph?.node?.length ?? 0,
+        opset: ONNX_OPSET,
+        inputs: (model.graph?.input ?? []).map((i) => i.name),
+        outputs: (model.graph?.output ?? []).map((o) => o.name),
+      },
+    };
+  },
+};
+
+export const TFGRAPH_TO_ONNX: ModelConverter = {
+  kind: 'model',
+  name: 'tfgraph-to-onnx',
+  from: ['tfgraph'],
+  to: 'onnx',
+  description:
+    "a frozen TensorFlow GraphDef (tf2onnx's input) as an ONNX model, inputs and outputs named or guessed (no TensorFlow needed)",
+  async convert(input, options = {}) {
+    const model = await convertGraphDefToOnnxModel(input, {
+      ...(options.inputs && { inputs: options.inputs }),
+      ...(options.outputs && { outputs: options.outputs }),
+    });
+    const bytes = encodeModel(model);
+    return {
+      model,
+      bytes,
+      format: 'tfgraph',
+      details: {
+        signature: GRAPHDEF_SIGNATURE,
         nodes: model.graph?.node?.length ?? 0,
         opset: ONNX_OPSET,
         inputs: (model.graph?.input ?? []).map((i) => i.name),
@@ -139,6 +173,7 @@ export const TO_SAFETENSORS: TensorsConverter = {
 /** Every conversion ferry does, the one table the CLI's `convert` and serve's converting backends use. */
 export const CONVERTERS: readonly Converter[] = [
   SAVEDMODEL_TO_ONNX,
+  TFGRAPH_TO_ONNX,
   SKLEARN_TO_ONNX,
   ONNX_WEIGHTS,
   TO_SAFETENSORS,

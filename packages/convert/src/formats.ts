@@ -3,7 +3,9 @@
  * Converters read files only through @ferry/formats' public API (ARCHITECTURE.md, dependency
  * rule 5); binding the namespaced names once here keeps each converter's imports short.
  */
-import { lightgbm, onnx, pickle, savedmodel } from '@ferry/formats';
+import { lightgbm, onnx, pickle, savedmodel, tfgraph } from '@ferry/formats';
+
+export { savedmodel, tfgraph };
 
 export {
   BufferSource,

@@ -7,11 +7,16 @@ export {
   ONNX_WEIGHTS,
   SAVEDMODEL_TO_ONNX,
   SKLEARN_TO_ONNX,
+  TFGRAPH_TO_ONNX,
   TO_SAFETENSORS,
 } from './converters.js';
 export { CONVERT_ERRORS, convertError, isConvertError } from './errors.js';
 
-export { convertSavedModelToOnnx, savedModelOpCoverage } from './savedmodel-to-onnx/index.js';
+export {
+  convertSavedModelToOnnx,
+  graphDefOpCoverage,
+  savedModelOpCoverage,
+} from './savedmodel-to-onnx/index.js';
 // The in-memory stages of SavedModel -> ONNX, for bench/suites/savedmodel-onnx.ts's generated graphs.
 export { emitOnnx, prepareGraph } from './savedmodel-to-onnx/convert.js';
 export type { FrozenValue } from './savedmodel-to-onnx/freeze.js';

@@ -9,6 +9,7 @@ import { pytorchLegacyHandler } from './pytorch/legacy.js';
 import { pytorchZipHandler, torchscriptHandler } from './pytorch/zip-checkpoint.js';
 import { safetensorsHandler } from './safetensors/read.js';
 import { savedModelHandler } from './savedmodel/handler.js';
+import { tfGraphHandler } from './tfgraph/handler.js';
 
 /**
  * Every format ferry reads, in detection order: formats with unambiguous magic bytes first,
@@ -28,6 +29,8 @@ export const FORMAT_HANDLERS: readonly FormatHandler[] = [
   npzHandler,
   // lightgbm (a text model whose first line is "tree")
   lightgbmHandler,
+  // tfgraph: no magic number, recognised by its protobuf structure, so after every magic-number format
+  tfGraphHandler,
   // pickle / pytorch / joblib
   pytorchLegacyHandler,
   torchscriptHandler,

@@ -57,6 +57,9 @@ export * as onnx from './onnx/index.js';
 // --- savedmodel ---
 export * as savedmodel from './savedmodel/index.js';
 
+// --- tfgraph (frozen GraphDef) ---
+export * as tfgraph from './tfgraph/index.js';
+
 // --- gguf ---
 export * as gguf from './gguf/index.js';
 

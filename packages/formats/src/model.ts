@@ -6,6 +6,7 @@ export type FormatName =
   | 'safetensors'
   | 'onnx'
   | 'savedmodel'
+  | 'tfgraph'
   | 'gguf'
   | 'npy'
   | 'npz'

@@ -35,6 +35,9 @@ export interface Backend {
 export interface EntryOptions {
   /** Where converted models are cached (ServeOptions.cacheDir). */
   readonly cacheDir?: string;
+  /** config.yaml's tensors: what a converting backend for files that name none (GraphDefs) converts with. */
+  readonly inputs?: readonly TensorOverride[];
+  readonly outputs?: readonly TensorOverride[];
 }
 
 export interface EntryPoint {

@@ -15,6 +15,7 @@ const FORMAT_TABLE: Record<FormatName, true> = {
   pickle: true,
   joblib: true,
   lightgbm: true,
+  tfgraph: true,
 };
 
 /** The model formats a bundle may declare: every format @ferry/formats names. */

@@ -12,7 +12,7 @@ import type { Command, ParsedArgs } from '../command.js';
 import { formatBytes, formatCount } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { ProgressBar } from '../progress.js';
-import { pathOption, stringOption } from '../options.js';
+import { pathOption, stringList, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
 import { convertOnnxToFp16, FP16_OPTIONS } from './convert-fp16.js';
 
@@ -99,7 +99,8 @@ const onnxWithWeights: ConvertMode = {
 
 /**
  * `convert SAVEDMODEL_DIR -o model.onnx [--tag serve] [--signature NAME]` (one signature's graph,
- * variables frozen) and `convert MODEL.joblib|.pkl|.json|.ubj -o model.onnx` (a fitted
+ * variables frozen), `convert FROZEN.pb -o model.onnx [--inputs X:0] [--outputs pred:0]` (a frozen
+ * GraphDef, tensors named as tf2onnx names them) and `convert MODEL.joblib|.pkl|.json|.ubj -o model.onnx` (a fitted
  * scikit-learn estimator from the inert pickle graph, or an XGBoost model, as ONNX-ML): the
  * converter builds the model in memory and the file appears whole or not at all.
  */
@@ -109,9 +110,22 @@ function toOnnxModel(converter: ModelConverter): ConvertMode {
       const started = process.hrtime.bigint();
       const tag = stringOption(args.values, 'tag');
       const signature = stringOption(args.values, 'signature');
+      const inputs = stringList(args.values, 'inputs', { split: ',' });
+      const outputs = stringList(args.values, 'outputs', { split: ',' });
+      const graphDef = converter.from.includes('tfgraph');
+      if (graphDef && (tag !== undefined || signature !== undefined))
+        throw new UsageError(
+          '--tag and --signature select in a SavedModel; a frozen GraphDef takes --inputs/--outputs',
+        );
+      if (!graphDef && (inputs !== undefined || outputs !== undefined))
+        throw new UsageError(
+          `--inputs and --outputs name tensors of a frozen GraphDef, not of ${converter.name}'s input`,
+        );
       const converted: ConvertedModel = await converter.convert(input, {
         ...(tag !== undefined && { tag }),
         ...(signature !== undefined && { signature }),
+        ...(inputs !== undefined && { inputs }),
+        ...(outputs !== undefined && { outputs }),
       });
       await writeFileAtomic(output, (file) => writeAll(file, converted.bytes));
       return {
@@ -144,7 +158,7 @@ export const convertCommand: Command = {
   summary:
     'convert a model to safetensors, streaming tensor by tensor (the output appears whole or not at all)',
   usage:
-    'convert IN -o OUT.safetensors | convert MODEL.onnx --weights W.safetensors -o OUT.onnx | convert MODEL.onnx --fp16 [--keep-io-types] -o OUT.onnx | convert SAVEDMODEL_DIR -o OUT.onnx [--tag serve] [--signature NAME] | convert MODEL.joblib|.pkl|XGB.json|XGB.ubj -o OUT.onnx',
+    'convert IN -o OUT.safetensors | convert MODEL.onnx --weights W.safetensors -o OUT.onnx | convert MODEL.onnx --fp16 [--keep-io-types] -o OUT.onnx | convert SAVEDMODEL_DIR -o OUT.onnx [--tag serve] [--signature NAME] | convert FROZEN.pb -o OUT.onnx [--inputs X:0,...] [--outputs Y:0,...] | convert MODEL.joblib|.pkl|XGB.json|XGB.ubj -o OUT.onnx',
   options: {
     output: { type: 'string', short: 'o', valueName: 'OUT', description: 'the file to write' },
     weights: {
@@ -168,6 +182,19 @@ export const convertCommand: Command = {
       valueName: 'NAME',
       description: 'SavedModel to ONNX: the signature to convert (default serving_default)',
     },
+    inputs: {
+      type: 'string',
+      multiple: true,
+      valueName: 'T,...',
+      description:
+        'frozen GraphDef to ONNX: the tensors fed, NODE:INDEX as tf2onnx (default the Placeholders the outputs reach)',
+    },
+    outputs: {
+      type: 'string',
+      multiple: true,
+      valueName: 'T,...',
+      description: 'frozen GraphDef to ONNX: the tensors fetched (default the nodes no other node consumes)',
+    },
   },
   async run(args, io) {
     // --fp16 rewrites the graph itself (float16 weights and compute) and reports accuracy
@@ -187,9 +214,13 @@ export const convertCommand: Command = {
 function describe(summary: ConvertSummary): string {
   const shared = Object.keys((summary.shared as Record<string, string> | undefined) ?? {}).length;
   const sharedNote = shared > 0 ? ` (${formatCount(shared)} tied names recorded in __metadata__)` : '';
+  const ioNote =
+    summary.format === 'tfgraph' && Array.isArray(summary.inputs) && Array.isArray(summary.outputs)
+      ? ` (inputs ${summary.inputs.join(', ') || 'none'}; outputs ${summary.outputs.join(', ')})`
+      : '';
   const graphNote =
     typeof summary.signature === 'string'
-      ? `; signature ${summary.signature}: ${formatCount(summary.nodes as number)} ONNX nodes, opset ${summary.opset}`
+      ? `; signature ${summary.signature}: ${formatCount(summary.nodes as number)} ONNX nodes, opset ${summary.opset}${ioNote}`
       : '';
   const estimatorNote =
     typeof summary.estimator === 'string'

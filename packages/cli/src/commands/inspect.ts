@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { savedModelOpCoverage } from '@ferry/convert';
-import { type InspectReport, inspectModel } from '@ferry/formats';
+import { graphDefOpCoverage, savedModelOpCoverage } from '@ferry/convert';
+import { detectFormat, type InspectReport, inspectModel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
@@ -12,7 +12,8 @@ import { UsageError } from '../usage-error.js';
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show what a model file or folder holds, without running anything in it',
-  usage: 'inspect PATH [--json] [--unsafe-inspect] | inspect SAVEDMODEL_DIR --ops [--tag serve]',
+  usage:
+    'inspect PATH [--json] [--unsafe-inspect] | inspect SAVEDMODEL_DIR --ops [--tag serve] | inspect FROZEN.pb --ops',
   options: {
     'unsafe-inspect': {
       type: 'boolean',
@@ -20,7 +21,8 @@ export const inspectCommand: Command = {
     },
     ops: {
       type: 'boolean',
-      description: "list a SavedModel's ops, marked + converted to ONNX, ~ inlined call, - not converted",
+      description:
+        "list a SavedModel's or frozen GraphDef's ops, marked + converted to ONNX, ~ inlined call, - not converted",
     },
     tag: {
       type: 'string',
@@ -43,10 +45,18 @@ export const inspectCommand: Command = {
 const MARKS = { covered: '+', inlined: '~', uncovered: '-' } as const;
 
 async function printOps(io: CliIO, path: string, tag: unknown, json: boolean): Promise<number> {
-  if (!existsSync(join(path, 'saved_model.pb'))) {
-    throw new UsageError(`--ops lists the ops of a SavedModel folder; ${path} has no saved_model.pb`);
+  let ops: Awaited<ReturnType<typeof savedModelOpCoverage>>;
+  if (existsSync(join(path, 'saved_model.pb'))) {
+    ops = await savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
+  } else if ((await detectFormat(path)) === 'tfgraph') {
+    if (tag !== undefined)
+      throw new UsageError('--tag selects a SavedModel MetaGraph; a frozen GraphDef has one graph');
+    ops = await graphDefOpCoverage(path);
+  } else {
+    throw new UsageError(
+      `--ops lists the ops of a SavedModel folder or a frozen GraphDef; ${path} is neither`,
+    );
   }
-  const ops = await savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
   if (json) {
     printJson(io, ops);
     return 0;

@@ -83,7 +83,7 @@ describe('ferry inspect --ops on something else', () => {
     const result = await runCli(['inspect', join(dir, 'hpt.onnx'), '--ops']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(
-      /--ops lists the ops of a SavedModel folder; .*hpt\.onnx has no saved_model\.pb/,
+      /--ops lists the ops of a SavedModel folder or a frozen GraphDef; .*hpt\.onnx is neither/,
     );
   });
 });

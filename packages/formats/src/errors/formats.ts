@@ -93,6 +93,9 @@ export const ERRORS = {
   ),
   FERRY_BUNDLE_ENTRY: bad('{path}: variable {tensor}: {reason}'),
 
+  // --- tfgraph (frozen GraphDef) ---
+  FERRY_TFGRAPH_STRUCTURE: bad('{path}: {what}: {reason}'),
+
   // --- gguf ---
   FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),
   FERRY_GGUF_TENSOR: bad('{path}: GGUF tensor {tensor}: {reason}'),

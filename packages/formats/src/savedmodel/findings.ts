@@ -1,5 +1,5 @@
 import type { Finding, Severity } from '../model.js';
-import type { TfAttrValue, TfMetaGraph, TfNodeDef } from './types.js';
+import type { TfAttrValue, TfGraphDef, TfMetaGraph, TfNodeDef } from './types.js';
 
 /**
  * Ops that reach outside the graph: run Python, read or write files, open databases or network
@@ -146,8 +146,14 @@ function attrRule(node: TfNodeDef): { rule: OpRule; why: string } | undefined {
   return undefined;
 }
 
-/** Findings for one MetaGraph: its graph nodes and every node of every library function. */
-export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
+/**
+ * Findings for one graph's nodes and every node of its library functions: what a SavedModel's
+ * MetaGraph and a frozen GraphDef (tfgraph/) share. Checkpoint ops are counted, not reported.
+ */
+export function scanGraphNodes(
+  graph: TfGraphDef,
+  label: string,
+): { findings: Finding[]; checkpointOps: number } {
   const findings: Finding[] = [];
   let checkpointOps = 0;
   const visit = (node: TfNodeDef, where: string): void => {
@@ -171,10 +177,30 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
       location: `${where}node ${node.name}`,
     });
   };
-  for (const node of meta.graph.nodes) visit(node, `${label} `);
-  for (const fn of meta.graph.functions) {
-    for (const node of fn.nodes) visit(node, `${label} function ${fn.name} `);
+  const prefix = label === '' ? '' : `${label} `;
+  for (const node of graph.nodes) visit(node, prefix);
+  for (const fn of graph.functions) {
+    for (const node of fn.nodes) visit(node, `${prefix}function ${fn.name} `);
   }
+  return { findings, checkpointOps };
+}
+
+/** The one information finding for a graph's checkpoint save/restore ops, or none. */
+export function checkpointOpsFinding(count: number, label: string): Finding[] {
+  if (count === 0) return [];
+  return [
+    {
+      severity: 'info',
+      rule: 'savedmodel-checkpoint-op',
+      message: `${count} checkpoint save/restore ops (TensorFlow's own variable saving; they write where the caller's filename tensor says)`,
+      ...(label !== '' && { location: label }),
+    },
+  ];
+}
+
+/** Findings for one MetaGraph: its graph nodes and every node of every library function. */
+export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
+  const { findings, checkpointOps } = scanGraphNodes(meta.graph, label);
   meta.assets.forEach((asset, i) => {
     const reason = assetPathProblem(asset.filename);
     if (reason) {
@@ -186,14 +212,7 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
       });
     }
   });
-  if (checkpointOps > 0) {
-    findings.push({
-      severity: 'info',
-      rule: 'savedmodel-checkpoint-op',
-      message: `${checkpointOps} checkpoint save/restore ops (TensorFlow's own variable saving; they write where the caller's filename tensor says)`,
-      location: label,
-    });
-  }
+  findings.push(...checkpointOpsFinding(checkpointOps, label));
   return findings;
 }
 

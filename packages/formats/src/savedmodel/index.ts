@@ -12,7 +12,14 @@ export {
   variableCheckpointKeys,
 } from './object-graph.js';
 export * as savedModelProtos from './protos.js';
-export { opHistogram, servingMetaGraph, signaturesOf, tagSetLabel, tensorNameOf } from './signatures.js';
+export {
+  graphOpHistogram,
+  opHistogram,
+  servingMetaGraph,
+  signaturesOf,
+  tagSetLabel,
+  tensorNameOf,
+} from './signatures.js';
 export { readTable, type TableEntry } from './sstable.js';
 export {
   type BundleEntry,

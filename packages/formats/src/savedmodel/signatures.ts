@@ -1,6 +1,6 @@
 import type { Signature, TensorSpec } from '../model.js';
 import { tfDtypeDisplay } from './dtypes.js';
-import type { TfMetaGraph, TfTensorInfo } from './types.js';
+import type { TfGraphDef, TfMetaGraph, TfTensorInfo } from './types.js';
 
 type SignatureTensor = TensorSpec & { readonly tensorName?: string };
 
@@ -58,12 +58,17 @@ export function servingMetaGraph(metaGraphs: readonly TfMetaGraph[]): TfMetaGrap
 
 /** Op type -> count over the graph and every library function. */
 export function opHistogram(meta: TfMetaGraph): Record<string, number> {
+  return graphOpHistogram(meta.graph);
+}
+
+/** Op type -> count over a GraphDef's nodes and its library functions' nodes (SavedModel and frozen graphs). */
+export function graphOpHistogram(graph: TfGraphDef): Record<string, number> {
   // A Map, not an object: op names come from the file ("__proto__" must stay an op name).
   const counts = new Map<string, number>();
   const add = (op: string): void => {
     counts.set(op, (counts.get(op) ?? 0) + 1);
   };
-  for (const node of meta.graph.nodes) add(node.op);
-  for (const fn of meta.graph.functions) for (const node of fn.nodes) add(node.op);
+  for (const node of graph.nodes) add(node.op);
+  for (const fn of graph.functions) for (const node of fn.nodes) add(node.op);
   return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

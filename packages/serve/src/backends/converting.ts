@@ -26,8 +26,28 @@ export interface SourceFormat {
   sourceRoot(path: string): string;
   /** Entry points (e.g. signatures), the primary one first; absent = one entry, key ''. */
   entries?(path: string): Promise<{ key: string; primary: boolean }[]>;
-  /** The ONNX model for one entry (key '' when the format has no entries). */
-  convert(path: string, entry: string): Promise<Uint8Array>;
+  /**
+   * The ONNX model for one entry (key '' when the format has no entries). Formats whose files name
+   * no inputs or outputs (frozen GraphDefs) take them from config.yaml: `tensors` is then set when
+   * config lists any, as Triton's config names a tensorflow_graphdef model's tensors.
+   */
+  convert(path: string, entry: string, tensors?: TensorNames): Promise<Uint8Array>;
+  /** Whether config.yaml's inputs/outputs choose the tensors the conversion feeds and fetches. */
+  readonly tensorsFromConfig?: boolean;
+}
+
+/** Tensor names config.yaml gives a conversion (empty lists: the converter's defaults). */
+export interface TensorNames {
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+/** The names config.yaml's overrides give, for formats whose conversion takes them; else none. */
+function tensorNames(format: SourceFormat, options: BackendOptions | EntryOptions): TensorNames | undefined {
+  if (!format.tensorsFromConfig) return undefined;
+  const inputs = (options.inputs ?? []).map((t) => t.name);
+  const outputs = (options.outputs ?? []).map((t) => t.name);
+  return inputs.length > 0 || outputs.length > 0 ? { inputs, outputs } : undefined;
 }
 
 /** The primary entry's key ('' for formats without entries), or undefined when none is primary. */
@@ -44,12 +64,16 @@ async function convertCached(
   path: string,
   entry: string,
   cacheDir: string | undefined,
+  tensors?: TensorNames,
 ): Promise<string> {
   const root = format.sourceRoot(path);
   const source = await listSourceFiles(root);
   const digest = await sourceDigest(source);
+  // the chosen tensors join the key: another config.yaml makes another model
   const key = createHash('sha256')
-    .update(JSON.stringify([format.name, format.converterVersion, entry, digest]))
+    .update(
+      JSON.stringify([format.name, format.converterVersion, entry, digest, ...(tensors ? [tensors] : [])]),
+    )
     .digest('hex');
   const failed = failures.get(key);
   if (failed) throw failed;
@@ -60,7 +84,7 @@ async function convertCached(
     source: root,
     entry,
     convert: () =>
-      format.convert(path, entry).catch((error: unknown) => {
+      format.convert(path, entry, tensors).catch((error: unknown) => {
         // the converter's FerryError is a property of the bytes (an op it lacks, a string input):
         // remembered; anything else (I/O, the cache folder) may pass and is retried next time
         if (isFerryError(error)) failures.set(key, error);
@@ -90,10 +114,11 @@ export function convertingBackend(format: SourceFormat): Backend {
           reason: `declares ${listed.length} entry points, over the limit of ${MAX_ENTRIES}`,
         });
       const out: EntryPoint[] = [];
-      // converted now, so an entry that cannot convert is known (and skipped) before anything loads
+      // converted now, so an entry that cannot convert is known (and skipped) before anything loads;
+      // with the tensors config.yaml names, as load converts it (the same cache entry)
       for (const e of listed) {
         try {
-          await convertCached(format, path, e.key, options.cacheDir);
+          await convertCached(format, path, e.key, options.cacheDir, tensorNames(format, options));
           out.push(e);
         } catch (error) {
           if (isServeError(error) && error.code === 'FERRY_SERVE_CACHE') throw error;
@@ -107,7 +132,7 @@ export function convertingBackend(format: SourceFormat): Backend {
       try {
         const entry = options.entry ?? (await primaryEntry(format, path));
         if (entry === undefined) throw new Error('it has no primary entry point (serving_default)');
-        onnxPath = await convertCached(format, path, entry, options.cacheDir);
+        onnxPath = await convertCached(format, path, entry, options.cacheDir, tensorNames(format, options));
         await stat(onnxPath);
       } catch (error) {
         if (isServeError(error)) throw error;

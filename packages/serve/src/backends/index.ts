@@ -2,6 +2,7 @@ import type { Backend } from '@ferry/serving-api';
 import { onnxruntimeBackend } from './onnxruntime.js';
 import { savedModelBackend } from './savedmodel.js';
 import { sklearnBackend } from './sklearn.js';
+import { tfGraphBackend } from './tfgraph.js';
 import { torchscriptBackend } from './torchscript.js';
 
 /** Every backend, in the order a version folder's files are matched against them. Add new backends here. */
@@ -9,6 +10,7 @@ export const BACKENDS: readonly Backend[] = [
   onnxruntimeBackend,
   torchscriptBackend,
   savedModelBackend,
+  tfGraphBackend,
   sklearnBackend,
 ];
 

@@ -178,6 +178,7 @@ const BACKEND_BY_FORMAT: Readonly<Partial<Record<FormatName, string>>> = {
   pickle: 'sklearn',
   joblib: 'sklearn',
   lightgbm: 'sklearn',
+  tfgraph: 'tfgraph',
 };
 
 /** The backend for a single file named other than model.onnx/model.pt/...: from its detected format. */
@@ -289,7 +290,12 @@ function withEntries(base: BaseSource, options: SourceOptions): ModelSource {
       }
       let entries: EntryPoint[];
       try {
-        entries = await newest.backend.entries(newest.path, options);
+        // config.yaml's tensors too: a frozen graph converts with the inputs/outputs it names
+        entries = await newest.backend.entries(newest.path, {
+          ...options,
+          inputs: plan.config.inputs,
+          outputs: plan.config.outputs,
+        });
       } catch {
         names.push(model);
         continue;

@@ -2,12 +2,13 @@ import type { Converter } from '../context.js';
 import { basicOps } from './basic.js';
 import { elementwiseOps } from './elementwise.js';
 import { nnOps } from './nn.js';
+import { randomOps } from './random.js';
 import { reduceOps } from './reduce.js';
 import { shapeOps } from './shape.js';
 
 /** Every TF op the converter covers, by op name (a Map: op names come from the file). */
 export const CONVERTERS: ReadonlyMap<string, Converter> = new Map(
-  Object.entries({ ...basicOps, ...elementwiseOps, ...nnOps, ...reduceOps, ...shapeOps }),
+  Object.entries({ ...basicOps, ...elementwiseOps, ...nnOps, ...randomOps, ...reduceOps, ...shapeOps }),
 );
 
 /** Why an uncovered op cannot convert, for the ops users meet most. */
