@@ -4,9 +4,10 @@ import { ferryError, isFerryError } from './errors.js';
 import type { Finding, FormatHandler, FormatName } from './model.js';
 import { compression, scanContainer, sniffContainer } from './pickle/container.js';
 import { FileInput } from './pickle/input.js';
-import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { SEVERITY_ORDER } from './pickle/policy.js';
 import { scanReadings } from './scan-readings.js';
 import { FileSource } from './tensor/byte-source.js';
+import { type Verdict, verdictOf } from './verdict.js';
 
 /** Formats whose loaders run pickles: scanned by the pickle machine. */
 const PICKLE_FAMILY: ReadonlySet<FormatName> = new Set([
@@ -24,7 +25,8 @@ export interface ScanFileResult {
   readonly path: string;
   /** The format found by the bytes (`pytorch`, `pickle`, `zip`, `onnx`...), or `unknown`. */
   readonly format: string;
-  readonly verdict: 'safe' | 'unsafe' | 'error';
+  /** verdict.ts: unsafe (runs code on load), error (not read), invalid (breaks its format), safe. */
+  readonly verdict: Verdict;
   readonly findings: readonly Finding[];
   /**
    * The error code and message: for verdict `error`, and for `unsafe` when the file failed to
@@ -110,5 +112,5 @@ function result(path: string, format: string, findings: readonly Finding[]): Sca
   const sorted = [...findings].sort(
     (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
   );
-  return { path, format, verdict: isUnsafe(sorted) ? 'unsafe' : 'safe', findings: sorted };
+  return { path, format, verdict: verdictOf(sorted), findings: sorted };
 }

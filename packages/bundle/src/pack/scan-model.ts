@@ -51,7 +51,7 @@ async function scanModelFolder(path: string): Promise<ModelScan> {
       },
     };
   }
-  return { path, format, verdict: worstVerdict(results) === 'unsafe' ? 'unsafe' : 'safe', findings };
+  return { path, format, verdict: worstVerdict(results), findings };
 }
 
 /**
