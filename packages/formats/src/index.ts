@@ -64,8 +64,7 @@ export * as gguf from './gguf/index.js';
 export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';
 export { isUnsafeResult, scanPaths, worstVerdict } from './scan-folder.js';
-export { FINDING_KINDS, type FindingClass, findingClass } from './finding-kinds.js';
-export { isUnsafe, VERDICT_ORDER, type Verdict, verdictOf } from './verdict.js';
+export { findingClass } from './finding-kinds.js';
 
 // --- diff ---
 export { type DiffReport, diffModels } from './diff.js';
