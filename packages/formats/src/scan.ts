@@ -56,10 +56,12 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
     // Another format's reader claims the file (safetensors, ONNX, GGUF, SavedModel...): its own
     // findings count. Pickle-family files, and files no reader claims, go through the machine.
     let handler: FormatHandler | undefined;
+    let unknown: unknown; // detect's own reason (an empty file, a git-LFS pointer) is the one to show
     try {
       handler = await detectHandler(path);
     } catch (error) {
       if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
+      unknown = error;
     }
     if (info.isFile() && (!handler || PICKLE_FAMILY.has(handler.name))) {
       const source = await FileSource.open(path);
@@ -89,7 +91,9 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
       }
     }
     if (!handler)
-      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'no known magic bytes or structure' });
+      throw (
+        unknown ?? ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'no known magic bytes or structure' })
+      );
     const model = await handler.open(path, { unsafeInspect: true });
     try {
       return result(path, model.format, model.findings ?? []);
