@@ -21,6 +21,7 @@ export const BUNDLE_ERRORS = {
   ),
   FERRY_BUNDLE_MODEL_UNREADABLE: bad('{path}: model {model} cannot be scanned: {reason}'),
   FERRY_BUNDLE_UNSAFE_MODEL: bad('{path}: model {model} is unsafe ({count} finding(s)): {findings}'),
+  FERRY_BUNDLE_INVALID_MODEL: bad('{path}: model {model} is invalid ({count} finding(s)): {findings}'),
   FERRY_BUNDLE_NPM: bad('{path}: installing the handler dependencies failed: {reason}'),
   FERRY_BUNDLE_HANDLER: bad('{path}: handler {rule}'),
   FERRY_BUNDLE_REF: bad('{path}: model {model}: {ref}: {reason}'),

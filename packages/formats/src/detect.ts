@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { ferryError } from './errors.js';
 import { FORMAT_HANDLERS } from './formats.js';
+import { lfsPointer, lfsPointerReason } from './lfs-pointer.js';
 import type { FormatHandler, FormatName, Probe } from './model.js';
 import { FileSource } from './tensor/byte-source.js';
 
@@ -29,7 +30,14 @@ export async function detectHandler(path: string): Promise<FormatHandler> {
   try {
     const head = await source.read(0, Math.min(PROBE_HEAD_BYTES, source.size));
     const probe: Probe = { path, isDirectory: false, size: source.size, head, entries: [], source };
-    return await pick(probe, source.size === 0 ? 'the file is empty' : 'no known magic bytes or structure');
+    const pointer = lfsPointer(head, source.size);
+    const reason =
+      source.size === 0
+        ? 'the file is empty'
+        : pointer
+          ? lfsPointerReason(pointer)
+          : 'no known magic bytes or structure';
+    return await pick(probe, reason);
   } finally {
     await source.close();
   }

@@ -70,6 +70,7 @@ export * as lightgbm from './lightgbm/index.js';
 export * as pickle from './pickle/index.js';
 export { type ScanFileResult, scanPath } from './scan.js';
 export { isUnsafeResult, scanPaths, worstVerdict } from './scan-folder.js';
+export { findingClass } from './finding-kinds.js';
 
 // --- diff ---
 export { type DiffReport, diffModels } from './diff.js';

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { Finding } from './model.js';
+import { lfsPointer } from './lfs-pointer.js';
 import { MAX_SCAN_TEXT_BYTES } from './limits.js';
 import { FileSource } from './tensor/byte-source.js';
 
@@ -30,7 +31,10 @@ export async function judgeDataFile(path: string): Promise<DataFileJudgement | u
   try {
     if (source.size === 0 || source.size > MAX_SCAN_TEXT_BYTES) return undefined;
     // The head first: a binary file is turned away without reading it all.
-    if (!plain(await source.read(0, Math.min(source.size, 4096)))) return undefined;
+    const head = await source.read(0, Math.min(source.size, 4096));
+    // A git-LFS pointer is text that stands for a model nobody fetched: not data, never `safe`
+    // (detect.ts names it in the unknown-format error).
+    if (!plain(head) || lfsPointer(head, source.size)) return undefined;
     bytes = await source.read(0, source.size);
   } finally {
     await source.close();

@@ -3,11 +3,12 @@ import { join, relative, sep } from 'node:path';
 import { detectHandler } from './detect.js';
 import { type FerryError, ferryError, isFerryError } from './errors.js';
 import { MAX_SCAN_DEPTH, MAX_SCAN_FILES } from './limits.js';
-import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { SEVERITY_ORDER } from './pickle/policy.js';
 import { isTar, scanLegacyTorchTar } from './pytorch/legacy-tar.js';
 import { type ScanFileResult, scanPath } from './scan.js';
 import { judgeDataFile } from './scan-data.js';
 import { FileSource } from './tensor/byte-source.js';
+import { isUnsafe, VERDICT_ORDER, type Verdict, verdictOf } from './verdict.js';
 
 export interface ScanFolderOptions {
   /**
@@ -43,7 +44,7 @@ export async function scanFile(path: string): Promise<ScanFileResult> {
   return {
     path,
     format: data.format,
-    verdict: isUnsafe(data.findings) ? 'unsafe' : 'safe',
+    verdict: verdictOf(data.findings),
     findings: data.findings,
   };
 }
@@ -73,7 +74,7 @@ async function legacyTar(path: string): Promise<ScanFileResult> {
       findings,
       error: { code: scan.error.code, message: scan.error.message },
     };
-  return { path, format, verdict: isUnsafe(findings) ? 'unsafe' : 'safe', findings };
+  return { path, format, verdict: verdictOf(findings), findings };
 }
 
 async function claimed(path: string): Promise<boolean> {
@@ -238,10 +239,13 @@ export async function scanPaths(path: string, options: ScanFolderOptions = {}): 
   return results;
 }
 
-/** How bad a verdict is, worst first: something found beats an unread file beats safe. */
-export function worstVerdict(results: readonly ScanFileResult[]): 'unsafe' | 'error' | 'safe' {
+/**
+ * The verdict of many files, worst first (VERDICT_ORDER): something that runs code beats an unread
+ * file beats an invalid one beats safe.
+ */
+export function worstVerdict(results: readonly ScanFileResult[]): Verdict {
   if (results.some(isUnsafeResult)) return 'unsafe';
-  return results.some((r) => r.verdict !== 'safe') ? 'error' : 'safe';
+  return VERDICT_ORDER.find((v) => results.some((r) => r.verdict === v)) ?? 'safe';
 }
 
 /** Unsafe: its verdict, or an error after a finding that alone makes a file unsafe. */

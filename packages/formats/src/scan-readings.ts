@@ -6,10 +6,11 @@ import { onnxHandler } from './onnx/handler.js';
 import { wholeFileIsModelProto } from './onnx/whole-file-model.js';
 import { type ContainerKind, looksLikePickle, scanContainer, startsWith } from './pickle/container.js';
 import { FileInput } from './pickle/input.js';
-import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { SEVERITY_ORDER } from './pickle/policy.js';
 import { safetensorsHandler } from './safetensors/read.js';
 import type { ScanFileResult } from './scan.js';
 import { FileSource } from './tensor/byte-source.js';
+import { isUnsafe, verdictOf } from './verdict.js';
 import { findEndRecord, openZip } from './zip/index.js';
 
 /** What a probe sees of a file: enough for every magic number (detect.ts PROBE_HEAD_BYTES). */
@@ -157,5 +158,5 @@ function merge(primary: ScanFileResult, readings: readonly Reading[]): ScanFileR
   findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   const failed = primary.error ?? readings.find((r) => r.error && !isUnsafe(r.findings))?.error;
   if (failed) return { ...primary, verdict: 'error', findings, error: failed };
-  return { ...primary, verdict: isUnsafe(findings) ? 'unsafe' : 'safe', findings };
+  return { ...primary, verdict: verdictOf(findings), findings };
 }

@@ -4,9 +4,10 @@ import { ferryError, isFerryError } from './errors.js';
 import type { Finding, FormatHandler, FormatName } from './model.js';
 import { compression, scanContainer, sniffContainer } from './pickle/container.js';
 import { FileInput } from './pickle/input.js';
-import { isUnsafe, SEVERITY_ORDER } from './pickle/policy.js';
+import { SEVERITY_ORDER } from './pickle/policy.js';
 import { scanReadings } from './scan-readings.js';
 import { FileSource } from './tensor/byte-source.js';
+import { type Verdict, verdictOf } from './verdict.js';
 
 /** Formats whose loaders run pickles: scanned by the pickle machine. */
 const PICKLE_FAMILY: ReadonlySet<FormatName> = new Set([
@@ -24,7 +25,8 @@ export interface ScanFileResult {
   readonly path: string;
   /** The format found by the bytes (`pytorch`, `pickle`, `zip`, `onnx`...), or `unknown`. */
   readonly format: string;
-  readonly verdict: 'safe' | 'unsafe' | 'error';
+  /** verdict.ts: unsafe (runs code on load), error (not read), invalid (breaks its format), safe. */
+  readonly verdict: Verdict;
   readonly findings: readonly Finding[];
   /**
    * The error code and message: for verdict `error`, and for `unsafe` when the file failed to
@@ -54,10 +56,12 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
     // Another format's reader claims the file (safetensors, ONNX, GGUF, SavedModel...): its own
     // findings count. Pickle-family files, and files no reader claims, go through the machine.
     let handler: FormatHandler | undefined;
+    let unknown: unknown; // detect's own reason (an empty file, a git-LFS pointer) is the one to show
     try {
       handler = await detectHandler(path);
     } catch (error) {
       if (!isFerryError(error) || error.code !== 'FERRY_UNKNOWN_FORMAT') throw error;
+      unknown = error;
     }
     if (info.isFile() && (!handler || PICKLE_FAMILY.has(handler.name))) {
       const source = await FileSource.open(path);
@@ -87,7 +91,9 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
       }
     }
     if (!handler)
-      throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'no known magic bytes or structure' });
+      throw (
+        unknown ?? ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'no known magic bytes or structure' })
+      );
     const model = await handler.open(path, { unsafeInspect: true });
     try {
       return result(path, model.format, model.findings ?? []);
@@ -110,5 +116,5 @@ function result(path: string, format: string, findings: readonly Finding[]): Sca
   const sorted = [...findings].sort(
     (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
   );
-  return { path, format, verdict: isUnsafe(sorted) ? 'unsafe' : 'safe', findings: sorted };
+  return { path, format, verdict: verdictOf(sorted), findings: sorted };
 }

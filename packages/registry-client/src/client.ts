@@ -434,7 +434,7 @@ export class RegistryClient {
         `version ${model}/${number} is marked unsafe by the scan (${version.scanDetail}); pass --force to use it`,
         422,
       );
-    // error/unknown: nothing showed the files safe; refused like unsafe (scan-gate.ts on the server)
+    // error/unknown/invalid: nothing showed the files safe; refused like unsafe (scan-gate.ts on the server)
     if (version.scan !== 'safe' && !options.force)
       throw new RemoteRegistryError(
         'FERRY_REGISTRY_UNVERIFIED',

@@ -7,7 +7,7 @@ export type VersionStatus = 'pending' | 'ready' | 'failed';
  * could not be read or parsed to its end; `unknown`: a file is no format ferry recognises; `safe`:
  * every file read whole and judged safe. Only `safe` downloads without `?force`.
  */
-export type ScanVerdict = 'pending' | 'safe' | 'unsafe' | 'error' | 'unknown';
+export type ScanVerdict = 'pending' | 'safe' | 'unsafe' | 'invalid' | 'error' | 'unknown';
 
 export interface Model {
   readonly name: string;

@@ -9,6 +9,7 @@ import { BACKENDS, type Backend, startServer } from './harness.helper.js';
 const REPO = join(import.meta.dirname, '../../..');
 const CORPUS = join(REPO, 'fixtures/pickle/corpus');
 const SMALL = join(REPO, 'fixtures/safetensors/small.safetensors');
+const NEGPOS = join(REPO, 'fixtures/wild/custom_op_negpos.onnx');
 const SAVED_MODEL = join(REPO, '../shared/fixtures/savedmodel/saved_model_half_plus_two_tf2_cpu/00000123');
 
 async function code(promise: Promise<unknown>): Promise<string> {
@@ -115,6 +116,26 @@ describe.each(BACKENDS)('scan verdicts on $name', (spec) => {
     const refused = await download('verdicts/opaque', version.version, 'model.safetensors');
     expect(refused.status).toBe(422);
     expect(await errorCode(refused)).toBe('FERRY_REGISTRY_UNVERIFIED');
+  });
+
+  it('an ONNX model with a custom-op domain and no opset import: invalid, not unsafe, refused without force', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    // onnxruntime-extensions' custom_op_negpos.onnx (fixtures/wild): a structure problem (issue #18)
+    const src = await folder('invalid', [
+      ['model.onnx', NEGPOS],
+      ['config.json', '{"a": 1}'],
+    ]);
+    const version = await admin.push(src, { model: 'verdicts/invalid' });
+    expect(version.scan).toBe('invalid');
+    expect(version.scanDetail).toBe('model.onnx: invalid: onnx-check/opset-missing');
+    const refused = await download('verdicts/invalid', version.version, 'model.onnx');
+    expect(refused.status).toBe(422);
+    expect(await errorCode(refused)).toBe('FERRY_REGISTRY_UNVERIFIED');
+    expect((await download('verdicts/invalid', version.version, 'model.onnx', '?force=true')).status).toBe(
+      200,
+    );
   });
 
   it('a pickle whose scan ends in an error after a CRITICAL finding: unsafe', async ({ skip }) => {

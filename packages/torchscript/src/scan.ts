@@ -57,7 +57,9 @@ export async function scanBeforeLoad(path: string): Promise<TorchScriptArchive> 
         `no ${!hasCode ? 'code/ folder' : 'constants.pkl'}: this looks like a torch.save checkpoint, not a TorchScript module (load it in Python and save torch.jit.script(model) or torch.jit.trace(model, example))`,
       );
     const scan = await scanPath(path);
-    if (scan.verdict !== 'safe') {
+    // `invalid` (a bad CRC, odd flags: nothing runs) is left to libtorch's own reader to accept
+    // or refuse; what runs code, or was not read, is refused here (docs/security.md "Verdicts").
+    if (scan.verdict === 'unsafe' || scan.verdict === 'error') {
       const worst =
         scan.findings.find((f) => f.severity === 'critical' || f.severity === 'high') ?? scan.findings[0];
       const why = worst

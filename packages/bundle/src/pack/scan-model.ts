@@ -51,7 +51,7 @@ async function scanModelFolder(path: string): Promise<ModelScan> {
       },
     };
   }
-  return { path, format, verdict: worstVerdict(results) === 'unsafe' ? 'unsafe' : 'safe', findings };
+  return { path, format, verdict: worstVerdict(results), findings };
 }
 
 /**
@@ -86,18 +86,23 @@ export function checkModelScan(
       declared: model.format,
       detected: result.format,
     });
-  if (result.verdict === 'unsafe')
-    throw bundleError('FERRY_BUNDLE_UNSAFE_MODEL', {
-      path,
-      model: model.name,
-      count: result.findings.length,
-      findings: result.findings
-        .map(
-          (f) =>
-            `[${f.severity}] ${f.rule}: ${inError(f.message)}${f.location ? ` (${inError(f.location)})` : ''}`,
-        )
-        .join('; '),
-    });
+  // Unsafe (runs code on load) and invalid (breaks its format; nothing runs) both stop the pack,
+  // each named for what it is (docs/security.md "Verdicts").
+  if (result.verdict === 'unsafe' || result.verdict === 'invalid')
+    throw bundleError(
+      result.verdict === 'unsafe' ? 'FERRY_BUNDLE_UNSAFE_MODEL' : 'FERRY_BUNDLE_INVALID_MODEL',
+      {
+        path,
+        model: model.name,
+        count: result.findings.length,
+        findings: result.findings
+          .map(
+            (f) =>
+              `[${f.severity}] ${f.rule}: ${inError(f.message)}${f.location ? ` (${inError(f.location)})` : ''}`,
+          )
+          .join('; '),
+      },
+    );
   return result.findings.map((f) => ({
     severity: f.severity,
     rule: f.rule,

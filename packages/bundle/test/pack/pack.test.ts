@@ -9,6 +9,7 @@ import { packBundle } from '../../src/pack/pack.js';
 import { copyFixtureProject, FIXTURE_PROJECT } from '../test-project.helper.js';
 
 const PICKLE_CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
+const WILD = new URL('../../../../fixtures/wild/', import.meta.url).pathname;
 let out: string;
 const cleanup: string[] = [];
 beforeAll(async () => {
@@ -109,6 +110,21 @@ describe('ferry pack', () => {
       code: 'FERRY_BUNDLE_UNSAFE_MODEL',
       message: expect.stringMatching(
         /model objects is unsafe \(2 finding\(s\)\): \[critical\] dangerous-call: calls os.system/,
+      ),
+    });
+    await expect(readFile(output)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('stops on an invalid model, named invalid, not unsafe (issue #18)', async () => {
+    const dir = await copyFixtureProject();
+    cleanup.push(dir);
+    // onnxruntime-extensions' custom-op model: domain ai.onnx.contrib without an opset import
+    await copyFile(join(WILD, 'custom_op_negpos.onnx'), join(dir, 'model/classifier.onnx'));
+    const output = join(out, 'invalid.ferry');
+    await expect(packBundle(dir, { output })).rejects.toMatchObject({
+      code: 'FERRY_BUNDLE_INVALID_MODEL',
+      message: expect.stringMatching(
+        /model classifier is invalid \(1 finding\(s\)\): \[medium\] onnx-check\/opset-missing: no opset_import for domain "ai.onnx.contrib"/,
       ),
     });
     await expect(readFile(output)).rejects.toThrow(/ENOENT/);

@@ -1,4 +1,4 @@
-import { type ScanFileResult, scanPaths, worstVerdict } from '@ferry/formats';
+import { findingClass, type ScanFileResult, scanPaths, worstVerdict } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { type CliIO, printJson } from '../io.js';
 import { terminalText as t } from '../terminal-text.js';
@@ -6,7 +6,8 @@ import { UsageError } from '../usage-error.js';
 
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing',
+  summary:
+    'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing; exit 1 unsafe, 2 invalid or unreadable',
   usage: 'scan PATH... [--json]   (a folder: every file in it, links followed inside it)',
   options: {},
   async run(args, io) {
@@ -23,6 +24,7 @@ export const scanCommand: Command = {
           findings: f.findings.map((x) => ({
             severity: x.severity,
             rule: x.rule,
+            class: findingClass(x.rule),
             message: x.message,
             location: x.location ?? '',
           })),
@@ -32,10 +34,11 @@ export const scanCommand: Command = {
     } else {
       printHuman(io, files);
     }
-    // The worst file decides: something found anywhere (even in a file whose scan then failed)
-    // is 1; otherwise a file that was not read or not recognised is 2, never a silent 0.
+    // The worst file decides (docs/security.md, "Verdicts"): something that runs code on load
+    // anywhere (even in a file whose scan then failed) is 1; a file that was not read, not
+    // recognised, or breaks its format (`invalid`: bad input, nothing runs) is 2; never a silent 0.
     const worst = worstVerdict(files);
-    return worst === 'unsafe' ? 1 : worst === 'error' ? 2 : 0;
+    return worst === 'unsafe' ? 1 : worst === 'error' || worst === 'invalid' ? 2 : 0;
   },
 };
 

@@ -75,6 +75,7 @@ describe('ferry scan', () => {
     expect(json.files[0].findings[0]).toEqual({
       severity: 'critical',
       rule: 'dangerous-call',
+      class: 'code',
       message: expect.stringContaining('os.system'),
       location: expect.stringMatching(/^inner\.bin\/archive\/data\.pkl byte \d+$/),
     });

@@ -99,6 +99,9 @@ export const ERRORS = {
   // --- gguf ---
   FERRY_GGUF_STRUCTURE: bad('{path}: GGUF {what} at byte {offset}: {reason}'),
   FERRY_GGUF_TENSOR: bad('{path}: GGUF tensor {tensor}: {reason}'),
+  FERRY_GGUF_TEXT_MANGLED: bad(
+    '{path}: not a readable GGUF: {what} at byte {offset} holds EF BF BD (U+FFFD) and the header breaks after it ({cause}): the file was decoded as UTF-8 text and written back, which replaced every non-UTF-8 byte for good; get the original file',
+  ),
 
   // --- numpy ---
   FERRY_NPY_HEADER: bad('{path}: npy header at byte {offset}: {reason}'),

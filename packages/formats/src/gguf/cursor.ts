@@ -93,6 +93,12 @@ export class GgufCursor {
     return this.view.getBigInt64(this.at(8), this.littleEndian);
   }
 
+  /** Up to `n` already-buffered bytes from `pos`, without moving (for diagnostics only). */
+  peek(n: number): Uint8Array {
+    const start = this.pos - this.bufStart;
+    return this.buf.subarray(start, start + n);
+  }
+
   /** A u64 that must fit a JS number (a count, length or offset). */
   u64Number(what: string): number {
     const start = this.pos;

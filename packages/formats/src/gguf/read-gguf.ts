@@ -14,6 +14,7 @@ import {
   MAX_TENSOR_NAME_BYTES,
   MAX_TENSORS,
 } from './limits.js';
+import { explainMangled, type MangledValue, replacementCharAt } from './text-mangled.js';
 
 /** gguf_type in ggml/include/gguf.h (the metadata value types). */
 export const GGUF_VALUE_TYPES = [
@@ -159,7 +160,13 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
     return cur.text(n, strict, what);
   };
 
-  const readScalar = (type: GgufValueType): GgufScalar => {
+  // The first number whose bytes hold U+FFFD; reported only if the header then breaks.
+  let mangled: MangledValue | undefined;
+  const readScalar = (type: GgufValueType, what: string): GgufScalar => {
+    if (mangled === undefined) {
+      const at = replacementCharAt(cur.peek(FIXED_SIZE[type]! + 2), FIXED_SIZE[type]!);
+      if (at >= 0) mangled = { what: `${what} (${type})`, offset: cur.pos + at };
+    }
     switch (type) {
       case 'UINT8':
         return cur.u8();
@@ -200,7 +207,7 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
     if (type !== 'ARRAY') {
       const size = FIXED_SIZE[type]!;
       if (!cur.has(size)) await cur.need(size, what);
-      return readScalar(type);
+      return readScalar(type, what);
     }
     if (depth >= MAX_ARRAY_DEPTH) throw limit(`${what} array nesting`, depth + 1, MAX_ARRAY_DEPTH, 'CWE-674');
     const elementType = await readType(`${what} element type`);
@@ -222,7 +229,7 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
     if (fixed !== undefined) {
       const kept = Math.min(n, KEEP_ARRAY_VALUES);
       await cur.need(kept * fixed, what);
-      for (let i = 0; i < kept; i++) values.push(readScalar(elementType));
+      for (let i = 0; i < kept; i++) values.push(readScalar(elementType, what));
       cur.skip((n - kept) * fixed, what);
     } else {
       for (let i = 0; i < n; i++) {
@@ -235,14 +242,18 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
 
   const metadata: GgufKeyValue[] = [];
   const keys = new Set<string>();
-  for (let i = 0; i < kvCount; i++) {
-    const at = cur.pos;
-    const key = await readString(MAX_KEY_BYTES, true, `metadata key ${i}`);
-    if (keys.has(key)) throw structure(`metadata key ${JSON.stringify(key)}`, at, 'duplicate key');
-    keys.add(key);
-    const type = await readType(`metadata ${key}`);
-    const value = await readValue(type, 0, `metadata ${key}`);
-    metadata.push({ key, type, value });
+  try {
+    for (let i = 0; i < kvCount; i++) {
+      const at = cur.pos;
+      const key = await readString(MAX_KEY_BYTES, true, `metadata key ${i}`);
+      if (keys.has(key)) throw structure(`metadata key ${JSON.stringify(key)}`, at, 'duplicate key');
+      keys.add(key);
+      const type = await readType(`metadata ${key}`);
+      const value = await readValue(type, 0, `metadata ${key}`);
+      metadata.push({ key, type, value });
+    }
+  } catch (error) {
+    throw explainMangled(error, mangled, path);
   }
 
   const alignment = readAlignment(metadata, path);

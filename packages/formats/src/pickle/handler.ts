@@ -10,7 +10,7 @@ import { BufferInput } from './input.js';
 import { runPickle } from './machine.js';
 import { numpyTensorOf } from './numpy-arrays.js';
 import { openScanned } from './open-scanned.js';
-import { isUnsafe } from './policy.js';
+import { isUnsafe } from '../verdict.js';
 import { renderGraph } from './render.js';
 import type { PyCall } from './values.js';
 import { joblibHook } from './stream.js';

@@ -14,7 +14,7 @@ export {
 } from './machine.js';
 export { openScanned, type Scanned } from './open-scanned.js';
 export { OPCODE_BY_NAME, OPCODES, type OpcodeInfo } from './opcodes.js';
-export { type GlobalVerdict, isUnsafe, judgeGlobal, judgePickles } from './policy.js';
+export { type GlobalVerdict, judgeGlobal, judgePickles } from './policy.js';
 export { readPickleStream, type StreamResult } from './stream.js';
 export { dictGet, isNode } from './values.js';
 export type * from './values.js';

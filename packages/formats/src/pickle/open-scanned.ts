@@ -2,7 +2,7 @@ import { ferryError } from '../errors.js';
 import { FileSource } from '../tensor/byte-source.js';
 import { type ContainerScan, scanContainer } from './container.js';
 import { FileInput } from './input.js';
-import { isUnsafe } from './policy.js';
+import { isUnsafeFinding } from '../verdict.js';
 
 export interface Scanned {
   readonly source: FileSource;
@@ -11,7 +11,7 @@ export interface Scanned {
 }
 
 /**
- * Scans a file before anything is loaded from it; a file with findings at medium or above is
+ * Scans a file before anything is loaded from it; a file the scan calls unsafe (verdict.ts) is
  * refused unless the caller asked for unsafeInspect (which still runs nothing: the graph is
  * inert either way, the refusal only keeps unsafe files out of pipelines by default).
  */
@@ -29,8 +29,9 @@ export async function openScanned(path: string, unsafeInspect: boolean | undefin
       return input;
     });
     if (!scan) throw ferryError('FERRY_UNKNOWN_FORMAT', { path, reason: 'not a pickle, zip or torch file' });
-    const serious = scan.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info');
-    if (isUnsafe(scan.findings) && !unsafeInspect) {
+    // Only what makes the file unsafe refuses it; an invalid structure (a bad CRC) is a note.
+    const serious = scan.findings.filter(isUnsafeFinding);
+    if (serious.length > 0 && !unsafeInspect) {
       const first = serious[0]!;
       throw ferryError('FERRY_PICKLE_REFUSED', {
         path,

@@ -6,11 +6,6 @@ import { isNode, type PickleValue, type PyCall, type PyGlobal } from './values.j
 
 export const SEVERITY_ORDER: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
 
-/** A file with any finding at or above this severity is unsafe; low/info findings are notes. */
-export function isUnsafe(findings: readonly Finding[]): boolean {
-  return findings.some((f) => f.severity === 'critical' || f.severity === 'high' || f.severity === 'medium');
-}
-
 export type GlobalVerdict =
   | { readonly kind: 'allowed'; readonly name: string }
   | { readonly kind: 'dangerous'; readonly name: string; readonly reason: string }

@@ -3,7 +3,7 @@ import type { FormatHandler, OpenedModel } from '../model.js';
 import { LEGACY_TORCH_MAGIC, sniffContainer } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
 import { openScanned } from '../pickle/open-scanned.js';
-import { isUnsafe } from '../pickle/policy.js';
+import { isUnsafe } from '../verdict.js';
 import { renderGraph } from '../pickle/render.js';
 import { dictGet, isNode, type PickleValue } from '../pickle/values.js';
 import { dtypeSize } from '../tensor/dtype.js';

@@ -3,7 +3,7 @@ import type { FormatHandler, OpenedModel, Probe } from '../model.js';
 import { zipFormat } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
 import { openScanned } from '../pickle/open-scanned.js';
-import { isUnsafe } from '../pickle/policy.js';
+import { isUnsafe } from '../verdict.js';
 import { renderGraph } from '../pickle/render.js';
 import { isNode, type PickleValue } from '../pickle/values.js';
 import type { ByteSource } from '../tensor/byte-source.js';

@@ -3,8 +3,8 @@ import type { ModelVersion } from '../store/types.js';
 
 /**
  * Refuses a download of a version the scan did not show safe, unless forced: `unsafe` (something
- * runs code on load) and `error`/`unknown` alike (fail closed: a file nobody read whole is not
- * known to be harmless).
+ * runs code on load) and `error`/`unknown`/`invalid` alike (fail closed: a file nobody read whole
+ * is not known to be harmless, and one that breaks its format may be read differently by a loader).
  */
 export function checkScanGate(name: string, version: ModelVersion, force: boolean): void {
   if (version.scan === 'safe' || force) return;

@@ -5,15 +5,18 @@ import type { ScanVerdict } from '../store/types.js';
 /** Files named in a verdict's detail; the scan endpoint lists them all. */
 const MAX_DETAIL_FILES = 20;
 
-/** Worst first: the version's verdict is the first of these any file has. */
-const ORDER = ['unsafe', 'error', 'unknown', 'safe'] as const;
+/**
+ * Worst first: the version's verdict is the first of these any file has. `invalid` (read whole,
+ * nothing runs, but it breaks its format) is not `safe`: downloads need --force (fail closed).
+ */
+const ORDER = ['unsafe', 'error', 'unknown', 'invalid', 'safe'] as const;
 
 type FileVerdict = (typeof ORDER)[number];
 
-/** One file's share: found something; not read to its end; no format recognised; safe. */
+/** One file's share: runs code; not read to its end; no format recognised; invalid; safe. */
 export function fileVerdict(result: ScanFileResult): FileVerdict {
   if (isUnsafeResult(result)) return 'unsafe';
-  if (result.verdict === 'safe') return 'safe';
+  if (result.verdict === 'safe' || result.verdict === 'invalid') return result.verdict;
   return result.error?.code === 'FERRY_UNKNOWN_FORMAT' ? 'unknown' : 'error';
 }
 
@@ -38,10 +41,12 @@ export async function versionVerdict(
     .filter(({ verdict }) => verdict !== 'safe')
     .sort((a, b) => ORDER.indexOf(a.verdict) - ORDER.indexOf(b.verdict))
     .map(({ file, verdict }) => {
-      if (verdict !== 'unsafe') return `${file.path}: ${verdict} (${file.error?.code ?? 'not read'})`;
+      if (verdict !== 'unsafe' && verdict !== 'invalid')
+        return `${file.path}: ${verdict} (${file.error?.code ?? 'not read'})`;
       const rules = new Set(
         file.findings.filter((f) => f.severity !== 'low' && f.severity !== 'info').map((f) => f.rule),
       );
+      if (verdict === 'invalid') return `${file.path}: invalid: ${[...rules].join(', ')}`;
       return `${file.path}: ${[...rules].join(', ')}`;
     });
   const shown = bad.slice(0, MAX_DETAIL_FILES).join('; ');

@@ -2,6 +2,7 @@ import type { LoadedModel, ModelInstance, TensorMetadata } from '@ferry/serving-
 import { DATATYPE_SIZE } from '@ferry/serving-api';
 import type { Tensor } from '@ferry/serving-api';
 import type { InstancePlacement } from '@ferry/serving-api';
+import { firstLine, unknownInputSize } from './warmup.js';
 
 /**
  * A run at the model's largest batch that takes less than this computes on the event loop. The
@@ -30,6 +31,8 @@ export interface Placed {
   readonly placement: 'worker' | 'event_loop';
   /** The probe's fastest run at the largest batch, when auto timed one. */
   readonly probeUs?: number;
+  /** Why auto could not time the model although it tried (the probe run failed): a load note. */
+  readonly untimed?: string;
 }
 
 /**
@@ -51,13 +54,16 @@ export async function placeInstances(
     if (placement === 'event_loop') return { instances: await createAll(onLoop, count), placement };
     if (probe && (loaded.modelBytes ?? 0) <= PROBE_MAX_MODEL_BYTES) {
       const first = await onLoop();
-      let probeUs: number;
+      let probeUs: number | undefined;
+      let untimed: string | undefined;
       try {
         probeUs = await fastestRunUs(first, probe.inputs(), probe.outputs);
-      } catch {
-        probeUs = Number.POSITIVE_INFINITY; // the warmup that follows reports the failure
+      } catch (error) {
+        // Zeros are not a request the model promised to accept (issue #18): a failed probe means
+        // "not timed", and the model gets the default placement instead of being refused.
+        untimed = `not timed: the zero-filled timing run failed: ${firstLine(error)}`;
       }
-      if (probeUs < EVENT_LOOP_MAX_RUN_US) {
+      if (probeUs !== undefined && probeUs < EVENT_LOOP_MAX_RUN_US) {
         const rest = await createAll(onLoop, count - 1);
         return { instances: [first, ...rest], placement: 'event_loop', probeUs };
       }
@@ -65,7 +71,8 @@ export async function placeInstances(
       return {
         instances: await createAll(() => loaded.createInstance(), count),
         placement: 'worker',
-        probeUs,
+        ...(probeUs !== undefined && { probeUs }),
+        ...(untimed !== undefined && { untimed }),
       };
     }
   }
@@ -102,14 +109,12 @@ async function fastestRunUs(
  * is fixed (no -1 elsewhere, no strings), and PROBE_MAX_INPUT_BYTES in all at most.
  */
 export function probeable(inputs: readonly TensorMetadata[], maxBatchSize: number): boolean {
+  if (unknownInputSize(inputs, maxBatchSize > 0) !== undefined) return false;
   let bytes = 0;
   for (const meta of inputs) {
     if (meta.datatype === 'BYTES') return false;
     let elements = 1;
-    for (const [k, d] of meta.shape.entries()) {
-      if (d === -1 && !(k === 0 && maxBatchSize > 0)) return false;
-      elements *= d === -1 ? maxBatchSize : d;
-    }
+    for (const d of meta.shape) elements *= d === -1 ? maxBatchSize : d;
     bytes += elements * DATATYPE_SIZE[meta.datatype];
   }
   return bytes <= PROBE_MAX_INPUT_BYTES;

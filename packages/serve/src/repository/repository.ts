@@ -183,6 +183,8 @@ export class ModelRepository {
           },
           'instances placed',
         );
+        // A load-time run that could not happen or failed is not a load error (issue #18).
+        for (const note of served.loadNotes) this.log.warn({ model: name, version: v.version }, note);
       }
       const retired = [...entry.versions.entries()].filter(([v, s]) => next.get(v) !== s).map(([, s]) => s);
       entry.versions = next;
@@ -290,8 +292,10 @@ export class ModelRepository {
         out.push({ name, state: entry?.state ?? 'UNAVAILABLE', reason: entry?.reason ?? 'not loaded' });
         continue;
       }
-      for (const version of this.versionsOf(name))
-        out.push({ name, version, state: 'READY', reason: entry.reason });
+      for (const version of this.versionsOf(name)) {
+        const notes = entry.versions.get(Number(version))?.loadNotes ?? [];
+        out.push({ name, version, state: 'READY', reason: entry.reason || notes.join('; ') });
+      }
     }
     return out;
   }

@@ -3,10 +3,9 @@ import { serveError } from '../errors.js';
 import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_QUEUE_SIZE } from '../limits.js';
 import type { ServeMetrics } from '../metrics.js';
 import { Batcher } from '../scheduler/batcher.js';
-import { DATATYPE_SIZE } from '@ferry/serving-api';
-import { elementCount, type Tensor } from '@ferry/serving-api';
-import type { ModelConfig, TensorOverride } from '@ferry/serving-api';
+import type { ModelConfig, Tensor, TensorOverride } from '@ferry/serving-api';
 import { type Placed, placeInstances, probeable } from './placement.js';
+import { warmUp, zeroInputs } from './warmup.js';
 
 /** One loaded, warmed-up model version with its scheduler: what an inference request reaches. */
 export interface ServedVersion {
@@ -27,6 +26,11 @@ export interface ServedVersion {
   readonly placement: Placed['placement'];
   /** The load's timed run at the largest batch, when auto placement measured one (µs). */
   readonly probeUs?: number;
+  /**
+   * What the load-time runs could not do ("not warmed up: ...", "not timed: ..."): the version
+   * serves all the same; logged and shown as the repository index's reason.
+   */
+  readonly loadNotes: readonly string[];
   /** The backend's own input rule (Backend.checkTensor), if it has one. */
   checkTensor(name: string, tensor: Tensor): void;
   /** Identifies the files and config this was loaded from (polling reloads when it changes). */
@@ -81,26 +85,13 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
       config.instances.count,
       config.instances.placement,
       probeable(inputs, maxBatchSize)
-        ? { inputs: () => warmupInputs(inputs, maxBatchSize), outputs: outputNames }
+        ? { inputs: () => zeroInputs(inputs, maxBatchSize), outputs: outputNames }
         : undefined,
     );
     instances.push(...placed.instances);
-    const runs = config.warmup.runs;
     const rows = maxBatchSize === 0 ? 0 : Math.min(config.warmup.batchSize, maxBatchSize);
-    for (const instance of instances)
-      for (let r = 0; r < runs; r++) {
-        try {
-          await instance.run(
-            warmupInputs(inputs, rows),
-            outputs.map((o) => o.name),
-          );
-        } catch (error) {
-          throw serveError('FERRY_SERVE_LOAD', {
-            path,
-            reason: `warmup run failed (zeros, batch ${rows || 'none'}): ${(error as Error).message.split('\n')[0]}`,
-          });
-        }
-      }
+    const warmed = await warmUp(instances, inputs, outputNames, config.warmup.runs, rows);
+    const loadNotes = [placed.untimed, warmed].filter((note) => note !== undefined);
     const batcher = new Batcher(
       { model, version },
       inputs,
@@ -129,6 +120,7 @@ export async function loadVersion(options: LoadVersionOptions): Promise<ServedVe
       batcher,
       placement: placed.placement,
       ...(placed.probeUs !== undefined && { probeUs: placed.probeUs }),
+      loadNotes,
       checkTensor: (name, tensor) => backend.checkTensor?.(name, tensor),
       fingerprint: options.fingerprint,
       async close() {
@@ -208,20 +200,4 @@ function applyOverrides(
     }
   });
   return result;
-}
-
-/** Zero-filled inputs (variable dims as 1) for the warmup runs; rows = 0 means no batch dimension. */
-function warmupInputs(inputs: readonly TensorMetadata[], rows: number): Map<string, Tensor> {
-  const map = new Map<string, Tensor>();
-  for (const meta of inputs) {
-    const shape = meta.shape.map((d, k) => (k === 0 && rows > 0 ? rows : d === -1 ? 1 : d));
-    const count = elementCount(shape);
-    map.set(
-      meta.name,
-      meta.datatype === 'BYTES'
-        ? { datatype: 'BYTES', shape, strings: Array.from({ length: count }, () => new Uint8Array(0)) }
-        : { datatype: meta.datatype, shape, bytes: new Uint8Array(count * DATATYPE_SIZE[meta.datatype]) },
-    );
-  }
-  return map;
 }

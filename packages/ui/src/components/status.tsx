@@ -34,6 +34,8 @@ export function Loading({ what }: { what: string }) {
 const SCAN_TEXT: Record<string, string> = {
   safe: 'Scanned: every file was read whole and nothing in it runs code on load.',
   unsafe: 'Unsafe: the scan found something that runs code when loaded (downloads need --force).',
+  invalid:
+    'Invalid: every file was read and nothing runs code on load, but a file breaks its format (downloads need --force).',
   error: 'Error: a file could not be read to its end, so it was not shown safe (downloads need --force).',
   unknown:
     'Unknown: a file is no format ferry recognises, so it was not shown safe (downloads need --force).',
