@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { savedModelOpCoverage } from '@ferry/convert';
 import { type InspectReport, inspectModel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
@@ -46,6 +45,8 @@ async function printOps(io: CliIO, path: string, tag: unknown, json: boolean): P
   if (!existsSync(join(path, 'saved_model.pb'))) {
     throw new UsageError(`--ops lists the ops of a SavedModel folder; ${path} has no saved_model.pb`);
   }
+  // @ferry/convert only for --ops: a plain inspect does not load the converters (issue #23)
+  const { savedModelOpCoverage } = await import('@ferry/convert');
   const ops = await savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);
   if (json) {
     printJson(io, ops);

@@ -2,7 +2,7 @@ import { registryError } from '../errors.js';
 import { recordAudit } from './audit-store.js';
 import type { MetadataStore, Queryable } from './metadata-store.js';
 import { now, str } from './sql-values.js';
-import type { Metric, Run, RunStatus } from './types.js';
+import type { Metric, Run, RunStatus, RunSummary } from './types.js';
 
 export interface NewRun {
   readonly name?: string;
@@ -75,6 +75,22 @@ export class RunStore {
       await recordAudit(tx, actor, 'run.log', `run:${id}`, { status: run.status }, input);
     });
     return (await this.get(id))!;
+  }
+
+  /** The newest runs first (optionally of one status), at most `limit`. */
+  async list(options: { status?: RunStatus; limit: number }): Promise<RunSummary[]> {
+    const rows = await this.store.query(
+      `SELECT * FROM runs${options.status ? ' WHERE status = ?' : ''} ORDER BY start_time DESC, id LIMIT ?`,
+      options.status ? [options.status, options.limit] : [options.limit],
+    );
+    return rows.map((run) => ({
+      id: String(run.id),
+      name: String(run.name),
+      status: run.status as RunStatus,
+      startTime: String(run.start_time),
+      endTime: str(run.end_time),
+      createdBy: String(run.created_by),
+    }));
   }
 
   async get(id: string): Promise<Run | undefined> {

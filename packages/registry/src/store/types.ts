@@ -13,6 +13,7 @@ export type {
   NodeId,
   Run,
   RunStatus,
+  RunSummary,
   ScanVerdict,
   Scope,
   TokenInfo,
