@@ -31,7 +31,9 @@ function timed(argv: readonly string[], out: string): { wall: number; cpu: numbe
   const report = join(out, 'time.txt');
   const start = process.hrtime.bigint();
   try {
-    execFileSync('/usr/bin/time', ['-f', '%U %S', '-o', report, process.execPath, ...argv], { stdio: 'ignore' });
+    execFileSync('/usr/bin/time', ['-f', '%U %S', '-o', report, process.execPath, ...argv], {
+      stdio: 'ignore',
+    });
   } catch (error) {
     if ((error as { status?: number }).status !== 1) throw error;
   }
@@ -51,7 +53,11 @@ export async function run(): Promise<void> {
       label: '`ferry inspect` (safetensors, 1 KB)',
       argv: [BIN, 'inspect', fixture('safetensors/all_dtypes.safetensors')],
     },
-    { key: 'scan', label: '`ferry scan` (pickle, 100 B)', argv: [BIN, 'scan', fixture('pickle/corpus/pip_main.pkl')] },
+    {
+      key: 'scan',
+      label: '`ferry scan` (pickle, 100 B)',
+      argv: [BIN, 'scan', fixture('pickle/corpus/pip_main.pkl')],
+    },
     {
       key: 'convert',
       label: '`ferry convert` (PyTorch checkpoint, 4 KB, to safetensors)',
@@ -85,7 +91,10 @@ export async function run(): Promise<void> {
       goal === undefined ? '-' : `wall <= ${goal} s and <= 3x node: ${met}`,
     ];
   });
-  const table = markdownTable(['command', 'wall s (median of 10)', 'CPU s (median)', 'wall x node', 'CPU x node', 'goal (#23)'], rows);
+  const table = markdownTable(
+    ['command', 'wall s (median of 10)', 'CPU s (median)', 'wall x node', 'CPU x node', 'goal (#23)'],
+    rows,
+  );
   console.log(table);
   writeSection(
     'cli',

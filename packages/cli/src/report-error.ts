@@ -44,7 +44,13 @@ export async function describeError(command: string, error: unknown): Promise<Re
  * `{"error":{"code","message"}}` on stdout, so a script reading stdout sees every failure.
  */
 export function printError(io: CliIO, command: string, error: ReportedError, json: boolean): void {
-  const plain = ['FERRY_CLI_USAGE', 'FERRY_CLI_UNKNOWN_COMMAND', 'FERRY_CLI_UNKNOWN_OPTION', 'FERRY_CLI_PORT_UNAVAILABLE', 'FERRY_CLI_INTERNAL'];
+  const plain = [
+    'FERRY_CLI_USAGE',
+    'FERRY_CLI_UNKNOWN_COMMAND',
+    'FERRY_CLI_UNKNOWN_OPTION',
+    'FERRY_CLI_PORT_UNAVAILABLE',
+    'FERRY_CLI_INTERNAL',
+  ];
   const prefix = command ? `ferry ${command}: ` : 'ferry: ';
   const body = plain.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
   io.stderr.write(`${terminalText(`${prefix}${body}${error.hint ? ` (${error.hint})` : ''}`)}\n`);

@@ -50,7 +50,19 @@ describe('the CLI loads only what a command uses (issue #23)', () => {
     expect(heavyLoadedBy(['--version'], 'fastify')).toEqual(['node_modules/fastify/']);
   });
 
-  it.each([['--help'], ['--version'], ['version'], ['inspect', '--help'], ['serve', '--help'], ['registry', '--help'], ['up', '--help'], ['deploy', '--help'], ['pack', '--help'], ['push', '--help'], ['pull', '--help']])(
+  it.each([
+    ['--help'],
+    ['--version'],
+    ['version'],
+    ['inspect', '--help'],
+    ['serve', '--help'],
+    ['registry', '--help'],
+    ['up', '--help'],
+    ['deploy', '--help'],
+    ['pack', '--help'],
+    ['push', '--help'],
+    ['pull', '--help'],
+  ])(
     'ferry %s loads none of fastify, grpc-js, onnxruntime-node, better-sqlite3, pg, typescript, libtorch',
     (...argv) => {
       expect(heavyLoadedBy(argv)).toEqual([]);

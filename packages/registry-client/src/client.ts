@@ -69,7 +69,9 @@ const enc = encodeURIComponent;
 
 /** `?k=v&...` of the defined entries, or nothing. */
 function queryString(query: Record<string, string | number | undefined>): string {
-  const entries = Object.entries(query).flatMap(([k, v]): [string, string][] => (v === undefined ? [] : [[k, String(v)]]));
+  const entries = Object.entries(query).flatMap(([k, v]): [string, string][] =>
+    v === undefined ? [] : [[k, String(v)]],
+  );
   return entries.length ? `?${new URLSearchParams(entries)}` : '';
 }
 const filePath = (path: string) => path.split('/').map(enc).join('/');

@@ -67,12 +67,25 @@ describe.each(BACKENDS)('ferry whoami, logout, tokens, runs ls ($name)', ({ open
     expect(JSON.parse(json.stdout).error.code).toBe('FERRY_REGISTRY_UNAUTHORIZED');
     const wrong = await ferry('whoami', '--token', 'ferry_not-a-token');
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/^ferry whoami: FERRY_REGISTRY_UNAUTHORIZED: .*\(the registry refused the token: /);
+    expect(wrong.stderr).toMatch(
+      /^ferry whoami: FERRY_REGISTRY_UNAUTHORIZED: .*\(the registry refused the token: /,
+    );
   });
 
   it('tokens create, ls, revoke; the new token works until revoked', async (context) => {
     if (!backend) return context.skip();
-    const created = await ferry('tokens', 'create', 'alice', '--scope', 'read:*', '--scope', 'write:team/*', '--description', 'ci', ...admin);
+    const created = await ferry(
+      'tokens',
+      'create',
+      'alice',
+      '--scope',
+      'read:*',
+      '--scope',
+      'write:team/*',
+      '--description',
+      'ci',
+      ...admin,
+    );
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^ferry_/);
@@ -118,7 +131,10 @@ describe.each(BACKENDS)('ferry whoami, logout, tokens, runs ls ($name)', ({ open
     });
     expect(JSON.parse(await readFile(credentials, 'utf8'))).toEqual({});
     expect((await ferry('whoami')).stdout).toMatch(/^anonymous at /);
-    expect(JSON.parse((await ferry('logout', '--json')).stdout)).toEqual({ registry: server.url, removed: false });
+    expect(JSON.parse((await ferry('logout', '--json')).stdout)).toEqual({
+      registry: server.url,
+      removed: false,
+    });
   });
 
   it('runs ls lists runs newest first, by status, at most --limit', async (context) => {
@@ -131,7 +147,11 @@ describe.each(BACKENDS)('ferry whoami, logout, tokens, runs ls ($name)', ({ open
       await new Promise((r) => setTimeout(r, 5)); // distinct start times
     }
     expect((await ferry('runs', 'log', ids[0]!, '--status', 'finished', ...admin)).code).toBe(0);
-    const all = JSON.parse((await ferry('runs', 'ls', '--json')).stdout).runs as { id: string; name: string; status: string }[];
+    const all = JSON.parse((await ferry('runs', 'ls', '--json')).stdout).runs as {
+      id: string;
+      name: string;
+      status: string;
+    }[];
     expect(all.map((r) => r.name)).toEqual(['third', 'second', 'first']);
     expect(all[2]).toMatchObject({ id: ids[0], status: 'finished' });
     const running = JSON.parse((await ferry('runs', 'ls', '--status', 'running', '--json')).stdout).runs;

@@ -16,7 +16,9 @@ export const logoutCommand: Command = {
     if (args.values.json) printJson(io, { registry, removed });
     else
       io.stdout.write(
-        removed ? `logged out of ${registry} (saved token removed)\n` : `no token was saved for ${registry}\n`,
+        removed
+          ? `logged out of ${registry} (saved token removed)\n`
+          : `no token was saved for ${registry}\n`,
       );
     if (!args.values.json && process.env.FERRY_TOKEN)
       io.stderr.write('ferry logout: FERRY_TOKEN is still set in this shell and is still sent\n');

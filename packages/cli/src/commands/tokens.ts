@@ -16,7 +16,8 @@ export const tokensCommand: Command = {
       type: 'string',
       multiple: true,
       valueName: 'SCOPE:RESOURCE',
-      description: 'create: read|write|admin : * | NAMESPACE/* | NAMESPACE/NAME, e.g. write:team/* (repeatable)',
+      description:
+        'create: read|write|admin : * | NAMESPACE/* | NAMESPACE/NAME, e.g. write:team/* (repeatable)',
     },
     description: { type: 'string', valueName: 'TEXT', description: 'create: what the token is for' },
     ...REGISTRY_OPTIONS,
@@ -34,7 +35,9 @@ export const tokensCommand: Command = {
       // the value is shown once (the registry keeps only its sha256): on stdout alone, for scripts
       else {
         io.stdout.write(`${created.token}\n`);
-        io.stderr.write(`token ${created.id} for ${arg} (${created.scopes.join(', ')}): shown once, keep it\n`);
+        io.stderr.write(
+          `token ${created.id} for ${arg} (${created.scopes.join(', ')}): shown once, keep it\n`,
+        );
       }
       return 0;
     }

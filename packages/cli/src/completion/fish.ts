@@ -27,6 +27,8 @@ export function fishCompletion(specs: readonly CompletionSpec[], builtins: reado
   }
   for (const b of builtins)
     lines.push(`complete -c ferry -f -n ${quote(`not __fish_seen_subcommand_from ${names}`)} -a ${b}`);
-  lines.push(`complete -c ferry -n ${quote('__fish_seen_subcommand_from completion')} -f -a ${quote('bash zsh fish')}`);
+  lines.push(
+    `complete -c ferry -n ${quote('__fish_seen_subcommand_from completion')} -f -a ${quote('bash zsh fish')}`,
+  );
   return `${lines.join('\n')}\n`;
 }
