@@ -17,7 +17,8 @@ export const EXIT = { OK: 0, FOUND: 1, ERROR: 2 } as const;
 export async function main(argv: readonly string[], terminal: CliIO): Promise<number> {
   // Every line printed passes the control-character escaping (terminal-text.ts): names in files are data.
   const io = terminalIO(terminal);
-  const [name, ...rest] = argv;
+  // `ferry help COMMAND` is `ferry COMMAND --help`
+  const [name, ...rest] = argv[0] === 'help' && argv[1] ? [argv[1], '--help'] : argv;
   const json = argv.includes('--json');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(globalHelp());
@@ -110,7 +111,7 @@ function stripDescriptions(options: Command['options']) {
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `ferry: carry a trained model from research to production\n\nUsage: ferry COMMAND [options]\n\nCommands:\n${lines.join('\n')}\n\nferry --version (-V, ferry version) prints the version; ferry COMMAND --help a command's options.\nEvery command takes --json, --debug and --help. Exit codes: 0 ok, 1 differences or findings, 2 error.\n`;
+  return `ferry: carry a trained model from research to production\n\nUsage: ferry COMMAND [options]\n\nCommands:\n${lines.join('\n')}\n\nferry --version (-V, ferry version) prints the version; ferry COMMAND --help (ferry help COMMAND) a command's options.\nEvery command takes --json, --debug and --help. Exit codes: 0 ok, 1 differences or findings, 2 error.\n`;
 }
 
 function commandHelp(entry: CommandEntry, command: Command): string {

@@ -17,6 +17,15 @@ describe('ferry version', () => {
   });
 });
 
+describe('ferry help', () => {
+  it('ferry help COMMAND is ferry COMMAND --help', async () => {
+    const help = await runCli(['help', 'inspect']);
+    expect(help).toEqual(await runCli(['inspect', '--help']));
+    expect(help.stdout).toMatch(/^Usage: ferry inspect PATH/);
+    expect((await runCli(['help', 'inpsect'])).stderr).toMatch(/did you mean 'inspect'\?/);
+  });
+});
+
 describe('did you mean', () => {
   it('suggests the command a typo was meant for', async () => {
     expect(await runCli(['inspcet', 'x'])).toEqual({
