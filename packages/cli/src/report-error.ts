@@ -10,6 +10,8 @@ export interface ReportedError {
   readonly message: string;
   /** Where to look next (`see ferry X --help`, `set FERRY_TOKEN`), printed after the message. */
   readonly hint?: string;
+  /** Every problem when one error holds several (a ferry.yaml with three mistakes): a line each. */
+  readonly problems?: readonly { readonly code: string; readonly message: string }[];
 }
 
 /** An error of the CLI's own table, raised by main itself (unknown command or option). */
@@ -27,7 +29,16 @@ export async function describeError(command: string, error: unknown): Promise<Re
   if (error instanceof UsageError) return cliError('FERRY_CLI_USAGE', error.message, seeHelp);
   if (error instanceof PortUnavailableError) return cliError('FERRY_CLI_PORT_UNAVAILABLE', error.message);
   const { isFerryError } = await import('@ferry/formats');
-  if (isFerryError(error)) return { code: error.code, message: error.message };
+  if (isFerryError(error)) {
+    const problems = (error as { problems?: unknown }).problems;
+    if (Array.isArray(problems) && problems.length > 1 && problems.every(isFerryError))
+      return {
+        code: error.code,
+        message: error.message,
+        problems: problems.map((p) => ({ code: p.code, message: p.message })),
+      };
+    return { code: error.code, message: error.message };
+  }
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))
     return cliError('FERRY_CLI_USAGE', (error as Error).message, seeHelp);
@@ -39,9 +50,10 @@ export async function describeError(command: string, error: unknown): Promise<Re
 }
 
 /**
- * Prints one error: always one line on stderr (`ferry COMMAND: CODE: message (hint)`; usage and
- * port errors without the code, as they read better as plain sentences), and with --json also
- * `{"error":{"code","message"}}` on stdout, so a script reading stdout sees every failure.
+ * Prints one error: one line on stderr (`ferry COMMAND: CODE: message (hint)`; usage and port
+ * errors without the code, as they read better as plain sentences; a line per problem when it has
+ * several), and with --json also `{"error":{"code","message"}}` on stdout (with `problems` when
+ * there are several), so a script reading stdout sees every failure.
  */
 export function printError(io: CliIO, command: string, error: ReportedError, json: boolean): void {
   const plain = [
@@ -53,6 +65,16 @@ export function printError(io: CliIO, command: string, error: ReportedError, jso
   ];
   const prefix = command ? `ferry ${command}: ` : 'ferry: ';
   const body = plain.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
-  io.stderr.write(`${terminalText(`${prefix}${body}${error.hint ? ` (${error.hint})` : ''}`)}\n`);
-  if (json) printJson(io, { error: { code: error.code, message: error.message } });
+  if (error.problems)
+    for (const problem of error.problems)
+      io.stderr.write(`${terminalText(`${prefix}${problem.code}: ${problem.message}`)}\n`);
+  else io.stderr.write(`${terminalText(`${prefix}${body}${error.hint ? ` (${error.hint})` : ''}`)}\n`);
+  if (json)
+    printJson(io, {
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.problems && { problems: error.problems }),
+      },
+    });
 }

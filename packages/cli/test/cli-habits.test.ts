@@ -79,6 +79,31 @@ describe('--json errors', () => {
   });
 });
 
+describe('--json errors with several problems', () => {
+  it('ferry pack: a line per ferry.yaml problem on stderr, all of them in the JSON', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'ferry-badpack-'));
+    try {
+      await writeFile(
+        join(project, 'ferry.yaml'),
+        'name: x\nversion: "1"\nmodels:\n  - name: m\n    path: /abs.onnx\n    format: onnx\ncolour: red\n',
+      );
+      const r = await runCli(['pack', project, '--json']);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(2);
+      const { error } = JSON.parse(r.stdout);
+      expect(error.code).toBe('FERRY_BUNDLE_YAML');
+      expect(error.message).toMatch(/colour: unknown field .*\(and 1 more problem\(s\)\)$/);
+      expect(error.problems.map((p: { code: string }) => p.code)).toEqual([
+        'FERRY_BUNDLE_YAML',
+        'FERRY_BUNDLE_YAML',
+      ]);
+      expect(error.problems[1].message).toMatch(/models\[0\]\.path: "\/abs\.onnx" must be relative/);
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('ferry push of a path that is not there', () => {
   it('is a local "no such file" (FERRY_NOT_FOUND), before any registry is asked', async () => {
     // port 9 (discard) on loopback: nothing listens there; the error must come before any call
