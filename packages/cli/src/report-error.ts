@@ -1,8 +1,11 @@
-import type { CliErrorCode } from './cli-errors.js';
+import { CLI_ERRORS, type CliErrorCode } from './cli-errors.js';
 import { type CliIO, printJson } from './io.js';
 import { PortUnavailableError } from './port-flags.js';
 import { terminalText } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
+
+/** The CLI's own codes, printed on stderr as plain sentences (the code is in the --json form only). */
+const AS_SENTENCE: ReadonlySet<string> = new Set(Object.keys(CLI_ERRORS));
 
 /** An error as the CLI reports it: a code (a package's, or one of CLI_ERRORS) and one line of message. */
 export interface ReportedError {
@@ -56,15 +59,8 @@ export async function describeError(command: string, error: unknown): Promise<Re
  * there are several), so a script reading stdout sees every failure.
  */
 export function printError(io: CliIO, command: string, error: ReportedError, json: boolean): void {
-  const plain = [
-    'FERRY_CLI_USAGE',
-    'FERRY_CLI_UNKNOWN_COMMAND',
-    'FERRY_CLI_UNKNOWN_OPTION',
-    'FERRY_CLI_PORT_UNAVAILABLE',
-    'FERRY_CLI_INTERNAL',
-  ];
   const prefix = command ? `ferry ${command}: ` : 'ferry: ';
-  const body = plain.includes(error.code) ? error.message : `${error.code}: ${error.message}`;
+  const body = AS_SENTENCE.has(error.code) ? error.message : `${error.code}: ${error.message}`;
   if (error.problems)
     for (const problem of error.problems)
       io.stderr.write(`${terminalText(`${prefix}${problem.code}: ${problem.message}`)}\n`);
