@@ -172,6 +172,7 @@ describe('ferry completion', () => {
     expect(complete(['ferry', 'tokens', 're'])).toEqual(['revoke']);
     expect(complete(['ferry', 'runs', 'l'])).toEqual(['log', 'ls']);
     expect(complete(['ferry', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
+    expect(complete(['ferry', 'help', 'dep'])).toEqual(['deploy']);
     expect(complete(['ferry', 'inspect', '--j'])).toEqual(['--json']);
     expect(complete(['ferry', 'convert', '--ou'])).toEqual(['--output']);
     expect(complete(['ferry', 'inspect', 'mod'])).toEqual(['model.safetensors']);

@@ -24,6 +24,7 @@ _ferry() {
   case "\${COMP_WORDS[1]}" in
 ${cases.join('\n')}
     completion) words='bash zsh fish' ;;
+    help) words=${quote(specs.map((s) => s.name).join(' '))} ;;
   esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$options" -- "$cur"))

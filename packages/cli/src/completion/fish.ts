@@ -29,6 +29,7 @@ export function fishCompletion(specs: readonly CompletionSpec[], builtins: reado
     lines.push(`complete -c ferry -f -n ${quote(`not __fish_seen_subcommand_from ${names}`)} -a ${b}`);
   lines.push(
     `complete -c ferry -n ${quote('__fish_seen_subcommand_from completion')} -f -a ${quote('bash zsh fish')}`,
+    `complete -c ferry -n ${quote('__fish_seen_subcommand_from help')} -f -a ${quote(specs.map((s) => s.name).join(' '))}`,
   );
   return `${lines.join('\n')}\n`;
 }

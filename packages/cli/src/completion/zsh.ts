@@ -39,6 +39,7 @@ _ferry() {
   case $command in
 ${cases.join('\n')}
     completion) _arguments '1:shell:(bash zsh fish)' ;;
+    help) _describe 'ferry command' commands ;;
   esac
 }
 if [ "$funcstack[1]" = "_ferry" ]; then _ferry "$@"; else compdef _ferry ferry; fi
