@@ -24,7 +24,6 @@ import type {
   Model,
   ModelVersion,
   Run,
-  RunStatus,
   RunSummary,
   TokenInfo,
   Visibility,
@@ -236,8 +235,9 @@ export class RegistryClient {
   createRun = (body: CreateRunBody) => this.json<Run>('POST', '/api/v1/runs', body);
   logRun = (id: string, body: LogRunBody) => this.json<Run>('POST', `/api/v1/runs/${enc(id)}/log`, body);
   getRun = (id: string) => this.json<Run>('GET', `/api/v1/runs/${enc(id)}`);
-  listRuns = async (query: { status?: RunStatus; limit?: number } = {}) =>
-    (await this.json<{ runs: RunSummary[] }>('GET', `/api/v1/runs${queryString(query)}`)).runs;
+  /** A page of runs, newest first, and how many there are in all. */
+  listRuns = (page: { limit?: number; offset?: number } = {}) =>
+    this.json<{ runs: RunSummary[]; total: number }>('GET', `/api/v1/runs${queryString(page)}`);
   lineage = (node: string, depth?: number) =>
     this.json<{ node: string; upstream: LineageGraph; downstream: LineageGraph }>(
       'GET',

@@ -137,7 +137,7 @@ describe.each(BACKENDS)('ferry whoami, logout, tokens, runs ls ($name)', ({ open
     });
   });
 
-  it('runs ls lists runs newest first, by status, at most --limit', async (context) => {
+  it('runs ls lists runs newest first, a page at a time (GET /api/v1/runs)', async (context) => {
     if (!backend) return context.skip();
     const ids: string[] = [];
     for (const name of ['first', 'second', 'third']) {
@@ -147,21 +147,21 @@ describe.each(BACKENDS)('ferry whoami, logout, tokens, runs ls ($name)', ({ open
       await new Promise((r) => setTimeout(r, 5)); // distinct start times
     }
     expect((await ferry('runs', 'log', ids[0]!, '--status', 'finished', ...admin)).code).toBe(0);
-    const all = JSON.parse((await ferry('runs', 'ls', '--json')).stdout).runs as {
-      id: string;
-      name: string;
-      status: string;
-    }[];
-    expect(all.map((r) => r.name)).toEqual(['third', 'second', 'first']);
-    expect(all[2]).toMatchObject({ id: ids[0], status: 'finished' });
-    const running = JSON.parse((await ferry('runs', 'ls', '--status', 'running', '--json')).stdout).runs;
-    expect(running.map((r: { name: string }) => r.name)).toEqual(['third', 'second']);
-    const one = JSON.parse((await ferry('runs', 'ls', '--limit', '1', '--json')).stdout).runs;
-    expect(one.map((r: { name: string }) => r.name)).toEqual(['third']);
+    const all = JSON.parse((await ferry('runs', 'ls', '--json')).stdout) as {
+      runs: { id: string; name: string; status: string }[];
+      total: number;
+    };
+    expect(all.runs.map((r) => r.name)).toEqual(['third', 'second', 'first']);
+    expect(all.total).toBe(3);
+    expect(all.runs[2]).toMatchObject({ id: ids[0], status: 'finished' });
+    const second = JSON.parse((await ferry('runs', 'ls', '--limit', '1', '--offset', '1', '--json')).stdout);
+    expect(second).toMatchObject({ total: 3, runs: [{ name: 'second' }] });
     const table = (await ferry('runs', 'ls')).stdout.split('\n');
     expect(table[0]).toMatch(/^id\s+name\s+status\s+started\s+ended\s+by$/);
     expect(table[1]).toMatch(new RegExp(`^${ids[2]}\\s+third\\s+running\\s`));
-    expect((await ferry('runs', 'ls', '--status', 'done')).stderr).toMatch(/--status must be/);
-    expect((await fetch(`${server.url}/api/v1/runs?limit=0`)).status).toBe(400);
+    expect(table).toHaveLength(5); // header, 3 runs, and the empty string after the last newline
+    const page = (await ferry('runs', 'ls', '--limit', '2')).stdout.trim().split('\n');
+    expect(page.at(-1)).toBe('(runs 1-2 of 3; --offset N for others)');
+    expect((await ferry('runs', 'ls', '--limit', '0')).stderr).toMatch(/--limit must be/);
   });
 });

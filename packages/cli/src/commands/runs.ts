@@ -3,7 +3,14 @@ import type { Command, ParsedArgs } from '../command.js';
 import { formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
-import { enumOption, type OptionValues, positiveInteger, stringList, stringOption } from '../options.js';
+import {
+  enumOption,
+  nonNegativeInteger,
+  type OptionValues,
+  positiveInteger,
+  stringList,
+  stringOption,
+} from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 const RUN_STATUSES = ['running', 'finished', 'failed', 'killed'] as const;
@@ -23,7 +30,7 @@ export const runsCommand: Command = {
   name: 'runs',
   summary: 'record and list training runs: params, metrics, input datasets',
   usage:
-    'runs create [--name N] [--param K=V] [--tag K=V] [--input NAME@SHA256] | runs log ID [--metric K=V[@STEP]] [--param K=V] [--status S] | runs show ID | runs ls [--status S] [--limit N]',
+    'runs create [--name N] [--param K=V] [--tag K=V] [--input NAME@SHA256] | runs log ID [--metric K=V[@STEP]] [--param K=V] [--status S] | runs show ID | runs ls [--limit N] [--offset N]',
   options: {
     name: { type: 'string', valueName: 'NAME', description: 'create: run name' },
     param: {
@@ -45,12 +52,9 @@ export const runsCommand: Command = {
       valueName: 'NAME@DIGEST',
       description: 'create: an input dataset (repeatable; lineage dataset -> run)',
     },
-    status: {
-      type: 'string',
-      valueName: 'STATUS',
-      description: 'log: set it; ls: only runs in it (running, finished, failed or killed)',
-    },
-    limit: { type: 'string', valueName: 'N', description: `ls: at most N runs, newest first (default 100)` },
+    status: { type: 'string', valueName: 'STATUS', description: 'log: running, finished, failed or killed' },
+    limit: { type: 'string', valueName: 'N', description: 'ls: at most N runs, newest first (default 100)' },
+    offset: { type: 'string', valueName: 'N', description: 'ls: skip the N newest (the next page)' },
     ...REGISTRY_OPTIONS,
   },
   async run(args, io) {
@@ -126,21 +130,30 @@ export const runsCommand: Command = {
   },
 };
 
-/** Most runs one `runs ls` asks for: the registry's page limit (MAX_ITEMS_PER_REQUEST). */
+/** Most runs one `runs ls` asks for: the registry's page limit (MAX_RUNS_PAGE in routes-runs.ts). */
 const MAX_RUNS_LISTED = 1000;
 
-/** `runs ls`: one line per run, newest first. */
+/** `runs ls`: one line per run, newest first, a page at a time. */
 async function listRuns(client: RegistryClient, args: ParsedArgs, io: CliIO): Promise<number> {
-  const status = enumOption(args.values, 'status', RUN_STATUSES);
   const limit = positiveInteger(args.values, 'limit', MAX_RUNS_LISTED);
-  const runs = await client.listRuns({ ...(status && { status }), ...(limit !== undefined && { limit }) });
-  if (args.values.json) printJson(io, { runs });
-  else
-    io.stdout.write(
-      `${formatTable(
-        ['id', 'name', 'status', 'started', 'ended', 'by'],
-        runs.map((r) => [r.id, r.name, r.status, r.startTime, r.endTime ?? '-', r.createdBy]),
-      )}\n`,
-    );
+  const offset = nonNegativeInteger(args.values, 'offset');
+  const page = await client.listRuns({
+    ...(limit !== undefined && { limit }),
+    ...(offset !== undefined && { offset }),
+  });
+  if (args.values.json) {
+    printJson(io, page);
+    return 0;
+  }
+  const lines = [
+    formatTable(
+      ['id', 'name', 'status', 'started', 'ended', 'by'],
+      page.runs.map((r) => [r.id, r.name, r.status, r.startTime, r.endTime ?? '-', r.createdBy]),
+    ),
+  ];
+  const from = offset ?? 0;
+  if (from > 0 || from + page.runs.length < page.total)
+    lines.push(`(runs ${from + 1}-${from + page.runs.length} of ${page.total}; --offset N for others)`);
+  io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

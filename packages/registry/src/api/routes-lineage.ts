@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { registryError } from '../errors.js';
 import { versionNode } from '../store/node-id.js';
 import type { EdgeRelation, RunStatus } from '../store/types.js';
-import { MAX_ITEMS_PER_REQUEST, SCHEMAS } from '@ferry/registry-client';
 import { requireScope, visibleModel } from './access.js';
 import { allows, allowsAny } from './auth.js';
 import type { ApiContext } from './context.js';
 import { resolveUri } from './resolve.js';
+import { SCHEMAS } from '@ferry/registry-client';
 
 const runParam = {
   type: 'object',
@@ -38,30 +38,6 @@ export function lineageRoutes(app: FastifyInstance, { db }: ApiContext): void {
       requireWriter(request.principal);
       return reply.code(201).send(await db.createRun(request.principal.user, request.body));
     },
-  );
-
-  app.get<{ Querystring: { status?: RunStatus; limit?: number } }>(
-    '/api/v1/runs',
-    {
-      schema: {
-        summary: 'List runs, newest first (without params, tags and metrics)',
-        tags: ['lineage'],
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            status: { enum: ['running', 'finished', 'failed', 'killed'] },
-            limit: { type: 'integer', minimum: 1, maximum: MAX_ITEMS_PER_REQUEST },
-          },
-        },
-      },
-    },
-    async (request) => ({
-      runs: await db.runs.list({
-        ...(request.query.status && { status: request.query.status }),
-        limit: request.query.limit ?? 100,
-      }),
-    }),
   );
 
   app.get<{ Params: { id: string } }>(

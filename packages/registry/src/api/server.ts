@@ -12,6 +12,7 @@ import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
 import { lineageRoutes } from './routes-lineage.js';
 import { modelRoutes } from './routes-models.js';
+import { runListRoutes } from './routes-runs.js';
 import { tensorRoutes } from './routes-tensors.js';
 import { tokenRoutes } from './routes-tokens.js';
 import { transferRoutes } from './routes-transfers.js';
@@ -122,6 +123,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   versionRoutes(app, context);
   transferRoutes(app, context);
   lineageRoutes(app, context);
+  runListRoutes(app, context);
   tokenRoutes(app, context);
   tensorRoutes(app, context);
   const hooks = db.webhooks;

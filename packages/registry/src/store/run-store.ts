@@ -2,7 +2,7 @@ import { registryError } from '../errors.js';
 import { recordAudit } from './audit-store.js';
 import type { MetadataStore, Queryable } from './metadata-store.js';
 import { now, str } from './sql-values.js';
-import type { Metric, Run, RunStatus, RunSummary } from './types.js';
+import type { Metric, Run, RunStatus } from './types.js';
 
 export interface NewRun {
   readonly name?: string;
@@ -11,6 +11,9 @@ export interface NewRun {
   /** Datasets the run read: lineage edges `dataset:ID -> run:ID` (written by the facade). */
   readonly inputs?: { name: string; digest: string; source?: string }[];
 }
+
+/** A run as lists show it: no params, tags or metrics. */
+export type RunSummary = Omit<Run, 'params' | 'tags' | 'metrics'>;
 
 /** Training runs with their params, tags and metrics (`runs`, `run_params`, `run_tags`, `run_metrics`). */
 export class RunStore {
@@ -77,22 +80,6 @@ export class RunStore {
     return (await this.get(id))!;
   }
 
-  /** The newest runs first (optionally of one status), at most `limit`. */
-  async list(options: { status?: RunStatus; limit: number }): Promise<RunSummary[]> {
-    const rows = await this.store.query(
-      `SELECT * FROM runs${options.status ? ' WHERE status = ?' : ''} ORDER BY start_time DESC, id LIMIT ?`,
-      options.status ? [options.status, options.limit] : [options.limit],
-    );
-    return rows.map((run) => ({
-      id: String(run.id),
-      name: String(run.name),
-      status: run.status as RunStatus,
-      startTime: String(run.start_time),
-      endTime: str(run.end_time),
-      createdBy: String(run.created_by),
-    }));
-  }
-
   async get(id: string): Promise<Run | undefined> {
     const run = (await this.store.query('SELECT * FROM runs WHERE id = ?', [id]))[0];
     if (!run) return undefined;
@@ -120,6 +107,34 @@ export class RunStore {
           time: String(m.time),
         }),
       ),
+    };
+  }
+
+  /** A run's name alone (lineage labels its nodes with it), without reading its metrics. */
+  async nameOf(id: string): Promise<string | undefined> {
+    const row = (await this.store.query('SELECT name FROM runs WHERE id = ?', [id]))[0];
+    return row ? String(row.name) : undefined;
+  }
+
+  /** A page of runs, newest first, without params and metrics (GET /api/v1/runs). */
+  async list(page: { limit: number; offset: number }): Promise<{ runs: RunSummary[]; total: number }> {
+    const [rows, count] = await Promise.all([
+      this.store.query('SELECT * FROM runs ORDER BY start_time DESC, id LIMIT ? OFFSET ?', [
+        page.limit,
+        page.offset,
+      ]),
+      this.store.query('SELECT COUNT(*) AS n FROM runs', []),
+    ]);
+    return {
+      runs: rows.map((run) => ({
+        id: String(run.id),
+        name: String(run.name),
+        status: run.status as RunStatus,
+        startTime: String(run.start_time),
+        endTime: str(run.end_time),
+        createdBy: String(run.created_by),
+      })),
+      total: Number(count[0]!.n),
     };
   }
 

@@ -13,7 +13,6 @@ export type {
   NodeId,
   Run,
   RunStatus,
-  RunSummary,
   ScanVerdict,
   Scope,
   TokenInfo,

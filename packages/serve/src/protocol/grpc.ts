@@ -10,7 +10,6 @@ import { Cancellation } from '../scheduler/cancellation.js';
 import type { Datatype } from '@ferry/serving-api';
 import { elementCount, type Tensor } from '@ferry/serving-api';
 import { decodeRawTensor, encodeRawTensor } from './binary-data.js';
-import { PROTO_OPTIONS, PROTO_PATH } from './proto-path.js';
 import { EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerContext } from './context.js';
 import { countFailure, datatypeOf, type InputHeader, infer } from './inference.js';
 import { decodeJsonTensor } from './json-data.js';
@@ -22,8 +21,7 @@ import {
   type ParameterValue,
   refuseClassification,
 } from './request-rules.js';
-
-/** The spec's proto, shipped in the package (proto/NOTICE names its source and license). */
+import { PROTO_OPTIONS, PROTO_PATH } from './proto-path.js';
 
 export function loadInferenceProto(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS));
