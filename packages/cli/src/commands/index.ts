@@ -17,7 +17,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'scan',
     summary:
-      'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing',
+      'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing; exit 1 unsafe, 2 invalid or unreadable',
     load: async () => (await import('./scan.js')).scanCommand,
   },
   {

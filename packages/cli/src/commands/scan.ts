@@ -6,7 +6,8 @@ import { UsageError } from '../usage-error.js';
 
 export const scanCommand: Command = {
   name: 'scan',
-  summary: 'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing',
+  summary:
+    'check model files for code that would run on load (pickle, PyTorch, joblib...), running nothing; exit 1 unsafe, 2 invalid or unreadable',
   usage: 'scan PATH... [--json]   (a folder: every file in it, links followed inside it)',
   options: {},
   async run(args, io) {
