@@ -24,7 +24,6 @@ import type {
   Model,
   ModelVersion,
   Run,
-  RunSummary,
   TokenInfo,
   Visibility,
 } from './types.js';
@@ -235,9 +234,12 @@ export class RegistryClient {
   createRun = (body: CreateRunBody) => this.json<Run>('POST', '/api/v1/runs', body);
   logRun = (id: string, body: LogRunBody) => this.json<Run>('POST', `/api/v1/runs/${enc(id)}/log`, body);
   getRun = (id: string) => this.json<Run>('GET', `/api/v1/runs/${enc(id)}`);
-  /** A page of runs, newest first, and how many there are in all. */
+  /** A page of runs, newest first (without params, tags and metrics), and how many there are in all. */
   listRuns = (page: { limit?: number; offset?: number } = {}) =>
-    this.json<{ runs: RunSummary[]; total: number }>('GET', `/api/v1/runs${queryString(page)}`);
+    this.json<{ runs: Omit<Run, 'params' | 'tags' | 'metrics'>[]; total: number }>(
+      'GET',
+      `/api/v1/runs${queryString(page)}`,
+    );
   lineage = (node: string, depth?: number) =>
     this.json<{ node: string; upstream: LineageGraph; downstream: LineageGraph }>(
       'GET',

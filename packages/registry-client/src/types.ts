@@ -78,9 +78,6 @@ export interface Run {
   readonly metrics: readonly Metric[];
 }
 
-/** A run as `GET /api/v1/runs` lists it: without its params, tags and metrics (`runs show` has them). */
-export type RunSummary = Omit<Run, 'params' | 'tags' | 'metrics'>;
-
 export interface Dataset {
   readonly id: string;
   readonly name: string;
