@@ -5,7 +5,7 @@
 
 export { openBundle } from './archive/read-bundle.js';
 export { containerizeBundle, DEFAULT_FERRY_IMAGE } from './containerize/containerize.js';
-export { BUNDLE_ERRORS, BundleManifestError, bundleError, isBundleError } from './errors.js';
+export { BUNDLE_ERRORS, bundleError, isBundleError } from './errors.js';
 
 export { packBundle } from './pack/pack.js';
 

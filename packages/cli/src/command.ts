@@ -28,3 +28,13 @@ export const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   debug: { type: 'boolean', description: 'print stack traces with errors' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 };
+
+/**
+ * A row of the command table (commands/index.ts): what `ferry --help` lists and `ferry NAME`
+ * finds, without loading the command's module; `load` imports it when the command runs.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}

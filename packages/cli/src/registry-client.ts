@@ -44,6 +44,17 @@ export async function saveCredential(url: string, token: string): Promise<string
   return path;
 }
 
+/** Removes the token saved for `url`; false when there was none. Written like saveCredential. */
+export async function forgetCredential(url: string): Promise<boolean> {
+  const all = await readCredentials();
+  if (!Object.hasOwn(all, url)) return false;
+  delete all[url];
+  const path = credentialsPath();
+  await writeFile(path, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
+  return true;
+}
+
 export function registryUrl(args: ParsedArgs): string {
   return (
     urlOption(args.values, 'registry', HTTP_PROTOCOLS) ??
@@ -55,7 +66,27 @@ export function registryUrl(args: ParsedArgs): string {
 /** The client for --registry / FERRY_REGISTRY, authenticated by --token / FERRY_TOKEN / saved login. */
 export async function registryClient(args: ParsedArgs): Promise<RegistryClient> {
   const url = registryUrl(args);
-  const token =
-    stringOption(args.values, 'token') ?? process.env.FERRY_TOKEN ?? (await readCredentials())[url];
+  const token = await registryToken(args);
   return new RegistryClient({ url, ...(token && { token }) });
+}
+
+/** The token a registry command sends: --token, else FERRY_TOKEN, else the one ferry login saved. */
+export async function registryToken(args: ParsedArgs): Promise<string | undefined> {
+  return (
+    stringOption(args.values, 'token') ||
+    process.env.FERRY_TOKEN ||
+    (await readCredentials())[registryUrl(args)] ||
+    undefined
+  );
+}
+
+/**
+ * What to say after a registry's 401 (the registry's answer to a call without a token, or with
+ * one it does not know): how to give a token (issue #25: name FERRY_TOKEN and ferry login).
+ */
+export async function tokenHint(args: ParsedArgs, code: string): Promise<string | undefined> {
+  if (code !== 'FERRY_REGISTRY_UNAUTHORIZED') return undefined;
+  return (await registryToken(args))
+    ? 'the registry refused the token: give another with --token or FERRY_TOKEN, or run ferry login again'
+    : 'no token was given: set FERRY_TOKEN, pass --token, or run ferry login';
 }

@@ -14,6 +14,7 @@ import { isRegistryError, REGISTRY_ERRORS, RemoteRegistryError } from '@ferry/re
 import { isServeError, SERVE_ERRORS } from '@ferry/serve';
 import { isTorchScriptError, TORCHSCRIPT_ERRORS } from '@ferry/torchscript';
 import { describe, expect, it } from 'vitest';
+import { CLI_ERRORS, isCliErrorCode } from '../src/cli-errors.js';
 
 /**
  * The one docs test for every package's error table (fastify's test/internals/errors.test.js is
@@ -53,6 +54,13 @@ const TABLES: readonly {
   { section: '@ferry/bundle', table: BUNDLE_ERRORS, prefix: 'FERRY_BUNDLE_', is: isBundleError },
   // the registry's codes are declared in @ferry/registry-client and documented under the server
   { section: '@ferry/registry', table: REGISTRY_ERRORS, prefix: 'FERRY_REGISTRY_', is: isRegistryError },
+  // the CLI's own codes (a command line it cannot run): a plain table, reported by report-error.ts
+  {
+    section: 'ferry',
+    table: CLI_ERRORS,
+    prefix: 'FERRY_CLI_',
+    is: (value) => isCliErrorCode((value as { code?: unknown } | null)?.code),
+  },
 ];
 
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');

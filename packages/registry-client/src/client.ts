@@ -4,7 +4,7 @@ import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { sha256File, writeStreamToFile } from '@ferry/formats';
+import { ferryError, sha256File, writeStreamToFile } from '@ferry/formats';
 import { isRegistryError, RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
 import { sendFileRange } from './send-file-range.js';
@@ -24,6 +24,7 @@ import type {
   Model,
   ModelVersion,
   Run,
+  TokenInfo,
   Visibility,
 } from './types.js';
 import { versionDigest } from './version-digest.js';
@@ -63,6 +64,14 @@ export interface PushOptions {
 }
 
 const enc = encodeURIComponent;
+
+/** `?k=v&...` of the defined entries, or nothing. */
+function queryString(query: Record<string, string | number | undefined>): string {
+  const entries = Object.entries(query).flatMap(([k, v]): [string, string][] =>
+    v === undefined ? [] : [[k, String(v)]],
+  );
+  return entries.length ? `?${new URLSearchParams(entries)}` : '';
+}
 const filePath = (path: string) => path.split('/').map(enc).join('/');
 
 /** A typed client for the registry's native REST API (used by the CLI and the bundle package). */
@@ -225,6 +234,12 @@ export class RegistryClient {
   createRun = (body: CreateRunBody) => this.json<Run>('POST', '/api/v1/runs', body);
   logRun = (id: string, body: LogRunBody) => this.json<Run>('POST', `/api/v1/runs/${enc(id)}/log`, body);
   getRun = (id: string) => this.json<Run>('GET', `/api/v1/runs/${enc(id)}`);
+  /** A page of runs, newest first (without params, tags and metrics), and how many there are in all. */
+  listRuns = (page: { limit?: number; offset?: number } = {}) =>
+    this.json<{ runs: Omit<Run, 'params' | 'tags' | 'metrics'>[]; total: number }>(
+      'GET',
+      `/api/v1/runs${queryString(page)}`,
+    );
   lineage = (node: string, depth?: number) =>
     this.json<{ node: string; upstream: LineageGraph; downstream: LineageGraph }>(
       'GET',
@@ -249,6 +264,9 @@ export class RegistryClient {
       scopes,
       ...(description && { description }),
     });
+  listTokens = async () =>
+    (await this.json<{ tokens: (TokenInfo & { scopes: string[] })[] }>('GET', '/api/v1/tokens')).tokens;
+  revokeToken = (id: string) => this.json<void>('DELETE', `/api/v1/tokens/${enc(id)}`);
 
   // --- transfers ---
 
@@ -524,7 +542,8 @@ export class RegistryClient {
 /** A file or every file under a folder, with '/'-separated relative paths, hashed. */
 export async function scanLocal(path: string): Promise<LocalFile[]> {
   const info = await stat(path).catch(() => {
-    throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'file or folder', name: path });
+    // a local path: the formats' FERRY_NOT_FOUND, not the registry's (nothing was asked of it)
+    throw ferryError('FERRY_NOT_FOUND', { path });
   });
   const absolutes: string[] = [];
   if (info.isDirectory()) {

@@ -4,8 +4,8 @@
  * @ferry/registry-client.
  */
 
-export { createRegistryServer, type RegistryServer } from './api/server.js';
-export { startRegistry } from './open.js';
+export type { RegistryServer } from './api/server.js';
+export { createRegistryServer, startRegistry } from './start.js';
 export { FolderBlobStore } from './store/folder-blob-store.js';
 export type { MetadataStore } from './store/metadata-store.js';
 export { PostgresStore } from './store/postgres-store.js';

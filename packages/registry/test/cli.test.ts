@@ -149,7 +149,7 @@ describe('ferry registry commands (sqlite+folder)', () => {
     const anon = await ferry('models', 'rm', 'team/cli', '--yes', '--registry', server.url);
     expect(anon.code).toBe(2);
     expect(anon.stderr).toBe(
-      'ferry models: FERRY_REGISTRY_UNAUTHORIZED: admin access needs a token (Authorization: Bearer ferry_...)\n',
+      'ferry models: FERRY_REGISTRY_UNAUTHORIZED: admin access needs a token (Authorization: Bearer ferry_...) (no token was given: set FERRY_TOKEN, pass --token, or run ferry login)\n',
     );
     const login = await ferry('login', ...auth);
     expect(login.stdout).toMatch(

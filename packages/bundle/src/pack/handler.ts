@@ -1,5 +1,18 @@
-import ts from 'typescript';
+import { createRequire } from 'node:module';
+import type ts from 'typescript';
 import { bundleError } from '../errors.js';
+
+let compiler: typeof ts | undefined;
+
+/**
+ * TypeScript (a 9 MB CommonJS file, ~0.5 s to load) is required on the first handler read, not
+ * when @ferry/bundle is imported: `ferry --help`, `verify` or `push` never load it (issue #23).
+ * Synchronous, as the callers are.
+ */
+function typescript(): typeof ts {
+  compiler ??= createRequire(import.meta.url)('typescript') as typeof ts;
+  return compiler;
+}
 
 /** The functions a handler may export; the server calls them around the model. */
 export const HANDLER_EXPORTS = ['preprocess', 'postprocess'] as const;
@@ -10,6 +23,7 @@ export const HANDLER_EXPORTS = ['preprocess', 'postprocess'] as const;
  * and `export default` (as "default"); `export * from` is reported as "*".
  */
 export function exportedNames(source: string, fileName: string): Set<string> {
+  const ts = typescript();
   const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, false);
   const names = new Set<string>();
   const exported = (node: ts.Node) =>
@@ -56,6 +70,7 @@ export function compiledPath(module: string): string | undefined {
  * source and the TypeScript version, so packs stay reproducible.
  */
 export function compileHandler(source: string, path: string): string {
+  const ts = typescript();
   const result = ts.transpileModule(source, {
     fileName: path,
     reportDiagnostics: true,

@@ -1,4 +1,3 @@
-import { convertFileToFloat16 } from '@ferry/optimize';
 import type { OptionSpec, ParsedArgs } from '../command.js';
 import { type CliIO, printJson } from '../io.js';
 import {
@@ -28,6 +27,8 @@ export const FP16_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 export async function convertOnnxToFp16(args: ParsedArgs, io: CliIO): Promise<number> {
   const { model, output } = modelAndOutput(args, 'convert --fp16');
   const verify = verifyOptions(args);
+  // @ferry/optimize (and ONNX Runtime) only for --fp16: converting a checkpoint does not load them
+  const { convertFileToFloat16 } = await import('@ferry/optimize');
   const report = await convertFileToFloat16(model, output, {
     keepIoTypes: args.values['keep-io-types'] === true,
     externalData: args.values['external-data'] === true,

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { graphDefOpCoverage, savedModelOpCoverage } from '@ferry/convert';
 import { detectFormat, type InspectReport, inspectModel } from '@ferry/formats';
 import type { Command } from '../command.js';
 import { formatBytes, formatCount, formatTable } from '../format-table.js';
@@ -45,6 +44,8 @@ export const inspectCommand: Command = {
 const MARKS = { covered: '+', inlined: '~', uncovered: '-' } as const;
 
 async function printOps(io: CliIO, path: string, tag: unknown, json: boolean): Promise<number> {
+  // @ferry/convert only for --ops: a plain inspect does not load the converters (issue #23)
+  const { graphDefOpCoverage, savedModelOpCoverage } = await import('@ferry/convert');
   let ops: Awaited<ReturnType<typeof savedModelOpCoverage>>;
   if (existsSync(join(path, 'saved_model.pb'))) {
     ops = await savedModelOpCoverage(path, typeof tag === 'string' ? tag : undefined);

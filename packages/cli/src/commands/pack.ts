@@ -1,4 +1,4 @@
-import { BundleManifestError, packBundle } from '@ferry/bundle';
+import { packBundle } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
@@ -65,12 +65,7 @@ export const packCommand: Command = {
     } catch (error) {
       (download as { bar: ProgressBar } | undefined)?.bar.finish();
       bar?.finish();
-      // Every ferry.yaml problem on its own line, then exit 2 (the same form main prints for one error).
-      if (error instanceof BundleManifestError) {
-        for (const problem of error.problems)
-          io.stderr.write(`ferry pack: ${problem.code}: ${problem.message}\n`);
-        return 2;
-      }
+      // main prints every ferry.yaml problem on its own line (and as JSON with --json)
       throw error;
     }
   },

@@ -1,8 +1,16 @@
-import type { Command } from '../command.js';
+import type { RegistryClient } from '@ferry/registry-client';
+import type { Command, ParsedArgs } from '../command.js';
 import { formatTable } from '../format-table.js';
-import { printJson } from '../io.js';
+import { type CliIO, printJson } from '../io.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
-import { enumOption, type OptionValues, stringList, stringOption } from '../options.js';
+import {
+  enumOption,
+  nonNegativeInteger,
+  type OptionValues,
+  positiveInteger,
+  stringList,
+  stringOption,
+} from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 const RUN_STATUSES = ['running', 'finished', 'failed', 'killed'] as const;
@@ -20,9 +28,9 @@ function pairs(values: OptionValues, what: string): Record<string, string> {
 
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'record training runs: params, metrics, input datasets',
+  summary: 'record and list training runs: params, metrics, input datasets',
   usage:
-    'runs create [--name N] [--param K=V] [--tag K=V] [--input NAME@SHA256] | runs log ID [--metric K=V[@STEP]] [--param K=V] [--status S] | runs show ID',
+    'runs create [--name N] [--param K=V] [--tag K=V] [--input NAME@SHA256] | runs log ID [--metric K=V[@STEP]] [--param K=V] [--status S] | runs show ID | runs ls [--limit N] [--offset N]',
   options: {
     name: { type: 'string', valueName: 'NAME', description: 'create: run name' },
     param: {
@@ -45,12 +53,15 @@ export const runsCommand: Command = {
       description: 'create: an input dataset (repeatable; lineage dataset -> run)',
     },
     status: { type: 'string', valueName: 'STATUS', description: 'log: running, finished, failed or killed' },
+    limit: { type: 'string', valueName: 'N', description: 'ls: at most N runs, newest first (default 100)' },
+    offset: { type: 'string', valueName: 'N', description: 'ls: skip the N newest (the next page)' },
     ...REGISTRY_OPTIONS,
   },
   async run(args, io) {
     const [sub, id, ...rest] = args.positionals;
     if (rest.length > 0) throw new UsageError('too many arguments');
     const client = await registryClient(args);
+    if (sub === 'ls' && !id) return listRuns(client, args, io);
     let run: Awaited<ReturnType<typeof client.getRun>>;
     if (sub === 'create' && !id) {
       const name = stringOption(args.values, 'name');
@@ -91,7 +102,7 @@ export const runsCommand: Command = {
       });
     } else if (sub === 'show' && id) {
       run = await client.getRun(id);
-    } else throw new UsageError('runs takes create, log ID or show ID');
+    } else throw new UsageError('runs takes create, log ID, show ID or ls');
     if (args.values.json) {
       printJson(io, run);
       return 0;
@@ -118,3 +129,31 @@ export const runsCommand: Command = {
     return 0;
   },
 };
+
+/** Most runs one `runs ls` asks for: the registry's page limit (MAX_RUNS_PAGE in routes-runs.ts). */
+const MAX_RUNS_LISTED = 1000;
+
+/** `runs ls`: one line per run, newest first, a page at a time. */
+async function listRuns(client: RegistryClient, args: ParsedArgs, io: CliIO): Promise<number> {
+  const limit = positiveInteger(args.values, 'limit', MAX_RUNS_LISTED);
+  const offset = nonNegativeInteger(args.values, 'offset');
+  const page = await client.listRuns({
+    ...(limit !== undefined && { limit }),
+    ...(offset !== undefined && { offset }),
+  });
+  if (args.values.json) {
+    printJson(io, page);
+    return 0;
+  }
+  const lines = [
+    formatTable(
+      ['id', 'name', 'status', 'started', 'ended', 'by'],
+      page.runs.map((r) => [r.id, r.name, r.status, r.startTime, r.endTime ?? '-', r.createdBy]),
+    ),
+  ];
+  const from = offset ?? 0;
+  if (from > 0 || from + page.runs.length < page.total)
+    lines.push(`(runs ${from + 1}-${from + page.runs.length} of ${page.total}; --offset N for others)`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

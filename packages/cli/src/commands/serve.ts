@@ -2,13 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type PreparedBundle, prepareBundleServe } from '@ferry/bundle';
 import { parseModelUri, type RegistryClient } from '@ferry/registry-client';
-import {
-  type DeploymentSpec,
-  deploymentName,
-  isServeError,
-  type ModelControlMode,
-  startServer,
-} from '@ferry/serve';
+import { type DeploymentSpec, deploymentName, type ModelControlMode, startServer } from '@ferry/serve';
 import type { Command, ParsedArgs } from '../command.js';
 import { readDeploymentConfig } from '../deploy/config-file.js';
 import type { CliIO } from '../io.js';
@@ -168,11 +162,6 @@ export const serveCommand: Command = {
       });
     } catch (error) {
       await bundle?.cleanup();
-      // serve's errors carry a code like ferry's: print the same one line the CLI prints for those
-      if (isServeError(error)) {
-        io.stderr.write(`ferry serve: ${error.code}: ${error.message}\n`);
-        return 2;
-      }
       throw explainListenError(error, host, [
         { flag: args.values['http-port'] !== undefined ? 'http-port' : 'serve-port', port: httpPort },
         ...(grpcPort !== null ? [{ flag: 'grpc-port', port: grpcPort }] : []),

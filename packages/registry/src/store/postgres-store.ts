@@ -1,9 +1,21 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { MetadataStore, Queryable, Row, SqlValue } from './metadata-store.js';
 
-// BIGINT (sizes, counters) as JS numbers: every value ferry stores is below 2^53 (MAX_FILE_BYTES).
-pg.types.setTypeParser(20, (value) => Number(value));
-// DOUBLE PRECISION stays a number (pg's default); NUMERIC is not used.
+let driver: typeof pg | undefined;
+
+/**
+ * pg, required when a PostgreSQL store opens, not when @ferry/registry is imported (issue #23:
+ * the CLI's start loads no database driver).
+ */
+function postgres(): typeof pg {
+  if (driver) return driver;
+  driver = createRequire(import.meta.url)('pg') as typeof pg;
+  // BIGINT (sizes, counters) as JS numbers: every value ferry stores is below 2^53 (MAX_FILE_BYTES).
+  driver.types.setTypeParser(20, (value) => Number(value));
+  // DOUBLE PRECISION stays a number (pg's default); NUMERIC is not used.
+  return driver;
+}
 
 export interface PostgresOptions {
   readonly connectionString: string;
@@ -22,6 +34,7 @@ export class PostgresStore implements MetadataStore {
   }
 
   static async open(options: PostgresOptions): Promise<PostgresStore> {
+    const pg = postgres();
     const schema = options.schema;
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
       throw new Error(`bad schema name ${schema}`);

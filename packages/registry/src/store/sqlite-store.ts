@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import type { MetadataStore, Queryable, Row, SqlValue } from './metadata-store.js';
 
 /**
@@ -28,7 +29,10 @@ export class SqliteStore implements MetadataStore {
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    // better-sqlite3 (a native addon) is required when a store opens, not when @ferry/registry is
+    // imported (issue #23: the CLI's start loads no database driver)
+    const Sqlite = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+    this.db = new Sqlite(path);
     // WAL: readers never block the writer. synchronous=NORMAL syncs the log at checkpoints, not at
     // every commit: a killed process loses no committed transaction (the log is in the OS cache),
     // only a power loss or OS crash can roll back the last commits, never corrupt the database.

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { Http2Session } from 'node:http2';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { isServeError, type ServeError, serveError } from '../errors.js';
@@ -22,19 +21,7 @@ import {
   type ParameterValue,
   refuseClassification,
 } from './request-rules.js';
-
-/** The spec's proto, shipped in the package (proto/NOTICE names its source and license). */
-export const PROTO_PATH = fileURLToPath(new URL('../../proto/open_inference_grpc.proto', import.meta.url));
-
-/** 64-bit fields as decimal strings so UINT64/INT64 values and shapes stay exact. */
-export const PROTO_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  arrays: true,
-  oneofs: true,
-};
+import { PROTO_OPTIONS, PROTO_PATH } from './proto-path.js';
 
 export function loadInferenceProto(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS));
