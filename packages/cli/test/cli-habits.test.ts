@@ -174,7 +174,7 @@ describe('ferry completion', () => {
     expect(complete(['ferry', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
     expect(complete(['ferry', 'help', 'dep'])).toEqual(['deploy']);
     expect(complete(['ferry', 'inspect', '--j'])).toEqual(['--json']);
-    expect(complete(['ferry', 'convert', '--ou'])).toEqual(['--output']);
+    expect(complete(['ferry', 'convert', '--ou'])).toEqual(['--output', '--outputs']);
     expect(complete(['ferry', 'inspect', 'mod'])).toEqual(['model.safetensors']);
   });
 
