@@ -183,7 +183,7 @@ export const upCommand: Command = {
       });
     else {
       const lines = [
-        `ferry up: registry   ${registryUrl}  (API /api/v1, MLflow /api/2.0/mlflow, OpenAPI /docs)`,
+        `ferry up: registry   ${registryUrl}  (API /api/v1, MLflow /api/2.0/mlflow, API docs /docs)`,
         hasUi ? `ferry up: web UI     ${registryUrl}/` : undefined,
         `ferry up: inference  ${serveUrl}  (Open Inference Protocol v2; serves the registry's deployments)`,
         server.grpcPort !== undefined
