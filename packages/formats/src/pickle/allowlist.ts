@@ -1,4 +1,10 @@
 import { GENERATED_CLASSES } from './allowlist-classes.js';
+import {
+  MASKED_RECONSTRUCTORS,
+  NDARRAY_CLASSES,
+  NDARRAY_RECONSTRUCTORS,
+  NUMPY_DATA_CLASSES,
+} from './numpy-classes.js';
 
 /**
  * Globals that reconstruct data, not behaviour. The torch set is what torch's own
@@ -112,15 +118,17 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'datetime.datetime',
   'datetime.date',
   'datetime.timedelta',
-  // NumPy (ndarray.__reduce__, dtype, scalars, protocol 5 buffers)
-  'numpy.core.multiarray._reconstruct',
+  // NumPy (ndarray.__reduce__, dtype, scalars, protocol 5 buffers; ndarray subclasses and
+  // masked arrays in numpy-classes.ts)
+  ...NDARRAY_RECONSTRUCTORS,
+  ...MASKED_RECONSTRUCTORS,
+  ...NDARRAY_CLASSES,
+  ...NUMPY_DATA_CLASSES,
   'numpy.core.multiarray.scalar',
-  'numpy._core.multiarray._reconstruct',
   'numpy._core.multiarray.scalar',
   'numpy.core.numeric._frombuffer',
   'numpy._core.numeric._frombuffer',
   'numpy.dtype',
-  'numpy.ndarray',
   'numpy.random._pickle.__randomstate_ctor',
   'numpy.random._pickle.__bit_generator_ctor',
   'numpy.random._pickle.__generator_ctor',

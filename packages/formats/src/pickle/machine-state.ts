@@ -1,3 +1,4 @@
+import { compatName } from './compat-name.js';
 import { ferryError } from '../errors.js';
 import type { Severity } from '../model.js';
 import type { PickleInput } from './input.js';
@@ -191,13 +192,15 @@ export class MachineState {
     opcode: PyGlobal['opcode'],
     operands?: [PickleValue, PickleValue],
   ): PyGlobal {
+    const mapped = module !== null && name !== null ? compatName(this.protocol, module, name) : undefined;
     const g: PyGlobal = {
       kind: 'global',
-      module,
-      name,
+      module: mapped ? mapped[0] : module,
+      name: mapped ? mapped[1] : name,
       opcode,
       offset: this.opStart,
       ...(operands && { operands }),
+      ...(mapped && { written: { module: module!, name: name! } }),
     };
     this.globals.push(g);
     return g;

@@ -1,6 +1,8 @@
 import type { Finding, Severity } from '../model.js';
 import { isAllowedGlobal } from './allowlist.js';
-import { dangerReason, normalizeModule } from './denylist.js';
+import { compatName } from './compat-name.js';
+import { dangerReason } from './denylist.js';
+import { MASKED_RECONSTRUCTORS, NDARRAY_RECONSTRUCTORS } from './numpy-classes.js';
 import type { PickleResult } from './machine.js';
 import { isNode, type PickleValue, type PyCall, type PyGlobal } from './values.js';
 
@@ -17,13 +19,17 @@ export type GlobalVerdict =
   | { readonly kind: 'unknown'; readonly name: string }
   | { readonly kind: 'unresolvable'; readonly name: string };
 
-/** Judges one global by name, after CPython's Python 2 module mapping. */
+/**
+ * Judges one global by the name CPython imports (the machine has applied find_class's Python 2
+ * mapping for protocols < 3). For severity only, a Python 2 name in a protocol-3+ pickle is
+ * also judged as if mapped: `__builtin__.eval` does not import there, but it is no accident.
+ */
 export function judgeGlobal(g: PyGlobal): GlobalVerdict {
   if (g.module === null || g.name === null) return { kind: 'unresolvable', name: '<unresolvable>' };
-  const module = normalizeModule(g.module);
-  const name = `${module}.${g.name}`;
+  const name = `${g.module}.${g.name}`;
   if (isAllowedGlobal(name)) return { kind: 'allowed', name };
-  const reason = dangerReason(module, g.name);
+  const [module, attr] = compatName(0, g.module, g.name) ?? [g.module, g.name];
+  const reason = dangerReason(g.module, g.name) ?? dangerReason(module, attr);
   if (reason) return { kind: 'dangerous', name, reason };
   return { kind: 'unknown', name };
 }
@@ -43,6 +49,10 @@ function calledArguments(call: PyCall): PickleValue[] {
   // base as callees, so a Popen base or a dangerous class does not pass as data.
   if (name === 'copyreg._reconstructor') return call.args.slice(0, 2);
   if (name === 'copyreg.__newobj__' || name === 'copyreg.__newobj_ex__') return call.args.slice(0, 1);
+  // numpy's _reconstruct(subtype, ...) runs ndarray.__new__(subtype) (and the subclass's
+  // __array_finalize__); _mareconstruct(subtype, baseclass, ...) makes both: the classes are callees.
+  if (NDARRAY_RECONSTRUCTORS.has(name)) return call.args.slice(0, 1);
+  if (MASKED_RECONSTRUCTORS.has(name)) return call.args.slice(0, 2);
   // torch 2.x: _rebuild_from_type_v2(func, new_type, args, state) calls func(*args) and may
   // make new_type: both must pass the same judgement as a callee.
   if (
