@@ -1,4 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
+import {
+  bufferInput,
+  type Compression,
+  compressionOf,
+  decompress,
+  decompressHead,
+  MAX_DETECT_INPUT_BYTES,
+} from './compression/index.js';
 import { ferryError } from './errors.js';
 import { FORMAT_HANDLERS } from './formats.js';
 import type { FormatHandler, FormatName, Probe } from './model.js';
@@ -29,10 +37,43 @@ export async function detectHandler(path: string): Promise<FormatHandler> {
   try {
     const head = await source.read(0, Math.min(PROBE_HEAD_BYTES, source.size));
     const probe: Probe = { path, isDirectory: false, size: source.size, head, entries: [], source };
+    const packed = compressionOf(head);
+    if (packed) return await pickCompressed(probe, packed);
     return await pick(probe, source.size === 0 ? 'the file is empty' : 'no known magic bytes or structure');
   } finally {
     await source.close();
   }
+}
+
+/**
+ * Compression magic is seen first (as joblib's _detect_compressor does): a compressed file is a
+ * pickle or joblib file if its data is one; otherwise the error says which compression it is and
+ * why, the same error `ferry scan` reports (a corrupt stream's FERRY_COMPRESSED_* code).
+ */
+async function pickCompressed(probe: Probe, packed: Compression): Promise<FormatHandler> {
+  for (const handler of FORMAT_HANDLERS) {
+    if (await handler.detect(probe)) return handler;
+  }
+  await inflatedHeadOrError(probe, packed);
+  // Worded as scan words it (pickle/container.ts).
+  throw ferryError('FERRY_UNKNOWN_FORMAT', {
+    path: probe.path,
+    reason: `${packed.name} data that is not a pickle`,
+  });
+}
+
+/** Throws what is wrong with a compressed stream's start, as decompressing it all would. */
+async function inflatedHeadOrError(probe: Probe, packed: Compression): Promise<Uint8Array> {
+  let head = probe.head;
+  if (probe.source && head.length < probe.size && packed.decodeStream) {
+    head = await probe.source.read(0, Math.min(probe.size, MAX_DETECT_INPUT_BYTES));
+  }
+  const inflated = decompressHead(packed, head, probe.path);
+  // Nothing came out: a stream cut off before its first block. Decoding it whole names the
+  // problem as scan does (FERRY_COMPRESSED_TRUNCATED) instead of calling the data empty.
+  if (inflated.length === 0 && head.length === probe.size)
+    await decompress(packed, bufferInput(head), probe.path);
+  return inflated;
 }
 
 async function pick(probe: Probe, reason: string): Promise<FormatHandler> {

@@ -1,3 +1,4 @@
+import { type FindingKind, finding } from '../finding-kinds.js';
 import type { Finding, Severity } from '../model.js';
 import { isAllowedGlobal } from './allowlist.js';
 import { compatName } from './compat-name.js';
@@ -84,11 +85,11 @@ function calleeText(value: PickleValue): string {
 export function judgePickles(results: readonly PickleResult[], options: JudgeOptions): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const add = (severity: Severity, rule: string, message: string, offset: number) => {
+  const add = (rule: FindingKind, message: string, offset: number) => {
     const key = `${rule}\u0000${message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    findings.push({ severity, rule, message, location: options.locate(offset) });
+    findings.push(finding(rule, message, options.locate(offset)));
   };
   for (const result of results) {
     const callees = new Set<PyGlobal>();
@@ -99,26 +100,20 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
           const verdict = judgeGlobal(callee);
           if (verdict.kind === 'allowed' || options.extraAllowed?.(verdict.name)) continue;
           if (verdict.kind === 'dangerous') {
-            add('critical', 'dangerous-call', `calls ${verdict.name}: ${verdict.reason}`, call.offset);
+            add('dangerous-call', `calls ${verdict.name}: ${verdict.reason}`, call.offset);
           } else if (verdict.kind === 'unresolvable') {
-            add(
-              'critical',
-              'unresolvable-call',
-              'calls a global whose name is built at load time',
-              call.offset,
-            );
+            add('unresolvable-call', 'calls a global whose name is built at load time', call.offset);
           } else {
             add(
-              'high',
               'unknown-call',
               `calls ${verdict.name}, which is not a known data reconstructor`,
               call.offset,
             );
           }
         } else if (isNode(callee) && (callee.kind === 'call' || callee.kind === 'ext')) {
-          add('critical', 'indirect-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
+          add('indirect-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
         } else {
-          add('high', 'odd-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
+          add('odd-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
         }
       }
     }
@@ -127,18 +122,13 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
       const verdict = judgeGlobal(g);
       if (verdict.kind === 'allowed' || options.extraAllowed?.(verdict.name)) continue;
       if (verdict.kind === 'dangerous') {
-        add('critical', 'dangerous-global', `references ${verdict.name}: ${verdict.reason}`, g.offset);
+        add('dangerous-global', `references ${verdict.name}: ${verdict.reason}`, g.offset);
       } else if (verdict.kind === 'unknown') {
-        add(
-          'medium',
-          'unknown-global',
-          `references ${verdict.name}, which is not a known data class`,
-          g.offset,
-        );
+        add('unknown-global', `references ${verdict.name}, which is not a known data class`, g.offset);
       }
       // Unresolvable globals are reported by the machine's anomaly below.
     }
-    for (const a of result.anomalies) add(a.severity, a.rule, a.message, a.offset);
+    for (const a of result.anomalies) add(a.rule, a.message, a.offset);
   }
   return findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
 }

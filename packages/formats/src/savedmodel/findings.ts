@@ -1,3 +1,4 @@
+import { type FindingKind, finding } from '../finding-kinds.js';
 import type { Finding, Severity } from '../model.js';
 import type { TfAttrValue, TfMetaGraph, TfNodeDef } from './types.js';
 
@@ -9,32 +10,27 @@ import type { TfAttrValue, TfMetaGraph, TfNodeDef } from './types.js';
  * tensorflow/python/ops/script_ops.py).
  */
 interface OpRule {
-  readonly rule: string;
-  readonly severity: Severity;
+  readonly rule: FindingKind;
   readonly what: string;
 }
 
-const PYTHON: OpRule = { rule: 'savedmodel-python-op', severity: 'critical', what: 'calls back into Python' };
-const FILE_WRITE: OpRule = { rule: 'savedmodel-file-write-op', severity: 'high', what: 'writes files' };
-const FILE_READ: OpRule = { rule: 'savedmodel-file-read-op', severity: 'medium', what: 'reads files' };
+const PYTHON: OpRule = { rule: 'savedmodel-python-op', what: 'calls back into Python' };
+const FILE_WRITE: OpRule = { rule: 'savedmodel-file-write-op', what: 'writes files' };
+const FILE_READ: OpRule = { rule: 'savedmodel-file-read-op', what: 'reads files' };
 const MMAP: OpRule = {
   rule: 'savedmodel-file-read-op',
-  severity: 'medium',
   what: 'memory-maps a file named in an attribute',
 };
 const EXTERNAL: OpRule = {
   rule: 'savedmodel-external-io-op',
-  severity: 'high',
   what: 'connects to a database or remote service',
 };
 const REMOTE: OpRule = {
   rule: 'savedmodel-remote-op',
-  severity: 'medium',
   what: 'runs or exchanges data on another task or device',
 };
 const ASSET_READ: OpRule = {
   rule: 'savedmodel-asset-read-op',
-  severity: 'low',
   what: 'reads a lookup-table file (usually a vocabulary asset)',
 };
 
@@ -164,12 +160,7 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
       const region = attrString(node.attr.memory_region_name);
       if (region) message += ` (${region})`;
     }
-    findings.push({
-      severity: chosen.severity,
-      rule: chosen.rule,
-      message,
-      location: `${where}node ${node.name}`,
-    });
+    findings.push(finding(chosen.rule, message, `${where}node ${node.name}`));
   };
   for (const node of meta.graph.nodes) visit(node, `${label} `);
   for (const fn of meta.graph.functions) {
@@ -178,21 +169,23 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
   meta.assets.forEach((asset, i) => {
     const reason = assetPathProblem(asset.filename);
     if (reason) {
-      findings.push({
-        severity: 'high',
-        rule: 'savedmodel-asset-path',
-        message: `asset file name ${JSON.stringify(asset.filename)} ${reason}; TensorFlow joins it to the assets folder when loading`,
-        location: `${label} asset_file_def[${i}]`,
-      });
+      findings.push(
+        finding(
+          'savedmodel-asset-path',
+          `asset file name ${JSON.stringify(asset.filename)} ${reason}; TensorFlow joins it to the assets folder when loading`,
+          `${label} asset_file_def[${i}]`,
+        ),
+      );
     }
   });
   if (checkpointOps > 0) {
-    findings.push({
-      severity: 'info',
-      rule: 'savedmodel-checkpoint-op',
-      message: `${checkpointOps} checkpoint save/restore ops (TensorFlow's own variable saving; they write where the caller's filename tensor says)`,
-      location: label,
-    });
+    findings.push(
+      finding(
+        'savedmodel-checkpoint-op',
+        `${checkpointOps} checkpoint save/restore ops (TensorFlow's own variable saving; they write where the caller's filename tensor says)`,
+        label,
+      ),
+    );
   }
   return findings;
 }
