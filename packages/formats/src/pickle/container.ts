@@ -431,8 +431,7 @@ export async function scanContainer(
     // stream) already ran: its findings are kept with the error (issue #16.4).
     if (!isFerryError(error) || scanner.findings.length === 0) throw error;
     const head = await source.read(0, Math.min(source.size, 64));
-    const packed = compression(head);
-    const format = packed ? (packed === 'zf' ? 'joblib' : 'pickle') : (sniffContainer(head) ?? 'pickle');
+    const format = compression(head) ? 'joblib' : (sniffContainer(head) ?? 'pickle');
     return { format, findings: scanner.findings, streams: scanner.streams, error };
   }
 }
