@@ -96,7 +96,7 @@ export function numpyTensorOf(file: ByteSource, arrays: readonly JoblibArray[]):
     const array = inline.get(value);
     if (array) {
       const state = value.states[value.states.length - 1];
-      if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'dict') return undefined;
+      if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'dict') return unreadArray(name);
       const dict = state as Parameters<typeof dictGet>[0];
       const shape = ints(dictGet(dict, 'shape')) ?? [];
       return build(
@@ -114,10 +114,10 @@ export function numpyTensorOf(file: ByteSource, arrays: readonly JoblibArray[]):
     if (MASKED_RECONSTRUCTORS.has(callee)) return maskedArray(value, name, file);
     if (!NDARRAY_RECONSTRUCTORS.has(callee)) return undefined;
     const state = value.states[0];
-    if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'tuple') return undefined;
+    if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'tuple') return unreadArray(name);
     const [, shapeValue, dtype, fortran, data] = (state as { items: PickleValue[] }).items;
     const shape = ints(shapeValue);
-    if (!shape) return undefined;
+    if (!shape) return unreadArray(name);
     const bytes = dataBytes(data ?? null, file);
     if (bytes)
       return build(
@@ -136,6 +136,20 @@ export function numpyTensorOf(file: ByteSource, arrays: readonly JoblibArray[]):
       byteLength: 0,
       reason: 'object array (Python objects, not numbers)',
     };
+  };
+}
+
+/**
+ * An array whose state is in a form ferry does not read: still named (an opaque tensor), never
+ * left out of the listing or of convert's refusal (issue #22.3).
+ */
+function unreadArray(name: string): OpaqueTensor {
+  return {
+    name,
+    type: 'unknown',
+    shape: [],
+    byteLength: 0,
+    reason: 'array state in a form ferry does not read',
   };
 }
 
@@ -166,14 +180,18 @@ function dataBytes(
  * data, mask, fill_value)): the data is one tensor, the mask (bool per element, for a plain
  * dtype) another, `<name>.mask`; both are named even when ferry cannot read them.
  */
-function maskedArray(call: PyCall, name: string, file: ByteSource): (TensorRef | OpaqueTensor)[] | undefined {
+function maskedArray(
+  call: PyCall,
+  name: string,
+  file: ByteSource,
+): (TensorRef | OpaqueTensor)[] | OpaqueTensor {
   const state = call.states[call.states.length - 1];
-  if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'tuple') return undefined;
+  if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'tuple') return unreadArray(name);
   const items = (state as { items: PickleValue[] }).items;
-  if (items.length !== 7) return undefined;
+  if (items.length !== 7) return unreadArray(name);
   const [, shapeValue, dtype, fortran, data, mask] = items;
   const shape = ints(shapeValue);
-  if (!shape) return undefined;
+  if (!shape) return unreadArray(name);
   const out: (TensorRef | OpaqueTensor)[] = [];
   const parts: [string, PickleValue | undefined, Descr][] = [
     [name, data, numpyDescr(dtype ?? null)],

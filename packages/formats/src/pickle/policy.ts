@@ -3,6 +3,7 @@ import type { Finding, Severity } from '../model.js';
 import { isAllowedGlobal } from './allowlist.js';
 import { compatName } from './compat-name.js';
 import { dangerReason } from './denylist.js';
+import { REFUSED_NAMES } from './refused-names.js';
 import { MASKED_RECONSTRUCTORS, NDARRAY_RECONSTRUCTORS } from './numpy-classes.js';
 import type { PickleResult } from './machine.js';
 import { isNode, type PickleValue, type PyCall, type PyGlobal } from './values.js';
@@ -104,11 +105,8 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
           } else if (verdict.kind === 'unresolvable') {
             add('unresolvable-call', 'calls a global whose name is built at load time', call.offset);
           } else {
-            add(
-              'unknown-call',
-              `calls ${verdict.name}, which is not a known data reconstructor`,
-              call.offset,
-            );
+            const why = REFUSED_NAMES.get(verdict.name) ?? 'which is not a known data reconstructor';
+            add('unknown-call', `calls ${verdict.name}, ${why}`, call.offset);
           }
         } else if (isNode(callee) && (callee.kind === 'call' || callee.kind === 'ext')) {
           add('indirect-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../../src/detect.js';
 import { openModel } from '../../src/open.js';
+import { flattenGraph } from '../../src/pickle/flatten.js';
+import { BufferInput } from '../../src/pickle/input.js';
+import { runPickle } from '../../src/pickle/machine.js';
+import { numpyTensorOf } from '../../src/pickle/numpy-arrays.js';
 import { scanPath } from '../../src/scan.js';
+import { BufferSource } from '../../src/tensor/byte-source.js';
 import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
 
 const FIXTURES = new URL('../../../../fixtures/', import.meta.url).pathname;
@@ -120,4 +125,20 @@ describe("joblib's and numpy's own test data (fixtures/wild) as their loaders se
       expect(['joblib', 'pickle']).toContain(scan.format);
     },
   );
+});
+
+describe('an array ferry cannot read is named, never dropped (issue #22.3)', () => {
+  it('an ndarray rebuilt without the state numpy writes is an opaque tensor with the reason', () => {
+    // {'w': _reconstruct(ndarray, (0,), b'b')} with no BUILD: numpy would hold an empty array.
+    const bytes = Buffer.from(
+      '\x80\x02}U\x01wcnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85U\x01b\x87Rs.',
+      'latin1',
+    );
+    const value = runPickle(new BufferInput(bytes, 't.pkl')).value;
+    const flat = flattenGraph(value, numpyTensorOf(new BufferSource(bytes, 't.pkl'), []), 't.pkl');
+    expect(flat.tensors).toEqual([]);
+    expect(flat.opaque).toEqual([
+      expect.objectContaining({ name: 'w', reason: 'array state in a form ferry does not read' }),
+    ]);
+  });
 });
