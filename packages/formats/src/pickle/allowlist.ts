@@ -133,8 +133,15 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'numpy.random._pickle.__bit_generator_ctor',
   'numpy.random._pickle.__generator_ctor',
   'numpy.random.mtrand.RandomState',
+  // numpy >= 2 hands __bit_generator_ctor the class itself, and pickles the seed sequence
+  // (BitGenerator.__reduce__: state, _seed_seq; numpy/random/bit_generator.pyx).
   'numpy.random._mt19937.MT19937',
   'numpy.random._pcg64.PCG64',
+  'numpy.random._pcg64.PCG64DXSM',
+  'numpy.random._philox.Philox',
+  'numpy.random._sfc64.SFC64',
+  'numpy.random.bit_generator.SeedSequence',
+  'numpy.random.bit_generator.__pyx_unpickle_SeedSequence',
   // sklearn's BinaryTree.__reduce__ (neighbors/_binary_tree.pxi): newObj(cls) is cls.__new__(cls)
   'sklearn.neighbors._kd_tree.newObj',
   'sklearn.neighbors._ball_tree.newObj',

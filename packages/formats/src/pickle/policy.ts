@@ -54,6 +54,12 @@ function calledArguments(call: PyCall): PickleValue[] {
   // numpy's _reconstruct(subtype, ...) runs ndarray.__new__(subtype) (and the subclass's
   // __array_finalize__); _mareconstruct(subtype, baseclass, ...) makes both: the classes are callees.
   if (NDARRAY_RECONSTRUCTORS.has(name)) return call.args.slice(0, 1);
+  // numpy.random's pickle helpers instantiate a class they are given (numpy >= 2) or call a
+  // constructor: __bit_generator_ctor(cls_or_name), __generator_ctor(name_or_bitgen, ctor).
+  // Names (strings, numpy 1.x) and instances are data; a global there is judged as a callee.
+  if (name === 'numpy.random._pickle.__bit_generator_ctor') return call.args.slice(0, 1).filter(isGlobal);
+  if (name === 'numpy.random._pickle.__generator_ctor' || name === 'numpy.random._pickle.__randomstate_ctor')
+    return call.args.slice(0, 2).filter(isGlobal);
   if (MASKED_RECONSTRUCTORS.has(name)) return call.args.slice(0, 2);
   // torch 2.x: _rebuild_from_type_v2(func, new_type, args, state) calls func(*args) and may
   // make new_type: both must pass the same judgement as a callee.
@@ -65,6 +71,10 @@ function calledArguments(call: PyCall): PickleValue[] {
     return call.args.slice(0, 2);
   }
   return [];
+}
+
+function isGlobal(value: PickleValue): boolean {
+  return isNode(value) && value.kind === 'global';
 }
 
 function calleeText(value: PickleValue): string {

@@ -7,6 +7,7 @@ import { flattenGraph } from '../../src/pickle/flatten.js';
 import { BufferInput } from '../../src/pickle/input.js';
 import { runPickle } from '../../src/pickle/machine.js';
 import { numpyTensorOf } from '../../src/pickle/numpy-arrays.js';
+import { judgePickles } from '../../src/pickle/policy.js';
 import { scanPath } from '../../src/scan.js';
 import { BufferSource } from '../../src/tensor/byte-source.js';
 import { readTensorBytes } from '../../src/tensor/tensor-ref.js';
@@ -99,7 +100,12 @@ describe("joblib's and numpy's own test data (fixtures/wild) as their loaders se
   const external = (name: string) =>
     /joblib_0\.9\.[24][^/]*(\.pkl|_cache_size_pickle_py35_np19\.gz)$/.test(name);
 
-  it.each(files.filter(([name, e]) => e.loads && !external(name)))(
+  it.each(files.filter(([name]) => name.startsWith('numpy-random/')))('%s: safe', async (name, e) => {
+    expect(e.loads).toBe(true);
+    expect((await scanPath(WILD + name)).verdict).toBe('safe');
+  });
+
+  it.each(files.filter(([name, e]) => e.arrays && !external(name)))(
     '%s: safe, arrays read',
     async (name, e) => {
       const scan = await scanPath(WILD + name);
@@ -140,5 +146,26 @@ describe('an array ferry cannot read is named, never dropped (issue #22.3)', () 
     expect(flat.opaque).toEqual([
       expect.objectContaining({ name: 'w', reason: 'array state in a form ferry does not read' }),
     ]);
+  });
+});
+
+describe("numpy.random's pickle helpers: what they instantiate is judged as a callee", () => {
+  const run = (text: string) => {
+    const bytes = Buffer.from(text, 'latin1');
+    return judgePickles([runPickle(new BufferInput(bytes, 't.pkl'))], { locate: (o) => `byte ${o}` });
+  };
+  it('numpy 2 hands __bit_generator_ctor the class: allowed for bit generators, a finding otherwise', () => {
+    expect(
+      run('\x80\x02cnumpy.random._pickle\n__bit_generator_ctor\ncnumpy.random._pcg64\nPCG64\n\x85R.'),
+    ).toEqual([]);
+    expect(run('\x80\x02cnumpy.random._pickle\n__bit_generator_ctor\ncsome.module\nThing\n\x85R.')).toEqual([
+      expect.objectContaining({ severity: 'high', rule: 'unknown-call' }),
+    ]);
+  });
+  it("__randomstate_ctor's constructor argument is called: os.system there is a dangerous call", () => {
+    const findings = run(
+      '\x80\x02cnumpy.random._pickle\n__randomstate_ctor\nX\x07\x00\x00\x00MT19937cos\nsystem\n\x86R.',
+    );
+    expect(findings).toEqual([expect.objectContaining({ severity: 'critical', rule: 'dangerous-call' })]);
   });
 });
