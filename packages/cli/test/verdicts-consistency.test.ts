@@ -39,6 +39,20 @@ describe('numpy.matrix in joblib files: scan, inspect, convert and diff all read
     const convert = await runCli(['convert', file, '-o', join(dir, 'joblib-data.safetensors')]);
     expect(convert.code).toBe(2);
     expect(convert.stderr).toMatch(/FERRY_CONVERT_OPAQUE: .*: 2 \(\|O8: object array/);
+    // diff compares the three tensors and names the object array it cannot compare.
+    const older = join(WILD, 'joblib_0.10.0_pickle_py33_np18.pkl.xz');
+    const diff = await runCli(['diff', file, older]);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/^2 +not compared +\|O8/m);
+    expect(diff.stdout).toContain('equal: 3 tensors match; 1 not compared (no ferry dtype)');
+    const json = JSON.parse((await runCli(['diff', '--json', file, older])).stdout);
+    expect(json.notCompared).toEqual([
+      {
+        name: '2',
+        a: '|O8: object array (Python objects, not numbers)',
+        b: '|O8: object array (Python objects, not numbers)',
+      },
+    ]);
   });
 });
 

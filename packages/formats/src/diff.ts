@@ -38,6 +38,19 @@ export interface DiffReport {
   readonly onlyInB: readonly string[];
   /** Every tensor present on both sides, in A's order. */
   readonly tensors: readonly TensorDiff[];
+  /**
+   * Opaque tensors (no ferry dtype: object or record arrays, quantized storages), which are not
+   * compared; named so none is skipped silently (issue #22.3). One present on one side only
+   * makes the models unequal, like any name only in A or B.
+   */
+  readonly notCompared: readonly NotCompared[];
+}
+
+export interface NotCompared {
+  readonly name: string;
+  /** `type: reason` on each side that holds it. */
+  readonly a?: string;
+  readonly b?: string;
 }
 
 /**
@@ -70,6 +83,7 @@ export async function diffModels(
       }
       const onlyInA = a.tensors.filter((t) => !byName.has(t.name)).map((t) => t.name);
       const onlyInB = b.tensors.filter((t) => !inA.has(t.name)).map((t) => t.name);
+      const notCompared = opaquePairs(a, b);
       return {
         a: { path: pathA, format: a.format, tensors: a.tensors.length },
         b: { path: pathB, format: b.format, tensors: b.tensors.length },
@@ -77,10 +91,12 @@ export async function diffModels(
         equal:
           onlyInA.length === 0 &&
           onlyInB.length === 0 &&
+          notCompared.every((t) => t.a !== undefined && t.b !== undefined) &&
           tensors.every((t) => t.status === 'equal' || t.status === 'within-atol'),
         onlyInA,
         onlyInB,
         tensors,
+        notCompared,
       };
     } finally {
       await b.close();
@@ -88,6 +104,21 @@ export async function diffModels(
   } finally {
     await a.close();
   }
+}
+
+function opaquePairs(a: OpenedModel, b: OpenedModel): NotCompared[] {
+  const out = new Map<string, { name: string; a?: string; b?: string }>();
+  for (const [side, model] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    for (const t of model.opaque ?? []) {
+      const entry = out.get(t.name) ?? { name: t.name };
+      entry[side] = `${t.type}: ${t.reason}`;
+      out.set(t.name, entry);
+    }
+  }
+  return [...out.values()];
 }
 
 /**
