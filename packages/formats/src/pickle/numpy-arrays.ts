@@ -5,6 +5,7 @@ import { denseByteLength, type TensorRef } from '../tensor/tensor-ref.js';
 import type { TensorOf } from './flatten.js';
 import { MASKED_RECONSTRUCTORS, NDARRAY_RECONSTRUCTORS } from './numpy-classes.js';
 import { judgeGlobal } from './policy.js';
+import { numpyDtype } from './numpy-dtype.js';
 import { type JoblibArray, numpyDescr } from './stream.js';
 import { dictGet, isNode, type PickleValue, type PyCall } from './values.js';
 
@@ -192,36 +193,28 @@ function maskedArray(
   const [, shapeValue, dtype, fortran, data, mask] = items;
   const shape = ints(shapeValue);
   if (!shape) return unreadArray(name);
-  const out: (TensorRef | OpaqueTensor)[] = [];
+  // A structured dtype's mask is structured too (make_mask_descr: one bool per field), and a
+  // dtype ferry cannot read leaves the mask's layout unknown: both are named, not guessed.
+  const parsed = numpyDtype(dtype ?? null);
+  const maskDescr = typeof parsed !== 'string' && !parsed.structured ? MASK_DTYPE : undefined;
   const parts: [string, PickleValue | undefined, Descr][] = [
     [name, data, numpyDescr(dtype ?? null)],
-    [`${name}.mask`, mask, MASK_DTYPE],
+    [`${name}.mask`, mask, maskDescr],
   ];
+  const out: (TensorRef | OpaqueTensor)[] = [];
   for (const [part, value, descr] of parts) {
     const bytes = dataBytes(value ?? null, file);
-    out.push(
-      bytes
-        ? build(part, descr, shape, fortran === true, bytes.source, bytes.offset, bytes.length)
-        : {
-            name: part,
-            type: 'unknown',
-            shape,
-            byteLength: 0,
-            reason: 'masked array data in a form ferry does not read',
-          },
-    );
-  }
-  // A structured dtype's mask is structured too (make_mask_descr): not a bool per element.
-  const structured = numpyDescr(dtype ?? null) === undefined;
-  if (structured && 'source' in out[1]!) {
-    const m = out[1]!;
-    out[1] = {
-      name: m.name,
-      type: 'structured mask',
-      shape,
-      byteLength: 0,
-      reason: 'NumPy dtype with no ferry dtype',
-    };
+    if (bytes && descr)
+      out.push(build(part, descr, shape, fortran === true, bytes.source, bytes.offset, bytes.length));
+    else {
+      out.push({
+        name: part,
+        type: descr ? 'unknown' : part === name ? 'unknown' : 'structured mask',
+        shape,
+        byteLength: bytes?.length ?? 0,
+        reason: bytes ? 'NumPy dtype with no ferry dtype' : 'masked array data in a form ferry does not read',
+      });
+    }
   }
   return out;
 }
