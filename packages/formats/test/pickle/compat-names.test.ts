@@ -76,6 +76,14 @@ describe("numpy's Python 2 test data scans like its Python 3 twin (issue #22.1)"
     expect(result.findings.filter((f) => f.severity !== 'info' && f.severity !== 'low')).toEqual([]);
   });
 
+  it('py2-objarr.npy has the findings of its Python 3 twin (np.save by Debian numpy)', async () => {
+    const rules = async (path: string) =>
+      (await scanPath(path)).findings.map((f) => `${f.severity} ${f.rule}`).sort();
+    const twin = await rules(`${FIXTURES}pickle/verdicts/py3-objarr.npy`);
+    expect(twin).toEqual(['info npy-object-array']);
+    expect(await rules(`${FIXTURES}wild/numpy-py2/py2-objarr.npy`)).toEqual(twin);
+  });
+
   it("py2-np0-objarr.npy: numpy's pre-1.0 _reconstruct and the newline after STOP are notes at most", async () => {
     const result = await scanPath(`${FIXTURES}wild/numpy-py2/py2-np0-objarr.npy`);
     expect(result.findings.map((f) => `${f.severity} ${f.rule}`).sort()).toEqual([
