@@ -46,9 +46,10 @@ export async function detectHandler(path: string): Promise<FormatHandler> {
 }
 
 /**
- * Compression magic is seen first (as joblib's _detect_compressor does): a compressed file is a
- * pickle or joblib file if its data is one; otherwise the error says which compression it is and
- * why, the same error `ferry scan` reports (a corrupt stream's FERRY_COMPRESSED_* code).
+ * A file with compression magic (joblib's _detect_compressor prefixes, or joblib's old ZF): the
+ * pickle handlers claim it if its data is a pickle; otherwise the error says which compression
+ * it is and why, the same error `ferry scan` reports (a corrupt stream's FERRY_COMPRESSED_*
+ * code), never a bare "unknown format" or a pickle error from reading the compressed bytes.
  */
 async function pickCompressed(probe: Probe, packed: Compression): Promise<FormatHandler> {
   for (const handler of FORMAT_HANDLERS) {
