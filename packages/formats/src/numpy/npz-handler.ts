@@ -9,7 +9,6 @@ import {
   openMember,
   openZip,
   type ZipArchive,
-  type ZipEntry,
 } from '../zip/index.js';
 import { DETECT_NPZ_MEMBERS } from './limits.js';
 import { withObjectArrayFindings } from './object-array-findings.js';

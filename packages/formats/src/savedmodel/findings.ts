@@ -1,5 +1,5 @@
 import { type FindingKind, finding } from '../finding-kinds.js';
-import type { Finding, Severity } from '../model.js';
+import type { Finding } from '../model.js';
 import type { TfAttrValue, TfMetaGraph, TfNodeDef } from './types.js';
 
 /**
