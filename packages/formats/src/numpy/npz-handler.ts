@@ -3,13 +3,7 @@ import { ferryError } from '../errors.js';
 import type { Finding, FormatHandler, OpaqueTensor, OpenedModel } from '../model.js';
 import { type ByteSource, FileSource } from '../tensor/byte-source.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
-import {
-  archiveFindings,
-  looksLikeZip,
-  openMember,
-  openZip,
-  type ZipArchive,
-} from '../zip/index.js';
+import { archiveFindings, looksLikeZip, openMember, openZip, type ZipArchive } from '../zip/index.js';
 import { DETECT_NPZ_MEMBERS } from './limits.js';
 import { withObjectArrayFindings } from './object-array-findings.js';
 import { hasNpyMagic, readNpyHeader } from './npy-header.js';
