@@ -146,6 +146,10 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'sklearn.neighbors._kd_tree.newObj',
   'sklearn.neighbors._ball_tree.newObj',
   'sklearn.metrics._dist_metrics.newObj',
+  // A fitted GridSearchCV/RandomizedSearchCV with the default scoring holds this function as
+  // scorer_ (scikit-learn 1.2 model_selection/_search.py); it only calls estimator.score, and
+  // is referenced, never called, on load (scikit-learn >= 1.4 pickles a _PassthroughScorer).
+  'sklearn.metrics._scorer._passthrough_scorer',
   // joblib's inline array wrapper (joblib/numpy_pickle.py). Not numpy_pickle_compat's
   // NDArrayWrapper: it np.load()s a file named in the pickle, outside the scanned file.
   'joblib.numpy_pickle.NumpyArrayWrapper',

@@ -209,10 +209,14 @@ function maskedArray(
     else {
       out.push({
         name: part,
-        type: descr ? 'unknown' : part === name ? 'unknown' : 'structured mask',
+        type: descr ? descr.descr : part === name ? 'unknown' : 'structured mask',
         shape,
         byteLength: bytes?.length ?? 0,
-        reason: bytes ? 'NumPy dtype with no ferry dtype' : 'masked array data in a form ferry does not read',
+        reason: bytes
+          ? 'NumPy dtype with no ferry dtype'
+          : descr?.hasObject
+            ? 'object array (Python objects, not numbers)'
+            : 'masked array data in a form ferry does not read',
       });
     }
   }
