@@ -1,4 +1,12 @@
 import { readdir, stat } from 'node:fs/promises';
+import {
+  bufferInput,
+  type Compression,
+  compressionOf,
+  decompress,
+  decompressHead,
+  MAX_DETECT_INPUT_BYTES,
+} from './compression/index.js';
 import { ferryError } from './errors.js';
 import { FORMAT_HANDLERS } from './formats.js';
 import { lfsPointer, lfsPointerReason } from './lfs-pointer.js';
@@ -30,6 +38,8 @@ export async function detectHandler(path: string): Promise<FormatHandler> {
   try {
     const head = await source.read(0, Math.min(PROBE_HEAD_BYTES, source.size));
     const probe: Probe = { path, isDirectory: false, size: source.size, head, entries: [], source };
+    const packed = compressionOf(head);
+    if (packed) return await pickCompressed(probe, packed);
     const pointer = lfsPointer(head, source.size);
     const reason =
       source.size === 0
@@ -41,6 +51,38 @@ export async function detectHandler(path: string): Promise<FormatHandler> {
   } finally {
     await source.close();
   }
+}
+
+/**
+ * A file with compression magic (joblib's _detect_compressor prefixes, or joblib's old ZF): the
+ * pickle handlers claim it if its data is a pickle; otherwise the error says which compression
+ * it is and why, the same error `ferry scan` reports (a corrupt stream's FERRY_COMPRESSED_*
+ * code), never a bare "unknown format" or a pickle error from reading the compressed bytes.
+ */
+async function pickCompressed(probe: Probe, packed: Compression): Promise<FormatHandler> {
+  for (const handler of FORMAT_HANDLERS) {
+    if (await handler.detect(probe)) return handler;
+  }
+  await inflatedHeadOrError(probe, packed);
+  // Worded as scan words it (pickle/container.ts).
+  throw ferryError('FERRY_UNKNOWN_FORMAT', {
+    path: probe.path,
+    reason: `${packed.name} data that is not a pickle`,
+  });
+}
+
+/** Throws what is wrong with a compressed stream's start, as decompressing it all would. */
+async function inflatedHeadOrError(probe: Probe, packed: Compression): Promise<Uint8Array> {
+  let head = probe.head;
+  if (probe.source && head.length < probe.size && packed.decodeStream) {
+    head = await probe.source.read(0, Math.min(probe.size, MAX_DETECT_INPUT_BYTES));
+  }
+  const inflated = decompressHead(packed, head, probe.path);
+  // Nothing came out: a stream cut off before its first block. Decoding it whole names the
+  // problem as scan does (FERRY_COMPRESSED_TRUNCATED) instead of calling the data empty.
+  if (inflated.length === 0 && head.length === probe.size)
+    await decompress(packed, bufferInput(head), probe.path);
+  return inflated;
 }
 
 async function pick(probe: Probe, reason: string): Promise<FormatHandler> {

@@ -45,6 +45,19 @@ export interface DiffReport {
    * estimator of scalars): then only identical files are equal, never "0 of 0 tensors match".
    */
   readonly comparedBy: 'tensors' | 'bytes';
+  /**
+   * Opaque tensors (no ferry dtype: object or record arrays, quantized storages), which are not
+   * compared; named so none is skipped silently (issue #22.3). One present on one side only
+   * makes the models unequal, like any name only in A or B.
+   */
+  readonly notCompared: readonly NotCompared[];
+}
+
+export interface NotCompared {
+  readonly name: string;
+  /** `type: reason` on each side that holds it. */
+  readonly a?: string;
+  readonly b?: string;
 }
 
 /**
@@ -77,9 +90,10 @@ export async function diffModels(
       }
       const onlyInA = a.tensors.filter((t) => !byName.has(t.name)).map((t) => t.name);
       const onlyInB = b.tensors.filter((t) => !inA.has(t.name)).map((t) => t.name);
-      const noTensors = a.tensors.length === 0 && b.tensors.length === 0;
+      const noTensors = [a, b].every((m) => m.tensors.length === 0 && (m.opaque ?? []).length === 0);
       const comparedBy = noTensors && (await bothFiles(pathA, pathB)) ? 'bytes' : 'tensors';
       const sameBytes = comparedBy === 'tensors' || (await sha256File(pathA)) === (await sha256File(pathB));
+      const notCompared = opaquePairs(a, b);
       return {
         a: { path: pathA, format: a.format, tensors: a.tensors.length },
         b: { path: pathB, format: b.format, tensors: b.tensors.length },
@@ -89,10 +103,12 @@ export async function diffModels(
           sameBytes &&
           onlyInA.length === 0 &&
           onlyInB.length === 0 &&
+          notCompared.every((t) => t.a !== undefined && t.b !== undefined) &&
           tensors.every((t) => t.status === 'equal' || t.status === 'within-atol'),
         onlyInA,
         onlyInB,
         tensors,
+        notCompared,
       };
     } finally {
       await b.close();
@@ -105,6 +121,21 @@ export async function diffModels(
 async function bothFiles(pathA: string, pathB: string): Promise<boolean> {
   const [a, b] = await Promise.all([stat(pathA), stat(pathB)]);
   return a.isFile() && b.isFile();
+}
+
+function opaquePairs(a: OpenedModel, b: OpenedModel): NotCompared[] {
+  const out = new Map<string, { name: string; a?: string; b?: string }>();
+  for (const [side, model] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    for (const t of model.opaque ?? []) {
+      const entry = out.get(t.name) ?? { name: t.name };
+      entry[side] = `${t.type}: ${t.reason}`;
+      out.set(t.name, entry);
+    }
+  }
+  return [...out.values()];
 }
 
 /**

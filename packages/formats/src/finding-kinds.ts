@@ -1,11 +1,18 @@
+import type { Finding, Severity } from './model.js';
+
 /**
- * Every kind of finding a scanner reports (its `rule`), and which verdict it can lead to
- * (issue #18: "unsafe" must mean the file can run code, touch files or the network when loaded;
- * a file that is merely invalid or non-standard is `invalid`). The severity of each finding is
- * the scanner's; the class here says only what a serious one (medium and above, verdict.ts)
- * means. docs/security.md shows this table; a rule missing here counts as `code` (fail closed),
- * and a test checks every rule the scanners emit is listed.
+ * Every kind of finding ferry reports, with its one severity and its class. Findings are made
+ * only through `finding()`, so a kind cannot have two severities whatever the command (issue
+ * #22.5: the same object array was MEDIUM in inspect and INFO in scan); finding-kinds.test.ts
+ * checks that no other file writes a severity, and that every rule the scanners emit is here.
  *
+ * Severity: critical: runs code or reaches the system when loaded. high: does something a data
+ * file has no reason to do, or hides content from the scan. medium: not known to be harmful, but
+ * not what a plain model file holds; the file is refused by default. low/info: notes.
+ *
+ * Class (issue #18: "unsafe" must mean the file can run code, touch files or the network when
+ * loaded; a file that is merely invalid or non-standard is `invalid`), what a serious finding
+ * (medium and above, verdict.ts) means; docs/security.md shows it:
  * - `code`: loading runs code, or reads or writes files or the network.
  * - `hidden`: a part a loader would run cannot be scanned, or loaders disagree on what the file
  *   holds, so what runs was not shown harmless (the constructions used to slip pickles past
@@ -16,72 +23,88 @@
  */
 export type FindingClass = 'code' | 'hidden' | 'invalid' | 'note';
 
-export const FINDING_KINDS: Readonly<Record<string, FindingClass>> = {
-  // --- pickle machine and allowlist (pickle, joblib, PyTorch, NumPy object arrays)
-  'dangerous-call': 'code', // calls os.system, builtins.eval, ...
-  'unresolvable-call': 'code', // calls a global whose name is computed at load
-  'unknown-call': 'code', // calls a global that is not a known data reconstructor
-  'indirect-call': 'code', // calls the result of another call
-  'odd-call': 'code', // REDUCE/NEWOBJ on something that is not a global
-  'dangerous-global': 'code', // GLOBAL imports the module (import runs its code)
-  'unknown-global': 'code', // likewise: find_class imports an unknown module
-  'unresolvable-global': 'code',
-  'global-mutation': 'code', // BUILD/SETITEM on a module-level object
-  'extension-registry': 'code', // EXT1/2/4 name a global from copyreg's registry
-  'out-of-band-buffer': 'invalid', // NEXT_BUFFER: pickle.load refuses it without caller buffers
-  'trailing-data': 'invalid', // bytes after what the loader reads
-  'npy-object-array': 'code', // np.load(allow_pickle=True) unpickles it (the pickle is judged too)
-  'npy-trailing-data': 'invalid',
-  'torchscript-code': 'code', // TorchScript source compiled by torch.jit.load (info: no imports)
-  'member-not-scanned': 'note', // data members no loader unpickles
-  'unreadable-pickle': 'hidden', // our machine cannot read a member CPython might still run
-  // --- zip containers (PyTorch, npz, joblib-in-zip): how readers disagree (docs/security.md)
-  'zip-prefix-data': 'hidden', // a pickle loader reads the prefix, a zip loader the rest
-  'zip-name-mismatch': 'hidden', // local and central names differ: readers load other files
-  'zip-local-mismatch': 'hidden', // local and central sizes/methods differ: other bytes
-  'zip-differential': 'hidden', // zip readers list different members
-  'zip-duplicate-name': 'hidden', // readers pick different members of one name
-  'zip-encrypted': 'hidden', // contents cannot be scanned
-  'zip-compression': 'hidden', // a method the scanner cannot inflate: not scanned
-  'zip-nesting': 'hidden', // nested deeper than scanned
-  'zip-overlap': 'invalid', // two members share bytes (the overlapping zip bomb); each is scanned
-  'zip-bad-crc': 'invalid', // strict readers refuse, others load the same bytes
-  'zip-odd-flags': 'invalid',
-  // --- PyTorch legacy tar
-  'tar-link': 'code', // tarfile.extract writes a link or device: touches files
-  'tar-extra-member': 'note',
-  // --- more than one format parses: every reading is scanned and its findings count on their own
-  polyglot: 'invalid',
-  // --- SavedModel graph ops (savedmodel/findings.ts)
-  'savedmodel-python-op': 'code', // py_func: calls back into Python
-  'savedmodel-file-write-op': 'code',
-  'savedmodel-file-read-op': 'code',
-  'savedmodel-external-io-op': 'code',
-  'savedmodel-remote-op': 'code', // network
-  'savedmodel-asset-read-op': 'code', // reads its own assets (low: inside the model folder)
-  'savedmodel-asset-path': 'code', // an asset path leading out of the folder
-  'savedmodel-checkpoint-op': 'code', // restores its own variables (info)
-  // --- files beside a model
-  'source-code': 'code', // transformers runs it with trust_remote_code=True
-  // --- GGUF
-  'gguf-removed-type': 'invalid', // a ggml type current llama.cpp no longer loads
-  'gguf-data-gap': 'invalid',
-  // --- ONNX checker (onnx/check.ts, as onnx.checker.check_model): graph structure only; ONNX
-  // runs no code of its own, and external data leaving the model folder is a load error
-  'onnx-check/opset-missing': 'invalid', // a domain used without an opset import (custom ops)
-  'onnx-check/metadata-key-duplicate': 'invalid',
-  'onnx-check/graph-missing': 'invalid',
-  'onnx-check/graph-name-empty': 'invalid',
-  'onnx-check/ssa': 'invalid',
-  'onnx-check/initializer-name-empty': 'invalid',
-  'onnx-check/initializer-name-duplicate': 'invalid',
-  'onnx-check/op-type-empty': 'invalid',
-  'onnx-check/topological-order': 'invalid',
-  'onnx-check/undefined-input': 'invalid',
-  'onnx-check/undefined-output': 'invalid',
-};
+interface FindingKindInfo {
+  readonly severity: Severity;
+  readonly class: FindingClass;
+}
+
+export const FINDING_KINDS = {
+  // pickle: calls and names (pickle/policy.ts) and the machine's anomalies
+  'dangerous-call': { severity: 'critical', class: 'code' }, // calls os.system, builtins.eval, ...
+  'dangerous-global': { severity: 'critical', class: 'code' }, // GLOBAL imports the module (import runs its code)
+  'indirect-call': { severity: 'critical', class: 'code' }, // calls the result of another call
+  'unresolvable-call': { severity: 'critical', class: 'code' }, // calls a global whose name is computed at load
+  'unresolvable-global': { severity: 'critical', class: 'code' },
+  'global-mutation': { severity: 'critical', class: 'code' }, // BUILD/SETITEM on a module-level object
+  'unknown-call': { severity: 'high', class: 'code' }, // calls a global that is not a known data reconstructor
+  'odd-call': { severity: 'high', class: 'code' }, // REDUCE/NEWOBJ on something that is not a global
+  'extension-registry': { severity: 'high', class: 'code' }, // EXT1/2/4 name a global from copyreg's registry
+  'unknown-global': { severity: 'medium', class: 'code' }, // likewise: find_class imports an unknown module
+  'out-of-band-buffer': { severity: 'medium', class: 'invalid' }, // NEXT_BUFFER: pickle.load refuses it without caller buffers
+  'unreadable-pickle': { severity: 'medium', class: 'hidden' }, // our machine cannot read a member CPython might still run
+  // After the last pickle: pickle.load stops at STOP and never reads them.
+  'trailing-data': { severity: 'low', class: 'invalid' }, // bytes after what the loader reads
+  'member-not-scanned': { severity: 'info', class: 'note' }, // data members no loader unpickles
+  'torchscript-code': { severity: 'info', class: 'code' }, // TorchScript source compiled by torch.jit.load (info: no imports)
+  // The data of an object array is a pickle: it is judged by the findings above, wherever found.
+  'npy-object-array': { severity: 'info', class: 'code' }, // np.load(allow_pickle=True) unpickles it (the pickle is judged too)
+  'npy-trailing-data': { severity: 'low', class: 'invalid' },
+  // zip containers (torch, npz, nested)
+  'zip-differential': { severity: 'high', class: 'hidden' }, // zip readers list different members
+  'zip-encrypted': { severity: 'high', class: 'hidden' }, // contents cannot be scanned
+  'zip-compression': { severity: 'high', class: 'hidden' }, // a method the scanner cannot inflate: not scanned
+  'zip-nesting': { severity: 'high', class: 'hidden' }, // nested deeper than scanned
+  'zip-duplicate-name': { severity: 'medium', class: 'hidden' }, // readers pick different members of one name
+  'zip-overlap': { severity: 'medium', class: 'invalid' }, // two members share bytes (the overlapping zip bomb); each is scanned
+  'zip-prefix-data': { severity: 'medium', class: 'hidden' }, // a pickle loader reads the prefix, a zip loader the rest
+  'zip-name-mismatch': { severity: 'medium', class: 'hidden' }, // local and central names differ: readers load other files
+  'zip-local-mismatch': { severity: 'medium', class: 'hidden' }, // local and central sizes/methods differ: other bytes
+  'zip-bad-crc': { severity: 'medium', class: 'invalid' }, // strict readers refuse, others load the same bytes
+  'zip-odd-flags': { severity: 'low', class: 'invalid' },
+  // torch's pre-1.6 tar format: bytes another loader could read differently
+  'tar-link': { severity: 'high', class: 'code' }, // tarfile.extract writes a link or device: touches files
+  'tar-trailing-data': { severity: 'medium', class: 'hidden' }, // bytes after the tar another loader could read differently
+  'tar-extra-member': { severity: 'info', class: 'note' },
+  // any file
+  polyglot: { severity: 'medium', class: 'invalid' },
+  'source-code': { severity: 'medium', class: 'code' }, // transformers runs it with trust_remote_code=True
+  // ONNX checker problems (onnx-check/<rule>)
+  'onnx-check': { severity: 'medium', class: 'invalid' }, // graph structure only (onnx.checker.check_model): a domain used without an opset import, SSA, order...; ONNX runs no code of its own
+  // SavedModel graph ops (savedmodel/findings.ts)
+  'savedmodel-python-op': { severity: 'critical', class: 'code' }, // py_func: calls back into Python
+  'savedmodel-file-write-op': { severity: 'high', class: 'code' },
+  'savedmodel-external-io-op': { severity: 'high', class: 'code' },
+  'savedmodel-asset-path': { severity: 'high', class: 'code' }, // an asset path leading out of the folder
+  'savedmodel-file-read-op': { severity: 'medium', class: 'code' },
+  'savedmodel-remote-op': { severity: 'medium', class: 'code' }, // network
+  'savedmodel-asset-read-op': { severity: 'low', class: 'code' }, // reads its own assets (low: inside the model folder)
+  'savedmodel-checkpoint-op': { severity: 'info', class: 'code' }, // restores its own variables (info)
+  // GGUF
+  'gguf-data-gap': { severity: 'low', class: 'invalid' },
+  'gguf-removed-type': { severity: 'info', class: 'invalid' }, // a ggml type current llama.cpp no longer loads
+} as const satisfies Record<string, FindingKindInfo>;
+
+export type FindingKind = keyof typeof FINDING_KINDS;
+
+/** A rule is its kind, or `kind/detail` (onnx-check/ssa): the kind before the slash decides. */
+export type FindingRule = FindingKind | `${FindingKind}/${string}`;
+
+/** The kind of a rule read back from anywhere (a stored scan, another version): null if unknown. */
+function kindOf(rule: string): FindingKindInfo | null {
+  const kind = rule.split('/')[0]!;
+  return Object.hasOwn(FINDING_KINDS, kind) ? FINDING_KINDS[kind as FindingKind] : null;
+}
+
+export function severityOf(rule: FindingRule): Severity {
+  return kindOf(rule)!.severity;
+}
 
 /** The class of a finding's rule; an unlisted rule is `code`, so a new scanner fails closed. */
 export function findingClass(rule: string): FindingClass {
-  return Object.hasOwn(FINDING_KINDS, rule) ? FINDING_KINDS[rule]! : 'code';
+  return kindOf(rule)?.class ?? 'code';
+}
+
+/** The one way to make a finding: its severity comes from the table. */
+export function finding(rule: FindingRule, message: string, location?: string): Finding {
+  return { severity: severityOf(rule), rule, message, ...(location !== undefined && { location }) };
 }

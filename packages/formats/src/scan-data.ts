@@ -1,3 +1,4 @@
+import { finding } from './finding-kinds.js';
 import { basename } from 'node:path';
 import type { Finding } from './model.js';
 import { lfsPointer } from './lfs-pointer.js';
@@ -58,12 +59,10 @@ export async function judgeDataFile(path: string): Promise<DataFileJudgement | u
     return {
       format: 'text',
       findings: [
-        {
-          severity: 'medium',
-          rule: 'source-code',
-          message:
-            'program source beside the model: transformers runs it on load with trust_remote_code=True; review it',
-        },
+        finding(
+          'source-code',
+          'program source beside the model: transformers runs it on load with trust_remote_code=True; review it',
+        ),
       ],
     };
   }

@@ -1,3 +1,4 @@
+import { finding } from './finding-kinds.js';
 import { stat } from 'node:fs/promises';
 import { isFerryError } from './errors.js';
 import { ggufHandler } from './gguf/gguf-handler.js';
@@ -148,12 +149,13 @@ function merge(primary: ScanFileResult, readings: readonly Reading[]): ScanFileR
     ...readings.map((r) => r.format),
   ];
   if (formats.length > 1) {
-    findings.push({
-      severity: 'medium',
-      rule: 'polyglot',
-      message: `the file parses as ${formats.join(' and ')}: loaders that read it differently see different content (each reading scanned)`,
-      location: 'file',
-    });
+    findings.push(
+      finding(
+        'polyglot',
+        `the file parses as ${formats.join(' and ')}: loaders that read it differently see different content (each reading scanned)`,
+        'file',
+      ),
+    );
   }
   findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   const failed = primary.error ?? readings.find((r) => r.error && !isUnsafe(r.findings))?.error;

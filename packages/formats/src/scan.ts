@@ -68,6 +68,7 @@ async function scanByFormat(path: string): Promise<ScanFileResult> {
       let inputs: FileInput[] = [];
       try {
         const head = await source.read(0, Math.min(source.size, 16));
+        // Of the pickle family only joblib.load reads compressed files: one that fails is joblib's.
         sniffed = compression(head) ? 'joblib' : (sniffContainer(head) ?? 'unknown');
         const scan = await scanContainer(source, path, (start, end) => {
           const input = new FileInput(path, start, end);

@@ -1,43 +1,70 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FINDING_KINDS, findingClass } from '../src/finding-kinds.js';
+import { FINDING_KINDS, type FindingRule, findingClass, severityOf } from '../src/finding-kinds.js';
+import { inspectModel } from '../src/inspect.js';
 import type { Finding } from '../src/model.js';
+import { scanPath } from '../src/scan.js';
 import { verdictOf } from '../src/verdict.js';
 
-// Issue #18 item 2: every kind of finding has one class, so "unsafe" means "runs code, touches
-// files or the network" and a merely broken file is "invalid". These checks keep the table in
-// finding-kinds.ts, the scanners and docs/security.md in step.
-const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const DOCS = fileURLToPath(new URL('../../../docs/security.md', import.meta.url));
+// One table (finding-kinds.ts) gives every kind of finding its severity (issue #22.5: one per
+// kind, whatever the command) and its class (issue #18.2: "unsafe" means runs code, touches
+// files or the network; a merely broken file is "invalid"). These checks keep the table, the
+// scanners and docs/security.md in step; TypeScript checks every rule a scanner makes is a kind.
+const SRC = new URL('../src/', import.meta.url).pathname;
+const FIXTURES = new URL('../../../fixtures/', import.meta.url).pathname;
+const DOCS = new URL('../../../docs/security.md', import.meta.url).pathname;
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [path] : [];
   });
 }
 
-/** Every rule name a scanner can put in a finding, read from the scanners' source. */
-function emittedRules(): Set<string> {
-  const rules = new Set<string>();
-  for (const path of sources(SRC)) {
-    const file = relative(SRC, path);
-    // external-data.ts passes `rule` to an error message, not a finding; the table is not a scanner
-    if (file === 'onnx/external-data.ts' || file === 'finding-kinds.ts') continue;
-    const text = readFileSync(path, 'utf8');
-    // checkModel's problems become findings named onnx-check/<rule> (onnx/handler.ts)
-    const prefix = file === 'onnx/check.ts' ? 'onnx-check/' : '';
-    for (const m of text.matchAll(/\brule: '([a-z0-9-]+)'/g)) rules.add(prefix + m[1]);
-    for (const m of text.matchAll(
-      /\b(?:note|add|anomaly)\(\s*'(?:critical|high|medium|low|info)',\s*'([a-z0-9-]+)'/g,
-    ))
-      rules.add(prefix + m[1]);
-  }
-  return rules;
-}
+describe('one severity per finding kind (issue #22.5)', () => {
+  it('no source file but finding-kinds.ts writes a severity', () => {
+    const offenders = sources(SRC)
+      .filter((f) => !f.endsWith('finding-kinds.ts'))
+      .filter((f) =>
+        /severity:\s*'|\b(note|anomaly|add)\(\s*'(critical|high|medium|low|info)'/.test(
+          readFileSync(f, 'utf8'),
+        ),
+      );
+    expect(offenders.map((f) => f.slice(SRC.length))).toEqual([]);
+  });
+
+  it('every kind in the table is made somewhere in the source', () => {
+    const text = sources(SRC)
+      .filter((f) => !f.endsWith('finding-kinds.ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    const unused = Object.keys(FINDING_KINDS).filter(
+      (kind) => !text.includes(`'${kind}'`) && !text.includes(`\`${kind}/`),
+    );
+    expect(unused).toEqual([]);
+  });
+
+  // Files whose findings once had a severity that depended on the command.
+  const files = [
+    'numpy/object.npy',
+    'wild/numpy-py2/py2-np0-objarr.npy',
+    'wild/numpy-py2/py2-objarr.npz',
+    'wild/joblib-data/joblib_0.9.2_pickle_py27_np17.pkl_03.npy',
+    'pickle/joblib/arrays.joblib',
+    'pickle/torch/state_dict_legacy.pt',
+  ];
+  it.each(files)('%s: scan and inspect report the same findings, each at its kind severity', async (file) => {
+    const scan = await scanPath(FIXTURES + file);
+    const inspected = await inspectModel(FIXTURES + file, { unsafeInspect: true });
+    const key = (f: { severity: string; rule: string }) => `${f.rule} ${f.severity}`;
+    for (const f of [...scan.findings, ...(inspected.findings ?? [])]) {
+      expect(f.severity, f.rule).toBe(severityOf(f.rule as FindingRule));
+    }
+    expect(new Set((inspected.findings ?? []).map(key))).toEqual(new Set(scan.findings.map(key)));
+  });
+});
 
 const finding = (rule: string, severity: Finding['severity'] = 'medium'): Finding => ({
   rule,
@@ -45,24 +72,13 @@ const finding = (rule: string, severity: Finding['severity'] = 'medium'): Findin
   message: rule,
 });
 
-describe('finding kinds', () => {
-  it('every rule a scanner emits is classified, and every classified rule is emitted', () => {
-    const emitted = emittedRules();
-    expect(emitted.size).toBeGreaterThan(50);
-    expect([...emitted].filter((rule) => !Object.hasOwn(FINDING_KINDS, rule)).sort()).toEqual([]);
-    expect(
-      Object.keys(FINDING_KINDS)
-        .filter((rule) => !emitted.has(rule))
-        .sort(),
-    ).toEqual([]);
-  });
-
+describe('finding classes (issue #18.2)', () => {
   it('docs/security.md lists every rule in the row of its class', () => {
     const docs = readFileSync(DOCS, 'utf8');
     const rows = new Map<string, string>();
     for (const m of docs.matchAll(/^\| `(code|hidden|invalid|note)` \| (.*) \|$/gm)) rows.set(m[1]!, m[2]!);
     expect([...rows.keys()].sort()).toEqual(['code', 'hidden', 'invalid', 'note']);
-    for (const [rule, kind] of Object.entries(FINDING_KINDS)) {
+    for (const [rule, { class: kind }] of Object.entries(FINDING_KINDS)) {
       const documented = [...rows].filter(([, row]) => row.includes(`\`${rule}\``)).map(([k]) => k);
       expect(documented, rule).toEqual([kind]);
     }

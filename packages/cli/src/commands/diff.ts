@@ -70,6 +70,11 @@ function printReport(io: CliIO, report: DiffReport): void {
   ]);
   for (const name of report.onlyInA) rows.push([name, 'only in A', '', '', '']);
   for (const name of report.onlyInB) rows.push([name, 'only in B', '', '', '']);
+  // Opaque tensors (object arrays, quantized storages) are named, never skipped silently.
+  for (const t of report.notCompared) {
+    const where = t.a && t.b ? 'not compared' : t.a ? 'only in A, not compared' : 'only in B, not compared';
+    rows.push([t.name, where, terminalText((t.a ?? t.b)!.split(':')[0]!), '', '-']);
+  }
   if (rows.length > 0) out.push(formatTable(['tensor', 'status', 'dtype', 'shape', 'max |a-b|'], rows), '');
   const differing = report.tensors.filter((t) => t.status !== 'equal' && t.status !== 'within-atol').length;
   const same = report.tensors.length - differing;
@@ -77,7 +82,7 @@ function printReport(io: CliIO, report: DiffReport): void {
     report.comparedBy === 'bytes'
       ? `${report.equal ? 'equal' : 'different'}: neither model holds tensors, so the files were compared byte for byte`
       : report.equal
-        ? `equal: ${same} tensors match${report.atol > 0 ? ` within atol ${report.atol}` : ''}`
+        ? `equal: ${same} tensors match${report.atol > 0 ? ` within atol ${report.atol}` : ''}${report.notCompared.length > 0 ? `; ${report.notCompared.length} not compared (no ferry dtype)` : ''}`
         : `different: ${differing} of ${report.tensors.length} shared tensors differ, ${report.onlyInA.length} only in A, ${report.onlyInB.length} only in B (atol ${report.atol})`,
   );
   io.stdout.write(`${out.join('\n')}\n`);

@@ -1,3 +1,4 @@
+import { isZfile, type ZfileHeader, zfileHeader } from './joblib-zfile.js';
 import type { ByteReader } from './byte-reader.js';
 import { decodeBzip2Stream } from './bzip2.js';
 import { decodeLz4Frame } from './lz4-frame.js';
@@ -5,8 +6,11 @@ import { decodeLzmaAloneStream } from './lzma-alone.js';
 import type { OutputBuffer } from './output-buffer.js';
 import { decodeXzStream } from './xz.js';
 
-/** Every compression joblib.dump(compress=...) writes (joblib/compressor.py, joblib 1.2). */
-export type CompressionName = 'zlib' | 'gzip' | 'bz2' | 'lzma' | 'xz' | 'lz4';
+/**
+ * Every compression joblib.dump(compress=...) writes (joblib/compressor.py, joblib 1.2), and
+ * `zf`: joblib < 0.10's own zlib container (joblib-zfile.ts), which joblib.load still reads.
+ */
+export type CompressionName = 'zlib' | 'gzip' | 'bz2' | 'lzma' | 'xz' | 'lz4' | 'zf';
 
 export interface Compression {
   readonly name: CompressionName;
@@ -19,6 +23,8 @@ export interface Compression {
    * (bz2.BZ2File, lzma.LZMAFile with FORMAT_AUTO, LZ4FrameFile read concatenated streams).
    */
   readonly followedBy: readonly CompressionName[];
+  /** A container header before the stream (ZF): where the stream starts, the length it declares. */
+  readonly header?: (head: Uint8Array, path: string) => ZfileHeader;
 }
 
 const starts = (head: Uint8Array, bytes: readonly number[]) => bytes.every((b, i) => head[i] === b);
@@ -59,6 +65,12 @@ export const COMPRESSIONS: readonly Compression[] = [
     matches: (h) => starts(h, [0x5d, 0x00]),
     decodeStream: decodeLzmaAloneStream,
     followedBy: ['xz', 'lzma'],
+  },
+  {
+    name: 'zf',
+    matches: isZfile,
+    followedBy: [],
+    header: zfileHeader,
   },
   {
     name: 'lz4',

@@ -57,7 +57,8 @@ async function inflate(
   path: string,
   limits: DecompressLimits,
 ): Promise<Decompressed> {
-  let fed = 0;
+  const header = compression.header?.(input.read(0, Math.min(input.end, 32)).slice(), path);
+  let fed = header?.dataOffset ?? 0;
   const out = new OutputBuffer(path, compression.name, limits, () => fed);
   function* chunks() {
     while (fed < input.end) {
@@ -86,7 +87,17 @@ async function inflate(
     if (isFerryError(error)) throw error;
     throw zlibError(error as NodeJS.ErrnoException, compression.name, path, fed);
   }
-  return { bytes: out.result(), trailing: 0 };
+  const bytes = out.result();
+  // read_zfile asserts the declared length ("The file could be corrupted").
+  if (header && bytes.length !== header.length) {
+    throw ferryError('FERRY_COMPRESSED_STREAM', {
+      path,
+      format: compression.name,
+      offset: header.dataOffset,
+      reason: `inflates to ${bytes.length} bytes, the header declares ${header.length}`,
+    });
+  }
+  return { bytes, trailing: 0 };
 }
 
 function zlibError(error: NodeJS.ErrnoException, format: string, path: string, offset: number) {
@@ -115,6 +126,7 @@ export function decompressHead(
   want = 4096,
 ): Uint8Array {
   if (!compression.decodeStream) {
+    if (compression.header) head = head.subarray(compression.header(head, path).dataOffset);
     const options = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 64 * 1024 * 1024 };
     try {
       const bytes = compression.name === 'gzip' ? gunzipSync(head, options) : inflateSync(head, options);

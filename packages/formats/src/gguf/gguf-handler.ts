@@ -1,3 +1,4 @@
+import { finding } from '../finding-kinds.js';
 import type { Finding, FormatHandler, OpaqueTensor, OpenedModel } from '../model.js';
 import { type ByteSource, FileSource } from '../tensor/byte-source.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
@@ -50,21 +51,23 @@ export function modelFromGguf(path: string, file: GgufFile, source: ByteSource):
       });
     }
     if (info.type.removed) {
-      findings.push({
-        severity: 'info',
-        rule: 'gguf-removed-type',
-        message: `tensor ${info.name} uses ${info.type.name}, ${info.type.removed}; current llama.cpp will not load it`,
-        location: info.name,
-      });
+      findings.push(
+        finding(
+          'gguf-removed-type',
+          `tensor ${info.name} uses ${info.type.name}, ${info.type.removed}; current llama.cpp will not load it`,
+          info.name,
+        ),
+      );
     }
   }
   for (const gap of file.gaps) {
-    findings.push({
-      severity: 'low',
-      rule: 'gguf-data-gap',
-      message: `${gap.bytes} unused bytes in the data section that no tensor covers`,
-      location: `byte ${gap.offset}`,
-    });
+    findings.push(
+      finding(
+        'gguf-data-gap',
+        `${gap.bytes} unused bytes in the data section that no tensor covers`,
+        `byte ${gap.offset}`,
+      ),
+    );
   }
   const metadata: Record<string, string> = {};
   const arrays: Record<string, string> = {};

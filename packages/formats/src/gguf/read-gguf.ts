@@ -287,7 +287,10 @@ export async function readGguf(source: ByteSource): Promise<GgufFile> {
     raw.push({ name, dims, type, relativeOffset, at });
   }
 
-  const dataOffset = Math.ceil(cur.pos / alignment) * alignment;
+  // The data section starts at the next multiple of the alignment (GGUF spec), but llama.cpp's
+  // gguf_init_from_file_impl seeks there only when there are tensors (`if (n_tensors > 0)`):
+  // with none, its offset is where the tensor infos end, so it never points past the file.
+  const dataOffset = tensorCount > 0 ? Math.ceil(cur.pos / alignment) * alignment : cur.pos;
   if (tensorCount > 0 && dataOffset > source.size) {
     throw ferryError('FERRY_TRUNCATED', {
       path,

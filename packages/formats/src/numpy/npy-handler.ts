@@ -3,6 +3,7 @@ import type { FormatHandler, OpenedModel } from '../model.js';
 import { FileSource } from '../tensor/byte-source.js';
 import { hasNpyMagic, readNpyHeaderFrom } from './npy-header.js';
 import { npyArray } from './npy-tensor.js';
+import { withObjectArrayFindings } from './object-array-findings.js';
 
 /** A single .npy array; its tensor is named after the file (`weights.npy` -> `weights`). */
 export const npyHandler: FormatHandler = {
@@ -14,6 +15,9 @@ export const npyHandler: FormatHandler = {
       const header = await readNpyHeaderFrom(source);
       const name = basename(path).replace(/\.npy$/i, '') || 'array';
       const array = npyArray(name, header, source);
+      const findings = array.opaque
+        ? await withObjectArrayFindings(path, source, array.findings)
+        : array.findings;
       const model: OpenedModel = {
         format: 'npy',
         path,
@@ -26,7 +30,7 @@ export const npyHandler: FormatHandler = {
           fortranOrder: header.fortranOrder,
           dataOffset: header.dataOffset,
         },
-        ...(array.findings.length > 0 && { findings: array.findings }),
+        ...(findings.length > 0 && { findings }),
         close: () => source.close(),
       };
       return model;

@@ -1,3 +1,4 @@
+import { finding } from '../finding-kinds.js';
 import { ferryError } from '../errors.js';
 import type { Finding, OpaqueTensor } from '../model.js';
 import type { ByteSource } from '../tensor/byte-source.js';
@@ -42,12 +43,13 @@ export function npyArray(name: string, header: NpyHeader, source: ByteSource): N
       });
     }
     if (byteLength < available) {
-      findings.push({
-        severity: 'low',
-        rule: 'npy-trailing-data',
-        message: `${available - byteLength} bytes after the array data that numpy would ignore`,
-        location: `${name} byte ${header.dataOffset + byteLength}`,
-      });
+      findings.push(
+        finding(
+          'npy-trailing-data',
+          `${available - byteLength} bytes after the array data that numpy would ignore`,
+          `${name} byte ${header.dataOffset + byteLength}`,
+        ),
+      );
     }
     const tensor: TensorRef = {
       name,
@@ -75,12 +77,13 @@ export function npyArray(name: string, header: NpyHeader, source: ByteSource): N
     byteLength = Number(bytes);
   }
   if (descr.object) {
-    findings.push({
-      severity: 'medium',
-      rule: 'npy-object-array',
-      message: `${name} is an object array (${descr.text}): its data is a pickle, which numpy.load runs only with allow_pickle=True; ferry reports it and never loads it (the pickle scanner reads it)`,
-      location: `${name} byte ${header.dataOffset}`,
-    });
+    findings.push(
+      finding(
+        'npy-object-array',
+        `${name} is an object array (${descr.text}): its data is a pickle, which numpy.load runs only with allow_pickle=True; ferry reports it and never loads it (the pickle scanner reads it)`,
+        `${name} byte ${header.dataOffset}`,
+      ),
+    );
   }
   const reason = descr.object
     ? 'object array: the data is a pickle'

@@ -1,16 +1,11 @@
+import { finding } from '../finding-kinds.js';
 import { ferryError } from '../errors.js';
 import type { Finding, FormatHandler, OpaqueTensor, OpenedModel } from '../model.js';
 import { type ByteSource, FileSource } from '../tensor/byte-source.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
-import {
-  archiveFindings,
-  looksLikeZip,
-  openMember,
-  openZip,
-  type ZipArchive,
-  type ZipEntry,
-} from '../zip/index.js';
+import { archiveFindings, looksLikeZip, openMember, openZip, type ZipArchive } from '../zip/index.js';
 import { DETECT_NPZ_MEMBERS } from './limits.js';
+import { withObjectArrayFindings } from './object-array-findings.js';
 import { hasNpyMagic, readNpyHeader } from './npy-header.js';
 import { npyArray } from './npy-tensor.js';
 import { memberPrefix } from './npz-member-prefix.js';
@@ -79,13 +74,15 @@ export async function openNpz(path: string, source: ByteSource): Promise<OpenedM
   }
   findings.push(...archiveFindings(zip, 'file'));
   if (zip.prefixBytes > 0) {
-    findings.push({
-      severity: 'medium',
-      rule: 'zip-prefix-data',
-      message: `${zip.prefixBytes} bytes before the first zip member that numpy ignores`,
-      location: 'byte 0',
-    });
+    findings.push(
+      finding(
+        'zip-prefix-data',
+        `${zip.prefixBytes} bytes before the first zip member that numpy ignores`,
+        'byte 0',
+      ),
+    );
   }
+  const judged = opaque.length > 0 ? await withObjectArrayFindings(path, source, findings) : findings;
   return {
     format: 'npz',
     path,
@@ -93,7 +90,7 @@ export async function openNpz(path: string, source: ByteSource): Promise<OpenedM
     ...(opaque.length > 0 && { opaque }),
     metadata: {},
     details: { members: zip.entries.length, compressedMembers: compressed },
-    ...(findings.length > 0 && { findings }),
+    ...(judged.length > 0 && { findings: judged }),
     close: () => source.close(),
   };
 }

@@ -1,3 +1,4 @@
+import { finding } from '../finding-kinds.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ferryError } from '../errors.js';
@@ -87,12 +88,9 @@ export const onnxHandler: FormatHandler = {
     const parameters =
       tensors.reduce((sum, t) => sum + numel(t.shape), 0) +
       opaque.reduce((sum, t) => sum + numel(t.shape), 0);
-    const findings: Finding[] = checkModel(model).map((p) => ({
-      severity: 'medium',
-      rule: `onnx-check/${p.rule}`,
-      message: p.message,
-      location: p.node ? `${p.graph}: node ${p.node}` : p.graph,
-    }));
+    const findings: Finding[] = checkModel(model).map((p) =>
+      finding(`onnx-check/${p.rule}`, p.message, p.node ? `${p.graph}: node ${p.node}` : p.graph),
+    );
     return {
       format: 'onnx',
       path,

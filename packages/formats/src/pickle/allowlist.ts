@@ -1,5 +1,11 @@
 import { GENERATED_CLASSES } from './allowlist-classes.js';
 import { LIGHTGBM_CLASSES } from './allowlist-lightgbm.js';
+import {
+  MASKED_RECONSTRUCTORS,
+  NDARRAY_CLASSES,
+  NDARRAY_RECONSTRUCTORS,
+  NUMPY_DATA_CLASSES,
+} from './numpy-classes.js';
 
 /**
  * Globals that reconstruct data, not behaviour. The torch set is what torch's own
@@ -113,25 +119,38 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
   'datetime.datetime',
   'datetime.date',
   'datetime.timedelta',
-  // NumPy (ndarray.__reduce__, dtype, scalars, protocol 5 buffers)
-  'numpy.core.multiarray._reconstruct',
+  // NumPy (ndarray.__reduce__, dtype, scalars, protocol 5 buffers; ndarray subclasses and
+  // masked arrays in numpy-classes.ts)
+  ...NDARRAY_RECONSTRUCTORS,
+  ...MASKED_RECONSTRUCTORS,
+  ...NDARRAY_CLASSES,
+  ...NUMPY_DATA_CLASSES,
   'numpy.core.multiarray.scalar',
-  'numpy._core.multiarray._reconstruct',
   'numpy._core.multiarray.scalar',
   'numpy.core.numeric._frombuffer',
   'numpy._core.numeric._frombuffer',
   'numpy.dtype',
-  'numpy.ndarray',
   'numpy.random._pickle.__randomstate_ctor',
   'numpy.random._pickle.__bit_generator_ctor',
   'numpy.random._pickle.__generator_ctor',
   'numpy.random.mtrand.RandomState',
+  // numpy >= 2 hands __bit_generator_ctor the class itself, and pickles the seed sequence
+  // (BitGenerator.__reduce__: state, _seed_seq; numpy/random/bit_generator.pyx).
   'numpy.random._mt19937.MT19937',
   'numpy.random._pcg64.PCG64',
+  'numpy.random._pcg64.PCG64DXSM',
+  'numpy.random._philox.Philox',
+  'numpy.random._sfc64.SFC64',
+  'numpy.random.bit_generator.SeedSequence',
+  'numpy.random.bit_generator.__pyx_unpickle_SeedSequence',
   // sklearn's BinaryTree.__reduce__ (neighbors/_binary_tree.pxi): newObj(cls) is cls.__new__(cls)
   'sklearn.neighbors._kd_tree.newObj',
   'sklearn.neighbors._ball_tree.newObj',
   'sklearn.metrics._dist_metrics.newObj',
+  // A fitted GridSearchCV/RandomizedSearchCV with the default scoring holds this function as
+  // scorer_ (scikit-learn 1.2 model_selection/_search.py); it only calls estimator.score, and
+  // is referenced, never called, on load (scikit-learn >= 1.4 pickles a _PassthroughScorer).
+  'sklearn.metrics._scorer._passthrough_scorer',
   // joblib's inline array wrapper (joblib/numpy_pickle.py). Not numpy_pickle_compat's
   // NDArrayWrapper: it np.load()s a file named in the pickle, outside the scanned file.
   'joblib.numpy_pickle.NumpyArrayWrapper',

@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { type CompressionName, compressionOf, decompress } from '../compression/index.js';
 import { type FerryError, ferryError, isFerryError } from '../errors.js';
+import { type FindingKind, finding } from '../finding-kinds.js';
 import type { Finding } from '../model.js';
 import { BufferSource, type ByteSource } from '../tensor/byte-source.js';
 import {
@@ -37,6 +38,19 @@ export const MAX_SCANNED_MEMBERS = 100_000;
 export function compression(head: Uint8Array): CompressionName | undefined {
   return compressionOf(head)?.name;
 }
+
+/**
+ * Whether a compressed stream is joblib's, by the same rule for detection and scan: joblib's
+ * own ZF container always is; otherwise its inflated head names NumpyArrayWrapper.
+ */
+export function compressedJoblib(name: CompressionName, inflatedHead: Uint8Array): boolean {
+  if (name === 'zf') return true;
+  const head = inflatedHead.subarray(0, JOBLIB_MARK_BYTES);
+  return Buffer.from(head.buffer, head.byteOffset, head.byteLength).includes('NumpyArrayWrapper');
+}
+
+/** How much of an inflated stream is searched for joblib's mark (what detection inflates). */
+const JOBLIB_MARK_BYTES = 4096;
 
 /** Torch's legacy magic number pickled with protocol 2: PROTO 2, LONG1 10 bytes 0x1950a86a20f9469cfc6c. */
 export const LEGACY_TORCH_HEAD = Uint8Array.from([
@@ -121,8 +135,8 @@ class Scanner {
     this.budget = scanInflateBudget(fileSize);
   }
 
-  note(severity: Finding['severity'], rule: string, message: string, location: string): void {
-    this.findings.push({ severity, rule, message, location });
+  note(rule: FindingKind, message: string, location: string): void {
+    this.findings.push(finding(rule, message, location));
   }
 
   /** Runs a pickle stream and records its findings; `maxPickles` 5 for legacy torch headers. */
@@ -164,7 +178,6 @@ class Scanner {
     this.findings.push(...judgePickles(judged, options));
     if (stream.trailing && maxPickles === undefined) {
       this.note(
-        'low',
         'trailing-data',
         `${input.end - stream.end} bytes after the last pickle are not a pickle (${stream.trailing.reason})`,
         locate(stream.end),
@@ -184,7 +197,6 @@ class Scanner {
     const dataStart = header.dataOffset;
     const bytes = await this.readAll(source, member, dataStart);
     this.note(
-      'info',
       'npy-object-array',
       `object array (descr ${header.descr.text}): np.load(allow_pickle=True) unpickles its data, judged below`,
       member || 'file',
@@ -218,7 +230,6 @@ class Scanner {
     const where = prefix || 'file';
     if (zip.prefixBytes > 0) {
       this.note(
-        'medium',
         'zip-prefix-data',
         `${zip.prefixBytes} bytes before the first zip entry (a pickle loader reads those, a zip loader the rest)`,
         `${where} byte 0`,
@@ -240,7 +251,6 @@ class Scanner {
     if (torchscript) {
       const code = zip.entries.filter((e) => /^[^/]+\/code\/.*\.py$/.test(e.name)).length;
       this.note(
-        'info',
         'torchscript-code',
         `${code} TorchScript source files: compiled by torch.jit.load and run when the model is called (not Python, no imports)`,
         where,
@@ -272,7 +282,6 @@ class Scanner {
     const local = await readLocalHeader(zip, entry);
     if (local.name !== entry.name) {
       this.note(
-        'medium',
         'zip-name-mismatch',
         `the local header names it ${JSON.stringify(local.name)}: readers that trust local headers see another file`,
         member,
@@ -286,7 +295,6 @@ class Scanner {
       (!deferred && (local.compressedSize !== entry.compressedSize || local.size !== entry.size))
     ) {
       this.note(
-        'medium',
         'zip-local-mismatch',
         `the local header says method ${local.method}, ${local.compressedSize} bytes compressed, ${local.size} inflated; the central directory method ${entry.method}, ${entry.compressedSize}, ${entry.size}: streaming readers see other data`,
         member,
@@ -294,12 +302,11 @@ class Scanner {
     }
     // Bits 0 (encrypted), 6 (strong encryption), 13 (masked header) hide the contents.
     if (entry.flags & 0x2041 || local.flags & 0x2041) {
-      this.note('high', 'zip-encrypted', 'encrypted member: its contents cannot be scanned', member);
+      this.note('zip-encrypted', 'encrypted member: its contents cannot be scanned', member);
       return;
     }
     if (entry.method !== 0 && entry.method !== 8) {
       this.note(
-        'high',
         'zip-compression',
         `compression method ${entry.method}: its contents cannot be scanned`,
         member,
@@ -309,7 +316,6 @@ class Scanner {
     // Known bits: 1-2 deflate options, 3 data descriptor, 11 UTF-8 names (APPNOTE 4.4.4).
     if ((entry.flags | local.flags) & ~0x080e) {
       this.note(
-        'low',
         'zip-odd-flags',
         `general purpose flags 0x${(entry.flags | local.flags).toString(16)} have bits zip writers do not set`,
         member,
@@ -329,17 +335,12 @@ class Scanner {
       /\.(pkl|pickle|joblib)$/i.test(entry.name) || (head[0] === 0x80 && (head[1] ?? 9) <= 5);
     if (kind === undefined) {
       if (expectsPickle)
-        this.note('medium', 'unreadable-pickle', 'named like a pickle but does not start like one', member);
+        this.note('unreadable-pickle', 'named like a pickle but does not start like one', member);
       return;
     }
     if (kind === 'zip') {
       if (depth + 1 > MAX_ZIP_NESTING) {
-        this.note(
-          'high',
-          'zip-nesting',
-          `zip nested more than ${MAX_ZIP_NESTING} deep is not scanned`,
-          member,
-        );
+        this.note('zip-nesting', `zip nested more than ${MAX_ZIP_NESTING} deep is not scanned`, member);
         return;
       }
       // Deflate has no random access: a nested zip is inflated once (within the shared budget).
@@ -356,7 +357,6 @@ class Scanner {
       // Big data members (weights in some other layout) that merely start with a byte that is
       // also an opcode: no loader runs these as pickles (torch.load runs data.pkl only).
       this.note(
-        'info',
         'member-not-scanned',
         `${source.size} bytes of data that is neither named nor marked as a pickle`,
         member,
@@ -366,7 +366,6 @@ class Scanner {
     const bytes = await this.readAll(source, member);
     if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
       this.note(
-        'medium',
         'zip-bad-crc',
         'the stored CRC-32 does not match the data (strict readers refuse the file, others load it)',
         member,
@@ -382,12 +381,7 @@ class Scanner {
       // source starts with `c`, GLOBAL's opcode), and what they "did" before failing is noise.
       if (!expectsPickle) this.findings.length = before;
       if (expectsPickle) {
-        this.note(
-          'medium',
-          'unreadable-pickle',
-          `looks like a pickle but does not parse: ${error.message}`,
-          member,
-        );
+        this.note('unreadable-pickle', `looks like a pickle but does not parse: ${error.message}`, member);
       }
     }
   }
@@ -437,7 +431,7 @@ export async function scanContainer(
     // stream) already ran: its findings are kept with the error (issue #16.4).
     if (!isFerryError(error) || scanner.findings.length === 0) throw error;
     const head = await source.read(0, Math.min(source.size, 64));
-    const format = sniffContainer(head) ?? (compression(head) ? 'joblib' : 'pickle');
+    const format = compression(head) ? 'joblib' : (sniffContainer(head) ?? 'pickle');
     return { format, findings: scanner.findings, streams: scanner.streams, error };
   }
 }
@@ -482,7 +476,6 @@ async function scanWith(
     }
     if (trailing > 0) {
       scanner.note(
-        'low',
         'trailing-data',
         `${trailing} bytes after the ${packed.name} data start no stream (joblib ignores them)`,
         `byte ${source.size - trailing}`,
@@ -490,7 +483,7 @@ async function scanWith(
     }
     scanner.runStream(new BufferInput(bytes, name), `(${packed.name})`);
     return {
-      format: 'joblib',
+      format: compressedJoblib(packed.name, bytes) ? 'joblib' : 'pickle',
       findings: scanner.findings,
       streams: scanner.streams,
       payload: new BufferSource(bytes, name),

@@ -149,27 +149,6 @@ const DANGEROUS_NAMES = new Set([
   'pandas.io.pickle.read_pickle',
 ]);
 
-/**
- * Python 2 module names CPython maps when unpickling old protocols (Lib/_compat_pickle.py
- * IMPORT_MAPPING, the entries that matter for judging), so `__builtin__.eval` is `builtins.eval`.
- */
-const PY2_MODULES: Record<string, string> = {
-  __builtin__: 'builtins',
-  exceptions: 'builtins',
-  copy_reg: 'copyreg',
-  cPickle: 'pickle',
-  httplib: 'http.client',
-  urllib2: 'urllib.request',
-  commands: 'subprocess',
-  Queue: 'queue',
-  thread: '_thread',
-  repr: 'reprlib',
-};
-
-export function normalizeModule(module: string): string {
-  return PY2_MODULES[module] ?? module;
-}
-
 function inModule(module: string, prefix: string): boolean {
   return module === prefix || module.startsWith(`${prefix}.`);
 }

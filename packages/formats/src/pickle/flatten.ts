@@ -16,7 +16,11 @@ export const MAX_DETAIL_OBJECTS = 1000;
  */
 export const MAX_DETAIL_TEXT = 4096;
 
-export type TensorOf = (value: PickleValue, name: string) => TensorRef | OpaqueTensor | undefined;
+/** An array's tensor(s) (a masked array is data and mask), or undefined when value is no array. */
+export type TensorOf = (
+  value: PickleValue,
+  name: string,
+) => TensorRef | OpaqueTensor | readonly (TensorRef | OpaqueTensor)[] | undefined;
 
 export interface Flattened {
   readonly tensors: TensorRef[];
@@ -95,8 +99,10 @@ export function flattenGraph(root: PickleValue, tensorOf: TensorOf, path: string
     }
     const tensor = tensorOf(value, name || 'tensor');
     if (tensor) {
-      if ('source' in tensor) out.tensors.push(tensor);
-      else out.opaque.push(tensor);
+      for (const t of Array.isArray(tensor) ? tensor : [tensor]) {
+        if ('source' in t) out.tensors.push(t);
+        else out.opaque.push(t);
+      }
       return;
     }
     if (!isNode(value)) {

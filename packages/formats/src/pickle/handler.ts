@@ -3,7 +3,7 @@ import { describeEstimator } from './estimator/describe.js';
 import { classOf, Estimator } from './estimator/state.js';
 import type { FormatHandler, OpaqueTensor, OpenedModel, Probe } from '../model.js';
 import type { TensorRef } from '../tensor/tensor-ref.js';
-import { compression, looksLikePickle, sniffContainer } from './container.js';
+import { compressedJoblib, compression, looksLikePickle, sniffContainer } from './container.js';
 import { inflatedHead } from './compressed-head.js';
 import { flattenGraph } from './flatten.js';
 import { BufferInput } from './input.js';
@@ -30,10 +30,16 @@ function headRunsAsPickle(probe: Probe): boolean {
   }
 }
 
-/** A compressed file (zlib, gzip, bz2, lzma, xz, lz4) whose data starts like a pickle. */
+/** A compressed file (zlib, gzip, bz2, lzma, xz, lz4, joblib's ZF) whose data starts like a pickle. */
 async function compressedPickle(probe: Probe, joblib: boolean): Promise<boolean> {
   const head = await inflatedHead(probe);
-  return head !== undefined && looksLikePickle(head) && mentionsJoblib(head) === joblib;
+  const name = compression(probe.head);
+  return (
+    head !== undefined &&
+    name !== undefined &&
+    looksLikePickle(head) &&
+    compressedJoblib(name, head) === joblib
+  );
 }
 
 function mentionsJoblib(head: Uint8Array): boolean {

@@ -65,7 +65,7 @@ export function memoPut(m: MachineState, key: number): void {
 
 export function loadNextBuffer(m: MachineState): void {
   // Out-of-band data (PEP 574) is handed to pickle.loads separately; it is not in the file.
-  m.anomaly('medium', 'out-of-band-buffer', 'NEXT_BUFFER refers to data outside the file');
+  m.anomaly('out-of-band-buffer', 'NEXT_BUFFER refers to data outside the file');
   m.push({ kind: 'buffer', index: m.buffers++, readonly: false, offset: m.opStart });
 }
 

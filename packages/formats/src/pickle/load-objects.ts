@@ -20,7 +20,7 @@ export function loadStackGlobal(m: MachineState): void {
   }
   // CPython requires two strs here; with memo tricks the runtime values may be strs our
   // inert graph cannot know (a module attribute rewritten by BUILD). Never guess: keep it.
-  m.anomaly('critical', 'unresolvable-global', 'STACK_GLOBAL operands are not plain strings');
+  m.anomaly('unresolvable-global', 'STACK_GLOBAL operands are not plain strings');
   m.push(m.makeGlobal(null, null, 'STACK_GLOBAL', [module, name]));
 }
 
@@ -90,10 +90,6 @@ export function loadBinPersId(m: MachineState): void {
 export function loadExtension(m: MachineState, code: number): void {
   if (code <= 0) m.valueError(`extension code ${code} is not positive`);
   // copyreg's registry is empty unless a program fills it: the name is not in the file.
-  m.anomaly(
-    'high',
-    'extension-registry',
-    `${m.op.name} names global #${code} of copyreg's extension registry`,
-  );
+  m.anomaly('extension-registry', `${m.op.name} names global #${code} of copyreg's extension registry`);
   m.push({ kind: 'ext', code, offset: m.opStart });
 }

@@ -1,5 +1,6 @@
+import { compatName } from './compat-name.js';
 import { ferryError } from '../errors.js';
-import type { Severity } from '../model.js';
+import type { FindingKind } from '../finding-kinds.js';
 import type { PickleInput } from './input.js';
 import {
   MAX_GRAPH_DEPTH,
@@ -182,8 +183,8 @@ export class MachineState {
     this.nest(node, items);
     return node;
   }
-  anomaly(severity: Severity, rule: string, message: string): void {
-    this.anomalies.push({ offset: this.opStart, severity, rule, message });
+  anomaly(rule: FindingKind, message: string): void {
+    this.anomalies.push({ offset: this.opStart, rule, message });
   }
   makeGlobal(
     module: string | null,
@@ -191,13 +192,15 @@ export class MachineState {
     opcode: PyGlobal['opcode'],
     operands?: [PickleValue, PickleValue],
   ): PyGlobal {
+    const mapped = module !== null && name !== null ? compatName(this.protocol, module, name) : undefined;
     const g: PyGlobal = {
       kind: 'global',
-      module,
-      name,
+      module: mapped ? mapped[0] : module,
+      name: mapped ? mapped[1] : name,
       opcode,
       offset: this.opStart,
       ...(operands && { operands }),
+      ...(mapped && { written: { module: module!, name: name! } }),
     };
     this.globals.push(g);
     return g;
@@ -231,7 +234,7 @@ export class MachineState {
       if (target.kind === 'global' || target.kind === 'ext') {
         // A global is a module attribute or a class: mutating it changes code other objects run
         // (sys.path.append, a module dict rewritten by BUILD: picklescan's sys_module_override).
-        this.anomaly('critical', 'global-mutation', `${what} mutates a module-level object`);
+        this.anomaly('global-mutation', `${what} mutates a module-level object`);
         return 'call';
       }
       if (target.kind === 'persid' || target.kind === 'setstate' || target.kind === 'buffer') return 'call';

@@ -1,12 +1,11 @@
 import type { FerryError } from '../errors.js';
-import type { Severity } from '../model.js';
+import type { FindingKind } from '../finding-kinds.js';
 import type { PickleInput } from './input.js';
 import type { PickleValue, PyCall, PyGlobal } from './values.js';
 
 export interface Anomaly {
   readonly offset: number;
-  readonly severity: Severity;
-  readonly rule: string;
+  readonly rule: FindingKind;
   readonly message: string;
 }
 

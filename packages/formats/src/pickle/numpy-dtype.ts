@@ -1,5 +1,6 @@
 import { judgeGlobal } from './policy.js';
-import { isNode, type PickleValue } from './values.js';
+import { RECORD_TYPES } from './numpy-classes.js';
+import { isNode, type PickleValue, type PyGlobal, type PyNode } from './values.js';
 
 /**
  * A numpy.dtype as a pickle rebuilds it: `numpy.dtype(code, align, copy)` and then
@@ -35,6 +36,22 @@ const FIXED: Readonly<Record<string, readonly number[]>> = {
 /** numpy's "extended" (flexible) kinds: setstate takes their itemsize from the state. */
 const FLEXIBLE = new Set(['S', 'U', 'V']);
 
+function truthValue(value: PickleValue | undefined): boolean {
+  return (
+    value === undefined ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isSafeInteger(value))
+  );
+}
+
+function isRecordType(value: PickleValue | undefined): boolean {
+  return (
+    isNode(value ?? null) &&
+    (value as PyNode).kind === 'global' &&
+    RECORD_TYPES.has(judgeGlobal(value as PyGlobal).name)
+  );
+}
+
 function int(value: PickleValue | undefined): number | undefined {
   return typeof value === 'number' && Number.isSafeInteger(value) ? value : undefined;
 }
@@ -52,14 +69,14 @@ export function numpyDtype(value: PickleValue): NumpyDtype | string {
     return 'the dtype is not made by numpy.dtype';
   if (value.opcode !== 'REDUCE' && value.opcode !== 'NEWOBJ') return `numpy.dtype made by ${value.opcode}`;
   if (value.listItems.length > 0 || value.dictItems.length > 0) return 'items added to a numpy.dtype';
-  const [code, align, copy] = value.args;
+  const [, align, copy] = value.args;
   if (value.args.length < 1 || value.args.length > 3)
     return `numpy.dtype with ${value.args.length} arguments`;
-  if (
-    (align !== undefined && typeof align !== 'boolean') ||
-    (copy !== undefined && typeof copy !== 'boolean')
-  )
-    return 'numpy.dtype align/copy are not booleans';
+  // PyArray_BoolConverter takes any truth value; Python 2 numpy wrote ints (0, 1).
+  if (!truthValue(align) || !truthValue(copy)) return 'numpy.dtype align/copy are not booleans or ints';
+  // A void dtype whose type is numpy.record (a recarray's) is reduced with the class as its code
+  // (descriptor.c arraydescr_reduce); its size comes from the state, like 'V0'.
+  const code = isRecordType(value.args[0]) ? 'V0' : value.args[0];
   if (typeof code !== 'string') return 'the dtype code is not a string';
   const match = /^([biufcmMOSUV])(0|[1-9][0-9]{0,9})$/.exec(code);
   if (!match) return `dtype code ${JSON.stringify(code.slice(0, 40))} is not a kind letter and a size`;

@@ -1,6 +1,10 @@
+import { type FindingKind, finding } from '../finding-kinds.js';
 import type { Finding, Severity } from '../model.js';
 import { isAllowedGlobal } from './allowlist.js';
-import { dangerReason, normalizeModule } from './denylist.js';
+import { compatName } from './compat-name.js';
+import { dangerReason } from './denylist.js';
+import { REFUSED_NAMES } from './refused-names.js';
+import { MASKED_RECONSTRUCTORS, NDARRAY_RECONSTRUCTORS } from './numpy-classes.js';
 import type { PickleResult } from './machine.js';
 import { isNode, type PickleValue, type PyCall, type PyGlobal } from './values.js';
 
@@ -12,13 +16,17 @@ export type GlobalVerdict =
   | { readonly kind: 'unknown'; readonly name: string }
   | { readonly kind: 'unresolvable'; readonly name: string };
 
-/** Judges one global by name, after CPython's Python 2 module mapping. */
+/**
+ * Judges one global by the name CPython imports (the machine has applied find_class's Python 2
+ * mapping for protocols < 3). For severity only, a Python 2 name in a protocol-3+ pickle is
+ * also judged as if mapped: `__builtin__.eval` does not import there, but it is no accident.
+ */
 export function judgeGlobal(g: PyGlobal): GlobalVerdict {
   if (g.module === null || g.name === null) return { kind: 'unresolvable', name: '<unresolvable>' };
-  const module = normalizeModule(g.module);
-  const name = `${module}.${g.name}`;
+  const name = `${g.module}.${g.name}`;
   if (isAllowedGlobal(name)) return { kind: 'allowed', name };
-  const reason = dangerReason(module, g.name);
+  const [module, attr] = compatName(0, g.module, g.name) ?? [g.module, g.name];
+  const reason = dangerReason(g.module, g.name) ?? dangerReason(module, attr);
   if (reason) return { kind: 'dangerous', name, reason };
   return { kind: 'unknown', name };
 }
@@ -38,6 +46,16 @@ function calledArguments(call: PyCall): PickleValue[] {
   // base as callees, so a Popen base or a dangerous class does not pass as data.
   if (name === 'copyreg._reconstructor') return call.args.slice(0, 2);
   if (name === 'copyreg.__newobj__' || name === 'copyreg.__newobj_ex__') return call.args.slice(0, 1);
+  // numpy's _reconstruct(subtype, ...) runs ndarray.__new__(subtype) (and the subclass's
+  // __array_finalize__); _mareconstruct(subtype, baseclass, ...) makes both: the classes are callees.
+  if (NDARRAY_RECONSTRUCTORS.has(name)) return call.args.slice(0, 1);
+  // numpy.random's pickle helpers instantiate a class they are given (numpy >= 2) or call a
+  // constructor: __bit_generator_ctor(cls_or_name), __generator_ctor(name_or_bitgen, ctor).
+  // Names (strings, numpy 1.x) and instances are data; a global there is judged as a callee.
+  if (name === 'numpy.random._pickle.__bit_generator_ctor') return call.args.slice(0, 1).filter(isGlobal);
+  if (name === 'numpy.random._pickle.__generator_ctor' || name === 'numpy.random._pickle.__randomstate_ctor')
+    return call.args.slice(0, 2).filter(isGlobal);
+  if (MASKED_RECONSTRUCTORS.has(name)) return call.args.slice(0, 2);
   // torch 2.x: _rebuild_from_type_v2(func, new_type, args, state) calls func(*args) and may
   // make new_type: both must pass the same judgement as a callee.
   if (
@@ -48,6 +66,10 @@ function calledArguments(call: PyCall): PickleValue[] {
     return call.args.slice(0, 2);
   }
   return [];
+}
+
+function isGlobal(value: PickleValue): boolean {
+  return isNode(value) && value.kind === 'global';
 }
 
 function calleeText(value: PickleValue): string {
@@ -69,11 +91,11 @@ function calleeText(value: PickleValue): string {
 export function judgePickles(results: readonly PickleResult[], options: JudgeOptions): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const add = (severity: Severity, rule: string, message: string, offset: number) => {
+  const add = (rule: FindingKind, message: string, offset: number) => {
     const key = `${rule}\u0000${message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    findings.push({ severity, rule, message, location: options.locate(offset) });
+    findings.push(finding(rule, message, options.locate(offset)));
   };
   for (const result of results) {
     const callees = new Set<PyGlobal>();
@@ -84,26 +106,17 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
           const verdict = judgeGlobal(callee);
           if (verdict.kind === 'allowed' || options.extraAllowed?.(verdict.name)) continue;
           if (verdict.kind === 'dangerous') {
-            add('critical', 'dangerous-call', `calls ${verdict.name}: ${verdict.reason}`, call.offset);
+            add('dangerous-call', `calls ${verdict.name}: ${verdict.reason}`, call.offset);
           } else if (verdict.kind === 'unresolvable') {
-            add(
-              'critical',
-              'unresolvable-call',
-              'calls a global whose name is built at load time',
-              call.offset,
-            );
+            add('unresolvable-call', 'calls a global whose name is built at load time', call.offset);
           } else {
-            add(
-              'high',
-              'unknown-call',
-              `calls ${verdict.name}, which is not a known data reconstructor`,
-              call.offset,
-            );
+            const why = REFUSED_NAMES.get(verdict.name) ?? 'which is not a known data reconstructor';
+            add('unknown-call', `calls ${verdict.name}, ${why}`, call.offset);
           }
         } else if (isNode(callee) && (callee.kind === 'call' || callee.kind === 'ext')) {
-          add('critical', 'indirect-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
+          add('indirect-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
         } else {
-          add('high', 'odd-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
+          add('odd-call', `${call.opcode} calls ${calleeText(callee)}`, call.offset);
         }
       }
     }
@@ -112,18 +125,13 @@ export function judgePickles(results: readonly PickleResult[], options: JudgeOpt
       const verdict = judgeGlobal(g);
       if (verdict.kind === 'allowed' || options.extraAllowed?.(verdict.name)) continue;
       if (verdict.kind === 'dangerous') {
-        add('critical', 'dangerous-global', `references ${verdict.name}: ${verdict.reason}`, g.offset);
+        add('dangerous-global', `references ${verdict.name}: ${verdict.reason}`, g.offset);
       } else if (verdict.kind === 'unknown') {
-        add(
-          'medium',
-          'unknown-global',
-          `references ${verdict.name}, which is not a known data class`,
-          g.offset,
-        );
+        add('unknown-global', `references ${verdict.name}, which is not a known data class`, g.offset);
       }
       // Unresolvable globals are reported by the machine's anomaly below.
     }
-    for (const a of result.anomalies) add(a.severity, a.rule, a.message, a.offset);
+    for (const a of result.anomalies) add(a.rule, a.message, a.offset);
   }
   return findings.sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
 }

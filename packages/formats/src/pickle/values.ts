@@ -64,6 +64,11 @@ export interface PyGlobal extends NodeBase {
   readonly name: string | null;
   readonly opcode: 'GLOBAL' | 'STACK_GLOBAL' | 'INST';
   readonly operands?: readonly [PickleValue, PickleValue];
+  /**
+   * The Python 2 name the file wrote, when find_class maps it (protocol < 3, compat-names.ts):
+   * `module` and `name` are then the Python 3 names CPython imports.
+   */
+  readonly written?: { readonly module: string; readonly name: string };
 }
 
 /**

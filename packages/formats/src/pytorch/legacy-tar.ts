@@ -1,3 +1,4 @@
+import { finding } from '../finding-kinds.js';
 import { type FerryError, ferryError, isFerryError } from '../errors.js';
 import type { Finding } from '../model.js';
 import { FileInput } from '../pickle/input.js';
@@ -196,22 +197,18 @@ export async function scanLegacyTorchTar(path: string): Promise<LegacyTarScan> {
       };
     }
     if (member.type !== '0') {
-      findings.push({
-        severity: 'high',
-        rule: 'tar-link',
-        message: `member ${name} is tar type '${member.type}', not a file: tarfile.extract would write a link or device`,
-        location: name,
-      });
+      findings.push(
+        finding(
+          'tar-link',
+          `member ${name} is tar type '${member.type}', not a file: tarfile.extract would write a link or device`,
+          name,
+        ),
+      );
     }
   }
   for (const m of list) {
     if (!LEGACY_MEMBERS.includes(m.name)) {
-      findings.push({
-        severity: 'info',
-        rule: 'tar-extra-member',
-        message: `member ${m.name} is not read by torch.load`,
-        location: m.name,
-      });
+      findings.push(finding('tar-extra-member', `member ${m.name} is not read by torch.load`, m.name));
     }
   }
   for (const name of LEGACY_MEMBERS) {
@@ -280,12 +277,13 @@ export async function scanLegacyTorchTar(path: string): Promise<LegacyTarScan> {
         if (name === 'storages') at = next(at).end; // storage views
       }
       if (at !== end) {
-        findings.push({
-          severity: 'medium',
-          rule: 'trailing-data',
-          message: `${end - at} bytes after what torch.load reads: another loader may read them`,
-          location: `${name} byte ${at - member.start}`,
-        });
+        findings.push(
+          finding(
+            'tar-trailing-data',
+            `${end - at} bytes after what torch.load reads: another loader may read them`,
+            `${name} byte ${at - member.start}`,
+          ),
+        );
       }
     } catch (error) {
       if (!isFerryError(error)) throw error;

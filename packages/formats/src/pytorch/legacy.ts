@@ -2,6 +2,7 @@ import { ferryError } from '../errors.js';
 import type { FormatHandler, OpenedModel } from '../model.js';
 import { LEGACY_TORCH_MAGIC, sniffContainer } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
+import { numpyTensorOf } from '../pickle/numpy-arrays.js';
 import { openScanned } from '../pickle/open-scanned.js';
 import { isUnsafe } from '../verdict.js';
 import { renderGraph } from '../pickle/render.js';
@@ -93,7 +94,9 @@ async function openLegacy(path: string, unsafeInspect: boolean | undefined): Pro
       const size = root.dtype ? dtypeSize(root.dtype) : 1;
       return { ...root, key: id.view.key, offset: root.offset + id.view.offset * size, numel: id.view.numel };
     });
-    const flat = flattenGraph(main, tensors.tensorOf, path);
+    // NumPy arrays pickled into the checkpoint (a Trainer's rng_state.pth) are tensors too.
+    const numpy = numpyTensorOf(source, []);
+    const flat = flattenGraph(main, (v, n) => tensors.tensorOf(v, n) ?? numpy(v, n), path);
     const details: Record<string, unknown> = { byteorder: byteOrder, storages: keys.items.length };
     if (at !== source.size) details.trailingBytes = source.size - at;
     if (isUnsafe(scan.findings)) details.graph = [renderGraph(main)];

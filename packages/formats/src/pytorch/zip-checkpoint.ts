@@ -2,6 +2,8 @@ import { ferryError } from '../errors.js';
 import type { FormatHandler, OpenedModel, Probe } from '../model.js';
 import { zipFormat } from '../pickle/container.js';
 import { flattenGraph } from '../pickle/flatten.js';
+import { PickleInputSource } from '../pickle/input-source.js';
+import { numpyTensorOf } from '../pickle/numpy-arrays.js';
 import { openScanned } from '../pickle/open-scanned.js';
 import { isUnsafe } from '../verdict.js';
 import { renderGraph } from '../pickle/render.js';
@@ -163,7 +165,10 @@ async function openTorchZip(
     if (data === undefined)
       throw ferryError('FERRY_PICKLE_STRUCTURE', { path, what: 'data.pkl', reason: 'was not read' });
     await table.prepare(storageIds(data, path));
-    const main = flattenGraph(data, tensors.tensorOf, path);
+    // NumPy arrays pickled into the checkpoint (a Trainer's rng_state.pth) are tensors too.
+    const dataInput = scan.streams.find((s) => s.member === `${root}data.pkl`)!.input;
+    const numpy = numpyTensorOf(new PickleInputSource(dataInput), []);
+    const main = flattenGraph(data, (v, n) => tensors.tensorOf(v, n) ?? numpy(v, n), path);
     const all = { tensors: [...main.tensors], opaque: [...main.opaque] };
     const details: Record<string, unknown> = {};
     const metadata: Record<string, string> = {};

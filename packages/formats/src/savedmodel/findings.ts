@@ -1,4 +1,5 @@
-import type { Finding, Severity } from '../model.js';
+import { type FindingKind, finding } from '../finding-kinds.js';
+import type { Finding } from '../model.js';
 import type { TfAttrValue, TfGraphDef, TfMetaGraph, TfNodeDef } from './types.js';
 
 /**
@@ -9,32 +10,27 @@ import type { TfAttrValue, TfGraphDef, TfMetaGraph, TfNodeDef } from './types.js
  * tensorflow/python/ops/script_ops.py).
  */
 interface OpRule {
-  readonly rule: string;
-  readonly severity: Severity;
+  readonly rule: FindingKind;
   readonly what: string;
 }
 
-const PYTHON: OpRule = { rule: 'savedmodel-python-op', severity: 'critical', what: 'calls back into Python' };
-const FILE_WRITE: OpRule = { rule: 'savedmodel-file-write-op', severity: 'high', what: 'writes files' };
-const FILE_READ: OpRule = { rule: 'savedmodel-file-read-op', severity: 'medium', what: 'reads files' };
+const PYTHON: OpRule = { rule: 'savedmodel-python-op', what: 'calls back into Python' };
+const FILE_WRITE: OpRule = { rule: 'savedmodel-file-write-op', what: 'writes files' };
+const FILE_READ: OpRule = { rule: 'savedmodel-file-read-op', what: 'reads files' };
 const MMAP: OpRule = {
   rule: 'savedmodel-file-read-op',
-  severity: 'medium',
   what: 'memory-maps a file named in an attribute',
 };
 const EXTERNAL: OpRule = {
   rule: 'savedmodel-external-io-op',
-  severity: 'high',
   what: 'connects to a database or remote service',
 };
 const REMOTE: OpRule = {
   rule: 'savedmodel-remote-op',
-  severity: 'medium',
   what: 'runs or exchanges data on another task or device',
 };
 const ASSET_READ: OpRule = {
   rule: 'savedmodel-asset-read-op',
-  severity: 'low',
   what: 'reads a lookup-table file (usually a vocabulary asset)',
 };
 
@@ -170,12 +166,7 @@ export function scanGraphNodes(
       const region = attrString(node.attr.memory_region_name);
       if (region) message += ` (${region})`;
     }
-    findings.push({
-      severity: chosen.severity,
-      rule: chosen.rule,
-      message,
-      location: `${where}node ${node.name}`,
-    });
+    findings.push(finding(chosen.rule, message, `${where}node ${node.name}`));
   };
   const prefix = label === '' ? '' : `${label} `;
   for (const node of graph.nodes) visit(node, prefix);
@@ -189,12 +180,11 @@ export function scanGraphNodes(
 export function checkpointOpsFinding(count: number, label: string): Finding[] {
   if (count === 0) return [];
   return [
-    {
-      severity: 'info',
-      rule: 'savedmodel-checkpoint-op',
-      message: `${count} checkpoint save/restore ops (TensorFlow's own variable saving; they write where the caller's filename tensor says)`,
-      ...(label !== '' && { location: label }),
-    },
+    finding(
+      'savedmodel-checkpoint-op',
+      `${count} checkpoint save/restore ops (TensorFlow's own variable saving; they write where the caller's filename tensor says)`,
+      label === '' ? undefined : label,
+    ),
   ];
 }
 
@@ -204,12 +194,13 @@ export function scanMetaGraph(meta: TfMetaGraph, label: string): Finding[] {
   meta.assets.forEach((asset, i) => {
     const reason = assetPathProblem(asset.filename);
     if (reason) {
-      findings.push({
-        severity: 'high',
-        rule: 'savedmodel-asset-path',
-        message: `asset file name ${JSON.stringify(asset.filename)} ${reason}; TensorFlow joins it to the assets folder when loading`,
-        location: `${label} asset_file_def[${i}]`,
-      });
+      findings.push(
+        finding(
+          'savedmodel-asset-path',
+          `asset file name ${JSON.stringify(asset.filename)} ${reason}; TensorFlow joins it to the assets folder when loading`,
+          `${label} asset_file_def[${i}]`,
+        ),
+      );
     }
   });
   findings.push(...checkpointOpsFinding(checkpointOps, label));

@@ -1,3 +1,4 @@
+import { finding } from '../finding-kinds.js';
 import type { Finding } from '../model.js';
 import type { ZipEntry } from './loader-readings.js';
 import type { ZipArchive } from './zip-reader.js';
@@ -61,12 +62,13 @@ export function archiveFindings(zip: ZipArchive, where: string): Finding[] {
   const differences = readingDifferences(zip);
   if (differences.length > 0) {
     const more = differences.length - SHOWN_DIFFERENCES;
-    findings.push({
-      severity: 'high',
-      rule: 'zip-differential',
-      message: `zip loaders read different archives: ${differences.slice(0, SHOWN_DIFFERENCES).join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
-      location: where,
-    });
+    findings.push(
+      finding(
+        'zip-differential',
+        `zip loaders read different archives: ${differences.slice(0, SHOWN_DIFFERENCES).join('; ')}${more > 0 ? `; and ${more} more` : ''}`,
+        where,
+      ),
+    );
   }
   const entries = everyEntry(zip);
   const names = new Map<string, string>();
@@ -82,12 +84,13 @@ export function archiveFindings(zip: ZipArchive, where: string): Finding[] {
     }
   }
   for (const name of names.values()) {
-    findings.push({
-      severity: 'medium',
-      rule: 'zip-duplicate-name',
-      message: `two members are named ${name} (torch's miniz matches names ignoring case, CPython keeps the last): readers disagree on which one counts`,
-      location: where,
-    });
+    findings.push(
+      finding(
+        'zip-duplicate-name',
+        `two members are named ${name} (torch's miniz matches names ignoring case, CPython keeps the last): readers disagree on which one counts`,
+        where,
+      ),
+    );
   }
   // 30: a local header's fixed part; the ranges are lower bounds, so any overlap found is real.
   const ranges = entries
@@ -103,12 +106,13 @@ export function archiveFindings(zip: ZipArchive, where: string): Finding[] {
       next.start < prev.end &&
       !(next.start === prev.start && next.end === prev.end && next.name === prev.name)
     ) {
-      findings.push({
-        severity: 'medium',
-        rule: 'zip-overlap',
-        message: `members ${prev.name} and ${next.name} share bytes (overlapping entries: one range read as two files, the zip-bomb construction)`,
-        location: where,
-      });
+      findings.push(
+        finding(
+          'zip-overlap',
+          `members ${prev.name} and ${next.name} share bytes (overlapping entries: one range read as two files, the zip-bomb construction)`,
+          where,
+        ),
+      );
       break;
     }
   }

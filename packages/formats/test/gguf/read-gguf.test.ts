@@ -248,3 +248,21 @@ describe('ggml type table', () => {
     }
   });
 });
+
+describe('the data offset of a file with no tensors (issue #22.5)', () => {
+  it('is where the tensor infos end, as llama.cpp reports it, never past the end of the file', async () => {
+    // One string kv: 24 bytes of header + 8 + 3 (key) + 4 (type) + 8 + 2 (value) = 49 bytes,
+    // not a multiple of 32; llama.cpp seeks to the aligned offset only when n_tensors > 0.
+    const bytes = new GgufBuilder().header(3, 0, 1).string('key').u32(8).string('ab').build();
+    const gguf = await readGguf(new BufferSource(bytes, 'empty.gguf'));
+    expect(gguf.tensors).toEqual([]);
+    expect(gguf.dataOffset).toBe(bytes.length);
+    expect(gguf.dataOffset).toBeLessThanOrEqual(bytes.length);
+    // With a tensor the data section starts at the next multiple of the alignment (GGUF spec).
+    const one = new GgufBuilder().header(3, 1, 0).string('t').u32(1).u64(1).u32(0).u64(0).pad(32);
+    const withTensor = one.bytes([0, 0, 128, 63]).build();
+    const read = await readGguf(new BufferSource(withTensor, 'one.gguf'));
+    expect(read.dataOffset % 32).toBe(0);
+    expect(read.dataOffset).toBe(withTensor.length - 4);
+  });
+});

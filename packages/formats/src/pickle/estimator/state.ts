@@ -1,3 +1,4 @@
+import { NDARRAY_RECONSTRUCTORS } from '../numpy-classes.js';
 import { ferryError } from '../../errors.js';
 import type { PickleInput } from '../input.js';
 import { judgeGlobal } from '../policy.js';
@@ -7,7 +8,6 @@ import { dictGet, isNode, type PickleValue, type PyCall, type PyDict } from '../
 /** Elements decoded from one fitted array; a KNN training set or a forest's nodes stay far below (CWE-789). */
 export const MAX_ARRAY_ELEMENTS = 64 * 1024 * 1024;
 
-const RECONSTRUCT = new Set(['numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct']);
 const SCALAR = new Set(['numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar']);
 
 /** Where the graph's bytes live: the pickle input and joblib's inline arrays. */
@@ -265,7 +265,11 @@ export function readArray(src: GraphSource, v: PickleValue, fail: (reason: strin
     fortran = dictGet(state, 'order') === 'F';
     bytes = src.input.read(inline.start, inline.length);
   } else {
-    if (!isNode(v.callee) || v.callee.kind !== 'global' || !RECONSTRUCT.has(judgeGlobal(v.callee).name))
+    if (
+      !isNode(v.callee) ||
+      v.callee.kind !== 'global' ||
+      !NDARRAY_RECONSTRUCTORS.has(judgeGlobal(v.callee).name)
+    )
       return fail(`not an array (a ${classOf(v) ?? 'call'})`);
     const state = v.states[0];
     if (!isNode(state ?? null) || (state as { kind: string }).kind !== 'tuple')
