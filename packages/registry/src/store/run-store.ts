@@ -1,8 +1,16 @@
 import { registryError } from '../errors.js';
 import { recordAudit } from './audit-store.js';
-import type { MetadataStore, Queryable } from './metadata-store.js';
+import { lifecycleSql, type ViewType } from './experiment-store.js';
+import type { MetadataStore, Queryable, SqlValue } from './metadata-store.js';
+import { conditionSql, type OrderTerm, orderSql, type RunCondition } from './run-search.js';
 import { now, str } from './sql-values.js';
 import type { Metric, Run, RunStatus } from './types.js';
+
+/** A run as the store keeps it: the wire Run, and the experiment and life cycle MLflow adds. */
+export interface RunRecord extends Run {
+  readonly experimentId: string;
+  readonly lifecycleStage: 'active' | 'deleted';
+}
 
 export interface NewRun {
   readonly name?: string;
@@ -10,6 +18,10 @@ export interface NewRun {
   readonly tags?: Record<string, string>;
   /** Datasets the run read: lineage edges `dataset:ID -> run:ID` (written by the facade). */
   readonly inputs?: { name: string; digest: string; source?: string }[];
+  /** The MLflow experiment (default 0, "Default"). */
+  readonly experimentId?: string;
+  /** When the run started, if not now (MLflow clients send start_time). */
+  readonly startTime?: string;
 }
 
 /** Training runs with their params, tags and metrics (`runs`, `run_params`, `run_tags`, `run_metrics`). */
@@ -22,10 +34,14 @@ export class RunStore {
     input: {
       params?: Record<string, string>;
       tags?: Record<string, string>;
-      metrics?: { key: string; value: number; step?: number }[];
+      metrics?: { key: string; value: number; step?: number; time?: string }[];
       status?: RunStatus;
+      /** When the run ended (MLflow's runs/update end_time); now when a final status is set without it. */
+      endTime?: string;
+      name?: string;
+      deleteTag?: string;
     },
-  ): Promise<Run> {
+  ): Promise<RunRecord> {
     await this.store.transaction(async (tx) => {
       const run = (await tx.query('SELECT status FROM runs WHERE id = ? FOR UPDATE', [id]))[0];
       if (!run) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'run', name: id });
@@ -63,21 +79,85 @@ export class RunStore {
           m.key,
           m.value,
           step,
-          now(),
+          m.time ?? now(),
         ]);
       }
+      if (input.deleteTag !== undefined)
+        await tx.query('DELETE FROM run_tags WHERE run_id = ? AND key = ?', [id, input.deleteTag]);
+      if (input.name !== undefined) await tx.query('UPDATE runs SET name = ? WHERE id = ?', [input.name, id]);
       if (input.status && input.status !== run.status)
         await tx.query('UPDATE runs SET status = ?, end_time = ? WHERE id = ?', [
           input.status,
-          input.status === 'running' ? null : now(),
+          input.status === 'running' ? null : (input.endTime ?? now()),
           id,
         ]);
+      else if (input.endTime !== undefined)
+        await tx.query('UPDATE runs SET end_time = ? WHERE id = ?', [input.endTime, id]);
       await recordAudit(tx, actor, 'run.log', `run:${id}`, { status: run.status }, input);
     });
     return (await this.get(id))!;
   }
 
-  async get(id: string): Promise<Run | undefined> {
+  /** Marks a run deleted or active again (MLflow's runs/delete and runs/restore keep the data). */
+  async setLifecycle(actor: string, id: string, stage: 'active' | 'deleted'): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const rows = await tx.query('UPDATE runs SET lifecycle_stage = ? WHERE id = ? RETURNING id', [
+        stage,
+        id,
+      ]);
+      if (rows.length === 0) throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'run', name: id });
+      await recordAudit(tx, actor, stage === 'deleted' ? 'run.delete' : 'run.restore', `run:${id}`, null, {
+        lifecycleStage: stage,
+      });
+    });
+  }
+
+  /** A metric's every logged value, oldest step first (MLflow's metrics/get-history). */
+  async history(id: string, key: string): Promise<Metric[]> {
+    const rows = await this.store.query(
+      'SELECT key, value, step, time FROM run_metrics WHERE run_id = ? AND key = ? ORDER BY step, time',
+      [id, key],
+    );
+    return rows.map((m) => ({
+      key: String(m.key),
+      value: Number(m.value),
+      step: Number(m.step),
+      time: String(m.time),
+    }));
+  }
+
+  /** Runs of the experiments matching every condition, in `order` (default: newest start first). */
+  async search(
+    experimentIds: readonly string[],
+    conditions: readonly RunCondition[],
+    view: ViewType,
+    order: readonly OrderTerm[],
+    page: { limit: number; offset: number },
+  ): Promise<{ runs: RunRecord[]; total: number }> {
+    const params: SqlValue[] = experimentIds.map(Number);
+    const where = [
+      `r.experiment_id IN (${experimentIds.map(() => '?').join(', ')})`,
+      lifecycleSql('r.lifecycle_stage', view),
+    ];
+    for (const c of conditions) where.push(conditionSql(c, 'run', params));
+    const orderParams: SqlValue[] = [];
+    const orderBy = [...order.map((o) => orderSql(o, 'run', orderParams)), 'r.start_time DESC', 'r.id ASC'];
+    const from = `FROM runs r WHERE ${where.join(' AND ')}`;
+    const [count, rows] = await Promise.all([
+      this.store.query(`SELECT COUNT(*) AS n ${from}`, params),
+      this.store.query(`SELECT r.id ${from} ORDER BY ${orderBy.join(', ')} LIMIT ? OFFSET ?`, [
+        ...params,
+        ...orderParams,
+        page.limit,
+        page.offset,
+      ]),
+    ]);
+    const runs: RunRecord[] = [];
+    for (const row of rows) runs.push((await this.get(String(row.id)))!);
+    return { runs, total: Number(count[0]!.n) };
+  }
+
+  async get(id: string): Promise<RunRecord | undefined> {
     const run = (await this.store.query('SELECT * FROM runs WHERE id = ?', [id]))[0];
     if (!run) return undefined;
     const [params, tags, metrics] = await Promise.all([
@@ -94,6 +174,8 @@ export class RunStore {
       startTime: String(run.start_time),
       endTime: str(run.end_time),
       createdBy: String(run.created_by),
+      experimentId: String(run.experiment_id ?? 0),
+      lifecycleStage: run.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
       params: Object.fromEntries(params.map((p) => [String(p.key), String(p.value)])),
       tags: Object.fromEntries(tags.map((p) => [String(p.key), String(p.value)])),
       metrics: metrics.map(
@@ -111,13 +193,17 @@ export class RunStore {
 
   /** Inserts a running run with its params and tags inside `tx`. */
   async insertIn(tx: Queryable, actor: string, id: string, input: NewRun): Promise<void> {
-    await tx.query('INSERT INTO runs (id, name, status, start_time, created_by) VALUES (?, ?, ?, ?, ?)', [
-      id,
-      input.name ?? id.slice(0, 8),
-      'running',
-      now(),
-      actor,
-    ]);
+    await tx.query(
+      'INSERT INTO runs (id, name, status, start_time, created_by, experiment_id) VALUES (?, ?, ?, ?, ?, ?)',
+      [
+        id,
+        input.name ?? id.slice(0, 8),
+        'running',
+        input.startTime ?? now(),
+        actor,
+        Number(input.experimentId ?? 0),
+      ],
+    );
     for (const [key, value] of Object.entries(input.params ?? {}))
       await tx.query('INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)', [id, key, value]);
     for (const [key, value] of Object.entries(input.tags ?? {}))

@@ -8,6 +8,9 @@ import type { ApiContext } from '../context.js';
 import { parseRange } from '../range.js';
 import { checkScanGate } from '../scan-gate.js';
 import { commitOf, pathEntry, treeEntries } from './entries.js';
+import { accountRoutes } from './account.js';
+import { HubError } from './hub-error.js';
+import { uploadRoutes } from './upload.js';
 
 /** Entries per tree page (the Hub pages its tree listings the same way, with a Link header). */
 export const MAX_TREE_PAGE = 1000;
@@ -17,23 +20,14 @@ export const MAX_PATHS_INFO = 1000;
 type Repo = { ns: string; name: string };
 type RevParams = Repo & { rev: string };
 
-/** A Hub error: the X-Error-Code header huggingface_hub and huggingface.js read, and `{error}`. */
-class HubError extends Error {
-  constructor(
-    readonly hubCode: 'RepoNotFound' | 'RevisionNotFound' | 'EntryNotFound',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The download half of the Hugging Face Hub HTTP API (huggingface_hub / @huggingface/hub clients
  * pointed at ferry with HF_ENDPOINT or hubUrl): model info, tree, paths-info and resolve.
  * A revision is a version number, an alias, `main`/`HEAD` (the latest ready version) or a prefix
  * of a version's digest (its commit id).
  */
-export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext): Promise<void> {
+export async function hubRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
+  const { db, blobs } = context;
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 1024 * 1024 },
@@ -49,12 +43,19 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof HubError)
       return reply
-        .code(404)
+        .code(error.status)
         .header('x-error-code', error.hubCode)
         .header('x-error-message', error.message)
         .send({ error: error.message });
     const status = isRegistryError(error) ? error.http : error.validation ? 400 : (error.statusCode ?? 500);
-    return reply.code(status).send({ error: error.message });
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="ferry"');
+    if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_RATE_LIMITED')
+      reply.header('retry-after', '60');
+    // HTTP headers carry Latin-1 only; the body keeps the whole message.
+    return reply
+      .code(status)
+      .header('x-error-message', error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 500))
+      .send({ error: error.message });
   });
 
   const repoOf = async (request: FastifyRequest<{ Params: Repo }>) => {
@@ -221,4 +222,11 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
   };
   app.get('/:ns/:name/resolve/:rev/*', { ...tags, exposeHeadRoute: false }, resolve);
   app.head('/:ns/:name/resolve/:rev/*', tags, resolve);
+  // raw/ is git's view of a file; ferry keeps no LFS pointers, so it serves the content as resolve/
+  // does (fileExists sends HEAD raw/).
+  app.get('/:ns/:name/raw/:rev/*', { ...tags, exposeHeadRoute: false }, resolve);
+  app.head('/:ns/:name/raw/:rev/*', tags, resolve);
+
+  accountRoutes(app, context);
+  await uploadRoutes(app, context, { repoOf, versionAt });
 }
