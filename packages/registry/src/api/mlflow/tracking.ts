@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { registryError } from '../../errors.js';
+import { MAX_TEXT_LENGTH } from '../../limits.js';
 import { checkLabel } from '@ferry/registry-client';
 import type { ViewType } from '../../store/experiment-store.js';
 import type { RunRecord } from '../../store/run-store.js';
@@ -17,10 +18,10 @@ export const MAX_BATCH_PARAMS = 100;
 export const MAX_BATCH_TAGS = 100;
 /** Experiments named in one runs/search. */
 export const MAX_SEARCH_EXPERIMENTS = 100;
-/** A param value's length (MLflow 2.x: 6000 characters). */
-export const MAX_PARAM_VALUE = 6000;
-/** A tag value's length (MLflow: 8000 characters for run tags). */
-export const MAX_TAG_VALUE = 8000;
+// Param and tag values: ferry's MAX_TEXT_LENGTH, as for runs logged through ferry's own API
+// (MLflow's own server allows 6000 and 8000 characters).
+const MAX_PARAM_VALUE = MAX_TEXT_LENGTH;
+const MAX_TAG_VALUE = MAX_TEXT_LENGTH;
 
 const STATUS: Record<string, RunStatus> = {
   RUNNING: 'running',
