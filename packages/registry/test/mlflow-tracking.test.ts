@@ -267,7 +267,11 @@ describe.each(BACKENDS)('MLflow tracking API on $name', (spec) => {
     expect((await call('GET', `experiments/get?experiment_id=${exp}`)).json.experiment.lifecycle_stage).toBe(
       'active',
     );
-    expect((await call('GET', 'artifacts/list')).json.error_code).toBe('ENDPOINT_NOT_FOUND');
+    expect((await call('GET', 'artifacts/list')).json).toEqual({
+      error_code: 'ENDPOINT_NOT_FOUND',
+      message:
+        "GET /api/2.0/mlflow/artifacts/list is not part of ferry's MLflow subset (ferry stores no run artifacts; models are versions)",
+    });
   });
 
   it('registry links: create-model-version with run_id records lineage; stages are aliases; GET latest; order_by', async ({

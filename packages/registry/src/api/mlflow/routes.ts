@@ -4,6 +4,7 @@ import type { ModelVersion } from '../../store/types.js';
 import { checkLabel, checkSourceUri, parseModelName } from '@ferry/registry-client';
 import { modelWith, requireScope, visibleModel } from '../access.js';
 import { allows } from '../auth.js';
+import { COMPAT_MATRIX } from '../compat-matrix.js';
 import type { ApiContext } from '../context.js';
 import { readableFor } from '../readable.js';
 import { parseFilter } from './filter.js';
@@ -47,12 +48,15 @@ export async function mlflowRoutes(app: FastifyInstance, context: ApiContext): P
     if (code === 'REQUEST_LIMIT_EXCEEDED') reply.header('retry-after', '60');
     return reply.code(status).send({ error_code: code, message });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // A refused endpoint of the compatibility matrix says why (and what to use instead).
+    const refused = COMPAT_MATRIX.find((r) => r.api === 'MLflow' && r.path === path && r.note);
+    return reply.code(404).send({
       error_code: 'ENDPOINT_NOT_FOUND',
-      message: `${request.method} ${request.url.split('?')[0]} is not part of ferry's MLflow subset`,
-    }),
-  );
+      message: `${request.method} ${path} is not part of ferry's MLflow subset${refused ? ` (${refused.note})` : ''}`,
+    });
+  });
 
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
   const hide = { schema: { tags: ['mlflow'] } };
