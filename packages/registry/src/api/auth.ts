@@ -85,7 +85,7 @@ export async function authenticate(
     limiter.fail(client);
     throw registryError('FERRY_REGISTRY_UNAUTHORIZED', {
       reason:
-        'the Authorization header must be "Bearer ferry_...", "Bearer hf_ferry_..." or Basic with the token as password',
+        'the Authorization header must be "Bearer ferry_..." (or "Bearer hf_ferry_...", or Basic with the token as password)',
     });
   }
   const hash = hashToken(token);
@@ -118,5 +118,7 @@ export function tokenOf(header: string): string | undefined {
   if (!basic) return undefined;
   const text = Buffer.from(basic, 'base64').toString('utf8');
   const colon = text.indexOf(':');
-  return colon < 0 ? undefined : text.slice(colon + 1);
+  if (colon < 0) return undefined;
+  // Some clients put the token in the user name and leave the password empty.
+  return text.slice(colon + 1) || text.slice(0, colon);
 }

@@ -228,5 +228,5 @@ export async function hubRoutes(app: FastifyInstance, context: ApiContext): Prom
   app.head('/:ns/:name/raw/:rev/*', tags, resolve);
 
   accountRoutes(app, context);
-  await uploadRoutes(app, context, { repoOf, versionAt });
+  await uploadRoutes(app, context, { repoOf });
 }

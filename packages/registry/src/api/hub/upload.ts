@@ -31,7 +31,6 @@ type Repo = { ns: string; name: string };
 type RevParams = Repo & { rev: string };
 export interface RepoLookup {
   repoOf(request: FastifyRequest<{ Params: Repo }>): Promise<string>;
-  versionAt(model: string, rev: string): Promise<ModelVersion>;
 }
 
 const lfsJson = 'application/vnd.git-lfs+json';
@@ -194,6 +193,14 @@ export async function uploadRoutes(
         throw new HubError('BadRequest', 'a commit is application/x-ndjson');
       const ops = parseCommit(request.body.ndjson);
       const { parent, alias } = await parentOf(model, request.params.rev);
+      const admin = allows(request.principal, 'admin', model);
+      // Refused before any version exists: a protected alias moves only for admins.
+      if (alias && !admin && (await db.aliases.get(model, alias))?.protected)
+        throw registryError('FERRY_REGISTRY_FORBIDDEN', {
+          actor: request.principal.user,
+          scope: 'admin',
+          resource: `${model}@${alias} (a protected alias)`,
+        });
       if (ops.parentCommit && parent && commitOf(parent) !== ops.parentCommit)
         throw new HubError(
           'Conflict',
@@ -242,9 +249,7 @@ export async function uploadRoutes(
       // A commit to a branch moves it: the alias follows the new version (main without a `main`
       // alias is simply the latest version).
       if (alias)
-        await db.aliases.set(request.principal.user, model, alias, ready.version, {
-          allowProtected: allows(request.principal, 'admin', model),
-        });
+        await db.aliases.set(request.principal.user, model, alias, ready.version, { allowProtected: admin });
       const oid = commitOf(ready);
       return {
         success: true,

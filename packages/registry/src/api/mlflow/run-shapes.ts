@@ -57,9 +57,11 @@ export function mlflowRun(r: RunRecord, artifactRoot: string) {
     data: {
       metrics: [...latest.values()].map(mlflowMetric),
       params: pairs(r.params),
-      tags: [...pairs(r.tags), { key: 'mlflow.runName', value: r.name }].filter(
-        (t, i, all) => all.findIndex((o) => o.key === t.key) === i,
-      ),
+      // mlflow.runName is the run's name, whichever call set it last (runs/update run_name, set-tag).
+      tags: [
+        ...pairs(r.tags).filter((t) => t.key !== 'mlflow.runName'),
+        { key: 'mlflow.runName', value: r.name },
+      ],
     },
     inputs: { dataset_inputs: [] },
   };
