@@ -219,6 +219,58 @@ describe.each(BACKENDS)('Hugging Face Hub uploads on $name', (spec) => {
     ).rejects.toThrow(/unsafe/);
   });
 
+  it('scoped tokens: team/* is an org; a read token cannot upload; a protected alias needs admin', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const token = async (user: string, scopes: string[]) => {
+      const response = await fetch(`${server.url}/api/v1/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user, scopes }),
+      });
+      return `hf_${(await response.json()).token}`;
+    };
+    const writer = { hubUrl: server.url, accessToken: await token('wendy', ['write:team/*']) };
+    const reader = { hubUrl: server.url, accessToken: await token('rita', ['read:*']) };
+    const me = await whoAmI(writer);
+    expect(me.name).toBe('wendy');
+    expect((me as unknown as { orgs: { name: string }[] }).orgs.map((o) => o.name)).toEqual(['team']);
+    expect(
+      ((await whoAmI(reader)) as { auth: { accessToken: { role: string } } }).auth.accessToken.role,
+    ).toBe('read');
+
+    await createRepo({ ...writer, repo: 'team/model' });
+    await expect(createRepo({ ...writer, repo: 'other/model' })).rejects.toThrow(
+      /wendy lacks the write scope/,
+    );
+    await uploadFiles({
+      ...writer,
+      repo: 'team/model',
+      files: [{ path: 'a.json', content: new Blob(['{}']) }],
+    });
+    await expect(
+      uploadFiles({ ...reader, repo: 'team/model', files: [{ path: 'b.json', content: new Blob(['{}']) }] }),
+    ).rejects.toThrow(/rita lacks the write scope on team\/model/);
+
+    const protect = await fetch(`${server.url}/api/v1/models/team%2Fmodel/aliases/prod`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 1, protected: true }),
+    });
+    expect(protect.status).toBe(200);
+    await expect(
+      uploadFiles({
+        ...writer,
+        repo: 'team/model',
+        branch: 'prod',
+        files: [{ path: 'c.json', content: new Blob(['{}']) }],
+      }),
+    ).rejects.toThrow(/a protected alias/);
+    // Refused before anything was written: still one version.
+    expect((await version('team/model', 2)).error.code).toBe('FERRY_REGISTRY_NOT_FOUND');
+  });
+
   it('LFS basic transfer keeps only bytes whose sha256 is the oid; errors are Hub-shaped', async ({
     skip,
   }) => {

@@ -5,7 +5,7 @@ import type { SqlValue } from './metadata-store.js';
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'IN' | 'NOT IN';
 
 /**
- * One condition: `metrics.KEY` (the run's latest value of that metric: highest step, then newest),
+ * One condition: `metrics.KEY` (the run's latest value of that metric: highest step, then newest, then largest),
  * `params.KEY`, `tags.KEY`, or an attribute (runs: run_id, run_name, status, user_id, start_time,
  * end_time; experiments: name, creation_time, last_update_time). Times are epoch milliseconds.
  */
@@ -70,7 +70,7 @@ export function operandSql(
     return '(SELECT t.value FROM experiment_tags t WHERE t.experiment_id = e.id AND t.key = ?)';
   }
   if (c.entity === 'metric')
-    return '(SELECT m.value FROM run_metrics m WHERE m.run_id = r.id AND m.key = ? ORDER BY m.step DESC, m.time DESC LIMIT 1)';
+    return '(SELECT m.value FROM run_metrics m WHERE m.run_id = r.id AND m.key = ? ORDER BY m.step DESC, m.time DESC, m.value DESC LIMIT 1)';
   const table = c.entity === 'param' ? 'run_params' : 'run_tags';
   return `(SELECT p.value FROM ${table} p WHERE p.run_id = r.id AND p.key = ?)`;
 }

@@ -1,7 +1,7 @@
 import { registryError } from '../errors.js';
 import { recordAudit } from './audit-store.js';
 import { lifecycleSql, type ViewType } from './experiment-store.js';
-import type { MetadataStore, Queryable, SqlValue } from './metadata-store.js';
+import type { MetadataStore, Queryable, Row, SqlValue } from './metadata-store.js';
 import { conditionSql, type OrderTerm, orderSql, type RunCondition } from './run-search.js';
 import { now, str } from './sql-values.js';
 import type { Metric, Run, RunStatus } from './types.js';
@@ -152,41 +152,85 @@ export class RunStore {
         page.offset,
       ]),
     ]);
-    const runs: RunRecord[] = [];
-    for (const row of rows) runs.push((await this.get(String(row.id)))!);
-    return { runs, total: Number(count[0]!.n) };
+    return {
+      runs: await this.getMany(
+        rows.map((r) => String(r.id)),
+        'latest',
+      ),
+      total: Number(count[0]!.n),
+    };
   }
 
   async get(id: string): Promise<RunRecord | undefined> {
-    const run = (await this.store.query('SELECT * FROM runs WHERE id = ?', [id]))[0];
-    if (!run) return undefined;
-    const [params, tags, metrics] = await Promise.all([
-      this.store.query('SELECT key, value FROM run_params WHERE run_id = ? ORDER BY key', [id]),
-      this.store.query('SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key', [id]),
-      this.store.query('SELECT key, value, step, time FROM run_metrics WHERE run_id = ? ORDER BY key, step', [
-        id,
-      ]),
-    ]);
-    return {
-      id,
-      name: String(run.name),
-      status: run.status as RunStatus,
-      startTime: String(run.start_time),
-      endTime: str(run.end_time),
-      createdBy: String(run.created_by),
-      experimentId: String(run.experiment_id ?? 0),
-      lifecycleStage: run.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
-      params: Object.fromEntries(params.map((p) => [String(p.key), String(p.value)])),
-      tags: Object.fromEntries(tags.map((p) => [String(p.key), String(p.value)])),
-      metrics: metrics.map(
-        (m): Metric => ({
-          key: String(m.key),
-          value: Number(m.value),
-          step: Number(m.step),
-          time: String(m.time),
-        }),
+    return (await this.getMany([id]))[0];
+  }
+
+  /**
+   * Runs by id, in the order given (missing ones left out), in four queries whatever their number.
+   * `latest` loads only each metric's latest value (highest step, then newest), what a search page
+   * shows, instead of every logged point.
+   */
+  async getMany(ids: readonly string[], metrics: 'all' | 'latest' = 'all'): Promise<RunRecord[]> {
+    if (ids.length === 0) return [];
+    const list = ids.map(() => '?').join(', ');
+    const latest =
+      metrics === 'latest'
+        ? ' AND NOT EXISTS (SELECT 1 FROM run_metrics n WHERE n.run_id = m.run_id AND n.key = m.key AND (n.step > m.step OR (n.step = m.step AND n.time > m.time)))'
+        : '';
+    const [runs, params, tags, points] = await Promise.all([
+      this.store.query(`SELECT * FROM runs WHERE id IN (${list})`, ids),
+      this.store.query(
+        `SELECT run_id, key, value FROM run_params WHERE run_id IN (${list}) ORDER BY key`,
+        ids,
       ),
+      this.store.query(`SELECT run_id, key, value FROM run_tags WHERE run_id IN (${list}) ORDER BY key`, ids),
+      this.store.query(
+        `SELECT m.run_id, m.key, m.value, m.step, m.time FROM run_metrics m WHERE m.run_id IN (${list})${latest} ORDER BY m.key, m.step, m.time`,
+        ids,
+      ),
+    ]);
+    const byRun = <T>(rows: Row[], map: (r: Row) => T) => {
+      const out = new Map<string, T[]>();
+      for (const r of rows) {
+        const key = String(r.run_id);
+        const bucket = out.get(key) ?? [];
+        bucket.push(map(r));
+        out.set(key, bucket);
+      }
+      return out;
     };
+    const pairs = (r: Row) => [String(r.key), String(r.value)] as const;
+    const paramsOf = byRun(params, pairs);
+    const tagsOf = byRun(tags, pairs);
+    const metricsOf = byRun(
+      points,
+      (m): Metric => ({
+        key: String(m.key),
+        value: Number(m.value),
+        step: Number(m.step),
+        time: String(m.time),
+      }),
+    );
+    const rows = new Map(runs.map((r) => [String(r.id), r]));
+    return ids.flatMap((id) => {
+      const run = rows.get(id);
+      if (!run) return [];
+      return [
+        {
+          id,
+          name: String(run.name),
+          status: run.status as RunStatus,
+          startTime: String(run.start_time),
+          endTime: str(run.end_time),
+          createdBy: String(run.created_by),
+          experimentId: String(run.experiment_id ?? 0),
+          lifecycleStage: run.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
+          params: Object.fromEntries(paramsOf.get(id) ?? []),
+          tags: Object.fromEntries(tagsOf.get(id) ?? []),
+          metrics: metricsOf.get(id) ?? [],
+        } satisfies RunRecord,
+      ];
+    });
   }
 
   // --- a step of the facade's transaction that spans table groups (registry-db.ts) ---

@@ -50,7 +50,13 @@ export function mlflowRun(r: RunRecord, artifactRoot: string) {
   const latest = new Map<string, Metric>();
   for (const m of r.metrics) {
     const seen = latest.get(m.key);
-    if (!seen || m.step > seen.step || (m.step === seen.step && m.time >= seen.time)) latest.set(m.key, m);
+    // MLflow's rule: highest step, then newest, then the largest value.
+    if (
+      !seen ||
+      m.step > seen.step ||
+      (m.step === seen.step && (m.time > seen.time || (m.time === seen.time && m.value > seen.value)))
+    )
+      latest.set(m.key, m);
   }
   return {
     info: mlflowRunInfo(r, artifactRoot),
