@@ -6,6 +6,9 @@ import { conditionSql, type OrderTerm, orderSql, type RunCondition } from './run
 import { now, str } from './sql-values.js';
 import type { Metric, Run, RunStatus } from './types.js';
 
+/** Metric rows per INSERT statement (5 parameters each: well under both databases' limits). */
+const METRIC_ROWS_PER_INSERT = 200;
+
 /** A run as the store keeps it: the wire Run, and the experiment and life cycle MLflow adds. */
 export interface RunRecord extends Run {
   readonly experimentId: string;
@@ -63,24 +66,33 @@ export class RunStore {
         await tx.query('DELETE FROM run_tags WHERE run_id = ? AND key = ?', [id, key]);
         await tx.query('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?)', [id, key, value]);
       }
+      // A metric without a step gets the next one of its key (ferry's API); the rows go in a few
+      // multi-row INSERTs, not one statement each (a 1000-metric MLflow log-batch is 5 statements).
+      const nextStep = new Map<string, number>();
+      const rows: SqlValue[][] = [];
       for (const m of input.metrics ?? []) {
-        const step =
-          m.step ??
-          Number(
-            (
-              await tx.query('SELECT COUNT(*) AS n FROM run_metrics WHERE run_id = ? AND key = ?', [
-                id,
-                m.key,
-              ])
-            )[0]!.n,
-          );
-        await tx.query('INSERT INTO run_metrics (run_id, key, value, step, time) VALUES (?, ?, ?, ?, ?)', [
-          id,
-          m.key,
-          m.value,
-          step,
-          m.time ?? now(),
-        ]);
+        let step = m.step;
+        if (step === undefined) {
+          step =
+            nextStep.get(m.key) ??
+            Number(
+              (
+                await tx.query('SELECT COUNT(*) AS n FROM run_metrics WHERE run_id = ? AND key = ?', [
+                  id,
+                  m.key,
+                ])
+              )[0]!.n,
+            );
+          nextStep.set(m.key, step + 1);
+        }
+        rows.push([id, m.key, m.value, step, m.time ?? now()]);
+      }
+      for (let at = 0; at < rows.length; at += METRIC_ROWS_PER_INSERT) {
+        const chunk = rows.slice(at, at + METRIC_ROWS_PER_INSERT);
+        await tx.query(
+          `INSERT INTO run_metrics (run_id, key, value, step, time) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+          chunk.flat(),
+        );
       }
       if (input.deleteTag !== undefined)
         await tx.query('DELETE FROM run_tags WHERE run_id = ? AND key = ?', [id, input.deleteTag]);
