@@ -82,6 +82,14 @@ describe.each(BACKENDS)('Hugging Face Hub uploads on $name', (spec) => {
     const created = await createRepo({ ...hub, repo: 'acme/uploaded' });
     expect(created.repoUrl).toBe(`${server.url}/acme/uploaded`);
     await expect(createRepo({ ...hub, repo: 'acme/uploaded' })).rejects.toThrow(/already created/);
+    // An empty repo has info (no sha, no files), as on the Hub.
+    const empty = await modelInfo({
+      ...hub,
+      name: 'acme/uploaded',
+      additionalFields: ['sha', 'siblings'] as never,
+    });
+    expect(empty).toMatchObject({ name: 'acme/uploaded', private: false, siblings: [] });
+    expect((empty as unknown as { sha?: string }).sha).toBeUndefined();
 
     const config = Buffer.from('{"model_type": "mlp"}');
     const weights = safetensors(400_000); // 1.6 MB

@@ -171,6 +171,18 @@ describe.each(BACKENDS)('MLflow tracking API on $name', (spec) => {
         : await call('POST', 'experiments/search', body)
       ).json.experiments?.map((e: Json) => e.name);
     expect(await names('POST', { filter: "tags.kind = 'grid'" })).toEqual(['grid']);
+    await call('POST', 'experiments/set-experiment-tag', { experiment_id: exp, key: 'tmp', value: '1' });
+    expect(
+      (await call('POST', 'experiments/delete-experiment-tag', { experiment_id: exp, key: 'tmp' })).status,
+    ).toBe(200);
+    expect(
+      (await call('POST', 'experiments/delete-experiment-tag', { experiment_id: exp, key: 'tmp' })).json
+        .error_code,
+    ).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await call('GET', `experiments/get?experiment_id=${exp}`)).json.experiment.tags).toEqual([
+      { key: 'kind', value: 'grid' },
+      { key: 'owner', value: 'ana' },
+    ]);
     expect(await names('GET', { filter: "name LIKE 'g%'" })).toEqual(['grid']);
     expect(await names('POST', { order_by: ['name DESC'], max_results: 2 })).toEqual([
       'grid',

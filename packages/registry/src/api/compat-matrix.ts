@@ -304,7 +304,7 @@ export const COMPAT_MATRIX: readonly CompatRow[] = [
     api: 'MLflow',
     methods: ['POST'],
     path: `${M}/experiments/delete-experiment-tag`,
-    support: 'refused',
+    support: 'supported',
     note: '',
   },
   {

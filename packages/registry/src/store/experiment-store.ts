@@ -108,7 +108,12 @@ export class ExperimentStore {
   async update(
     actor: string,
     id: string,
-    change: { name?: string; lifecycleStage?: 'active' | 'deleted'; tag?: { key: string; value: string } },
+    change: {
+      name?: string;
+      lifecycleStage?: 'active' | 'deleted';
+      tag?: { key: string; value: string };
+      deleteTag?: string;
+    },
   ): Promise<void> {
     const before = await this.require(id);
     if (id === '0' && change.lifecycleStage === 'deleted')
@@ -131,6 +136,17 @@ export class ExperimentStore {
             now(),
             Number(id),
           ]);
+        if (change.deleteTag !== undefined) {
+          const gone = await tx.query(
+            'DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ? RETURNING key',
+            [Number(id), change.deleteTag],
+          );
+          if (gone.length === 0)
+            throw registryError('FERRY_REGISTRY_NOT_FOUND', {
+              what: 'tag',
+              name: `${id}/${change.deleteTag}`,
+            });
+        }
         if (change.tag) {
           await tx.query('DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?', [
             Number(id),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isRegistryError, registryError } from '../../errors.js';
 import { checkFilePath } from '@ferry/registry-client';
@@ -98,16 +99,19 @@ export async function hubRoutes(app: FastifyInstance, context: ApiContext): Prom
   const info = async (request: FastifyRequest<{ Params: Repo }>, rev: string) => {
     const model = await repoOf(request);
     const m = (await db.models.get(model))!;
-    const version = await versionAt(model, rev);
+    // A repo just created has no version yet: the Hub answers its info with no sha and no files
+    // (huggingface_hub's create_repo then repo_info), so main on an empty model does too.
+    const empty = (rev === 'main' || rev === 'HEAD') && m.latestVersion === null && !m.aliases.main;
+    const version = empty ? undefined : await versionAt(model, rev);
     const cardText = await db.models.getCard(model);
     const card = cardText ? parseCard(cardText).metadata : undefined;
     return {
-      _id: commitOf(version).slice(0, 24),
+      _id: (version ? commitOf(version) : createHash('sha1').update(model).digest('hex')).slice(0, 24),
       id: model,
       modelId: model,
       author: m.namespace,
-      sha: commitOf(version),
-      lastModified: version.updatedAt,
+      ...(version && { sha: commitOf(version) }),
+      lastModified: version?.updatedAt ?? m.updatedAt,
       createdAt: m.createdAt,
       private: m.visibility === 'private',
       disabled: false,
@@ -121,8 +125,8 @@ export async function hubRoutes(app: FastifyInstance, context: ApiContext): Prom
       ...(typeof card?.pipeline_tag === 'string' && { pipeline_tag: card.pipeline_tag }),
       ...(typeof card?.library_name === 'string' && { library_name: card.library_name }),
       ...(card && { cardData: card }),
-      siblings: version.files.map((f) => ({ rfilename: f.path })),
-      usedStorage: version.files.reduce((sum, f) => sum + f.size, 0),
+      siblings: (version?.files ?? []).map((f) => ({ rfilename: f.path })),
+      usedStorage: (version?.files ?? []).reduce((sum, f) => sum + f.size, 0),
       spaces: [],
     };
   };

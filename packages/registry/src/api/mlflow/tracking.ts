@@ -167,6 +167,9 @@ export function trackingRoutes(app: FastifyInstance, { db }: ApiContext): void {
   experimentChange('/experiments/update', (request) => ({ name: param(request, 'new_name')! }));
   experimentChange('/experiments/delete', () => ({ lifecycleStage: 'deleted' }));
   experimentChange('/experiments/restore', () => ({ lifecycleStage: 'active' }));
+  experimentChange('/experiments/delete-experiment-tag', (request) => ({
+    deleteTag: checkLabel('tag key', param(request, 'key')!),
+  }));
   experimentChange('/experiments/set-experiment-tag', (request) => ({
     tag: { key: checkLabel('tag key', param(request, 'key')!), value: param(request, 'value', false) ?? '' },
   }));
