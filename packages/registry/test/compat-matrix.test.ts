@@ -50,6 +50,13 @@ describe('Hub and MLflow compatibility matrix', () => {
         if (routed !== (row.support !== 'refused')) wrong.push(`${method} ${row.path} (${row.support})`);
       }
     expect(wrong).toEqual([]);
+    // A refused Hub endpoint answers in the Hub's error shape (a string the clients show).
+    for (const row of COMPAT_MATRIX.filter((r) => r.api === 'Hub' && r.support === 'refused')) {
+      const url = row.path.replace(/:(\w+)/g, 'x');
+      const response = await fetch(`${server.url}${url}`, { method: row.methods[0] });
+      expect([url, response.status, typeof (await response.json()).error]).toEqual([url, 404, 'string']);
+      expect(response.headers.get('x-error-message')).toMatch(/does not exist/);
+    }
     // A refused MLflow endpoint answers as MLflow's server does for an unknown one.
     for (const row of COMPAT_MATRIX.filter((r) => r.api === 'MLflow' && r.support === 'refused')) {
       const response = await fetch(`${server.url}${row.path}`, {

@@ -12,3 +12,13 @@ export class HubError extends Error {
     super(message);
   }
 }
+
+/** A path in the Hub's URL space (not ferry's /api/v1), whose errors take the Hub's shape. */
+export function isHubPath(url: string): boolean {
+  const path = url.split('?')[0]!;
+  return (
+    /^\/api\/(models|datasets|spaces|repos|whoami)(\/|-|$)/.test(path) ||
+    /\.git\/info\/lfs\//.test(path) ||
+    /^\/[^/]+\/[^/]+\/(resolve|raw)\//.test(path)
+  );
+}
