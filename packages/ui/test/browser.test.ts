@@ -175,6 +175,54 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
     await shot('run');
   });
 
+  it('shows a run logged through the MLflow API: metric charts and the version registered from it', async () => {
+    // As an MLflow client does it: Basic auth with the ferry token as password (issue #19).
+    const basic = `Basic ${Buffer.from(`mlflow:${seeded.admin}`).toString('base64')}`;
+    const mlflow = async (path: string, body: unknown) => {
+      const response = await fetch(`${seeded.server.url}/api/2.0/mlflow/${path}`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      return response.json();
+    };
+    const { experiment_id } = await mlflow('experiments/create', { name: 'churn-tuning' });
+    const { run } = await mlflow('runs/create', { experiment_id, run_name: 'mlflow-churn' });
+    const runId = run.info.run_id as string;
+    await mlflow('runs/log-batch', {
+      run_id: runId,
+      params: [{ key: 'max_depth', value: '8' }],
+      metrics: [0.61, 0.42, 0.35, 0.31].flatMap((loss, step) => [
+        { key: 'loss', value: loss, step, timestamp: 1_700_000_000_000 + step },
+        { key: 'auc', value: 0.7 + step / 20, step, timestamp: 1_700_000_000_000 + step },
+      ]),
+    });
+    await mlflow('runs/update', { run_id: runId, status: 'FINISHED' });
+    await mlflow('registered-models/create', { name: 'tabular/churn' });
+    await mlflow('model-versions/create', {
+      name: 'tabular/churn',
+      source: 's3://models/churn/1',
+      run_id: runId,
+    });
+
+    await open(`#/runs/${runId}`);
+    await page.waitForSelector('.charts canvas');
+    expect(await page.textContent('main h1')).toContain('mlflow-churn');
+    expect(await page.textContent('main h1')).toContain('finished');
+    expect(await page.locator('.charts figcaption').allTextContents()).toEqual([
+      'auc: 4 point(s), last 0.85',
+      'loss: 4 point(s), last 0.31',
+    ]);
+    expect(await page.textContent('table.kv')).toContain('max_depth');
+    await page.waitForSelector('ul.run-versions a');
+    expect(await page.locator('ul.run-versions a').allTextContents()).toEqual(['tabular/churn/1']);
+    await shot('run-mlflow');
+    await page.click('ul.run-versions a');
+    await page.waitForFunction(() => location.hash === '#/models/tabular%2Fchurn/versions/1');
+    await page.waitForSelector('main h1');
+  });
+
   it('promotes and rolls back an alias with confirmation; permissions decide the buttons; 403 is shown', async () => {
     await login(seeded.reader);
     await open('#/models/vision%2Fmnist');

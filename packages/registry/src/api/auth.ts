@@ -80,12 +80,12 @@ export async function authenticate(
   header: string | undefined,
 ): Promise<Principal> {
   if (header === undefined || header === '') return ANONYMOUS;
-  const match = /^Bearer (\S+)$/i.exec(header);
-  const token = match?.[1];
+  const token = tokenOf(header);
   if (!token || !isTokenShaped(token)) {
     limiter.fail(client);
     throw registryError('FERRY_REGISTRY_UNAUTHORIZED', {
-      reason: 'the Authorization header must be "Bearer ferry_..."',
+      reason:
+        'the Authorization header must be "Bearer ferry_..." (or "Bearer hf_ferry_...", or Basic with the token as password)',
     });
   }
   const hash = hashToken(token);
@@ -97,4 +97,28 @@ export async function authenticate(
     throw registryError('FERRY_REGISTRY_UNAUTHORIZED', { reason: 'unknown or revoked token' });
   }
   return { user: found.user, grants: found.grants, anonymous: false };
+}
+
+/** The Hub's clients refuse a token that does not start with `hf_` (huggingface.js checkCredentials). */
+const HUB_TOKEN_PREFIX = 'hf_';
+
+/**
+ * The ferry token in an Authorization header, in the three spellings clients send:
+ * `Bearer ferry_...` (ferry), `Bearer hf_ferry_...` (a ferry token behind the prefix the Hugging Face
+ * clients demand), and `Basic base64(user:ferry_...)` (MLflow's MLFLOW_TRACKING_USERNAME/PASSWORD;
+ * the user name is not checked: the token names its user).
+ */
+export function tokenOf(header: string): string | undefined {
+  const bearer = /^Bearer (\S+)$/i.exec(header)?.[1];
+  if (bearer)
+    return bearer.startsWith(HUB_TOKEN_PREFIX + TOKEN_PREFIX)
+      ? bearer.slice(HUB_TOKEN_PREFIX.length)
+      : bearer;
+  const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header)?.[1];
+  if (!basic) return undefined;
+  const text = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon < 0) return undefined;
+  // Some clients put the token in the user name and leave the password empty.
+  return text.slice(colon + 1) || text.slice(0, colon);
 }

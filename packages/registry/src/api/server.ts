@@ -8,6 +8,7 @@ import type { BlobStore } from '../store/blob-store.js';
 import type { RegistryDb } from '../store/registry-db.js';
 import { authenticate, hashToken, isTokenShaped, LOCAL_ADMIN, newToken } from './auth.js';
 import { AuthFailureLimiter, type AuthLimiterOptions, failureKey } from './auth-limiter.js';
+import { isHubPath } from './hub/hub-error.js';
 import { hubRoutes } from './hub/routes.js';
 import { mlflowRoutes } from './mlflow/routes.js';
 import { lineageRoutes } from './routes-lineage.js';
@@ -113,14 +114,13 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     if (mapped.http >= 500) app.log.error(error);
     return reply.code(mapped.http).send({ error: { code: mapped.code, message: mapped.message } });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: {
-        code: 'FERRY_REGISTRY_NOT_FOUND',
-        message: `route ${request.method} ${request.url.split('?')[0]} does not exist`,
-      },
-    }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const message = `route ${request.method} ${request.url.split('?')[0]} does not exist`;
+    // The Hub's clients read `error` as a string (huggingface.js showed "[object Object]").
+    if (isHubPath(request.url))
+      return reply.code(404).header('x-error-message', message).send({ error: message });
+    return reply.code(404).send({ error: { code: 'FERRY_REGISTRY_NOT_FOUND', message } });
+  });
 
   const context = { db, blobs };
   modelRoutes(app, context);

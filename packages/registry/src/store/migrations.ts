@@ -239,6 +239,33 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX uploads_created_by ON uploads (created_by)',
     ],
   },
+  {
+    version: 9,
+    name: 'experiments; runs join one and can be deleted (the MLflow tracking API, issue #19)',
+    sql: [
+      // MLflow names experiments by a number ("0" is the Default experiment every client falls
+      // back to); the auto id gives the next ones. Runs from before (and ferry's own runs API) are
+      // in experiment 0.
+      `CREATE TABLE experiments (
+        id {AUTO_ID},
+        name TEXT NOT NULL UNIQUE,
+        artifact_location TEXT,
+        lifecycle_stage TEXT NOT NULL DEFAULT 'active',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL)`,
+      `INSERT INTO experiments (id, name, lifecycle_stage, created_at, updated_at, created_by)
+        VALUES (0, 'Default', 'active', '1970-01-01T00:00:00.000Z', '1970-01-01T00:00:00.000Z', 'system')`,
+      `CREATE TABLE experiment_tags (
+        experiment_id BIGINT NOT NULL REFERENCES experiments (id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, key))`,
+      'ALTER TABLE runs ADD COLUMN experiment_id BIGINT NOT NULL DEFAULT 0',
+      "ALTER TABLE runs ADD COLUMN lifecycle_stage TEXT NOT NULL DEFAULT 'active'",
+      'CREATE INDEX runs_experiment ON runs (experiment_id, start_time)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

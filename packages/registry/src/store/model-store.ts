@@ -111,15 +111,17 @@ export class ModelStore {
     conditions: readonly Condition[],
     readable: Readable,
     page: { limit: number; offset: number },
+    /** ORDER BY terms built by the caller from a fixed column list (MLflow's order_by). */
+    order: readonly string[] = [],
   ): Promise<{ models: Model[]; total: number }> {
     const where = whereClause(conditions, readable, 'models');
     const [count, models] = await Promise.all([
       this.store.query(`SELECT COUNT(*) AS n FROM models m${where.sql}`, where.params),
-      modelsPage(this.store, `FROM models m${where.sql} ORDER BY m.full_name LIMIT ? OFFSET ?`, [
-        ...where.params,
-        page.limit,
-        page.offset,
-      ]),
+      modelsPage(
+        this.store,
+        `FROM models m${where.sql} ORDER BY ${[...order, 'm.full_name'].join(', ')} LIMIT ? OFFSET ?`,
+        [...where.params, page.limit, page.offset],
+      ),
     ]);
     const total = Number(count[0]!.n);
     return { models, total };

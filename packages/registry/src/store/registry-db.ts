@@ -4,14 +4,15 @@ import { parseModelName } from '@ferry/registry-client';
 import { AliasStore } from './alias-store.js';
 import { AuditStore, recordAudit } from './audit-store.js';
 import { DeploymentStore } from './deployments.js';
+import { ExperimentStore } from './experiment-store.js';
 import { LineageStore } from './lineage-store.js';
 import type { MetadataStore } from './metadata-store.js';
 import { migrate } from './migrations.js';
 import { ModelStore, modelNameConflict } from './model-store.js';
 import { versionNode } from './node-id.js';
-import { type NewRun, RunStore } from './run-store.js';
+import { type NewRun, type RunRecord, RunStore } from './run-store.js';
 import { TokenStore } from './token-store.js';
-import type { Model, ModelVersion, Run } from './types.js';
+import type { Model, ModelVersion } from './types.js';
 import { UploadSessions } from './uploads.js';
 import { versionDigest } from './version-digest.js';
 import { type NewVersion, VersionStore } from './version-store.js';
@@ -30,6 +31,7 @@ export class RegistryDb {
   readonly versions: VersionStore;
   readonly aliases: AliasStore;
   readonly runs: RunStore;
+  readonly experiments: ExperimentStore;
   readonly lineage: LineageStore;
   readonly audit: AuditStore;
   readonly tokens: TokenStore;
@@ -42,6 +44,7 @@ export class RegistryDb {
     this.versions = new VersionStore(store, this.models);
     this.aliases = new AliasStore(store, this.models, this.versions);
     this.runs = new RunStore(store);
+    this.experiments = new ExperimentStore(store);
     this.lineage = new LineageStore(store);
     this.audit = new AuditStore(store);
     this.tokens = new TokenStore(store);
@@ -144,7 +147,7 @@ export class RegistryDb {
   }
 
   /** Starts a run (runs) and records the datasets it read with their edges into it (lineage). */
-  async createRun(actor: string, input: NewRun): Promise<Run> {
+  async createRun(actor: string, input: NewRun): Promise<RunRecord> {
     const id = randomUUID().replace(/-/g, '');
     await this.store.transaction(async (tx) => {
       await this.runs.insertIn(tx, actor, id, input);

@@ -65,6 +65,8 @@ export class VersionStore {
     conditions: readonly Condition[],
     readable: Readable,
     page: { limit: number; offset: number },
+    /** ORDER BY terms built by the caller from a fixed column list (MLflow's order_by). */
+    order: readonly string[] = [],
   ): Promise<{ versions: ModelVersion[]; total: number }> {
     const where = whereClause(conditions, readable, 'versions');
     const from = `FROM versions v JOIN models m ON m.id = v.model_id${where.sql}${where.sql ? ' AND' : ' WHERE'} v.status = 'ready'`;
@@ -72,7 +74,7 @@ export class VersionStore {
       this.store.query(`SELECT COUNT(*) AS n ${from}`, where.params),
       versionsPage(
         this.store,
-        `SELECT v.*, m.full_name ${from} ORDER BY m.full_name, v.version DESC LIMIT ? OFFSET ?`,
+        `SELECT v.*, m.full_name ${from} ORDER BY ${[...order, 'm.full_name', 'v.version DESC'].join(', ')} LIMIT ? OFFSET ?`,
         [...where.params, page.limit, page.offset],
       ),
     ]);

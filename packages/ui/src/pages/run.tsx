@@ -1,14 +1,21 @@
 import { useMemo } from 'preact/hooks';
-import type { Run } from '../api.js';
+import type { Graph, Run } from '../api.js';
 import { LineChart } from '../components/chart.js';
 import { Loading, PageError } from '../components/status.js';
 import { formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
-import { href } from '../router.js';
+import { href, nodeHref } from '../router.js';
 
 /** A run: params, tags and one chart per metric key (value against step). */
 export function RunPage({ id }: { id: string }) {
   const { data, error } = useApi<Run>(`/api/v1/runs/${encodeURIComponent(id)}`);
+  // The versions registered from this run (ferry push --run, MLflow's model-versions/create run_id).
+  const lineage = useApi<{ downstream: Graph }>(
+    `/api/v1/lineage?node=${encodeURIComponent(`run:${id}`)}&depth=1`,
+  );
+  const versions = (lineage.data?.downstream.edges ?? [])
+    .filter((e) => e.relation === 'output' && e.src === `run:${id}`)
+    .map((e) => e.dst);
   const charts = useMemo(() => {
     const byKey = new Map<string, { step: number; value: number }[]>();
     for (const m of data?.metrics ?? []) {
@@ -47,6 +54,18 @@ export function RunPage({ id }: { id: string }) {
           <a href={href.lineage(`run:${data.id}`)}>inputs and outputs</a>
         </dd>
       </dl>
+      <h2>Versions</h2>
+      {versions.length === 0 ? (
+        <p class="muted">No version registered from this run.</p>
+      ) : (
+        <ul class="run-versions">
+          {versions.map((node) => (
+            <li key={node}>
+              <a href={nodeHref(node)}>{node.replace(/^models:\//, '')}</a>
+            </li>
+          ))}
+        </ul>
+      )}
       <h2>Params</h2>
       <KeyValues values={data.params} empty="No params logged." />
       <h2>Tags</h2>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isRegistryError, registryError } from '../../errors.js';
 import { checkFilePath } from '@ferry/registry-client';
@@ -8,6 +9,9 @@ import type { ApiContext } from '../context.js';
 import { parseRange } from '../range.js';
 import { checkScanGate } from '../scan-gate.js';
 import { commitOf, pathEntry, treeEntries } from './entries.js';
+import { accountRoutes } from './account.js';
+import { HubError } from './hub-error.js';
+import { uploadRoutes } from './upload.js';
 
 /** Entries per tree page (the Hub pages its tree listings the same way, with a Link header). */
 export const MAX_TREE_PAGE = 1000;
@@ -17,23 +21,14 @@ export const MAX_PATHS_INFO = 1000;
 type Repo = { ns: string; name: string };
 type RevParams = Repo & { rev: string };
 
-/** A Hub error: the X-Error-Code header huggingface_hub and huggingface.js read, and `{error}`. */
-class HubError extends Error {
-  constructor(
-    readonly hubCode: 'RepoNotFound' | 'RevisionNotFound' | 'EntryNotFound',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The download half of the Hugging Face Hub HTTP API (huggingface_hub / @huggingface/hub clients
  * pointed at ferry with HF_ENDPOINT or hubUrl): model info, tree, paths-info and resolve.
  * A revision is a version number, an alias, `main`/`HEAD` (the latest ready version) or a prefix
  * of a version's digest (its commit id).
  */
-export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext): Promise<void> {
+export async function hubRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
+  const { db, blobs } = context;
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 1024 * 1024 },
@@ -49,12 +44,19 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error instanceof HubError)
       return reply
-        .code(404)
+        .code(error.status)
         .header('x-error-code', error.hubCode)
         .header('x-error-message', error.message)
         .send({ error: error.message });
     const status = isRegistryError(error) ? error.http : error.validation ? 400 : (error.statusCode ?? 500);
-    return reply.code(status).send({ error: error.message });
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="ferry"');
+    if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_RATE_LIMITED')
+      reply.header('retry-after', '60');
+    // HTTP headers carry Latin-1 only; the body keeps the whole message.
+    return reply
+      .code(status)
+      .header('x-error-message', error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 500))
+      .send({ error: error.message });
   });
 
   const repoOf = async (request: FastifyRequest<{ Params: Repo }>) => {
@@ -97,16 +99,19 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
   const info = async (request: FastifyRequest<{ Params: Repo }>, rev: string) => {
     const model = await repoOf(request);
     const m = (await db.models.get(model))!;
-    const version = await versionAt(model, rev);
+    // A repo just created has no version yet: the Hub answers its info with no sha and no files
+    // (huggingface_hub's create_repo then repo_info), so main on an empty model does too.
+    const empty = (rev === 'main' || rev === 'HEAD') && m.latestVersion === null && !m.aliases.main;
+    const version = empty ? undefined : await versionAt(model, rev);
     const cardText = await db.models.getCard(model);
     const card = cardText ? parseCard(cardText).metadata : undefined;
     return {
-      _id: commitOf(version).slice(0, 24),
+      _id: (version ? commitOf(version) : createHash('sha1').update(model).digest('hex')).slice(0, 24),
       id: model,
       modelId: model,
       author: m.namespace,
-      sha: commitOf(version),
-      lastModified: version.updatedAt,
+      ...(version && { sha: commitOf(version) }),
+      lastModified: version?.updatedAt ?? m.updatedAt,
       createdAt: m.createdAt,
       private: m.visibility === 'private',
       disabled: false,
@@ -120,8 +125,8 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
       ...(typeof card?.pipeline_tag === 'string' && { pipeline_tag: card.pipeline_tag }),
       ...(typeof card?.library_name === 'string' && { library_name: card.library_name }),
       ...(card && { cardData: card }),
-      siblings: version.files.map((f) => ({ rfilename: f.path })),
-      usedStorage: version.files.reduce((sum, f) => sum + f.size, 0),
+      siblings: (version?.files ?? []).map((f) => ({ rfilename: f.path })),
+      usedStorage: (version?.files ?? []).reduce((sum, f) => sum + f.size, 0),
       spaces: [],
     };
   };
@@ -221,4 +226,11 @@ export async function hubRoutes(app: FastifyInstance, { db, blobs }: ApiContext)
   };
   app.get('/:ns/:name/resolve/:rev/*', { ...tags, exposeHeadRoute: false }, resolve);
   app.head('/:ns/:name/resolve/:rev/*', tags, resolve);
+  // raw/ is git's view of a file; ferry keeps no LFS pointers, so it serves the content as resolve/
+  // does (fileExists sends HEAD raw/).
+  app.get('/:ns/:name/raw/:rev/*', { ...tags, exposeHeadRoute: false }, resolve);
+  app.head('/:ns/:name/raw/:rev/*', tags, resolve);
+
+  accountRoutes(app, context);
+  await uploadRoutes(app, context, { repoOf });
 }

@@ -1,12 +1,19 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { isRegistryError, registryError } from '../../errors.js';
+import type { ModelVersion } from '../../store/types.js';
 import { checkLabel, checkSourceUri, parseModelName } from '@ferry/registry-client';
 import { modelWith, requireScope, visibleModel } from '../access.js';
 import { allows } from '../auth.js';
+import { COMPAT_MATRIX } from '../compat-matrix.js';
 import type { ApiContext } from '../context.js';
 import { readableFor } from '../readable.js';
 import { parseFilter } from './filter.js';
-import { downloadUri, mlflowModel, mlflowVersion } from './shapes.js';
+import { list, page, param, tags, versionNumber } from './request.js';
+import { downloadUri, mlflowModel, mlflowVersion, STAGE_ALIASES } from './shapes.js';
+import { trackingRoutes } from './tracking.js';
+
+/** MLflow's stages, mapped onto aliases (docs/registry.md): Staging and Production are aliases. */
+const STAGES = ['None', 'Staging', 'Production', 'Archived'] as const;
 
 /** MLflow's error codes (mlflow/protos/databricks.proto ErrorCode) and the statuses its server sends. */
 const MLFLOW_ERRORS: Record<string, [string, number]> = {
@@ -17,84 +24,12 @@ const MLFLOW_ERRORS: Record<string, [string, number]> = {
   FERRY_REGISTRY_BACKEND: ['TEMPORARILY_UNAVAILABLE', 503],
 };
 
-const MAX_RESULTS = 1000;
-const page = (request: FastifyRequest, fallback: number) => {
-  const q = {
-    ...(request.query as Record<string, unknown>),
-    ...((request.body as Record<string, unknown>) ?? {}),
-  };
-  const limit = q.max_results === undefined ? fallback : Number(q.max_results);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RESULTS)
-    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-      what: 'max_results',
-      reason: `must be 1 to ${MAX_RESULTS}`,
-    });
-  const token = q.page_token ? String(q.page_token) : '';
-  const offset = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
-  if (!Number.isSafeInteger(offset) || offset < 0)
-    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-      what: 'page_token',
-      reason: 'not a token this server issued',
-    });
-  return {
-    limit,
-    offset,
-    next: (total: number) =>
-      offset + limit < total ? Buffer.from(String(offset + limit)).toString('base64url') : undefined,
-  };
-};
-
-/** Reads a parameter from the JSON body or the query string, as MLflow's server accepts both. */
-function param(request: FastifyRequest, key: string, required = true): string | undefined {
-  const body = (request.body as Record<string, unknown> | undefined) ?? {};
-  const value = body[key] ?? (request.query as Record<string, unknown>)[key];
-  if (value === undefined || value === null || value === '') {
-    if (required)
-      throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-        what: key,
-        reason: `missing value for required parameter '${key}'`,
-      });
-    return undefined;
-  }
-  if (typeof value !== 'string' && typeof value !== 'number')
-    throw registryError('FERRY_REGISTRY_BAD_REQUEST', { what: key, reason: 'must be a string' });
-  return String(value);
-}
-
-function versionNumber(request: FastifyRequest): number {
-  const text = param(request, 'version')!;
-  if (!/^\d{1,9}$/.test(text) || Number(text) < 1)
-    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-      what: 'version',
-      reason: `${JSON.stringify(text)} is not a version number`,
-    });
-  return Number(text);
-}
-
-function tags(request: FastifyRequest): Record<string, string> {
-  const list = ((request.body as Record<string, unknown> | undefined)?.tags ?? []) as unknown;
-  if (!Array.isArray(list) || list.length > 1000)
-    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-      what: 'tags',
-      reason: 'must be a list of {key, value}',
-    });
-  const out: Record<string, string> = {};
-  for (const t of list as { key?: unknown; value?: unknown }[]) {
-    if (typeof t?.key !== 'string' || (t.value !== undefined && typeof t.value !== 'string'))
-      throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
-        what: 'tags',
-        reason: 'each tag is {key: string, value: string}',
-      });
-    out[checkLabel('tag key', t.key)] = (t.value as string | undefined) ?? '';
-  }
-  return out;
-}
-
 /**
  * The MLflow Model Registry REST API subset (https://mlflow.org/docs/latest/rest-api.html),
  * under /api/2.0/mlflow/, with MLflow's JSON shapes and `{"error_code", "message"}` errors.
  */
-export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Promise<void> {
+export async function mlflowRoutes(app: FastifyInstance, context: ApiContext): Promise<void> {
+  const { db } = context;
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     let code = 'INVALID_PARAMETER_VALUE';
     let status = 400;
@@ -113,12 +48,15 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
     if (code === 'REQUEST_LIMIT_EXCEEDED') reply.header('retry-after', '60');
     return reply.code(status).send({ error_code: code, message });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // A refused endpoint of the compatibility matrix says why (and what to use instead).
+    const refused = COMPAT_MATRIX.find((r) => r.api === 'MLflow' && r.path === path && r.note);
+    return reply.code(404).send({
       error_code: 'ENDPOINT_NOT_FOUND',
-      message: `${request.method} ${request.url.split('?')[0]} is not part of ferry's MLflow subset`,
-    }),
-  );
+      message: `${request.method} ${path} is not part of ferry's MLflow subset${refused ? ` (${refused.note})` : ''}`,
+    });
+  });
 
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
   const hide = { schema: { tags: ['mlflow'] } };
@@ -130,6 +68,16 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
     const m = (await db.models.get(name))!;
     return mlflowModel(m, await latestOf(name), base(request));
   };
+
+  const versionOf = async (request: FastifyRequest, scope: 'read' | 'write' | 'admin') => {
+    const name =
+      scope === 'read'
+        ? await visibleModel(db, request.principal, param(request, 'name')!)
+        : await modelWith(db, request.principal, param(request, 'name')!, scope);
+    return { name, version: versionNumber(request) };
+  };
+
+  trackingRoutes(app, context);
 
   // --- registered models ---
   app.post('/registered-models/create', hide, async (request) => {
@@ -177,6 +125,11 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
       parseFilter(filter, 'models'),
       readableFor(request.principal),
       paging,
+      orderBy(request, {
+        name: 'm.full_name',
+        timestamp: 'm.updated_at',
+        last_updated_timestamp: 'm.updated_at',
+      }),
     );
     const latest = new Map((await db.versions.latest(models)).map((v) => [v.model, v]));
     const out = models.map((m) => mlflowModel(m, latest.get(m.name), base(request)));
@@ -186,15 +139,42 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
   app.get('/registered-models/search', hide, searchModels);
   app.post('/registered-models/search', hide, searchModels);
 
-  app.post('/registered-models/get-latest-versions', hide, async (request) => {
+  // Stages are aliases here: Staging and Production name the versions the aliases `staging` and
+  // `production` point to, None the latest version; Archived holds nothing (ferry keeps no archive).
+  const latestVersions = async (request: FastifyRequest) => {
     const name = await visibleModel(db, request.principal, param(request, 'name')!);
-    const stages = ((request.body as { stages?: unknown })?.stages ?? []) as unknown;
-    if (!Array.isArray(stages))
-      throw registryError('FERRY_REGISTRY_BAD_REQUEST', { what: 'stages', reason: 'must be a list' });
-    // ferry has aliases, not stages: every version is in stage "None".
-    const latest = await latestOf(name);
-    const wanted = stages.length === 0 || stages.some((s) => String(s).toLowerCase() === 'none');
-    return { model_versions: latest && wanted ? [mlflowVersion(latest, base(request))] : [] };
+    const wanted = list(request, 'stages', 4).map(stageName);
+    const out: ModelVersion[] = [];
+    for (const stage of wanted.length === 0 ? (['None', 'Staging', 'Production'] as const) : wanted) {
+      const alias = STAGE_ALIASES[stage as keyof typeof STAGE_ALIASES];
+      const version =
+        stage === 'None'
+          ? await latestOf(name)
+          : alias
+            ? await db.aliases.get(name, alias).then((a) => a && db.versions.get(name, a.version))
+            : undefined;
+      if (version && !out.some((v) => v.version === version.version)) out.push(version);
+    }
+    return { model_versions: out.map((v) => mlflowVersion(v, base(request))) };
+  };
+  app.post('/registered-models/get-latest-versions', hide, latestVersions);
+  app.get('/registered-models/get-latest-versions', hide, latestVersions);
+
+  // transition-stage moves the stage's alias to the version (one alias names one version, so the
+  // previous holder leaves the stage: archive_existing_versions is always true in effect).
+  // None and Archived take the version out of Staging and Production.
+  app.post('/model-versions/transition-stage', hide, async (request) => {
+    const { name, version } = await versionOf(request, 'write');
+    const stage = stageName(param(request, 'stage')!);
+    const current = await db.versions.require(name, version);
+    const admin = allows(request.principal, 'admin', name);
+    const alias = STAGE_ALIASES[stage as keyof typeof STAGE_ALIASES];
+    if (alias) await db.aliases.set(request.principal.user, name, alias, version, { allowProtected: admin });
+    else
+      for (const held of Object.values(STAGE_ALIASES))
+        if (current.aliases.includes(held))
+          await db.aliases.delete(request.principal.user, name, held, admin);
+    return { model_version: mlflowVersion(await db.versions.require(name, version), base(request)) };
   });
 
   app.post('/registered-models/set-tag', hide, async (request) => {
@@ -271,14 +251,6 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
     return { model_version: mlflowVersion(ready, base(request)) };
   });
 
-  const versionOf = async (request: FastifyRequest, scope: 'read' | 'write' | 'admin') => {
-    const name =
-      scope === 'read'
-        ? await visibleModel(db, request.principal, param(request, 'name')!)
-        : await modelWith(db, request.principal, param(request, 'name')!, scope);
-    return { name, version: versionNumber(request) };
-  };
-
   app.get('/model-versions/get', hide, async (request) => {
     const { name, version } = await versionOf(request, 'read');
     return { model_version: mlflowVersion(await db.versions.require(name, version), base(request)) };
@@ -307,6 +279,13 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
       parseFilter(param(request, 'filter', false), 'versions'),
       readableFor(request.principal),
       paging,
+      orderBy(request, {
+        name: 'm.full_name',
+        version_number: 'v.version',
+        creation_timestamp: 'v.created_at',
+        timestamp: 'v.created_at',
+        last_updated_timestamp: 'v.updated_at',
+      }),
     );
     const next = paging.next(total);
     return {
@@ -344,5 +323,29 @@ export async function mlflowRoutes(app: FastifyInstance, { db }: ApiContext): Pr
       null,
     );
     return {};
+  });
+}
+
+function stageName(text: string): (typeof STAGES)[number] {
+  const stage = STAGES.find((s) => s.toLowerCase() === text.toLowerCase());
+  if (!stage)
+    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+      what: `stage ${JSON.stringify(text.slice(0, 50))}`,
+      reason: `one of ${STAGES.join(', ')}`,
+    });
+  return stage;
+}
+
+/** MLflow's order_by (`name ASC`, `version_number DESC`, `last_updated_timestamp`) onto columns. */
+function orderBy(request: FastifyRequest, columns: Record<string, string>): string[] {
+  return list(request, 'order_by', 5).map((term) => {
+    const m = /^\s*([A-Za-z_]+)(?:\s+(ASC|DESC))?\s*$/i.exec(term);
+    const column = m && columns[m[1]!.toLowerCase()];
+    if (!column)
+      throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+        what: `order_by ${JSON.stringify(term.slice(0, 100))}`,
+        reason: `expected one of ${Object.keys(columns).join(', ')}, then ASC or DESC`,
+      });
+    return `${column} ${m![2]?.toUpperCase() === 'DESC' ? 'DESC' : 'ASC'}`;
   });
 }

@@ -5,6 +5,15 @@ import type { Model, ModelVersion } from '../../store/types.js';
 const ms = (iso: string) => Date.parse(iso);
 const tagList = (tags: Readonly<Record<string, string>>) =>
   Object.entries(tags).map(([key, value]) => ({ key, value }));
+/** MLflow's stages as ferry aliases: a version holding the alias is in the stage (docs/registry.md). */
+export const STAGE_ALIASES = { Staging: 'staging', Production: 'production' } as const;
+
+function stageOf(v: ModelVersion): string {
+  if (v.aliases.includes(STAGE_ALIASES.Production)) return 'Production';
+  if (v.aliases.includes(STAGE_ALIASES.Staging)) return 'Staging';
+  return 'None';
+}
+
 const STATUS = { ready: 'READY', pending: 'PENDING_REGISTRATION', failed: 'FAILED_REGISTRATION' } as const;
 
 export function mlflowVersion(v: ModelVersion, baseUrl: string) {
@@ -14,7 +23,7 @@ export function mlflowVersion(v: ModelVersion, baseUrl: string) {
     creation_timestamp: ms(v.createdAt),
     last_updated_timestamp: ms(v.updatedAt),
     user_id: v.createdBy,
-    current_stage: 'None',
+    current_stage: stageOf(v),
     description: v.description,
     source: v.sourceUri ?? downloadUri(v, baseUrl),
     ...(v.runId && { run_id: v.runId }),
