@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Deployment, RegistryClient } from '@ferry/registry-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { track } from '../../../scripts/test/children.js';
+import type { RegistryServer } from '../src/index.js';
+import { ferry } from './ferry-cli.helper.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+
+const BIN = fileURLToPath(new URL('../../cli/bin/ferry.js', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
+/** Short on purpose (the default is 30 s): the test waits for expiry, not minutes of sleep. */
+const EXPIRY_MS = 3_000;
+const HEARTBEAT_S = '0.25';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** `ferry serve models:/team/pub@prod --name beat` in its own process, as a user runs it. */
+async function spawnServe(registry: string, token: string, cache: string) {
+  const child: ChildProcess = track(
+    spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        'models:/team/pub@prod',
+        '--name',
+        'beat',
+        '--registry',
+        registry,
+        '--token',
+        token,
+        '--serve-port',
+        '0',
+        '--cache-dir',
+        cache,
+        '--heartbeat',
+        HEARTBEAT_S,
+        '--poll-interval',
+        '0.25',
+        '--log-level',
+        'warn',
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    ),
+  );
+  let output = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const m = /"httpPort":(\d+)/.exec(output);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`ferry serve exited with ${code}:\n${output}`)));
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    async kill(signal: NodeJS.Signals) {
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+for (const { name, open } of BACKENDS) {
+  describe(`deployment heartbeats: every endpoint, offline after expiry (${name})`, async () => {
+    const backend = await open();
+    if (!backend) {
+      it.skip(`${name} is not available here`, () => undefined);
+      return;
+    }
+    let server: RegistryServer & { url: string };
+    let admin: RegistryClient;
+    let caches: string;
+
+    beforeAll(async () => {
+      server = await startServer(backend as Backend, { deploymentExpiryMs: EXPIRY_MS });
+      admin = new RegistryClient({ url: server.url, token: server.adminToken });
+      await admin.push(join(FIXTURES, 'v1'), { model: 'team/pub', alias: 'prod' });
+      caches = await mkdtemp(join(tmpdir(), 'ferry-heartbeat-'));
+    }, 60_000);
+
+    afterAll(async () => {
+      await server?.close();
+      await backend.cleanup();
+      if (caches) await rm(caches, { recursive: true, force: true });
+    });
+
+    it('two real servers both show serving; kill -9 one: offline after expiry, the other still serving; SIGTERM the last: offline at once', async () => {
+      const token = server.adminToken!;
+      const [a, b] = await Promise.all([
+        spawnServe(server.url, token, join(caches, 'a')),
+        spawnServe(server.url, token, join(caches, 'b')),
+      ]);
+      const of = (d: Deployment, endpoint: string) => d.endpoints.find((e) => e.endpoint === endpoint);
+      await waitFor('both endpoints serving', async () => {
+        const d = await admin.getDeployment('beat');
+        return of(d, a.endpoint)?.status === 'serving' && of(d, b.endpoint)?.status === 'serving'
+          ? true
+          : undefined;
+      });
+
+      // the API the UI lists from and `deploy ls --json` keep both; the table shows a row for each
+      const listed = (await admin.listDeployments()).find((d) => d.name === 'beat')!;
+      expect(listed).toMatchObject({ status: 'serving', liveVersion: 1 });
+      expect(listed.endpoints.map((e) => [e.endpoint, e.status, e.liveVersion]).sort()).toEqual(
+        [
+          [a.endpoint, 'serving', 1],
+          [b.endpoint, 'serving', 1],
+        ].sort(),
+      );
+      const auth = ['--registry', server.url, '--token', token];
+      const json = JSON.parse((await ferry('deploy', 'ls', '--json', ...auth)).stdout) as {
+        deployments: Deployment[];
+      };
+      expect(json.deployments.find((d) => d.name === 'beat')!.endpoints).toHaveLength(2);
+      const table = (await ferry('deploy', 'ls', ...auth)).stdout;
+      expect(table).toMatch(/beat +models:\/team\/pub@prod +1 +serving +http:\/\/127\.0\.0\.1:\d+/);
+      expect(table.split('\n').filter((l) => / 1 +serving +http/.test(l))).toHaveLength(2);
+
+      // kill -9: no goodbye; the heartbeat stops and the endpoint expires
+      const killedAt = Date.now();
+      await a.kill('SIGKILL');
+      expect(of(await admin.getDeployment('beat'), a.endpoint)?.status).toBe('serving');
+      const afterKill = await waitFor('the killed endpoint offline', async () => {
+        const d = await admin.getDeployment('beat');
+        return of(d, a.endpoint)?.status === 'offline' ? d : undefined;
+      });
+      const tookMs = Date.now() - killedAt;
+      expect(tookMs).toBeGreaterThan(EXPIRY_MS - 1_000);
+      expect(tookMs).toBeLessThan(EXPIRY_MS + 3_000);
+      expect(of(afterKill, a.endpoint)).toMatchObject({ liveVersion: null });
+      expect(of(afterKill, a.endpoint)!.message).toMatch(/^no heartbeat since .* \(expiry 3 s\)$/);
+      expect(afterKill).toMatchObject({ status: 'serving', endpoint: b.endpoint, liveVersion: 1 });
+      const mixed = (await ferry('deploy', 'ls', ...auth)).stdout;
+      expect(mixed).toContain(`serving  ${b.endpoint}`);
+      expect(mixed).toMatch(
+        new RegExp(`- +offline +${a.endpoint.replace(/\./g, '\\.')} +no heartbeat since`),
+      );
+
+      // a clean stop says so at once: no wait for expiry
+      const stoppedAt = Date.now();
+      await b.kill('SIGTERM');
+      const gone = await admin.getDeployment('beat');
+      expect(Date.now() - stoppedAt).toBeLessThan(EXPIRY_MS);
+      expect(gone).toMatchObject({ status: 'offline', endpoint: null, liveVersion: null });
+      expect(of(gone, b.endpoint)).toMatchObject({ status: 'offline', message: 'the server stopped' });
+      const ls = (await ferry('deploy', 'ls', ...auth)).stdout;
+      expect(ls).not.toContain('serving');
+      expect(ls).toMatch(/beat +models:\/team\/pub@prod +- +offline/);
+    }, 90_000);
+  });
+}
