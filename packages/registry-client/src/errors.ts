@@ -30,11 +30,11 @@ export const REGISTRY_ERRORS = {
   ),
   FERRY_REGISTRY_UNSAFE: spec(
     422,
-    'version {name}/{version} is marked unsafe by the scan ({reason}); pass --force to use it',
+    'version {name}/{version} is marked unsafe by the scan ({reason}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it',
   ),
   FERRY_REGISTRY_UNVERIFIED: spec(
     422,
-    'version {name}/{version} was not shown safe by the scan ({verdict}: {reason}); pass --force to use it',
+    'version {name}/{version} was not shown safe by the scan ({verdict}: {reason}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it',
   ),
   FERRY_REGISTRY_RANGE: spec(416, '{what}: range {range} is not satisfiable for {size} bytes'),
   FERRY_REGISTRY_TOO_LARGE: spec(413, '{what} is {value} bytes, over the limit of {limit}'),

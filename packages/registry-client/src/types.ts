@@ -17,6 +17,8 @@ export interface Model {
   readonly tags: Readonly<Record<string, string>>;
   readonly aliases: Readonly<Record<string, number>>;
   readonly latestVersion: number | null;
+  /** The latest version's scan verdict (null with no ready version): lists mark an unsafe model. */
+  readonly latestScan: ScanVerdict | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly createdBy: string;
