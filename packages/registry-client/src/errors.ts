@@ -44,6 +44,8 @@ export const REGISTRY_ERRORS = {
     false,
   ),
   FERRY_REGISTRY_BACKEND: spec(503, '{backend}: {reason}', false),
+  // `ferry alias set --wait`: the servers following the alias did not all switch (a client-side wait)
+  FERRY_REGISTRY_ROLLOUT: spec(504, 'models:/{model}@{alias} -> version {version}: {reason}', false),
   FERRY_REGISTRY_HTTP: spec(500, '{method} {url}: HTTP {status}: {reason}', false),
 } as const satisfies Record<string, ErrorSpec>;
 
