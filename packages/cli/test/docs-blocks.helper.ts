@@ -8,6 +8,7 @@
  *                                  made by hand, ...); its ferry flags and repo paths are still checked
  *   <!-- background: COMMAND -->   the doc says to start COMMAND in another terminal first: the
  *                                  test starts it before this block and stops it after the document
+ *   <!-- cwd: DIR -->              the doc says to run the block from DIR of the clone
  * In expected output a line `...` stands for any number of lines, and `...` inside a line for any
  * text; durations (`in 0.26 s`) are compared as `in <t> s`, and column padding as one gap.
  */
@@ -25,6 +26,7 @@ export interface DocBlock {
   readonly body: string;
   readonly illustrative?: string;
   readonly background?: string;
+  readonly cwd?: string;
   readonly commands: readonly DocCommand[];
 }
 
@@ -37,6 +39,7 @@ export function docBlocks(doc: string, text: string): DocBlock[] {
     const before = text.slice(0, m.index).trimEnd().split('\n').at(-1) ?? '';
     const illustrative = /^<!-- illustrative: (.+) -->$/.exec(before)?.[1];
     const background = /^<!-- background: (.+) -->$/.exec(before)?.[1];
+    const cwd = /^<!-- cwd: (\S+) -->$/.exec(before)?.[1];
     const body = m[2]!;
     blocks.push({
       doc,
@@ -44,6 +47,7 @@ export function docBlocks(doc: string, text: string): DocBlock[] {
       body,
       ...(illustrative !== undefined && { illustrative }),
       ...(background !== undefined && { background }),
+      ...(cwd !== undefined && { cwd }),
       commands: sessionCommands(body, start + 1),
     });
   }

@@ -28,7 +28,6 @@ import {
 } from './docs-blocks.helper.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(REPO, 'packages/cli/bin/ferry.js');
 /** Fixed ports the docs use, each mapped to a free one here (another program may hold 8000). */
 const DOC_PORTS = [8080, 8000, 8100];
 /** A command that waits on a server started in the background is retried this long. */
@@ -190,9 +189,9 @@ describe('README.md and docs/*.md: the sessions run from a fresh copy and print 
       },
     );
 
-  // FERRY_DOCS_ONLY=README.md runs one document's sessions (while editing it)
+  // FERRY_DOCS_ONLY=README.md,docs/x.md runs those documents' sessions only (while editing them)
   const runnable = docs
-    .filter((doc) => !process.env.FERRY_DOCS_ONLY || doc === process.env.FERRY_DOCS_ONLY)
+    .filter((doc) => !process.env.FERRY_DOCS_ONLY || process.env.FERRY_DOCS_ONLY.split(',').includes(doc))
     .filter((doc) => blocks.some((b) => b.doc === doc && b.commands.length > 0 && !b.illustrative));
   for (const doc of runnable)
     it(`${doc}`, async () => {
@@ -256,6 +255,7 @@ describe('README.md and docs/*.md: the sessions run from a fresh copy and print 
             for (const m of mapPorts(block.background).matchAll(/--(?:serve-)?port (\d+)/g))
               await listening(Number(m[1]));
           }
+          if (block.cwd) await run(`cd ${block.cwd}`);
           for (const c of block.commands) {
             const command = mapPorts(c.command);
             const expected = c.expected.map(mapPorts);
@@ -275,6 +275,7 @@ describe('README.md and docs/*.md: the sessions run from a fresh copy and print 
               outputMatches(expected, a),
             );
           }
+          if (block.cwd) await run(`cd '${copy}'`);
         }
       } finally {
         // the doc's servers (`ferry serve ... &`, background markers) stop with it
