@@ -281,8 +281,22 @@ describe('README.md and docs/*.md: the sessions run from a fresh copy and print 
         // the doc's servers (`ferry serve ... &`, background markers) stop with it
         shell.stdin!.write('kill $(jobs -p) 2>/dev/null; wait; exit\n');
         await new Promise((r) => (shell.exitCode !== null ? r(undefined) : shell.once('exit', r)));
-        for (const child of background)
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        // and are gone before the next document starts: it may listen on the same ports
+        await Promise.all(
+          background
+            .filter((child) => child.exitCode === null && child.signalCode === null)
+            .map(
+              (child) =>
+                new Promise<void>((resolve) => {
+                  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+                  child.once('exit', () => {
+                    clearTimeout(timer);
+                    resolve();
+                  });
+                  child.kill('SIGTERM');
+                }),
+            ),
+        );
       }
     }, 600_000);
 
