@@ -169,7 +169,7 @@ for (const { name, open } of BACKENDS) {
       const ls = (await ferry('deploy', 'ls', ...auth)).stdout;
       expect(ls).not.toContain('serving');
       expect(ls).toMatch(/beat +models:\/team\/pub@prod +- +offline/);
-    }, 90_000);
+    }, 180_000);
 
     it('alias set --wait returns once the servers following the alias serve the new version; a failed load is FERRY_REGISTRY_ROLLOUT', async () => {
       const token = server.adminToken!;
@@ -233,6 +233,48 @@ for (const { name, open } of BACKENDS) {
       expect(none.stdout).toBe(
         'models:/team/pub@canary -> version 1\nno deployment follows models:/team/pub@canary: nothing to wait for\n',
       );
-    }, 120_000);
+    }, 180_000);
+
+    it('alias set --wait gives up after --timeout, naming the server that did not switch; an expired one is not waited for', async () => {
+      const auth = ['--registry', server.url, '--token', server.adminToken!];
+      await admin.setAlias('team/pub', 'slow', 1);
+      await admin.putDeployment('stuck', { model: 'team/pub', alias: 'slow' });
+      // a server that says it serves version 1 and never moves: its heartbeat, every 250 ms
+      const beat = () =>
+        admin.reportDeployment('stuck', {
+          status: 'serving',
+          liveVersion: 1,
+          endpoint: 'http://127.0.0.1:9',
+        });
+      await beat();
+      const heart = setInterval(() => void beat(), 250);
+      const v2 = (await admin.push(join(FIXTURES, 'v2'), { model: 'team/pub' })).version;
+      const stuck = await ferry(
+        'alias',
+        'set',
+        'team/pub',
+        'slow',
+        String(v2),
+        '--wait',
+        '--timeout',
+        '1',
+        ...auth,
+      ).finally(() => clearInterval(heart));
+      expect(stuck.code).toBe(2);
+      expect(stuck.stdout).toBe('');
+      expect(stuck.stderr).toBe(
+        `ferry alias: FERRY_REGISTRY_ROLLOUT: models:/team/pub@slow -> version ${v2}: not switched after 1 s: stuck at http://127.0.0.1:9 serves 1\n`,
+      );
+      // once its heartbeat expired it is offline: nothing left to wait for
+      await waitFor('the silent endpoint offline', async () =>
+        (await admin.getDeployment('stuck')).status === 'offline' ? true : undefined,
+      );
+      const moved = await ferry('alias', 'set', 'team/pub', 'slow', '1', '--wait', '--timeout', '5', ...auth);
+      expect(moved).toMatchObject({ code: 0, stderr: '' });
+      expect(moved.stdout).toBe('models:/team/pub@slow -> version 1\n0 server(s) of stuck serve version 1\n');
+      expect(
+        (await ferry('alias', 'set', 'team/pub', 'slow', '1', '--timeout', '5', ...auth)).stderr,
+      ).toContain('--timeout applies to --wait');
+    }, 180_000);
   });
 }
