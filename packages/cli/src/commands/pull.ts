@@ -77,6 +77,7 @@ async function pullFromOci(args: ParsedArgs, io: CliIO): Promise<number> {
   const credentials = ociCredentials(args);
   let bar: ProgressBar | undefined;
   const result = await pullBundle(args.positionals[0]!, dir, {
+    overwrite: args.values.force === true,
     ...(credentials && { credentials }),
     ...(publicKey !== undefined && { publicKey }),
     onProgress: (done, total, file) => {
