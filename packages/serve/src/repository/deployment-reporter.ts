@@ -30,6 +30,7 @@ export class DeploymentReporter {
   private readonly last = new Map<string, Report>();
   private timer: NodeJS.Timeout | undefined;
   private warned = false;
+  private lastFailure: string | undefined;
   endpoint: string | undefined;
 
   constructor(
@@ -94,11 +95,16 @@ export class DeploymentReporter {
       this.client
         .reportDeployment(model, { ...report, ...(this.endpoint && { endpoint: this.endpoint }) })
         .then(
-          () => undefined,
+          () => {
+            this.lastFailure = undefined;
+          },
           (error: Error) => {
             const http = isFerryError(error) ? error.http : undefined;
             if (http === 404) return; // served from a URI no deployment names
-            if (!this.warned || (http !== 401 && http !== 403))
+            // a registry that is down fails every heartbeat the same way: said once until it changes
+            const repeated = this.lastFailure === error.message;
+            this.lastFailure = error.message;
+            if ((!this.warned || (http !== 401 && http !== 403)) && !repeated)
               this.log.warn(
                 { model, err: error.message },
                 'could not report the deployment status to the registry',
