@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { track } from '../../../scripts/test/children.js';
 import type { RegistryServer } from '../src/index.js';
 import { ferry } from './ferry-cli.helper.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+import { spawnRegistry } from './processes.helper.js';
 
 const BIN = fileURLToPath(new URL('../../cli/bin/ferry.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../../fixtures/deploy/', import.meta.url));
@@ -278,3 +279,33 @@ for (const { name, open } of BACKENDS) {
     }, 180_000);
   });
 }
+
+describe('ferry registry serve --deployment-expiry (a real registry process)', () => {
+  it('reads an endpoint offline once its heartbeat is older than the flag says; a bad value is one line, exit 2', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'ferry-expiry-'));
+    const registry = await spawnRegistry(['--data', data, '--deployment-expiry', '1']);
+    try {
+      const token = (await readFile(join(data, 'admin-token'), 'utf8')).trim();
+      const client = new RegistryClient({ url: registry.url, token });
+      await client.push(join(FIXTURES, 'v1'), { model: 'team/x', alias: 'prod' });
+      await client.putDeployment('x', { model: 'team/x', alias: 'prod' });
+      const reported = await client.reportDeployment('x', {
+        status: 'serving',
+        liveVersion: 1,
+        endpoint: 'http://127.0.0.1:9',
+      });
+      expect(reported.status).toBe('serving');
+      const offline = await waitFor('offline after 1 s', async () => {
+        const d = await client.getDeployment('x');
+        return d.status === 'offline' ? d : undefined;
+      });
+      expect(offline.endpoints[0]!.message).toMatch(/^no heartbeat since .* \(expiry 1 s\)$/);
+    } finally {
+      await registry.stop();
+      await rm(data, { recursive: true, force: true });
+    }
+    const bad = await ferry('registry', 'serve', '--deployment-expiry', 'soon', '--port', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^ferry registry: .*--deployment-expiry.*soon.*\n$/);
+  }, 120_000);
+});
