@@ -12,6 +12,7 @@ TEST_PACKAGES=(
   docker-registry    # a real OCI distribution registry for registry and bundle tests
   libtorch-dev       # the TorchScript backend's native addon builds against it
   chromium           # the web UI's browser tests (driven by playwright-core, never a downloaded browser)
+  buildah            # builds ferry containerize's Dockerfiles for real, without a daemon
   postgresql         # the registry's scale-out metadata store (usually already running)
   python3            # node-gyp builds better-sqlite3 with it
   make g++           # node-gyp

@@ -4,7 +4,8 @@
  */
 
 export { openBundle } from './archive/read-bundle.js';
-export { containerizeBundle, DEFAULT_FERRY_IMAGE } from './containerize/containerize.js';
+export { containerizeBundle } from './containerize/containerize.js';
+export { DEFAULT_FERRY_IMAGE, FERRY_IMAGE_BUILD } from './containerize/runtime-image.js';
 export { BUNDLE_ERRORS, bundleError, isBundleError } from './errors.js';
 
 export { packBundle } from './pack/pack.js';

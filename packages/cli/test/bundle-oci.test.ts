@@ -104,6 +104,21 @@ describe.skipIf(!present)('bundle -> docker-registry -> pull -> verify -> serve'
     expect(verify.stderr).toBe('');
     expect(verify.code).toBe(0);
 
+    // pulled again into the same folder: the same bytes are kept; a changed file is never overwritten
+    // without --force, and nothing is written (no .pulling left behind either)
+    const same = await runCli(['pull', oci('ml/sentiment:1.0.0'), '-o', out]);
+    expect(same.code).toBe(0);
+    await writeFile(`${pulled}.sig`, 'mine');
+    const refused = await runCli(['pull', oci('ml/sentiment:1.0.0'), '-o', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      `ferry pull: FERRY_BUNDLE_OUTPUT: ${pulled}.sig: exists and differs from what was pulled: nothing was written; pass --force to overwrite it\n`,
+    );
+    expect(await readFile(`${pulled}.sig`, 'utf8')).toBe('mine');
+    expect((await readdir(out)).sort()).toEqual(['sentiment-1.0.0.ferry', 'sentiment-1.0.0.ferry.sig']);
+    expect((await runCli(['pull', oci('ml/sentiment:1.0.0'), '-o', out, '--force'])).code).toBe(0);
+    expect((await runCli(['verify', pulled, '--pub', keys.publicKey])).code).toBe(0);
+
     const prepared = await prepareBundleServe(oci('ml/sentiment:1.0.0'), {
       publicKey: keys.publicKey,
       requireSignature: true,

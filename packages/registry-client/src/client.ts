@@ -449,14 +449,14 @@ export class RegistryClient {
     if (version.scan === 'unsafe' && !options.force)
       throw new RemoteRegistryError(
         'FERRY_REGISTRY_UNSAFE',
-        `version ${model}/${number} is marked unsafe by the scan (${version.scanDetail}); pass --force to use it`,
+        `version ${model}/${number} is marked unsafe by the scan (${version.scanDetail}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it`,
         422,
       );
     // error/unknown/invalid: nothing showed the files safe; refused like unsafe (scan-gate.ts on the server)
     if (version.scan !== 'safe' && !options.force)
       throw new RemoteRegistryError(
         'FERRY_REGISTRY_UNVERIFIED',
-        `version ${model}/${number} was not shown safe by the scan (${version.scan}: ${version.scanDetail ?? 'no file was judged'}); pass --force to use it`,
+        `version ${model}/${number} was not shown safe by the scan (${version.scan}: ${version.scanDetail ?? 'no file was judged'}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it`,
         422,
       );
     const total = version.files.reduce((sum, f) => sum + f.size, 0);

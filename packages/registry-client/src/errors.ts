@@ -30,11 +30,11 @@ export const REGISTRY_ERRORS = {
   ),
   FERRY_REGISTRY_UNSAFE: spec(
     422,
-    'version {name}/{version} is marked unsafe by the scan ({reason}); pass --force to use it',
+    'version {name}/{version} is marked unsafe by the scan ({reason}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it',
   ),
   FERRY_REGISTRY_UNVERIFIED: spec(
     422,
-    'version {name}/{version} was not shown safe by the scan ({verdict}: {reason}); pass --force to use it',
+    'version {name}/{version} was not shown safe by the scan ({verdict}: {reason}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it',
   ),
   FERRY_REGISTRY_RANGE: spec(416, '{what}: range {range} is not satisfiable for {size} bytes'),
   FERRY_REGISTRY_TOO_LARGE: spec(413, '{what} is {value} bytes, over the limit of {limit}'),
@@ -44,6 +44,8 @@ export const REGISTRY_ERRORS = {
     false,
   ),
   FERRY_REGISTRY_BACKEND: spec(503, '{backend}: {reason}', false),
+  // `ferry alias set --wait`: the servers following the alias did not all switch (a client-side wait)
+  FERRY_REGISTRY_ROLLOUT: spec(504, 'models:/{model}@{alias} -> version {version}: {reason}', false),
   FERRY_REGISTRY_HTTP: spec(500, '{method} {url}: HTTP {status}: {reason}', false),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -17,6 +17,8 @@ export interface Model {
   readonly tags: Readonly<Record<string, string>>;
   readonly aliases: Readonly<Record<string, number>>;
   readonly latestVersion: number | null;
+  /** The latest version's scan verdict (null with no ready version): lists mark an unsafe model. */
+  readonly latestScan: ScanVerdict | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly createdBy: string;
@@ -135,14 +137,28 @@ export interface Whoami {
   readonly scopes: readonly string[];
 }
 
-/** What the serving side says about a deployment. */
-export const DEPLOYMENT_STATUSES = ['pending', 'serving', 'failed'] as const;
+/**
+ * What the serving side says about a deployment. `offline`: no server serving it has sent a
+ * heartbeat within the registry's expiry (or the last one said it stopped); `pending`: none has
+ * reported yet.
+ */
+export const DEPLOYMENT_STATUSES = ['pending', 'serving', 'failed', 'offline'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
+/** One server serving a deployment, as its last heartbeat said (or `offline` once it expired). */
+export interface DeploymentEndpoint {
+  /** Where that server answers (e.g. http://127.0.0.1:8000); null for a server without REST. */
+  readonly endpoint: string | null;
+  readonly status: DeploymentStatus;
+  readonly liveVersion: number | null;
+  readonly message: string;
+  readonly reportedAt: string;
+}
+
 /**
- * A deployment: `models:/MODEL@ALIAS` plus serving config. A server that serves it follows the
- * alias and reports back which version is live (or that loading the aliased one failed), so the
- * registry answers where each version is deployed.
+ * A deployment: `models:/MODEL@ALIAS` plus serving config. Every server that serves it follows the
+ * alias and reports back, with a heartbeat, which version is live (or that loading the aliased one
+ * failed), so the registry answers where each version is deployed and which servers are gone.
  */
 export interface Deployment {
   /** The name the model is served under (the inference server's model name). */
@@ -152,13 +168,17 @@ export interface Deployment {
   readonly uri: string;
   /** Serving config (the fields of the server's config.yaml), or null for the model's defaults. */
   readonly config: Record<string, unknown> | null;
-  /** Where the server that reported last answers (e.g. http://127.0.0.1:8000). */
+  /** Every server that has reported serving it, each with its own state (expired ones `offline`). */
+  readonly endpoints: readonly DeploymentEndpoint[];
+  /** The first endpoint serving it now (null when none is). */
   readonly endpoint: string | null;
+  /** Across endpoints: `serving` if any serves, else `failed` if any live one failed, else `offline`; `pending` before any report. */
   readonly status: DeploymentStatus;
-  /** The version serving now, as the server reported it. */
+  /** The newest version a live endpoint serves (null when none is live). */
   readonly liveVersion: number | null;
-  /** The last report's detail: why a load failed, or empty. */
+  /** Why it failed or went offline, or empty. */
   readonly message: string;
+  /** The newest heartbeat of any endpoint. */
   readonly reportedAt: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;

@@ -48,6 +48,7 @@ export interface StartOptions extends BackendOptions {
   readonly authLimits?: AuthLimiterOptions;
   readonly uploads?: UploadExpiryOptions;
   readonly webhookTargets?: WebhookTargetPolicy;
+  readonly deploymentExpiryMs?: number;
 }
 
 /** Opens the backends, builds the server and listens. `url` is where it answers. */
@@ -64,6 +65,7 @@ export async function startRegistry(options: StartOptions): Promise<RegistryServ
     authLimits: options.authLimits,
     uploads: options.uploads,
     webhookTargets: options.webhookTargets,
+    deploymentExpiryMs: options.deploymentExpiryMs,
   });
   let address: string;
   try {

@@ -1,10 +1,16 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { ferry } from './ferry-cli.helper.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+
+/** A real pickle that calls builtins.eval (fixtures/make/pickle_corpus.py): the scan says unsafe. */
+const EVAL_PICKLE = fileURLToPath(
+  new URL('../../../fixtures/pickle/corpus/builtin_eval_py2.pkl', import.meta.url),
+);
 
 describe('ferry registry commands (sqlite+folder)', () => {
   let backend: Backend;
@@ -84,19 +90,19 @@ describe('ferry registry commands (sqlite+folder)', () => {
 
     const ls = await ferry('models', 'ls', ...auth);
     expect(ls.stdout).toMatch(
-      /^name\s+latest\s+aliases\s+visibility\s+description\nteam\/cli\s+1\s+prod=1\s+public/,
+      /^name\s+latest\s+scan\s+aliases\s+visibility\s+description\nteam\/cli\s+1\s+unknown\s+prod=1\s+public/,
     );
     const show = await ferry('models', 'show', 'team/cli', ...auth);
     expect(show.stdout).toContain('aliases: prod -> 1');
     expect(show.stdout).toMatch(/\n\s+1\s+ready\s+unknown\s+2\s+2.93 KiB\s+prod\s+[0-9a-f]{8}/);
 
     const out = join(work, 'out');
-    // weights.bin is bytes no reader claims: scan unknown, so pull refuses it without --force
+    // weights.bin is bytes no reader claims: scan unknown, so pull refuses it without --allow-unsafe
     const refused = await ferry('pull', 'models:/team/cli@prod', '-o', out, ...auth);
     expect(refused.stderr).toMatch(
       /^ferry pull: FERRY_REGISTRY_UNVERIFIED: version team\/cli\/1 was not shown safe/,
     );
-    const pulled = await ferry('pull', 'models:/team/cli@prod', '-o', out, '--force', ...auth);
+    const pulled = await ferry('pull', 'models:/team/cli@prod', '-o', out, '--allow-unsafe', ...auth);
     expect(pulled.stdout).toBe(
       `pulled models:/team/cli/1 into ${out}: 2 file(s), 2.93 KiB, sha256 verified\n`,
     );
@@ -143,6 +149,84 @@ describe('ferry registry commands (sqlite+folder)', () => {
     expect((await ferry('models', 'rm', 'team/cli-small', '--yes', ...auth)).stdout).toBe(
       'deleted team/cli-small\n',
     );
+  });
+
+  it('push of an unsafe pickle: exit 1 with the findings, stored unaliased; ls marks it; --allow-unsafe aliases it', async () => {
+    const src = join(work, 'unsafe');
+    await mkdir(src, { recursive: true });
+    await copyFile(EVAL_PICKLE, join(src, 'model.pkl'));
+    const pushed = await ferry('push', src, '--model', 'team/evil', '--alias', 'prod', ...auth);
+    expect(pushed.code).toBe(1);
+    expect(pushed.stdout).toBe(
+      'pushed models:/team/evil/1: 1 file(s), 32 B, scan unsafe\n' +
+        'model.pkl: pickle: unsafe (1 findings)\n' +
+        '  CRITICAL dangerous-call: calls builtins.eval: runs code, reads files or loads more pickles [byte 30]\n',
+    );
+    expect(pushed.stderr).toBe(
+      'ferry push: models:/team/evil/1 is unsafe: stored (pulls and serving refuse it without an override), alias prod not moved; --allow-unsafe to accept it\n',
+    );
+    const json = await ferry('push', src, '--model', 'team/evil', '--alias', 'prod', '--json', ...auth);
+    expect(json.code).toBe(1);
+    const body = JSON.parse(json.stdout) as {
+      version: number;
+      scan: string;
+      aliases: string[];
+      findings: { path: string; findings: { rule: string }[] }[];
+    };
+    expect(body).toMatchObject({ version: 1, scan: 'unsafe', aliases: [] });
+    expect(body.findings[0]).toMatchObject({ path: 'model.pkl', findings: [{ rule: 'dangerous-call' }] });
+    // the lists show the verdict: the CLI's table and the API the UI lists from
+    const ls = await ferry('models', 'ls', '--search', 'evil', ...auth);
+    expect(ls.stdout).toMatch(/\nteam\/evil\s+1\s+unsafe\s+-\s+public/);
+    const listed = await (await fetch(`${server.url}/api/v1/models?search=evil`)).json();
+    expect((listed as { models: { latestScan: string }[] }).models[0]!.latestScan).toBe('unsafe');
+    const allowed = await ferry(
+      'push',
+      src,
+      '--model',
+      'team/evil',
+      '--alias',
+      'prod',
+      '--allow-unsafe',
+      ...auth,
+    );
+    expect(allowed).toMatchObject({ code: 0, stderr: '' });
+    expect(allowed.stdout).toMatch(
+      /^pushed models:\/team\/evil\/1: 1 file\(s\), 32 B, scan unsafe, aliases prod\n/,
+    );
+  });
+
+  it('pull writes nothing over a different file without --force; the same content is kept as it is', async () => {
+    const src = join(work, 'overwrite-src');
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, 'a.json'), '{"a": 1}');
+    await writeFile(join(src, 'b.json'), '{"b": 2}');
+    expect((await ferry('push', src, '--model', 'team/files', '--alias', 'prod', ...auth)).code).toBe(0);
+    const out = join(work, 'overwrite-out');
+    await mkdir(out, { recursive: true });
+    // a.json identical (kept, not rewritten), b.json different (refused): nothing is written at all
+    await writeFile(join(out, 'a.json'), '{"a": 1}');
+    await writeFile(join(out, 'b.json'), 'mine');
+    const before = (await stat(join(out, 'a.json'))).mtimeMs;
+    const refused = await ferry('pull', 'models:/team/files@prod', '-o', out, ...auth);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^ferry pull: FERRY_REGISTRY_CONFLICT: file ${join(out, 'b.json')}: exists and differs from the version's b.json \\(sha256 [0-9a-f]{12}\\.\\.\\.\\): nothing was written; pass --force to overwrite it\n$`,
+      ),
+    );
+    expect(await readFile(join(out, 'b.json'), 'utf8')).toBe('mine');
+    expect((await readdir(out)).sort()).toEqual(['a.json', 'b.json']);
+    // same content everywhere: fine, and nothing rewritten
+    await writeFile(join(out, 'b.json'), '{"b": 2}');
+    const same = await ferry('pull', 'models:/team/files@prod', '-o', out, ...auth);
+    expect(same.code).toBe(0);
+    expect((await stat(join(out, 'a.json'))).mtimeMs).toBe(before);
+    await writeFile(join(out, 'b.json'), 'mine again');
+    const forced = await ferry('pull', 'models:/team/files@prod', '-o', out, '--force', ...auth);
+    expect(forced.code).toBe(0);
+    expect(await readFile(join(out, 'b.json'), 'utf8')).toBe('{"b": 2}');
   });
 
   it('login saves the token; later commands use it; errors are one line with the code', async () => {

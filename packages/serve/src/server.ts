@@ -40,6 +40,8 @@ export interface ServeOptions {
     readonly deployments?: readonly DeploymentSpec[];
     /** Subscribe to the registry's alias.moved webhook to switch at once (default true; needs admin). */
     readonly events?: boolean;
+    /** How often each deployment's state is re-sent to the registry (default DEFAULT_HEARTBEAT_MS, 10 s). */
+    readonly heartbeatMs?: number;
   };
   /** Defaults to 127.0.0.1: serving beyond this machine is a deliberate choice. */
   readonly host?: string;
@@ -193,6 +195,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');
     await repository.start(options.loadModels ?? [], { tolerant: options.registry !== undefined });
     repository.startPolling(options.pollIntervalMs ?? 5000);
+    reporter?.startHeartbeat(options.registry?.heartbeatMs);
     started = true;
     log.info({ models: repository.all().map((v) => `${v.model}/${v.version}`) }, 'ready');
   } catch (error) {
@@ -216,7 +219,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
       closing = (async () => {
         await shutdown(repository.drain());
-        await reporter?.flush();
+        // the registry hears at once that this endpoint stopped (a crash: when its heartbeat expires)
+        await reporter?.stop();
         log.info('stopped');
       })();
       return closing;

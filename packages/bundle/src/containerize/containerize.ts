@@ -11,6 +11,7 @@ import { loadPublicKey } from '../sign/keys.js';
 import { defaultSignaturePath } from '../sign/sign.js';
 import { verifyBundle } from '../sign/verify.js';
 import { dockerfile } from './dockerfile.js';
+import { DEFAULT_FERRY_IMAGE } from './runtime-image.js';
 import {
   type DeploySettings,
   deployment,
@@ -36,10 +37,11 @@ export interface ContainerizeOptions {
 export interface ContainerizeResult {
   readonly path: string;
   readonly image: string;
+  /** The ferry runtime image the Dockerfile starts FROM (docker/Dockerfile in a ferry clone builds it). */
+  readonly base: string;
   readonly files: readonly string[];
 }
 
-export const DEFAULT_FERRY_IMAGE = 'ferry:0.1.0';
 /** An unprivileged uid outside the range distributions give to system and first users. */
 const UID = 10001;
 const HTTP_PORT = 8000;
@@ -120,11 +122,12 @@ export async function containerizeBundle(
     await copyFile(signature, join(target, 'bundle', `${bundleFile}.sig`));
     await copyFile(options.publicKey, join(target, 'bundle', 'ferry.pub'));
   }
+  const base = options.base ?? DEFAULT_FERRY_IMAGE;
   const files: [string, string][] = [
     [
       'Dockerfile',
       dockerfile({
-        base: options.base ?? DEFAULT_FERRY_IMAGE,
+        base,
         image,
         name,
         version,
@@ -146,6 +149,7 @@ export async function containerizeBundle(
   return {
     path: target,
     image,
+    base,
     files: [
       ...files.map(([p]) => p),
       `bundle/${bundleFile}`,

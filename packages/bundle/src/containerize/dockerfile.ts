@@ -1,3 +1,5 @@
+import { DEFAULT_FERRY_IMAGE, FERRY_IMAGE_BUILD } from './runtime-image.js';
+
 export interface DockerfileSettings {
   readonly base: string;
   /** The tag the build instructions suggest. */
@@ -41,6 +43,7 @@ export function dockerfile(s: DockerfileSettings): string {
 # Made by \`ferry containerize\`: serves the bundle ${s.name} ${s.version} with \`ferry serve\`.
 # Build: docker build -t ${s.image} .
 # FERRY_IMAGE is the ferry runtime (Node 20 and the ferry CLI on PATH); point it at your registry's copy.
+# ${DEFAULT_FERRY_IMAGE} is built from a ferry clone: ${FERRY_IMAGE_BUILD}
 ARG FERRY_IMAGE=${s.base}
 FROM \${FERRY_IMAGE}
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type FetchedManifest,
@@ -13,6 +13,7 @@ import {
 import { openBundle } from '../archive/read-bundle.js';
 import { bundleError } from '../errors.js';
 import { writeFileAtomic } from '../io.js';
+import { placeFiles } from './place-files.js';
 import { MAX_MANIFEST_BYTES, MAX_SIGNATURE_BYTES } from '../limits.js';
 import {
   type BundleManifest,
@@ -33,6 +34,11 @@ export interface OciPullOptions {
    */
   readonly publicKey?: string;
   readonly onProgress?: (done: number, total: number, file: string) => void;
+  /**
+   * Replace a bundle or signature already in the folder that differs from the pulled one (ferry
+   * pull --force). Without it such a pull fails and writes nothing; the same bytes are kept.
+   */
+  readonly overwrite?: boolean;
 }
 
 export interface OciPullResult {
@@ -76,7 +82,9 @@ export async function pullBundle(
   const bundlePath = resolve(join(dir, `${manifest.name}-${manifest.version}.ferry`));
   const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
   let done = 0;
-  await writeFileAtomic(bundlePath, async (file) => {
+  // Written beside the target first: what the folder already holds is compared before anything moves.
+  const pulling = `${bundlePath}.pulling`;
+  await writeFileAtomic(pulling, async (file) => {
     const tar = new TarWriter(file);
     for (const record of manifest.files) {
       const digest = `sha256:${record.sha256}`;
@@ -93,14 +101,27 @@ export async function pullBundle(
     await tar.addBytes(MANIFEST_PATH, false, manifestBytes);
     await tar.finish();
   });
-  // The rebuilt archive passes the same structural checks as any bundle (index, manifest agreement).
-  await openBundle(bundlePath);
-
-  const hint = options.publicKey ? publicKeyHint(await loadPublicKey(options.publicKey)) : undefined;
-  const signature = await pullSignature(client, fetched, `${bundlePath}.sig`, hint, fail);
+  const sigPulling = `${bundlePath}.sig.pulling`;
+  let signature: string | undefined;
+  try {
+    // The rebuilt archive passes the same structural checks as any bundle (index, manifest agreement).
+    await openBundle(pulling);
+    const hint = options.publicKey ? publicKeyHint(await loadPublicKey(options.publicKey)) : undefined;
+    signature = await pullSignature(client, fetched, sigPulling, hint, fail);
+  } catch (error) {
+    for (const temp of [pulling, sigPulling]) await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await placeFiles(
+    [
+      { temp: pulling, target: bundlePath },
+      ...(signature ? [{ temp: sigPulling, target: `${bundlePath}.sig` }] : []),
+    ],
+    options.overwrite === true,
+  );
   return {
     bundle: bundlePath,
-    ...(signature && { signature }),
+    ...(signature && { signature: `${bundlePath}.sig` }),
     digest: fetched.digest,
     manifest,
     bytes: total,

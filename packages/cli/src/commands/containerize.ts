@@ -1,4 +1,4 @@
-import { containerizeBundle, DEFAULT_FERRY_IMAGE } from '@ferry/bundle';
+import { containerizeBundle, DEFAULT_FERRY_IMAGE, FERRY_IMAGE_BUILD } from '@ferry/bundle';
 import type { Command } from '../command.js';
 import { printJson } from '../io.js';
 import { pathOption, positiveInteger, stringOption } from '../options.js';
@@ -79,6 +79,9 @@ export const containerizeCommand: Command = {
       io.stdout.write(
         `next: docker build -t ${result.image} ${result.path} && kubectl apply -f ${result.path}/k8s\n`,
       );
+      // the default base is not on any registry: say how to make it, once, before the first build
+      if (result.base === DEFAULT_FERRY_IMAGE)
+        io.stdout.write(`base: ${DEFAULT_FERRY_IMAGE} is built from a ferry clone: ${FERRY_IMAGE_BUILD}\n`);
     }
     return 0;
   },

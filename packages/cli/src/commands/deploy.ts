@@ -36,16 +36,22 @@ export const deployCommand: Command = {
       const all = await client.listDeployments(stringOption(args.values, 'model'));
       if (args.values.json) printJson(io, { deployments: all });
       else {
+        // One row per server serving it (a deployment's first row names it): a stopped server shows
+        // offline beside the ones still serving, and one that never reported shows pending.
         const rows = [['name', 'follows', 'live', 'status', 'endpoint', 'message']];
-        for (const d of all)
-          rows.push([
-            d.name,
-            d.uri,
-            d.liveVersion === null ? '-' : String(d.liveVersion),
-            d.status,
-            d.endpoint ?? '-',
-            d.message,
-          ]);
+        for (const d of all) {
+          if (d.endpoints.length === 0) rows.push([d.name, d.uri, '-', d.status, '-', d.message]);
+          d.endpoints.forEach((e, i) => {
+            rows.push([
+              i === 0 ? d.name : '',
+              i === 0 ? d.uri : '',
+              e.liveVersion === null ? '-' : String(e.liveVersion),
+              e.status,
+              e.endpoint ?? '-',
+              e.message,
+            ]);
+          });
+        }
         const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
         for (const r of rows)
           io.stdout.write(

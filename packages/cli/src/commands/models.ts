@@ -31,10 +31,12 @@ export const modelsCommand: Command = {
       else
         io.stdout.write(
           `${formatTable(
-            ['name', 'latest', 'aliases', 'visibility', 'description'],
+            ['name', 'latest', 'scan', 'aliases', 'visibility', 'description'],
             models.map((m) => [
               m.name,
               m.latestVersion === null ? '-' : String(m.latestVersion),
+              // the latest version's verdict; `models show NAME` has every version's
+              m.latestScan ?? '-',
               Object.entries(m.aliases)
                 .map(([a, v]) => `${a}=${v}`)
                 .join(' ') || '-',

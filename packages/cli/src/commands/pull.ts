@@ -1,5 +1,6 @@
 import { pullBundle } from '@ferry/bundle';
 import { formatModelUri, isOciReference } from '@ferry/registry-client';
+import { refuseOverwrites } from '../pull/refuse-overwrite.js';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
@@ -14,10 +15,16 @@ export const pullCommand: Command = {
   name: 'pull',
   summary:
     'download a model version from the registry, or a bundle from an OCI registry (verified by sha256)',
-  usage: 'pull models:/NAME@ALIAS|models:/NAME/VERSION|oci://HOST[:PORT]/REPO[:TAG|@DIGEST] -o DIR [--force]',
+  usage:
+    'pull models:/NAME@ALIAS|models:/NAME/VERSION|oci://HOST[:PORT]/REPO[:TAG|@DIGEST] -o DIR [--force] [--allow-unsafe]',
   options: {
     output: { type: 'string', short: 'o', valueName: 'DIR', description: 'folder to download into' },
     force: {
+      type: 'boolean',
+      description:
+        'overwrite files in DIR that differ from the version (without it: refused, nothing written)',
+    },
+    'allow-unsafe': {
       type: 'boolean',
       description: 'download a version the scan did not show safe (unsafe, error or unknown)',
     },
@@ -37,9 +44,14 @@ export const pullCommand: Command = {
     const dir = pathOption(args.values, 'output');
     if (!dir) throw new UsageError('pull needs -o DIR');
     const client = await registryClient(args);
+    // The version by number from here on: an alias moved meanwhile cannot change what was checked.
+    const resolved = await client.resolve(uri);
+    const pinned = formatModelUri({ model: resolved.model, version: resolved.version });
+    if (args.values.force !== true)
+      await refuseOverwrites(dir, (await client.getVersion(resolved.model, resolved.version)).files);
     let bar: ProgressBar | undefined;
-    const version = await client.pull(uri, dir, {
-      force: args.values.force === true,
+    const version = await client.pull(pinned, dir, {
+      force: args.values['allow-unsafe'] === true,
       onProgress: (done, total, file) => {
         bar ??= new ProgressBar(io, 'pull', total);
         bar.update(done, file);
@@ -65,6 +77,7 @@ async function pullFromOci(args: ParsedArgs, io: CliIO): Promise<number> {
   const credentials = ociCredentials(args);
   let bar: ProgressBar | undefined;
   const result = await pullBundle(args.positionals[0]!, dir, {
+    overwrite: args.values.force === true,
     ...(credentials && { credentials }),
     ...(publicKey !== undefined && { publicKey }),
     onProgress: (done, total, file) => {

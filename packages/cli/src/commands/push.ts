@@ -1,5 +1,6 @@
 import { pushBundle } from '@ferry/bundle';
-import { formatModelUri, isOciReference } from '@ferry/registry-client';
+import { formatModelUri, isOciReference, type RegistryClient } from '@ferry/registry-client';
+import { terminalText as t } from '../terminal-text.js';
 import type { Command, ParsedArgs } from '../command.js';
 import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
@@ -17,7 +18,7 @@ export const pushCommand: Command = {
   name: 'push',
   summary: 'upload a model to the registry as a new version, or a bundle to an OCI registry',
   usage:
-    'push PATH --model NAME [--alias A] [--run ID] [--derived-from models:/...] [--description TEXT] [--private] | push BUNDLE oci://HOST[:PORT]/REPO[:TAG] [--signature SIG|--no-signature]',
+    'push PATH --model NAME [--alias A] [--run ID] [--derived-from models:/...] [--description TEXT] [--private] [--allow-unsafe] | push BUNDLE oci://HOST[:PORT]/REPO[:TAG] [--signature SIG|--no-signature]',
   options: {
     model: {
       type: 'string',
@@ -38,6 +39,11 @@ export const pushCommand: Command = {
     },
     description: { type: 'string', valueName: 'TEXT', description: 'version description' },
     private: { type: 'boolean', description: 'create a new model as private' },
+    'allow-unsafe': {
+      type: 'boolean',
+      description:
+        'a version the scan calls unsafe: set --alias anyway and exit 0 (without it: exit 1, alias not moved)',
+    },
     ...REGISTRY_OPTIONS,
     signature: {
       type: 'string',
@@ -67,9 +73,10 @@ export const pushCommand: Command = {
     const description = stringOption(v, 'description');
     const client = await registryClient(args);
     let bar: ProgressBar | undefined;
-    const version = await client.push(path, {
+    // The alias is set only once the verdict is known: an unsafe version is kept (the registry
+    // refuses to serve or pull it without an explicit override) but never promoted by accident.
+    let version = await client.push(path, {
       model,
-      ...(alias && { alias }),
       ...(runId && { runId }),
       ...(derivedFrom && { derivedFrom }),
       ...(description && { description }),
@@ -80,16 +87,53 @@ export const pushCommand: Command = {
       },
     });
     (bar as ProgressBar | undefined)?.finish();
-    if (args.values.json) printJson(io, version);
+    const refused = version.scan === 'unsafe' && args.values['allow-unsafe'] !== true;
+    if (alias && !refused) {
+      await client.setAlias(model, alias, version.version);
+      version = await client.getVersion(model, version.version);
+    }
+    const uri = formatModelUri({ model: version.model, version: version.version });
+    const findings =
+      version.scan === 'unsafe' ? await scanFindings(client, version.model, version.version) : [];
+    if (args.values.json) printJson(io, { ...version, ...(version.scan === 'unsafe' && { findings }) });
     else {
       const bytes = version.files.reduce((sum, f) => sum + f.size, 0);
       io.stdout.write(
-        `pushed ${formatModelUri({ model: version.model, version: version.version })}: ${version.files.length} file(s), ${formatBytes(bytes)}, scan ${version.scan}${version.aliases.length ? `, aliases ${version.aliases.join(', ')}` : ''}\n`,
+        `pushed ${uri}: ${version.files.length} file(s), ${formatBytes(bytes)}, scan ${version.scan}${version.aliases.length ? `, aliases ${version.aliases.join(', ')}` : ''}\n`,
       );
+      // the registry's findings, printed as ferry scan prints its own
+      for (const file of findings) {
+        if (file.verdict !== 'unsafe') continue;
+        io.stdout.write(`${t(file.path)}: ${t(file.format)}: unsafe (${file.findings.length} findings)\n`);
+        for (const f of file.findings)
+          io.stdout.write(
+            `  ${f.severity.toUpperCase()} ${f.rule}: ${t(f.message)}${f.location ? ` [${t(f.location)}]` : ''}\n`,
+          );
+      }
     }
-    return 0;
+    if (!refused) return 0;
+    io.stderr.write(
+      `ferry push: ${uri} is unsafe: stored (pulls and serving refuse it without an override)${alias ? `, alias ${alias} not moved` : ''}; --allow-unsafe to accept it\n`,
+    );
+    return 1;
   },
 };
+
+interface FileFindings {
+  readonly path: string;
+  readonly format: string;
+  readonly verdict: string;
+  readonly findings: readonly { severity: string; rule: string; message: string; location?: string }[];
+}
+
+/** The registry's scan of what it stored: every finding on every file. */
+async function scanFindings(client: RegistryClient, model: string, version: number): Promise<FileFindings[]> {
+  const response = await client.request(
+    'GET',
+    `/api/v1/models/${encodeURIComponent(model)}/versions/${version}/scan`,
+  );
+  return ((await response.json()) as { files: FileFindings[] }).files;
+}
 
 async function pushToOci(args: ParsedArgs, io: CliIO): Promise<number> {
   const [bundle, target] = args.positionals as [string, string];

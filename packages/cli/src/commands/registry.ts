@@ -8,6 +8,7 @@ import {
   POSTGRES_PROTOCOLS,
   pathOption,
   portOption,
+  seconds,
   stringList,
   stringOption,
   urlOption,
@@ -19,7 +20,7 @@ export const registryCommand: Command = {
   name: 'registry',
   summary: 'run the model registry server',
   usage:
-    'registry serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--db postgres://...] [--blobs oci://HOST:PORT/NS] [--auth none] [--admin-token-file F] [--webhook-allow CIDR|HOST,...] [--webhook-allow-private]',
+    'registry serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--db postgres://...] [--blobs oci://HOST:PORT/NS] [--auth none] [--admin-token-file F] [--webhook-allow CIDR|HOST,...] [--webhook-allow-private] [--deployment-expiry SECONDS]',
   options: {
     port: {
       type: 'string',
@@ -63,6 +64,12 @@ export const registryCommand: Command = {
       type: 'boolean',
       description: 'let webhooks reach loopback, private and link-local addresses (closed networks only)',
     },
+    'deployment-expiry': {
+      type: 'string',
+      valueName: 'SECONDS',
+      description:
+        "a serving server's heartbeat counts this long; then its endpoint shows offline (default 30: three of ferry serve's 10 s heartbeats)",
+    },
   },
   async run(args, io) {
     if (args.positionals[0] !== 'serve' || args.positionals.length !== 1)
@@ -76,6 +83,7 @@ export const registryCommand: Command = {
     // --blobs is checked by the registry (FERRY_REGISTRY_BAD_REQUEST names the form it takes)
     const blobs = stringOption(v, 'blobs');
     const tokenFile = pathOption(v, 'admin-token-file');
+    const deploymentExpiryMs = seconds(v, 'deployment-expiry');
     // The first-start token goes to a file before anything shows it: a start that then fails to
     // listen has already created the admin, and a restart would otherwise have no token anywhere.
     const adminTokenFile = tokenFile ?? join(data, 'admin-token');
@@ -88,6 +96,7 @@ export const registryCommand: Command = {
       ...(blobs && { blobs }),
       auth,
       adminTokenFile,
+      ...(deploymentExpiryMs !== undefined && { deploymentExpiryMs }),
       webhookTargets: {
         allowPrivate: args.values['webhook-allow-private'] === true,
         allow: stringList(v, 'webhook-allow', { split: ',' }) ?? [],

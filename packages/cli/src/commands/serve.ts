@@ -92,6 +92,12 @@ export const serveCommand: Command = {
       description:
         'SavedModels: where their ONNX conversions are cached (default under the OS temp folder); models:/ URI or --registry: where versions are downloaded (default ~/.cache/ferry/models)',
     },
+    heartbeat: {
+      type: 'string',
+      valueName: 'SECONDS',
+      description:
+        "models:/ URI or --registry: re-send each deployment's state this often (default 10; the registry shows an endpoint offline after its --deployment-expiry, 30 s)",
+    },
     'log-level': {
       type: 'string',
       valueName: 'LEVEL',
@@ -107,6 +113,7 @@ export const serveCommand: Command = {
     // the flags are read before the registry is asked: a bad value costs no round trip
     const mode = enumOption(args.values, 'model-control', MODES) ?? 'none';
     const pollInterval = seconds(args.values, 'poll-interval');
+    const heartbeatMs = seconds(args.values, 'heartbeat');
     const limits = serveLimits(args);
     const cacheDir = pathOption(args.values, 'cache-dir');
     const metricsPort = portOption(args.values, ['metrics-port']);
@@ -146,7 +153,9 @@ export const serveCommand: Command = {
     let server: Awaited<ReturnType<typeof startServer>>;
     try {
       server = await startServer({
-        ...(registry ? { registry } : { path: bundle?.repository ?? path }),
+        ...(registry
+          ? { registry: { ...registry, ...(heartbeatMs !== undefined && { heartbeatMs }) } }
+          : { path: bundle?.repository ?? path }),
         ...(bundle && { handlers: bundle.handlers }),
         host,
         httpPort,

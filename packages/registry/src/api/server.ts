@@ -46,6 +46,8 @@ export interface RegistryServerOptions {
   readonly uploads?: UploadExpiryOptions;
   /** Non-public webhook targets allowed (default none: loopback, private, link-local refused). */
   readonly webhookTargets?: WebhookTargetPolicy;
+  /** How long a serving server's heartbeat counts before its endpoint reads offline (default 30 s). */
+  readonly deploymentExpiryMs?: number;
 }
 
 export interface RegistryServer {
@@ -132,6 +134,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   tensorRoutes(app, context);
   const hooks = db.webhooks;
   webhookRoutes(app, context, hooks, targets);
+  if (options.deploymentExpiryMs !== undefined) db.deployments.expiryMs = options.deploymentExpiryMs;
   deploymentRoutes(app, context, db.deployments);
   await app.register((scope) => mlflowRoutes(scope, context), { prefix: '/api/2.0/mlflow' });
   await app.register((scope) => hubRoutes(scope, context));

@@ -266,6 +266,27 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX runs_experiment ON runs (experiment_id, start_time)',
     ],
   },
+  {
+    version: 10,
+    name: 'deployment endpoints: one row per server, with its heartbeat (issue #25)',
+    sql: [
+      // Every server serving a deployment keeps its own row, refreshed by its heartbeat; a row whose
+      // heartbeat is older than the expiry reads as offline. The deployments table's report columns
+      // (one server's, the last to report) are superseded: their last report becomes a row here,
+      // and expires like any other.
+      `CREATE TABLE deployment_endpoints (
+        deployment TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        status TEXT NOT NULL,
+        live_version INTEGER,
+        message TEXT NOT NULL DEFAULT '',
+        reported_at TEXT NOT NULL,
+        PRIMARY KEY (deployment, endpoint))`,
+      `INSERT INTO deployment_endpoints (deployment, endpoint, status, live_version, message, reported_at)
+        SELECT name, COALESCE(endpoint, ''), status, live_version, message, reported_at
+        FROM deployments WHERE reported_at IS NOT NULL`,
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

@@ -75,7 +75,9 @@ export async function modelsPage(
   params: readonly SqlValue[],
 ): Promise<Model[]> {
   const rows = await db.query(
-    `SELECT m.*, (SELECT MAX(v.version) FROM versions v WHERE v.model_id = m.id AND v.status = 'ready') AS latest_version ${fromSql}`,
+    // The latest version's scan verdict rides along (lists show it): one more seek on the same index.
+    `SELECT m.*, (SELECT MAX(v.version) FROM versions v WHERE v.model_id = m.id AND v.status = 'ready') AS latest_version,
+       (SELECT v.scan FROM versions v WHERE v.model_id = m.id AND v.status = 'ready' ORDER BY v.version DESC LIMIT 1) AS latest_scan ${fromSql}`,
     params,
   );
   const grouped = new Map<string, { tags: [string, string][]; aliases: [string, number][] }>();
@@ -106,6 +108,10 @@ export async function modelsPage(
       aliases: Object.fromEntries(mine.aliases),
       latestVersion:
         row.latest_version === null || row.latest_version === undefined ? null : Number(row.latest_version),
+      latestScan:
+        row.latest_scan === null || row.latest_scan === undefined
+          ? null
+          : (String(row.latest_scan) as ScanVerdict),
       createdAt: String(row.created_at),
       updatedAt: String(row.updated_at),
       createdBy: String(row.created_by),
