@@ -269,6 +269,33 @@ describe.runIf(hasChromium)('web UI journeys (#25)', () => {
     await logout();
   });
 
+  it('lists every server of a deployment, a stopped one as offline', async () => {
+    // two servers report the deployment created above; the second stops cleanly (serve reports
+    // offline on SIGTERM): the deployment keeps serving from the first, and both rows show
+    const admin = client();
+    const [live, stopped] = ['http://127.0.0.1:18001', 'http://127.0.0.1:18002'];
+    const version = (await admin.getModel('vision/mnist')).latestVersion;
+    await admin.reportDeployment('mnist-prod', { status: 'serving', liveVersion: version, endpoint: live });
+    await admin.reportDeployment('mnist-prod', {
+      status: 'serving',
+      liveVersion: version,
+      endpoint: stopped,
+    });
+    await admin.reportDeployment('mnist-prod', { status: 'offline', liveVersion: null, endpoint: stopped });
+    await login(seeded.admin);
+    await open('#/deployments');
+    const article = page.locator('article[data-deployment="mnist-prod"]');
+    await expect.poll(() => article.getAttribute('data-status')).toBe('serving');
+    await article.locator('table.endpoints').waitFor();
+    expect(await article.locator(`tr[data-endpoint="${live}"]`).getAttribute('data-status')).toBe('serving');
+    expect(await article.locator(`tr[data-endpoint="${stopped}"]`).getAttribute('data-status')).toBe(
+      'offline',
+    );
+    expect(await article.locator(`tr[data-endpoint="${stopped}"] .badge`).textContent()).toBe('offline');
+    await shot('deployment-endpoints');
+    await logout();
+  });
+
   it('creates, lists and revokes tokens from the UI', async () => {
     await login(seeded.admin);
     await page.click('header a:has-text("Tokens")');

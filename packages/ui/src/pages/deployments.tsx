@@ -87,6 +87,9 @@ export function DeploymentsPage({ watch }: { watch: string }) {
               ) : null}
             </p>
             {d.message ? <p class={d.status === 'failed' ? 'error' : 'muted'}>{d.message}</p> : null}
+            {d.endpoints.length > 1 || d.endpoints.some((e) => e.status === 'offline') ? (
+              <Endpoints deployment={d} />
+            ) : null}
             {metrics ? (
               <LiveMetrics url={metrics} model={d.name} />
             ) : (
@@ -223,5 +226,36 @@ function LiveMetrics({ url, model }: { url: string; model?: string }) {
         />
       ) : null}
     </div>
+  );
+}
+
+/**
+ * Every server that reports this deployment, one row each: a stopped one reads `offline` once its
+ * heartbeat expires, and the others keep serving (issue #25: not only the last one to report).
+ */
+function Endpoints({ deployment }: { deployment: Deployment }) {
+  return (
+    <table class="endpoints" data-endpoints={deployment.endpoints.length}>
+      <thead>
+        <tr>
+          <th>server</th>
+          <th>status</th>
+          <th>version</th>
+          <th>last heartbeat</th>
+        </tr>
+      </thead>
+      <tbody>
+        {deployment.endpoints.map((e) => (
+          <tr key={e.endpoint ?? ''} data-endpoint={e.endpoint ?? ''} data-status={e.status}>
+            <td>{e.endpoint ? <code>{e.endpoint}</code> : <span class="muted">(no REST)</span>}</td>
+            <td>
+              <span class={`badge dep-${e.status}`}>{e.status}</span>
+            </td>
+            <td>{e.liveVersion ?? '-'}</td>
+            <td>{e.reportedAt}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

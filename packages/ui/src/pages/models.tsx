@@ -4,7 +4,6 @@ import { ErrorBox, Loading, ScanBadge } from '../components/status.js';
 import { formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { href } from '../router.js';
-import { useLatestVerdicts } from '../verdicts.js';
 
 /** Models the caller can see: server-side search, then namespace / visibility / tag filters. */
 export function ModelsPage({ query }: { query: URLSearchParams }) {
@@ -27,7 +26,6 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
     }
     return true;
   });
-  const verdicts = useLatestVerdicts(models);
   return (
     <section>
       <h1>Models</h1>
@@ -99,14 +97,8 @@ export function ModelsPage({ query }: { query: URLSearchParams }) {
                   {m.description ? <div class="muted small">{m.description}</div> : null}
                 </td>
                 <td>{m.latestVersion ?? '-'}</td>
-                <td data-scan={verdicts.get(m.name) ?? ''}>
-                  {m.latestVersion === null ? (
-                    '-'
-                  ) : verdicts.has(m.name) ? (
-                    <ScanBadge scan={verdicts.get(m.name)!} />
-                  ) : (
-                    <span class="muted">…</span>
-                  )}
+                <td data-scan={m.latestScan ?? ''}>
+                  {m.latestScan ? <ScanBadge scan={m.latestScan} /> : '-'}
                 </td>
                 <td>
                   {Object.entries(m.aliases).map(([a, v]) => (
