@@ -149,7 +149,7 @@ describe('ferry registry commands (sqlite+folder)', () => {
     expect((await ferry('models', 'rm', 'team/cli-small', '--yes', ...auth)).stdout).toBe(
       'deleted team/cli-small\n',
     );
-  });
+  }, 180_000); // a long session of commands; under a loaded CI machine it took over the default 60 s
 
   it('push of an unsafe pickle: exit 1 with the findings, stored unaliased; ls marks it; --allow-unsafe aliases it', async () => {
     const src = join(work, 'unsafe');
