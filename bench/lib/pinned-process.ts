@@ -15,6 +15,11 @@ const exec = promisify(execFile);
 export const LOAD_CORE = 0;
 export const SERVER_CORE = 1;
 
+/** The command line that runs `argv` on `core` only: taskset -c CORE ... */
+export function pinnedCommand(core: number, argv: readonly string[]): [string, ...string[]] {
+  return ['taskset', '-c', String(core), ...argv];
+}
+
 /** How long a server may take to load its models and print its ports. */
 const READY_TIMEOUT_MS = 120_000;
 
@@ -27,7 +32,8 @@ export interface PinnedServer<T> {
 
 /** `node ARGS` pinned to `core`, from the repository root; resolves once it prints its JSON line. */
 export function startPinned<T>(core: number, nodeArgs: readonly string[]): Promise<PinnedServer<T>> {
-  const child: ChildProcess = spawn('taskset', ['-c', String(core), process.execPath, ...nodeArgs], {
+  const [command, ...args] = pinnedCommand(core, [process.execPath, ...nodeArgs]);
+  const child: ChildProcess = spawn(command, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -65,7 +71,8 @@ export function startPinned<T>(core: number, nodeArgs: readonly string[]): Promi
 
 /** A pinned one-shot measuring script (`node ARGS` on `core`): its stdout parsed as JSON. */
 export async function runPinned<T>(core: number, nodeArgs: readonly string[]): Promise<T> {
-  const { stdout } = await exec('taskset', ['-c', String(core), process.execPath, ...nodeArgs], {
+  const [command, ...args] = pinnedCommand(core, [process.execPath, ...nodeArgs]);
+  const { stdout } = await exec(command, args, {
     cwd: ROOT,
     maxBuffer: 16 * 2 ** 20,
   });

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { pinnedCommand } from './pinned-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const exec = promisify(execFile);
@@ -20,7 +21,7 @@ export interface LoadOptions {
   /** Input name (default x) and one row's shape (default [features]). */
   readonly input?: string;
   readonly rowShape?: readonly number[];
-  /** Run the load generator on this CPU core only (`taskset -c`). */
+  /** Run the load generator on this CPU core only (`taskset -c`, pinned-process.ts). */
   readonly core?: number;
   /** The server's process id: the load reports its CPU over the measured seconds. */
   readonly serverPid?: number;
@@ -41,8 +42,7 @@ export interface Load {
 
 export async function runLoad(options: LoadOptions): Promise<Load> {
   const node = [process.execPath, '--import', 'tsx', 'bench/lib/serve-load.ts', JSON.stringify(options)];
-  const [command, ...args] =
-    options.core === undefined ? node : ['taskset', '-c', String(options.core), ...node];
+  const [command, ...args] = options.core === undefined ? node : pinnedCommand(options.core, node);
   const { stdout } = await exec(command!, args, { cwd: ROOT });
   return JSON.parse(stdout) as Load;
 }

@@ -11,7 +11,8 @@
  *
  * SERVE_PINNED_CELLS=mid:64:binary,small:64:json runs only those ferry rows (model:concurrency:kind)
  * and prints them; with SERVE_PINNED_AB=path/to/other/serve/dist/index.js each row runs
- * SERVE_PINNED_ROUNDS times (default 3) against both builds in turn (ABAB), for A/B measures of a
+ * SERVE_PINNED_ROUNDS times (default 3) against both builds in turn (ABAB; A is this checkout's
+ * @ferry/serve, or SERVE_PINNED_A=path/to/its/dist/index.js), for A/B measures of a
  * change to packages/serve on the same machine in the same minutes; with SERVE_PINNED_PROFILE=1 each
  * selected row is profiled instead (SERVE_PINNED_PROFILE_DIR=DIR keeps the .cpuprofile files, for
  * Chrome DevTools). None of these writes BENCHMARKS.md.
@@ -253,7 +254,7 @@ const ROUNDS = Number(process.env.SERVE_PINNED_ROUNDS ?? 3);
 
 /** SERVE_PINNED_AB: each selected row against both builds in turn, ABAB, medians printed. */
 async function abRun(rows: readonly [Model, number, Kind][]): Promise<void> {
-  const a = await startFerry();
+  const a = await startFerry(process.env.SERVE_PINNED_A);
   const b = await startFerry(AB);
   try {
     for (const [model, concurrency, kind] of rows) {
