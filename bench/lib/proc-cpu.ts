@@ -26,14 +26,15 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * CPU ms of the process's main thread (its event loop, where node runs JavaScript) and of all its
- * other threads together (worker threads such as ONNX Runtime's, V8's GC helpers, libuv's pool).
- * A thread that ends between two readings takes its time with it, so compare threads that live
- * through the run.
+ * CPU ms of the process's main thread (its event loop, where node runs JavaScript), of all its
+ * other threads together (worker threads such as ONNX Runtime's, V8's GC helpers, libuv's pool),
+ * and of each thread by id. A thread that ends between two readings takes its time with it, so
+ * compare threads that live through the run.
  */
-export function threadCpuMs(pid: number): { main: number; others: number } {
+export function threadCpuMs(pid: number): { main: number; others: number; threads: Map<number, number> } {
   let main = 0;
   let others = 0;
+  const threads = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let ms: number;
     try {
@@ -41,8 +42,24 @@ export function threadCpuMs(pid: number): { main: number; others: number } {
     } catch {
       continue; // the thread ended while the folder was read
     }
+    threads.set(Number(tid), ms);
     if (Number(tid) === pid) main += ms;
     else others += ms;
   }
-  return { main, others };
+  return { main, others, threads };
+}
+
+/**
+ * The CPU ms the busiest thread other than the main one used between two readings: in a ferry
+ * server whose model runs in a worker thread, that thread (ONNX Runtime computes on it), the rest
+ * of `others` being V8's GC helpers and libuv.
+ */
+export function busiestOtherMs(
+  pid: number,
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+): number {
+  let most = 0;
+  for (const [tid, ms] of after) if (tid !== pid) most = Math.max(most, ms - (before.get(tid) ?? 0));
+  return most;
 }

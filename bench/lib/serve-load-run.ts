@@ -38,6 +38,8 @@ export interface Load {
   /** With serverPid: the server's CPU over the same seconds, main thread and its other threads. */
   readonly serverMainMs?: number;
   readonly serverOthersMs?: number;
+  /** ... and of those others the busiest thread's (a model's worker thread, where it has one). */
+  readonly serverBusiestOtherMs?: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<Load> {

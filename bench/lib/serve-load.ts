@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_OPTIONS, PROTO_PATH } from '@ferry/serve';
 import { GrpcLoadClient, grpcFrame } from './grpc-load-client.js';
 import { encodeRequest, LoadConnection } from './http-load-client.js';
-import { threadCpuMs } from './proc-cpu.js';
+import { busiestOtherMs, threadCpuMs } from './proc-cpu.js';
 
 interface Options {
   kind: 'json' | 'binary' | 'grpc';
@@ -146,6 +146,7 @@ const serverCpu = serverBefore &&
   serverAfter && {
     serverMainMs: serverAfter.main - serverBefore.main,
     serverOthersMs: serverAfter.others - serverBefore.others,
+    serverBusiestOtherMs: busiestOtherMs(options.serverPid!, serverBefore.threads, serverAfter.threads),
   };
 latencies.sort((a, b) => a - b);
 const at = (q: number) =>
