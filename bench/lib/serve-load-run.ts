@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { pinnedCommand } from './pinned-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const exec = promisify(execFile);
@@ -20,6 +21,10 @@ export interface LoadOptions {
   /** Input name (default x) and one row's shape (default [features]). */
   readonly input?: string;
   readonly rowShape?: readonly number[];
+  /** Run the load generator on this CPU core only (`taskset -c`, pinned-process.ts). */
+  readonly core?: number;
+  /** The server's process id: the load reports its CPU over the measured seconds. */
+  readonly serverPid?: number;
 }
 
 export interface Load {
@@ -30,14 +35,17 @@ export interface Load {
   readonly errors: number;
   /** CPU time the load generator itself used during the measured seconds. */
   readonly cpuMs: number;
+  /** With serverPid: the server's CPU over the same seconds, main thread and its other threads. */
+  readonly serverMainMs?: number;
+  readonly serverOthersMs?: number;
+  /** ... and of those others the busiest thread's (a model's worker thread, where it has one). */
+  readonly serverBusiestOtherMs?: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<Load> {
-  const { stdout } = await exec(
-    process.execPath,
-    ['--import', 'tsx', 'bench/lib/serve-load.ts', JSON.stringify(options)],
-    { cwd: ROOT },
-  );
+  const node = [process.execPath, '--import', 'tsx', 'bench/lib/serve-load.ts', JSON.stringify(options)];
+  const [command, ...args] = options.core === undefined ? node : pinnedCommand(options.core, node);
+  const { stdout } = await exec(command!, args, { cwd: ROOT });
   return JSON.parse(stdout) as Load;
 }
 

@@ -9,6 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_OPTIONS, PROTO_PATH } from '@ferry/serve';
 import { GrpcLoadClient, grpcFrame } from './grpc-load-client.js';
 import { encodeRequest, LoadConnection } from './http-load-client.js';
+import { busiestOtherMs, threadCpuMs } from './proc-cpu.js';
 
 interface Options {
   kind: 'json' | 'binary' | 'grpc';
@@ -20,6 +21,8 @@ interface Options {
   /** The input's name (default x) and one row's shape (default [features]). */
   input?: string;
   rowShape?: number[];
+  /** The server's process id: its CPU (main thread and the rest) is read over the measured seconds. */
+  serverPid?: number;
 }
 
 const options = JSON.parse(process.argv[2]!) as Options;
@@ -130,15 +133,25 @@ function drive(seconds: number, latencies: number[] | undefined): Promise<number
 
 await drive(0.5, undefined);
 const latencies: number[] = [];
+const server = () => (options.serverPid === undefined ? undefined : threadCpuMs(options.serverPid));
+const serverBefore = server();
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const errors = await drive(options.seconds, latencies);
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuBefore);
+const serverAfter = server();
+// the server's CPU over exactly the measured seconds: its main thread (event loop) and the rest
+const serverCpu = serverBefore &&
+  serverAfter && {
+    serverMainMs: serverAfter.main - serverBefore.main,
+    serverOthersMs: serverAfter.others - serverBefore.others,
+    serverBusiestOtherMs: busiestOtherMs(options.serverPid!, serverBefore.threads, serverAfter.threads),
+  };
 latencies.sort((a, b) => a - b);
 const at = (q: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
 process.stdout.write(
-  `${JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), cpuMs: (cpu.user + cpu.system) / 1000 })}\n`,
+  `${JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), cpuMs: (cpu.user + cpu.system) / 1000, ...serverCpu })}\n`,
 );
 process.exit(0);

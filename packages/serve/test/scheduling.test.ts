@@ -96,6 +96,39 @@ describe('dynamic batching', () => {
     }
   });
 
+  it('with max_queue_delay_us 0, requests that arrive in one turn of the event loop share an execution', async () => {
+    // five one-row requests submitted together, as five bodies read in one poll of the sockets are
+    const served = t.server.repository.resolve('mlp');
+    const before = await counts('mlp');
+    const answers = await Promise.all(
+      [0, 1, 2, 3, 4].map((r) =>
+        served.batcher.submit({
+          inputs: new Map([
+            [
+              'x',
+              {
+                datatype: 'FP32' as const,
+                shape: [1, 8],
+                bytes: new Uint8Array(Float32Array.from(row(r)).buffer),
+              },
+            ],
+          ]),
+          rows: 1,
+        }),
+      ),
+    );
+    const after = await counts('mlp');
+    expect(after.executions - before.executions).toBe(1);
+    expect(after.inferences - before.inferences).toBe(5);
+    // each gets its own row of what torch computed
+    answers.forEach((outputs, r) => {
+      const y = outputs.get('y') as { shape: number[]; bytes: Uint8Array };
+      expect(y.shape).toEqual([1, 4]);
+      const data = Array.from(new Float32Array(y.bytes.slice().buffer));
+      expect(closeTo(data, (EXPECTED.mlp.outputs.y.data as number[]).slice(r * 4, r * 4 + 4))).toBe(true);
+    });
+  });
+
   it('forms the preferred batch size as soon as it can', async () => {
     const before = await counts('mlp_preferred');
     const answers = await Promise.all(

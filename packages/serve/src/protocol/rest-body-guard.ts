@@ -10,6 +10,22 @@ import type { InflightBudget } from './inflight-budget.js';
 const INFER_ROUTES = new Set(['/v2/models/:model/infer', '/v2/models/:model/versions/:version/infer']);
 
 /**
+ * The body limit of an infer request to a model version (body-limits.ts), binary or JSON; derived
+ * once per loaded version (a reload is a new ServedVersion object).
+ */
+export function inferBodyLimit(maxVariableDim: number): (served: ServedVersion, binary: boolean) => number {
+  const limitsOf = new WeakMap<ServedVersion, ModelBodyLimits>();
+  return (served, binary) => {
+    let limits = limitsOf.get(served);
+    if (!limits) {
+      limits = modelBodyLimits(served.inputs, served.maxBatchSize, maxVariableDim);
+      limitsOf.set(served, limits);
+    }
+    return binary ? limits.binary : limits.json;
+  };
+}
+
+/**
  * Bounds every request body before it is buffered (issue #24 item 8): an infer request's body by
  * its model's limits (body-limits.ts), every body by the server's in-flight byte budget. Runs as
  * a preParsing hook, so a Content-Length over the limit or the budget is refused before one byte
@@ -22,8 +38,7 @@ export function guardRequestBodies(
   budget: InflightBudget,
   maxVariableDim: number,
 ): void {
-  // derived once per loaded version (a reload is a new ServedVersion object)
-  const limitsOf = new WeakMap<ServedVersion, ModelBodyLimits>();
+  const limitOf = inferBodyLimit(maxVariableDim);
   app.addHook('preParsing', (req, reply, payload, done) => {
     const declared = req.headers['content-length'];
     if (declared === undefined && req.headers['transfer-encoding'] === undefined) return done(null, payload);
@@ -42,13 +57,8 @@ export function guardRequestBodies(
       } catch (error) {
         return refuse(error as ServeError);
       }
-      let limits = limitsOf.get(served);
-      if (!limits) {
-        limits = modelBodyLimits(served.inputs, served.maxBatchSize, maxVariableDim);
-        limitsOf.set(served, limits);
-      }
       const binary = req.headers['inference-header-content-length'] !== undefined;
-      limit = binary ? limits.binary : limits.json;
+      limit = limitOf(served, binary);
       what = `the ${binary ? 'binary' : 'JSON'} body of a request to model ${served.model} version ${served.version} (derived from its inputs)`;
     }
     const tooLarge = (value: number) => serveError('FERRY_SERVE_TOO_LARGE', { what, value, limit });

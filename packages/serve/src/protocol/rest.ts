@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerFactory,
   LogController,
 } from 'fastify';
 import { isServeError, serveError } from '../errors.js';
@@ -12,22 +13,15 @@ import type { ServeMetrics } from '../metrics.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
 import { registerTritonRoutes } from './rest-triton.js';
-import { countFailure, infer } from './inference.js';
-import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
+import { answerRestInfer } from './rest-infer-answer.js';
 import { publishedTensors } from './tensor-metadata.js';
-import { Cancellation } from '../scheduler/cancellation.js';
 import type { InflightBudget } from './inflight-budget.js';
 import { guardRequestBodies } from './rest-body-guard.js';
-import { parseLargeJson } from './rest-json.js';
+import { restFastInfer } from './rest-fast-infer.js';
+import { requestId } from './request-id.js';
 import { checkBearer } from './token.js';
 
 type ModelParams = { model: string; version?: string };
-
-/** A request id a client may pass in X-Request-Id, if it is short and printable; else a fresh one. */
-function requestId(req: { headers: Record<string, unknown> }): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-}
 
 /** The Open Inference Protocol v2 REST API (inference_rest.md) plus /metrics and the repository extension. */
 export function createRestApp(
@@ -39,7 +33,27 @@ export function createRestApp(
     bodies?: { budget: InflightBudget; maxVariableDim: number };
   },
 ): FastifyInstance {
+  // infer requests that need none of fastify's work are answered in front of it (rest-fast-infer.ts)
+  const fast = options.bodies && restFastInfer(context, options.bodies);
+  const serverFactory: FastifyServerFactory<Server> | undefined =
+    fast &&
+    ((handler, opts) => {
+      const server = createServer((req, res) => {
+        if (!fast(req, res)) handler(req, res);
+      });
+      // what fastify sets on a server it creates itself (applyConnectionLimits sets the rest)
+      const given = opts as {
+        keepAliveTimeout?: number;
+        requestTimeout?: number;
+        connectionTimeout?: number;
+      };
+      server.keepAliveTimeout = given.keepAliveTimeout ?? server.keepAliveTimeout;
+      server.requestTimeout = given.requestTimeout ?? server.requestTimeout;
+      server.setTimeout(given.connectionTimeout ?? 0);
+      return server;
+    });
   const app = Fastify({
+    ...(serverFactory && { serverFactory }),
     loggerInstance: context.log as unknown as FastifyBaseLogger,
     // one log line per request, written by the onResponse hook below
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
@@ -129,43 +143,12 @@ export function createRestApp(
     const served = resolve(req.params);
     const body = (req.body as Buffer | undefined) ?? Buffer.alloc(0);
     const headerLength = req.headers['inference-header-content-length'];
-    let parsed: RestInferRequest;
-    try {
-      const header = typeof headerLength === 'string' ? headerLength : undefined;
-      parsed = parseRestInfer(body, header, served, await parseLargeJson(body, header));
-    } catch (error) {
-      countFailure(context.metrics, served, error);
-      throw error;
-    }
-    // a client that hangs up while its request is queued is dropped from the queue
-    const abort = new Cancellation();
-    const onClose = () => {
-      if (!reply.raw.writableEnded) abort.abort();
-    };
-    reply.raw.once('close', onClose);
-    try {
-      const results = await infer(served, context.metrics, {
-        headers: parsed.headers,
-        outputs: parsed.outputs,
-        decode: parsed.decode,
-        ...(parsed.timeoutUs !== undefined && { timeoutUs: parsed.timeoutUs }),
-        signal: abort,
-      });
-      const encodeStart = performance.now();
-      const { body: out, headerLength: outHeader } = encodeRestResponse(served, parsed, results);
-      context.metrics.staged(
-        served.model,
-        served.version,
-        'compute_output',
-        (performance.now() - encodeStart) / 1000,
-      );
-      if (outHeader !== undefined)
-        reply.header('inference-header-content-length', outHeader).type('application/octet-stream');
-      else reply.type('application/json');
-      return reply.send(out);
-    } finally {
-      reply.raw.off('close', onClose);
-    }
+    const header = typeof headerLength === 'string' ? headerLength : undefined;
+    const answer = await answerRestInfer(context, served, body, header, reply.raw);
+    if (answer.headerLength !== undefined)
+      reply.header('inference-header-content-length', answer.headerLength).type('application/octet-stream');
+    else reply.type('application/json');
+    return reply.send(answer.body);
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', inferRoute);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', inferRoute);

@@ -38,6 +38,7 @@ export class Batcher {
   private readonly idle: ModelInstance[];
   private running = 0;
   private waitTimer: NodeJS.Timeout | undefined;
+  private turnEnd: NodeJS.Immediate | undefined;
   private closing = false;
   private drained: (() => void) | undefined;
 
@@ -89,6 +90,21 @@ export class Batcher {
       }
       this.queue.push(pending);
       this.observer.pendingChanged(this.queue.length);
+      this.pumpAtTurnEnd();
+    });
+  }
+
+  /**
+   * A new request is dispatched at the end of this turn of the event loop (setImmediate), not at
+   * once: requests whose bytes arrived in the same poll of the sockets then share a batch, where
+   * dispatching the first at once ran it alone while the rest queued behind it. The wait is the
+   * rest of one turn (microseconds), and it is what makes max_queue_delay_us: 0 batch whatever
+   * arrived together, as Triton's dynamic batcher does.
+   */
+  private pumpAtTurnEnd(): void {
+    if (this.turnEnd) return;
+    this.turnEnd = setImmediate(() => {
+      this.turnEnd = undefined;
       this.pump();
     });
   }
@@ -106,6 +122,7 @@ export class Batcher {
   async close(): Promise<void> {
     await this.drain();
     clearTimeout(this.waitTimer);
+    clearImmediate(this.turnEnd);
     await Promise.all(this.instances.map((instance) => instance.close()));
   }
 
