@@ -5,7 +5,7 @@ describe('registry error table', () => {
   it('codes follow the naming rule and map to HTTP error statuses', () => {
     for (const [code, spec] of Object.entries(REGISTRY_ERRORS)) {
       expect(code).toMatch(/^FERRY_REGISTRY_[A-Z0-9_]+$/);
-      expect([400, 401, 403, 404, 409, 413, 416, 422, 429, 500, 503]).toContain(spec.http);
+      expect([400, 401, 403, 404, 409, 413, 416, 422, 429, 500, 503, 504]).toContain(spec.http);
     }
   });
 
