@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { aliasCommand } from './alias.js';
+import { cacheCommand } from './cache.js';
 import { containerizeCommand } from './containerize.js';
 import { convertCommand } from './convert.js';
 import { deployCommand } from './deploy.js';
@@ -47,6 +48,7 @@ export const COMMANDS: readonly Command[] = [
   runsCommand,
   lineageCommand,
   loginCommand,
+  cacheCommand,
 
   // bundle: pack, keygen, sign, verify, unpack, containerize
   packCommand,

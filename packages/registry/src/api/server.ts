@@ -22,6 +22,8 @@ import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { type OpenApiDocument, renderDocsPage } from './docs-page.js';
 import { RegistryMetrics } from './metrics.js';
+import { ChunkedBlobStore } from '../store/chunked-blob-store.js';
+import { chunkRoutes } from './routes-chunks.js';
 import { type UploadExpiryOptions, UploadSweeper } from './upload-sweeper.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 import { type WebhookTargetPolicy, WebhookTargets } from './webhook-target.js';
@@ -122,10 +124,13 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     }),
   );
 
-  const context = { db, blobs };
+  // Every route stores and reads files as chunks + manifests (issue #20); the raw store holds chunks.
+  const files = new ChunkedBlobStore(blobs, db.chunks);
+  const context = { db, blobs: files, files };
   modelRoutes(app, context);
   versionRoutes(app, context);
   transferRoutes(app, context);
+  chunkRoutes(app, context);
   lineageRoutes(app, context);
   runListRoutes(app, context);
   tokenRoutes(app, context);

@@ -3,6 +3,7 @@ import { registryError } from '../errors.js';
 import { parseModelName } from '@ferry/registry-client';
 import { AliasStore } from './alias-store.js';
 import { AuditStore, recordAudit } from './audit-store.js';
+import { ChunkStore } from './chunk-store.js';
 import { DeploymentStore } from './deployments.js';
 import { LineageStore } from './lineage-store.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -36,6 +37,7 @@ export class RegistryDb {
   readonly uploads: UploadSessions;
   readonly webhooks: WebhookStore;
   readonly deployments: DeploymentStore;
+  readonly chunks: ChunkStore;
 
   constructor(readonly store: MetadataStore) {
     this.models = new ModelStore(store);
@@ -48,6 +50,7 @@ export class RegistryDb {
     this.uploads = new UploadSessions(store);
     this.webhooks = new WebhookStore(store);
     this.deployments = new DeploymentStore(store);
+    this.chunks = new ChunkStore(store);
   }
 
   migrate(): Promise<number[]> {
