@@ -168,6 +168,37 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     expect(bad.code).toBe('FERRY_REGISTRY_DIGEST_MISMATCH');
   });
 
+  it('never collects an uploaded chunk within its lease; after it runs out, the chunk is asked for again', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const chunk = randomBytes(50_000);
+    const header = Buffer.alloc(36);
+    header.write(sha(chunk), 0, 'hex');
+    header.writeUInt32BE(chunk.length, 32);
+    await client.request('POST', '/api/v1/chunks', {
+      body: Buffer.concat([header, chunk]),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    const missing = async () =>
+      (
+        (await (
+          await client.request('POST', '/api/v1/chunks/missing', { json: { chunks: [sha(chunk)] } })
+        ).json()) as {
+          missing: string[];
+        }
+      ).missing;
+    // Not in any manifest yet (a push between upload and commit), but leased: the default grace keeps it.
+    await client.request('POST', '/api/v1/admin/gc');
+    expect(await missing()).toEqual([]);
+    await client.request('POST', '/api/v1/admin/gc?graceSeconds=0');
+    expect(await missing()).toEqual([sha(chunk)]);
+    // A push that had been told "present" re-sends it when its commit is refused.
+    await writeFile(join(work, 'one.bin'), chunk);
+    const pushed = await push(join(work, 'one.bin'), 'org/lease');
+    expect(pushed.version.status).toBe('ready');
+  });
+
   it('frees only the chunks no version references once versions are deleted', async ({ skip }) => {
     if (!backend) skip();
     const gc = async () =>
