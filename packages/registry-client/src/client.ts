@@ -28,6 +28,7 @@ import type {
   Model,
   ModelVersion,
   Run,
+  VersionSharing,
   Visibility,
 } from './types.js';
 import { versionDigest } from './version-digest.js';
@@ -169,6 +170,8 @@ export class RegistryClient {
       `/api/v1/models/${enc(name)}/versions`,
       body,
     );
+  versionSharing = (name: string, version: number) =>
+    this.json<VersionSharing>('GET', `/api/v1/models/${enc(name)}/versions/${version}/sharing`);
   commitVersion = (name: string, version: number) =>
     this.json<ModelVersion>('POST', `/api/v1/models/${enc(name)}/versions/${version}/commit`);
   deleteVersion = (name: string, version: number) =>

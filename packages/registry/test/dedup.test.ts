@@ -102,6 +102,15 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     expect((await readFile(join(work, 'p2', 'v2.safetensors'))).equals(b)).toBe(true);
     expect(fetched!.sent).toBeLessThan(1.5 * MiB + 200_000);
     expect((await cache.list()).length).toBeGreaterThan(5);
+
+    // What v2 shares with v1 (its parent: the previous version) and with any version.
+    const sharing = await client.versionSharing('org/ft', 2);
+    expect(sharing.parent).toBe('models:/org/ft/1');
+    expect(sharing.size).toBe(b.length);
+    expect(sharing.bytes).toBe(b.length);
+    expect(sharing.sharedWithParent).toBeGreaterThan(b.length - 1.5 * MiB - 200_000);
+    expect(sharing.sharedWithAny).toBe(sharing.sharedWithParent);
+    expect((await client.versionSharing('org/ft', 1)).parent).toBeNull();
   });
 
   it('serves a chunked file whole and by range on the ordinary download route', async ({ skip }) => {

@@ -10,43 +10,46 @@ export const PACK_HEADER_BYTES = 36;
  * header. Yields each chunk whole (at most MAX_CHUNK_BYTES in memory); the caller verifies it.
  */
 export async function* readPack(body: ByteStream): AsyncGenerator<{ sha256: string; bytes: Buffer }> {
-  let pending: Buffer[] = [];
-  let buffered = 0;
-  let need = PACK_HEADER_BYTES;
-  let sha256: string | undefined;
-  const take = (n: number): Buffer => {
-    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, buffered);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    pending = rest.length > 0 ? [rest] : [];
-    buffered = rest.length;
-    return out;
-  };
+  // Each byte is copied once, into its header or into its chunk's own buffer (which outlives the
+  // request's buffers while it is stored): no concatenation, little garbage.
+  const header = Buffer.allocUnsafe(PACK_HEADER_BYTES);
+  let headerFilled = 0;
+  let chunk: Buffer | undefined;
+  let chunkFilled = 0;
+  let sha256 = '';
   for await (const piece of body) {
-    pending.push(Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength));
-    buffered += piece.length;
-    while (buffered >= need) {
-      if (sha256 === undefined) {
-        const header = take(PACK_HEADER_BYTES);
+    for (let at = 0; at < piece.length; ) {
+      if (!chunk) {
+        const n = Math.min(PACK_HEADER_BYTES - headerFilled, piece.length - at);
+        header.set(piece.subarray(at, at + n), headerFilled);
+        headerFilled += n;
+        at += n;
+        if (headerFilled < PACK_HEADER_BYTES) continue;
         sha256 = header.subarray(0, 32).toString('hex');
-        need = new DataView(header.buffer, header.byteOffset, PACK_HEADER_BYTES).getUint32(32, false);
-        if (need === 0 || need > MAX_CHUNK_BYTES)
+        const size = new DataView(header.buffer, header.byteOffset, PACK_HEADER_BYTES).getUint32(32, false);
+        if (size === 0 || size > MAX_CHUNK_BYTES)
           throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
             what: `chunk pack, chunk sha256:${sha256}`,
-            reason: `size ${need} is not 1..${MAX_CHUNK_BYTES} (MAX_CHUNK_BYTES)`,
+            reason: `size ${size} is not 1..${MAX_CHUNK_BYTES} (MAX_CHUNK_BYTES)`,
           });
-      } else {
-        // A copy: the chunk outlives the request's buffers while it is stored.
-        const bytes = Buffer.from(take(need));
-        yield { sha256, bytes };
-        sha256 = undefined;
-        need = PACK_HEADER_BYTES;
+        chunk = Buffer.allocUnsafe(size);
+        chunkFilled = 0;
+        headerFilled = 0;
+        continue;
+      }
+      const n = Math.min(chunk.length - chunkFilled, piece.length - at);
+      chunk.set(piece.subarray(at, at + n), chunkFilled);
+      chunkFilled += n;
+      at += n;
+      if (chunkFilled === chunk.length) {
+        yield { sha256, bytes: chunk };
+        chunk = undefined;
       }
     }
   }
-  if (buffered > 0 || sha256 !== undefined)
+  if (chunk || headerFilled > 0)
     throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
       what: 'chunk pack',
-      reason: `ends inside a chunk (${buffered} bytes left over)`,
+      reason: `ends inside a chunk (${chunk ? `${chunkFilled} of ${chunk.length} bytes` : `${headerFilled} header bytes`})`,
     });
 }

@@ -7,6 +7,8 @@ import { requireScope, visibleModel } from './access.js';
 import { allowsAny } from './auth.js';
 import { readPack } from './chunk-pack.js';
 import { collectGarbage } from '../store/chunk-gc.js';
+import { versionSharing } from '../store/chunk-sharing.js';
+import { versionNode } from '../store/node-id.js';
 import type { ApiContext } from './context.js';
 
 const SHA = '^[0-9a-f]{64}$';
@@ -191,6 +193,56 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
       requireScope(request.principal, 'admin', null);
       const grace = request.query.graceSeconds;
       return collectGarbage(files.chunks, files.raw, grace === undefined ? {} : { graceMs: grace * 1000 });
+    },
+  );
+
+  app.get<{ Params: { model: string; version: number } }>(
+    '/api/v1/models/:model/versions/:version/sharing',
+    {
+      schema: {
+        summary:
+          'Bytes this version shares with its parent (the version it was derived from, else the previous one) and with any other version',
+        tags: ['versions'],
+        params: {
+          type: 'object',
+          properties: {
+            model: { type: 'string', maxLength: 200 },
+            version: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const name = await visibleModel(db, request.principal, request.params.model);
+      const number = Number(request.params.version);
+      const version = await db.versions.require(name, number);
+      const row = await db.models.require(name);
+      // The parent: a version it was derived from (lineage), else the model's previous ready version.
+      const graph = await db.lineage.graph(versionNode(name, number), 1);
+      const derived = graph.upstream.edges
+        .filter((e) => e.relation === 'derived' && e.dst === versionNode(name, number))
+        .map((e) => /^models:\/(.+)\/(\d+)$/.exec(e.src))
+        .find((m) => m !== null);
+      let parent: { model: string; version: number } | undefined;
+      if (derived) parent = { model: derived[1]!, version: Number(derived[2]) };
+      else {
+        const earlier = (await db.versions.list(name)).filter((v) => v.version < number);
+        if (earlier.length > 0) parent = { model: name, version: earlier[earlier.length - 1]!.version };
+      }
+      const parentRow = parent && (await db.models.find(parent.model));
+      const sharing = await versionSharing(
+        db.store,
+        { modelId: row.id, version: number },
+        parent && parentRow ? { modelId: parentRow.id, version: parent.version } : undefined,
+      );
+      const size = version.files.reduce((n, f) => n + f.size, 0);
+      return {
+        model: name,
+        version: number,
+        size,
+        ...sharing,
+        parent: parent && parentRow ? `models:/${parent.model}/${parent.version}` : null,
+      };
     },
   );
 }
