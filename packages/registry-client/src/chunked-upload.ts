@@ -69,7 +69,8 @@ export async function uploadChunked(
         bytes += todo[i]!.size;
         pack.push(todo[i++]!);
       }
-      await sendPack(client, file.absolute, pack);
+      // When every chunk goes, in file order, the registry hashes the file as the packs come in.
+      await sendPack(client, file, pack, todo.length === file.chunks.length ? pack[0]!.offset : undefined);
       stats.sent += bytes;
       onBytes(stats);
     }
@@ -112,14 +113,21 @@ async function lacking(client: RegistryClient, shas: readonly string[]): Promise
 /** Sends one pack, retrying after a network error or a chunk being collected. */
 async function sendPack(
   client: RegistryClient,
-  path: string,
+  file: ChunkedLocalFile,
   pack: readonly chunking.FileChunk[],
+  fileOffset: number | undefined,
 ): Promise<void> {
   for (let tries = 1; ; tries++) {
     try {
       const length = pack.reduce((n, c) => n + 36 + c.size, 0);
-      await client.sendStream('POST', '/api/v1/chunks', { 'content-length': String(length) }, (request) =>
-        writePack(request, path, pack),
+      const headers: Record<string, string> = { 'content-length': String(length) };
+      // A resent pack breaks the order the registry saw: it then reads the chunks back at commit.
+      if (fileOffset !== undefined && tries === 1) {
+        headers['x-ferry-file'] = `sha256:${file.sha256}`;
+        headers['x-ferry-file-offset'] = String(fileOffset);
+      }
+      await client.sendStream('POST', '/api/v1/chunks', headers, (request) =>
+        writePack(request, file.absolute, pack),
       );
       return;
     } catch (error) {

@@ -63,6 +63,14 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
     },
     async (request) => {
       requireUploader(request.principal);
+      // Optional: the file these chunks are, in order from this offset (lets the manifest commit
+      // skip reading them back; see file-hashes.ts).
+      const fileHeader = request.headers['x-ferry-file'];
+      const file =
+        typeof fileHeader === 'string' && /^sha256:[0-9a-f]{64}$/.test(fileHeader)
+          ? fileHeader.slice(7)
+          : undefined;
+      let offset = Number(request.headers['x-ferry-file-offset'] ?? Number.NaN);
       let stored = 0;
       let received = 0;
       let bytes = 0;
@@ -72,6 +80,10 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
         if (failure) break;
         received++;
         bytes += chunk.bytes.length;
+        if (file && Number.isSafeInteger(offset)) {
+          files.hashes.add(file, offset, chunk.sha256, chunk.bytes);
+          offset += chunk.bytes.length;
+        }
         if (bytes > MAX_FILE_BYTES)
           throw registryError('FERRY_REGISTRY_TOO_LARGE', {
             what: 'chunk pack',
@@ -91,7 +103,10 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
         if (inflight.size >= STORE_CONCURRENCY) await Promise.race(inflight);
       }
       await Promise.all(inflight);
-      if (failure) throw failure;
+      if (failure) {
+        if (file) files.hashes.drop(file);
+        throw failure;
+      }
       return { received, stored };
     },
   );

@@ -16,6 +16,7 @@ import {
   type UploadState,
 } from './blob-store.js';
 import type { ChunkStore, FileManifest, ManifestChunk } from './chunk-store.js';
+import { FileHashes } from './file-hashes.js';
 
 /**
  * Files as manifests of content-addressed chunks (issue #20), over any BlobStore: each chunk is a
@@ -27,6 +28,8 @@ import type { ChunkStore, FileManifest, ManifestChunk } from './chunk-store.js';
  */
 export class ChunkedBlobStore implements BlobStore {
   readonly kind: string;
+  /** Whole-file hashes of chunks received in file order (saves the commit's read-back). */
+  readonly hashes = new FileHashes();
 
   constructor(
     readonly raw: BlobStore,
@@ -165,20 +168,28 @@ export class ChunkedBlobStore implements BlobStore {
         count: missing.length,
         chunks: missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : ''),
       });
-    const hash = createHash('sha256');
-    try {
-      for await (const bytes of this.stream(manifest, { start: 0, end: size - 1 })) hash.update(bytes);
-    } catch (error) {
-      // A chunk collected between the check above and the read: the client uploads it again.
-      if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_NOT_FOUND')
-        throw registryError('FERRY_REGISTRY_CHUNKS_MISSING', {
-          file: sha256,
-          count: 1,
-          chunks: error.message,
-        });
-      throw error;
+    const running = this.hashes.take(
+      sha256,
+      list.map((c) => c.sha256),
+    );
+    let actual = running;
+    if (actual === undefined) {
+      const hash = createHash('sha256');
+      try {
+        for await (const bytes of this.stream(manifest, { start: 0, end: size - 1 })) hash.update(bytes);
+      } catch (error) {
+        // A chunk collected between the check above and the read: the client uploads it again.
+        if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_NOT_FOUND')
+          throw registryError('FERRY_REGISTRY_CHUNKS_MISSING', {
+            file: sha256,
+            count: 1,
+            chunks: error.message,
+          });
+        throw error;
+      }
+      actual = hash.digest('hex');
     }
-    checkDigest(`file sha256:${sha256}`, { sha256: hash.digest('hex'), size }, { sha256, size });
+    checkDigest(`file sha256:${sha256}`, { sha256: actual, size }, { sha256, size });
     return this.chunks.commitManifest(manifest);
   }
 
