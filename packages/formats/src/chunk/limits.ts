@@ -28,8 +28,8 @@ export const MIN_ALIGNED_TENSOR_BYTES = 64 * 1024;
  */
 export const TENSOR_PIECE_BYTES = 4 * 1024 * 1024;
 
-/** Bytes read from the file per call while chunking: few syscalls, bounded memory. */
-export const CHUNK_READ_BYTES = 8 * 1024 * 1024;
+/** The chunker's read buffer: one tensor piece (and at least CDC_MAX_BYTES): bounded memory. */
+export const CHUNK_READ_BYTES = TENSOR_PIECE_BYTES;
 
 /** Chunks one file may have (1 TiB of content-defined chunks at the minimum size is far more): CWE-770. */
 export const MAX_CHUNKS_PER_FILE = 16 * 1024 * 1024;
