@@ -42,14 +42,20 @@ export async function downloadChunked(
   ).json()) as RemoteManifest;
   if (manifest.whole || manifest.sha256 !== file.sha256) return undefined;
   const stats: TransferBytes = { sent: 0, skipped: 0 };
-  const staged = new Map<string, { path: string; commit(): Promise<void>; discard(): Promise<void> }>();
+  // Chunks fetched by this pull, being written to the cache under temp names (set synchronously,
+  // so a chunk that repeats is staged once).
+  const staged = new Map<
+    string,
+    Promise<{ path: string; commit(): Promise<void>; discard(): Promise<void> }>
+  >();
   const whole = createHash('sha256');
   const out = await open(partial, 'w');
   let ok = false;
   try {
     const chunks = manifest.chunks;
     const local = async (sha256: string, size: number) =>
-      staged.get(sha256)?.path ?? ((await cache.size(sha256)) === size ? cache.path(sha256) : undefined);
+      (await staged.get(sha256))?.path ??
+      ((await cache.size(sha256)) === size ? cache.path(sha256) : undefined);
     for (let i = 0; i < chunks.length; ) {
       const c = chunks[i]!;
       const from = await local(c.sha256, c.size);
@@ -64,15 +70,25 @@ export async function downloadChunked(
         continue;
       }
       // A run of chunks not held locally: one range request.
+      // A chunk that repeats ends the run: its second copy comes from the first.
+      const inRun = new Set([c.sha256]);
       let j = i + 1;
-      while (j < chunks.length && !(await local(chunks[j]!.sha256, chunks[j]!.size))) j++;
+      while (
+        j < chunks.length &&
+        !inRun.has(chunks[j]!.sha256) &&
+        !(await local(chunks[j]!.sha256, chunks[j]!.size))
+      )
+        inRun.add(chunks[j++]!.sha256);
       i = await fetchRun(client, where, file.sha256, chunks.slice(i, j), i, async (chunk, bytes) => {
-        await out.write(bytes, 0, bytes.length, chunk.offset);
+        // Synchronous part first, in file order: the hash, and the cache entry's claim.
         whole.update(bytes);
+        const writes: Promise<unknown>[] = [out.write(bytes, 0, bytes.length, chunk.offset)];
         if (!staged.has(chunk.sha256)) {
-          const entry = await cache.stage(chunk.sha256, bytes);
+          const entry = cache.stage(chunk.sha256, bytes);
           staged.set(chunk.sha256, entry);
+          writes.push(entry);
         }
+        await Promise.all(writes);
         stats.sent += bytes.length;
         onBytes(stats);
       });
@@ -87,7 +103,10 @@ export async function downloadChunked(
     ok = true;
   } finally {
     await out.close();
-    for (const entry of staged.values()) await (ok ? entry.commit() : entry.discard()).catch(() => undefined);
+    for (const pending of staged.values()) {
+      const entry = await pending.catch(() => undefined);
+      await (ok ? entry?.commit() : entry?.discard())?.catch(() => undefined);
+    }
     if (!ok) await rm(partial, { force: true });
   }
   return stats;
@@ -107,11 +126,15 @@ async function fetchRun(
   take: (chunk: { sha256: string; offset: number; size: number }, bytes: Buffer) => Promise<void>,
 ): Promise<number> {
   let k = 0;
-  const buffer = Buffer.allocUnsafe(MAX_CHUNK_BYTES);
+  // Two buffers: one fills from the network while the other's chunk is written (file and cache).
+  const buffers = [Buffer.allocUnsafe(MAX_CHUNK_BYTES), Buffer.allocUnsafe(MAX_CHUNK_BYTES)] as const;
+  const pending: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
+  let turn = 0;
   for (let tries = 1; k < run.length; tries++) {
     const start = run[k]!.offset;
     const last = run[run.length - 1]!;
     let filled = 0;
+    let buffer = buffers[turn]!;
     try {
       const response = await openRange(client, where, start, last.offset + last.size - 1, sha256);
       for await (const piece of response as AsyncIterable<Buffer>) {
@@ -123,14 +146,22 @@ async function fetchRun(
           filled += n;
           at += n;
           if (filled === chunk.size) {
-            await take(chunk, buffer.subarray(0, filled));
+            const written = take(chunk, buffer.subarray(0, filled));
+            written.catch(() => {}); // awaited below, before its buffer is reused
+            pending[turn] = written;
+            turn ^= 1;
+            await pending[turn];
+            buffer = buffers[turn]!;
             filled = 0;
             k++;
           }
         }
       }
+      await Promise.all(pending);
       if (k < run.length) throw new Error(`the download ended ${run.length - k} chunk(s) early`);
     } catch (error) {
+      // A failed write is not a network error: no retry rewrites what is already taken.
+      await Promise.all(pending);
       if (tries >= MAX_TRIES || error instanceof RemoteRegistryError) throw error;
       await new Promise((r) => setTimeout(r, 200 * 2 ** tries));
     }

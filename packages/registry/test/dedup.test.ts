@@ -113,6 +113,27 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     expect((await client.versionSharing('org/ft', 1)).parent).toBeNull();
   });
 
+  it('pulls a file whose chunks repeat, then pulls it again from the cache alone', async ({ skip }) => {
+    if (!backend) skip();
+    // The same 1 MiB block eight times: content-defined chunks repeat within the file.
+    const block = randomBytes(MiB);
+    const bytes = Buffer.concat(Array.from({ length: 8 }, () => block));
+    await writeFile(join(work, 'repeat.bin'), bytes);
+    const pushed = await push(join(work, 'repeat.bin'), 'org/repeat');
+    expect(pushed.bytes.sent).toBeLessThan(2 * MiB);
+    const cache = new ChunkCache(join(work, 'cache-repeat'));
+    let fetched: TransferBytes | undefined;
+    const progress = (_d: number, _t: number, _p: string, b?: TransferBytes) => {
+      fetched = b;
+    };
+    await client.pull('models:/org/repeat/1', join(work, 'r1'), { cache, force: true, onProgress: progress });
+    expect((await readFile(join(work, 'r1', 'repeat.bin'))).equals(bytes)).toBe(true);
+    expect(fetched!.sent).toBeLessThan(2 * MiB);
+    await client.pull('models:/org/repeat/1', join(work, 'r2'), { cache, force: true, onProgress: progress });
+    expect((await readFile(join(work, 'r2', 'repeat.bin'))).equals(bytes)).toBe(true);
+    expect(fetched).toEqual({ sent: 0, skipped: bytes.length });
+  });
+
   it('serves a chunked file whole and by range on the ordinary download route', async ({ skip }) => {
     if (!backend) skip();
     const b = await readFile(join(work, 'v2.safetensors'));
