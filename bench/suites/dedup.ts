@@ -349,7 +349,7 @@ export async function run(): Promise<void> {
     'Registry dedup: tensor-aligned chunks (issue #20)',
     'FERRY_BENCH_BASELINE=/path/to/built/3df52a2 npm run bench -- dedup',
     [
-      `Checkpoints: bench/make/dedup_checkpoints.py with Debian's torch ${made.torch}: a GPT-2-small-like fp32 stack of ${(made.parameters / 1e6).toFixed(1)} M parameters, ${(size('v1.safetensors') / 2 ** 20).toFixed(0)} MiB as safetensors. Every scenario runs on a fresh \`ferry registry serve\` (SQLite + folder, loopback), all rows from one run. **The machine was shared with other engineers' builds during this run (load average above 10 on 2 cores): times are noisy; byte ratios are not.**`,
+      `Checkpoints: bench/make/dedup_checkpoints.py with Debian's torch ${made.torch}: a GPT-2-small-like fp32 stack of ${(made.parameters / 1e6).toFixed(1)} M parameters, ${(size('v1.safetensors') / 2 ** 20).toFixed(0)} MiB as safetensors. Every scenario runs on a fresh \`ferry registry serve\` (SQLite + folder, loopback), all rows from one run. **The machine was shared with other engineers' builds during this run (load average 2-14 on 2 cores over the session): times are noisy and the lead may rerun them; byte ratios are not noisy.**`,
       '',
       '### Bytes',
       '',
@@ -377,7 +377,7 @@ export async function run(): Promise<void> {
         bigRows,
       ),
       '',
-      'docker-registry push: `sha256sum`, then POST + one PUT with the digest; pull: GET piped through `tee FILE | sha256sum`.',
+      'docker-registry push: `sha256sum`, then POST + one PUT with the digest; pull: GET piped through `tee FILE | sha256sum`. The time goals are not met yet: per byte, the chunked push hashes twice on the client (chunk and file), the server verifies and writes each 4 MiB chunk as its own blob (fsync each) and, at the version commit, copies the file out of its chunks to inspect it (a whole blob was a symlink); the chunked pull writes every fetched chunk twice (the file and the cache).',
       `Xet's 53% (Hugging Face, two GPT-2 versions) measures storage saved across a repository's history, where most files and many tensors did not change; scenario 4 is the hardest case for any dedup (every weight moved), and scenario 1 the case tensor alignment is for.`,
     ].join('\n'),
   );
