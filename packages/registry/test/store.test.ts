@@ -36,7 +36,7 @@ describe.each(metadataBackends)('metadata store: $name', (backend) => {
     }
     cleanup = opened.cleanup;
     db = new RegistryDb(opened.store);
-    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await db.migrate()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
   afterAll(async () => {
     await db?.close();
