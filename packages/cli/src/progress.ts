@@ -1,3 +1,5 @@
+import type { TransferBytes } from '@ferry/registry-client';
+import { formatBytes } from './format-table.js';
 import type { CliIO } from './io.js';
 import { terminalText, writeRaw } from './terminal-text.js';
 
@@ -35,4 +37,9 @@ export class ProgressBar {
   finish(): void {
     if (this.drawn) writeRaw(this.io.stderr, '\r\x1b[K');
   }
+}
+
+/** A chunked transfer's progress note: bytes that travelled, and bytes the other side already had. */
+export function transferNote(bytes: TransferBytes): string {
+  return `sent ${formatBytes(bytes.sent)}, skipped ${formatBytes(bytes.skipped)}`;
 }

@@ -43,6 +43,9 @@ export { writeStreamToFile } from './io/stream-to-file.js';
 export * as protobuf from './protobuf/index.js';
 export * as zip from './zip/index.js';
 
+// --- chunking: tensor-aligned, content-defined (the registry's dedup, issue #20) ---
+export * as chunk from './chunk/index.js';
+
 // --- safetensors ---
 export {
   openSafetensors,

@@ -1,12 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ferryError, sha256File, writeStreamToFile } from '@ferry/formats';
 import { isRegistryError, RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
+import { ChunkCache } from './chunk-cache.js';
+import { downloadChunked } from './chunked-download.js';
+import { chunkLocal, type TransferBytes, uploadMissing } from './chunked-upload.js';
+import { type LocalFile, listLocal } from './local-files.js';
 import { sendFileRange } from './send-file-range.js';
 import type {
   CreateModelBody,
@@ -25,6 +29,7 @@ import type {
   ModelVersion,
   Run,
   TokenInfo,
+  VersionSharing,
   Visibility,
 } from './types.js';
 import { versionDigest } from './version-digest.js';
@@ -41,14 +46,11 @@ export interface ClientOptions {
   readonly chunkBytes?: number;
 }
 
-export type Progress = (done: number, total: number, path: string) => void;
+/** `bytes`: of a chunked push or pull, the bytes sent (or fetched) and skipped so far. */
+export type { LocalFile } from './local-files.js';
+export { listLocal, scanLocal } from './local-files.js';
 
-export interface LocalFile {
-  readonly path: string;
-  readonly absolute: string;
-  readonly sha256: string;
-  readonly size: number;
-}
+export type Progress = (done: number, total: number, path: string, bytes?: TransferBytes) => void;
 
 export interface PushOptions {
   readonly model: string;
@@ -177,6 +179,8 @@ export class RegistryClient {
       `/api/v1/models/${enc(name)}/versions`,
       body,
     );
+  versionSharing = (name: string, version: number) =>
+    this.json<VersionSharing>('GET', `/api/v1/models/${enc(name)}/versions/${version}/sharing`);
   commitVersion = (name: string, version: number) =>
     this.json<ModelVersion>('POST', `/api/v1/models/${enc(name)}/versions/${version}/commit`);
   deleteVersion = (name: string, version: number) =>
@@ -313,7 +317,7 @@ export class RegistryClient {
    * Sends bytes `start..end` of a file as a request body through node:http, which streams a file
    * several times faster than fetch with a web-stream body; answers the response text.
    */
-  private async sendFile(
+  private sendFile(
     method: string,
     path: string,
     absolute: string,
@@ -321,9 +325,24 @@ export class RegistryClient {
     end: number,
     headers: Record<string, string>,
   ): Promise<string> {
+    const length = Math.max(0, end - start + 1);
+    return this.sendStream(method, path, { ...headers, 'content-length': String(length) }, (request) =>
+      length === 0 ? Promise.resolve() : sendFileRange(request, absolute, start, end),
+    );
+  }
+
+  /**
+   * Sends a request whose body `write` produces (and ends) through node:http, which streams
+   * several times faster than fetch with a web-stream body; answers the response text.
+   */
+  async sendStream(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    write: (request: ClientRequest) => Promise<void>,
+  ): Promise<string> {
     const url = new URL(`${this.url}${path}`);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const length = Math.max(0, end - start + 1);
     let status = 0;
     let text = '';
     try {
@@ -335,7 +354,6 @@ export class RegistryClient {
             headers: {
               ...headers,
               'content-type': 'application/octet-stream',
-              'content-length': String(length),
               ...(this.token && { authorization: `Bearer ${this.token}` }),
             },
           },
@@ -350,10 +368,16 @@ export class RegistryClient {
           },
         );
         request.on('error', reject);
-        if (length === 0) request.end();
-        else sendFileRange(request, absolute, start, end).catch(reject);
+        write(request).then(
+          () => request.end(),
+          (error) => {
+            request.destroy(error);
+            reject(error);
+          },
+        );
       });
     } catch (error) {
+      if (status >= 400) throw errorAnswer(method, url.toString(), status, text);
       throw registryError(
         'FERRY_REGISTRY_BACKEND',
         { backend: `registry ${this.url}`, reason: (error as Error).message },
@@ -365,7 +389,7 @@ export class RegistryClient {
   }
 
   /** A streaming GET through node:http (faster than fetch for big bodies); non-2xx answers throw. */
-  private async openDownload(path: string, headers: Record<string, string>): Promise<IncomingMessage> {
+  async openDownload(path: string, headers: Record<string, string>): Promise<IncomingMessage> {
     const url = new URL(`${this.url}${path}`);
     const get = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
@@ -392,9 +416,12 @@ export class RegistryClient {
     throw errorAnswer('GET', url.toString(), status, text);
   }
 
-  /** Pushes a file or folder as a new version: hash, declare, upload what is missing, commit, alias. */
+  /**
+   * Pushes a file or folder as a new version: chunk and hash, declare, upload the chunks the
+   * registry lacks (issue #20), commit, alias.
+   */
   async push(localPath: string, options: PushOptions): Promise<ModelVersion> {
-    const files = await scanLocal(localPath);
+    const files = await chunkLocal(await listLocal(localPath));
     try {
       await this.getModel(options.model);
     } catch (error) {
@@ -416,15 +443,7 @@ export class RegistryClient {
     });
     let committed = version;
     if (version.status !== 'ready') {
-      const todo = new Set(missing);
-      const total = files.filter((f) => todo.has(f.sha256)).reduce((sum, f) => sum + f.size, 0);
-      let done = 0;
-      for (const file of files) {
-        if (!todo.has(file.sha256)) continue;
-        todo.delete(file.sha256);
-        await this.uploadFile(file, options.onProgress, done, total);
-        done += file.size;
-      }
+      await uploadMissing(this, files, missing, options.onProgress);
       committed = await this.commitVersion(options.model, version.version);
     }
     if (options.alias) {
@@ -442,7 +461,12 @@ export class RegistryClient {
   async pull(
     uri: string,
     dir: string,
-    options: { force?: boolean; onProgress?: Progress } = {},
+    options: {
+      force?: boolean;
+      onProgress?: Progress;
+      /** Where chunks of earlier pulls are kept (default: the user's cache folder); false: no cache. */
+      cache?: ChunkCache | false;
+    } = {},
   ): Promise<ModelVersion> {
     const { model, version: number } = await this.resolve(uri);
     const version = await this.getVersion(model, number);
@@ -460,19 +484,44 @@ export class RegistryClient {
         422,
       );
     const total = version.files.reduce((sum, f) => sum + f.size, 0);
+    const cache = options.cache === false ? undefined : (options.cache ?? new ChunkCache());
+    const force = options.force === true;
+    const bytes: TransferBytes = { sent: 0, skipped: 0 };
     let done = 0;
     for (const file of version.files) {
       const target = join(dir, ...checkFilePath(file.path).split('/'));
       if ((await sha256File(target).catch(() => undefined)) !== file.sha256) {
         await mkdir(dirname(target), { recursive: true });
-        await this.download(model, number, file, `${target}.partial`, options.force === true, (n) =>
-          options.onProgress?.(done + n, total, file.path),
-        );
+        const before = { ...bytes };
+        const where = { model, version: number, path: file.path, force };
+        // Only the chunks not cached travel; a file stored whole (or a cache that fails the
+        // file's sha256) falls back to the whole-file download, which verifies it too.
+        const chunked = cache
+          ? await downloadChunked(this, where, file, `${target}.partial`, cache, (b) => {
+              bytes.sent = before.sent + b.sent;
+              bytes.skipped = before.skipped + b.skipped;
+              options.onProgress?.(done + b.sent + b.skipped, total, file.path, { ...bytes });
+            }).catch((error) => {
+              if (error instanceof RemoteRegistryError && error.http !== 404) throw error;
+              return undefined;
+            })
+          : undefined;
+        if (!chunked) {
+          Object.assign(bytes, before);
+          await this.download(model, number, file, `${target}.partial`, force, (n) =>
+            options.onProgress?.(done + n, total, file.path, {
+              sent: before.sent + n,
+              skipped: before.skipped,
+            }),
+          );
+          bytes.sent += file.size;
+        }
         await rename(`${target}.partial`, target);
-      }
+      } else bytes.skipped += file.size;
       done += file.size;
-      options.onProgress?.(done, total, file.path);
+      options.onProgress?.(done, total, file.path, { ...bytes });
     }
+    await cache?.prune().catch(() => undefined);
     return version;
   }
 
@@ -537,36 +586,6 @@ export class RegistryClient {
       }
     }
   }
-}
-
-/** A file or every file under a folder, with '/'-separated relative paths, hashed. */
-export async function scanLocal(path: string): Promise<LocalFile[]> {
-  const info = await stat(path).catch(() => {
-    // a local path: the formats' FERRY_NOT_FOUND, not the registry's (nothing was asked of it)
-    throw ferryError('FERRY_NOT_FOUND', { path });
-  });
-  const absolutes: string[] = [];
-  if (info.isDirectory()) {
-    for (const entry of await readdir(path, { recursive: true, withFileTypes: true }))
-      if (entry.isFile())
-        absolutes.push(join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name));
-  } else absolutes.push(path);
-  absolutes.sort();
-  const files: LocalFile[] = [];
-  for (const absolute of absolutes) {
-    const rel = info.isDirectory()
-      ? relative(path, absolute).split(sep).join('/')
-      : (absolute.split(sep).pop() ?? absolute);
-    files.push({
-      path: checkFilePath(rel),
-      absolute,
-      sha256: await sha256File(absolute),
-      size: (await stat(absolute)).size,
-    });
-  }
-  if (files.length === 0)
-    throw registryError('FERRY_REGISTRY_BAD_REQUEST', { what: path, reason: 'holds no files' });
-  return files;
 }
 
 function isAsyncIterable(value: unknown): boolean {

@@ -28,6 +28,15 @@ export const REGISTRY_ERRORS = {
     409,
     'version {name}/{version}: {count} file(s) not uploaded yet ({paths})',
   ),
+  FERRY_REGISTRY_CHUNKS_MISSING: spec(
+    409,
+    'file sha256:{file}: {count} chunk(s) are not stored ({chunks}); upload them and commit the file again',
+  ),
+  FERRY_REGISTRY_CHUNK_BUSY: spec(
+    409,
+    'chunk sha256:{chunk} is being garbage-collected; upload it again',
+    false,
+  ),
   FERRY_REGISTRY_UNSAFE: spec(
     422,
     'version {name}/{version} is marked unsafe by the scan ({reason}); pass --allow-unsafe (ferry pull; ?force=true over HTTP) to use it',

@@ -5,6 +5,8 @@
  * schemas and error table; the UI imports its types only.
  */
 
+export { ChunkCache, DEFAULT_CACHE_MAX_BYTES, defaultCacheDir } from './chunk-cache.js';
+export type { TransferBytes } from './chunked-upload.js';
 export { DEFAULT_REGISTRY, RegistryClient } from './client.js';
 export {
   isRegistryError,

@@ -18,3 +18,14 @@ export const MAX_FILES_PER_VERSION = 10_000;
 export const MAX_FILE_BYTES = 2 ** 40;
 /** Tags, params or metrics in one request. */
 export const MAX_ITEMS_PER_REQUEST = 1000;
+/**
+ * One chunk (issue #20): above the chunker's largest (4 MiB tensor pieces, 128 KiB content-defined
+ * chunks), so a server buffers at most this per chunk it receives.
+ */
+export const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * Chunks named in one "which do you lack" query or one file manifest: 400 GiB of tensor pieces,
+ * or 6 GiB of 64 KiB content-defined chunks, in about 7 MB of JSON (under the server's body
+ * limit). A file with more chunks goes up whole, and the server chunks it (no such limit there).
+ */
+export const MAX_CHUNKS_PER_REQUEST = 100_000;

@@ -184,3 +184,19 @@ export interface Deployment {
   readonly updatedAt: string;
   readonly createdBy: string;
 }
+
+/** What a version shares with others, over its distinct stored chunks (issue #20). */
+export interface VersionSharing {
+  readonly model: string;
+  readonly version: number;
+  /** The files' total size. */
+  readonly size: number;
+  /** Bytes of the version's distinct chunks. */
+  readonly bytes: number;
+  /** Of those, bytes some other version of any model also uses. */
+  readonly sharedWithAny: number;
+  /** Of those, bytes the parent also uses. */
+  readonly sharedWithParent: number;
+  /** The version it was derived from (lineage), else the model's previous version; null: none. */
+  readonly parent: string | null;
+}

@@ -2,6 +2,8 @@
 
 /** The limits the API's names and body schemas enforce, declared with them in the client package. */
 export {
+  MAX_CHUNK_BYTES,
+  MAX_CHUNKS_PER_REQUEST,
   MAX_FILE_BYTES,
   MAX_FILES_PER_VERSION,
   MAX_ITEMS_PER_REQUEST,

@@ -117,6 +117,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'create, list or revoke API tokens (admin)',
     load: async () => (await import('./tokens.js')).tokensCommand,
   },
+  {
+    name: 'cache',
+    summary: 'list or prune the chunk cache ferry pull keeps (only chunks not cached are fetched)',
+    load: async () => (await import('./cache.js')).cacheCommand,
+  },
 
   // bundle: pack, keygen, sign, verify, unpack, containerize
   {

@@ -6,13 +6,15 @@ import { formatBytes, formatCount, formatTable } from '../format-table.js';
 import { type CliIO, printJson } from '../io.js';
 import { terminalText as t } from '../terminal-text.js';
 import { stringOption } from '../options.js';
+import { REGISTRY_OPTIONS } from '../registry-client.js';
 import { UsageError } from '../usage-error.js';
+import { inspectRegistryVersion } from '../version-sharing.js';
 
 export const inspectCommand: Command = {
   name: 'inspect',
   summary: 'show what a model file or folder holds, without running anything in it',
   usage:
-    'inspect PATH [--json] [--unsafe-inspect] | inspect SAVEDMODEL_DIR --ops [--tag serve] | inspect FROZEN.pb --ops',
+    'inspect PATH [--json] [--unsafe-inspect] | inspect SAVEDMODEL_DIR --ops [--tag serve] | inspect FROZEN.pb --ops | inspect models:/NAME/VERSION [--registry URL]',
   options: {
     'unsafe-inspect': {
       type: 'boolean',
@@ -28,10 +30,12 @@ export const inspectCommand: Command = {
       valueName: 'TAGS',
       description: 'with --ops: the MetaGraph tag set (default serve)',
     },
+    ...REGISTRY_OPTIONS,
   },
   async run(args, io) {
     const path = args.positionals[0];
     if (!path || args.positionals.length > 1) throw new UsageError('inspect takes one PATH');
+    if (path.startsWith('models:/')) return inspectRegistryVersion(args, io, path);
     if (args.values.ops)
       return printOps(io, path, stringOption(args.values, 'tag'), args.values.json === true);
     const report = await inspectModel(path, { unsafeInspect: args.values['unsafe-inspect'] === true });

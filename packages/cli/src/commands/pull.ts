@@ -6,7 +6,7 @@ import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar, transferNote } from '../progress.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { pathOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
@@ -52,9 +52,9 @@ export const pullCommand: Command = {
     let bar: ProgressBar | undefined;
     const version = await client.pull(pinned, dir, {
       force: args.values['allow-unsafe'] === true,
-      onProgress: (done, total, file) => {
+      onProgress: (done, total, file, bytes) => {
         bar ??= new ProgressBar(io, 'pull', total);
-        bar.update(done, file);
+        bar.update(done, bytes ? `${file} (${transferNote(bytes)})` : file);
       },
     });
     (bar as ProgressBar | undefined)?.finish();

@@ -6,7 +6,7 @@ import type { CliIO } from '../io.js';
 import { OCI_OPTIONS, ociCredentials } from '../oci-options.js';
 import { formatBytes } from '../format-table.js';
 import { printJson } from '../io.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar, transferNote } from '../progress.js';
 import { REGISTRY_OPTIONS, registryClient } from '../registry-client.js';
 import { pathOption, positiveInteger, stringList, stringOption } from '../options.js';
 import { UsageError } from '../usage-error.js';
@@ -81,9 +81,9 @@ export const pushCommand: Command = {
       ...(derivedFrom && { derivedFrom }),
       ...(description && { description }),
       ...(args.values.private && { visibility: 'private' as const }),
-      onProgress: (done, total, file) => {
+      onProgress: (done, total, file, bytes) => {
         bar ??= new ProgressBar(io, 'push', total);
-        bar.update(done, file);
+        bar.update(done, bytes ? `${file} (${transferNote(bytes)})` : file);
       },
     });
     (bar as ProgressBar | undefined)?.finish();

@@ -75,6 +75,10 @@ export function checkLocationSyntax(path: string, tensor: string, location: stri
  * is one per tensor), so holding a descriptor for each would exhaust them.
  */
 class ExternalFileSource implements ByteSource {
+  get file(): string {
+    return this.name;
+  }
+
   constructor(
     readonly name: string,
     readonly size: number,

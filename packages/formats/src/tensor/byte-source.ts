@@ -9,6 +9,11 @@ export interface ByteSource {
   /** What to call this source in an error message (usually the file path). */
   readonly name: string;
   readonly size: number;
+  /**
+   * The file these bytes are, byte for byte from its offset 0, when they are one (a plain file,
+   * an external data file): lets the chunker align chunk boundaries with tensors (issue #20).
+   */
+  readonly file?: string;
   /** Exactly `length` bytes from `offset`; a range past the end is a FERRY_TRUNCATED error. */
   read(offset: number, length: number): Promise<Uint8Array>;
   /**
@@ -49,6 +54,10 @@ export class BufferSource implements ByteSource {
 }
 
 export class FileSource implements ByteSource {
+  get file(): string {
+    return this.name;
+  }
+
   private constructor(
     readonly name: string,
     private readonly handle: FileHandle,
@@ -103,8 +112,8 @@ export class FileSource implements ByteSource {
 /** A window onto part of another source (a zip member stored uncompressed, a tar entry). */
 export class SliceSource implements ByteSource {
   constructor(
-    private readonly parent: ByteSource,
-    private readonly start: number,
+    readonly parent: ByteSource,
+    readonly start: number,
     readonly size: number,
     readonly name = parent.name,
   ) {

@@ -1,12 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import type { BlobStore } from '../store/blob-store.js';
+import type { ChunkedBlobStore } from '../store/chunked-blob-store.js';
 import type { RegistryDb } from '../store/registry-db.js';
 import type { Principal } from './auth.js';
 
 /** What every route needs: the stores and who is calling. */
 export interface ApiContext {
   readonly db: RegistryDb;
+  /** Files by sha256, whichever way they are stored (chunks + manifest, or whole from before). */
   readonly blobs: BlobStore;
+  /** The same store, for the chunked transfer routes and the collector. */
+  readonly files: ChunkedBlobStore;
 }
 
 declare module 'fastify' {

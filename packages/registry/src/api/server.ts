@@ -23,6 +23,9 @@ import { DEFAULT_UI_DIR, uiRoutes } from './static-ui.js';
 import { deploymentRoutes } from './routes-deployments.js';
 import { type OpenApiDocument, renderDocsPage } from './docs-page.js';
 import { RegistryMetrics } from './metrics.js';
+import { ChunkedBlobStore } from '../store/chunked-blob-store.js';
+import { ChunkCollector } from './chunk-collector.js';
+import { chunkRoutes } from './routes-chunks.js';
 import { type UploadExpiryOptions, UploadSweeper } from './upload-sweeper.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhook-dispatcher.js';
 import { type WebhookTargetPolicy, WebhookTargets } from './webhook-target.js';
@@ -124,10 +127,15 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     return reply.code(404).send({ error: { code: 'FERRY_REGISTRY_NOT_FOUND', message } });
   });
 
-  const context = { db, blobs };
+  // Every route stores and reads files as chunks + manifests (issue #20); the raw store holds chunks.
+  const files = new ChunkedBlobStore(blobs, db.chunks);
+  const context = { db, blobs: files, files };
+  const collector = new ChunkCollector(files);
+  collector.start();
   modelRoutes(app, context);
   versionRoutes(app, context);
   transferRoutes(app, context);
+  chunkRoutes(app, context);
   lineageRoutes(app, context);
   runListRoutes(app, context);
   tokenRoutes(app, context);
@@ -161,6 +169,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
     adminToken,
     async close() {
       await sweeper.stop();
+      await collector.stop();
       await dispatcher?.stop();
       await app.close();
     },

@@ -287,6 +287,35 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM deployments WHERE reported_at IS NOT NULL`,
     ],
   },
+  {
+    version: 11,
+    name: 'content-addressed chunks and file manifests (issue #20)',
+    sql: [
+      // A row means the chunk's blob is stored and verified. `touched_at` is a lease: a chunk a
+      // client was told is present, or just uploaded, is not collected for the GC grace period.
+      // 'deleting': the collector took it (unreferenced, idle); nobody may use it until it is gone.
+      `CREATE TABLE chunks (
+        sha256 TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        touched_at TEXT NOT NULL)`,
+      'CREATE INDEX chunks_state_touched ON chunks (state, touched_at)',
+      // A file (named by its own sha256, verified) as its chunks in order.
+      `CREATE TABLE file_manifests (
+        sha256 TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        created_at TEXT NOT NULL)`,
+      `CREATE TABLE manifest_chunks (
+        file_sha256 TEXT NOT NULL REFERENCES file_manifests (sha256) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        chunk_sha256 TEXT NOT NULL,
+        start_at BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        PRIMARY KEY (file_sha256, seq))`,
+      'CREATE INDEX manifest_chunks_chunk ON manifest_chunks (chunk_sha256)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;

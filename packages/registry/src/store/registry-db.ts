@@ -3,6 +3,7 @@ import { registryError } from '../errors.js';
 import { parseModelName } from '@ferry/registry-client';
 import { AliasStore } from './alias-store.js';
 import { AuditStore, recordAudit } from './audit-store.js';
+import { ChunkStore } from './chunk-store.js';
 import { DeploymentStore } from './deployments.js';
 import { ExperimentStore } from './experiment-store.js';
 import { LineageStore } from './lineage-store.js';
@@ -38,6 +39,7 @@ export class RegistryDb {
   readonly uploads: UploadSessions;
   readonly webhooks: WebhookStore;
   readonly deployments: DeploymentStore;
+  readonly chunks: ChunkStore;
 
   constructor(readonly store: MetadataStore) {
     this.models = new ModelStore(store);
@@ -51,6 +53,7 @@ export class RegistryDb {
     this.uploads = new UploadSessions(store);
     this.webhooks = new WebhookStore(store);
     this.deployments = new DeploymentStore(store);
+    this.chunks = new ChunkStore(store);
   }
 
   migrate(): Promise<number[]> {

@@ -1,0 +1,217 @@
+import { open } from 'node:fs/promises';
+import type { ClientRequest } from 'node:http';
+import { chunk as chunking } from '@ferry/formats';
+import type { Progress, RegistryClient } from './client.js';
+import type { LocalFile } from './local-files.js';
+import { RemoteRegistryError } from './errors.js';
+import { MAX_CHUNK_BYTES, MAX_CHUNKS_PER_REQUEST } from './limits.js';
+
+/** A local file with its chunks, as the chunker cut it (tensor-aligned where ferry reads the format). */
+export interface ChunkedLocalFile extends LocalFile {
+  readonly chunks: readonly chunking.FileChunk[];
+}
+
+/** Bytes of one push or pull: sent (or fetched) over the network, and skipped because the other side had them. */
+export interface TransferBytes {
+  sent: number;
+  skipped: number;
+}
+
+/** Bytes per chunk pack request: big enough to amortize a request, small enough to resend cheaply. */
+const PACK_BYTES = 64 * 1024 * 1024;
+/** Tries of one pack or manifest commit after a dropped connection or a chunk collected meanwhile. */
+const MAX_TRIES = 5;
+
+/**
+ * Chunks local files (one read each, which also gives the file's sha256). Tensor ranges come from
+ * all the files together, so an ONNX model's external data file is cut at its tensors.
+ */
+export async function chunkLocal(files: readonly Omit<LocalFile, 'sha256'>[]): Promise<ChunkedLocalFile[]> {
+  const spans = await chunking.tensorSpans(files.map((f) => f.absolute));
+  const out: ChunkedLocalFile[] = [];
+  for (const file of files) {
+    const chunked = await chunking.chunkFile(file.absolute, await chunking.spansOf(file.absolute, spans));
+    out.push({ ...file, sha256: chunked.sha256, size: chunked.size, chunks: chunked.chunks });
+  }
+  return out;
+}
+
+/**
+ * Uploads a file as chunks: asks which the registry lacks, sends only those (in packs, each chunk
+ * verified there), then commits the manifest, which the registry verifies against the file's
+ * sha256. A dropped connection resends only what the registry still lacks. Answers the bytes sent
+ * and skipped; `onBytes` is told as packs go.
+ */
+export async function uploadChunked(
+  client: RegistryClient,
+  file: ChunkedLocalFile,
+  onBytes: (bytes: TransferBytes) => void = () => {},
+): Promise<TransferBytes> {
+  const stats: TransferBytes = { sent: 0, skipped: 0 };
+  for (let tries = 1; ; tries++) {
+    const missing = await lacking(
+      client,
+      file.chunks.map((c) => c.sha256),
+    );
+    const todo: chunking.FileChunk[] = [];
+    const queued = new Set<string>();
+    for (const c of file.chunks)
+      if (missing.has(c.sha256) && !queued.has(c.sha256)) {
+        queued.add(c.sha256);
+        todo.push(c);
+      }
+    if (tries === 1) stats.skipped = file.size - todo.reduce((n, c) => n + c.size, 0);
+    onBytes(stats);
+    for (let i = 0; i < todo.length; ) {
+      let bytes = 0;
+      const pack: chunking.FileChunk[] = [];
+      while (i < todo.length && (pack.length === 0 || bytes + todo[i]!.size <= PACK_BYTES)) {
+        bytes += todo[i]!.size;
+        pack.push(todo[i++]!);
+      }
+      // When every chunk goes, in file order, the registry hashes the file as the packs come in.
+      await sendPack(client, file, pack, todo.length === file.chunks.length ? pack[0]!.offset : undefined);
+      stats.sent += bytes;
+      onBytes(stats);
+    }
+    try {
+      await client.request('PUT', `/api/v1/files/sha256:${file.sha256}`, {
+        json: {
+          size: file.size,
+          chunks: file.chunks.map((c) => c.sha256),
+          sizes: file.chunks.map((c) => c.size),
+        },
+      });
+      return stats;
+    } catch (error) {
+      // Chunks collected between asking and committing (their lease ran out): ask and send again.
+      const retry =
+        error instanceof RemoteRegistryError &&
+        (error.code === 'FERRY_REGISTRY_CHUNKS_MISSING' || error.code === 'FERRY_REGISTRY_CHUNK_BUSY');
+      if (!retry || tries >= MAX_TRIES) throw error;
+    }
+  }
+}
+
+/** True when the chunked path can carry this file (else it goes up whole and the registry chunks it). */
+export function fitsChunked(file: ChunkedLocalFile): boolean {
+  return file.chunks.length > 0 && file.chunks.length <= MAX_CHUNKS_PER_REQUEST;
+}
+
+async function lacking(client: RegistryClient, shas: readonly string[]): Promise<Set<string>> {
+  const unique = [...new Set(shas)];
+  const missing = new Set<string>();
+  for (let i = 0; i < unique.length; i += MAX_CHUNKS_PER_REQUEST) {
+    const response = await client.request('POST', '/api/v1/chunks/missing', {
+      json: { chunks: unique.slice(i, i + MAX_CHUNKS_PER_REQUEST) },
+    });
+    for (const sha of ((await response.json()) as { missing: string[] }).missing) missing.add(sha);
+  }
+  return missing;
+}
+
+/** Sends one pack, retrying after a network error or a chunk being collected. */
+async function sendPack(
+  client: RegistryClient,
+  file: ChunkedLocalFile,
+  pack: readonly chunking.FileChunk[],
+  fileOffset: number | undefined,
+): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    try {
+      const length = pack.reduce((n, c) => n + 36 + c.size, 0);
+      const headers: Record<string, string> = { 'content-length': String(length) };
+      // A resent pack breaks the order the registry saw: it then reads the chunks back at commit.
+      if (fileOffset !== undefined && tries === 1) {
+        headers['x-ferry-file'] = `sha256:${file.sha256}`;
+        headers['x-ferry-file-offset'] = String(fileOffset);
+      }
+      await client.sendStream('POST', '/api/v1/chunks', headers, (request) =>
+        writePack(request, file.absolute, pack),
+      );
+      return;
+    } catch (error) {
+      const busy = error instanceof RemoteRegistryError && error.code === 'FERRY_REGISTRY_CHUNK_BUSY';
+      if (tries >= MAX_TRIES || (error instanceof RemoteRegistryError && !busy)) throw error;
+      await new Promise((r) => setTimeout(r, 200 * 2 ** tries));
+    }
+  }
+}
+
+/**
+ * Writes chunks as a pack body: per chunk a 36-byte header (sha256, uint32 BE size) and its bytes
+ * read from the file. Two buffers alternate, a buffer is reused only once the socket took it.
+ */
+async function writePack(
+  request: ClientRequest,
+  path: string,
+  pack: readonly chunking.FileChunk[],
+): Promise<void> {
+  const file = await open(path, 'r');
+  try {
+    const buffers = [
+      Buffer.allocUnsafe(36 + MAX_CHUNK_BYTES),
+      Buffer.allocUnsafe(36 + MAX_CHUNK_BYTES),
+    ] as const;
+    const sent: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
+    let turn = 0;
+    for (const c of pack) {
+      await sent[turn];
+      const buffer = buffers[turn]!;
+      buffer.write(c.sha256, 0, 'hex');
+      buffer.writeUInt32BE(c.size, 32);
+      for (let done = 0; done < c.size; ) {
+        const { bytesRead } = await file.read(buffer, 36 + done, c.size - done, c.offset + done);
+        if (bytesRead === 0)
+          throw new Error(`${path} ended at byte ${c.offset + done} (changed while pushing?)`);
+        done += bytesRead;
+      }
+      const written = new Promise<void>((resolve, reject) =>
+        request.write(buffer.subarray(0, 36 + c.size), (error) => (error ? reject(error) : resolve())),
+      );
+      written.catch(() => {});
+      sent[turn] = written;
+      turn ^= 1;
+    }
+    await Promise.all(sent);
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Uploads the files of a version the registry lacks (`missing`, by sha256): chunked where the
+ * chunked path carries the file, whole otherwise. Progress counts bytes sent and skipped, files
+ * the registry already holds included.
+ */
+export async function uploadMissing(
+  client: RegistryClient,
+  files: readonly ChunkedLocalFile[],
+  missing: readonly string[],
+  onProgress?: Progress,
+): Promise<TransferBytes> {
+  const todo = new Set(missing);
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  // Files the registry holds whole count as skipped, as do chunks it holds.
+  const bytes: TransferBytes = {
+    sent: 0,
+    skipped: files.filter((f) => !todo.has(f.sha256)).reduce((sum, f) => sum + f.size, 0),
+  };
+  for (const file of files) {
+    if (!todo.has(file.sha256)) continue;
+    todo.delete(file.sha256);
+    const before = { ...bytes };
+    const report = (b: TransferBytes) => {
+      bytes.sent = before.sent + b.sent;
+      bytes.skipped = before.skipped + b.skipped;
+      onProgress?.(bytes.sent + bytes.skipped, total, file.path, { ...bytes });
+    };
+    if (fitsChunked(file)) await uploadChunked(client, file, report);
+    else {
+      await client.uploadFile(file, (n) => report({ sent: n, skipped: 0 }), 0, file.size);
+      report({ sent: file.size, skipped: 0 });
+    }
+  }
+  onProgress?.(total, total, '', { ...bytes });
+  return bytes;
+}

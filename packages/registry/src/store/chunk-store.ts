@@ -1,0 +1,242 @@
+import { registryError } from '../errors.js';
+import type { MetadataStore, Queryable } from './metadata-store.js';
+import { now } from './sql-values.js';
+
+/** A chunk of a file as its manifest lists it. */
+export interface ManifestChunk {
+  readonly sha256: string;
+  readonly offset: number;
+  readonly size: number;
+}
+
+export interface FileManifest {
+  readonly sha256: string;
+  readonly size: number;
+  readonly chunks: readonly ManifestChunk[];
+}
+
+/** Parameters per statement: SQLite's default limit is 32,766, PostgreSQL's 65,535. */
+const BATCH = 500;
+
+function batches<T>(items: readonly T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const marks = (n: number) => new Array(n).fill('?').join(', ');
+
+/**
+ * Chunks and file manifests (`chunks`, `file_manifests`, `manifest_chunks`, issue #20). A chunk
+ * row exists only once its blob is stored and verified; its `touched_at` is a lease that keeps
+ * the collector off it while a push that was told "present" (or just uploaded it) commits its
+ * manifest. Chunk rows are locked (FOR UPDATE) in sha256 order by every writer, so a manifest
+ * commit and the collector's claim of the same chunk run one after the other, never interleaved.
+ */
+export class ChunkStore {
+  constructor(private readonly store: MetadataStore) {}
+
+  /**
+   * Which of these chunks are stored; the present ones are touched (leased) for the caller's
+   * commit. Rows are locked in sha256 order, as every writer here does, so concurrent pushes
+   * never deadlock on PostgreSQL.
+   */
+  async present(shas: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const at = now();
+    for (const batch of batches([...new Set(shas)].sort()))
+      await this.store.transaction(async (tx) => {
+        const rows = await tx.query(
+          `SELECT sha256 FROM chunks WHERE state = 'live' AND sha256 IN (${marks(batch.length)}) ORDER BY sha256 FOR UPDATE`,
+          batch,
+        );
+        const live = rows.map((r) => String(r.sha256));
+        for (const sha of live) found.add(sha);
+        if (live.length > 0)
+          await tx.query(`UPDATE chunks SET touched_at = ? WHERE sha256 IN (${marks(live.length)})`, [
+            at,
+            ...live,
+          ]);
+      });
+    return found;
+  }
+
+  /** Before storing a chunk's blob: refuses one being collected, leases one already stored. */
+  async beginUpload(sha256: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const row = await this.lockedRow(tx, sha256);
+      if (row?.state === 'deleting') throw registryError('FERRY_REGISTRY_CHUNK_BUSY', { chunk: sha256 });
+      if (row) await tx.query('UPDATE chunks SET touched_at = ? WHERE sha256 = ?', [now(), sha256]);
+    });
+  }
+
+  /** After a chunk's blob is stored and verified: the row that makes it count as present. */
+  async recordStored(sha256: string, size: number): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const row = await this.lockedRow(tx, sha256);
+      if (row?.state === 'deleting') throw registryError('FERRY_REGISTRY_CHUNK_BUSY', { chunk: sha256 });
+      if (row) await tx.query('UPDATE chunks SET touched_at = ? WHERE sha256 = ?', [now(), sha256]);
+      else
+        await tx.query("INSERT INTO chunks (sha256, size, state, touched_at) VALUES (?, ?, 'live', ?)", [
+          sha256,
+          size,
+          now(),
+        ]);
+    });
+  }
+
+  private async lockedRow(tx: Queryable, sha256: string) {
+    const r = (await tx.query('SELECT state FROM chunks WHERE sha256 = ? FOR UPDATE', [sha256]))[0];
+    return r && { state: String(r.state) };
+  }
+
+  /** True when this sha256 names a chunk row (any state): such a blob is not a whole file of its own. */
+  async isChunk(sha256: string): Promise<boolean> {
+    return (await this.store.query('SELECT 1 AS x FROM chunks WHERE sha256 = ?', [sha256])).length > 0;
+  }
+
+  /** Whether a chunk is stored and usable (live), without touching it. */
+  async isLive(sha256: string): Promise<boolean> {
+    return (
+      (await this.store.query("SELECT 1 AS x FROM chunks WHERE sha256 = ? AND state = 'live'", [sha256]))
+        .length > 0
+    );
+  }
+
+  async manifestSize(sha256: string): Promise<number | undefined> {
+    const r = (await this.store.query('SELECT size FROM file_manifests WHERE sha256 = ?', [sha256]))[0];
+    return r ? Number(r.size) : undefined;
+  }
+
+  async manifest(sha256: string): Promise<FileManifest | undefined> {
+    const size = await this.manifestSize(sha256);
+    if (size === undefined) return undefined;
+    const rows = await this.store.query(
+      'SELECT chunk_sha256, start_at, size FROM manifest_chunks WHERE file_sha256 = ? ORDER BY seq',
+      [sha256],
+    );
+    return {
+      sha256,
+      size,
+      chunks: rows.map((r) => ({
+        sha256: String(r.chunk_sha256),
+        offset: Number(r.start_at),
+        size: Number(r.size),
+      })),
+    };
+  }
+
+  /**
+   * Records a verified manifest in one transaction: every chunk must be live (locked, then
+   * touched), else nothing is written and FERRY_REGISTRY_CHUNKS_MISSING names them. Answers false
+   * when the file already had a manifest.
+   */
+  async commitManifest(manifest: FileManifest): Promise<boolean> {
+    return this.store.transaction(async (tx) => {
+      if (
+        (await tx.query('SELECT 1 AS x FROM file_manifests WHERE sha256 = ?', [manifest.sha256])).length > 0
+      )
+        return false;
+      const unique = [...new Set(manifest.chunks.map((c) => c.sha256))].sort();
+      const live = new Set<string>();
+      for (const batch of batches(unique)) {
+        const rows = await tx.query(
+          `SELECT sha256, state FROM chunks WHERE sha256 IN (${marks(batch.length)}) ORDER BY sha256 FOR UPDATE`,
+          batch,
+        );
+        for (const r of rows) if (r.state === 'live') live.add(String(r.sha256));
+      }
+      const missing = unique.filter((s) => !live.has(s));
+      if (missing.length > 0)
+        throw registryError('FERRY_REGISTRY_CHUNKS_MISSING', {
+          file: manifest.sha256,
+          count: missing.length,
+          chunks: missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : ''),
+        });
+      const at = now();
+      for (const batch of batches(unique))
+        await tx.query(`UPDATE chunks SET touched_at = ? WHERE sha256 IN (${marks(batch.length)})`, [
+          at,
+          ...batch,
+        ]);
+      await tx.query(
+        'INSERT INTO file_manifests (sha256, size, chunk_count, created_at) VALUES (?, ?, ?, ?)',
+        [manifest.sha256, manifest.size, manifest.chunks.length, at],
+      );
+      const rows = manifest.chunks.map(
+        (c, seq) => [manifest.sha256, seq, c.sha256, c.offset, c.size] as const,
+      );
+      for (const batch of batches(rows, 100))
+        await tx.query(
+          `INSERT INTO manifest_chunks (file_sha256, seq, chunk_sha256, start_at, size) VALUES ${batch.map(() => '(?, ?, ?, ?, ?)').join(', ')}`,
+          batch.flat(),
+        );
+      return true;
+    });
+  }
+
+  // --- the collector's side (chunk-gc.ts) ---
+
+  /**
+   * Removes manifests no version file references and created before `cutoff`, at most `limit`.
+   * A version that names the file in between is either seen by the DELETE (and the manifest
+   * stays) or sees the manifest gone when it checks what is missing (and the client uploads it).
+   */
+  async dropUnreferencedManifests(cutoff: string, limit: number): Promise<number> {
+    const rows = await this.store.query(
+      'SELECT sha256 FROM file_manifests f WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM version_files v WHERE v.sha256 = f.sha256) LIMIT ?',
+      [cutoff, limit],
+    );
+    let dropped = 0;
+    for (const r of rows) {
+      const deleted = await this.store.query(
+        'DELETE FROM file_manifests WHERE sha256 = ? AND created_at < ? AND NOT EXISTS (SELECT 1 FROM version_files v WHERE v.sha256 = file_manifests.sha256) RETURNING sha256',
+        [String(r.sha256), cutoff],
+      );
+      dropped += deleted.length;
+    }
+    return dropped;
+  }
+
+  /**
+   * Claims unreferenced chunks whose lease ran out before `cutoff`: each is re-checked under its
+   * row lock and marked 'deleting', after which no upload or manifest may use it.
+   */
+  async claimUnreferenced(cutoff: string, limit: number): Promise<{ sha256: string; size: number }[]> {
+    const candidates = await this.store.query(
+      "SELECT sha256 FROM chunks c WHERE state = 'live' AND touched_at < ? AND NOT EXISTS (SELECT 1 FROM manifest_chunks m WHERE m.chunk_sha256 = c.sha256) LIMIT ?",
+      [cutoff, limit],
+    );
+    const claimed: { sha256: string; size: number }[] = [];
+    for (const c of candidates) {
+      const sha256 = String(c.sha256);
+      const size = await this.store.transaction(async (tx) => {
+        const r = (
+          await tx.query('SELECT state, touched_at, size FROM chunks WHERE sha256 = ? FOR UPDATE', [sha256])
+        )[0];
+        if (r?.state !== 'live' || String(r.touched_at) >= cutoff) return undefined;
+        const used = await tx.query('SELECT 1 AS x FROM manifest_chunks WHERE chunk_sha256 = ? LIMIT 1', [
+          sha256,
+        ]);
+        if (used.length > 0) return undefined;
+        await tx.query("UPDATE chunks SET state = 'deleting' WHERE sha256 = ?", [sha256]);
+        return Number(r.size);
+      });
+      if (size !== undefined) claimed.push({ sha256, size });
+    }
+    return claimed;
+  }
+
+  /** Chunks claimed by a collector that stopped before finishing (kill -9): the next run finishes them. */
+  async claimed(limit: number): Promise<{ sha256: string; size: number }[]> {
+    const rows = await this.store.query("SELECT sha256, size FROM chunks WHERE state = 'deleting' LIMIT ?", [
+      limit,
+    ]);
+    return rows.map((r) => ({ sha256: String(r.sha256), size: Number(r.size) }));
+  }
+
+  /** Forgets a claimed chunk once its blob is deleted. */
+  async forget(sha256: string): Promise<void> {
+    await this.store.query("DELETE FROM chunks WHERE sha256 = ? AND state = 'deleting'", [sha256]);
+  }
+}

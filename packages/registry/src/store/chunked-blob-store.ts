@@ -1,0 +1,253 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { chunk as chunking, writeStreamToFile } from '@ferry/formats';
+import { isRegistryError, registryError } from '../errors.js';
+import { MAX_CHUNK_BYTES, MAX_FILE_BYTES } from '../limits.js';
+import {
+  type BlobStore,
+  type ByteRange,
+  type ByteStream,
+  checkDigest,
+  HashingStream,
+  type StoredBlob,
+  type UploadState,
+} from './blob-store.js';
+import type { ChunkStore, FileManifest, ManifestChunk } from './chunk-store.js';
+import { FileHashes } from './file-hashes.js';
+
+/**
+ * Files as manifests of content-addressed chunks (issue #20), over any BlobStore: each chunk is a
+ * blob of the underlying store (a file in the folder store, a blob in an OCI registry), each
+ * manifest rows in the metadata store. To every route it is a BlobStore: `stat`/`get` of a file's
+ * sha256 answer from its manifest (streaming its chunks, with ranges), and a whole-file `put` or
+ * resumable upload is chunked here, so every way in (native push, Hub, MLflow) stores chunks.
+ * Files stored whole before chunking existed stay readable as they are.
+ */
+export class ChunkedBlobStore implements BlobStore {
+  readonly kind: string;
+  /** Whole-file hashes of chunks received in file order (saves the commit's read-back). */
+  readonly hashes = new FileHashes();
+
+  constructor(
+    readonly raw: BlobStore,
+    readonly chunks: ChunkStore,
+    /** Where a whole-file upload waits while it is chunked (not kept). */
+    private readonly spool = tmpdir(),
+  ) {
+    this.kind = raw.kind;
+  }
+
+  async stat(sha256: string): Promise<number | undefined> {
+    const size = await this.chunks.manifestSize(sha256);
+    if (size !== undefined) return size;
+    // A chunk's blob is not a file until a manifest says so (it may be claimed by the collector).
+    if (await this.chunks.isChunk(sha256)) return undefined;
+    return this.raw.stat(sha256);
+  }
+
+  async get(sha256: string, range?: ByteRange): Promise<Readable> {
+    const manifest = await this.chunks.manifest(sha256);
+    if (!manifest) {
+      if (await this.chunks.isChunk(sha256))
+        throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'blob', name: `sha256:${sha256}` });
+      return this.raw.get(sha256, range);
+    }
+    return Readable.from(this.stream(manifest, range ?? { start: 0, end: manifest.size - 1 }));
+  }
+
+  /** The bytes of `range` (inclusive) of a file, read chunk by chunk: memory is one read buffer. */
+  private async *stream(manifest: FileManifest, range: ByteRange): AsyncGenerator<Uint8Array> {
+    for (const c of manifest.chunks) {
+      const end = c.offset + c.size - 1;
+      if (end < range.start || c.size === 0) continue;
+      if (c.offset > range.end) break;
+      const from = Math.max(range.start, c.offset) - c.offset;
+      const to = Math.min(range.end, end) - c.offset;
+      yield* await this.raw.get(
+        c.sha256,
+        from === 0 && to === c.size - 1 ? undefined : { start: from, end: to },
+      );
+    }
+  }
+
+  /** A whole file arrives: spooled and verified, then stored as chunks and a manifest. */
+  async put(data: ByteStream, expected: { sha256: string; size?: number }): Promise<StoredBlob> {
+    const temp = join(this.spool, `ferry-spool-${randomUUID()}`);
+    try {
+      const hashing = new HashingStream(data, expected.size ?? MAX_FILE_BYTES);
+      const file = await open(temp, 'wx');
+      try {
+        await writeStreamToFile(file, hashing);
+      } finally {
+        await file.close();
+      }
+      checkDigest(
+        `blob sha256:${expected.sha256}`,
+        { sha256: hashing.digest(), size: hashing.bytes },
+        expected,
+      );
+      return await this.storeVerifiedFile(temp, expected.sha256);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /**
+   * Chunks a local file whose sha256 is already verified and stores what is new. Its tensors (if
+   * ferry reads its format) give the chunk boundaries, as on the client.
+   */
+  async storeVerifiedFile(path: string, sha256: string): Promise<StoredBlob> {
+    const existing = await this.chunks.manifestSize(sha256);
+    if (existing !== undefined) return { sha256, size: existing, created: false };
+    const spans = await chunking.spansOf(path);
+    const list: ManifestChunk[] = [];
+    const whole = createHash('sha256');
+    for await (const c of chunking.chunkStream(path, spans, whole)) {
+      await this.storeChunk(c.sha256, c.bytes);
+      list.push({ sha256: c.sha256, offset: c.offset, size: c.size });
+    }
+    const size = list.reduce((n, c) => n + c.size, 0);
+    checkDigest(path, { sha256: whole.digest('hex'), size }, { sha256 });
+    const created = await this.chunks.commitManifest({ sha256, size, chunks: list });
+    return { sha256, size, created };
+  }
+
+  /**
+   * Stores one chunk (its bytes are verified by the blob store against `sha256`). A chunk already
+   * stored is only leased again; one the collector is removing is refused (CHUNK_BUSY).
+   */
+  async storeChunk(sha256: string, bytes: Uint8Array): Promise<boolean> {
+    if (bytes.length > MAX_CHUNK_BYTES)
+      throw registryError('FERRY_REGISTRY_TOO_LARGE', {
+        what: 'chunk',
+        value: bytes.length,
+        limit: MAX_CHUNK_BYTES,
+      });
+    await this.chunks.beginUpload(sha256);
+    if (await this.chunks.isLive(sha256)) return false;
+    await this.raw.put(once(bytes), { sha256, size: bytes.length });
+    await this.chunks.recordStored(sha256, bytes.length);
+    return true;
+  }
+
+  /**
+   * Commits a client's manifest for a file: the chunk sizes must add up, and the chunks, read back
+   * in order, must hash to the file's sha256 (so nobody can name a file with other content).
+   */
+  async commitFile(
+    sha256: string,
+    size: number,
+    sizes: readonly { sha256: string; size: number }[],
+  ): Promise<boolean> {
+    if ((await this.chunks.manifestSize(sha256)) !== undefined) return false;
+    let offset = 0;
+    const list: ManifestChunk[] = [];
+    for (const c of sizes) {
+      if (c.size > MAX_CHUNK_BYTES || c.size <= 0)
+        throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+          what: `manifest of sha256:${sha256}`,
+          reason: `chunk sizes must be 1..${MAX_CHUNK_BYTES} bytes (MAX_CHUNK_BYTES)`,
+        });
+      list.push({ sha256: c.sha256, offset, size: c.size });
+      offset += c.size;
+    }
+    if (offset !== size)
+      throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+        what: `manifest of sha256:${sha256}`,
+        reason: `chunks add up to ${offset} bytes, the file has ${size}`,
+      });
+    const manifest = { sha256, size, chunks: list };
+    const missing: string[] = [];
+    for (const c of new Set(list.map((c) => c.sha256))) if (!(await this.chunks.isLive(c))) missing.push(c);
+    if (missing.length > 0)
+      throw registryError('FERRY_REGISTRY_CHUNKS_MISSING', {
+        file: sha256,
+        count: missing.length,
+        chunks: missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : ''),
+      });
+    const running = this.hashes.take(
+      sha256,
+      list.map((c) => c.sha256),
+    );
+    let actual = running;
+    if (actual === undefined) {
+      const hash = createHash('sha256');
+      try {
+        for await (const bytes of this.stream(manifest, { start: 0, end: size - 1 })) hash.update(bytes);
+      } catch (error) {
+        // A chunk collected between the check above and the read: the client uploads it again.
+        if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_NOT_FOUND')
+          throw registryError('FERRY_REGISTRY_CHUNKS_MISSING', {
+            file: sha256,
+            count: 1,
+            chunks: error.message,
+          });
+        throw error;
+      }
+      actual = hash.digest('hex');
+    }
+    checkDigest(`file sha256:${sha256}`, { sha256: actual, size }, { sha256, size });
+    return this.chunks.commitManifest(manifest);
+  }
+
+  delete(sha256: string): Promise<void> {
+    // Files go away through the collector (chunk-gc.ts), never one by one: chunks are shared.
+    return this.raw.delete(sha256);
+  }
+
+  startUpload(id: string): Promise<UploadState> {
+    return this.raw.startUpload(id);
+  }
+
+  appendUpload(state: UploadState, offset: number, data: ByteStream) {
+    return this.raw.appendUpload(state, offset, data);
+  }
+
+  uploadStatus(state: UploadState, recorded: number) {
+    return this.raw.uploadStatus(state, recorded);
+  }
+
+  /** A finished resumable upload is verified as a whole blob by the store, then chunked. */
+  async finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob> {
+    const whole = await this.raw.finishUpload(state, expected);
+    const local = this.raw.localPath?.(expected.sha256);
+    let stored: StoredBlob;
+    if (local) stored = await this.storeVerifiedFile(local, expected.sha256);
+    else {
+      const temp = join(this.spool, `ferry-spool-${randomUUID()}`);
+      try {
+        const file = await open(temp, 'wx');
+        try {
+          await writeStreamToFile(file, await this.raw.get(expected.sha256));
+        } finally {
+          await file.close();
+        }
+        stored = await this.storeVerifiedFile(temp, expected.sha256);
+      } finally {
+        await rm(temp, { force: true });
+      }
+    }
+    // The whole blob is now chunks; keep it only when it is itself a chunk (a one-chunk file).
+    if (!(await this.chunks.isChunk(expected.sha256))) await this.raw.delete(expected.sha256);
+    return { ...stored, created: stored.created || whole.created };
+  }
+
+  abortUpload(state: UploadState): Promise<void> {
+    return this.raw.abortUpload(state);
+  }
+
+  staleUploads(before: Date, limit: number): Promise<string[]> {
+    return this.raw.staleUploads?.(before, limit) ?? Promise.resolve([]);
+  }
+
+  close(): Promise<void> {
+    return this.raw.close();
+  }
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}

@@ -1,0 +1,252 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BufferSource, writeSafetensors } from '@ferry/formats';
+import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RegistryServer } from '../src/index.js';
+import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const MiB = 1024 * 1024;
+
+/** A safetensors model: `layers` tensors of 1.5 MiB (random, seeded by `tensors`) and small ones between. */
+async function model(path: string, tensors: Buffer[]): Promise<Buffer> {
+  const source = new BufferSource(Buffer.concat(tensors));
+  let offset = 0;
+  await writeSafetensors(
+    path,
+    tensors.map((t, i) => {
+      const ref = {
+        name: `layer.${i}`,
+        dtype: 'F32' as const,
+        shape: [t.length / 4],
+        source,
+        offset,
+        byteLength: t.length,
+      };
+      offset += t.length;
+      return ref;
+    }),
+  );
+  return readFile(path);
+}
+
+/**
+ * Chunked push and pull on both backends (issue #20): only changed tensors travel and are stored,
+ * the ordinary download routes serve whole files from chunks with ranges, whole-file uploads are
+ * chunked by the server, bad manifests are refused, and the collector frees only what no version uses.
+ */
+describe.each(BACKENDS)('dedup on $name', (spec) => {
+  let backend: Backend | undefined;
+  let server: (RegistryServer & { url: string }) | undefined;
+  let client: RegistryClient;
+  let work: string;
+  let v1: Buffer[];
+  let v2: Buffer[];
+
+  beforeAll(async () => {
+    backend = await spec.open();
+    if (!backend) return;
+    server = await startServer(backend, { auth: 'none' });
+    client = new RegistryClient({ url: server.url });
+    work = await mkdtemp(join(tmpdir(), 'ferry-dedup-'));
+    v1 = Array.from({ length: 10 }, (_, i) => randomBytes(i % 2 ? 1.5 * MiB : 4096));
+    // The fine-tune: the last large tensor changes, nothing else.
+    v2 = v1.map((t, i) => (i === 9 ? randomBytes(t.length) : t));
+  });
+  afterAll(async () => {
+    await server?.close();
+    await backend?.cleanup();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const push = async (dir: string, name: string) => {
+    let last: TransferBytes | undefined;
+    const version = await client.push(dir, {
+      model: name,
+      onProgress: (_d, _t, _p, b) => (last = b ?? last),
+    });
+    return { version, bytes: last! };
+  };
+
+  it('sends and fetches only the changed tensor of a fine-tune', async ({ skip }) => {
+    if (!backend) skip();
+    const a = await model(join(work, 'v1.safetensors'), v1);
+    await model(join(work, 'v2.safetensors'), v2);
+    const first = await push(join(work, 'v1.safetensors'), 'org/ft');
+    expect(first.bytes.sent).toBe(a.length);
+    const cache = new ChunkCache(join(work, 'cache'));
+    let fetched: TransferBytes | undefined;
+    await client.pull('models:/org/ft/1', join(work, 'p1'), {
+      cache,
+      force: true,
+      onProgress: (_d, _t, _p, b) => (fetched = b),
+    });
+    expect((await readFile(join(work, 'p1', 'v1.safetensors'))).equals(a)).toBe(true);
+    expect(fetched!.sent).toBe(a.length);
+
+    const b = await readFile(join(work, 'v2.safetensors'));
+    const second = await push(join(work, 'v2.safetensors'), 'org/ft');
+    expect(second.version.version).toBe(2);
+    // One 1.5 MiB tensor and the chunk holding the header.
+    expect(second.bytes.sent).toBeLessThan(1.5 * MiB + 200_000);
+    expect(second.bytes.sent + second.bytes.skipped).toBe(b.length);
+
+    await client.pull('models:/org/ft/2', join(work, 'p2'), {
+      cache,
+      force: true,
+      onProgress: (_d, _t, _p, x) => (fetched = x),
+    });
+    expect((await readFile(join(work, 'p2', 'v2.safetensors'))).equals(b)).toBe(true);
+    expect(fetched!.sent).toBeLessThan(1.5 * MiB + 200_000);
+    expect((await cache.list()).length).toBeGreaterThan(5);
+
+    // What v2 shares with v1 (its parent: the previous version) and with any version.
+    const sharing = await client.versionSharing('org/ft', 2);
+    expect(sharing.parent).toBe('models:/org/ft/1');
+    expect(sharing.size).toBe(b.length);
+    expect(sharing.bytes).toBe(b.length);
+    expect(sharing.sharedWithParent).toBeGreaterThan(b.length - 1.5 * MiB - 200_000);
+    expect(sharing.sharedWithAny).toBe(sharing.sharedWithParent);
+    expect((await client.versionSharing('org/ft', 1)).parent).toBeNull();
+  });
+
+  it('pulls a file whose chunks repeat, then pulls it again from the cache alone', async ({ skip }) => {
+    if (!backend) skip();
+    // The same 1 MiB block eight times: content-defined chunks repeat within the file.
+    const block = randomBytes(MiB);
+    const bytes = Buffer.concat(Array.from({ length: 8 }, () => block));
+    await writeFile(join(work, 'repeat.bin'), bytes);
+    const pushed = await push(join(work, 'repeat.bin'), 'org/repeat');
+    expect(pushed.bytes.sent).toBeLessThan(2 * MiB);
+    const cache = new ChunkCache(join(work, 'cache-repeat'));
+    let fetched: TransferBytes | undefined;
+    const progress = (_d: number, _t: number, _p: string, b?: TransferBytes) => {
+      fetched = b;
+    };
+    await client.pull('models:/org/repeat/1', join(work, 'r1'), { cache, force: true, onProgress: progress });
+    expect((await readFile(join(work, 'r1', 'repeat.bin'))).equals(bytes)).toBe(true);
+    expect(fetched!.sent).toBeLessThan(2 * MiB);
+    await client.pull('models:/org/repeat/1', join(work, 'r2'), { cache, force: true, onProgress: progress });
+    expect((await readFile(join(work, 'r2', 'repeat.bin'))).equals(bytes)).toBe(true);
+    expect(fetched).toEqual({ sent: 0, skipped: bytes.length });
+  });
+
+  it('serves a chunked file whole and by range on the ordinary download route', async ({ skip }) => {
+    if (!backend) skip();
+    const b = await readFile(join(work, 'v2.safetensors'));
+    const url = '/api/v1/models/org%2Fft/versions/2/files/v2.safetensors?force=true';
+    const whole = Buffer.from(await (await client.request('GET', url)).arrayBuffer());
+    expect(sha(whole)).toBe(sha(b));
+    const start = 1_000_000;
+    const end = 3 * MiB + 17; // across chunk boundaries
+    const part = await client.request('GET', url, { headers: { range: `bytes=${start}-${end}` } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(b.subarray(start, end + 1))).toBe(true);
+  });
+
+  it('chunks a whole-file upload on the server, so a later chunked push of it sends nothing', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const bytes = Buffer.concat([randomBytes(300_000), v1[1]!]);
+    const digest = sha(bytes);
+    const put = await client.request('PUT', `/api/v1/blobs/sha256:${digest}`, {
+      body: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(put.status).toBe(201);
+    await writeFile(join(work, 'blob.bin'), bytes);
+    const pushed = await push(join(work, 'blob.bin'), 'org/blob');
+    expect(pushed.bytes.sent).toBe(0);
+    expect(pushed.bytes.skipped).toBe(bytes.length);
+  });
+
+  it('refuses a manifest whose chunks are missing or do not hash to the file', async ({ skip }) => {
+    if (!backend) skip();
+    const chunk = randomBytes(10_000);
+    const missing = await client
+      .request('PUT', `/api/v1/files/sha256:${sha(chunk)}`, {
+        json: { size: 10_000, chunks: [sha(chunk)], sizes: [10_000] },
+      })
+      .catch((e) => e);
+    expect(missing.code).toBe('FERRY_REGISTRY_CHUNKS_MISSING');
+    // A stored chunk named as a file it is not.
+    const header = Buffer.alloc(36);
+    header.write(sha(chunk), 0, 'hex');
+    header.writeUInt32BE(chunk.length, 32);
+    await client.request('POST', '/api/v1/chunks', {
+      body: Buffer.concat([header, chunk]),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    const liar = sha(Buffer.from('something else'));
+    const wrong = await client
+      .request('PUT', `/api/v1/files/sha256:${liar}`, {
+        json: { size: 10_000, chunks: [sha(chunk)], sizes: [10_000] },
+      })
+      .catch((e) => e);
+    expect(wrong.code).toBe('FERRY_REGISTRY_DIGEST_MISMATCH');
+    // A pack whose chunk does not match its name stores nothing.
+    const bad = await client
+      .request('POST', '/api/v1/chunks', {
+        body: Buffer.concat([Buffer.from(header).fill(7, 0, 32), chunk]),
+        headers: { 'content-type': 'application/octet-stream' },
+      })
+      .catch((e) => e);
+    expect(bad.code).toBe('FERRY_REGISTRY_DIGEST_MISMATCH');
+  });
+
+  it('never collects an uploaded chunk within its lease; after it runs out, the chunk is asked for again', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const chunk = randomBytes(50_000);
+    const header = Buffer.alloc(36);
+    header.write(sha(chunk), 0, 'hex');
+    header.writeUInt32BE(chunk.length, 32);
+    await client.request('POST', '/api/v1/chunks', {
+      body: Buffer.concat([header, chunk]),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    const missing = async () =>
+      (
+        (await (
+          await client.request('POST', '/api/v1/chunks/missing', { json: { chunks: [sha(chunk)] } })
+        ).json()) as {
+          missing: string[];
+        }
+      ).missing;
+    // Not in any manifest yet (a push between upload and commit), but leased: the default grace keeps it.
+    await client.request('POST', '/api/v1/admin/gc');
+    expect(await missing()).toEqual([]);
+    await client.request('POST', '/api/v1/admin/gc?graceSeconds=0');
+    expect(await missing()).toEqual([sha(chunk)]);
+    // A push that had been told "present" re-sends it when its commit is refused.
+    await writeFile(join(work, 'one.bin'), chunk);
+    const pushed = await push(join(work, 'one.bin'), 'org/lease');
+    expect(pushed.version.status).toBe('ready');
+  });
+
+  it('frees only the chunks no version references once versions are deleted', async ({ skip }) => {
+    if (!backend) skip();
+    const gc = async () =>
+      (await (await client.request('POST', '/api/v1/admin/gc?graceSeconds=0')).json()) as {
+        chunks: number;
+        bytes: number;
+        manifests: number;
+      };
+    await gc(); // what the earlier tests left unreferenced
+    await client.deleteVersion('org/ft', 1);
+    const freed = await gc();
+    expect(freed.manifests).toBe(1);
+    // v1's own tensor 9 (1.5 MiB) and its header chunk; every shared chunk stays.
+    expect(freed.bytes).toBeGreaterThanOrEqual(1.5 * MiB);
+    expect(freed.bytes).toBeLessThan(1.5 * MiB + 200_000);
+    const b = await readFile(join(work, 'v2.safetensors'));
+    await client.pull('models:/org/ft/2', join(work, 'p3'), { cache: false, force: true });
+    expect((await readFile(join(work, 'p3', 'v2.safetensors'))).equals(b)).toBe(true);
+    expect((await gc()).chunks).toBe(0);
+  });
+});
