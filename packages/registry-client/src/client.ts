@@ -1,14 +1,14 @@
-import { createHash, type Hash } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import { ferryError, sha256File, writeStreamToFile } from '@ferry/formats';
-import { isRegistryError, RemoteRegistryError, registryError } from './errors.js';
+import { sha256File } from '@ferry/formats';
+import { RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
 import { ChunkCache } from './chunk-cache.js';
 import { downloadChunked } from './chunked-download.js';
+import { downloadWholeFile } from './whole-file-download.js';
 import { chunkLocal, type TransferBytes, uploadMissing } from './chunked-upload.js';
 import { type LocalFile, listLocal } from './local-files.js';
 import { sendFileRange } from './send-file-range.js';
@@ -74,7 +74,7 @@ function queryString(query: Record<string, string | number | undefined>): string
   );
   return entries.length ? `?${new URLSearchParams(entries)}` : '';
 }
-const filePath = (path: string) => path.split('/').map(enc).join('/');
+const _filePath = (path: string) => path.split('/').map(enc).join('/');
 
 /** A typed client for the registry's native REST API (used by the CLI and the bundle package). */
 export class RegistryClient {
@@ -508,7 +508,7 @@ export class RegistryClient {
           : undefined;
         if (!chunked) {
           Object.assign(bytes, before);
-          await this.download(model, number, file, `${target}.partial`, force, (n) =>
+          await downloadWholeFile(this, model, number, file, `${target}.partial`, force, (n) =>
             options.onProgress?.(done + n, total, file.path, {
               sent: before.sent + n,
               skipped: before.skipped,
@@ -523,68 +523,6 @@ export class RegistryClient {
     }
     await cache?.prune().catch(() => undefined);
     return version;
-  }
-
-  private async download(
-    model: string,
-    version: number,
-    file: { path: string; sha256: string; size: number },
-    partial: string,
-    force: boolean,
-    onBytes: (n: number) => void,
-  ): Promise<void> {
-    let failures = 0;
-    let hash: Hash | undefined;
-    for (;;) {
-      hash = undefined;
-      const have = (await stat(partial).catch(() => undefined))?.size ?? 0;
-      try {
-        if (have < file.size) {
-          const response = await this.openDownload(
-            `/api/v1/models/${enc(model)}/versions/${version}/files/${filePath(file.path)}${force ? '?force=true' : ''}`,
-            have > 0 ? { range: `bytes=${have}-`, 'if-range': `"${file.sha256}"` } : {},
-          );
-          const append = response.statusCode === 206;
-          let received = append ? have : 0;
-          // A fresh download is hashed as it arrives; a resumed one is hashed from the file after.
-          hash = append ? undefined : createHash('sha256');
-          const running = hash;
-          const counted = async function* (body: AsyncIterable<Uint8Array>) {
-            for await (const chunk of body) {
-              received += chunk.length;
-              running?.update(chunk);
-              onBytes(received);
-              yield chunk;
-            }
-          };
-          const out = await open(partial, append ? 'r+' : 'w');
-          try {
-            await writeStreamToFile(out, counted(response), append ? have : 0);
-          } finally {
-            await out.close();
-          }
-        }
-        const actual = hash ? hash.digest('hex') : await sha256File(partial);
-        hash = undefined;
-        if (actual !== file.sha256) {
-          await rm(partial, { force: true });
-          throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
-            path: file.path,
-            actual,
-            expected: file.sha256,
-          });
-        }
-        return;
-      } catch (error) {
-        if (
-          ++failures > MAX_RETRIES ||
-          error instanceof RemoteRegistryError ||
-          (isRegistryError(error) && error.code === 'FERRY_REGISTRY_DIGEST_MISMATCH')
-        )
-          throw error;
-        await sleep(200 * 2 ** failures);
-      }
-    }
   }
 }
 
