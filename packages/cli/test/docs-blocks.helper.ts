@@ -7,7 +7,9 @@
  *   <!-- illustrative: WHY -->     not run (WHY says what it needs: a remote database, a file
  *                                  made by hand, ...); its ferry flags and repo paths are still checked
  *   <!-- background: COMMAND -->   the doc says to start COMMAND in another terminal first: the
- *                                  test starts it before this block and stops it after the document
+ *                                  test starts it before this block (and waits until the ports it
+ *                                  names, `--port N`, `--serve-port N` or `127.0.0.1:N`, accept
+ *                                  connections) and stops it after the document
  *   <!-- cwd: DIR -->              the doc says to run the block from DIR of the clone
  * In expected output a line `...` stands for any number of lines, and `...` inside a line for any
  * text; durations (`in 0.26 s`) are compared as `in <t> s`, and column padding as one gap.

@@ -252,7 +252,8 @@ describe('README.md and docs/*.md: the sessions run from a fresh copy and print 
             background.push(bg);
             serverStarted = true;
             // the doc says to start it first: its ports answer before the block's first line runs
-            for (const m of mapPorts(block.background).matchAll(/--(?:serve-)?port (\d+)/g))
+            // (its `--port N`, `--serve-port N` and `127.0.0.1:N` addresses, e.g. REGISTRY_HTTP_ADDR=)
+            for (const m of mapPorts(block.background).matchAll(/(?:--(?:serve-)?port |127\.0\.0\.1:)(\d+)/g))
               await listening(Number(m[1]));
           }
           if (block.cwd) await run(`cd ${block.cwd}`);
