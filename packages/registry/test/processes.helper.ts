@@ -16,10 +16,11 @@ export interface FerryProcess {
  * Starts `ferry registry serve ARGS` in its own process (the built CLI, as a user runs it: `npm
  * test` builds it first); resolves once it listens.
  */
-export async function spawnRegistry(args: readonly string[]): Promise<FerryProcess> {
+export async function spawnRegistry(args: readonly string[], cwd?: string): Promise<FerryProcess> {
   const child = track(
     spawn(process.execPath, [here('../../cli/bin/ferry.js'), 'registry', 'serve', '--port', '0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd !== undefined && { cwd }),
     }),
   );
   let output = '';

@@ -1,7 +1,7 @@
 import { type Hash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { sha256File, writeStreamToFile } from '@ferry/formats';
 import { registryError } from '../errors.js';
@@ -35,7 +35,10 @@ export class FolderBlobStore implements BlobStore {
 
   private constructor(private readonly root: string) {}
 
-  static async open(root: string): Promise<FolderBlobStore> {
+  static async open(folder: string): Promise<FolderBlobStore> {
+    // Absolute from here on: the paths this store hands out (to scans, links, spools) must not
+    // depend on the process's working directory.
+    const root = resolve(folder);
     await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
     await mkdir(join(root, 'uploads'), { recursive: true });
     return new FolderBlobStore(root);
