@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdir, rm, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   type FetchedManifest,
@@ -78,54 +78,60 @@ export async function pullBundle(
   const manifest = decodeManifest(manifestBytes, `${source} ${MANIFEST_PATH}`);
   checkLayersAgainstManifest(layers.slice(0, -1), manifest, fail);
 
-  await mkdir(dir, { recursive: true });
-  const bundlePath = resolve(join(dir, `${manifest.name}-${manifest.version}.ferry`));
-  const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
-  let done = 0;
-  // Written beside the target first: what the folder already holds is compared before anything moves.
-  const pulling = `${bundlePath}.pulling`;
-  await writeFileAtomic(pulling, async (file) => {
-    const tar = new TarWriter(file);
-    for (const record of manifest.files) {
-      const digest = `sha256:${record.sha256}`;
-      const stream = await client.getBlob(digest);
-      const written = await tar.addStream(record.path, record.mode === '0755', record.size, stream, (n) => {
-        done += n;
-        options.onProgress?.(done, total, record.path);
-      });
-      if (written.sha256 !== record.sha256)
-        throw fail(
-          `layer ${record.path} (${digest}) arrived with sha256 ${written.sha256}: the blob does not match its digest`,
-        );
-    }
-    await tar.addBytes(MANIFEST_PATH, false, manifestBytes);
-    await tar.finish();
-  });
-  const sigPulling = `${bundlePath}.sig.pulling`;
-  let signature: string | undefined;
+  // A folder this pull made is removed again if the pull fails: nothing is left behind.
+  const created = await mkdir(dir, { recursive: true });
   try {
-    // The rebuilt archive passes the same structural checks as any bundle (index, manifest agreement).
-    await openBundle(pulling);
-    const hint = options.publicKey ? publicKeyHint(await loadPublicKey(options.publicKey)) : undefined;
-    signature = await pullSignature(client, fetched, sigPulling, hint, fail);
+    const bundlePath = resolve(join(dir, `${manifest.name}-${manifest.version}.ferry`));
+    const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
+    let done = 0;
+    // Written beside the target first: what the folder already holds is compared before anything moves.
+    const pulling = `${bundlePath}.pulling`;
+    await writeFileAtomic(pulling, async (file) => {
+      const tar = new TarWriter(file);
+      for (const record of manifest.files) {
+        const digest = `sha256:${record.sha256}`;
+        const stream = await client.getBlob(digest);
+        const written = await tar.addStream(record.path, record.mode === '0755', record.size, stream, (n) => {
+          done += n;
+          options.onProgress?.(done, total, record.path);
+        });
+        if (written.sha256 !== record.sha256)
+          throw fail(
+            `layer ${record.path} (${digest}) arrived with sha256 ${written.sha256}: the blob does not match its digest`,
+          );
+      }
+      await tar.addBytes(MANIFEST_PATH, false, manifestBytes);
+      await tar.finish();
+    });
+    const sigPulling = `${bundlePath}.sig.pulling`;
+    let signature: string | undefined;
+    try {
+      // The rebuilt archive passes the same structural checks as any bundle (index, manifest agreement).
+      await openBundle(pulling);
+      const hint = options.publicKey ? publicKeyHint(await loadPublicKey(options.publicKey)) : undefined;
+      signature = await pullSignature(client, fetched, sigPulling, hint, fail);
+    } catch (error) {
+      for (const temp of [pulling, sigPulling]) await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+    await placeFiles(
+      [
+        { temp: pulling, target: bundlePath },
+        ...(signature ? [{ temp: sigPulling, target: `${bundlePath}.sig` }] : []),
+      ],
+      options.overwrite === true,
+    );
+    return {
+      bundle: bundlePath,
+      ...(signature && { signature: `${bundlePath}.sig` }),
+      digest: fetched.digest,
+      manifest,
+      bytes: total,
+    };
   } catch (error) {
-    for (const temp of [pulling, sigPulling]) await unlink(temp).catch(() => undefined);
+    if (created !== undefined) await rm(created, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
-  await placeFiles(
-    [
-      { temp: pulling, target: bundlePath },
-      ...(signature ? [{ temp: sigPulling, target: `${bundlePath}.sig` }] : []),
-    ],
-    options.overwrite === true,
-  );
-  return {
-    bundle: bundlePath,
-    ...(signature && { signature: `${bundlePath}.sig` }),
-    digest: fetched.digest,
-    manifest,
-    bytes: total,
-  };
 }
 
 function checkArtifact(fetched: FetchedManifest, fail: (rule: string) => Error): OciDescriptor[] {
