@@ -1,9 +1,8 @@
 import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './test-io.helper.js';
 
 const FIXTURES = new URL('../../../fixtures/', import.meta.url).pathname;
 const CORPUS = join(FIXTURES, 'pickle/corpus');
@@ -12,16 +11,9 @@ const SAVED_MODEL = new URL(
   import.meta.url,
 ).pathname;
 
-async function ferry(...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr });
-  return { code, out, err };
-}
+/** `ferry ARGV...` in-process (test-io.helper.ts), with the output names these tests use. */
+const ferry = (...argv: string[]) =>
+  runCli(argv).then(({ code, stdout: out, stderr: err }) => ({ code, out, err }));
 
 interface FileJson {
   path: string;

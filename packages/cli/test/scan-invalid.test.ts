@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/main.js';
+import { runCli } from './test-io.helper.js';
 
 /**
  * Issue #18 item 2: "unsafe" means the file can run code or touch files or the network when
@@ -17,16 +16,9 @@ const NEGPOS = `${WILD}custom_op_negpos.onnx`;
 const dir = mkdtempSync(join(tmpdir(), 'ferry-scan-invalid-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ferry(...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr });
-  return { code, out, err };
-}
+/** `ferry ARGV...` in-process (test-io.helper.ts), with the output names these tests use. */
+const ferry = (...argv: string[]) =>
+  runCli(argv).then(({ code, stdout: out, stderr: err }) => ({ code, out, err }));
 
 describe('ferry scan: invalid is not unsafe', () => {
   it('custom_op_negpos.onnx (custom-op domain without opset import) is invalid, exit 2', async () => {

@@ -1,13 +1,10 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryClient } from '@ferry/registry-client';
 import { startServer } from '@ferry/serve';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ServeMetrics } from '@ferry/serve';
 import {
   ARTIFACTS,
   type Browser,
@@ -17,6 +14,7 @@ import {
   launchChromium,
 } from './chromium.helper.js';
 import { inferenceLoad, type LoadResult } from './inference-load.helper.js';
+import { loadedMetricsServer } from './metrics-server.helper.js';
 import { DEPLOYED, type Seeded, seedDeployment, seedRegistry } from './seed.helper.js';
 
 if (!hasChromium && process.env.CI !== 'true')
@@ -301,25 +299,8 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
 
   it('deployments: explains none are registered and watches a server /metrics live', async () => {
     // A real @ferry/serve metrics registry under load, exposed on loopback with CORS.
-    const metrics = new ServeMetrics();
-    const observer = metrics.observer('vision/mnist', '1');
-    const load = setInterval(() => {
-      for (let i = 0; i < 4; i++) {
-        metrics.succeeded('vision/mnist', '1');
-        observer.queued(0.002);
-      }
-      observer.executed(4, 4, 0.004);
-    }, 50);
-    const server: Server = createServer(async (_request, response) => {
-      response.writeHead(200, {
-        'content-type': metrics.registry.contentType,
-        'access-control-allow-origin': '*',
-      });
-      response.end(await metrics.registry.metrics());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { url, close } = await loadedMetricsServer();
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
       await open(`#/deployments?watch=${encodeURIComponent(url)}`);
       await page.waitForSelector('text=No deployments are registered');
       await expect.poll(() => page.textContent('[data-metric=batch]'), { timeout: 15_000 }).toBe('4.00');
@@ -329,8 +310,7 @@ describe.runIf(hasChromium)('web UI in chromium', () => {
       await page.waitForSelector('.live canvas');
       await shot('deployments');
     } finally {
-      clearInterval(load);
-      server.close();
+      close();
     }
   });
 

@@ -1,12 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { RegistryClient } from '@ferry/registry-client';
-import { ServeMetrics } from '@ferry/serve';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, type Browser, buildUi, hasChromium, launchChromium } from './chromium.helper.js';
+import { loadedMetricsServer } from './metrics-server.helper.js';
 import { type Seeded, seedRegistry } from './seed.helper.js';
 
 /** Audit entries the seed adds on top of the registry's own, so the log has more than one page. */
@@ -338,25 +336,8 @@ describe.runIf(hasChromium)('web UI journeys (#25)', () => {
     expect(await loss.getAttribute('data-y-labels')).toBe('loss');
 
     // a deployment's live chart: requests/s on one axis, milliseconds on the other, clock times on x
-    const metrics = new ServeMetrics();
-    const observer = metrics.observer('vision/mnist', '1');
-    const load = setInterval(() => {
-      for (let i = 0; i < 4; i++) {
-        metrics.succeeded('vision/mnist', '1');
-        observer.queued(0.002);
-      }
-      observer.executed(4, 4, 0.004);
-    }, 50);
-    const server: Server = createServer(async (_request, response) => {
-      response.writeHead(200, {
-        'content-type': metrics.registry.contentType,
-        'access-control-allow-origin': '*',
-      });
-      response.end(await metrics.registry.metrics());
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { url, close } = await loadedMetricsServer();
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
       await open(`#/deployments?watch=${encodeURIComponent(url)}`);
       const chart = page.locator('.live .chart');
       await chart.waitFor();
@@ -369,8 +350,7 @@ describe.runIf(hasChromium)('web UI journeys (#25)', () => {
       checkValueTicks((await chart.getAttribute('data-y2-ticks'))!.split('|'));
       await shot('deployment-chart');
     } finally {
-      clearInterval(load);
-      server.close();
+      close();
     }
   });
 });

@@ -1,20 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
+import { runCli } from '../test-io.helper.js';
 
 const CORPUS = new URL('../../../../fixtures/pickle/corpus/', import.meta.url).pathname;
 const TORCH = new URL('../../../../fixtures/pickle/torch/', import.meta.url).pathname;
 
-async function ferry(...argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr });
-  return { code, out, err };
-}
+/** `ferry ARGV...` in-process (test-io.helper.ts), with the output names these tests use. */
+const ferry = (...argv: string[]) =>
+  runCli(argv).then(({ code, stdout: out, stderr: err }) => ({ code, out, err }));
 
 describe('ferry scan', () => {
   it('exits 0 for clean files', async () => {
