@@ -8,6 +8,7 @@ import { RemoteRegistryError, registryError } from './errors.js';
 import { checkFilePath, parseModelUri } from './names.js';
 import { ChunkCache } from './chunk-cache.js';
 import { downloadChunked } from './chunked-download.js';
+import { MAX_RETRIES, sleep } from './retry.js';
 import { downloadWholeFile } from './whole-file-download.js';
 import { chunkLocal, type TransferBytes, uploadMissing } from './chunked-upload.js';
 import { type LocalFile, listLocal } from './local-files.js';
@@ -37,8 +38,6 @@ import { versionDigest } from './version-digest.js';
 export const DEFAULT_REGISTRY = 'http://127.0.0.1:8080';
 /** Files above this upload in resumable chunks of this size. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
-/** Retries of one chunk or download after a network error, resuming where it stopped. */
-const MAX_RETRIES = 5;
 
 export interface ClientOptions {
   readonly url?: string;
@@ -533,8 +532,6 @@ function isAsyncIterable(value: unknown): boolean {
     (Symbol.asyncIterator in value || value instanceof ReadableStream)
   );
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The error for a non-2xx answer: the registry's own `{"error": {code, message}}` as a

@@ -3,10 +3,8 @@ import { open, rm, stat } from 'node:fs/promises';
 import { sha256File, writeStreamToFile } from '@ferry/formats';
 import type { RegistryClient } from './client.js';
 import { isRegistryError, RemoteRegistryError, registryError } from './errors.js';
+import { MAX_RETRIES, sleep } from './retry.js';
 
-/** Tries per file before a download gives up (a dropped connection resumes where it stopped). */
-const MAX_RETRIES = 5;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const enc = encodeURIComponent;
 const filePath = (path: string) => path.split('/').map(enc).join('/');
 
