@@ -18,6 +18,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { convertToSafetensors } from '@ferry/convert';
@@ -30,6 +31,14 @@ const DATA = join(root, 'bench/.data/dedup');
 const CKPT = join(DATA, 'checkpoints');
 const BASELINE = process.env.FERRY_BENCH_BASELINE;
 const BIG_MB = Number(process.env.FERRY_BENCH_DEDUP_MB ?? 1024);
+/** Timed transfers run this many alternating rounds; the tables give medians. */
+const ROUNDS = Number(process.env.FERRY_BENCH_DEDUP_ROUNDS ?? 3);
+type BaselineClient = InstanceType<typeof import('@ferry/registry-client').RegistryClient>;
+const baseline = BASELINE
+  ? ((await import(
+      join(BASELINE, 'packages/registry-client/dist/index.js')
+    )) as typeof import('@ferry/registry-client'))
+  : undefined;
 const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(2)}%`;
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
@@ -108,6 +117,30 @@ async function withServer<T>(
   }
 }
 
+/** Runs `use` against a fresh server of the baseline build (FERRY_BENCH_BASELINE), then stops it. */
+async function withBaseline<T>(use: (client: BaselineClient) => Promise<T>): Promise<T> {
+  const data = join(DATA, 'server-base');
+  await rm(data, { recursive: true, force: true });
+  const server = await startServer(join(BASELINE!, 'packages/cli/bin/ferry.js'), data);
+  try {
+    return await use(new baseline!.RegistryClient({ url: server.url }));
+  } finally {
+    await stop(server);
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = process.hrtime.bigint();
+  await fn();
+  return seconds(start);
+}
+
+const median = (values: readonly number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const secs = (value: number) => value.toFixed(2);
+const ratio = (ours: number, base: number) => (ours / base).toFixed(2);
+
 /**
  * A 1 GiB model-like file: safetensors with 64 MiB F32 tensors of random bytes (weights do not
  * compress or repeat), so it is cut at its tensors as any model file ferry reads.
@@ -138,6 +171,7 @@ async function makeBig(path: string, mb: number): Promise<void> {
 }
 
 export async function run(): Promise<void> {
+  const loadBefore = loadavg()[0]!.toFixed(1);
   await mkdir(DATA, { recursive: true });
   if (!existsSync(join(CKPT, 'made.json')))
     execFileSync('/usr/bin/python3', [join(root, 'bench/make/dedup_checkpoints.py'), CKPT], {
@@ -152,11 +186,6 @@ export async function run(): Promise<void> {
   const size = (name: string) => statSync(f(name)).size;
   if (!existsSync(f('v1-from-pt.safetensors')))
     await convertToSafetensors(f('v1.pt'), f('v1-from-pt.safetensors'));
-  const baseline = BASELINE
-    ? ((await import(
-        join(BASELINE, 'packages/registry-client/dist/index.js')
-      )) as typeof import('@ferry/registry-client'))
-    : undefined;
   const rows: (string | number)[][] = [];
 
   // 1. partial fine-tune
@@ -201,20 +230,40 @@ export async function run(): Promise<void> {
     );
   });
 
-  // 3. full fine-tune: overhead in bytes and time, side by side with the previous commit
+  // 3. full fine-tune: overhead in bytes, then time against the previous commit, in alternating
+  // rounds (ours, then the baseline, each on a fresh server) so both meet the same machine load.
   const full = size('v3-full.safetensors');
-  const ours = await withServer('full', async (client, server) => {
-    await push(client, f('v1.safetensors'), 'bench/full');
-    const before = storedBytes(server);
-    const p = await push(client, f('v3-full.safetensors'), 'bench/full');
-    const stored = storedBytes(server) - before;
-    const cache = new ChunkCache(join(DATA, 'cache-full'));
-    await cache.prune(0);
-    await pull(client, 'models:/bench/full/1', join(DATA, 'out'), cache);
-    const l = await pull(client, 'models:/bench/full/2', join(DATA, 'out'), cache);
-    await cache.prune(0);
-    return { push: p, pull: l, stored };
-  });
+  const fullRound = () =>
+    withServer('full', async (client, server) => {
+      await push(client, f('v1.safetensors'), 'bench/full');
+      const before = storedBytes(server);
+      const p = await push(client, f('v3-full.safetensors'), 'bench/full');
+      const stored = storedBytes(server) - before;
+      const cache = new ChunkCache(join(DATA, 'cache-full'));
+      await cache.prune(0);
+      await pull(client, 'models:/bench/full/1', join(DATA, 'out'), cache);
+      const l = await pull(client, 'models:/bench/full/2', join(DATA, 'out'), cache);
+      await cache.prune(0);
+      return { push: p, pull: l, stored };
+    });
+  const baseFullRound = () =>
+    withBaseline(async (client) => {
+      await client.push(f('v1.safetensors'), { model: 'bench/full' });
+      const pushed = await timed(() => client.push(f('v3-full.safetensors'), { model: 'bench/full' }));
+      await rm(join(DATA, 'out'), { recursive: true, force: true });
+      const pulled = await timed(() =>
+        client.pull('models:/bench/full/2', join(DATA, 'out'), { force: true }),
+      );
+      await rm(join(DATA, 'out'), { recursive: true, force: true });
+      return { push: pushed, pull: pulled };
+    });
+  const fullRuns: Awaited<ReturnType<typeof fullRound>>[] = [];
+  const baseFullRuns: { push: number; pull: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    fullRuns.push(await fullRound());
+    if (baseline) baseFullRuns.push(await baseFullRound());
+  }
+  const ours = fullRuns[0]!;
   // Wire overhead: 36 header bytes per chunk sent, plus the JSON of the missing query and manifest.
   const chunks = Math.ceil(full / (4 * 1024 * 1024)) + 3;
   const wire = chunks * 36 + chunks * 2 * 70;
@@ -227,42 +276,28 @@ export async function run(): Promise<void> {
     ],
     ['3. full fine-tune: bytes stored', pct(ours.stored, full), '<= 101%', ''],
   );
-  let timeRows: (string | number)[][] = [];
-  if (BASELINE && baseline) {
-    const data = join(DATA, 'server-base');
-    await rm(data, { recursive: true, force: true });
-    const server = await startServer(join(BASELINE, 'packages/cli/bin/ferry.js'), data);
-    try {
-      const client = new baseline.RegistryClient({ url: server.url });
-      await client.push(f('v1.safetensors'), { model: 'bench/full' });
-      let start = process.hrtime.bigint();
-      await client.push(f('v3-full.safetensors'), { model: 'bench/full' });
-      const basePush = seconds(start);
-      await rm(join(DATA, 'out'), { recursive: true, force: true });
-      start = process.hrtime.bigint();
-      await client.pull('models:/bench/full/2', join(DATA, 'out'), { force: true });
-      const basePull = seconds(start);
-      await rm(join(DATA, 'out'), { recursive: true, force: true });
-      timeRows = [
-        [
-          '3. full fine-tune: push v3 after v1',
-          ours.push.seconds.toFixed(2),
-          basePush.toFixed(2),
-          (ours.push.seconds / basePush).toFixed(2),
-          '<= 1.1x',
-        ],
-        [
-          '3. full fine-tune: pull v3 (v1 cached)',
-          ours.pull.seconds.toFixed(2),
-          basePull.toFixed(2),
-          (ours.pull.seconds / basePull).toFixed(2),
-          '<= 1.1x',
-        ],
-      ];
-    } finally {
-      await stop(server);
-      await rm(data, { recursive: true, force: true });
-    }
+  const timeRows: (string | number)[][] = [];
+  if (baseline) {
+    const pushOurs = median(fullRuns.map((r) => r.push.seconds));
+    const pullOurs = median(fullRuns.map((r) => r.pull.seconds));
+    const pushBase = median(baseFullRuns.map((r) => r.push));
+    const pullBase = median(baseFullRuns.map((r) => r.pull));
+    timeRows.push(
+      [
+        '3. full fine-tune: push v3 after v1',
+        secs(pushOurs),
+        secs(pushBase),
+        ratio(pushOurs, pushBase),
+        '<= 1.1x',
+      ],
+      [
+        '3. full fine-tune: pull v3 (v1 cached)',
+        secs(pullOurs),
+        secs(pullBase),
+        ratio(pullOurs, pullBase),
+        '<= 1.1x',
+      ],
+    );
   }
 
   // 4. two checkpoints of one run
@@ -277,79 +312,72 @@ export async function run(): Promise<void> {
     ]);
   });
 
-  // 5. 1 GiB with nothing cached: ferry, docker-registry + curl, the previous commit
+  // 5. 1 GiB with nothing cached: ferry, docker-registry + curl, the previous commit, in
+  // alternating rounds, each on a fresh server (and a fresh, empty cache for ferry's pull).
   const big = join(DATA, 'big.safetensors');
   if (!existsSync(big)) await makeBig(big, BIG_MB);
-  const speed = await withServer('big', async (client) => {
-    const p = await push(client, big, 'bench/big');
-    const cache = new ChunkCache(join(DATA, 'cache-big'));
-    await cache.prune(0);
-    const l = await pull(client, 'models:/bench/big/1', join(DATA, 'out'), cache);
-    await cache.prune(0);
-    return { push: p.seconds, pull: l.seconds };
-  });
-  const registry = await startOciRegistry();
-  let dockerPush: number;
-  let dockerPull: number;
-  try {
-    const endpoint = registry.endpoint;
-    dockerPush = shellSeconds(
-      `D=$(sha256sum ${big} | cut -d' ' -f1); L=$(curl -sf -D - -o /dev/null -X POST ${endpoint}/v2/bench/big/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); ` +
-        `curl -sf -o /dev/null -T ${big} -H 'content-type: application/octet-stream' "$L&digest=sha256:$D"`,
+  const digest = execFileSync('sha256sum', [big], { encoding: 'utf8' }).split(' ')[0];
+  const speeds: { push: number; pull: number }[] = [];
+  const dockers: { push: number; pull: number }[] = [];
+  const bases: { push: number; pull: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    speeds.push(
+      await withServer('big', async (client) => {
+        const p = await push(client, big, 'bench/big');
+        const cache = new ChunkCache(join(DATA, 'cache-big'));
+        await cache.prune(0);
+        const l = await pull(client, 'models:/bench/big/1', join(DATA, 'out'), cache);
+        await cache.prune(0);
+        return { push: p.seconds, pull: l.seconds };
+      }),
     );
-    const digest = execFileSync('sha256sum', [big], { encoding: 'utf8' }).split(' ')[0];
-    dockerPull = shellSeconds(
-      `curl -sf ${endpoint}/v2/bench/big/blobs/sha256:${digest} | tee ${DATA}/pulled.bin | sha256sum > /dev/null`,
-    );
-    await rm(join(DATA, 'pulled.bin'), { force: true });
-  } finally {
-    await registry.stop();
-  }
-  let basePush: number | undefined;
-  let basePull: number | undefined;
-  if (BASELINE && baseline) {
-    const data = join(DATA, 'server-base');
-    await rm(data, { recursive: true, force: true });
-    const server = await startServer(join(BASELINE, 'packages/cli/bin/ferry.js'), data);
+    const registry = await startOciRegistry();
     try {
-      const client = new baseline.RegistryClient({ url: server.url });
-      let start = process.hrtime.bigint();
-      await client.push(big, { model: 'bench/big' });
-      basePush = seconds(start);
-      start = process.hrtime.bigint();
-      await client.pull('models:/bench/big/1', join(DATA, 'out'), { force: true });
-      basePull = seconds(start);
-      await rm(join(DATA, 'out'), { recursive: true, force: true });
+      const endpoint = registry.endpoint;
+      const pushed = shellSeconds(
+        `D=$(sha256sum ${big} | cut -d' ' -f1); L=$(curl -sf -D - -o /dev/null -X POST ${endpoint}/v2/bench/big/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); ` +
+          `curl -sf -o /dev/null -T ${big} -H 'content-type: application/octet-stream' "$L&digest=sha256:$D"`,
+      );
+      const pulled = shellSeconds(
+        `curl -sf ${endpoint}/v2/bench/big/blobs/sha256:${digest} | tee ${DATA}/pulled.bin | sha256sum > /dev/null`,
+      );
+      await rm(join(DATA, 'pulled.bin'), { force: true });
+      dockers.push({ push: pushed, pull: pulled });
     } finally {
-      await stop(server);
-      await rm(data, { recursive: true, force: true });
+      await registry.stop();
     }
+    if (baseline)
+      bases.push(
+        await withBaseline(async (client) => {
+          const pushed = await timed(() => client.push(big, { model: 'bench/big' }));
+          const pulled = await timed(() =>
+            client.pull('models:/bench/big/1', join(DATA, 'out'), { force: true }),
+          );
+          await rm(join(DATA, 'out'), { recursive: true, force: true });
+          return { push: pushed, pull: pulled };
+        }),
+      );
   }
-  const bigRows = [
-    [
-      'push',
-      speed.push.toFixed(2),
-      dockerPush.toFixed(2),
-      (dockerPush / speed.push).toFixed(2),
-      basePush?.toFixed(2) ?? '-',
+  const bigRow = (label: string, pick: (t: { push: number; pull: number }) => number) => {
+    const ferry = median(speeds.map(pick));
+    const docker = median(dockers.map(pick));
+    return [
+      label,
+      secs(ferry),
+      secs(docker),
+      (docker / ferry).toFixed(2),
+      bases.length > 0 ? secs(median(bases.map(pick))) : '-',
       '>= 1.0x',
-    ],
-    [
-      'pull (verified)',
-      speed.pull.toFixed(2),
-      dockerPull.toFixed(2),
-      (dockerPull / speed.pull).toFixed(2),
-      basePull?.toFixed(2) ?? '-',
-      '>= 1.0x',
-    ],
-  ];
+    ];
+  };
+  const bigRows = [bigRow('push', (t) => t.push), bigRow('pull (verified)', (t) => t.pull)];
 
   writeSection(
     'dedup',
     'Registry dedup: tensor-aligned chunks (issue #20)',
     'FERRY_BENCH_BASELINE=/path/to/built/3df52a2 npm run bench -- dedup',
     [
-      `Checkpoints: bench/make/dedup_checkpoints.py with Debian's torch ${made.torch}: a GPT-2-small-like fp32 stack of ${(made.parameters / 1e6).toFixed(1)} M parameters, ${(size('v1.safetensors') / 2 ** 20).toFixed(0)} MiB as safetensors. Every scenario runs on a fresh \`ferry registry serve\` (SQLite + folder, loopback), all rows from one run. **The machine was shared with other engineers' builds during this run (load average 2-14 on 2 cores over the session): times are noisy and the lead may rerun them; byte ratios are not noisy.**`,
+      `Checkpoints: bench/make/dedup_checkpoints.py with Debian's torch ${made.torch}: a GPT-2-small-like fp32 stack of ${(made.parameters / 1e6).toFixed(1)} M parameters, ${(size('v1.safetensors') / 2 ** 20).toFixed(0)} MiB as safetensors. Every scenario runs on a fresh \`ferry registry serve\` (SQLite + folder, loopback), all rows from one run; timed transfers are the median of ${ROUNDS} alternating rounds (ours, docker-registry, the previous commit), each on a fresh server. 1-minute load average ${loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after it.`,
       '',
       '### Bytes',
       '',
