@@ -1,4 +1,5 @@
 import type { ComponentChild } from 'preact';
+import { useState } from 'preact/hooks';
 import { modelPath, type VersionSharing } from '../api.js';
 import { formatBytes, formatPercent } from '../format.js';
 import { useApi } from '../hooks.js';
@@ -16,6 +17,11 @@ interface TensorChanges {
 
 /** Changed tensor names listed before "and N more". */
 const MAX_NAMES = 20;
+/**
+ * Versions up to this size list their changed tensors with the page; larger ones on request: the
+ * diff reads both versions' tensor values, which for multi-GB checkpoints is not a page view's work.
+ */
+const AUTO_DIFF_BYTES = 256 * 1024 * 1024;
 
 /** `models:/NAME/N` as the page names it: `vN` in the same model, `NAME vN` in another. */
 function versionLabel(uri: string, model: string): string {
@@ -113,7 +119,7 @@ export function VersionSharingView({
         </table>
       </div>
       {s.parent && readable ? (
-        <ChangedTensors name={name} version={version} parent={s.parent} label={parent!} />
+        <ChangedTensors name={name} version={version} parent={s.parent} label={parent!} size={s.size} />
       ) : null}
     </>
   );
@@ -125,15 +131,27 @@ function ChangedTensors({
   version,
   parent,
   label,
+  size,
 }: {
   name: string;
   version: number;
   parent: string;
   label: string;
+  size: number;
 }) {
+  const [asked, setAsked] = useState(size <= AUTO_DIFF_BYTES);
   const diff = useApi<TensorChanges>(
-    `${modelPath(name)}/versions/${version}/diff?against=${encodeURIComponent(parent)}`,
+    asked ? `${modelPath(name)}/versions/${version}/diff?against=${encodeURIComponent(parent)}` : null,
   );
+  if (!asked)
+    return (
+      <p class="changed">
+        <button type="button" onClick={() => setAsked(true)}>
+          List the tensors changed since {label}
+        </button>{' '}
+        <span class="muted">(reads both versions: {formatBytes(size)} here)</span>
+      </p>
+    );
   if (diff.error)
     return (
       <p class="muted" data-changed="unknown">
