@@ -1,5 +1,5 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import { isFerryError } from '@ferry/formats';
@@ -55,9 +55,9 @@ export interface RegistryServerOptions {
   /** How long a serving server's heartbeat counts before its endpoint reads offline (default 30 s). */
   readonly deploymentExpiryMs?: number;
   /**
-   * Where each server process keeps its temporary files, one folder per process, swept of dead
-   * processes' folders at start (`ferry registry serve`: DATA/tmp; default: a per-user folder in
-   * the OS temp folder).
+   * Where each server keeps its temporary files, a folder of its own (store/process-scratch.ts);
+   * dead processes' folders are removed at start and every SCRATCH_HEARTBEAT_MS (`ferry registry
+   * serve`: DATA/tmp; default: a per-user folder in the OS temp folder).
    */
   readonly scratch?: string;
 }
@@ -82,7 +82,8 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   await sweeper.start();
   // Likewise the spool and layout files a killed process left in its scratch folder.
   const scratch = await openProcessScratch(
-    options.scratch ?? join(tmpdir(), `ferry-registry-${userInfo().uid}`),
+    // getuid, not userInfo(): a container's uid may have no passwd entry (userInfo throws).
+    options.scratch ?? join(tmpdir(), `ferry-registry-${process.getuid?.() ?? 'user'}`),
   );
 
   const app = Fastify({
