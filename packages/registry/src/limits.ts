@@ -30,6 +30,13 @@ export const MAX_AUTH_TRACKED_CLIENTS = 10_000;
 export const UPLOAD_IDLE_TTL_MS = 24 * 60 * 60 * 1000;
 /** How often every server looks for abandoned uploads (and at start, for those a kill -9 left). */
 export const UPLOAD_SWEEP_INTERVAL_MS = 15 * 60 * 1000;
+/** A server touches its scratch folder (its heartbeat) and sweeps dead servers' folders this often. */
+export const SCRATCH_HEARTBEAT_MS = 5 * 60 * 1000;
+/**
+ * A scratch folder whose process cannot be looked up (another pid namespace or host) is abandoned
+ * once its heartbeat is this old: many missed beats, and room for clock skew between hosts (CWE-459).
+ */
+export const SCRATCH_STALE_MS = 60 * 60 * 1000;
 /** Abandoned uploads removed per sweep, so one sweep stays short; the next one takes the rest. */
 export const MAX_UPLOADS_PER_SWEEP = 1000;
 /** Open upload sessions per user: each one may hold up to MAX_FILE_BYTES of partial data (CWE-400). */

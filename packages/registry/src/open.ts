@@ -66,6 +66,8 @@ export async function startRegistry(options: StartOptions): Promise<RegistryServ
     uploads: options.uploads,
     webhookTargets: options.webhookTargets,
     deploymentExpiryMs: options.deploymentExpiryMs,
+    // Temporary files live with the data they become, not in the OS temp folder (kill -9 sweep).
+    scratch: join(options.data ?? '.ferry', 'tmp'),
   });
   let address: string;
   try {

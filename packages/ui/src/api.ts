@@ -58,7 +58,15 @@ export const modelPath = (name: string) => `/api/v1/models/${enc(name)}`;
 
 // --- shapes: the registry's wire types, imported as types only (nothing of the client is bundled) ---
 
-export type { AuditEntry, Deployment, Model, Run, VersionFile, Whoami } from '@ferry/registry-client';
+export type {
+  AuditEntry,
+  Deployment,
+  Model,
+  Run,
+  VersionFile,
+  VersionSharing,
+  Whoami,
+} from '@ferry/registry-client';
 export type Edge = LineageEdge;
 export type Graph = LineageGraph;
 

@@ -11,6 +11,8 @@ export interface ApiContext {
   readonly blobs: BlobStore;
   /** The same store, for the chunked transfer routes and the collector. */
   readonly files: ChunkedBlobStore;
+  /** This process's scratch folder (store/process-scratch.ts): version files are laid out in it. */
+  readonly scratch: string;
 }
 
 declare module 'fastify' {

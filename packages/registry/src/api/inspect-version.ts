@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { detectFormat, type InspectReport, inspectModel, isFerryError } from '@ferry/formats';
-import type { BlobStore } from '../store/blob-store.js';
 import type { ScanVerdict, VersionFile } from '../store/types.js';
 import { versionVerdict } from './version-verdict.js';
-import { withVersionFiles } from './version-files.js';
+import { type VersionFilesPlace, withVersionFiles } from './version-files.js';
 
 export interface VersionInspection {
   readonly formats: Record<string, string | null>;
@@ -18,10 +17,10 @@ export interface VersionInspection {
  * (ONNX external data, SavedModel) need their neighbours.
  */
 export async function inspectVersion(
-  blobs: BlobStore,
+  place: VersionFilesPlace,
   files: readonly VersionFile[],
 ): Promise<VersionInspection> {
-  return withVersionFiles(blobs, files, async (dir) => {
+  return withVersionFiles(place, files, async (dir) => {
     const formats: Record<string, string | null> = {};
     const reports: Record<string, unknown> = {};
     // `ferry scan DIR`'s judgement of the whole version: the verdict is its worst file's.

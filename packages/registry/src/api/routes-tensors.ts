@@ -26,7 +26,8 @@ const versionParams = {
  * tensor-by-tensor diff of two versions (@ferry/formats' diffModels) and a dataset's record.
  * Everything is read-only and obeys the same visibility as the rest of the API.
  */
-export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): void {
+export function tensorRoutes(app: FastifyInstance, context: ApiContext): void {
+  const { db } = context;
   const readyVersion = async (model: string, version: number): Promise<ModelVersion> => {
     const found = await db.versions.get(model, version);
     if (found?.status !== 'ready')
@@ -52,7 +53,7 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       const name = await visibleModel(db, request.principal, request.params.model);
       const version = await readyVersion(name, request.params.version);
       const file = modelFile(version, request.query.file);
-      const report = await withVersionFiles(blobs, version.files, (dir) =>
+      const report = await withVersionFiles(context, version.files, (dir) =>
         inspectModel(join(dir, file.path)).catch((error) => refuse(error, [dir], version)),
       );
       return {
@@ -109,8 +110,8 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
       const b = await readyVersion(target.model, target.version);
       const fileA = modelFile(a, request.query.file);
       const fileB = modelFile(b, request.query.againstFile);
-      const report = await withVersionFiles(blobs, a.files, (dirA) =>
-        withVersionFiles(blobs, b.files, (dirB) =>
+      const report = await withVersionFiles(context, a.files, (dirA) =>
+        withVersionFiles(context, b.files, (dirB) =>
           diffModels(join(dirA, fileA.path), join(dirB, fileB.path), { atol: request.query.atol ?? 0 }).catch(
             (error) => refuse(error, [dirA, dirB], a),
           ),
@@ -156,7 +157,7 @@ export function tensorRoutes(app: FastifyInstance, { db, blobs }: ApiContext): v
     async (request) => {
       const name = await visibleModel(db, request.principal, request.params.model);
       const version = await readyVersion(name, request.params.version);
-      const files = await withVersionFiles(blobs, version.files, async (dir) => {
+      const files = await withVersionFiles(context, version.files, async (dir) => {
         const out = [];
         // Every file, judged as the stored verdict was (version-verdict.ts).
         for (const result of (await versionVerdict(dir)).files) {

@@ -31,7 +31,8 @@ interface CreateVersionBody {
   idempotencyKey?: string;
 }
 
-export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): void {
+export function versionRoutes(app: FastifyInstance, context: ApiContext): void {
+  const { db, blobs } = context;
   app.get<{ Params: { model: string }; Querystring: { all?: boolean } }>(
     '/api/v1/models/:model/versions',
     {
@@ -138,7 +139,7 @@ export function versionRoutes(app: FastifyInstance, { db, blobs }: ApiContext): 
           count: missing.length,
           paths: missing.slice(0, 5).join(', ') + (missing.length > 5 ? ', ...' : ''),
         });
-      const inspection = await inspectVersion(blobs, version.files);
+      const inspection = await inspectVersion(context, version.files);
       return db.versions.finish(request.principal.user, name, version.version, {
         status: 'ready',
         ...inspection,

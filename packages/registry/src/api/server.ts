@@ -1,4 +1,6 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import { isFerryError } from '@ferry/formats';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -24,6 +26,7 @@ import { deploymentRoutes } from './routes-deployments.js';
 import { type OpenApiDocument, renderDocsPage } from './docs-page.js';
 import { RegistryMetrics } from './metrics.js';
 import { ChunkedBlobStore } from '../store/chunked-blob-store.js';
+import { openProcessScratch } from '../store/process-scratch.js';
 import { ChunkCollector } from './chunk-collector.js';
 import { chunkRoutes } from './routes-chunks.js';
 import { type UploadExpiryOptions, UploadSweeper } from './upload-sweeper.js';
@@ -51,6 +54,12 @@ export interface RegistryServerOptions {
   readonly webhookTargets?: WebhookTargetPolicy;
   /** How long a serving server's heartbeat counts before its endpoint reads offline (default 30 s). */
   readonly deploymentExpiryMs?: number;
+  /**
+   * Where each server keeps its temporary files, a folder of its own (store/process-scratch.ts);
+   * dead processes' folders are removed at start and every SCRATCH_HEARTBEAT_MS (`ferry registry
+   * serve`: DATA/tmp; default: a per-user folder in the OS temp folder).
+   */
+  readonly scratch?: string;
 }
 
 export interface RegistryServer {
@@ -71,6 +80,11 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   // The first sweep runs before the server answers: a restart after kill -9 removes old orphans.
   const sweeper = new UploadSweeper(db.uploads, blobs, options.uploads);
   await sweeper.start();
+  // Likewise the spool and layout files a killed process left in its scratch folder.
+  const scratch = await openProcessScratch(
+    // getuid, not userInfo(): a container's uid may have no passwd entry (userInfo throws).
+    options.scratch ?? join(tmpdir(), `ferry-registry-${process.getuid?.() ?? 'user'}`),
+  );
 
   const app = Fastify({
     bodyLimit: MAX_JSON_BODY_BYTES,
@@ -128,8 +142,8 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
   });
 
   // Every route stores and reads files as chunks + manifests (issue #20); the raw store holds chunks.
-  const files = new ChunkedBlobStore(blobs, db.chunks);
-  const context = { db, blobs: files, files };
+  const files = new ChunkedBlobStore(blobs, db.chunks, scratch.dir);
+  const context = { db, blobs: files, files, scratch: scratch.dir };
   const collector = new ChunkCollector(files);
   collector.start();
   modelRoutes(app, context);
@@ -172,6 +186,7 @@ export async function createRegistryServer(options: RegistryServerOptions): Prom
       await collector.stop();
       await dispatcher?.stop();
       await app.close();
+      await scratch.close();
     },
   };
 }

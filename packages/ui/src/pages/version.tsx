@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { enc, type Finding, modelPath, type TensorSpec, type Version } from '../api.js';
 import { ErrorBox, PageError, Loading, ScanBadge, scanExplanation } from '../components/status.js';
+import { VersionSharingView } from '../components/version-sharing.js';
 import { formatBytes, formatCount, formatTime } from '../format.js';
 import { useApi } from '../hooks.js';
 import { href } from '../router.js';
@@ -188,6 +189,9 @@ export function VersionPage({
           </tbody>
         </table>
       </div>
+
+      <h2 id="sharing">Shared bytes</h2>
+      <VersionSharingView name={name} version={version} readable={listable} />
 
       <h2>Tensors</h2>
       {!hasModelFile ? <p class="muted">No file of this version is a model format ferry reads.</p> : null}

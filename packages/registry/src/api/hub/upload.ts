@@ -44,9 +44,10 @@ const lfsJson = 'application/vnd.git-lfs+json';
  */
 export async function uploadRoutes(
   app: FastifyInstance,
-  { db, blobs }: ApiContext,
+  context: ApiContext,
   { repoOf }: RepoLookup,
 ): Promise<void> {
+  const { db, blobs } = context;
   const tags = { schema: { tags: ['hub'] } };
   const base = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
   app.addContentTypeParser(lfsJson, { parseAs: 'string' }, (_request, body, done) => {
@@ -241,7 +242,7 @@ export async function uploadRoutes(
         ...(description && { description }),
       });
       // The same inspection and scan as `ferry push`'s commit step.
-      const inspection = await inspectVersion(blobs, version.files);
+      const inspection = await inspectVersion(context, version.files);
       const ready = await db.versions.finish(request.principal.user, model, version.version, {
         status: 'ready',
         ...inspection,
