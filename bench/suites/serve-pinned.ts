@@ -310,13 +310,16 @@ async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
         runs.A.push(await ferryLoad(a, kind, model, concurrency));
         runs.B.push(await ferryLoad(b, kind, model, concurrency));
       }
-      const median = (list: Measured[], key: 'rps' | 'p99' | 'serverUs' | 'batch') => {
+      const median = (
+        list: Measured[],
+        key: 'rps' | 'p50' | 'p99' | 'serverUs' | 'batch' | 'mainUs' | 'busiestUs' | 'othersUs',
+      ) => {
         const values = list.map((m) => m[key]).sort((x, y) => x - y);
         return values[Math.floor(values.length / 2)]!;
       };
       for (const side of ['A', 'B'] as const)
         console.log(
-          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
+          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) p50 ${f1(median(runs[side], 'p50'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
         );
     }
   } finally {

@@ -15,6 +15,9 @@ export interface BatchRequest {
   readonly signal?: CancelSignal;
 }
 
+/** The longest a batch waits for the rows just answered to come back (expectReturning). */
+const MAX_RETURN_WAIT_MS = 5;
+
 interface Pending {
   readonly request: BatchRequest;
   /** Requests with the same key have equal non-batch dimensions and may share a batch. */
@@ -41,6 +44,15 @@ export class Batcher {
   private turnEnd: NodeJS.Immediate | undefined;
   private closing = false;
   private drained: (() => void) | undefined;
+  /**
+   * After an execution answered `rows` rows with max_queue_delay_us 0: the batch to form next is
+   * the rows queued then plus those rows coming back (closed-loop clients send their next request
+   * on the answer), until `until`. Without it 64 clients split into two groups of ~32 that take
+   * turns (one runs while the other queues) and never merge: on one core that doubles ONNX
+   * Runtime's CPU per row's overhead (BENCHMARKS.md, serve-pinned: 137 µs/row at 32, 107 at 64)
+   * and buys no overlap, the loop and the runtime sharing the core anyway.
+   */
+  private returning: { target: number; until: number } | undefined;
 
   constructor(
     private readonly label: { model: string; version: string },
@@ -187,13 +199,20 @@ export class Batcher {
     }
     const preferred = this.policy.preferredBatchSizes;
     const largestPreferred = preferred.length > 0 ? Math.max(...preferred) : undefined;
-    const waitedUs = (performance.now() - head.enqueuedAt) * 1000;
+    const now = performance.now();
+    const waitedUs = (now - head.enqueuedAt) * 1000;
     const ready = full || waitedUs >= this.policy.maxQueueDelayUs || rows === largestPreferred;
     if (!ready) {
       const remainingMs = (this.policy.maxQueueDelayUs - waitedUs) / 1000;
       this.waitTimer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(remainingMs)));
       return undefined;
     }
+    const returning = this.returning;
+    if (returning && !full && rows < returning.target && now < returning.until) {
+      this.waitTimer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(returning.until - now)));
+      return undefined;
+    }
+    this.returning = undefined;
     // prefer the longest prefix whose size is a preferred batch size; otherwise take them all
     let take = picked.length;
     if (preferred.length > 0) {
@@ -244,9 +263,29 @@ export class Batcher {
     } finally {
       this.running--;
       this.idle.push(instance);
+      this.expectReturning(rows, performance.now() - started);
       this.pump();
       this.checkDrained();
     }
+  }
+
+  /**
+   * With max_queue_delay_us 0 and a batch of several rows just answered: wait for those rows to
+   * come back and join the queued ones, for at most as long as that execution took (capped at
+   * MAX_RETURN_WAIT_MS), so the added wait is bounded by the work just done. One row answered
+   * (a lone client, concurrency 1) sets no wait at all.
+   */
+  private expectReturning(rows: number, executionMs: number): void {
+    if (this.policy.maxQueueDelayUs > 0 || this.policy.maxBatchSize === 0 || rows < 2 || this.closing) {
+      this.returning = undefined;
+      return;
+    }
+    let queued = 0;
+    for (const pending of this.queue) queued += pending.request.rows;
+    this.returning = {
+      target: Math.min(this.policy.maxBatchSize, queued + rows),
+      until: performance.now() + Math.min(MAX_RETURN_WAIT_MS, executionMs),
+    };
   }
 
   private split(batch: Pending[], results: Map<string, Tensor>, rows: number): void {
