@@ -94,7 +94,7 @@ interface Owed {
 /** An answer's bytes, and whether the connection ends with it (Connection: close). */
 interface Answer {
   readonly head: Buffer;
-  readonly body: Buffer;
+  readonly parts: readonly Uint8Array[];
   readonly close: boolean;
 }
 
@@ -246,8 +246,8 @@ class LeanConnection implements ClientWatch {
         const binary = answer.headerLength !== undefined;
         owed.out = this.#answer(
           200,
-          `content-type: ${binary ? 'application/octet-stream' : 'application/json'}\r\nx-request-id: ${owed.id}\r\ncontent-length: ${answer.body.byteLength}\r\n${binary ? `inference-header-content-length: ${answer.headerLength}\r\n` : ''}`,
-          answer.body,
+          `content-type: ${binary ? 'application/octet-stream' : 'application/json'}\r\nx-request-id: ${owed.id}\r\ncontent-length: ${answer.byteLength}\r\n${binary ? `inference-header-content-length: ${answer.headerLength}\r\n` : ''}`,
+          answer.parts,
         );
         this.#flush();
       },
@@ -257,7 +257,7 @@ class LeanConnection implements ClientWatch {
         owed.out = this.#answer(
           status,
           `content-type: application/json; charset=utf-8\r\nx-request-id: ${owed.id}\r\ncontent-length: ${errorBody.byteLength}\r\n`,
-          errorBody,
+          [errorBody],
         );
         this.#flush();
       },
@@ -265,14 +265,14 @@ class LeanConnection implements ClientWatch {
   }
 
   /** The status line and head node:http writes for res.writeHead(status, headers) + res.end(body). */
-  #answer(status: number, headers: string, body: Buffer): Answer {
+  #answer(status: number, headers: string, parts: readonly Uint8Array[]): Answer {
     const keepAlive = !this.transport.context.draining() && !this.#ended;
     const server = this.transport.server;
     const connection = keepAlive
       ? `Connection: keep-alive\r\n${server.keepAliveTimeout > 0 ? `Keep-Alive: timeout=${Math.floor(server.keepAliveTimeout / 1000)}\r\n` : ''}`
       : 'Connection: close\r\n';
     const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'unknown'}\r\n${headers}Date: ${httpDate()}\r\n${connection}\r\n`;
-    return { head: Buffer.from(head, 'latin1'), body, close: !keepAlive };
+    return { head: Buffer.from(head, 'latin1'), parts, close: !keepAlive };
   }
 
   /** Writes the answers that are ready, in request order. */
@@ -281,13 +281,13 @@ class LeanConnection implements ClientWatch {
     let closing = false;
     while (this.#owed.length > 0 && this.#owed[0]!.out) {
       const owed = this.#owed.shift()!;
-      const { head, body, close } = owed.out!;
+      const { head, parts, close } = owed.out!;
       this.transport.budget.release(owed.reserved);
       if (socket.destroyed) continue;
       closing = close;
       socket.cork();
       socket.write(head);
-      socket.write(body);
+      for (const part of parts) socket.write(part);
       socket.uncork();
       logRequestLine(this.transport.context, owed.id, 'POST', owed.path, owed.status, owed.started);
       if (closing) break;

@@ -6,6 +6,7 @@ import { answerRestInfer } from './rest-infer-answer.js';
 import { requestId } from './request-id.js';
 import { logRequestLine, restErrorAnswer } from './rest-error-answer.js';
 import { inferBodyLimit } from './rest-body-guard.js';
+import { joinedBody } from './rest-infer.js';
 
 /** POST /v2/models/NAME[/versions/N]/infer with no query string or escapes: what the fast path takes. */
 const INFER_PATH = /^\/v2\/models\/([\w.-]+)(?:\/versions\/(\d+))?\/infer$/;
@@ -60,11 +61,11 @@ export function restFastInfer(
             'content-type':
               answer.headerLength === undefined ? 'application/json' : 'application/octet-stream',
             'x-request-id': id,
-            'content-length': answer.body.byteLength,
+            'content-length': answer.byteLength,
           };
           if (answer.headerLength !== undefined)
             head['inference-header-content-length'] = answer.headerLength;
-          finish(req, res, id, started, 200, head, answer.body);
+          finish(req, res, id, started, 200, head, joinedBody(answer));
         },
         (error: unknown) => fail(req, res, id, started, error),
       );

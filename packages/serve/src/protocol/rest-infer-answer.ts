@@ -2,7 +2,7 @@ import type { ServedVersion } from '../repository/served-version.js';
 import { Cancellation } from '../scheduler/cancellation.js';
 import type { ServerContext } from './context.js';
 import { countFailure, infer } from './inference.js';
-import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
+import { encodeRestResponseParts, parseRestInfer, type RestInferRequest } from './rest-infer.js';
 import { parseLargeJson } from './rest-json.js';
 
 /**
@@ -15,8 +15,8 @@ export interface ClientWatch {
   readonly writableEnded: boolean;
 }
 
-/** A REST inference answer: its body, and the JSON header's length when binary outputs follow it. */
-export type RestInferAnswer = ReturnType<typeof encodeRestResponse>;
+/** A REST inference answer: its body's parts, and the JSON header's length when binary outputs follow it. */
+export type RestInferAnswer = ReturnType<typeof encodeRestResponseParts>;
 
 /**
  * One REST inference request from its body to its answer: parse, check, run through the batcher,
@@ -52,7 +52,7 @@ export async function answerRestInfer(
       signal: abort,
     });
     const encodeStart = performance.now();
-    const answer = encodeRestResponse(served, parsed, results);
+    const answer = encodeRestResponseParts(served, parsed, results);
     context.metrics.staged(
       served.model,
       served.version,

@@ -14,6 +14,7 @@ import type { ServedVersion } from '../repository/served-version.js';
 import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
 import { registerTritonRoutes } from './rest-triton.js';
 import { answerRestInfer } from './rest-infer-answer.js';
+import { joinedBody } from './rest-infer.js';
 import { publishedTensors } from './tensor-metadata.js';
 import type { InflightBudget } from './inflight-budget.js';
 import { guardRequestBodies } from './rest-body-guard.js';
@@ -152,7 +153,7 @@ export function createRestApp(
     if (answer.headerLength !== undefined)
       reply.header('inference-header-content-length', answer.headerLength).type('application/octet-stream');
     else reply.type('application/json');
-    return reply.send(answer.body);
+    return reply.send(joinedBody(answer));
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', inferRoute);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', inferRoute);
