@@ -53,6 +53,8 @@ export class Batcher {
    * and buys no overlap, the loop and the runtime sharing the core anyway.
    */
   private returning: { target: number; until: number } | undefined;
+  /** Rows in the queue, kept as requests come and go (the wait above checks it every turn). */
+  private queuedRows = 0;
 
   constructor(
     private readonly label: { model: string; version: string },
@@ -101,6 +103,7 @@ export class Batcher {
         request.signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.queue.push(pending);
+      this.queuedRows += request.rows;
       this.observer.pendingChanged(this.queue.length);
       this.pumpAtTurnEnd();
     });
@@ -148,6 +151,7 @@ export class Batcher {
     const index = this.queue.indexOf(pending);
     if (index < 0) return; // already running: it finishes normally
     this.queue.splice(index, 1);
+    this.queuedRows -= pending.request.rows;
     this.release(pending);
     this.observer.pendingChanged(this.queue.length);
     pending.reject(error);
@@ -160,6 +164,7 @@ export class Batcher {
   }
 
   private pump(): void {
+    if (this.waitingForReturning()) return;
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     while (this.idle.length > 0 && this.queue.length > 0) {
@@ -175,6 +180,7 @@ export class Batcher {
     const max = this.policy.maxBatchSize;
     if (max === 0) {
       this.queue.shift();
+      this.queuedRows -= head.request.rows;
       this.observer.pendingChanged(this.queue.length);
       return [head];
     }
@@ -199,20 +205,13 @@ export class Batcher {
     }
     const preferred = this.policy.preferredBatchSizes;
     const largestPreferred = preferred.length > 0 ? Math.max(...preferred) : undefined;
-    const now = performance.now();
-    const waitedUs = (now - head.enqueuedAt) * 1000;
+    const waitedUs = (performance.now() - head.enqueuedAt) * 1000;
     const ready = full || waitedUs >= this.policy.maxQueueDelayUs || rows === largestPreferred;
     if (!ready) {
       const remainingMs = (this.policy.maxQueueDelayUs - waitedUs) / 1000;
       this.waitTimer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(remainingMs)));
       return undefined;
     }
-    const returning = this.returning;
-    if (returning && !full && rows < returning.target && now < returning.until) {
-      this.waitTimer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(returning.until - now)));
-      return undefined;
-    }
-    this.returning = undefined;
     // prefer the longest prefix whose size is a preferred batch size; otherwise take them all
     let take = picked.length;
     if (preferred.length > 0) {
@@ -225,6 +224,7 @@ export class Batcher {
     const chosen = picked.slice(0, take);
     const batch = chosen.map((i) => this.queue[i]!);
     for (let k = chosen.length - 1; k >= 0; k--) this.queue.splice(chosen[k]!, 1);
+    for (const pending of batch) this.queuedRows -= pending.request.rows;
     this.observer.pendingChanged(this.queue.length);
     return batch;
   }
@@ -270,6 +270,28 @@ export class Batcher {
   }
 
   /**
+   * True while the rows just answered may still come back (expectReturning): a timer is armed for
+   * the end of that wait, once; each turn's new requests check again, without scanning the queue.
+   */
+  private waitingForReturning(): boolean {
+    const returning = this.returning;
+    if (!returning || this.idle.length === 0 || this.queue.length === 0) return false;
+    const now = performance.now();
+    if (this.queuedRows >= returning.target || now >= returning.until) {
+      this.returning = undefined;
+      return false;
+    }
+    this.waitTimer ??= setTimeout(
+      () => {
+        this.waitTimer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(returning.until - now)),
+    );
+    return true;
+  }
+
+  /**
    * With max_queue_delay_us 0 and a batch of several rows just answered: wait for those rows to
    * come back and join the queued ones, for at most as long as that execution took (capped at
    * MAX_RETURN_WAIT_MS), so the added wait is bounded by the work just done. One row answered
@@ -280,10 +302,8 @@ export class Batcher {
       this.returning = undefined;
       return;
     }
-    let queued = 0;
-    for (const pending of this.queue) queued += pending.request.rows;
     this.returning = {
-      target: Math.min(this.policy.maxBatchSize, queued + rows),
+      target: Math.min(this.policy.maxBatchSize, this.queuedRows + rows),
       until: performance.now() + Math.min(MAX_RETURN_WAIT_MS, executionMs),
     };
   }
