@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../src/server.js';
 import { EXPECTED, FIXTURES, startTestServer, type TestServer } from './test-server.helper.js';
 import { openRaw, parseResponses, type RawConnection, type RawResponse } from './raw-socket.helper.js';
 
@@ -164,5 +166,37 @@ describe('request smuggling forms are node:http parser errors, as before', () =>
     await refusedByNode(infer('l', jsonBody).replace('Host: x\r\n', 'Host: x\n'));
     await refusedByNode(infer('w', jsonBody).replace('Content-Length:', 'Content-Length :'));
     await refusedByNode(infer('n', jsonBody).replace(/Content-Length: \d+/, 'Content-Length: +12'));
+  });
+});
+
+describe('draining', () => {
+  it('closes an idle lean connection at once, and answers a request queued behind close() with Connection: close', async () => {
+    const server = await startServer({
+      path: FIXTURES,
+      httpPort: 0,
+      grpcPort: null,
+      logger: pino({ level: 'silent' }),
+      // keep-alive far longer than the test: only shutdown can close these connections
+      limits: { keepAliveTimeoutMs: 600_000, drainTimeoutMs: 600_000 },
+    });
+    const idle = await openRaw(server.httpPort!);
+    const late = await openRaw(server.httpPort!);
+    open.push(idle, late);
+    for (const c of [idle, late]) {
+      writeLatin1(c, infer('k'));
+      expect((await c.response()).headers.connection).toBe('keep-alive');
+    }
+    // the second request's head is read (lean) before close(), its body after
+    const bytes = infer('late');
+    const split = bytes.indexOf('\r\n\r\n') + 4;
+    writeLatin1(late, bytes.slice(0, split));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closing = server.close();
+    writeLatin1(late, bytes.slice(split));
+    await idle.closed;
+    const [, answer] = await late.responses(2);
+    expect(answer!.status).toBe(503);
+    expect(answer!.headers.connection).toBe('close');
+    await Promise.all([late.closed, closing]);
   });
 });
