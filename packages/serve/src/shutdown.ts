@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
+import { type LeanHttpTransport, leanTransportOf } from './protocol/lean-http-transport.js';
 
 /**
  * The connections of one HTTP/1.1 front end, as shutdown needs to see them. Node's server.close()
@@ -14,11 +15,14 @@ export class HttpConnections {
   readonly #sockets = new Set<Socket>();
   readonly #current = new Map<Socket, IncomingMessage>();
   readonly #responses = new Set<ServerResponse>();
+  /** The connections node:http has not seen yet (lean-http-transport.ts), if the server has them. */
+  readonly #lean: LeanHttpTransport | undefined;
 
   constructor(
     readonly app: FastifyInstance,
     draining: () => boolean,
   ) {
+    this.#lean = leanTransportOf(app.server);
     app.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once('close', () => {
@@ -38,8 +42,12 @@ export class HttpConnections {
     });
   }
 
-  /** Responses still running close their connection when done (Connection: close). */
+  /**
+   * Responses still running close their connection when done (Connection: close; the lean
+   * transport's answers say so while draining), idle lean connections close now.
+   */
   noKeepAlive(): void {
+    this.#lean?.closeIdle();
     for (const res of this.#responses) if (!res.headersSent) res.shouldKeepAlive = false;
   }
 
@@ -48,7 +56,7 @@ export class HttpConnections {
     let cut = 0;
     for (const socket of this.#sockets) {
       const req = this.#current.get(socket);
-      if (req?.complete) continue;
+      if (req?.complete || this.#lean?.serving(socket)) continue;
       socket.destroy();
       cut++;
     }

@@ -7,6 +7,8 @@ export interface RawConnection {
   received(): string;
   /** Resolves once the server's first response head and its Content-Length body have arrived. */
   response(): Promise<RawResponse>;
+  /** Resolves once n whole responses have arrived (pipelined answers, in order). */
+  responses(n: number): Promise<RawResponse[]>;
   /** Resolves when the connection is closed (by either side). */
   readonly closed: Promise<void>;
   write(data: string | Uint8Array): boolean;
@@ -31,6 +33,22 @@ export function parseResponse(text: string): RawResponse | undefined {
   const body = text.slice(end + 4);
   if (Buffer.byteLength(body) < length) return undefined;
   return { status: Number(statusLine!.split(' ')[1]), headers, body };
+}
+
+/** Every whole response at the start of `text`, in order (Content-Length bodies; latin1 text, one char a byte). */
+export function parseResponses(text: string): RawResponse[] {
+  const all: RawResponse[] = [];
+  let rest = text;
+  for (;;) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    // parseResponse counts the body in UTF-8 bytes, never fewer than latin1's: checked again below
+    const parsed = headEnd < 0 ? undefined : parseResponse(rest);
+    if (!parsed) return all;
+    const bodyEnd = headEnd + 4 + Number(parsed.headers['content-length'] ?? 0);
+    if (rest.length < bodyEnd) return all;
+    all.push({ ...parsed, body: rest.slice(headEnd + 4, bodyEnd) });
+    rest = rest.slice(bodyEnd);
+  }
 }
 
 export function openRaw(port: number): Promise<RawConnection> {
@@ -65,6 +83,17 @@ export function openRaw(port: number): Promise<RawConnection> {
               const parsed = parseResponse(text);
               if (parsed) return done(parsed);
               if (socket.destroyed) return fail(new Error(`connection closed without a response: ${text}`));
+              waiting.push(check);
+            };
+            check();
+          }),
+        responses: (n) =>
+          new Promise<RawResponse[]>((done, fail) => {
+            const check = () => {
+              const parsed = parseResponses(text);
+              if (parsed.length >= n) return done(parsed.slice(0, n));
+              if (socket.destroyed)
+                return fail(new Error(`connection closed after ${parsed.length} responses: ${text}`));
               waiting.push(check);
             };
             check();

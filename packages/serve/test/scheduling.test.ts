@@ -129,6 +129,43 @@ describe('dynamic batching', () => {
     });
   });
 
+  it('with max_queue_delay_us 0, rows just answered that come back in later turns form one batch again', async () => {
+    // four closed-loop clients: each sends its next request on its answer, one turn later than the
+    // one before it, as answers written together come back from the sockets over several polls
+    const served = t.server.repository.resolve('mlp');
+    const submit = (r: number) =>
+      served.batcher.submit({
+        inputs: new Map([
+          [
+            'x',
+            {
+              datatype: 'FP32' as const,
+              shape: [1, 8],
+              bytes: new Uint8Array(Float32Array.from(row(r)).buffer),
+            },
+          ],
+        ]),
+        rows: 1,
+      });
+    const turns = (n: number) =>
+      new Promise<void>((resolve) => {
+        let k = 0;
+        const step = () => (++k >= n ? resolve() : setImmediate(step));
+        setImmediate(step);
+      });
+    const before = await counts('mlp');
+    await Promise.all(
+      [0, 1, 2, 3].map(async (r) => {
+        await submit(r);
+        await turns(r + 1);
+        return submit(r);
+      }),
+    );
+    const after = await counts('mlp');
+    expect(after.inferences - before.inferences).toBe(8);
+    expect(after.executions - before.executions).toBe(2);
+  });
+
   it('forms the preferred batch size as soon as it can', async () => {
     const before = await counts('mlp_preferred');
     const answers = await Promise.all(

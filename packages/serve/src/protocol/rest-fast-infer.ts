@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isServeError, type ServeError } from '../errors.js';
 import type { ServedVersion } from '../repository/served-version.js';
 import type { ServerContext } from './context.js';
 import type { InflightBudget } from './inflight-budget.js';
 import { answerRestInfer } from './rest-infer-answer.js';
 import { requestId } from './request-id.js';
+import { logRequestLine, restErrorAnswer } from './rest-error-answer.js';
 import { inferBodyLimit } from './rest-body-guard.js';
+import { joinedBody } from './rest-infer.js';
 
 /** POST /v2/models/NAME[/versions/N]/infer with no query string or escapes: what the fast path takes. */
 const INFER_PATH = /^\/v2\/models\/([\w.-]+)(?:\/versions\/(\d+))?\/infer$/;
@@ -60,11 +61,11 @@ export function restFastInfer(
             'content-type':
               answer.headerLength === undefined ? 'application/json' : 'application/octet-stream',
             'x-request-id': id,
-            'content-length': answer.body.byteLength,
+            'content-length': answer.byteLength,
           };
           if (answer.headerLength !== undefined)
             head['inference-header-content-length'] = answer.headerLength;
-          finish(req, res, id, started, 200, head, answer.body);
+          finish(req, res, id, started, 200, head, joinedBody(answer));
         },
         (error: unknown) => fail(req, res, id, started, error),
       );
@@ -72,7 +73,6 @@ export function restFastInfer(
     return true;
   };
 
-  /** The error answer fastify's error handler (rest.ts) gives: {error} JSON, a log line from 500 on. */
   function fail(
     req: IncomingMessage,
     res: ServerResponse,
@@ -80,18 +80,7 @@ export function restFastInfer(
     started: number,
     error: unknown,
   ): void {
-    let status: number;
-    let message: string;
-    if (isServeError(error)) {
-      status = (error as ServeError).http;
-      message = error.message;
-      if (status >= 500) context.log.warn({ reqId: id, code: error.code }, message);
-    } else {
-      status = 500;
-      message = 'internal error';
-      context.log.error({ reqId: id, err: error }, 'internal error');
-    }
-    const body = Buffer.from(JSON.stringify({ error: message }));
+    const { status, body } = restErrorAnswer(context, id, error);
     finish(
       req,
       res,
@@ -119,16 +108,6 @@ export function restFastInfer(
     if (res.destroyed) return; // the client went away: nothing to answer
     res.writeHead(status, head);
     res.end(body);
-    if (context.log.isLevelEnabled('info'))
-      context.log.info(
-        {
-          reqId: id,
-          method: req.method,
-          url: req.url,
-          status,
-          ms: Number((performance.now() - started).toFixed(3)),
-        },
-        'request',
-      );
+    logRequestLine(context, id, req.method, req.url, status, started);
   }
 }

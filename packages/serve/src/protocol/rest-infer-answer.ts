@@ -1,13 +1,22 @@
-import type { ServerResponse } from 'node:http';
 import type { ServedVersion } from '../repository/served-version.js';
 import { Cancellation } from '../scheduler/cancellation.js';
 import type { ServerContext } from './context.js';
 import { countFailure, infer } from './inference.js';
-import { encodeRestResponse, parseRestInfer, type RestInferRequest } from './rest-infer.js';
+import { encodeRestResponseParts, parseRestInfer, type RestInferRequest } from './rest-infer.js';
 import { parseLargeJson } from './rest-json.js';
 
-/** A REST inference answer: its body, and the JSON header's length when binary outputs follow it. */
-export type RestInferAnswer = ReturnType<typeof encodeRestResponse>;
+/**
+ * What tells answerRestInfer that the client went away: a ServerResponse, or a lean connection
+ * (lean-http-transport.ts). 'close' before writableEnded means nobody waits for the answer.
+ */
+export interface ClientWatch {
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+  readonly writableEnded: boolean;
+}
+
+/** A REST inference answer: its body's parts, and the JSON header's length when binary outputs follow it. */
+export type RestInferAnswer = ReturnType<typeof encodeRestResponseParts>;
 
 /**
  * One REST inference request from its body to its answer: parse, check, run through the batcher,
@@ -20,7 +29,7 @@ export async function answerRestInfer(
   served: ServedVersion,
   body: Buffer,
   headerLength: string | undefined,
-  res: ServerResponse,
+  res: ClientWatch,
 ): Promise<RestInferAnswer> {
   let parsed: RestInferRequest;
   try {
@@ -43,7 +52,7 @@ export async function answerRestInfer(
       signal: abort,
     });
     const encodeStart = performance.now();
-    const answer = encodeRestResponse(served, parsed, results);
+    const answer = encodeRestResponseParts(served, parsed, results);
     context.metrics.staged(
       served.model,
       served.version,

@@ -191,6 +191,38 @@ export function encodeRestResponse(
   request: RestInferRequest,
   results: ReadonlyMap<string, Tensor>,
 ): { body: Buffer; headerLength?: number } {
+  const answer = encodeRestResponseParts(served, request, results);
+  return {
+    body: joinedBody(answer),
+    ...(answer.headerLength !== undefined && { headerLength: answer.headerLength }),
+  };
+}
+
+/**
+ * The response as its parts: the JSON header, then each binary output's bytes as they are (views
+ * into the batch's output), for a writer that sends them without joining (lean-http-transport.ts:
+ * one copy and ~4 KB of fresh external memory less per mid-MLP answer). The views stay in the
+ * socket's write queue until sent: a backend hands every execution fresh output buffers, never
+ * ones it will reuse.
+ */
+export interface RestResponseParts {
+  readonly parts: readonly Uint8Array[];
+  readonly byteLength: number;
+  readonly headerLength?: number;
+}
+
+/** The parts joined into one buffer (node:http and fastify answer with one). */
+export function joinedBody(answer: RestResponseParts): Buffer {
+  const first = answer.parts[0]!;
+  if (answer.parts.length === 1) return first as Buffer;
+  return Buffer.concat(answer.parts as Uint8Array[], answer.byteLength);
+}
+
+export function encodeRestResponseParts(
+  served: ServedVersion,
+  request: RestInferRequest,
+  results: ReadonlyMap<string, Tensor>,
+): RestResponseParts {
   const chunks: Uint8Array[] = [];
   const outputs = request.outputs.map((name) => {
     const tensor = results.get(name)!;
@@ -206,6 +238,8 @@ export function encodeRestResponse(
     request.id !== undefined ? `,"id":${JSON.stringify(request.id)}` : ''
   },"outputs":[${outputs.join(',')}]}`;
   const header = Buffer.from(json, 'utf8');
-  if (chunks.length === 0) return { body: header };
-  return { body: Buffer.concat([header, ...chunks]), headerLength: header.byteLength };
+  if (chunks.length === 0) return { parts: [header], byteLength: header.byteLength };
+  let byteLength = header.byteLength;
+  for (const chunk of chunks) byteLength += chunk.byteLength;
+  return { parts: [header, ...chunks], byteLength, headerLength: header.byteLength };
 }

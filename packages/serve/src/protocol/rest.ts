@@ -14,10 +14,12 @@ import type { ServedVersion } from '../repository/served-version.js';
 import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
 import { registerTritonRoutes } from './rest-triton.js';
 import { answerRestInfer } from './rest-infer-answer.js';
+import { joinedBody } from './rest-infer.js';
 import { publishedTensors } from './tensor-metadata.js';
 import type { InflightBudget } from './inflight-budget.js';
 import { guardRequestBodies } from './rest-body-guard.js';
 import { restFastInfer } from './rest-fast-infer.js';
+import { attachLeanTransport } from './lean-http-transport.js';
 import { requestId } from './request-id.js';
 import { checkBearer } from './token.js';
 
@@ -33,7 +35,8 @@ export function createRestApp(
     bodies?: { budget: InflightBudget; maxVariableDim: number };
   },
 ): FastifyInstance {
-  // infer requests that need none of fastify's work are answered in front of it (rest-fast-infer.ts)
+  // infer requests that need none of fastify's work are answered in front of it (rest-fast-infer.ts,
+  // lean-http-transport.ts)
   const fast = options.bodies && restFastInfer(context, options.bodies);
   const serverFactory: FastifyServerFactory<Server> | undefined =
     fast &&
@@ -41,6 +44,8 @@ export function createRestApp(
       const server = createServer((req, res) => {
         if (!fast(req, res)) handler(req, res);
       });
+      // plain infer requests are read from the sockets themselves, the rest handed to node:http
+      attachLeanTransport(server, context, options.bodies!);
       // what fastify sets on a server it creates itself (applyConnectionLimits sets the rest)
       const given = opts as {
         keepAliveTimeout?: number;
@@ -148,7 +153,7 @@ export function createRestApp(
     if (answer.headerLength !== undefined)
       reply.header('inference-header-content-length', answer.headerLength).type('application/octet-stream');
     else reply.type('application/json');
-    return reply.send(answer.body);
+    return reply.send(joinedBody(answer));
   };
   app.post<{ Params: ModelParams }>('/v2/models/:model/infer', inferRoute);
   app.post<{ Params: ModelParams }>('/v2/models/:model/versions/:version/infer', inferRoute);

@@ -15,6 +15,9 @@ export interface BatchRequest {
   readonly signal?: CancelSignal;
 }
 
+/** The longest a batch waits for the rows just answered to come back (expectReturning). */
+const MAX_RETURN_WAIT_MS = 5;
+
 interface Pending {
   readonly request: BatchRequest;
   /** Requests with the same key have equal non-batch dimensions and may share a batch. */
@@ -41,6 +44,17 @@ export class Batcher {
   private turnEnd: NodeJS.Immediate | undefined;
   private closing = false;
   private drained: (() => void) | undefined;
+  /**
+   * After an execution answered `rows` rows with max_queue_delay_us 0: the batch to form next is
+   * the rows queued then plus those rows coming back (closed-loop clients send their next request
+   * on the answer), until `until`. Without it 64 clients split into two groups of ~32 that take
+   * turns (one runs while the other queues) and never merge: on one core that doubles ONNX
+   * Runtime's CPU per row's overhead (BENCHMARKS.md, serve-pinned: 137 µs/row at 32, 107 at 64)
+   * and buys no overlap, the loop and the runtime sharing the core anyway.
+   */
+  private returning: { target: number; until: number } | undefined;
+  /** Rows in the queue, kept as requests come and go (the wait above checks it every turn). */
+  private queuedRows = 0;
 
   constructor(
     private readonly label: { model: string; version: string },
@@ -89,6 +103,7 @@ export class Batcher {
         request.signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.queue.push(pending);
+      this.queuedRows += request.rows;
       this.observer.pendingChanged(this.queue.length);
       this.pumpAtTurnEnd();
     });
@@ -136,6 +151,7 @@ export class Batcher {
     const index = this.queue.indexOf(pending);
     if (index < 0) return; // already running: it finishes normally
     this.queue.splice(index, 1);
+    this.queuedRows -= pending.request.rows;
     this.release(pending);
     this.observer.pendingChanged(this.queue.length);
     pending.reject(error);
@@ -148,6 +164,7 @@ export class Batcher {
   }
 
   private pump(): void {
+    if (this.waitingForReturning()) return;
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     while (this.idle.length > 0 && this.queue.length > 0) {
@@ -163,6 +180,7 @@ export class Batcher {
     const max = this.policy.maxBatchSize;
     if (max === 0) {
       this.queue.shift();
+      this.queuedRows -= head.request.rows;
       this.observer.pendingChanged(this.queue.length);
       return [head];
     }
@@ -206,6 +224,7 @@ export class Batcher {
     const chosen = picked.slice(0, take);
     const batch = chosen.map((i) => this.queue[i]!);
     for (let k = chosen.length - 1; k >= 0; k--) this.queue.splice(chosen[k]!, 1);
+    for (const pending of batch) this.queuedRows -= pending.request.rows;
     this.observer.pendingChanged(this.queue.length);
     return batch;
   }
@@ -244,9 +263,49 @@ export class Batcher {
     } finally {
       this.running--;
       this.idle.push(instance);
+      this.expectReturning(rows, performance.now() - started);
       this.pump();
       this.checkDrained();
     }
+  }
+
+  /**
+   * True while the rows just answered may still come back (expectReturning): a timer is armed for
+   * the end of that wait, once; each turn's new requests check again, without scanning the queue.
+   */
+  private waitingForReturning(): boolean {
+    const returning = this.returning;
+    if (!returning || this.idle.length === 0 || this.queue.length === 0) return false;
+    const now = performance.now();
+    if (this.queuedRows >= returning.target || now >= returning.until) {
+      this.returning = undefined;
+      return false;
+    }
+    this.waitTimer ??= setTimeout(
+      () => {
+        this.waitTimer = undefined;
+        this.pump();
+      },
+      Math.max(1, Math.ceil(returning.until - now)),
+    );
+    return true;
+  }
+
+  /**
+   * With max_queue_delay_us 0 and a batch of several rows just answered: wait for those rows to
+   * come back and join the queued ones, for at most as long as that execution took (capped at
+   * MAX_RETURN_WAIT_MS), so the added wait is bounded by the work just done. One row answered
+   * (a lone client, concurrency 1) sets no wait at all.
+   */
+  private expectReturning(rows: number, executionMs: number): void {
+    if (this.policy.maxQueueDelayUs > 0 || this.policy.maxBatchSize === 0 || rows < 2 || this.closing) {
+      this.returning = undefined;
+      return;
+    }
+    this.returning = {
+      target: Math.min(this.policy.maxBatchSize, this.queuedRows + rows),
+      until: performance.now() + Math.min(MAX_RETURN_WAIT_MS, executionMs),
+    };
   }
 
   private split(batch: Pending[], results: Map<string, Tensor>, rows: number): void {
