@@ -310,13 +310,16 @@ async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
         runs.A.push(await ferryLoad(a, kind, model, concurrency));
         runs.B.push(await ferryLoad(b, kind, model, concurrency));
       }
-      const median = (list: Measured[], key: 'rps' | 'p99' | 'serverUs' | 'batch') => {
+      const median = (
+        list: Measured[],
+        key: 'rps' | 'p99' | 'serverUs' | 'mainUs' | 'othersUs' | 'batch',
+      ) => {
         const values = list.map((m) => m[key]).sort((x, y) => x - y);
         return values[Math.floor(values.length / 2)]!;
       };
       for (const side of ['A', 'B'] as const)
         console.log(
-          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
+          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))}, other threads ${f0(median(runs[side], 'othersUs'))})  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
         );
     }
   } finally {

@@ -1,0 +1,249 @@
+/*
+ * ModelInferRequest and ModelInferResponse (proto/open_inference_grpc.proto) read and written by
+ * hand for the shape nearly every call has: names, shapes and raw_input_contents in, names, shapes
+ * and raw_output_contents out. protobufjs's generic reader builds a map object per message and per
+ * tensor and copies each string through its UTF-8 decoder; on the mid benchmark MLP that, with
+ * grpc-js around it, was a third of the event loop's CPU per call (BENCHMARKS.md, serve-pinned).
+ * Anything else (parameters, typed contents, non-ASCII names, unknown fields, negative or huge
+ * numbers) makes these answer undefined, and the caller uses protobufjs exactly as grpc-js does.
+ */
+import type { InferInputTensor, InferRequestMessage, InferResponseMessage } from './grpc-infer.js';
+
+/** Protobuf wire types (encoding.md "Message Structure"). */
+const VARINT = 0;
+const LEN = 2;
+/** Field tags of the response: (field number << 3) | wire type. */
+const TAG = { name: 0x0a, version: 0x12, id: 0x1a, outputs: 0x2a, raw: 0x32 } as const;
+const OUTPUT_TAG = { name: 0x0a, datatype: 0x12, shape: 0x1a } as const;
+
+/** A cursor over one message; `varint()` answers -1 where a value is not a safe non-negative integer. */
+class Reader {
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+  ) {}
+
+  /**
+   * A varint of at most `bytes` bytes (8 hold 56 bits: every value below 2^53 fits, a longer
+   * varint is negative or too big), at most `max`; else -1.
+   */
+  varint(end: number, bytes = 8, max = Number.MAX_SAFE_INTEGER): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < bytes && this.pos < end; i++) {
+      const byte = this.buf[this.pos++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value <= max ? value : -1;
+      scale *= 128;
+    }
+    return -1;
+  }
+
+  /** A tag or a length: uint32, as protobufjs reads them (it truncates longer varints; this refuses them). */
+  uint32(end: number): number {
+    return this.varint(end, 5, 0xffffffff);
+  }
+
+  /** A length-delimited field's end, or -1 where its length runs past `end`. */
+  span(end: number): number {
+    const length = this.uint32(end);
+    return length < 0 || length > end - this.pos ? -1 : this.pos + length;
+  }
+
+  /** The bytes up to `end` as a string when they are all ASCII (where latin1 and UTF-8 agree). */
+  ascii(end: number): string | undefined {
+    const buf = this.buf;
+    for (let i = this.pos; i < end; i++) if (buf[i]! >= 0x80) return undefined;
+    const text = buf.toString('latin1', this.pos, end);
+    this.pos = end;
+    return text;
+  }
+}
+
+/** The ModelInferRequest in `message` as proto-loader would give it, or undefined where it is unusual. */
+export function decodeInferRequest(message: Buffer): InferRequestMessage | undefined {
+  const r = new Reader(message, 0);
+  const end = message.byteLength;
+  const request: InferRequestMessage = {
+    model_name: '',
+    model_version: '',
+    id: '',
+    parameters: {},
+    inputs: [],
+    outputs: [],
+    raw_input_contents: [],
+  };
+  while (r.pos < end) {
+    const tag = r.uint32(end);
+    if (tag < 0 || tag % 8 !== LEN) return undefined;
+    const fieldEnd = r.span(end);
+    if (fieldEnd < 0) return undefined;
+    switch (tag >>> 3) {
+      case 1: {
+        const text = r.ascii(fieldEnd);
+        if (text === undefined) return undefined;
+        request.model_name = text;
+        break;
+      }
+      case 2: {
+        const text = r.ascii(fieldEnd);
+        if (text === undefined) return undefined;
+        request.model_version = text;
+        break;
+      }
+      case 3: {
+        const text = r.ascii(fieldEnd);
+        if (text === undefined) return undefined;
+        request.id = text;
+        break;
+      }
+      case 5: {
+        const input = readInput(r, fieldEnd);
+        if (!input) return undefined;
+        request.inputs.push(input);
+        break;
+      }
+      case 6: {
+        const name = readOutputName(r, fieldEnd);
+        if (name === undefined) return undefined;
+        request.outputs.push({ name, parameters: {} });
+        break;
+      }
+      case 7:
+        // a view into the message, which lives until the call is answered
+        request.raw_input_contents.push(message.subarray(r.pos, fieldEnd));
+        r.pos = fieldEnd;
+        break;
+      default:
+        return undefined; // parameters (4) and unknown fields
+    }
+  }
+  return request;
+}
+
+/** InferInputTensor with name, datatype and shape only (no parameters, no typed contents). */
+function readInput(r: Reader, end: number): InferInputTensor | undefined {
+  const input: InferInputTensor = { name: '', datatype: '', shape: [], parameters: {}, contents: null };
+  const shape: number[] = [];
+  while (r.pos < end) {
+    const tag = r.uint32(end);
+    if (tag === (3 << 3) + VARINT) {
+      // an unpacked shape entry (a proto2-style writer); parsers must accept both forms
+      const dim = r.varint(end);
+      if (dim < 0) return undefined;
+      shape.push(dim);
+      continue;
+    }
+    if (tag < 0 || tag % 8 !== LEN) return undefined;
+    const fieldEnd = r.span(end);
+    if (fieldEnd < 0) return undefined;
+    const field = tag >>> 3;
+    if (field === 1 || field === 2) {
+      const text = r.ascii(fieldEnd);
+      if (text === undefined) return undefined;
+      if (field === 1) input.name = text;
+      else input.datatype = text;
+    } else if (field === 3) {
+      while (r.pos < fieldEnd) {
+        const dim = r.varint(fieldEnd);
+        if (dim < 0) return undefined;
+        shape.push(dim);
+      }
+    } else return undefined; // parameters (4), contents (5), unknown fields
+  }
+  input.shape = shape;
+  return input;
+}
+
+/** InferRequestedOutputTensor with a name only. */
+function readOutputName(r: Reader, end: number): string | undefined {
+  let name = '';
+  while (r.pos < end) {
+    const tag = r.uint32(end);
+    if (tag !== (1 << 3) + LEN) return undefined; // parameters (2) and unknown fields
+    const fieldEnd = r.span(end);
+    if (fieldEnd < 0) return undefined;
+    const text = r.ascii(fieldEnd);
+    if (text === undefined) return undefined;
+    name = text;
+  }
+  return name;
+}
+
+const varintSize = (n: number): number => {
+  let size = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+};
+
+/** Bytes of a length-delimited field with a one-byte tag. */
+const fieldSize = (length: number): number => 1 + varintSize(length) + length;
+
+/**
+ * `response` as a gRPC message frame (flag 0, 4-byte big-endian length, the message), byte for
+ * byte what protobufjs writes for it, in one buffer: raw_output_contents are copied once, straight
+ * into it. Undefined where a shape is not a safe non-negative integer (protobufjs writes those).
+ */
+export function encodeInferResponse(response: InferResponseMessage): Buffer | undefined {
+  const strings = [response.model_name, response.model_version, response.id];
+  let total = 0;
+  for (const text of strings) total += fieldSize(Buffer.byteLength(text));
+  const outputSizes: number[] = [];
+  const shapeSizes: number[] = [];
+  for (const output of response.outputs) {
+    let shapeSize = 0;
+    for (const dim of output.shape) {
+      if (!Number.isSafeInteger(dim) || dim < 0) return undefined;
+      shapeSize += varintSize(dim);
+    }
+    const size =
+      fieldSize(Buffer.byteLength(output.name)) +
+      fieldSize(Buffer.byteLength(output.datatype)) +
+      (shapeSize > 0 ? fieldSize(shapeSize) : 0);
+    shapeSizes.push(shapeSize);
+    outputSizes.push(size);
+    total += fieldSize(size);
+  }
+  for (const raw of response.raw_output_contents) total += fieldSize(raw.byteLength);
+  const out = Buffer.allocUnsafe(5 + total);
+  out[0] = 0;
+  out.writeUInt32BE(total, 1);
+  let pos = 5;
+  const varint = (n: number) => {
+    while (n >= 128) {
+      out[pos++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    out[pos++] = n;
+  };
+  const text = (tag: number, value: string) => {
+    out[pos++] = tag;
+    const length = Buffer.byteLength(value);
+    varint(length);
+    pos += out.write(value, pos, length, 'utf8');
+  };
+  text(TAG.name, response.model_name);
+  text(TAG.version, response.model_version);
+  text(TAG.id, response.id);
+  response.outputs.forEach((output, i) => {
+    out[pos++] = TAG.outputs;
+    varint(outputSizes[i]!);
+    text(OUTPUT_TAG.name, output.name);
+    text(OUTPUT_TAG.datatype, output.datatype);
+    if (shapeSizes[i]! > 0) {
+      out[pos++] = OUTPUT_TAG.shape;
+      varint(shapeSizes[i]!);
+      for (const dim of output.shape) varint(dim);
+    }
+  });
+  for (const raw of response.raw_output_contents) {
+    out[pos++] = TAG.raw;
+    varint(raw.byteLength);
+    out.set(raw, pos);
+    pos += raw.byteLength;
+  }
+  return out;
+}
