@@ -170,6 +170,28 @@ function readOutputName(r: Reader, end: number): string | undefined {
   return name;
 }
 
+/**
+ * Answers are carved from shared slabs, as Buffer.allocUnsafe does below 4 KiB: an answer of one
+ * 1024-float row is just over that, and a fresh ArrayBuffer per answer (external memory V8 must
+ * account for and free) drove the collector on the helper threads (BENCHMARKS.md, serve-pinned).
+ * A slab is freed once every answer carved from it has been written and dropped.
+ */
+const SLAB_BYTES = 256 * 1024;
+const MAX_SLAB_PART = SLAB_BYTES / 8;
+let slab = Buffer.allocUnsafeSlow(0);
+let slabUsed = 0;
+
+function frameBuffer(size: number): Buffer {
+  if (size > MAX_SLAB_PART) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > slab.byteLength) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const part = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += (size + 7) & ~7; // 8-byte aligned, as Buffer's own pool keeps its slices
+  return part;
+}
+
 const varintSize = (n: number): number => {
   let size = 1;
   while (n >= 128) {
@@ -208,7 +230,7 @@ export function encodeInferResponse(response: InferResponseMessage): Buffer | un
     total += fieldSize(size);
   }
   for (const raw of response.raw_output_contents) total += fieldSize(raw.byteLength);
-  const out = Buffer.allocUnsafe(5 + total);
+  const out = frameBuffer(5 + total);
   out[0] = 0;
   out.writeUInt32BE(total, 1);
   let pos = 5;
