@@ -187,14 +187,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       );
       if (!widenReceiveWindow(server))
         log.warn('gRPC receive window left at 64 KiB: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere');
-      // before guardGrpcStreams: it puts itself in front of the 'stream' listeners grpc-js added
-      if (!answerModelInferDirectly(server, context))
-        log.warn(
-          'gRPC ModelInfer runs through @grpc/grpc-js: this release keeps its HTTP/2 servers elsewhere',
-        );
       if (!guardGrpcStreams(server, limits, budget))
         log.warn(
           'gRPC calls have no receive deadline or byte budget: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere',
+        );
+      // last: it puts itself in front of the 'stream' listeners of grpc-js and of the guard
+      if (!answerModelInferDirectly(server, context, { limits, budget }))
+        log.warn(
+          'gRPC ModelInfer runs through @grpc/grpc-js: this release keeps its HTTP/2 servers elsewhere',
         );
     }
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');

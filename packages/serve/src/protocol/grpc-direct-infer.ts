@@ -13,6 +13,7 @@ import type { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { type Server, status } from '@grpc/grpc-js';
 import { Cancellation } from '../scheduler/cancellation.js';
+import type { ServerLimits } from '../server-limits.js';
 import type { ServerContext } from './context.js';
 import {
   answerModelInfer,
@@ -21,6 +22,8 @@ import {
   type InferResponseMessage,
 } from './grpc-infer.js';
 import { decodeInferRequest, encodeInferResponse } from './grpc-infer-codec.js';
+import { StreamGuard } from './grpc-limits.js';
+import type { InflightBudget } from './inflight-budget.js';
 
 export const MODEL_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
 /** grpc-js server-interceptors.ts: the grpc-timeout it accepts (else it answers INTERNAL) and its units. */
@@ -43,15 +46,20 @@ export interface DirectInferOptions {
   /** protobufjs's reader and writer (the method definition's), for what the hand-written codec leaves. */
   readonly deserialize: (message: Buffer) => unknown;
   readonly serialize: (value: unknown) => Buffer;
+  /** The receive deadline and in-flight budget guardGrpcStreams gives every other call. */
+  readonly limits: ServerLimits;
+  readonly budget: InflightBudget;
 }
 
 type StreamListener = (this: EventEmitter, stream: ServerHttp2Stream, ...rest: unknown[]) => void;
 
 /**
- * Puts the direct path in front of grpc-js's 'stream' handler on each of its HTTP/2 servers (the
- * private field widenReceiveWindow also reaches; present once bindAsync has answered). Call it
- * before adding other 'stream' listeners: the ones present are taken to be grpc-js's. Returns
- * false (and changes nothing) where this grpc-js keeps its servers elsewhere.
+ * Puts the direct path in front of the 'stream' listeners on each of grpc-js's HTTP/2 servers
+ * (the private field widenReceiveWindow also reaches; present once bindAsync has answered): a
+ * stream it takes runs none of them, every other stream runs them all. Those are grpc-js's
+ * handler and guardGrpcStreams' guard, whose StreamGuard a taken call keeps itself (one set of
+ * listeners per stream instead of two), so call it once both are in place and add no 'stream'
+ * listener after it. Returns false (and changes nothing) where grpc-js keeps its servers elsewhere.
  */
 export function takeModelInferStreams(
   server: Server,
@@ -67,12 +75,12 @@ export function takeModelInferStreams(
       ? (internals.onStreamOpened as (stream: ServerHttp2Stream) => void).bind(server)
       : undefined;
   for (const http2Server of http2Servers.keys() as Iterable<EventEmitter>) {
-    const grpcJs = http2Server.listeners('stream') as StreamListener[];
+    const others = http2Server.listeners('stream') as StreamListener[];
     http2Server.removeAllListeners('stream');
     http2Server.on('stream', function (this: EventEmitter, stream: ServerHttp2Stream, ...rest: unknown[]) {
       const headers = rest[0] as IncomingHttpHeaders;
       if (!takes(headers)) {
-        for (const listener of grpcJs) listener.call(this, stream, ...rest);
+        for (const listener of others) listener.call(this, stream, ...rest);
         return;
       }
       opened?.(stream);
@@ -111,6 +119,7 @@ class DirectCall {
   /** The length the current frame's prefix declared; -1 until its 5 bytes are in. */
   private declared = -1;
   private message: Buffer | undefined;
+  private readonly guard: StreamGuard;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -118,10 +127,12 @@ class DirectCall {
     private readonly context: ServerContext,
     private readonly options: DirectInferOptions,
   ) {
+    this.guard = new StreamGuard(stream, options.limits, options.budget);
     // errors surface as 'close' (grpc-js does the same: nothing can be sent on a broken stream)
     stream.once('error', () => undefined);
     // the client went away (or the stream was reset) before the answer: drop the queued request
     stream.once('close', () => {
+      this.guard.closed();
       if (this.timer) clearTimeout(this.timer);
       if (!this.answered) {
         this.answered = true;
@@ -134,11 +145,15 @@ class DirectCall {
       this.timer = setTimeout(() => this.fail(status.DEADLINE_EXCEEDED, 'Deadline exceeded'), ms);
     }
     stream.on('data', (chunk: Buffer) => this.read(chunk));
-    stream.once('end', () => this.run());
+    stream.once('end', () => {
+      this.guard.ended();
+      this.run();
+    });
   }
 
   /** grpc-js's StreamDecoder and handleUnary: one message, its size checked as soon as it is declared. */
   private read(chunk: Buffer): void {
+    this.guard.data(chunk);
     if (this.answered) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.byteLength;

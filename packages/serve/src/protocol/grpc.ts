@@ -6,8 +6,10 @@ import { isServeError } from '../errors.js';
 import { GRPC_WINDOW_BYTES, MAX_BODY_BYTES } from '../limits.js';
 import { Cancellation } from '../scheduler/cancellation.js';
 import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
+import type { ServerLimits } from '../server-limits.js';
 import { takeModelInferStreams } from './grpc-direct-infer.js';
 import { answerModelInfer, grpcErrorOf, type InferRequestMessage } from './grpc-infer.js';
+import type { InflightBudget } from './inflight-budget.js';
 import { PROTO_OPTIONS, PROTO_PATH } from './proto-path.js';
 import { publishedTensors } from './tensor-metadata.js';
 
@@ -22,9 +24,14 @@ type InferenceService = { inference: { GRPCInferenceService: grpc.ServiceClientC
 /**
  * ModelInfer answered on grpc-js's HTTP/2 streams directly (grpc-direct-infer.ts), with grpc-js's
  * message size limits and protobufjs for what the hand-written codec leaves. Once bindAsync has
- * answered, before any other 'stream' listener is added; false where grpc-js keeps its servers elsewhere.
+ * answered and guardGrpcStreams is in place, as the last 'stream' listener; false where grpc-js
+ * keeps its servers elsewhere.
  */
-export function answerModelInferDirectly(server: grpc.Server, context: ServerContext): boolean {
+export function answerModelInferDirectly(
+  server: grpc.Server,
+  context: ServerContext,
+  guard: { limits: ServerLimits; budget: InflightBudget },
+): boolean {
   const method = (loadInferenceProto() as unknown as InferenceService).inference.GRPCInferenceService.service
     .ModelInfer!;
   return takeModelInferStreams(server, context, {
@@ -32,6 +39,7 @@ export function answerModelInferDirectly(server: grpc.Server, context: ServerCon
     maxSendBytes: MAX_BODY_BYTES,
     deserialize: method.requestDeserialize,
     serialize: method.responseSerialize,
+    ...guard,
   });
 }
 
