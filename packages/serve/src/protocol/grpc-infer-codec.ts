@@ -204,68 +204,93 @@ const varintSize = (n: number): number => {
 /** Bytes of a length-delimited field with a one-byte tag. */
 const fieldSize = (length: number): number => 1 + varintSize(length) + length;
 
+/** UTF-8 length of a string: its length when it is ASCII (names nearly always are), else Buffer's count. */
+function utf8Length(text: string): number {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return Buffer.byteLength(text);
+  return text.length;
+}
+
+function writeVarint(out: Buffer, pos: number, n: number): number {
+  while (n >= 128) {
+    out[pos++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[pos++] = n;
+  return pos;
+}
+
+/** A string field: tag, length, UTF-8 bytes (copied a char at a time when ASCII, cheaper than a native call for a short name). */
+function writeText(out: Buffer, pos: number, tag: number, text: string): number {
+  const length = utf8Length(text);
+  out[pos++] = tag;
+  pos = writeVarint(out, pos, length);
+  if (length === text.length) for (let i = 0; i < length; i++) out[pos++] = text.charCodeAt(i);
+  else pos += out.write(text, pos, length, 'utf8');
+  return pos;
+}
+
 /**
  * `response` as a gRPC message frame (flag 0, 4-byte big-endian length, the message), byte for
  * byte what protobufjs writes for it, in one buffer: raw_output_contents are copied once, straight
  * into it. Undefined where a shape is not a safe non-negative integer (protobufjs writes those).
  */
 export function encodeInferResponse(response: InferResponseMessage): Buffer | undefined {
-  const strings = [response.model_name, response.model_version, response.id];
-  let total = 0;
-  for (const text of strings) total += fieldSize(Buffer.byteLength(text));
-  const outputSizes: number[] = [];
-  const shapeSizes: number[] = [];
-  for (const output of response.outputs) {
-    let shapeSize = 0;
-    for (const dim of output.shape) {
-      if (!Number.isSafeInteger(dim) || dim < 0) return undefined;
-      shapeSize += varintSize(dim);
-    }
-    const size =
-      fieldSize(Buffer.byteLength(output.name)) +
-      fieldSize(Buffer.byteLength(output.datatype)) +
-      (shapeSize > 0 ? fieldSize(shapeSize) : 0);
-    shapeSizes.push(shapeSize);
-    outputSizes.push(size);
+  const { outputs, raw_output_contents: raws } = response;
+  let total =
+    fieldSize(utf8Length(response.model_name)) +
+    fieldSize(utf8Length(response.model_version)) +
+    fieldSize(utf8Length(response.id));
+  // each output's size twice (measured, then written) rather than an array per answer
+  for (const output of outputs) {
+    const size = outputSize(output);
+    if (size < 0) return undefined;
     total += fieldSize(size);
   }
-  for (const raw of response.raw_output_contents) total += fieldSize(raw.byteLength);
+  for (const raw of raws) total += fieldSize(raw.byteLength);
   const out = frameBuffer(5 + total);
   out[0] = 0;
   out.writeUInt32BE(total, 1);
-  let pos = 5;
-  const varint = (n: number) => {
-    while (n >= 128) {
-      out[pos++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    out[pos++] = n;
-  };
-  const text = (tag: number, value: string) => {
-    out[pos++] = tag;
-    const length = Buffer.byteLength(value);
-    varint(length);
-    pos += out.write(value, pos, length, 'utf8');
-  };
-  text(TAG.name, response.model_name);
-  text(TAG.version, response.model_version);
-  text(TAG.id, response.id);
-  response.outputs.forEach((output, i) => {
+  let pos = writeText(out, 5, TAG.name, response.model_name);
+  pos = writeText(out, pos, TAG.version, response.model_version);
+  pos = writeText(out, pos, TAG.id, response.id);
+  for (const output of outputs) {
     out[pos++] = TAG.outputs;
-    varint(outputSizes[i]!);
-    text(OUTPUT_TAG.name, output.name);
-    text(OUTPUT_TAG.datatype, output.datatype);
-    if (shapeSizes[i]! > 0) {
+    pos = writeVarint(out, pos, outputSize(output));
+    pos = writeText(out, pos, OUTPUT_TAG.name, output.name);
+    pos = writeText(out, pos, OUTPUT_TAG.datatype, output.datatype);
+    const shapeSize = packedSize(output.shape);
+    if (shapeSize > 0) {
       out[pos++] = OUTPUT_TAG.shape;
-      varint(shapeSizes[i]!);
-      for (const dim of output.shape) varint(dim);
+      pos = writeVarint(out, pos, shapeSize);
+      for (const dim of output.shape) pos = writeVarint(out, pos, dim);
     }
-  });
-  for (const raw of response.raw_output_contents) {
+  }
+  for (const raw of raws) {
     out[pos++] = TAG.raw;
-    varint(raw.byteLength);
+    pos = writeVarint(out, pos, raw.byteLength);
     out.set(raw, pos);
     pos += raw.byteLength;
   }
   return out;
+}
+
+/** Bytes of a packed int64 shape; -1 where a dimension is not a safe non-negative integer. */
+function packedSize(shape: readonly number[]): number {
+  let size = 0;
+  for (const dim of shape) {
+    if (!Number.isSafeInteger(dim) || dim < 0) return -1;
+    size += varintSize(dim);
+  }
+  return size;
+}
+
+/** Bytes of an InferOutputTensor (name, datatype, packed shape; no parameters or contents), or -1. */
+function outputSize(output: InferResponseMessage['outputs'][number]): number {
+  const shapeSize = packedSize(output.shape);
+  if (shapeSize < 0) return -1;
+  return (
+    fieldSize(utf8Length(output.name)) +
+    fieldSize(utf8Length(output.datatype)) +
+    (shapeSize > 0 ? fieldSize(shapeSize) : 0)
+  );
 }
