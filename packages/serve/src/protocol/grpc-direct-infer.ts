@@ -203,14 +203,13 @@ class DirectCall {
       return;
     }
     this.pending = [];
-    let request = decodeInferRequest(message);
-    if (!request)
-      try {
-        request = this.options.deserialize(message) as InferRequestMessage;
-      } catch {
-        this.fail(status.INTERNAL, 'Error deserializing request');
-        return;
-      }
+    let request: InferRequestMessage | undefined;
+    try {
+      request = decodeInferRequest(message) ?? (this.options.deserialize(message) as InferRequestMessage);
+    } catch {
+      this.fail(status.INTERNAL, 'Error deserializing request');
+      return;
+    }
     answerModelInfer(this.context, request, this.abort).then(
       (response) => this.reply(response),
       (error: unknown) => {
@@ -246,20 +245,21 @@ class DirectCall {
     this.answered = true;
     if (this.timer) clearTimeout(this.timer);
     const stream = this.stream;
-    if (stream.destroyed || stream.closed) return;
-    stream.respond(
-      {
-        ':status': 200,
-        'content-type': 'application/grpc+proto',
-        'grpc-accept-encoding': 'identity,deflate,gzip',
-        'grpc-encoding': 'identity',
-      },
-      { waitForTrailers: true },
-    );
-    stream.once('wantTrailers', () =>
-      stream.sendTrailers({ 'grpc-status': status.OK, 'grpc-message': 'OK' }),
-    );
-    stream.end(frame);
+    this.send(() => {
+      stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc+proto',
+          'grpc-accept-encoding': 'identity,deflate,gzip',
+          'grpc-encoding': 'identity',
+        },
+        { waitForTrailers: true },
+      );
+      stream.once('wantTrailers', () =>
+        this.send(() => stream.sendTrailers({ 'grpc-status': status.OK, 'grpc-message': 'OK' })),
+      );
+      stream.end(frame);
+    });
   }
 
   /** A trailers-only answer, as grpc-js sends every error; a request still queued is dropped. */
@@ -270,16 +270,32 @@ class DirectCall {
     this.pending = [];
     this.message = undefined;
     this.abort.abort();
+    this.send(() =>
+      this.stream.respond(
+        {
+          ':status': 200,
+          'content-type': 'application/grpc+proto',
+          'grpc-status': code,
+          'grpc-message': grpcMessage(details),
+        },
+        { endStream: true },
+      ),
+    );
+  }
+
+  /**
+   * Writes to the stream unless it is gone. node:http2 throws where a stream closed between the
+   * check and the call (its session destroyed); that call is cut, never the server: this runs in
+   * promise callbacks, where a throw would be an unhandled rejection.
+   */
+  private send(write: () => void): void {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
-    stream.respond(
-      {
-        ':status': 200,
-        'content-type': 'application/grpc+proto',
-        'grpc-status': code,
-        'grpc-message': grpcMessage(details),
-      },
-      { endStream: true },
-    );
+    try {
+      write();
+    } catch (error) {
+      this.context.log.warn({ err: error }, 'gRPC answer not sent');
+      stream.destroy();
+    }
   }
 }
