@@ -239,7 +239,11 @@ async function warmUp(server: FerryServer, rows: readonly [Served, number, Kind]
 }
 
 /** A reference server (naive or floor) on the server core, measured under one load. */
-async function reference(kind: 'naive' | 'floor', model: Model, concurrency: number): Promise<Measured> {
+async function reference(
+  kind: 'naive' | 'floor' | 'grpc-floor',
+  model: Model,
+  concurrency: number,
+): Promise<Measured> {
   const arg = kind === 'naive' ? `${REPO}${model}/1/model.onnx` : String(MODELS[model]);
   const server = await startPinned<{ port: number }>(SERVER_CORE, [
     '--import',
@@ -251,7 +255,7 @@ async function reference(kind: 'naive' | 'floor', model: Model, concurrency: num
   try {
     return await measure(
       { pid: server.pid, port: server.ready.port },
-      kind === 'naive' ? 'json' : 'binary',
+      kind === 'naive' ? 'json' : kind === 'floor' ? 'binary' : 'grpc',
       model,
       MODELS[model],
       concurrency,
@@ -392,6 +396,9 @@ export async function run(): Promise<void> {
     const floor = await reference('floor', model, 64);
     results.set(`${model}:64:floor`, floor);
     row('floor: bare node:http, same bytes, no model', model, 64, floor, false);
+    const grpcFloor = await reference('grpc-floor', model, 64);
+    results.set(`${model}:64:grpc-floor`, grpcFloor);
+    row('floor: bare node:http2, same gRPC bytes, no model', model, 64, grpcFloor, false);
   }
 
   const profiles: { name: string; mainUs: number; summary: ReturnType<typeof summariseProfile> }[] = [];
@@ -447,18 +454,20 @@ function goalLines(ceiling: readonly CeilingPoint[], results: ReadonlyMap<string
 /**
  * What the throughput goals ask of one core, from this run's numbers: the ceiling's rate leaves
  * 1/rate of CPU per request; ONNX Runtime needs its CPU per row at the batch 64 clients can form
- * at most, and the bare node:http floor its CPU per request, before ferry does anything.
+ * at most, and the bare node:http (node:http2 for gRPC) floor its CPU per request, before ferry
+ * does anything.
  */
 function ceilingArithmetic(ceiling: readonly CeilingPoint[], results: ReadonlyMap<string, Measured>): string {
   const top = Math.max(...ceiling.map((p) => p.rate));
   const at64 = ceiling.find((p) => p.batch === 64)!;
   const floor = results.get('mid:64:floor')!.serverUs;
-  const line = (goal: string, share: number) => {
+  const grpcFloor = results.get('mid:64:grpc-floor')!.serverUs;
+  const line = (goal: string, share: number, floor: number, transport: string) => {
     const budget = 1e6 / (share * top);
     const left = budget - at64.cpuUs - floor;
-    return `- ${goal}: ${f0(share * top)} req/s leaves ${f0(budget)} µs of the core per request. ONNX Runtime needs ${f0(at64.cpuUs)} µs per row at batch 64 (the most 64 clients can form) and the bare node:http exchange ${f0(floor)} µs: ${left > 0 ? `${f0(left)} µs remain for everything ferry adds (parsing, validation, batching, hand-off, metrics, GC)` : `${f0(-left)} µs over before ferry does anything, so the goal cannot be met on this core at concurrency 64`}.`;
+    return `- ${goal}: ${f0(share * top)} req/s leaves ${f0(budget)} µs of the core per request. ONNX Runtime needs ${f0(at64.cpuUs)} µs per row at batch 64 (the most 64 clients can form) and the bare ${transport} exchange ${f0(floor)} µs: ${left > 0 ? `${f0(left)} µs remain for everything ferry adds (parsing, validation, batching, hand-off, metrics, GC)` : `${f0(-left)} µs over before ferry does anything, so the goal cannot be met on this core at concurrency 64`}.`;
   };
-  return `What the throughput goals leave per request on one core (mid MLP, concurrency 64, this run's numbers; the ceiling is the best of the batch sizes measured, ${f0(top)} rows/s):\n\n${line('binary REST at 0.75x', 0.75)}\n${line('gRPC at 0.6x', 0.6)}`;
+  return `What the throughput goals leave per request on one core (mid MLP, concurrency 64, this run's numbers; the ceiling is the best of the batch sizes measured, ${f0(top)} rows/s):\n\n${line('binary REST at 0.75x', 0.75, floor, 'node:http')}\n${line('gRPC at 0.6x', 0.6, grpcFloor, 'node:http2 (gRPC)')}`;
 }
 
 function body(m: {

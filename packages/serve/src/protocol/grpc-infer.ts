@@ -94,6 +94,7 @@ function paramValue(param: GrpcParams[string] | undefined): ParameterValue | und
 
 /** True when an input carries any typed contents (an empty InferTensorContents carries none). */
 function hasContents(input: InferInputTensor): boolean {
+  if (input.contents === null) return false;
   return Object.values(input.contents ?? {}).some((list) => Array.isArray(list) && list.length > 0);
 }
 
