@@ -249,6 +249,37 @@ describe('gRPC ModelInfer, direct path', () => {
     expect((await blocker).status).toBe(200);
   });
 
+  it('drops a queued call from the queue when its client resets the stream', async () => {
+    const slow = () => t.server.repository.resolve('slow').batcher;
+    const blocker = fetch(`${t.url}/v2/models/slow/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [{ name: 'x', shape: [256, 1], datatype: 'FP32', data: new Array(256).fill(1) }],
+      }),
+    });
+    for (let i = 0; i < 2000 && slow().executing !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+    const session = http2.connect(`http://127.0.0.1:${t.server.grpcPort}`);
+    session.on('error', () => undefined);
+    const stream = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
+    stream.on('error', () => undefined);
+    stream.end(
+      frame(
+        requestBytes({
+          model_name: 'slow',
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1] }],
+          raw_input_contents: [Buffer.from(new Float32Array([0.5]).buffer)],
+        }),
+      ),
+    );
+    for (let i = 0; i < 2000 && slow().pending !== 1; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(slow().pending).toBe(1);
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    for (let i = 0; i < 2000 && slow().pending !== 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(slow().pending).toBe(0);
+    expect((await blocker).status).toBe(200);
+    session.close();
+  });
+
   it('leaves a compressed call to grpc-js, which answers it as before', async () => {
     const client = new (
       grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {

@@ -99,14 +99,19 @@ function hasContents(input: InferInputTensor): boolean {
 }
 
 /** ModelInfer: refused while draining, the model resolved, the request checked, batched and answered. */
-export async function answerModelInfer(
+export function answerModelInfer(
   context: ServerContext,
   request: InferRequestMessage,
   signal: CancelSignal,
 ): Promise<InferResponseMessage> {
-  if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
-  const served = context.repository.resolve(String(request.model_name), String(request.model_version));
-  return modelInfer(served, request, signal, context);
+  // not async: an async function returning modelInfer's promise would adopt it in two more microtasks
+  try {
+    if (context.draining()) throw serveError('FERRY_SERVE_SHUTTING_DOWN');
+    const served = context.repository.resolve(String(request.model_name), String(request.model_version));
+    return modelInfer(served, request, signal, context);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 async function modelInfer(
