@@ -30,11 +30,15 @@ export interface CpuProfile {
 /** Categories of ferry's own code, by the file (under packages/serve/) a frame belongs to. */
 const FERRY_FILES: readonly [RegExp, string][] = [
   [/\/protocol\/(inference|request-rules|rest-body-guard|inflight-budget)\.js$/, 'validation'],
-  [/\/protocol\/(rest-infer|rest-json|json-data|json-sliced|binary-data|grpc)\.js$/, 'parsing and encoding'],
+  [
+    /\/protocol\/(rest-infer|rest-json|json-data|json-sliced|binary-data|grpc|grpc-infer|grpc-infer-codec)\.js$/,
+    'parsing and encoding',
+  ],
   [/\/scheduler\//, 'batching'],
   [/\/backends\//, 'hand-off to ONNX Runtime'],
   [/\/metrics\.js$|\/statistics\.js$/, 'metrics'],
   [/\/protocol\/rest\.js$/, 'REST route'],
+  [/\/protocol\/grpc-direct-infer\.js$/, 'gRPC route (direct HTTP/2)'],
 ];
 
 /** Libraries a request passes through, by their node_modules folder. */

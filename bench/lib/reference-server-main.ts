@@ -3,9 +3,10 @@
  * serve benchmark can pin it to a core as it pins ferry serve:
  *   node --import tsx bench/lib/reference-server-main.ts naive MODEL.onnx
  *   node --import tsx bench/lib/reference-server-main.ts floor FEATURES
+ *   node --import tsx bench/lib/reference-server-main.ts grpc-floor FEATURES
  * prints {"port": N} on stdout once listening and serves until SIGTERM.
  */
-import { echoServer, naiveServer } from './reference-servers.js';
+import { echoServer, grpcEchoServer, naiveServer } from './reference-servers.js';
 
 const [kind, arg] = process.argv.slice(2);
 let close: () => Promise<unknown>;
@@ -17,8 +18,14 @@ if (kind === 'naive') {
   const floor = await echoServer(Number(arg));
   close = () => new Promise((resolve) => floor.server.close(resolve));
   process.stdout.write(`${JSON.stringify({ port: floor.port })}\n`);
+} else if (kind === 'grpc-floor') {
+  const floor = await grpcEchoServer(Number(arg));
+  close = () => new Promise((resolve) => floor.server.close(resolve));
+  process.stdout.write(`${JSON.stringify({ port: floor.port })}\n`);
 } else {
-  process.stderr.write('usage: reference-server-main.ts naive MODEL.onnx | floor FEATURES\n');
+  process.stderr.write(
+    'usage: reference-server-main.ts naive MODEL.onnx | floor FEATURES | grpc-floor FEATURES\n',
+  );
   process.exit(2);
 }
 process.once('SIGTERM', () => {

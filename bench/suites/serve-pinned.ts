@@ -114,6 +114,7 @@ const TRIED = `- This round's changes together (the three below) against the bui
 - Dropped: writing a binary answer's JSON header and output bytes as separate writes (writev) instead of joining them into one buffer: mid 302 -> 306 µs, mid full batches 193 -> 215 µs, small 67 -> 75 µs; no gain, reverted.
 - Measured, not a change: placement event_loop instead of a worker thread for the mid MLP on one core: 283-291 against 291-362 µs per request and the same batches (~31); the hand-off is not where the CPU goes. max_queue_delay_us 0.5-2 ms left binary REST batches at 32-39 (two groups of clients still take turns); only waiting for all 64 (preferred_batch_sizes [64], the full-batches rows) fills them.
 - JSON against binary REST on the small MLP: the FP32 fast paths (JSON.parse of the body, JSON.stringify of the output's Float32Array) leave the number text itself: a profile of the JSON row puts 12% of the main thread in encodeJsonData (V8 writing 64 floats in their shortest round-trip form, ~13 µs per request) and 7% in JSON.parse; the rest of the path is the binary one (the same fast route, checks and batcher). Writing fewer digits would change the numbers a float64 client reads, so the gap stays; it was 0.66-0.99x binary's rate across this session's runs (the machine shared).
+- Kept: gRPC ModelInfer answered on grpc-js's own HTTP/2 streams (grpc-direct-infer.ts: grpc-js's Metadata, interceptors, call objects, stream decoder and protobufjs left out; a hand-written reader and writer for the common message, protobufjs for the rest; every other call and every unusual one still on grpc-js, each error answered as grpc-js answers it). Measured with the machine shared (load average 6-15), SERVE_PINNED_AB, 7 rounds of 3 s: mid 332 -> 318 µs per request, main thread 95 -> 70 (2,295 -> 2,512 req/s; p50 26.4 -> 22.6 ms, p99 59 -> 68 ms with batches of 55 against 62), mid full batches 324 -> 315, main 95 -> 74 (2,354 -> 2,452 req/s, p99 64 -> 67 ms); 5 rounds: small 91 -> 68, main 76 -> 58 (5,042 -> 6,035 req/s). Both builds pinned to the server core at once, each under its own load, 8 rounds: mid 513 -> 442 µs (main 156 -> 125, GC and other helper threads 123 -> 82), small 99 -> 71 (4,152 -> 4,830 req/s). ONNX Runtime's thread is the same code in both and most of the noise. What remains on the main thread is mostly node:http2's own per-stream work: a bare node:http2 server answering the same gRPC bytes costs 43-54 µs per request under that load (the gRPC floor row).
 - Where the rest goes, from the thread split and profiles: ONNX Runtime's thread runs at the ceiling's CPU per row; the main thread costs ~2-3x the bare node:http floor, node's own HTTP code being the largest part of it, then parsing, batching, metrics and validation at a few µs each; V8's GC and compiler helper threads another 10-30 µs per request (external memory from each batch's input and output buffers, ~20 KB per request, starts a mark-compact every second or so; --trace-gc showed their pauses at 5-20 ms, against a p50 of 10-15 ms, which is where the p99 goal is lost).`;
 
 /** Unmeasured load before the measured rows, so the server's JIT has compiled its hot paths. */
@@ -243,7 +244,11 @@ async function warmUp(server: FerryServer, rows: readonly [Served, number, Kind]
 }
 
 /** A reference server (naive or floor) on the server core, measured under one load. */
-async function reference(kind: 'naive' | 'floor', model: Model, concurrency: number): Promise<Measured> {
+async function reference(
+  kind: 'naive' | 'floor' | 'grpc-floor',
+  model: Model,
+  concurrency: number,
+): Promise<Measured> {
   const arg = kind === 'naive' ? `${REPO}${model}/1/model.onnx` : String(MODELS[model]);
   const server = await startPinned<{ port: number }>(SERVER_CORE, [
     '--import',
@@ -255,7 +260,7 @@ async function reference(kind: 'naive' | 'floor', model: Model, concurrency: num
   try {
     return await measure(
       { pid: server.pid, port: server.ready.port },
-      kind === 'naive' ? 'json' : 'binary',
+      kind === 'naive' ? 'json' : kind === 'floor' ? 'binary' : 'grpc',
       model,
       MODELS[model],
       concurrency,
@@ -396,6 +401,9 @@ export async function run(): Promise<void> {
     const floor = await reference('floor', model, 64);
     results.set(`${model}:64:floor`, floor);
     row('floor: bare node:http, same bytes, no model', model, 64, floor, false);
+    const grpcFloor = await reference('grpc-floor', model, 64);
+    results.set(`${model}:64:grpc-floor`, grpcFloor);
+    row('floor: bare node:http2, same gRPC bytes, no model', model, 64, grpcFloor, false);
   }
 
   const profiles: { name: string; mainUs: number; summary: ReturnType<typeof summariseProfile> }[] = [];
@@ -456,24 +464,26 @@ function goalLines(ceiling: readonly CeilingPoint[], results: ReadonlyMap<string
 /**
  * What the throughput goals ask of one core, from this run's numbers: the ceiling's rate leaves
  * 1/rate of CPU per request; ONNX Runtime needs its CPU per row at the batch 64 clients can form
- * at most, and the bare node:http floor its CPU per request, before ferry does anything.
+ * at most, and the bare node:http (node:http2 for gRPC) floor its CPU per request, before ferry
+ * does anything.
  */
 function ceilingArithmetic(ceiling: readonly CeilingPoint[], results: ReadonlyMap<string, Measured>): string {
   const top = Math.max(...ceiling.map((p) => p.rate));
   const at64 = ceiling.find((p) => p.batch === 64)!;
   const floor = results.get('mid:64:floor')!.serverUs;
-  const line = (goal: string, share: number, rate: number) => {
+  const grpcFloor = results.get('mid:64:grpc-floor')!.serverUs;
+  const line = (goal: string, share: number, rate: number, floor: number, transport: string) => {
     const budget = 1e6 / (share * rate);
     const left = budget - at64.cpuUs - floor;
-    return `- ${goal}: ${f0(share * rate)} req/s leaves ${f0(budget)} µs of the core per request. ONNX Runtime needs ${f0(at64.cpuUs)} µs per row at batch 64 (the most 64 clients can form) and the bare node:http exchange ${f0(floor)} µs: ${left > 0 ? `${f0(left)} µs remain for everything ferry adds (parsing, validation, batching, hand-off, metrics, GC)` : `${f0(-left)} µs over before ferry does anything, so the goal cannot be met on this core at concurrency 64`}.`;
+    return `- ${goal}: ${f0(share * rate)} req/s leaves ${f0(budget)} µs of the core per request. ONNX Runtime needs ${f0(at64.cpuUs)} µs per row at batch 64 (the most 64 clients can form) and the bare ${transport} exchange ${f0(floor)} µs: ${left > 0 ? `${f0(left)} µs remain for everything ferry adds (parsing, validation, batching, hand-off, metrics, GC)` : `${f0(-left)} µs over before ferry does anything, so the goal cannot be met on this core at concurrency 64`}.`;
   };
   return [
     `What the throughput goals leave per request on one core (mid MLP, concurrency 64, this run's numbers), against the batch-64 ceiling (${f0(at64.rate)} rows/s) and the best (${f0(top)} rows/s):`,
     '',
-    line('binary REST at 0.75x of batch 64', 0.75, at64.rate),
-    line('gRPC at 0.6x of batch 64', 0.6, at64.rate),
-    line('binary REST at 0.75x of the best', 0.75, top),
-    line('gRPC at 0.6x of the best', 0.6, top),
+    line('binary REST at 0.75x of batch 64', 0.75, at64.rate, floor, 'node:http'),
+    line('gRPC at 0.6x of batch 64', 0.6, at64.rate, grpcFloor, 'node:http2 (gRPC)'),
+    line('binary REST at 0.75x of the best', 0.75, top, floor, 'node:http'),
+    line('gRPC at 0.6x of the best', 0.6, top, grpcFloor, 'node:http2 (gRPC)'),
   ].join('\n');
 }
 

@@ -3,7 +3,7 @@ import { defineErrors, type ErrorParams, type ErrorSpec } from '@ferry/formats';
 /**
  * Every error @ferry/serve raises, in one table (defineErrors in @ferry/formats makes its class,
  * factory and guard). `http` is the status a REST client sees; gRPC maps it with grpcStatusOf() in
- * protocol/grpc.ts. Every code is documented in docs/errors.md under "@ferry/serve"
+ * protocol/grpc-infer.ts. Every code is documented in docs/errors.md under "@ferry/serve"
  * (packages/cli/test/error-codes.test.ts checks both directions).
  */
 export type ServeErrorSpec = ErrorSpec;

@@ -5,7 +5,7 @@ import { HandlerPool } from './handler/handler-pool.js';
 import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
-import { createGrpcServer, widenReceiveWindow } from './protocol/grpc.js';
+import { answerModelInferDirectly, createGrpcServer, widenReceiveWindow } from './protocol/grpc.js';
 import { grpcConnectionOptions, guardGrpcStreams } from './protocol/grpc-limits.js';
 import { applyConnectionLimits } from './protocol/http-connection-limits.js';
 import { InflightBudget } from './protocol/inflight-budget.js';
@@ -190,6 +190,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (!guardGrpcStreams(server, limits, budget))
         log.warn(
           'gRPC calls have no receive deadline or byte budget: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere',
+        );
+      // last: it puts itself in front of the 'stream' listeners of grpc-js and of the guard
+      if (!answerModelInferDirectly(server, context, { limits, budget }))
+        log.warn(
+          'gRPC ModelInfer runs through @grpc/grpc-js: this release keeps its HTTP/2 servers elsewhere',
         );
     }
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');

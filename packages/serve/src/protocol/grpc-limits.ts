@@ -21,12 +21,47 @@ export function grpcConnectionOptions(): grpc.ServerOptions {
 }
 
 /**
+ * One call's share of what grpc-js has no setting for: a deadline for the call to finish sending
+ * its request message (a half-sent message is reset with CANCEL, like REST's 408), and its bytes
+ * in the server's in-flight budget, charged per received DATA chunk and released when the call
+ * ends (over it the call is reset with ENHANCE_YOUR_CALM, which clients read as RESOURCE_EXHAUSTED).
+ * The owner of the stream's listeners calls data/ended/closed (the direct ModelInfer path from
+ * its own, guardGrpcStreams for every other call).
+ */
+export class StreamGuard {
+  private reserved = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    limits: ServerLimits,
+    private readonly budget: InflightBudget,
+  ) {
+    this.timer = setTimeout(() => {
+      if (!stream.readableEnded && !stream.closed) stream.close(h2.NGHTTP2_CANCEL);
+    }, limits.requestTimeoutMs);
+  }
+
+  data(chunk: Buffer): void {
+    if (this.budget.reserve(chunk.byteLength)) this.reserved += chunk.byteLength;
+    else if (!this.stream.closed) this.stream.close(h2.NGHTTP2_ENHANCE_YOUR_CALM);
+  }
+
+  ended(): void {
+    clearTimeout(this.timer);
+  }
+
+  closed(): void {
+    clearTimeout(this.timer);
+    this.budget.release(this.reserved);
+    this.reserved = 0;
+  }
+}
+
+/**
  * What grpc-js has no setting for, on its HTTP/2 servers (the private field widenReceiveWindow
- * also reaches; present once bindAsync has answered): a cap on connections, a deadline for a call
- * to finish sending its request message (a half-sent message is reset with CANCEL, like REST's
- * 408), and the server's in-flight byte budget, charged per received DATA chunk and released when
- * the call ends (over it the call is reset with ENHANCE_YOUR_CALM, which clients read as
- * RESOURCE_EXHAUSTED). Returns false where this grpc-js keeps its servers elsewhere.
+ * also reaches; present once bindAsync has answered): a cap on connections, and a StreamGuard per
+ * call. Returns false where this grpc-js keeps its servers elsewhere.
  */
 export function guardGrpcStreams(server: grpc.Server, limits: ServerLimits, budget: InflightBudget): boolean {
   const http2Servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
@@ -34,20 +69,10 @@ export function guardGrpcStreams(server: grpc.Server, limits: ServerLimits, budg
   for (const http2Server of http2Servers.keys() as Iterable<EventEmitter & NetServer>) {
     http2Server.maxConnections = limits.maxConnections;
     http2Server.on('stream', (stream: ServerHttp2Stream) => {
-      let reserved = 0;
-      const timer = setTimeout(() => {
-        if (!stream.readableEnded && !stream.closed) stream.close(h2.NGHTTP2_CANCEL);
-      }, limits.requestTimeoutMs);
-      stream.on('data', (chunk: Buffer) => {
-        if (budget.reserve(chunk.byteLength)) reserved += chunk.byteLength;
-        else if (!stream.closed) stream.close(h2.NGHTTP2_ENHANCE_YOUR_CALM);
-      });
-      stream.once('end', () => clearTimeout(timer));
-      stream.once('close', () => {
-        clearTimeout(timer);
-        budget.release(reserved);
-        reserved = 0;
-      });
+      const guard = new StreamGuard(stream, limits, budget);
+      stream.on('data', (chunk: Buffer) => guard.data(chunk));
+      stream.once('end', () => guard.ended());
+      stream.once('close', () => guard.closed());
     });
   }
   return http2Servers.size > 0;

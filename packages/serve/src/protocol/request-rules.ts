@@ -70,6 +70,8 @@ export function jsonShape(value: unknown, field: string): number[] {
 export function grpcShape(value: readonly (string | number)[], field: string): number[] {
   boundRank(value.length, field);
   const shape = value.map((dim, k) => {
+    // the hand-written reader (grpc-infer-codec.ts) gives numbers it has range-checked already
+    if (typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0) return dim;
     const text = String(dim);
     if (text.startsWith('-')) throw fieldError(`${field}[${k}]`, `is ${text}; a dimension must be >= 0`);
     const n = Number(text);
