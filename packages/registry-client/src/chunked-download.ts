@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { open, readFile, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import type { ChunkCache } from './chunk-cache.js';
 import type { TransferBytes } from './chunked-upload.js';
 import type { RegistryClient } from './client.js';
 import { RemoteRegistryError, registryError } from './errors.js';
+import { hashFileAside } from './file-hash-worker.js';
 import { MAX_CHUNK_BYTES } from './limits.js';
 
 /** A version file's chunks as the registry lists them. */
@@ -18,13 +19,19 @@ export interface RemoteManifest {
 
 /** Tries of one byte range after a dropped connection, resuming at the chunk where it stopped. */
 const MAX_TRIES = 5;
+/** The whole-file hash is told of written bytes in steps of at least this much (fewer messages). */
+const HASH_STEP_BYTES = 4 * 1024 * 1024;
+
+type Chunk = RemoteManifest['chunks'][number];
 
 /**
- * Downloads a version file into `partial` from chunks: cached ones are copied from the cache,
- * runs of missing ones fetched as byte ranges of the file's download route. The file is written
- * in order and hashed as it goes; memory is one chunk. Only when the whole file matches its
- * sha256 do the fetched chunks enter the cache. Answers undefined for a file stored whole (the
- * caller downloads it the ordinary way).
+ * Downloads a version file into `partial` from chunks: cached ones are read from the cache
+ * (each hashed on read: a cached chunk that no longer matches is fetched instead), runs of missing
+ * ones fetched as byte ranges of the file's download route. Each byte is written once, in file
+ * order; a worker thread hashes the written prefix on the other core as it grows, so the
+ * whole-file check costs no time on this thread. Memory: a few chunks. Once the file matches its
+ * sha256 it enters the cache (a hard link, see chunk-cache.ts). Answers undefined for a file stored
+ * whole (the caller downloads it the ordinary way).
  */
 export async function downloadChunked(
   client: RegistryClient,
@@ -42,28 +49,60 @@ export async function downloadChunked(
   ).json()) as RemoteManifest;
   if (manifest.whole || manifest.sha256 !== file.sha256) return undefined;
   const stats: TransferBytes = { sent: 0, skipped: 0 };
-  // Chunks fetched by this pull, being written to the cache under temp names (set synchronously,
-  // so a chunk that repeats is staged once).
-  const staged = new Map<
-    string,
-    Promise<{ path: string; commit(): Promise<void>; discard(): Promise<void> }>
-  >();
-  const whole = createHash('sha256');
-  const out = await open(partial, 'w');
+  const cached = await cache.chunks();
+  const sources = new Map<string, FileHandle>(); // cache files opened by this pull
+  const used = new Set<string>(); // cache entries read from
+  const stale = new Set<string>(); // cache entries whose bytes no longer match their chunks
+  // Chunks this pull wrote already (a chunk that repeats in the file is copied from its first copy).
+  const written = new Map<string, number>();
+  const out = await open(partial, 'w+');
+  const whole = hashFileAside(partial);
+  // Writes go out in file order; `flushed` settles once every write so far has, and then tells the
+  // hashing worker how far the file is final.
+  let flushed: Promise<unknown> = Promise.resolve();
+  let told = 0;
+  const write = (bytes: Buffer, offset: number): Promise<unknown> => {
+    const done = out.write(bytes, 0, bytes.length, offset);
+    const end = offset + bytes.length;
+    flushed = Promise.all([flushed, done]).then(() => {
+      if (end - told >= HASH_STEP_BYTES) whole.advance((told = end));
+    });
+    flushed.catch(() => {}); // awaited before the file is verified
+    return done;
+  };
+  const available = (c: Chunk) => written.has(c.sha256) || cached.get(c.sha256)?.size === c.size;
+  const buffer = Buffer.allocUnsafe(MAX_CHUNK_BYTES);
+  /** A chunk's bytes from this pull's own output or the cache, verified; undefined: fetch it. */
+  const readLocal = async (c: Chunk): Promise<Buffer | undefined> => {
+    const bytes = buffer.subarray(0, c.size);
+    const at = written.get(c.sha256);
+    // Read back from this pull's file: verified by the whole-file hash like every fetched byte.
+    if (at !== undefined) return (await readFully(out, bytes, at)) ? bytes : undefined;
+    const hit = cached.get(c.sha256)!;
+    let source = sources.get(hit.path);
+    if (!source) {
+      source = await open(hit.path, 'r').catch(() => undefined);
+      if (!source) return undefined;
+      sources.set(hit.path, source);
+    }
+    if ((await readFully(source, bytes, hit.offset)) && sha256(bytes) === c.sha256) {
+      used.add(hit.file);
+      return bytes;
+    }
+    // Changed under its name (the pulled copy it is linked to was written in place): not used.
+    for (const [sha, other] of cached) if (other.file === hit.file) cached.delete(sha);
+    stale.add(hit.file);
+    return undefined;
+  };
   let ok = false;
   try {
     const chunks = manifest.chunks;
-    const local = async (sha256: string, size: number) =>
-      (await staged.get(sha256))?.path ??
-      ((await cache.size(sha256)) === size ? cache.path(sha256) : undefined);
     for (let i = 0; i < chunks.length; ) {
       const c = chunks[i]!;
-      const from = await local(c.sha256, c.size);
-      if (from) {
-        const bytes = await readFile(from);
-        await out.write(bytes, 0, bytes.length, c.offset);
-        whole.update(bytes);
-        if (!staged.has(c.sha256)) await cache.touch(c.sha256);
+      const bytes = available(c) ? await readLocal(c) : undefined;
+      if (bytes) {
+        await write(bytes, c.offset);
+        if (!written.has(c.sha256)) written.set(c.sha256, c.offset);
         stats.skipped += c.size;
         onBytes(stats);
         i++;
@@ -73,27 +112,17 @@ export async function downloadChunked(
       // A chunk that repeats ends the run: its second copy comes from the first.
       const inRun = new Set([c.sha256]);
       let j = i + 1;
-      while (
-        j < chunks.length &&
-        !inRun.has(chunks[j]!.sha256) &&
-        !(await local(chunks[j]!.sha256, chunks[j]!.size))
-      )
+      while (j < chunks.length && !inRun.has(chunks[j]!.sha256) && !available(chunks[j]!))
         inRun.add(chunks[j++]!.sha256);
       i = await fetchRun(client, where, file.sha256, chunks.slice(i, j), i, async (chunk, bytes) => {
-        // Synchronous part first, in file order: the hash, and the cache entry's claim.
-        whole.update(bytes);
-        const writes: Promise<unknown>[] = [out.write(bytes, 0, bytes.length, chunk.offset)];
-        if (!staged.has(chunk.sha256)) {
-          const entry = cache.stage(chunk.sha256, bytes);
-          staged.set(chunk.sha256, entry);
-          writes.push(entry);
-        }
-        await Promise.all(writes);
+        await write(bytes, chunk.offset);
+        if (!written.has(chunk.sha256)) written.set(chunk.sha256, chunk.offset);
         stats.sent += bytes.length;
         onBytes(stats);
       });
     }
-    const actual = whole.digest('hex');
+    await flushed;
+    const actual = await whole.finish(manifest.size);
     if (actual !== file.sha256)
       throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
         path: where.path,
@@ -102,14 +131,28 @@ export async function downloadChunked(
       });
     ok = true;
   } finally {
+    if (!ok) await whole.cancel();
     await out.close();
-    for (const pending of staged.values()) {
-      const entry = await pending.catch(() => undefined);
-      await (ok ? entry?.commit() : entry?.discard())?.catch(() => undefined);
-    }
+    for (const source of sources.values()) await source.close().catch(() => undefined);
     if (!ok) await rm(partial, { force: true });
   }
+  // The cache is an optimization: failing to update it fails no pull.
+  for (const entry of stale) await cache.drop(entry).catch(() => undefined);
+  for (const entry of used) await cache.touch(entry);
+  await cache.addFile(file.sha256, partial, manifest.chunks).catch(() => undefined);
   return stats;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Fills `target` from `position` of a file; false when the file ends first. */
+async function readFully(file: FileHandle, target: Buffer, position: number): Promise<boolean> {
+  for (let done = 0; done < target.length; ) {
+    const { bytesRead } = await file.read(target, done, target.length - done, position + done);
+    if (bytesRead === 0) return false;
+    done += bytesRead;
+  }
+  return true;
 }
 
 /**
@@ -126,7 +169,7 @@ async function fetchRun(
   take: (chunk: { sha256: string; offset: number; size: number }, bytes: Buffer) => Promise<void>,
 ): Promise<number> {
   let k = 0;
-  // Two buffers: one fills from the network while the other's chunk is written (file and cache).
+  // Two buffers: one fills from the network while the other's chunk is written.
   const buffers = [Buffer.allocUnsafe(MAX_CHUNK_BYTES), Buffer.allocUnsafe(MAX_CHUNK_BYTES)] as const;
   const pending: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
   let turn = 0;

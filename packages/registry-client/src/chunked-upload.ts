@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { chunk as chunking } from '@ferry/formats';
 import type { Progress, RegistryClient } from './client.js';
+import { hashFileAside } from './file-hash-worker.js';
 import type { LocalFile } from './local-files.js';
 import { RemoteRegistryError } from './errors.js';
 import { MAX_CHUNK_BYTES, MAX_CHUNKS_PER_REQUEST } from './limits.js';
@@ -23,15 +24,33 @@ const PACK_BYTES = 64 * 1024 * 1024;
 const MAX_TRIES = 5;
 
 /**
- * Chunks local files (one read each, which also gives the file's sha256). Tensor ranges come from
- * all the files together, so an ONNX model's external data file is cut at its tensors.
+ * Chunks local files. Tensor ranges come from all the files together, so an ONNX model's external
+ * data file is cut at its tensors. Per file, two reads run side by side on the two cores: this
+ * thread cuts and hashes the chunks while a worker hashes the whole file (its identity), which
+ * halves the wall time of the two hash passes. The whole-file sha256 is needed before any pack
+ * goes (a pack names the file it belongs to, so the registry hashes the file as packs arrive and
+ * the manifest commit reads nothing back), so packs start once both passes end.
  */
 export async function chunkLocal(files: readonly Omit<LocalFile, 'sha256'>[]): Promise<ChunkedLocalFile[]> {
   const spans = await chunking.tensorSpans(files.map((f) => f.absolute));
   const out: ChunkedLocalFile[] = [];
   for (const file of files) {
-    const chunked = await chunking.chunkFile(file.absolute, await chunking.spansOf(file.absolute, spans));
-    out.push({ ...file, sha256: chunked.sha256, size: chunked.size, chunks: chunked.chunks });
+    const tensors = await chunking.spansOf(file.absolute, spans);
+    const whole = hashFileAside(file.absolute, { size: file.size });
+    const chunks: chunking.FileChunk[] = [];
+    let size = 0;
+    try {
+      for await (const { offset, size: n, sha256 } of chunking.chunkStream(file.absolute, tensors, null)) {
+        chunks.push({ offset, size: n, sha256 });
+        size += n;
+      }
+    } catch (error) {
+      await whole.cancel();
+      throw error;
+    }
+    if (size !== file.size)
+      throw new Error(`${file.absolute} changed size while it was read (${file.size} -> ${size} bytes)`);
+    out.push({ ...file, sha256: await whole.finish(size), size, chunks });
   }
   return out;
 }
