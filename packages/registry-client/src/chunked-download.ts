@@ -61,9 +61,9 @@ export async function downloadChunked(
   // hashing worker how far the file is final.
   let flushed: Promise<unknown> = Promise.resolve();
   let told = 0;
-  const write = (bytes: Buffer, offset: number): Promise<unknown> => {
-    const done = out.write(bytes, 0, bytes.length, offset);
-    const end = offset + bytes.length;
+  const write = (pieces: Buffer[], offset: number, size: number): Promise<unknown> => {
+    const done = out.writev(pieces, offset);
+    const end = offset + size;
     flushed = Promise.all([flushed, done]).then(() => {
       if (end - told >= HASH_STEP_BYTES) whole.advance((told = end));
     });
@@ -101,7 +101,7 @@ export async function downloadChunked(
       const c = chunks[i]!;
       const bytes = available(c) ? await readLocal(c) : undefined;
       if (bytes) {
-        await write(bytes, c.offset);
+        await write([bytes], c.offset, c.size);
         if (!written.has(c.sha256)) written.set(c.sha256, c.offset);
         stats.skipped += c.size;
         onBytes(stats);
@@ -114,10 +114,10 @@ export async function downloadChunked(
       let j = i + 1;
       while (j < chunks.length && !inRun.has(chunks[j]!.sha256) && !available(chunks[j]!))
         inRun.add(chunks[j++]!.sha256);
-      i = await fetchRun(client, where, file.sha256, chunks.slice(i, j), i, async (chunk, bytes) => {
-        await write(bytes, chunk.offset);
+      i = await fetchRun(client, where, file.sha256, chunks.slice(i, j), i, async (chunk, pieces) => {
+        await write(pieces, chunk.offset, chunk.size);
         if (!written.has(chunk.sha256)) written.set(chunk.sha256, chunk.offset);
-        stats.sent += bytes.length;
+        stats.sent += chunk.size;
         onBytes(stats);
       });
     }
@@ -166,18 +166,17 @@ async function fetchRun(
   sha256: string,
   run: readonly { sha256: string; offset: number; size: number }[],
   first: number,
-  take: (chunk: { sha256: string; offset: number; size: number }, bytes: Buffer) => Promise<void>,
+  take: (chunk: { sha256: string; offset: number; size: number }, pieces: Buffer[]) => Promise<void>,
 ): Promise<number> {
   let k = 0;
-  // Two buffers: one fills from the network while the other's chunk is written.
-  const buffers = [Buffer.allocUnsafe(MAX_CHUNK_BYTES), Buffer.allocUnsafe(MAX_CHUNK_BYTES)] as const;
-  const pending: [Promise<void>, Promise<void>] = [Promise.resolve(), Promise.resolve()];
-  let turn = 0;
+  // A chunk is handed on as the socket's own pieces (written with writev, never copied into a
+  // chunk buffer); one chunk's write is in flight while the next one's pieces arrive.
+  let pending: Promise<void> = Promise.resolve();
   for (let tries = 1; k < run.length; tries++) {
     const start = run[k]!.offset;
     const last = run[run.length - 1]!;
+    let pieces: Buffer[] = [];
     let filled = 0;
-    let buffer = buffers[turn]!;
     try {
       const response = await openRange(client, where, start, last.offset + last.size - 1, sha256);
       for await (const piece of response as AsyncIterable<Buffer>) {
@@ -185,26 +184,24 @@ async function fetchRun(
           const chunk = run[k];
           if (!chunk) throw new Error('the registry sent more bytes than asked for');
           const n = Math.min(chunk.size - filled, piece.length - at);
-          piece.copy(buffer, filled, at, at + n);
+          pieces.push(n === piece.length ? piece : piece.subarray(at, at + n));
           filled += n;
           at += n;
           if (filled === chunk.size) {
-            const written = take(chunk, buffer.subarray(0, filled));
-            written.catch(() => {}); // awaited below, before its buffer is reused
-            pending[turn] = written;
-            turn ^= 1;
-            await pending[turn];
-            buffer = buffers[turn]!;
+            await pending;
+            pending = take(chunk, pieces);
+            pending.catch(() => {}); // awaited before the next chunk is handed on
+            pieces = [];
             filled = 0;
             k++;
           }
         }
       }
-      await Promise.all(pending);
+      await pending;
       if (k < run.length) throw new Error(`the download ended ${run.length - k} chunk(s) early`);
     } catch (error) {
       // A failed write is not a network error: no retry rewrites what is already taken.
-      await Promise.all(pending);
+      await pending;
       if (tries >= MAX_TRIES || error instanceof RemoteRegistryError) throw error;
       await new Promise((r) => setTimeout(r, 200 * 2 ** tries));
     }
