@@ -89,8 +89,10 @@ export async function downloadChunked(
       used.add(hit.file);
       return bytes;
     }
-    // Changed under its name (the pulled copy it is linked to was written in place): not used.
-    for (const [sha, other] of cached) if (other.file === hit.file) cached.delete(sha);
+    // Changed under its name (the pulled copy it is linked to was written in place): this chunk
+    // is fetched instead; the entry's other chunks are still used, each hashed on read too, and
+    // the entry leaves the cache after the pull.
+    cached.delete(c.sha256);
     stale.add(hit.file);
     return undefined;
   };
