@@ -33,7 +33,9 @@ export function hashFileAside(path: string, whole?: { size: number }): FileHash 
     settle = { resolve, reject };
   });
   result.catch(() => {}); // observed through finish()
-  worker.on('message', (sha: string) => settle?.resolve(sha));
+  worker.on('message', (answer: { sha256?: string; error?: string }) =>
+    answer.sha256 ? settle?.resolve(answer.sha256) : settle?.reject(new Error(answer.error)),
+  );
   worker.on('error', (error) => {
     failure = error;
     settle?.reject(error);
@@ -70,19 +72,27 @@ function hashWorkerMain(): void {
   let at = 0;
   let target = 0;
   let end = -1;
+  // Ends the worker itself, its file closed, on the digest or on the first error (a short file):
+  // an exception left to kill the worker would leave the descriptor to the runtime's cleanup.
+  const done = (answer: { sha256: string } | { error: string }) => {
+    closeSync(fd);
+    parentPort.postMessage(answer);
+    parentPort.close();
+  };
   parentPort.on('message', (m: { upTo?: number; end?: number }) => {
     if (m.end !== undefined) end = m.end;
     target = Math.max(target, m.upTo ?? 0, end);
-    while (at < target) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, target - at), at);
-      if (n === 0) throw new Error(`${workerData.path} ended at byte ${at}, before ${target}`);
-      hash.update(buffer.subarray(0, n));
-      at += n;
+    try {
+      while (at < target) {
+        const n = readSync(fd, buffer, 0, Math.min(buffer.length, target - at), at);
+        if (n === 0) throw new Error(`${workerData.path} ended at byte ${at}, before ${target}`);
+        hash.update(buffer.subarray(0, n));
+        at += n;
+      }
+    } catch (error) {
+      done({ error: (error as Error).message });
+      return;
     }
-    if (end >= 0 && at >= end) {
-      closeSync(fd);
-      parentPort.postMessage(hash.digest('hex'));
-      parentPort.close();
-    }
+    if (end >= 0 && at >= end) done({ sha256: hash.digest('hex') });
   });
 }
