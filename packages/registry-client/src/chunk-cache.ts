@@ -165,7 +165,11 @@ export class ChunkCache {
   async prune(
     maxBytes = this.maxBytes,
   ): Promise<{ removed: number; bytes: number; kept: number; keptBytes: number }> {
-    const entries = (await this.list()).sort((a, b) => a.used.getTime() - b.used.getTime());
+    // Entries of the first layout are never read any more: they go before any pulled file.
+    const rank = (e: CacheEntry) => (e.kind === 'chunk' ? 0 : 1);
+    const entries = (await this.list()).sort(
+      (a, b) => rank(a) - rank(b) || a.used.getTime() - b.used.getTime(),
+    );
     let total = entries.reduce((n, e) => n + e.size, 0);
     let removed = 0;
     let bytes = 0;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCache } from '@ferry/registry-client';
@@ -62,6 +62,26 @@ describe('ferry cache ls|prune', () => {
     const empty = await runCli(['cache', 'prune', '--dir', cache.dir, '--max-size', '0', '--json']);
     expect(JSON.parse(empty.stdout)).toMatchObject({ removed: 2, kept: 0, keptBytes: 0 });
     expect((await readFile(join(dir, 'pulled-2.bin'))).length).toBe(1000);
+  });
+
+  it('counts chunks of the first layout (one file per chunk) and prunes them before any pulled file', async () => {
+    const cache = new ChunkCache(join(dir, 'legacy'));
+    const bytes = randomBytes(800);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    await mkdir(join(cache.dir, sha.slice(0, 2)), { recursive: true });
+    await writeFile(join(cache.dir, sha.slice(0, 2), sha), bytes);
+    const pulled = randomBytes(1000);
+    await writeFile(join(dir, 'pulled-l.bin'), pulled);
+    const pulledSha = createHash('sha256').update(pulled).digest('hex');
+    await cache.addFile(pulledSha, join(dir, 'pulled-l.bin'), [{ sha256: pulledSha, offset: 0, size: 1000 }]);
+    // The pulled file was used longest ago; the old-layout chunk still goes first.
+    const old = new Date(Date.now() - 3600_000);
+    await utimes(`${cache.filePath(pulledSha)}.json`, old, old);
+    const ls = await runCli(['cache', 'ls', '--dir', cache.dir, '--json']);
+    expect(JSON.parse(ls.stdout)).toMatchObject({ chunks: 2, files: 1, bytes: 1800 });
+    const pruned = await runCli(['cache', 'prune', '--dir', cache.dir, '--max-size', '1000', '--json']);
+    expect(JSON.parse(pruned.stdout)).toMatchObject({ removed: 1, bytes: 800, kept: 1, keptBytes: 1000 });
+    expect((await cache.list()).map((e) => e.kind)).toEqual(['file']);
   });
 
   it('refuses an unknown action with exit 2', async () => {
