@@ -74,12 +74,17 @@ function hashWorkerMain(): void {
   let end = -1;
   // Ends the worker itself, its file closed, on the digest or on the first error (a short file):
   // an exception left to kill the worker would leave the descriptor to the runtime's cleanup.
+  // Messages already queued still arrive after the port is closed (finish() repeats the end a
+  // push gave at the start): answered once.
+  let answered = false;
   const done = (answer: { sha256: string } | { error: string }) => {
+    answered = true;
     closeSync(fd);
     parentPort.postMessage(answer);
     parentPort.close();
   };
   parentPort.on('message', (m: { upTo?: number; end?: number }) => {
+    if (answered) return;
     if (m.end !== undefined) end = m.end;
     target = Math.max(target, m.upTo ?? 0, end);
     try {

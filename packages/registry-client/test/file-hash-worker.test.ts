@@ -36,6 +36,14 @@ describe('hashFileAside', () => {
     await expect(hashFileAside(path).finish(2000)).rejects.toThrow(`${path} ended at byte 1000, before 2000`);
   });
 
+  it('answers once when told the end twice before it started (a push finishing a small file at once)', async () => {
+    const bytes = randomBytes(100);
+    const path = join(dir, 'twice.bin');
+    await writeFile(path, bytes);
+    for (let i = 0; i < 20; i++)
+      expect(await hashFileAside(path, { size: 100 }).finish(100)).toBe(sha(bytes));
+  });
+
   it('hashes an empty file', async () => {
     const path = join(dir, 'empty.bin');
     await writeFile(path, '');
