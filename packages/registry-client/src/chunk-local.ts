@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { chunk as chunking } from '@ferry/formats';
 import type { ChunkedLocalFile, TransferBytes } from './chunked-upload.js';
 import { lacking, packsOf, sendPack } from './chunked-upload.js';
 import type { RegistryClient } from './client.js';
-import { hashFileAside } from './file-hash-worker.js';
+import { ASIDE_MIN_BYTES, hashFileAside } from './file-hash-worker.js';
 import { MAX_CHUNKS_PER_REQUEST } from './limits.js';
 import type { LocalFile } from './local-files.js';
 
@@ -40,19 +41,21 @@ export async function chunkLocal(
   const out: ChunkedLocalFile[] = [];
   for (const file of files) {
     const tensors = await chunking.spansOf(file.absolute, spans);
-    const whole = hashFileAside(file.absolute, { size: file.size });
+    const aside =
+      file.size >= ASIDE_MIN_BYTES ? hashFileAside(file.absolute, { size: file.size }) : undefined;
+    const inline = aside ? null : createHash('sha256');
     const early = send && new EarlyPacks(send, file);
     const chunks: chunking.FileChunk[] = [];
     let size = 0;
     try {
-      for await (const { offset, size: n, sha256 } of chunking.chunkStream(file.absolute, tensors, null)) {
+      for await (const { offset, size: n, sha256 } of chunking.chunkStream(file.absolute, tensors, inline)) {
         chunks.push({ offset, size: n, sha256 });
         size += n;
         await early?.add({ offset, size: n, sha256 });
       }
       await early?.end();
     } catch (error) {
-      await whole.cancel();
+      await aside?.cancel();
       await early?.abandon();
       throw error;
     }
@@ -60,7 +63,7 @@ export async function chunkLocal(
       throw new Error(`${file.absolute} changed size while it was read (${file.size} -> ${size} bytes)`);
     out.push({
       ...file,
-      sha256: await whole.finish(size),
+      sha256: aside ? await aside.finish(size) : inline!.digest('hex'),
       size,
       chunks,
       ...(early && { early: early.bytes.sent }),

@@ -5,7 +5,7 @@ import type { ChunkCache } from './chunk-cache.js';
 import type { TransferBytes } from './chunked-upload.js';
 import type { RegistryClient } from './client.js';
 import { RemoteRegistryError, registryError } from './errors.js';
-import { hashFileAside } from './file-hash-worker.js';
+import { ASIDE_MIN_BYTES, hashFileAside } from './file-hash-worker.js';
 import { MAX_CHUNK_BYTES } from './limits.js';
 
 /** A version file's chunks as the registry lists them. */
@@ -56,16 +56,19 @@ export async function downloadChunked(
   // Chunks this pull wrote already (a chunk that repeats in the file is copied from its first copy).
   const written = new Map<string, number>();
   const out = await open(partial, 'w+');
-  const whole = hashFileAside(partial);
+  const aside = file.size >= ASIDE_MIN_BYTES ? hashFileAside(partial) : undefined;
+  const inline = aside ? undefined : createHash('sha256');
   // Writes go out in file order; `flushed` settles once every write so far has, and then tells the
   // hashing worker how far the file is final.
   let flushed: Promise<unknown> = Promise.resolve();
   let told = 0;
   const write = (pieces: Buffer[], offset: number, size: number): Promise<unknown> => {
+    // Writes are issued in file order: a small file is hashed here, as they are.
+    for (const piece of inline ? pieces : []) inline!.update(piece);
     const done = out.writev(pieces, offset);
     const end = offset + size;
     flushed = Promise.all([flushed, done]).then(() => {
-      if (end - told >= HASH_STEP_BYTES) whole.advance((told = end));
+      if (aside && end - told >= HASH_STEP_BYTES) aside.advance((told = end));
     });
     flushed.catch(() => {}); // awaited before the file is verified
     return done;
@@ -124,7 +127,7 @@ export async function downloadChunked(
       });
     }
     await flushed;
-    const actual = await whole.finish(manifest.size);
+    const actual = aside ? await aside.finish(manifest.size) : inline!.digest('hex');
     if (actual !== file.sha256)
       throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
         path: where.path,
@@ -133,7 +136,7 @@ export async function downloadChunked(
       });
     ok = true;
   } finally {
-    if (!ok) await whole.cancel();
+    if (!ok) await aside?.cancel();
     await out.close();
     for (const source of sources.values()) await source.close().catch(() => undefined);
     if (!ok) await rm(partial, { force: true });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferSource, writeSafetensors } from '@ferry/formats';
-import { RegistryClient, type TransferBytes } from '@ferry/registry-client';
+import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
@@ -97,7 +97,21 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
         events[i - 1]!.sent + events[i - 1]!.skipped,
       );
 
-    await client.pull('models:/org/p/2', join(work, 'out'), { cache: false, force: true });
-    expect((await readFile(join(work, 'out', 'm.safetensors'))).equals(v2)).toBe(true);
+    // Pulled in chunks (a file this size is hashed on a worker thread as it is written), then
+    // again from the cache alone.
+    const cache = new ChunkCache(join(work, 'cache'));
+    for (const [out, fetched] of [
+      ['out', v2.length],
+      ['again', 0],
+    ] as const) {
+      let pulled: TransferBytes | undefined;
+      await client.pull('models:/org/p/2', join(work, out), {
+        cache,
+        force: true,
+        onProgress: (_d, _t, _p, b) => (pulled = b ?? pulled),
+      });
+      expect((await readFile(join(work, out, 'm.safetensors'))).equals(v2)).toBe(true);
+      expect(pulled).toEqual({ sent: fetched, skipped: v2.length - fetched });
+    }
   });
 });
