@@ -3,6 +3,7 @@ import { chunk as chunking } from '@ferry/formats';
 import type { ChunkedLocalFile, TransferBytes } from './chunked-upload.js';
 import { lacking, packsOf, sendPack } from './chunked-upload.js';
 import type { RegistryClient } from './client.js';
+import { registryError } from './errors.js';
 import { ASIDE_MIN_BYTES, hashFileAside } from './file-hash-worker.js';
 import { MAX_CHUNKS_PER_REQUEST } from './limits.js';
 import type { LocalFile } from './local-files.js';
@@ -59,8 +60,14 @@ export async function chunkLocal(
       await early?.abandon();
       throw error;
     }
-    if (size !== file.size)
-      throw new Error(`${file.absolute} changed size while it was read (${file.size} -> ${size} bytes)`);
+    // The worker hashed the size listed before; a file written meanwhile would get a wrong name.
+    if (size !== file.size) {
+      await aside?.cancel();
+      throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+        what: file.absolute,
+        reason: `changed size while it was read (${file.size} -> ${size} bytes)`,
+      });
+    }
     out.push({
       ...file,
       sha256: aside ? await aside.finish(size) : inline!.digest('hex'),
