@@ -44,6 +44,19 @@ export interface CacheEntry {
 }
 
 const SHA = /^[0-9a-f]{64}$/;
+
+/** A file entry's chunk list as stored (`<sha256>.json`): compact rows, and the data file's stamp. */
+interface ChunkList {
+  /** Inode, size and mtime in ns of the data file when it entered the cache. */
+  stamp: string | undefined;
+  chunks: [string, number, number][];
+}
+
+/** What changes when anything writes into a file: its inode (replaced), size or mtime. */
+async function stampOf(path: string): Promise<string | undefined> {
+  const info = await stat(path, { bigint: true }).catch(() => undefined);
+  return info && `${info.ino}:${info.size}:${info.mtimeNs}`;
+}
 const FILES = 'files';
 
 /**
@@ -58,9 +71,13 @@ const FILES = 'files';
  * pulled files get moved, deleted and rewritten; the link keeps the bytes the entry names even
  * when the user's copy is gone or replaced by rename.
  *
- * What keeps it honest: a file whose link was written through in place (an editor saving over it)
- * no longer holds its chunks, so every chunk read from the cache is hashed on read and a mismatch
- * is fetched instead (and the entry dropped); a pull still verifies the whole file it assembles.
+ * What keeps it honest: a file whose link was written through in place (a tool writing into the
+ * pulled copy) no longer holds its chunks. Such a write changes the file's mtime, so an entry
+ * whose data file is not the inode, size and mtime (to the nanosecond) recorded when it entered
+ * has every chunk hashed on read, and a chunk that fails is fetched instead (the entry is dropped
+ * after the pull); an unchanged entry's chunks are used as they are (hashing them would cost a
+ * pass over every cached byte of every pull). Either way the pull verifies the whole file it
+ * assembles, and if that fails it drops the unhashed entries it used and downloads the file whole.
  * Entries appear by rename (data first, chunk list last), so a killed pull leaves at most a temp
  * file that prune removes. Bounded: after each pull the least recently used entries go until the
  * cache fits `maxBytes` (counted as if unshared: a linked entry's bytes are freed only once the
@@ -79,16 +96,20 @@ export class ChunkCache {
 
   /**
    * Every cached chunk by sha256, with the file that holds it (the first listed when several do).
+   * `trusted`: the file is the same inode, size and mtime (to the nanosecond) as when it entered
+   * the cache, so nothing wrote into it since; other entries' chunks must be hashed on read.
    * Read once per pulled file: a cache holds a few dozen files, each a list of some thousand chunks.
    */
-  async chunks(): Promise<Map<string, CachedChunk & { path: string; file: string }>> {
-    const out = new Map<string, CachedChunk & { path: string; file: string }>();
+  async chunks(): Promise<Map<string, CachedChunk & { path: string; file: string; trusted: boolean }>> {
+    const out = new Map<string, CachedChunk & { path: string; file: string; trusted: boolean }>();
     for (const name of await readdir(join(this.dir, FILES)).catch(() => [] as string[])) {
       const file = name.slice(0, -'.json'.length);
       if (!name.endsWith('.json') || !SHA.test(file)) continue;
       const list = await this.chunkList(file);
-      for (const c of list ?? [])
-        if (!out.has(c.sha256)) out.set(c.sha256, { ...c, path: this.filePath(file), file });
+      if (!list) continue;
+      const trusted = list.stamp === (await stampOf(this.filePath(file)));
+      for (const c of list.chunks)
+        if (!out.has(c.sha256)) out.set(c.sha256, { ...c, path: this.filePath(file), file, trusted });
     }
     return out;
   }
@@ -104,7 +125,11 @@ export class ChunkCache {
     try {
       await link(path, temp).catch(() => copyFile(path, temp));
       await rename(temp, target);
-      await writeFile(`${temp}.json`, JSON.stringify(chunks.map((c) => [c.sha256, c.offset, c.size])));
+      const list: ChunkList = {
+        stamp: await stampOf(target),
+        chunks: chunks.map((c) => [c.sha256, c.offset, c.size]),
+      };
+      await writeFile(`${temp}.json`, JSON.stringify(list));
       await rename(`${temp}.json`, `${target}.json`);
     } finally {
       await rm(temp, { force: true });
@@ -130,7 +155,7 @@ export class ChunkCache {
       if (!SHA.test(name)) continue;
       const data = await stat(this.filePath(name)).catch(() => undefined);
       const list = await stat(`${this.filePath(name)}.json`).catch(() => undefined);
-      const chunks = list && (await this.chunkList(name));
+      const chunks = list && (await this.chunkList(name))?.chunks;
       if (data?.isFile() && chunks)
         out.push({
           kind: 'file',
@@ -194,14 +219,16 @@ export class ChunkCache {
     return { removed, bytes, kept: entries.length - removed, keptBytes: total };
   }
 
-  private async chunkList(sha256: string): Promise<CachedChunk[] | undefined> {
+  private async chunkList(
+    sha256: string,
+  ): Promise<{ stamp: string | undefined; chunks: CachedChunk[] } | undefined> {
     try {
-      const rows = JSON.parse(await readFile(`${this.filePath(sha256)}.json`, 'utf8')) as unknown;
-      if (!Array.isArray(rows)) return undefined;
+      const list = JSON.parse(await readFile(`${this.filePath(sha256)}.json`, 'utf8')) as Partial<ChunkList>;
+      if (!Array.isArray(list.chunks)) return undefined;
       const out: CachedChunk[] = [];
-      for (const row of rows) {
+      for (const row of list.chunks) {
         const [sha, offset, size] = row as [unknown, unknown, unknown];
-        // A damaged list is skipped, not trusted: the chunks are hashed on read anyway.
+        // A damaged list is skipped, not trusted.
         if (
           typeof sha !== 'string' ||
           !SHA.test(sha) ||
@@ -211,7 +238,7 @@ export class ChunkCache {
           return undefined;
         out.push({ sha256: sha, offset: offset as number, size: size as number });
       }
-      return out;
+      return { stamp: typeof list.stamp === 'string' ? list.stamp : undefined, chunks: out };
     } catch {
       return undefined;
     }

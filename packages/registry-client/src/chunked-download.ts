@@ -25,13 +25,14 @@ const HASH_STEP_BYTES = 4 * 1024 * 1024;
 type Chunk = RemoteManifest['chunks'][number];
 
 /**
- * Downloads a version file into `partial` from chunks: cached ones are read from the cache
- * (each hashed on read: a cached chunk that no longer matches is fetched instead), runs of missing
- * ones fetched as byte ranges of the file's download route. Each byte is written once, in file
- * order; a worker thread hashes the written prefix on the other core as it grows, so the
- * whole-file check costs no time on this thread. Memory: a few chunks. Once the file matches its
- * sha256 it enters the cache (a hard link, see chunk-cache.ts). Answers undefined for a file stored
- * whole (the caller downloads it the ordinary way).
+ * Downloads a version file into `partial` from chunks: cached ones are read from the cache (hashed
+ * on read where the cached file changed since it entered: a chunk that no longer matches is
+ * fetched instead; see chunk-cache.ts), runs of missing ones fetched as byte ranges of the file's
+ * download route. Each byte is written once, in file order; a worker thread hashes the written
+ * prefix on the other core as it grows, so the whole-file check costs no time on this thread.
+ * Memory: a few chunks. Once the file matches its sha256 it enters the cache (a hard link, see
+ * chunk-cache.ts). Answers undefined for a file stored whole (the caller downloads it the
+ * ordinary way).
  */
 export async function downloadChunked(
   client: RegistryClient,
@@ -53,6 +54,7 @@ export async function downloadChunked(
   const sources = new Map<string, FileHandle>(); // cache files opened by this pull
   const used = new Set<string>(); // cache entries read from
   const stale = new Set<string>(); // cache entries whose bytes no longer match their chunks
+  const unhashed = new Set<string>(); // entries used unhashed, as unchanged since they entered
   // Chunks this pull wrote already (a chunk that repeats in the file is copied from its first copy).
   const written = new Map<string, number>();
   const out = await open(partial, 'w+');
@@ -88,8 +90,9 @@ export async function downloadChunked(
       if (!source) return undefined;
       sources.set(hit.path, source);
     }
-    if ((await readFully(source, bytes, hit.offset)) && sha256(bytes) === c.sha256) {
+    if ((await readFully(source, bytes, hit.offset)) && (hit.trusted || sha256(bytes) === c.sha256)) {
       used.add(hit.file);
+      if (hit.trusted) unhashed.add(hit.file);
       return bytes;
     }
     // Changed under its name (the pulled copy it is linked to was written in place): this chunk
@@ -128,12 +131,16 @@ export async function downloadChunked(
     }
     await flushed;
     const actual = aside ? await aside.finish(manifest.size) : inline!.digest('hex');
-    if (actual !== file.sha256)
+    if (actual !== file.sha256) {
+      // Only a cache entry used unhashed can have brought wrong bytes (fetched ones are the
+      // registry's, checked by this same hash): they leave the cache, the caller downloads whole.
+      for (const entry of unhashed) await cache.drop(entry).catch(() => undefined);
       throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
         path: where.path,
         actual,
         expected: file.sha256,
       });
+    }
     ok = true;
   } finally {
     if (!ok) await aside?.cancel();
