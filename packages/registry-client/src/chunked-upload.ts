@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
-import { chunk as chunking } from '@ferry/formats';
+import type { chunk as chunking } from '@ferry/formats';
 import type { Progress, RegistryClient } from './client.js';
 import type { LocalFile } from './local-files.js';
 import { RemoteRegistryError } from './errors.js';
@@ -9,6 +9,8 @@ import { MAX_CHUNK_BYTES, MAX_CHUNKS_PER_REQUEST } from './limits.js';
 /** A local file with its chunks, as the chunker cut it (tensor-aligned where ferry reads the format). */
 export interface ChunkedLocalFile extends LocalFile {
   readonly chunks: readonly chunking.FileChunk[];
+  /** Chunk bytes already sent while the file was hashed (chunk-local.ts). */
+  readonly early?: number;
 }
 
 /** Bytes of one push or pull: sent (or fetched) over the network, and skipped because the other side had them. */
@@ -21,20 +23,6 @@ export interface TransferBytes {
 const PACK_BYTES = 64 * 1024 * 1024;
 /** Tries of one pack or manifest commit after a dropped connection or a chunk collected meanwhile. */
 const MAX_TRIES = 5;
-
-/**
- * Chunks local files (one read each, which also gives the file's sha256). Tensor ranges come from
- * all the files together, so an ONNX model's external data file is cut at its tensors.
- */
-export async function chunkLocal(files: readonly Omit<LocalFile, 'sha256'>[]): Promise<ChunkedLocalFile[]> {
-  const spans = await chunking.tensorSpans(files.map((f) => f.absolute));
-  const out: ChunkedLocalFile[] = [];
-  for (const file of files) {
-    const chunked = await chunking.chunkFile(file.absolute, await chunking.spansOf(file.absolute, spans));
-    out.push({ ...file, sha256: chunked.sha256, size: chunked.size, chunks: chunked.chunks });
-  }
-  return out;
-}
 
 /**
  * Uploads a file as chunks: asks which the registry lacks, sends only those (in packs, each chunk
@@ -60,17 +48,21 @@ export async function uploadChunked(
         queued.add(c.sha256);
         todo.push(c);
       }
-    if (tries === 1) stats.skipped = file.size - todo.reduce((n, c) => n + c.size, 0);
+    if (tries === 1) {
+      stats.sent = file.early ?? 0;
+      stats.skipped = file.size - todo.reduce((n, c) => n + c.size, 0) - stats.sent;
+    }
     onBytes(stats);
-    for (let i = 0; i < todo.length; ) {
-      let bytes = 0;
-      const pack: chunking.FileChunk[] = [];
-      while (i < todo.length && (pack.length === 0 || bytes + todo[i]!.size <= PACK_BYTES)) {
-        bytes += todo[i]!.size;
-        pack.push(todo[i++]!);
-      }
-      // When every chunk goes, in file order, the registry hashes the file as the packs come in.
-      await sendPack(client, file, pack, todo.length === file.chunks.length ? pack[0]!.offset : undefined);
+    // When every chunk goes, in file order, the registry hashes the file as the packs come in.
+    const inOrder = todo.length === file.chunks.length;
+    for (const pack of packsOf(todo)) {
+      await sendPack(
+        client,
+        file.absolute,
+        pack,
+        inOrder ? { file: file.sha256, offset: pack[0]!.offset } : undefined,
+      );
+      const bytes = pack.reduce((n, c) => n + c.size, 0);
       stats.sent += bytes;
       onBytes(stats);
     }
@@ -98,7 +90,8 @@ export function fitsChunked(file: ChunkedLocalFile): boolean {
   return file.chunks.length > 0 && file.chunks.length <= MAX_CHUNKS_PER_REQUEST;
 }
 
-async function lacking(client: RegistryClient, shas: readonly string[]): Promise<Set<string>> {
+/** Which of these chunks the registry lacks (asked in requests of at most MAX_CHUNKS_PER_REQUEST). */
+export async function lacking(client: RegistryClient, shas: readonly string[]): Promise<Set<string>> {
   const unique = [...new Set(shas)];
   const missing = new Set<string>();
   for (let i = 0; i < unique.length; i += MAX_CHUNKS_PER_REQUEST) {
@@ -110,25 +103,40 @@ async function lacking(client: RegistryClient, shas: readonly string[]): Promise
   return missing;
 }
 
-/** Sends one pack, retrying after a network error or a chunk being collected. */
-async function sendPack(
+/** Chunks cut into packs of at most PACK_BYTES (a chunk larger than that is a pack of its own). */
+export function* packsOf(chunks: readonly chunking.FileChunk[]): Generator<chunking.FileChunk[]> {
+  for (let i = 0; i < chunks.length; ) {
+    let bytes = 0;
+    const pack: chunking.FileChunk[] = [];
+    while (i < chunks.length && (pack.length === 0 || bytes + chunks[i]!.size <= PACK_BYTES)) {
+      bytes += chunks[i]!.size;
+      pack.push(chunks[i++]!);
+    }
+    yield pack;
+  }
+}
+
+/**
+ * Sends one pack of chunks of the file at `path`, retrying after a network error or a chunk being
+ * collected. `inOrder`: the pack is the file's bytes from `offset` (the registry then hashes the
+ * file as packs come in); said on the first try only, as a resent pack breaks the order the
+ * registry saw (it then reads the chunks back at commit).
+ */
+export async function sendPack(
   client: RegistryClient,
-  file: ChunkedLocalFile,
+  path: string,
   pack: readonly chunking.FileChunk[],
-  fileOffset: number | undefined,
+  inOrder?: { file: string; offset: number },
 ): Promise<void> {
   for (let tries = 1; ; tries++) {
     try {
       const length = pack.reduce((n, c) => n + 36 + c.size, 0);
       const headers: Record<string, string> = { 'content-length': String(length) };
-      // A resent pack breaks the order the registry saw: it then reads the chunks back at commit.
-      if (fileOffset !== undefined && tries === 1) {
-        headers['x-ferry-file'] = `sha256:${file.sha256}`;
-        headers['x-ferry-file-offset'] = String(fileOffset);
+      if (inOrder && tries === 1) {
+        headers['x-ferry-file'] = `sha256:${inOrder.file}`;
+        headers['x-ferry-file-offset'] = String(inOrder.offset);
       }
-      await client.sendStream('POST', '/api/v1/chunks', headers, (request) =>
-        writePack(request, file.absolute, pack),
-      );
+      await client.sendStream('POST', '/api/v1/chunks', headers, (request) => writePack(request, path, pack));
       return;
     } catch (error) {
       const busy = error instanceof RemoteRegistryError && error.code === 'FERRY_REGISTRY_CHUNK_BUSY';
@@ -193,9 +201,10 @@ export async function uploadMissing(
   const todo = new Set(missing);
   const total = files.reduce((sum, f) => sum + f.size, 0);
   // Files the registry holds whole count as skipped, as do chunks it holds.
+  const held = files.filter((f) => !todo.has(f.sha256));
   const bytes: TransferBytes = {
-    sent: 0,
-    skipped: files.filter((f) => !todo.has(f.sha256)).reduce((sum, f) => sum + f.size, 0),
+    sent: held.reduce((sum, f) => sum + (f.early ?? 0), 0),
+    skipped: held.reduce((sum, f) => sum + f.size - (f.early ?? 0), 0),
   };
   for (const file of files) {
     if (!todo.has(file.sha256)) continue;

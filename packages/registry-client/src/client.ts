@@ -10,7 +10,8 @@ import { ChunkCache } from './chunk-cache.js';
 import { downloadChunked } from './chunked-download.js';
 import { MAX_RETRIES, sleep } from './retry.js';
 import { downloadWholeFile } from './whole-file-download.js';
-import { chunkLocal, type TransferBytes, uploadMissing } from './chunked-upload.js';
+import { chunkLocal } from './chunk-local.js';
+import { type TransferBytes, uploadMissing } from './chunked-upload.js';
 import { type LocalFile, listLocal } from './local-files.js';
 import { sendFileRange } from './send-file-range.js';
 import type {
@@ -416,11 +417,27 @@ export class RegistryClient {
   }
 
   /**
-   * Pushes a file or folder as a new version: chunk and hash, declare, upload the chunks the
-   * registry lacks (issue #20), commit, alias.
+   * Pushes a file or folder as a new version: chunk and hash (sending the chunks the registry
+   * lacks as they are hashed, issue #20), declare, send what is left and commit each file's
+   * manifest, commit the version, alias.
    */
   async push(localPath: string, options: PushOptions): Promise<ModelVersion> {
-    const files = await chunkLocal(await listLocal(localPath));
+    const listed = await listLocal(localPath);
+    const total = listed.reduce((n, f) => n + f.size, 0);
+    // Chunks the registry lacks go up while the files are still being hashed (chunk-local.ts).
+    const early = new Map<string, TransferBytes>();
+    const files = await chunkLocal(listed, {
+      client: this,
+      onBytes: (path, bytes) => {
+        early.set(path, bytes);
+        const sum = { sent: 0, skipped: 0 };
+        for (const b of early.values()) {
+          sum.sent += b.sent;
+          sum.skipped += b.skipped;
+        }
+        options.onProgress?.(sum.sent + sum.skipped, total, path, sum);
+      },
+    });
     try {
       await this.getModel(options.model);
     } catch (error) {

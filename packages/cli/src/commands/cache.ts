@@ -7,7 +7,8 @@ import { UsageError } from '../usage-error.js';
 
 /**
  * The local chunk cache `ferry pull` keeps (issue #20): `ls` says what it holds, `prune` shrinks
- * it to a size (least recently used first; `--max-size 0` empties it).
+ * it to a size (least recently used entry first, an entry being a pulled file and its chunk list;
+ * `--max-size 0` empties it).
  */
 export const cacheCommand: Command = {
   name: 'cache',
@@ -34,11 +35,16 @@ export const cacheCommand: Command = {
       if (args.values['max-size'] !== undefined) throw new UsageError('--max-size is for cache prune');
       const entries = await cache.list();
       const bytes = entries.reduce((n, e) => n + e.size, 0);
+      const chunks = entries.reduce((n, e) => n + e.chunks, 0);
+      const files = entries.filter((e) => e.kind === 'file').length;
+      // Bytes also linked from pulled files take no extra disk while those files exist: said, so
+      // the total does not read as disk the cache alone holds.
+      const linkedBytes = entries.reduce((n, e) => n + (e.linked ? e.size : 0), 0);
       if (args.values.json)
-        printJson(io, { dir: cache.dir, chunks: entries.length, bytes, maxBytes: cache.maxBytes });
+        printJson(io, { dir: cache.dir, chunks, files, bytes, linkedBytes, maxBytes: cache.maxBytes });
       else
         io.stdout.write(
-          `${cache.dir}: ${entries.length} chunk(s), ${formatBytes(bytes)} (bound ${formatBytes(cache.maxBytes)})\n`,
+          `${cache.dir}: ${chunks} chunk(s) in ${files} file(s), ${formatBytes(bytes)}, ${formatBytes(linkedBytes)} of it shared with pulled files (bound ${formatBytes(cache.maxBytes)})\n`,
         );
       return 0;
     }
@@ -48,7 +54,7 @@ export const cacheCommand: Command = {
     if (args.values.json) printJson(io, { dir: cache.dir, ...result });
     else
       io.stdout.write(
-        `${cache.dir}: removed ${result.removed} chunk(s), ${formatBytes(result.bytes)}; kept ${result.kept}, ${formatBytes(result.keptBytes)}\n`,
+        `${cache.dir}: removed ${result.removed} entr${result.removed === 1 ? 'y' : 'ies'}, ${formatBytes(result.bytes)}; kept ${result.kept}, ${formatBytes(result.keptBytes)}\n`,
       );
     return 0;
   },

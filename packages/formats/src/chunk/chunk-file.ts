@@ -26,12 +26,13 @@ export interface ChunkBytes extends FileChunk {
 
 /**
  * Reads a file once and yields its chunks in order (tensor pieces where `tensors` says, content-
- * defined elsewhere), feeding every byte to `whole` on the way. Memory: one CHUNK_READ_BYTES buffer.
+ * defined elsewhere), feeding every byte to `whole` on the way (null: the caller hashes the file
+ * elsewhere, e.g. on another core). Memory: one CHUNK_READ_BYTES buffer.
  */
 export async function* chunkStream(
   path: string,
   tensors: readonly Span[],
-  whole: Hash = createHash('sha256'),
+  whole: Hash | null = createHash('sha256'),
 ): AsyncGenerator<ChunkBytes> {
   const file = await open(path, 'r');
   try {
@@ -52,7 +53,7 @@ export async function* chunkStream(
             limit: MAX_CHUNKS_PER_FILE,
             reason: 'MAX_CHUNKS_PER_FILE, CWE-770',
           });
-        whole.update(piece.bytes);
+        whole?.update(piece.bytes);
         yield piece;
       }
     }
