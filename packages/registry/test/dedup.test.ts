@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferSource, writeSafetensors } from '@ferry/formats';
@@ -248,5 +248,44 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     await client.pull('models:/org/ft/2', join(work, 'p3'), { cache: false, force: true });
     expect((await readFile(join(work, 'p3', 'v2.safetensors'))).equals(b)).toBe(true);
     expect((await gc()).chunks).toBe(0);
+  });
+
+  it('keeps a file pushed in one go as one pack, and deletes the pack once nothing in it is used', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const folder = backend!.serveArgs.blobs === undefined;
+    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
+    const packFiles = async () =>
+      folder
+        ? (await readdir(packsDir, { recursive: true, withFileTypes: true }))
+            .filter((e) => e.isFile())
+            .map((e) => join(e.parentPath, e.name))
+        : [];
+    const before = new Set(await packFiles());
+    const bytes = randomBytes(3 * MiB);
+    await writeFile(join(work, 'gone.bin'), bytes);
+    await push(join(work, 'gone.bin'), 'org/gone');
+    const added = (await packFiles()).filter((f) => !before.has(f));
+    if (folder) {
+      // The whole file, back to back in one pack: inspection links it, downloads read it as one range.
+      expect(added).toHaveLength(1);
+      expect((await readFile(added[0]!)).equals(bytes)).toBe(true);
+    }
+    const url = '/api/v1/models/org%2Fgone/versions/1/files/gone.bin?force=true';
+    const part = await client.request('GET', url, { headers: { range: 'bytes=100-2000000' } });
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 2_000_001))).toBe(true);
+    await client.deleteVersion('org/gone', 1);
+    const freed = (await (await client.request('POST', '/api/v1/admin/gc?graceSeconds=0')).json()) as {
+      chunks: number;
+      bytes: number;
+      packs: number;
+    };
+    expect(freed.bytes).toBe(bytes.length);
+    expect(freed.packs).toBe(folder ? 1 : 0);
+    if (folder) expect(new Set(await packFiles())).toEqual(before);
+    const b = await readFile(join(work, 'v2.safetensors'));
+    await client.pull('models:/org/ft/2', join(work, 'p4'), { cache: false, force: true });
+    expect((await readFile(join(work, 'p4', 'v2.safetensors'))).equals(b)).toBe(true);
   });
 });
