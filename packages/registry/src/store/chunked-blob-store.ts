@@ -139,7 +139,8 @@ export class ChunkedBlobStore implements BlobStore {
     const listed = async function* () {
       for await (const c of chunking.chunkStream(path, spans, whole)) {
         list.push({ sha256: c.sha256, offset: c.offset, size: c.size });
-        yield c;
+        // The chunker reuses its buffer; the chunk is written while the next one is read.
+        yield { sha256: c.sha256, bytes: Buffer.from(c.bytes), verified: true };
       }
     };
     // All of it in order from byte 0: in a store with packs, one pack that is the file.
