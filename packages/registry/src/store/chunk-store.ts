@@ -130,10 +130,10 @@ export class ChunkStore {
     );
   }
 
-  /** A file's manifest, if any, and the pack that is the whole file (null: none). */
-  async wholePack(sha256: string): Promise<{ pack: string | null } | undefined> {
-    const r = (await this.store.query('SELECT pack FROM file_manifests WHERE sha256 = ?', [sha256]))[0];
-    return r && { pack: r.pack == null ? null : String(r.pack) };
+  /** A file's size if it has a manifest, and the pack that is the whole file (null: none). */
+  async wholePack(sha256: string): Promise<{ size: number; pack: string | null } | undefined> {
+    const r = (await this.store.query('SELECT size, pack FROM file_manifests WHERE sha256 = ?', [sha256]))[0];
+    return r && { size: Number(r.size), pack: r.pack == null ? null : String(r.pack) };
   }
 
   async manifestSize(sha256: string): Promise<number | undefined> {

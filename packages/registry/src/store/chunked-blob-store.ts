@@ -51,7 +51,11 @@ export class ChunkedBlobStore implements BlobStore {
   }
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
-    const manifest = await this.chunks.manifest(sha256);
+    // A file that is one pack: the pack's own file stream, no manifest rows read.
+    const whole = await this.chunks.wholePack(sha256);
+    if (whole?.pack && this.raw.packs && whole.size > 0)
+      return this.raw.packs.get(whole.pack, range ?? { start: 0, end: whole.size - 1 });
+    const manifest = whole && (await this.chunks.manifest(sha256));
     if (!manifest) {
       if (await this.chunks.isChunk(sha256))
         throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'blob', name: `sha256:${sha256}` });

@@ -17,6 +17,7 @@ export type Segment =
  * into one read (a file pushed in packs reads as a few ranges, not one open per chunk).
  */
 export function* manifestSegments(manifest: StoredManifest, range: ByteRange): Generator<Segment> {
+  if (range.end < range.start) return; // an empty file
   if (manifest.pack !== undefined) {
     yield { pack: manifest.pack, range };
     return;
