@@ -19,6 +19,8 @@ export interface GcReport {
   readonly bytes: number;
   /** Pack files deleted: none of their chunks is used any more. */
   readonly packs: number;
+  /** Bytes of dead chunks given back inside packs still in use (holes punched, folder store on Linux). */
+  readonly released: number;
 }
 
 /** Default lease: an hour, far above a push's time between asking and committing. */
@@ -30,8 +32,9 @@ const DEFAULT_BATCH = 1000;
  * manifest names, each only once idle for the grace period. A chunk is claimed under its row lock
  * ('deleting', after which nothing may use it), its blob deleted, then its row; a collector killed
  * in between leaves claimed rows that the next run finishes first. So a referenced chunk is never
- * deleted, and a crash never loses one. A chunk in a pack only loses its row; a pack no chunk row
- * and no manifest points into, idle past the grace period, is claimed the same way and deleted.
+ * deleted, and a crash never loses one. A chunk in a pack loses its row, then its bytes (a hole
+ * punched in the pack, where the file system can); a pack no chunk row and no manifest points
+ * into, idle past the grace period, is claimed the same way and deleted.
  */
 export async function collectGarbage(
   chunks: ChunkStore,
@@ -47,13 +50,19 @@ export async function collectGarbage(
   }
   let count = 0;
   let bytes = 0;
+  let released = 0;
   const remove = async (list: ClaimedChunk[]) => {
+    const dead = new Map<string, { offset: number; size: number }[]>();
     for (const c of list) {
       if (c.pack === undefined) await blobs.delete(c.sha256);
       await chunks.forget(c.sha256);
+      // Only once its row is gone: nothing can be told to read the range afterwards.
+      if (c.pack !== undefined)
+        dead.set(c.pack, [...(dead.get(c.pack) ?? []), { offset: c.packOffset!, size: c.size }]);
       count++;
       bytes += c.size;
     }
+    for (const [pack, ranges] of dead) released += (await blobs.packs?.release(pack, ranges)) ?? 0;
   };
   for (let list = await chunks.claimed(batch); list.length > 0; list = await chunks.claimed(batch))
     await remove(list);
@@ -79,5 +88,5 @@ export async function collectGarbage(
     ids = await chunks.claimIdlePacks(cutoff, batch)
   )
     await removePacks(ids);
-  return { manifests, chunks: count, bytes, packs };
+  return { manifests, chunks: count, bytes, packs, released };
 }

@@ -40,6 +40,7 @@ export interface ClaimedChunk {
   readonly sha256: string;
   readonly size: number;
   readonly pack?: string;
+  readonly packOffset?: number;
 }
 
 /** Parameters per statement: SQLite's default limit is 32,766, PostgreSQL's 65,535. */
@@ -334,9 +335,10 @@ export class ChunkStore {
       const sha256 = String(c.sha256);
       const chunk = await this.store.transaction(async (tx) => {
         const r = (
-          await tx.query('SELECT state, touched_at, size, pack FROM chunks WHERE sha256 = ? FOR UPDATE', [
-            sha256,
-          ])
+          await tx.query(
+            'SELECT state, touched_at, size, pack, pack_offset FROM chunks WHERE sha256 = ? FOR UPDATE',
+            [sha256],
+          )
         )[0];
         if (r?.state !== 'live' || String(r.touched_at) >= cutoff) return undefined;
         const used = await tx.query('SELECT 1 AS x FROM manifest_chunks WHERE chunk_sha256 = ? LIMIT 1', [
@@ -354,7 +356,7 @@ export class ChunkStore {
   /** Chunks claimed by a collector that stopped before finishing (kill -9): the next run finishes them. */
   async claimed(limit: number): Promise<ClaimedChunk[]> {
     const rows = await this.store.query(
-      "SELECT sha256, size, pack FROM chunks WHERE state = 'deleting' LIMIT ?",
+      "SELECT sha256, size, pack, pack_offset FROM chunks WHERE state = 'deleting' LIMIT ?",
       [limit],
     );
     return rows.map((r) => claimedChunk(r, String(r.sha256)));
@@ -412,5 +414,9 @@ export class ChunkStore {
 }
 
 function claimedChunk(r: Record<string, unknown>, sha256: string): ClaimedChunk {
-  return { sha256, size: Number(r.size), ...(r.pack != null && { pack: String(r.pack) }) };
+  return {
+    sha256,
+    size: Number(r.size),
+    ...(r.pack != null && { pack: String(r.pack), packOffset: Number(r.pack_offset) }),
+  };
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,8 +10,14 @@ import { PACK_ID, type PackStore, type PackWriter } from './pack-store.js';
 /** Read size for downloads: per-connection memory is about this times the socket backlog. */
 const SERVE_CHUNK_BYTES = 256 * 1024;
 
+/** Dead chunks smaller than this keep their bytes until the pack goes (a hole costs a process). */
+const MIN_RELEASE_BYTES = 256 * 1024;
+
 /** Packs as files of the folder store (`packs/ab/abcdef...`), appended in place. */
 export class FolderPackStore implements PackStore {
+  /** False once punching a hole failed (no fallocate(1), a file system without holes). */
+  private canRelease = process.platform === 'linux';
+
   constructor(private readonly root: string) {}
 
   private path(id: string): string {
@@ -63,6 +70,25 @@ export class FolderPackStore implements PackStore {
 
   async delete(id: string): Promise<void> {
     await rm(this.path(id), { force: true });
+  }
+
+  /**
+   * Punches a hole over each dead chunk (Linux fallocate PUNCH_HOLE, through util-linux's
+   * fallocate(1): Node has no binding): the pack keeps its size and every live chunk its offset,
+   * only the dead chunk's blocks go back to the file system.
+   */
+  async release(id: string, ranges: readonly { offset: number; size: number }[]): Promise<number> {
+    let released = 0;
+    for (const r of ranges) {
+      if (!this.canRelease || r.size < MIN_RELEASE_BYTES) continue;
+      const args = ['--punch-hole', '--offset', String(r.offset), '--length', String(r.size), this.path(id)];
+      const ok = await new Promise<boolean>((resolve) =>
+        execFile('fallocate', args, (error) => resolve(!error)),
+      );
+      if (ok) released += r.size;
+      else this.canRelease = false;
+    }
+    return released;
   }
 }
 

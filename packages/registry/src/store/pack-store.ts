@@ -29,4 +29,9 @@ export interface PackStore {
   /** The pack's file (lets inspection link a file that is exactly one pack). */
   localPath(id: string): string;
   delete(id: string): Promise<void>;
+  /**
+   * Gives back the disk space of ranges of a pack no chunk uses any more (their chunk rows are
+   * gone, so nothing reads them); answers the bytes given back, 0 where the file system cannot.
+   */
+  release(id: string, ranges: readonly { offset: number; size: number }[]): Promise<number>;
 }
