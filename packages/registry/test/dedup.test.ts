@@ -292,4 +292,47 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     await client.pull('models:/org/ft/2', join(work, 'p4'), { cache: false, force: true });
     expect((await readFile(join(work, 'p4', 'v2.safetensors'))).equals(b)).toBe(true);
   });
+
+  it('appends the packs of a file sent in order to one pack that is the file, chunks it already had included', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const folder = backend!.serveArgs.blobs === undefined;
+    const parts = [randomBytes(300_000), randomBytes(200_000), randomBytes(100_000)];
+    const file = Buffer.concat(parts);
+    const pack = (chunks: Buffer[]) =>
+      Buffer.concat(
+        chunks.flatMap((c) => {
+          const header = Buffer.alloc(36);
+          header.write(sha(c), 0, 'hex');
+          header.writeUInt32BE(c.length, 32);
+          return [header, c];
+        }),
+      );
+    const send = (chunks: Buffer[], headers: Record<string, string> = {}) =>
+      client.request('POST', '/api/v1/chunks', {
+        body: pack(chunks),
+        headers: { 'content-type': 'application/octet-stream', ...headers },
+      });
+    // The registry already holds the middle chunk (another file's); the client sends it anyway, in order.
+    await send([parts[1]!]);
+    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
+    const before = folder ? await readdir(packsDir, { recursive: true }) : [];
+    const fileHeader = { 'x-ferry-file': `sha256:${sha(file)}` };
+    await send(parts.slice(0, 2), { ...fileHeader, 'x-ferry-file-offset': '0' });
+    await send(parts.slice(2), { ...fileHeader, 'x-ferry-file-offset': '500000' });
+    const put = await client.request('PUT', `/api/v1/files/sha256:${sha(file)}`, {
+      json: { size: file.length, chunks: parts.map(sha), sizes: parts.map((p) => p.length) },
+    });
+    expect(put.status).toBe(201);
+    if (folder) {
+      const added = (await readdir(packsDir, { recursive: true, withFileTypes: true })).filter(
+        (e) => e.isFile() && !before.includes(join(e.parentPath.slice(packsDir.length + 1), e.name)),
+      );
+      expect(added).toHaveLength(1);
+      expect((await readFile(join(added[0]!.parentPath, added[0]!.name))).equals(file)).toBe(true);
+    }
+    const head = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(file)}`);
+    expect(Number(head.headers.get('content-length'))).toBe(file.length);
+  });
 });
