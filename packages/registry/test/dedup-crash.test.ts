@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,14 +35,43 @@ describe.each(BACKENDS)('chunk store crash safety on $name', (spec) => {
     return new RegistryClient({ url: server.url });
   };
 
-  /** Every chunk of every manifest is live and its blob has its size; no ready version lacks a file. */
+  /**
+   * Every chunk of every manifest is live and its stored bytes (in its pack, or its own blob) hash
+   * to its name; every file that is one pack is exactly that pack; no ready version lacks a file.
+   */
   const checkIntegrity = async () => {
     const rows = await db.store.query(
-      'SELECT DISTINCT m.chunk_sha256, m.size, c.state FROM manifest_chunks m LEFT JOIN chunks c ON c.sha256 = m.chunk_sha256',
+      'SELECT DISTINCT m.chunk_sha256, m.size, c.state, c.pack, c.pack_offset FROM manifest_chunks m LEFT JOIN chunks c ON c.sha256 = m.chunk_sha256',
     );
     for (const r of rows) {
       expect(r.state, String(r.chunk_sha256)).toBe('live');
-      expect(await raw.stat(String(r.chunk_sha256))).toBe(Number(r.size));
+      const size = Number(r.size);
+      const bytes =
+        r.pack == null
+          ? await raw.get(String(r.chunk_sha256))
+          : await raw.packs!.get(String(r.pack), {
+              start: Number(r.pack_offset),
+              end: Number(r.pack_offset) + size - 1,
+            });
+      const hash = createHash('sha256');
+      let n = 0;
+      for await (const piece of bytes as AsyncIterable<Buffer>) {
+        hash.update(piece);
+        n += piece.length;
+      }
+      expect(n, String(r.chunk_sha256)).toBe(size);
+      expect(hash.digest('hex')).toBe(String(r.chunk_sha256));
+    }
+    for (const f of await db.store.query(
+      'SELECT sha256, size, pack FROM file_manifests WHERE pack IS NOT NULL',
+    )) {
+      const file = await readFile(raw.packs!.localPath(String(f.pack)));
+      expect(file.length).toBeGreaterThanOrEqual(Number(f.size));
+      expect(
+        createHash('sha256')
+          .update(file.subarray(0, Number(f.size)))
+          .digest('hex'),
+      ).toBe(String(f.sha256));
     }
     const ready = await db.store.query(
       "SELECT f.sha256 FROM version_files f JOIN versions v ON v.model_id = f.model_id AND v.version = f.version WHERE v.status = 'ready' AND NOT EXISTS (SELECT 1 FROM file_manifests m WHERE m.sha256 = f.sha256)",

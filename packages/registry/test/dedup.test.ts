@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferSource, writeSafetensors } from '@ferry/formats';
@@ -239,6 +239,7 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
         chunks: number;
         bytes: number;
         manifests: number;
+        released: number;
       };
     await gc(); // what the earlier tests left unreferenced
     await client.deleteVersion('org/ft', 1);
@@ -247,9 +248,94 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     // v1's own tensor 9 (1.5 MiB) and its header chunk; every shared chunk stays.
     expect(freed.bytes).toBeGreaterThanOrEqual(1.5 * MiB);
     expect(freed.bytes).toBeLessThan(1.5 * MiB + 200_000);
+    // v1 was pushed in one go: one pack, which v2 still uses. The dead tensor's blocks go back to
+    // the file system as a hole (folder store on Linux); an OCI store deletes the chunk's blob.
+    expect(freed.released).toBe(backend!.serveArgs.blobs === undefined ? 1.5 * MiB : 0);
     const b = await readFile(join(work, 'v2.safetensors'));
     await client.pull('models:/org/ft/2', join(work, 'p3'), { cache: false, force: true });
     expect((await readFile(join(work, 'p3', 'v2.safetensors'))).equals(b)).toBe(true);
     expect((await gc()).chunks).toBe(0);
+  });
+
+  it('keeps a file pushed in one go as one pack, and deletes the pack once nothing in it is used', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const folder = backend!.serveArgs.blobs === undefined;
+    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
+    const packFiles = async () =>
+      folder
+        ? (await readdir(packsDir, { recursive: true, withFileTypes: true }))
+            .filter((e) => e.isFile())
+            .map((e) => join(e.parentPath, e.name))
+        : [];
+    const before = new Set(await packFiles());
+    const bytes = randomBytes(3 * MiB);
+    await writeFile(join(work, 'gone.bin'), bytes);
+    await push(join(work, 'gone.bin'), 'org/gone');
+    const added = (await packFiles()).filter((f) => !before.has(f));
+    if (folder) {
+      // The whole file, back to back in one pack: inspection links it, downloads read it as one range.
+      expect(added).toHaveLength(1);
+      expect((await readFile(added[0]!)).equals(bytes)).toBe(true);
+    }
+    const url = '/api/v1/models/org%2Fgone/versions/1/files/gone.bin?force=true';
+    const part = await client.request('GET', url, { headers: { range: 'bytes=100-2000000' } });
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 2_000_001))).toBe(true);
+    await client.deleteVersion('org/gone', 1);
+    const freed = (await (await client.request('POST', '/api/v1/admin/gc?graceSeconds=0')).json()) as {
+      chunks: number;
+      bytes: number;
+      packs: number;
+    };
+    expect(freed.bytes).toBe(bytes.length);
+    expect(freed.packs).toBe(folder ? 1 : 0);
+    if (folder) expect(new Set(await packFiles())).toEqual(before);
+    const b = await readFile(join(work, 'v2.safetensors'));
+    await client.pull('models:/org/ft/2', join(work, 'p4'), { cache: false, force: true });
+    expect((await readFile(join(work, 'p4', 'v2.safetensors'))).equals(b)).toBe(true);
+  });
+
+  it('appends the packs of a file sent in order to one pack that is the file, chunks it already had included', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const folder = backend!.serveArgs.blobs === undefined;
+    const parts = [randomBytes(300_000), randomBytes(200_000), randomBytes(100_000)];
+    const file = Buffer.concat(parts);
+    const pack = (chunks: Buffer[]) =>
+      Buffer.concat(
+        chunks.flatMap((c) => {
+          const header = Buffer.alloc(36);
+          header.write(sha(c), 0, 'hex');
+          header.writeUInt32BE(c.length, 32);
+          return [header, c];
+        }),
+      );
+    const send = (chunks: Buffer[], headers: Record<string, string> = {}) =>
+      client.request('POST', '/api/v1/chunks', {
+        body: pack(chunks),
+        headers: { 'content-type': 'application/octet-stream', ...headers },
+      });
+    // The registry already holds the middle chunk (another file's); the client sends it anyway, in order.
+    await send([parts[1]!]);
+    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
+    const before = folder ? await readdir(packsDir, { recursive: true }) : [];
+    const fileHeader = { 'x-ferry-file': `sha256:${sha(file)}` };
+    await send(parts.slice(0, 2), { ...fileHeader, 'x-ferry-file-offset': '0' });
+    await send(parts.slice(2), { ...fileHeader, 'x-ferry-file-offset': '500000' });
+    const put = await client.request('PUT', `/api/v1/files/sha256:${sha(file)}`, {
+      json: { size: file.length, chunks: parts.map(sha), sizes: parts.map((p) => p.length) },
+    });
+    expect(put.status).toBe(201);
+    if (folder) {
+      const added = (await readdir(packsDir, { recursive: true, withFileTypes: true })).filter(
+        (e) => e.isFile() && !before.includes(join(e.parentPath.slice(packsDir.length + 1), e.name)),
+      );
+      expect(added).toHaveLength(1);
+      expect((await readFile(join(added[0]!.parentPath, added[0]!.name))).equals(file)).toBe(true);
+    }
+    const head = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(file)}`);
+    expect(Number(head.headers.get('content-length'))).toBe(file.length);
   });
 });

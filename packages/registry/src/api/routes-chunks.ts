@@ -12,8 +12,6 @@ import { versionNode } from '../store/node-id.js';
 import type { ApiContext } from './context.js';
 
 const SHA = '^[0-9a-f]{64}$';
-/** Chunks stored at once while a pack streams in: overlaps the blob store's writes and fsyncs. */
-const STORE_CONCURRENCY = 4;
 
 function requireUploader(principal: Parameters<typeof allowsAny>[0]): void {
   if (!allowsAny(principal, 'write')) requireScope(principal, 'write', null);
@@ -70,43 +68,15 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
         typeof fileHeader === 'string' && /^sha256:[0-9a-f]{64}$/.test(fileHeader)
           ? fileHeader.slice(7)
           : undefined;
-      let offset = Number(request.headers['x-ferry-file-offset'] ?? Number.NaN);
-      let stored = 0;
-      let received = 0;
-      let bytes = 0;
-      const inflight = new Set<Promise<void>>();
-      let failure: unknown;
-      for await (const chunk of readPack(request.body as ByteStream)) {
-        if (failure) break;
-        received++;
-        bytes += chunk.bytes.length;
-        if (file && Number.isSafeInteger(offset)) {
-          files.hashes.add(file, offset, chunk.sha256, chunk.bytes);
-          offset += chunk.bytes.length;
-        }
-        if (bytes > MAX_FILE_BYTES)
-          throw registryError('FERRY_REGISTRY_TOO_LARGE', {
-            what: 'chunk pack',
-            value: bytes,
-            limit: MAX_FILE_BYTES,
-          });
-        const task: Promise<void> = files
-          .storeChunk(checkSha256(chunk.sha256, 'chunk'), chunk.bytes)
-          .then((created) => {
-            if (created) stored++;
-          })
-          .catch((error) => {
-            failure ??= error;
-          })
-          .finally(() => inflight.delete(task));
-        inflight.add(task);
-        if (inflight.size >= STORE_CONCURRENCY) await Promise.race(inflight);
-      }
-      await Promise.all(inflight);
-      if (failure) {
-        if (file) files.hashes.drop(file);
-        throw failure;
-      }
+      const offset = Number(request.headers['x-ferry-file-offset'] ?? Number.NaN);
+      const checked = readPack(request.body as ByteStream);
+      const verified = (async function* () {
+        for await (const chunk of checked) yield { ...chunk, sha256: checkSha256(chunk.sha256, 'chunk') };
+      })();
+      const { received, stored } = await files.storeChunks(
+        verified,
+        file && Number.isSafeInteger(offset) && offset >= 0 ? { sha256: file, offset } : undefined,
+      );
       return { received, stored };
     },
   );
@@ -187,7 +157,13 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
         });
       const manifest = await files.chunks.manifest(file.sha256);
       // A file stored whole before chunking: one "chunk", the file itself.
-      return manifest ?? { sha256: file.sha256, size: file.size, whole: true, chunks: [] };
+      if (!manifest) return { sha256: file.sha256, size: file.size, whole: true, chunks: [] };
+      // Where chunks are stored is the registry's business: the wire shape stays as it was.
+      return {
+        sha256: manifest.sha256,
+        size: manifest.size,
+        chunks: manifest.chunks.map((c) => ({ sha256: c.sha256, offset: c.offset, size: c.size })),
+      };
     },
   );
 

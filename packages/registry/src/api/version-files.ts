@@ -26,7 +26,7 @@ export async function withVersionFiles<T>(
     for (const file of files) {
       const target = join(dir, file.path);
       await mkdir(dirname(target), { recursive: true });
-      const local = blobs.localPath?.(file.sha256);
+      const local = await blobs.localPath?.(file.sha256);
       if (local) await symlink(local, target);
       else await pipeline(await blobs.get(file.sha256), createWriteStream(target));
     }

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { registryError } from '../errors.js';
+import type { PackStore } from './pack-store.js';
 
 /** Bytes as they arrive: a request body, a file stream. */
 export type ByteStream = AsyncIterable<Uint8Array>;
@@ -60,7 +61,9 @@ export interface BlobStore {
    */
   staleUploads?(before: Date, limit: number): Promise<string[]>;
   /** A local file holding the blob, when the store has one (lets inspection avoid a copy). */
-  localPath?(sha256: string): string | undefined;
+  localPath?(sha256: string): string | undefined | Promise<string | undefined>;
+  /** Where chunks go back to back, in stores with cheap appendable files (pack-store.ts). */
+  readonly packs?: PackStore;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import type { BlobStore } from './blob-store.js';
-import type { ChunkStore } from './chunk-store.js';
+import type { ChunkStore, ClaimedChunk } from './chunk-store.js';
 
 export interface GcOptions {
   /**
@@ -15,7 +15,12 @@ export interface GcOptions {
 export interface GcReport {
   readonly manifests: number;
   readonly chunks: number;
+  /** Bytes of the chunks freed (a chunk in a pack frees its pack's space once the pack is empty). */
   readonly bytes: number;
+  /** Pack files deleted: none of their chunks is used any more. */
+  readonly packs: number;
+  /** Bytes of dead chunks given back inside packs still in use (holes punched, folder store on Linux). */
+  readonly released: number;
 }
 
 /** Default lease: an hour, far above a push's time between asking and committing. */
@@ -27,7 +32,9 @@ const DEFAULT_BATCH = 1000;
  * manifest names, each only once idle for the grace period. A chunk is claimed under its row lock
  * ('deleting', after which nothing may use it), its blob deleted, then its row; a collector killed
  * in between leaves claimed rows that the next run finishes first. So a referenced chunk is never
- * deleted, and a crash never loses one.
+ * deleted, and a crash never loses one. A chunk in a pack loses its row, then its bytes (a hole
+ * punched in the pack, where the file system can); a pack no chunk row and no manifest points
+ * into, idle past the grace period, is claimed the same way and deleted.
  */
 export async function collectGarbage(
   chunks: ChunkStore,
@@ -43,13 +50,19 @@ export async function collectGarbage(
   }
   let count = 0;
   let bytes = 0;
-  const remove = async (list: { sha256: string; size: number }[]) => {
+  let released = 0;
+  const remove = async (list: ClaimedChunk[]) => {
+    const dead = new Map<string, { offset: number; size: number }[]>();
     for (const c of list) {
-      await blobs.delete(c.sha256);
+      if (c.pack === undefined) await blobs.delete(c.sha256);
       await chunks.forget(c.sha256);
+      // Only once its row is gone: nothing can be told to read the range afterwards.
+      if (c.pack !== undefined)
+        dead.set(c.pack, [...(dead.get(c.pack) ?? []), { offset: c.packOffset!, size: c.size }]);
       count++;
       bytes += c.size;
     }
+    for (const [pack, ranges] of dead) released += (await blobs.packs?.release(pack, ranges)) ?? 0;
   };
   for (let list = await chunks.claimed(batch); list.length > 0; list = await chunks.claimed(batch))
     await remove(list);
@@ -59,5 +72,21 @@ export async function collectGarbage(
     list = await chunks.claimUnreferenced(cutoff, batch)
   )
     await remove(list);
-  return { manifests, chunks: count, bytes };
+  let packs = 0;
+  const removePacks = async (ids: string[]) => {
+    for (const id of ids) {
+      await blobs.packs?.delete(id);
+      await chunks.forgetPack(id);
+      packs++;
+    }
+  };
+  for (let ids = await chunks.claimedPacks(batch); ids.length > 0; ids = await chunks.claimedPacks(batch))
+    await removePacks(ids);
+  for (
+    let ids = await chunks.claimIdlePacks(cutoff, batch);
+    ids.length > 0;
+    ids = await chunks.claimIdlePacks(cutoff, batch)
+  )
+    await removePacks(ids);
+  return { manifests, chunks: count, bytes, packs, released };
 }

@@ -15,6 +15,34 @@ export interface FileManifest {
   readonly chunks: readonly ManifestChunk[];
 }
 
+/** Where a stored chunk's bytes are: in a pack at `packOffset`, or (no pack) its own blob. */
+export interface StoredChunk extends ManifestChunk {
+  readonly pack?: string;
+  readonly packOffset?: number;
+}
+
+/** A manifest as the reader needs it: each chunk's place, and the pack that is the whole file. */
+export interface StoredManifest extends FileManifest {
+  readonly chunks: readonly StoredChunk[];
+  /** A pack whose bytes from 0 are exactly the file (pushed in one go, in file order). */
+  readonly pack?: string;
+}
+
+/** A chunk just written into a pack. */
+export interface PackedChunk {
+  readonly sha256: string;
+  readonly size: number;
+  readonly packOffset: number;
+}
+
+/** A chunk the collector claimed: its blob, or its place in a pack (nothing to delete alone). */
+export interface ClaimedChunk {
+  readonly sha256: string;
+  readonly size: number;
+  readonly pack?: string;
+  readonly packOffset?: number;
+}
+
 /** Parameters per statement: SQLite's default limit is 32,766, PostgreSQL's 65,535. */
 const BATCH = 500;
 
@@ -103,27 +131,115 @@ export class ChunkStore {
     );
   }
 
+  /** A file's size if it has a manifest, and the pack that is the whole file (null: none). */
+  async wholePack(sha256: string): Promise<{ size: number; pack: string | null } | undefined> {
+    const r = (await this.store.query('SELECT size, pack FROM file_manifests WHERE sha256 = ?', [sha256]))[0];
+    return r && { size: Number(r.size), pack: r.pack == null ? null : String(r.pack) };
+  }
+
   async manifestSize(sha256: string): Promise<number | undefined> {
     const r = (await this.store.query('SELECT size FROM file_manifests WHERE sha256 = ?', [sha256]))[0];
     return r ? Number(r.size) : undefined;
   }
 
-  async manifest(sha256: string): Promise<FileManifest | undefined> {
-    const size = await this.manifestSize(sha256);
-    if (size === undefined) return undefined;
+  /** A file's manifest with where each chunk is stored (a chunk being collected has no place). */
+  async manifest(sha256: string): Promise<StoredManifest | undefined> {
+    const file = (
+      await this.store.query('SELECT size, pack FROM file_manifests WHERE sha256 = ?', [sha256])
+    )[0];
+    if (!file) return undefined;
     const rows = await this.store.query(
-      'SELECT chunk_sha256, start_at, size FROM manifest_chunks WHERE file_sha256 = ? ORDER BY seq',
+      'SELECT m.chunk_sha256, m.start_at, m.size, c.pack, c.pack_offset FROM manifest_chunks m LEFT JOIN chunks c ON c.sha256 = m.chunk_sha256 WHERE m.file_sha256 = ? ORDER BY m.seq',
       [sha256],
     );
     return {
       sha256,
-      size,
+      size: Number(file.size),
+      ...(file.pack != null && { pack: String(file.pack) }),
       chunks: rows.map((r) => ({
         sha256: String(r.chunk_sha256),
         offset: Number(r.start_at),
         size: Number(r.size),
+        ...(r.pack != null && { pack: String(r.pack), packOffset: Number(r.pack_offset) }),
       })),
     };
+  }
+
+  /** Where each of these chunks is stored now (one without a row has no place: read as a blob). */
+  async locate(chunks: readonly ManifestChunk[]): Promise<StoredChunk[]> {
+    const places = new Map<string, { pack: string; packOffset: number }>();
+    for (const batch of batches([...new Set(chunks.map((c) => c.sha256))])) {
+      const rows = await this.store.query(
+        `SELECT sha256, pack, pack_offset FROM chunks WHERE pack IS NOT NULL AND sha256 IN (${marks(batch.length)})`,
+        batch,
+      );
+      for (const r of rows)
+        places.set(String(r.sha256), { pack: String(r.pack), packOffset: Number(r.pack_offset) });
+    }
+    return chunks.map((c) => ({ ...c, ...places.get(c.sha256) }));
+  }
+
+  // --- packs (pack-store.ts): a row before the file, chunk rows only once the file is synced ---
+
+  /** Names a new pack, leased, before its file is written (a crash leaves a row the collector finds). */
+  async beginPack(id: string): Promise<void> {
+    await this.store.query("INSERT INTO chunk_packs (id, state, touched_at) VALUES (?, 'live', ?)", [
+      id,
+      now(),
+    ]);
+  }
+
+  /** Leases a pack again to append to it; false when it is gone or being collected. */
+  async continuePack(id: string): Promise<boolean> {
+    return this.store.transaction(async (tx) => {
+      const row = (await tx.query('SELECT state FROM chunk_packs WHERE id = ? FOR UPDATE', [id]))[0];
+      if (row?.state !== 'live') return false;
+      await tx.query('UPDATE chunk_packs SET touched_at = ? WHERE id = ?', [now(), id]);
+      return true;
+    });
+  }
+
+  /**
+   * After a pack's bytes are synced: the rows that make its chunks present, in one transaction.
+   * A chunk already stored elsewhere keeps its place (and is leased); one being collected, or a
+   * pack being collected, refuses the whole request (CHUNK_BUSY: the client sends it again).
+   * Answers how many chunks were new.
+   */
+  async recordPacked(pack: string, chunks: readonly PackedChunk[]): Promise<number> {
+    const first = new Map<string, PackedChunk>();
+    for (const c of chunks) if (!first.has(c.sha256)) first.set(c.sha256, c);
+    return this.store.transaction(async (tx) => {
+      const row = (await tx.query('SELECT state FROM chunk_packs WHERE id = ? FOR UPDATE', [pack]))[0];
+      if (row?.state !== 'live') throw registryError('FERRY_REGISTRY_CHUNK_BUSY', { chunk: `pack ${pack}` });
+      const at = now();
+      await tx.query('UPDATE chunk_packs SET touched_at = ? WHERE id = ?', [at, pack]);
+      const unique = [...first.keys()].sort();
+      const existing = new Set<string>();
+      for (const batch of batches(unique)) {
+        const rows = await tx.query(
+          `SELECT sha256, state FROM chunks WHERE sha256 IN (${marks(batch.length)}) ORDER BY sha256 FOR UPDATE`,
+          batch,
+        );
+        for (const r of rows) {
+          if (r.state !== 'live')
+            throw registryError('FERRY_REGISTRY_CHUNK_BUSY', { chunk: String(r.sha256) });
+          existing.add(String(r.sha256));
+        }
+        const old = batch.filter((s) => existing.has(s));
+        if (old.length > 0)
+          await tx.query(`UPDATE chunks SET touched_at = ? WHERE sha256 IN (${marks(old.length)})`, [
+            at,
+            ...old,
+          ]);
+      }
+      const fresh = unique.filter((s) => !existing.has(s)).map((s) => first.get(s)!);
+      for (const batch of batches(fresh, 100))
+        await tx.query(
+          `INSERT INTO chunks (sha256, size, state, touched_at, pack, pack_offset) VALUES ${batch.map(() => "(?, ?, 'live', ?, ?, ?)").join(', ')}`,
+          batch.flatMap((c) => [c.sha256, c.size, at, pack, c.packOffset]),
+        );
+      return fresh.length;
+    });
   }
 
   /**
@@ -131,12 +247,19 @@ export class ChunkStore {
    * touched), else nothing is written and FERRY_REGISTRY_CHUNKS_MISSING names them. Answers false
    * when the file already had a manifest.
    */
-  async commitManifest(manifest: FileManifest): Promise<boolean> {
+  async commitManifest(manifest: FileManifest, pack?: string): Promise<boolean> {
     return this.store.transaction(async (tx) => {
       if (
         (await tx.query('SELECT 1 AS x FROM file_manifests WHERE sha256 = ?', [manifest.sha256])).length > 0
       )
         return false;
+      // The pack that is the whole file counts only while it is live (locked first, as every
+      // writer locks a pack before its chunks, so it is not claimed meanwhile).
+      let whole: string | null = null;
+      if (pack !== undefined) {
+        const row = (await tx.query('SELECT state FROM chunk_packs WHERE id = ? FOR UPDATE', [pack]))[0];
+        if (row?.state === 'live') whole = pack;
+      }
       const unique = [...new Set(manifest.chunks.map((c) => c.sha256))].sort();
       const live = new Set<string>();
       for (const batch of batches(unique)) {
@@ -160,8 +283,8 @@ export class ChunkStore {
           ...batch,
         ]);
       await tx.query(
-        'INSERT INTO file_manifests (sha256, size, chunk_count, created_at) VALUES (?, ?, ?, ?)',
-        [manifest.sha256, manifest.size, manifest.chunks.length, at],
+        'INSERT INTO file_manifests (sha256, size, chunk_count, created_at, pack) VALUES (?, ?, ?, ?, ?)',
+        [manifest.sha256, manifest.size, manifest.chunks.length, at, whole],
       );
       const rows = manifest.chunks.map(
         (c, seq) => [manifest.sha256, seq, c.sha256, c.offset, c.size] as const,
@@ -202,17 +325,20 @@ export class ChunkStore {
    * Claims unreferenced chunks whose lease ran out before `cutoff`: each is re-checked under its
    * row lock and marked 'deleting', after which no upload or manifest may use it.
    */
-  async claimUnreferenced(cutoff: string, limit: number): Promise<{ sha256: string; size: number }[]> {
+  async claimUnreferenced(cutoff: string, limit: number): Promise<ClaimedChunk[]> {
     const candidates = await this.store.query(
       "SELECT sha256 FROM chunks c WHERE state = 'live' AND touched_at < ? AND NOT EXISTS (SELECT 1 FROM manifest_chunks m WHERE m.chunk_sha256 = c.sha256) LIMIT ?",
       [cutoff, limit],
     );
-    const claimed: { sha256: string; size: number }[] = [];
+    const claimed: ClaimedChunk[] = [];
     for (const c of candidates) {
       const sha256 = String(c.sha256);
-      const size = await this.store.transaction(async (tx) => {
+      const chunk = await this.store.transaction(async (tx) => {
         const r = (
-          await tx.query('SELECT state, touched_at, size FROM chunks WHERE sha256 = ? FOR UPDATE', [sha256])
+          await tx.query(
+            'SELECT state, touched_at, size, pack, pack_offset FROM chunks WHERE sha256 = ? FOR UPDATE',
+            [sha256],
+          )
         )[0];
         if (r?.state !== 'live' || String(r.touched_at) >= cutoff) return undefined;
         const used = await tx.query('SELECT 1 AS x FROM manifest_chunks WHERE chunk_sha256 = ? LIMIT 1', [
@@ -220,23 +346,77 @@ export class ChunkStore {
         ]);
         if (used.length > 0) return undefined;
         await tx.query("UPDATE chunks SET state = 'deleting' WHERE sha256 = ?", [sha256]);
-        return Number(r.size);
+        return claimedChunk(r, sha256);
       });
-      if (size !== undefined) claimed.push({ sha256, size });
+      if (chunk) claimed.push(chunk);
     }
     return claimed;
   }
 
   /** Chunks claimed by a collector that stopped before finishing (kill -9): the next run finishes them. */
-  async claimed(limit: number): Promise<{ sha256: string; size: number }[]> {
-    const rows = await this.store.query("SELECT sha256, size FROM chunks WHERE state = 'deleting' LIMIT ?", [
-      limit,
-    ]);
-    return rows.map((r) => ({ sha256: String(r.sha256), size: Number(r.size) }));
+  async claimed(limit: number): Promise<ClaimedChunk[]> {
+    const rows = await this.store.query(
+      "SELECT sha256, size, pack, pack_offset FROM chunks WHERE state = 'deleting' LIMIT ?",
+      [limit],
+    );
+    return rows.map((r) => claimedChunk(r, String(r.sha256)));
   }
 
   /** Forgets a claimed chunk once its blob is deleted. */
   async forget(sha256: string): Promise<void> {
     await this.store.query("DELETE FROM chunks WHERE sha256 = ? AND state = 'deleting'", [sha256]);
   }
+
+  /**
+   * Claims packs no chunk row and no manifest points into, idle past `cutoff` (a pack being written
+   * is leased; a crash before its chunks were recorded leaves such a pack): marked 'deleting' under
+   * the row lock every pack writer takes first, so none is appended to or named afterwards.
+   */
+  async claimIdlePacks(cutoff: string, limit: number): Promise<string[]> {
+    const idle =
+      'NOT EXISTS (SELECT 1 FROM chunks c WHERE c.pack = p.id) AND NOT EXISTS (SELECT 1 FROM file_manifests f WHERE f.pack = p.id)';
+    const candidates = await this.store.query(
+      `SELECT id FROM chunk_packs p WHERE state = 'live' AND touched_at < ? AND ${idle} LIMIT ?`,
+      [cutoff, limit],
+    );
+    const claimed: string[] = [];
+    for (const c of candidates) {
+      const id = String(c.id);
+      const ok = await this.store.transaction(async (tx) => {
+        const r = (
+          await tx.query('SELECT state, touched_at FROM chunk_packs WHERE id = ? FOR UPDATE', [id])
+        )[0];
+        if (r?.state !== 'live' || String(r.touched_at) >= cutoff) return false;
+        if (
+          (await tx.query(`SELECT 1 AS x FROM chunk_packs p WHERE p.id = ? AND ${idle}`, [id])).length === 0
+        )
+          return false;
+        await tx.query("UPDATE chunk_packs SET state = 'deleting' WHERE id = ?", [id]);
+        return true;
+      });
+      if (ok) claimed.push(id);
+    }
+    return claimed;
+  }
+
+  /** Packs claimed by a collector that stopped before deleting them (kill -9). */
+  async claimedPacks(limit: number): Promise<string[]> {
+    const rows = await this.store.query("SELECT id FROM chunk_packs WHERE state = 'deleting' LIMIT ?", [
+      limit,
+    ]);
+    return rows.map((r) => String(r.id));
+  }
+
+  /** Forgets a claimed pack once its file is deleted. */
+  async forgetPack(id: string): Promise<void> {
+    await this.store.query("DELETE FROM chunk_packs WHERE id = ? AND state = 'deleting'", [id]);
+  }
+}
+
+function claimedChunk(r: Record<string, unknown>, sha256: string): ClaimedChunk {
+  return {
+    sha256,
+    size: Number(r.size),
+    ...(r.pack != null && { pack: String(r.pack), packOffset: Number(r.pack_offset) }),
+  };
 }

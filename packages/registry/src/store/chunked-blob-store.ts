@@ -15,13 +15,15 @@ import {
   type StoredBlob,
   type UploadState,
 } from './blob-store.js';
-import type { ChunkStore, FileManifest, ManifestChunk } from './chunk-store.js';
-import { FileHashes } from './file-hashes.js';
+import { type IncomingChunk, type IngestResult, ingestAsBlobs, ingestIntoPack } from './chunk-ingest.js';
+import type { ChunkStore, ManifestChunk, StoredManifest } from './chunk-store.js';
+import { FileHashes, RunningFile } from './file-hashes.js';
+import { manifestSegments } from './manifest-segments.js';
 
 /**
- * Files as manifests of content-addressed chunks (issue #20), over any BlobStore: each chunk is a
- * blob of the underlying store (a file in the folder store, a blob in an OCI registry), each
- * manifest rows in the metadata store. To every route it is a BlobStore: `stat`/`get` of a file's
+ * Files as manifests of content-addressed chunks (issue #20), over any BlobStore: chunks are
+ * stored back to back in packs where the store has them (the folder store; pack-store.ts), else
+ * each chunk is a blob (an OCI registry); manifests are rows in the metadata store. To every route it is a BlobStore: `stat`/`get` of a file's
  * sha256 answer from its manifest (streaming its chunks, with ranges), and a whole-file `put` or
  * resumable upload is chunked here, so every way in (native push, Hub, MLflow) stores chunks.
  * Files stored whole before chunking existed stay readable as they are.
@@ -49,7 +51,11 @@ export class ChunkedBlobStore implements BlobStore {
   }
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
-    const manifest = await this.chunks.manifest(sha256);
+    // A file that is one pack: the pack's own file stream, no manifest rows read.
+    const whole = await this.chunks.wholePack(sha256);
+    if (whole?.pack && this.raw.packs && whole.size > 0)
+      return this.raw.packs.get(whole.pack, range ?? { start: 0, end: whole.size - 1 });
+    const manifest = whole && (await this.chunks.manifest(sha256));
     if (!manifest) {
       if (await this.chunks.isChunk(sha256))
         throw registryError('FERRY_REGISTRY_NOT_FOUND', { what: 'blob', name: `sha256:${sha256}` });
@@ -58,19 +64,48 @@ export class ChunkedBlobStore implements BlobStore {
     return Readable.from(this.stream(manifest, range ?? { start: 0, end: manifest.size - 1 }));
   }
 
-  /** The bytes of `range` (inclusive) of a file, read chunk by chunk: memory is one read buffer. */
-  private async *stream(manifest: FileManifest, range: ByteRange): AsyncGenerator<Uint8Array> {
-    for (const c of manifest.chunks) {
-      const end = c.offset + c.size - 1;
-      if (end < range.start || c.size === 0) continue;
-      if (c.offset > range.end) break;
-      const from = Math.max(range.start, c.offset) - c.offset;
-      const to = Math.min(range.end, end) - c.offset;
-      yield* await this.raw.get(
-        c.sha256,
-        from === 0 && to === c.size - 1 ? undefined : { start: from, end: to },
-      );
+  /**
+   * The bytes of `range` (inclusive) of a file: one read of the pack that is the file, else one
+   * read per run of chunks that lie back to back in one pack (or per chunk stored as its own blob).
+   */
+  private async *stream(manifest: StoredManifest, range: ByteRange): AsyncGenerator<Uint8Array> {
+    const packs = this.raw.packs;
+    for (const s of manifestSegments(manifest, range)) {
+      if (s.pack !== undefined && packs) yield* await packs.get(s.pack, s.range);
+      else if (s.pack !== undefined)
+        throw registryError('FERRY_REGISTRY_BACKEND', {
+          backend: this.raw.kind,
+          reason: `chunks of sha256:${manifest.sha256} are in a pack, and this store keeps none`,
+        });
+      else yield* await this.raw.get(s.sha256, s.whole ? undefined : s.range);
     }
+  }
+
+  /**
+   * Stores the chunks of one upload request (a pack), each verified against its sha256, durable
+   * before this resolves. `file`: the file they are, in order from `offset` (optional header of
+   * the request), so the commit can skip the read-back and keep the file as one pack.
+   */
+  async storeChunks(
+    incoming: AsyncIterable<IncomingChunk>,
+    file?: { sha256: string; offset: number },
+  ): Promise<IngestResult> {
+    const running = file && this.hashes.begin(file.sha256, file.offset);
+    const packs = this.raw.packs;
+    const result = packs
+      ? await ingestIntoPack(packs, this.chunks, incoming, running)
+      : await ingestAsBlobs((sha, bytes) => this.storeChunk(sha, bytes), incoming, running);
+    // Only a request that stored everything lets the next one continue the file.
+    if (file && running) this.hashes.end(file.sha256, running);
+    return result;
+  }
+
+  /** A local file holding the blob: a file's own pack, or a whole blob of the raw store. */
+  async localPath(sha256: string): Promise<string | undefined> {
+    const manifest = await this.chunks.wholePack(sha256);
+    if (manifest) return manifest.pack !== null ? this.raw.packs?.localPath(manifest.pack) : undefined;
+    if (await this.chunks.isChunk(sha256)) return undefined;
+    return this.raw.localPath?.(sha256);
   }
 
   /** A whole file arrives: spooled and verified, then stored as chunks and a manifest. */
@@ -105,13 +140,21 @@ export class ChunkedBlobStore implements BlobStore {
     const spans = await chunking.spansOf(path);
     const list: ManifestChunk[] = [];
     const whole = createHash('sha256');
-    for await (const c of chunking.chunkStream(path, spans, whole)) {
-      await this.storeChunk(c.sha256, c.bytes);
-      list.push({ sha256: c.sha256, offset: c.offset, size: c.size });
-    }
+    const listed = async function* () {
+      for await (const c of chunking.chunkStream(path, spans, whole)) {
+        list.push({ sha256: c.sha256, offset: c.offset, size: c.size });
+        // The chunker reuses its buffer; the chunk is written while the next one is read.
+        yield { sha256: c.sha256, bytes: Buffer.from(c.bytes), verified: true };
+      }
+    };
+    // All of it in order from byte 0: in a store with packs, one pack that is the file.
+    const running = new RunningFile();
+    const packs = this.raw.packs;
+    if (packs) await ingestIntoPack(packs, this.chunks, listed(), running);
+    else await ingestAsBlobs((sha, bytes) => this.storeChunk(sha, bytes), listed(), running);
     const size = list.reduce((n, c) => n + c.size, 0);
     checkDigest(path, { sha256: whole.digest('hex'), size }, { sha256 });
-    const created = await this.chunks.commitManifest({ sha256, size, chunks: list });
+    const created = await this.chunks.commitManifest({ sha256, size, chunks: list }, running.pack);
     return { sha256, size, created };
   }
 
@@ -172,11 +215,13 @@ export class ChunkedBlobStore implements BlobStore {
       sha256,
       list.map((c) => c.sha256),
     );
-    let actual = running;
+    let actual = running?.sha256;
     if (actual === undefined) {
       const hash = createHash('sha256');
       try {
-        for await (const bytes of this.stream(manifest, { start: 0, end: size - 1 })) hash.update(bytes);
+        const located = (await this.chunks.locate(list)) satisfies StoredManifest['chunks'];
+        for await (const bytes of this.stream({ ...manifest, chunks: located }, { start: 0, end: size - 1 }))
+          hash.update(bytes);
       } catch (error) {
         // A chunk collected between the check above and the read: the client uploads it again.
         if (isRegistryError(error) && error.code === 'FERRY_REGISTRY_NOT_FOUND')
@@ -190,7 +235,7 @@ export class ChunkedBlobStore implements BlobStore {
       actual = hash.digest('hex');
     }
     checkDigest(`file sha256:${sha256}`, { sha256: actual, size }, { sha256, size });
-    return this.chunks.commitManifest(manifest);
+    return this.chunks.commitManifest(manifest, running?.pack);
   }
 
   delete(sha256: string): Promise<void> {
@@ -213,7 +258,7 @@ export class ChunkedBlobStore implements BlobStore {
   /** A finished resumable upload is verified as a whole blob by the store, then chunked. */
   async finishUpload(state: UploadState, expected: { sha256: string; size?: number }): Promise<StoredBlob> {
     const whole = await this.raw.finishUpload(state, expected);
-    const local = this.raw.localPath?.(expected.sha256);
+    const local = await this.raw.localPath?.(expected.sha256);
     let stored: StoredBlob;
     if (local) stored = await this.storeVerifiedFile(local, expected.sha256);
     else {

@@ -7,33 +7,50 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 describe('FileHashes', () => {
   const parts = [randomBytes(100), randomBytes(50), randomBytes(7)];
   const file = sha(Buffer.concat(parts));
-  const feed = (hashes: FileHashes, order = [0, 1, 2]) => {
+  /** One request per chunk, each continuing the file where the last one stopped. */
+  const feed = (hashes: FileHashes, order = [0, 1, 2], pack?: string) => {
     let offset = 0;
     for (const i of order) {
-      hashes.add(file, offset, sha(parts[i]!), parts[i]!);
+      const state = hashes.begin(file, offset);
+      if (!state) return;
+      if (offset === 0) state.pack = pack;
+      state.add(sha(parts[i]!), parts[i]!);
+      hashes.end(file, state);
       offset += parts[i]!.length;
     }
   };
 
-  it('answers the whole file sha256 when exactly the manifest chunks came in order', () => {
+  it('answers the whole file sha256 (and its pack) when exactly the manifest chunks came in order', () => {
     const hashes = new FileHashes();
-    feed(hashes);
-    expect(hashes.take(file, parts.map(sha))).toBe(file);
+    feed(hashes, [0, 1, 2], 'p');
+    expect(hashes.take(file, parts.map(sha))).toEqual({ sha256: file, pack: 'p' });
     // taken once: a second commit reads back
     expect(hashes.take(file, parts.map(sha))).toBeUndefined();
   });
 
-  it('answers nothing for another chunk list, a gap or a dropped file', () => {
+  it('answers nothing for another chunk list, a gap or a request that did not end', () => {
     const hashes = new FileHashes();
     feed(hashes, [0, 2, 1]);
     expect(hashes.take(file, parts.map(sha))).toBeUndefined();
     const gap = new FileHashes();
-    gap.add(file, 0, sha(parts[0]!), parts[0]!);
-    gap.add(file, 150, sha(parts[2]!), parts[2]!); // skipped the middle one
+    const first = gap.begin(file, 0)!;
+    first.add(sha(parts[0]!), parts[0]!);
+    gap.end(file, first);
+    expect(gap.begin(file, 150)).toBeUndefined(); // skipped the middle one
     expect(gap.take(file, [sha(parts[0]!), sha(parts[2]!)])).toBeUndefined();
-    const dropped = new FileHashes();
-    feed(dropped);
-    dropped.drop(file);
-    expect(dropped.take(file, parts.map(sha))).toBeUndefined();
+    const failed = new FileHashes();
+    feed(failed, [0, 1]);
+    failed.begin(file, 150)!.add(sha(parts[2]!), parts[2]!); // never ended: its pack failed
+    expect(failed.take(file, parts.map(sha))).toBeUndefined();
+  });
+
+  it('gives a file state to one request at a time', () => {
+    const hashes = new FileHashes();
+    const first = hashes.begin(file, 0)!;
+    first.add(sha(parts[0]!), parts[0]!);
+    hashes.end(file, first);
+    const taken = hashes.begin(file, 100);
+    expect(taken).toBeDefined();
+    expect(hashes.begin(file, 100)).toBeUndefined();
   });
 });

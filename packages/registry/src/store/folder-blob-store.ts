@@ -16,6 +16,7 @@ import {
   type StoredBlob,
   type UploadState,
 } from './blob-store.js';
+import { FolderPackStore } from './folder-pack-store.js';
 
 /** Upload hashes kept in memory at once (each is a few hundred bytes). */
 const MAX_RUNNING_HASHES = 10_000;
@@ -33,7 +34,12 @@ export class FolderBlobStore implements BlobStore {
    */
   private readonly running = new Map<string, { hash: Hash; bytes: number }>();
 
-  private constructor(private readonly root: string) {}
+  /** Chunk packs (pack-store.ts) beside the blobs, in the same file system. */
+  readonly packs: FolderPackStore;
+
+  private constructor(private readonly root: string) {
+    this.packs = new FolderPackStore(join(root, 'packs'));
+  }
 
   static async open(folder: string): Promise<FolderBlobStore> {
     // Absolute from here on: the paths this store hands out (to scans, links, spools) must not

@@ -316,6 +316,27 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX manifest_chunks_chunk ON manifest_chunks (chunk_sha256)',
     ],
   },
+  {
+    version: 12,
+    name: 'chunk packs: chunks stored back to back, one fsync per upload request (issue #20)',
+    sql: [
+      // A pack file of the blob store: chunks back to back. A row is written (leased, like a
+      // chunk) before its file is, so the collector can find a pack a crash left without chunks.
+      // 'deleting': the collector took it (no chunk or file lives in it, idle past the grace).
+      `CREATE TABLE chunk_packs (
+        id TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        touched_at TEXT NOT NULL)`,
+      // Where a chunk's bytes are: NULL pack = the chunk is its own blob (older rows, OCI stores).
+      'ALTER TABLE chunks ADD COLUMN pack TEXT',
+      'ALTER TABLE chunks ADD COLUMN pack_offset BIGINT',
+      'CREATE INDEX chunks_pack ON chunks (pack)',
+      // A file whose bytes are exactly one pack from its start (pushed in one go, in order): it is
+      // read, linked and served as that pack.
+      'ALTER TABLE file_manifests ADD COLUMN pack TEXT',
+      'CREATE INDEX file_manifests_pack ON file_manifests (pack)',
+    ],
+  },
 ];
 
 const AUTO_ID = { sqlite: 'INTEGER PRIMARY KEY AUTOINCREMENT', postgres: 'BIGSERIAL PRIMARY KEY' } as const;
