@@ -405,7 +405,8 @@ export async function run(): Promise<void> {
         bigRows,
       ),
       '',
-      'docker-registry push: `sha256sum`, then POST + one PUT with the digest; pull: GET piped through `tee FILE | sha256sum`. The time goals are not met yet: per byte, the chunked push hashes twice on the client (chunk and file), the server verifies and writes each 4 MiB chunk as its own blob (fsync each) and, at the version commit, copies the file out of its chunks to inspect it (a whole blob was a symlink); the chunked pull writes every fetched chunk twice (the file and the cache).',
+      'docker-registry push: `sha256sum`, then POST + one PUT with the digest; pull: GET piped through `tee FILE | sha256sum` (three processes, so its hashing runs beside its writing on the second core). docker-registry does not fsync what it stores; ferry fdatasyncs each pack step before it acknowledges it (docs/registry.md, storage model), and verifies the whole file on the client after a pull as docker does.',
+      `Where the time goes in ferry (per GiB, both sides on these two cores): push hashes every byte twice on the client (chunk names on the main thread, the file's sha256 in a worker) and twice on the server (each chunk verified, the file hashed as its packs arrive), where docker-registry hashes once on each side; pull hashes once on the client (in a worker, beside the writes) and reads the file as one pack on the server.`,
       `Xet's 53% (Hugging Face, two GPT-2 versions) measures storage saved across a repository's history, where most files and many tensors did not change; scenario 4 is the hardest case for any dedup (every weight moved), and scenario 1 the case tensor alignment is for.`,
     ].join('\n'),
   );
