@@ -37,7 +37,7 @@ export { FORMAT_HANDLERS } from './formats.js';
 export { detectFormat } from './detect.js';
 export { openModel } from './open.js';
 export { type InspectReport, inspectModel } from './inspect.js';
-export { writeAll, writeFileAtomic } from './io/atomic-write.js';
+export { moveIntoPlace, writeAll, writeFileAtomic } from './io/atomic-write.js';
 export { sha256File } from './io/hash-file.js';
 export { writeStreamToFile } from './io/stream-to-file.js';
 export * as protobuf from './protobuf/index.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { onnx, onnxOpHistogram } from '@ferry/formats';
+import { moveIntoPlace, onnx, onnxOpHistogram } from '@ferry/formats';
 import { type VerifyOptions, verifyResult } from './check-output.js';
 import { loadForTransform } from './model-io.js';
 import { type OptimizationLevel, openSession } from './runtime.js';
@@ -86,7 +86,7 @@ export async function optimizeModel(
       await rename(join(temp, dataName), join(dir, dataName));
       dataMoved = true;
     }
-    await rename(tempModel, outPath);
+    await moveIntoPlace(tempModel, outPath);
     const histBefore = onnxOpHistogram(before.graph ?? {});
     const histAfter = onnxOpHistogram(after.graph ?? {});
     const ops: Record<string, [number, number]> = {};

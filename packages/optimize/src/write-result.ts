@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ferryError, onnx, writeAll } from '@ferry/formats';
+import { ferryError, moveIntoPlace, onnx, writeAll } from '@ferry/formats';
 import { openSession } from './runtime.js';
 import { optimizeError } from './errors.js';
 
@@ -83,7 +83,7 @@ export async function writeResult(
       await rename(join(temp, dataName), join(dir, dataName));
       dataMoved = true;
     }
-    await rename(tempModel, outPath);
+    await moveIntoPlace(tempModel, outPath);
     return { path: outPath, ...(external && { dataPath: join(dir, dataName) }), bytes };
   } catch (error) {
     if (dataMoved) await rm(join(dir, dataName), { force: true });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { ferryError, isFerryError } from '../errors.js';
 
 /**
@@ -27,7 +29,7 @@ export async function writeFileAtomic(
     await file.sync();
     await file.close();
     file = undefined;
-    await rename(temp, path);
+    await moveIntoPlace(temp, path);
   } catch (error) {
     await file?.close().catch(() => {});
     await rm(temp, { force: true });
@@ -36,6 +38,28 @@ export async function writeFileAtomic(
     if (options.ioError) throw options.ioError(path, error as Error);
     throw ferryError('FERRY_WRITE', { path, reason: (error as Error).message }, error);
   }
+}
+
+/**
+ * Puts a finished temp file at `path`: renamed over it, except where `path` is (or links to) a
+ * character device or a FIFO (`-o /dev/null`, `-o /dev/stdout`, a named pipe), which gets the
+ * bytes written into it and keeps being what it is: a rename would replace the device node itself
+ * with a regular file (as root, /dev/null for every process on the machine). The temp file is
+ * removed either way.
+ */
+export async function moveIntoPlace(temp: string, path: string): Promise<void> {
+  const target = await stat(path).catch(() => undefined);
+  if (target && (target.isCharacterDevice() || target.isFIFO())) {
+    // Not fs.copyFile: libuv's copy truncates the target, which a device refuses, and then
+    // unlinks the target on that error, removing the device node it was meant to spare.
+    try {
+      await pipeline(createReadStream(temp), createWriteStream(path, { flags: 'w' }));
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return;
+  }
+  await rename(temp, path);
 }
 
 /** Writes every chunk at the file's current end, looping over short writes. */

@@ -75,6 +75,9 @@ export class LeanHttpTransport {
   }
 
   #sweep(): void {
+    // Draining: as node's server.close() stops its own connection timer, so does this; shutdown
+    // (shutdown.ts) cuts what is unfinished at the request timeout, silently, never with a 408.
+    if (this.context.draining()) return;
     const now = performance.now();
     const s = this.server;
     for (const connection of this.#connections.values()) connection.checkTimeouts(now, s);
