@@ -37,7 +37,7 @@ const MAX_TRIES = 5;
  * the full fine-tune of the bench (every weight trained) still shares 1.49% of its bytes with v1
  * (the header and one frozen 4 MiB tensor), and would miss the one-pack path.
  */
-export const MIN_MISSING_SHARE = 0.98;
+const MIN_MISSING_SHARE = 0.98;
 
 /** Bytes of chunks the registry has (or repeats) a file may send in order: see MIN_MISSING_SHARE. */
 export const inOrderBudget = (size: number) => Math.floor((1 - MIN_MISSING_SHARE) * size);
