@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { chunk as chunking } from '@ferry/formats';
 import type { ChunkedLocalFile, TransferBytes } from './chunked-upload.js';
-import { lacking, packsOf, sendPack } from './chunked-upload.js';
+import { inOrderBudget, lacking, newUploadId, packsOf, sendPack } from './chunked-upload.js';
 import type { RegistryClient } from './client.js';
 import { registryError } from './errors.js';
 import { ASIDE_MIN_BYTES, hashFileAside } from './file-hash-worker.js';
@@ -25,14 +25,14 @@ export interface EarlySend {
  *
  * Per file, two passes run side by side on two cores: this thread cuts and hashes the chunks
  * while a worker hashes the whole file (its identity). Every window of chunks is asked about as
- * soon as it is hashed, and the missing ones go up in packs while the next window is hashed,
- * except while every chunk so far is missing: such a file (a cold push) may go up whole in file
- * order, where each pack names the file (x-ferry-file) so the registry hashes the file as packs
- * arrive and its manifest commit reads nothing back. That needs the file's sha256 first, so those
- * chunks wait for the end of the pass (`uploadChunked` sends them); once a window shows a chunk
- * the registry has, the file cannot go in order and the waiting chunks go too. What is sent
- * early is counted in `early`; the version's manifest commit comes later and asks again, so a
- * chunk collected meanwhile is sent again.
+ * soon as it is hashed, and its packs go up (in window order) while the next window is hashed.
+ * While the registry lacks nearly all of the file so far (MIN_MISSING_SHARE: a cold push, a full
+ * fine-tune), every chunk goes, in file order, each pack naming a random upload id and its offset
+ * (x-ferry-upload), so the registry hashes the file as packs arrive and keeps it as one pack; the
+ * manifest commit names the same id and reads nothing back. Once the present bytes pass that
+ * budget, only the missing chunks go. What is sent early is counted in `early` (and the upload id
+ * in `upload` when every chunk went in order); the version's manifest commit comes later and
+ * asks again, so a chunk collected meanwhile is sent again.
  */
 export async function chunkLocal(
   files: readonly Omit<LocalFile, 'sha256'>[],
@@ -74,6 +74,7 @@ export async function chunkLocal(
       size,
       chunks,
       ...(early && { early: early.bytes.sent }),
+      ...(early?.inOrder !== undefined && { upload: early.inOrder }),
     });
   }
   return out;
@@ -82,14 +83,21 @@ export async function chunkLocal(
 /** One file's chunks, asked about window by window and sent in the background. */
 class EarlyPacks {
   readonly bytes: TransferBytes = { sent: 0, skipped: 0 };
+  /** Names this file's in-order packs (x-ferry-upload) until its sha256 is known. */
+  readonly upload = newUploadId();
   private window: chunking.FileChunk[] = [];
   private windowBytes = 0;
   private count = 0;
-  /** Chunks asked about or queued: a chunk that repeats is asked and sent once. */
+  /** Chunks asked about: a chunk that repeats is asked once. */
+  private readonly asked = new Set<string>();
+  /** Chunks the registry lacked when asked. */
+  private readonly lacks = new Set<string>();
+  /** Chunks sent or present: a chunk that repeats is sent once (out of order). */
   private readonly seen = new Set<string>();
-  /** Every chunk so far missing and new: the file may still go up in order, after the pass. */
+  /** Every chunk so far went in file order: the file may still be one pack at the registry. */
   private ordered = true;
-  private held: chunking.FileChunk[] = [];
+  /** Bytes sent in order that the registry had or that repeat, within inOrderBudget. */
+  private extra = 0;
   private sending: Promise<void> = Promise.resolve();
   private failed: unknown;
 
@@ -98,61 +106,82 @@ class EarlyPacks {
     private readonly file: Omit<LocalFile, 'sha256'>,
   ) {}
 
+  /** The upload id that carried every chunk in order, once end() resolved; else undefined. */
+  get inOrder(): string | undefined {
+    return this.ordered && this.count <= MAX_CHUNKS_PER_REQUEST ? this.upload : undefined;
+  }
+
   async add(c: chunking.FileChunk): Promise<void> {
     // A file of more chunks than one manifest lists goes up whole (uploadMissing): stop here.
     if (++this.count > MAX_CHUNKS_PER_REQUEST) return;
     this.window.push(c);
     this.windowBytes += c.size;
-    if (this.windowBytes >= WINDOW_BYTES) await this.flush();
+    if (this.windowBytes >= WINDOW_BYTES) this.flush();
+    if (this.failed) throw this.failed;
   }
 
-  /** Asks about the last window and waits for every pack sent (the held ones stay held). */
+  /** Asks about the last window and waits for every pack sent. */
   async end(): Promise<void> {
-    await this.flush();
+    this.flush();
     await this.sending;
     if (this.failed) throw this.failed;
   }
 
   async abandon(): Promise<void> {
+    this.failed ??= new Error('abandoned');
     await this.sending.catch(() => undefined);
   }
 
-  private async flush(): Promise<void> {
-    if (this.failed) throw this.failed;
+  /**
+   * Queues a window: its question (which chunks the registry lacks) goes at once, and its packs
+   * after the packs of the windows before it, while this thread hashes the next window.
+   */
+  private flush(): void {
     const window = this.window;
     this.window = [];
     this.windowBytes = 0;
-    const fresh = [...new Set(window.map((c) => c.sha256).filter((sha) => !this.seen.has(sha)))];
-    const missing = fresh.length > 0 ? await lacking(this.send.client, fresh) : new Set<string>();
+    if (window.length === 0) return;
+    const fresh = [...new Set(window.map((c) => c.sha256).filter((sha) => !this.asked.has(sha)))];
+    for (const sha of fresh) this.asked.add(sha);
+    const asking = fresh.length > 0 ? lacking(this.send.client, fresh) : Promise.resolve(new Set<string>());
+    asking.catch(() => {}); // reported in the chain below
+    this.sending = this.sending.then(async () => {
+      if (this.failed) return;
+      try {
+        for (const sha of await asking) this.lacks.add(sha);
+        await this.sendWindow(window);
+      } catch (error) {
+        this.failed ??= error;
+      }
+    });
+  }
+
+  private async sendWindow(window: chunking.FileChunk[]): Promise<void> {
     const todo: chunking.FileChunk[] = [];
+    let extra = 0;
     for (const c of window) {
-      // A chunk the registry has, or one that repeats in the file, does not travel.
-      if (missing.has(c.sha256) && !this.seen.has(c.sha256)) todo.push(c);
-      else this.bytes.skipped += c.size;
+      // A chunk the registry has, or one that repeats in the file, travels only in file order.
+      if (this.lacks.has(c.sha256) && !this.seen.has(c.sha256)) todo.push(c);
+      else extra += c.size;
       this.seen.add(c.sha256);
     }
-    if (this.ordered && todo.length === window.length) {
-      this.held.push(...todo);
+    if (this.ordered && this.extra + extra <= inOrderBudget(this.file.size)) {
+      this.extra += extra;
+      for (const pack of packsOf(window))
+        await this.sendOne(pack, { upload: this.upload, offset: pack[0]!.offset });
       return;
     }
-    if (this.ordered) {
-      this.ordered = false;
-      todo.unshift(...this.held);
-      this.held = [];
-    }
+    // Too much of the file is present for the in-order send: from here only what is missing.
+    this.ordered = false;
+    this.bytes.skipped += extra;
     this.report();
-    for (const pack of packsOf(todo)) {
-      const bytes = pack.reduce((n, c) => n + c.size, 0);
-      this.sending = this.sending.then(async () => {
-        if (this.failed) return;
-        await sendPack(this.send.client, this.file.absolute, pack).catch((error) => {
-          this.failed = error;
-        });
-        if (this.failed) return;
-        this.bytes.sent += bytes;
-        this.report();
-      });
-    }
+    for (const pack of packsOf(todo)) await this.sendOne(pack);
+  }
+
+  private async sendOne(pack: chunking.FileChunk[], inOrder?: { upload: string; offset: number }) {
+    await sendPack(this.send.client, this.file.absolute, pack, inOrder);
+    this.bytes.sent += pack.reduce((n, c) => n + c.size, 0);
+    this.report();
   }
 
   private report(): void {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import type { chunk as chunking } from '@ferry/formats';
@@ -11,6 +12,8 @@ export interface ChunkedLocalFile extends LocalFile {
   readonly chunks: readonly chunking.FileChunk[];
   /** Chunk bytes already sent while the file was hashed (chunk-local.ts). */
   readonly early?: number;
+  /** The upload id of packs that carried every chunk of the file in file order (chunk-local.ts). */
+  readonly upload?: string;
 }
 
 /** Bytes of one push or pull: sent (or fetched) over the network, and skipped because the other side had them. */
@@ -25,6 +28,24 @@ const PACK_BYTES = 64 * 1024 * 1024;
 const MAX_TRIES = 5;
 
 /**
+ * A file whose chunks the registry lacks for at least this share of its bytes goes up whole, every
+ * chunk in file order (ones it has and repeats included), under one upload id: the registry then
+ * hashes the file as the packs arrive and keeps them as one pack that is the file, so the commit
+ * reads nothing back and inspection links the pack instead of copying the file. The price is the
+ * present bytes sent (and stored) again, at most 2% here, against a read-back of the whole file
+ * (measured: a full fine-tune pushed 1.16-1.44x slower than whole-file for lack of it). Not 99%:
+ * the full fine-tune of the bench (every weight trained) still shares 1.49% of its bytes with v1
+ * (the header and one frozen 4 MiB tensor), and would miss the one-pack path.
+ */
+const MIN_MISSING_SHARE = 0.98;
+
+/** Bytes of chunks the registry has (or repeats) a file may send in order: see MIN_MISSING_SHARE. */
+export const inOrderBudget = (size: number) => Math.floor((1 - MIN_MISSING_SHARE) * size);
+
+/** A random 128-bit upload id (x-ferry-upload): names the packs of one file before its sha256 is known. */
+export const newUploadId = () => randomBytes(16).toString('hex');
+
+/**
  * Uploads a file as chunks: asks which the registry lacks, sends only those (in packs, each chunk
  * verified there), then commits the manifest, which the registry verifies against the file's
  * sha256. A dropped connection resends only what the registry still lacks. Answers the bytes sent
@@ -36,31 +57,41 @@ export async function uploadChunked(
   onBytes: (bytes: TransferBytes) => void = () => {},
 ): Promise<TransferBytes> {
   const stats: TransferBytes = { sent: 0, skipped: 0 };
+  let upload = file.upload;
   for (let tries = 1; ; tries++) {
     const missing = await lacking(
       client,
       file.chunks.map((c) => c.sha256),
     );
-    const todo: chunking.FileChunk[] = [];
+    let todo: chunking.FileChunk[] = [];
     const queued = new Set<string>();
     for (const c of file.chunks)
       if (missing.has(c.sha256) && !queued.has(c.sha256)) {
         queued.add(c.sha256);
         todo.push(c);
       }
+    const lackingBytes = todo.reduce((n, c) => n + c.size, 0);
+    // Nearly all of it missing (and nothing sent yet): every chunk goes, in file order.
+    const inOrder =
+      tries === 1 &&
+      !file.early &&
+      upload === undefined &&
+      file.size - lackingBytes <= inOrderBudget(file.size);
+    if (inOrder) {
+      upload = newUploadId();
+      todo = [...file.chunks];
+    }
     if (tries === 1) {
       stats.sent = file.early ?? 0;
-      stats.skipped = file.size - todo.reduce((n, c) => n + c.size, 0) - stats.sent;
+      stats.skipped = inOrder ? 0 : file.size - lackingBytes - stats.sent;
     }
     onBytes(stats);
-    // When every chunk goes, in file order, the registry hashes the file as the packs come in.
-    const inOrder = todo.length === file.chunks.length;
     for (const pack of packsOf(todo)) {
       await sendPack(
         client,
         file.absolute,
         pack,
-        inOrder ? { file: file.sha256, offset: pack[0]!.offset } : undefined,
+        inOrder ? { upload: upload!, offset: pack[0]!.offset } : undefined,
       );
       const bytes = pack.reduce((n, c) => n + c.size, 0);
       stats.sent += bytes;
@@ -73,6 +104,8 @@ export async function uploadChunked(
           chunks: file.chunks.map((c) => c.sha256),
           sizes: file.chunks.map((c) => c.size),
         },
+        // The packs that hashed the file as they came in (a header: older registries ignore it).
+        ...(upload !== undefined && { headers: { 'x-ferry-upload': upload } }),
       });
       return stats;
     } catch (error) {
@@ -118,22 +151,22 @@ export function* packsOf(chunks: readonly chunking.FileChunk[]): Generator<chunk
 
 /**
  * Sends one pack of chunks of the file at `path`, retrying after a network error or a chunk being
- * collected. `inOrder`: the pack is the file's bytes from `offset` (the registry then hashes the
- * file as packs come in); said on the first try only, as a resent pack breaks the order the
- * registry saw (it then reads the chunks back at commit).
+ * collected. `inOrder`: the pack is the file's bytes from `offset`, of the upload `upload` (the
+ * registry then hashes the file as packs come in); said on the first try only, as a resent pack
+ * breaks the order the registry saw (it then reads the chunks back at commit).
  */
 export async function sendPack(
   client: RegistryClient,
   path: string,
   pack: readonly chunking.FileChunk[],
-  inOrder?: { file: string; offset: number },
+  inOrder?: { upload: string; offset: number },
 ): Promise<void> {
   for (let tries = 1; ; tries++) {
     try {
       const length = pack.reduce((n, c) => n + 36 + c.size, 0);
       const headers: Record<string, string> = { 'content-length': String(length) };
       if (inOrder && tries === 1) {
-        headers['x-ferry-file'] = `sha256:${inOrder.file}`;
+        headers['x-ferry-upload'] = inOrder.upload;
         headers['x-ferry-file-offset'] = String(inOrder.offset);
       }
       await client.sendStream('POST', '/api/v1/chunks', headers, (request) => writePack(request, path, pack));

@@ -127,7 +127,8 @@ describe.each(BACKENDS)('chunk store crash safety on $name', (spec) => {
     await server!.stop('SIGKILL');
     expect(await inProcess).toBeInstanceOf(Error);
     client = await start();
-    expect(await client.listVersions('crash/push')).toEqual([]);
+    // Packs go before the version is declared (the model may not exist yet): no version either way.
+    expect(await client.listVersions('crash/push').catch(() => [])).toEqual([]);
     await checkIntegrity();
 
     let last: TransferBytes | undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BufferSource, writeSafetensors } from '@ferry/formats';
@@ -34,8 +34,9 @@ async function model(path: string, tensors: Buffer[]): Promise<Buffer> {
 
 /**
  * The pipelined push (issue #20): chunks the registry lacks go up while the file is still being
- * hashed, window by window (64 MiB), before the version is declared; a cold push keeps its chunks
- * for the in-order send. The client's side, so one backend (dedup.test.ts runs both).
+ * hashed, window by window (64 MiB), before the version is declared; a file the registry lacks
+ * (nearly) all of goes in file order under an upload id, before its sha256 is known, and ends as
+ * one pack. The client's side, so one backend (dedup.test.ts runs both).
  */
 describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
   let backend: Backend | undefined;
@@ -113,5 +114,77 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
       expect((await readFile(join(work, out, 'm.safetensors'))).equals(v2)).toBe(true);
       expect(pulled).toEqual({ sent: fetched, skipped: v2.length - fetched });
     }
+  });
+  /** Pack files of the folder store, to tell which a push added. */
+  const packFiles = async () =>
+    (await readdir(join(backend!.serveArgs.data, 'blobs', 'packs'), { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
+
+  /** Pushes `path` as the next version of `name`: its progress and the pack files it added. */
+  const pushObserved = async (path: string, name: string) => {
+    const before = new Set(await packFiles());
+    const events: TransferBytes[] = [];
+    let versionsAtFirstSend: Promise<unknown[]> | undefined;
+    await client.push(path, {
+      model: name,
+      onProgress: (_d, _t, _p, b) => {
+        if (!b) return;
+        events.push({ ...b });
+        if (b.sent > 0) versionsAtFirstSend ??= client.listVersions(name);
+      },
+    });
+    const versions = ((await versionsAtFirstSend) ?? []).map((v) => (v as { version: number }).version);
+    return {
+      last: events[events.length - 1]!,
+      versions,
+      added: (await packFiles()).filter((f) => !before.has(f)),
+    };
+  };
+
+  it('sends a cold file before its sha256 is known, in order under an upload id, and keeps it as one pack', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const path = join(work, 'cold.safetensors');
+    await model(path, [randomBytes(1024)]);
+    await client.push(path, { model: 'org/cold' });
+    // 18 tensors of 4 MiB, none in the registry: two windows, both sent while the file is hashed.
+    const file = await model(
+      path,
+      Array.from({ length: 18 }, () => randomBytes(4 * MiB)),
+    );
+    const { last, versions, added } = await pushObserved(path, 'org/cold');
+    expect(last).toEqual({ sent: file.length, skipped: 0 });
+    // The first pack went before the version (whose files are named by sha256) was declared.
+    expect(versions).toEqual([1]);
+    // One pack that is the file: the commit took the hash the packs fed (it links the pack only
+    // then; a read-back commit leaves the chunks where they are, no pack is the file).
+    expect(added).toHaveLength(1);
+    expect((await readFile(added[0]!)).equals(file)).toBe(true);
+    const out = join(work, 'cold-out');
+    await client.pull('models:/org/cold/2', out, { cache: false, force: true });
+    expect((await readFile(join(out, 'cold.safetensors'))).equals(file)).toBe(true);
+  });
+
+  it('sends every chunk of a file it lacks >= 98% of, in order, as one pack, at most 101% of its bytes', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const path = join(work, 'full.safetensors');
+    // A frozen 1 MiB tensor (1.4% of the file) and 18 trained ones of 4 MiB.
+    const frozen = randomBytes(MiB);
+    await model(path, [frozen, ...Array.from({ length: 18 }, () => randomBytes(4 * MiB))]);
+    await client.push(path, { model: 'org/full' });
+    const file = await model(path, [frozen, ...Array.from({ length: 18 }, () => randomBytes(4 * MiB))]);
+    const { last, added } = await pushObserved(path, 'org/full');
+    // The frozen tensor's chunk and the header chunk go again (in order), nothing is skipped.
+    expect(last).toEqual({ sent: file.length, skipped: 0 });
+    expect(last.sent).toBeLessThanOrEqual(1.01 * file.length);
+    expect(added).toHaveLength(1);
+    expect((await readFile(added[0]!)).equals(file)).toBe(true);
+    const out = join(work, 'full-out');
+    await client.pull('models:/org/full/2', out, { cache: false, force: true });
+    expect((await readFile(join(out, 'full.safetensors'))).equals(file)).toBe(true);
   });
 });

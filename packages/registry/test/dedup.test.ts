@@ -338,4 +338,100 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     const head = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(file)}`);
     expect(Number(head.headers.get('content-length'))).toBe(file.length);
   });
+  it('takes packs named by an upload id (sent before the sha256 is known) as one pack, and refuses a commit of other content', async ({
+    skip,
+  }) => {
+    if (!backend) skip();
+    const folder = backend!.serveArgs.blobs === undefined;
+    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
+    const packFiles = async () =>
+      folder
+        ? (await readdir(packsDir, { recursive: true, withFileTypes: true }).catch(() => []))
+            .filter((e) => e.isFile())
+            .map((e) => join(e.parentPath, e.name))
+        : [];
+    const pack = (chunks: Buffer[]) =>
+      Buffer.concat(
+        chunks.flatMap((c) => {
+          const header = Buffer.alloc(36);
+          header.write(sha(c), 0, 'hex');
+          header.writeUInt32BE(c.length, 32);
+          return [header, c];
+        }),
+      );
+    const send = (chunks: Buffer[], upload: string, offset: number) =>
+      client.request('POST', '/api/v1/chunks', {
+        body: pack(chunks),
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-ferry-upload': upload,
+          'x-ferry-file-offset': String(offset),
+        },
+      });
+    const commit = (file: Buffer, parts: Buffer[], upload: string) =>
+      client.request('PUT', `/api/v1/files/sha256:${sha(file)}`, {
+        json: { size: file.length, chunks: parts.map(sha), sizes: parts.map((p) => p.length) },
+        headers: { 'x-ferry-upload': upload },
+      });
+    const id = () => randomBytes(16).toString('hex');
+
+    // Two packs of one upload, in order: the commit names the id and the pack is the file.
+    const parts = [randomBytes(300_000), randomBytes(200_000), randomBytes(100_000)];
+    const file = Buffer.concat(parts);
+    const before = new Set(await packFiles());
+    const upload = id();
+    await send(parts.slice(0, 2), upload, 0);
+    await send(parts.slice(2), upload, 500_000);
+    expect((await commit(file, parts, upload)).status).toBe(201);
+    const added = (await packFiles()).filter((f) => !before.has(f));
+    if (folder) {
+      expect(added).toHaveLength(1);
+      expect((await readFile(added[0]!)).equals(file)).toBe(true);
+    }
+    const got = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(file)}`);
+    expect(Number(got.headers.get('content-length'))).toBe(file.length);
+
+    // Another upload's chunks committed as a file of other content: refused, nothing committed.
+    const other = [randomBytes(150_000), randomBytes(50_000)];
+    const forged = id();
+    await send(other, forged, 0);
+    const claimed = Buffer.concat([other[0]!, randomBytes(50_000)]);
+    const error = await client
+      .request('PUT', `/api/v1/files/sha256:${sha(claimed)}`, {
+        json: { size: claimed.length, chunks: other.map(sha), sizes: other.map((p) => p.length) },
+        headers: { 'x-ferry-upload': forged },
+      })
+      .catch((e) => e);
+    expect(error.code).toBe('FERRY_REGISTRY_DIGEST_MISMATCH');
+    expect(error.message).toContain(`upload ${forged}`);
+    const head = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(claimed)}`, { ok: [404] });
+    expect(head.status).toBe(404);
+
+    // A genuine file committed under an upload id whose packs were other chunks: verified by reading
+    // back (so accepted), and not given the other upload's pack.
+    const third = [randomBytes(120_000)];
+    const stray = id();
+    await send(other, stray, 0);
+    await client.request('POST', '/api/v1/chunks', {
+      body: pack(third),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect((await commit(third[0]!, third, stray)).status).toBe(201);
+    const held = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(third[0]!)}`);
+    expect(Number(held.headers.get('content-length'))).toBe(third[0]!.length);
+
+    // An upload id that is not 128 bits of hex is refused, naming the header.
+    const bad = await client
+      .request('POST', '/api/v1/chunks', {
+        body: pack(third),
+        headers: {
+          'content-type': 'application/octet-stream',
+          'x-ferry-upload': 'file-1',
+          'x-ferry-file-offset': '0',
+        },
+      })
+      .catch((e) => e);
+    expect(bad.code).toBe('FERRY_REGISTRY_BAD_REQUEST');
+    expect(bad.message).toContain('x-ferry-upload header');
+  });
 });

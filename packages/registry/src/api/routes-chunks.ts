@@ -9,9 +9,21 @@ import { readPack } from './chunk-pack.js';
 import { collectGarbage } from '../store/chunk-gc.js';
 import { versionSharing } from '../store/chunk-sharing.js';
 import { versionNode } from '../store/node-id.js';
+import { UPLOAD_ID } from '../store/file-hashes.js';
 import type { ApiContext } from './context.js';
 
 const SHA = '^[0-9a-f]{64}$';
+
+/** The optional x-ferry-upload header: a random 128-bit id as 32 lowercase hex digits. */
+function uploadId(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  if (typeof header !== 'string' || !UPLOAD_ID.test(header))
+    throw registryError('FERRY_REGISTRY_BAD_REQUEST', {
+      what: 'x-ferry-upload header',
+      reason: 'an upload id is 32 lowercase hex digits (128 random bits)',
+    });
+  return header;
+}
 
 function requireUploader(principal: Parameters<typeof allowsAny>[0]): void {
   if (!allowsAny(principal, 'write')) requireScope(principal, 'write', null);
@@ -62,12 +74,16 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
     async (request) => {
       requireUploader(request.principal);
       // Optional: the file these chunks are, in order from this offset (lets the manifest commit
-      // skip reading them back; see file-hashes.ts).
+      // skip reading them back; see file-hashes.ts), named by its sha256 (x-ferry-file) or, by a
+      // client that sends before it knows that, by a random upload id its commit repeats.
       const fileHeader = request.headers['x-ferry-file'];
-      const file =
-        typeof fileHeader === 'string' && /^sha256:[0-9a-f]{64}$/.test(fileHeader)
-          ? fileHeader.slice(7)
-          : undefined;
+      const upload = uploadId(request.headers['x-ferry-upload']);
+      const key =
+        upload !== undefined
+          ? `upload:${upload}`
+          : typeof fileHeader === 'string' && /^sha256:[0-9a-f]{64}$/.test(fileHeader)
+            ? fileHeader
+            : undefined;
       const offset = Number(request.headers['x-ferry-file-offset'] ?? Number.NaN);
       const checked = readPack(request.body as ByteStream);
       const verified = (async function* () {
@@ -75,7 +91,7 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
       })();
       const { received, stored } = await files.storeChunks(
         verified,
-        file && Number.isSafeInteger(offset) && offset >= 0 ? { sha256: file, offset } : undefined,
+        key && Number.isSafeInteger(offset) && offset >= 0 ? { key, offset } : undefined,
       );
       return { received, stored };
     },
@@ -124,6 +140,8 @@ export function chunkRoutes(app: FastifyInstance, { db, files }: ApiContext): vo
         sha256,
         size,
         chunks.map((c, i) => ({ sha256: c, size: sizes[i]! })),
+        // The upload id the file's packs carried (a header: older registries ignore it).
+        uploadId(request.headers['x-ferry-upload']),
       );
       return reply.code(created ? 201 : 200).send({ sha256, size, created });
     },

@@ -83,20 +83,22 @@ export class ChunkedBlobStore implements BlobStore {
 
   /**
    * Stores the chunks of one upload request (a pack), each verified against its sha256, durable
-   * before this resolves. `file`: the file they are, in order from `offset` (optional header of
-   * the request), so the commit can skip the read-back and keep the file as one pack.
+   * before this resolves. `file`: the file they are, in order from `offset` (optional headers of
+   * the request), keyed by the file's sha256 (`sha256:HEX`) or, when the client sends before it
+   * knows that, by its upload id (`upload:ID`), so the commit can skip the read-back and keep the
+   * file as one pack.
    */
   async storeChunks(
     incoming: AsyncIterable<IncomingChunk>,
-    file?: { sha256: string; offset: number },
+    file?: { key: string; offset: number },
   ): Promise<IngestResult> {
-    const running = file && this.hashes.begin(file.sha256, file.offset);
+    const running = file && this.hashes.begin(file.key, file.offset);
     const packs = this.raw.packs;
     const result = packs
       ? await ingestIntoPack(packs, this.chunks, incoming, running)
       : await ingestAsBlobs((sha, bytes) => this.storeChunk(sha, bytes), incoming, running);
     // Only a request that stored everything lets the next one continue the file.
-    if (file && running) this.hashes.end(file.sha256, running);
+    if (file && running) this.hashes.end(file.key, running);
     return result;
   }
 
@@ -177,13 +179,16 @@ export class ChunkedBlobStore implements BlobStore {
   }
 
   /**
-   * Commits a client's manifest for a file: the chunk sizes must add up, and the chunks, read back
-   * in order, must hash to the file's sha256 (so nobody can name a file with other content).
+   * Commits a client's manifest for a file: the chunk sizes must add up, and the chunks must hash
+   * to the file's sha256 (so nobody can name a file with other content): hashed as their packs
+   * came in, when exactly these chunks came in this order under the file's sha256 or `upload`
+   * (the upload id its packs carried), else read back in order.
    */
   async commitFile(
     sha256: string,
     size: number,
     sizes: readonly { sha256: string; size: number }[],
+    upload?: string,
   ): Promise<boolean> {
     if ((await this.chunks.manifestSize(sha256)) !== undefined) return false;
     let offset = 0;
@@ -212,9 +217,16 @@ export class ChunkedBlobStore implements BlobStore {
         chunks: missing.slice(0, 3).join(', ') + (missing.length > 3 ? ', ...' : ''),
       });
     const running = this.hashes.take(
-      sha256,
+      upload !== undefined ? `upload:${upload}` : `sha256:${sha256}`,
       list.map((c) => c.sha256),
     );
+    // The packs of this upload were other bytes than the file named: refused (nothing is linked).
+    if (running && upload !== undefined && running.sha256 !== sha256)
+      throw registryError('FERRY_REGISTRY_DIGEST_MISMATCH', {
+        path: `file sha256:${sha256} (chunks of upload ${upload})`,
+        actual: running.sha256,
+        expected: sha256,
+      });
     let actual = running?.sha256;
     if (actual === undefined) {
       const hash = createHash('sha256');

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FileHashes } from './file-hashes.js';
+import { FileHashes, RUNNING_FILE_TTL_MS } from './file-hashes.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -52,5 +52,23 @@ describe('FileHashes', () => {
     const taken = hashes.begin(file, 100);
     expect(taken).toBeDefined();
     expect(hashes.begin(file, 100)).toBeUndefined();
+  });
+
+  it('drops a state left idle past RUNNING_FILE_TTL_MS (its commit reads back)', () => {
+    let now = 1_000;
+    const hashes = new FileHashes(() => now);
+    feed(hashes, [0, 1]);
+    now += RUNNING_FILE_TTL_MS;
+    expect(hashes.begin(file, 150)).toBeUndefined();
+    feed(hashes, [0, 1, 2]);
+    now += RUNNING_FILE_TTL_MS;
+    expect(hashes.take(file, parts.map(sha))).toBeUndefined();
+    // An idle state is swept when another file's request ends, so it does not hold memory.
+    feed(hashes, [0, 1, 2]);
+    now += RUNNING_FILE_TTL_MS;
+    const other = hashes.begin('upload:other', 0)!;
+    hashes.end('upload:other', other);
+    now -= RUNNING_FILE_TTL_MS;
+    expect(hashes.take(file, parts.map(sha))).toBeUndefined();
   });
 });

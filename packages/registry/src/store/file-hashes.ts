@@ -2,6 +2,18 @@ import { createHash, type Hash } from 'node:crypto';
 
 /** Files whose running hash one process keeps at once (each is a hash state and a chunk list). */
 const MAX_RUNNING_FILES = 1000;
+/**
+ * A running hash not continued or committed for this long is dropped (its commit then reads the
+ * chunks back): a push keeps a file's state between its packs and until the version's commit,
+ * which comes once every file of the version is hashed and sent.
+ */
+export const RUNNING_FILE_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * Keys of running files: `sha256:HEX` (packs that named the file, x-ferry-file) or `upload:ID`
+ * (packs sent before the client knew the file's sha256, x-ferry-upload: 128 random bits).
+ */
+export const UPLOAD_ID = /^[0-9a-f]{32}$/;
 
 /** One file's chunks received so far, in file order from its first byte. */
 export class RunningFile {
@@ -14,6 +26,8 @@ export class RunningFile {
    * while each pack request of this file continued it; undefined once one could not.
    */
   pack: string | undefined;
+  /** When a request last ended with this state (FileHashes drops states idle too long). */
+  touched = 0;
 
   add(chunk: string, bytes: Uint8Array): void {
     this.hash.update(bytes);
@@ -34,7 +48,10 @@ export class RunningFile {
  * sha256 when stored); any gap, reorder or another server's packs fall back to reading back.
  */
 export class FileHashes {
+  /** In the order the states were last touched (end() re-inserts), oldest first. */
   private readonly running = new Map<string, RunningFile>();
+
+  constructor(private readonly now: () => number = Date.now) {}
 
   /**
    * A pack request of `file` starting at `offset`: the running state it continues (offset 0
@@ -43,12 +60,18 @@ export class FileHashes {
   begin(file: string, offset: number): RunningFile | undefined {
     const state = offset === 0 ? new RunningFile() : this.running.get(file);
     this.running.delete(file);
+    if (state && offset > 0 && this.now() - state.touched >= RUNNING_FILE_TTL_MS) return undefined;
     return state?.bytes === offset ? state : undefined;
   }
 
   /** The request stored all its chunks: the next pack of the file may continue the state. */
   end(file: string, state: RunningFile): void {
-    if (this.running.size >= MAX_RUNNING_FILES) this.running.delete(this.running.keys().next().value!);
+    const now = this.now();
+    for (const [key, old] of this.running) {
+      if (now - old.touched < RUNNING_FILE_TTL_MS && this.running.size < MAX_RUNNING_FILES) break;
+      this.running.delete(key);
+    }
+    state.touched = now;
     this.running.set(file, state);
   }
 
@@ -59,7 +82,8 @@ export class FileHashes {
   take(file: string, chunks: readonly string[]): { sha256: string; pack?: string } | undefined {
     const state = this.running.get(file);
     this.running.delete(file);
-    if (!state || state.chunks.length !== chunks.length) return undefined;
+    if (!state || this.now() - state.touched >= RUNNING_FILE_TTL_MS) return undefined;
+    if (state.chunks.length !== chunks.length) return undefined;
     for (let i = 0; i < chunks.length; i++) if (state.chunks[i] !== chunks[i]) return undefined;
     return { sha256: state.digest(), ...(state.pack !== undefined && { pack: state.pack }) };
   }
