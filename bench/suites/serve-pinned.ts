@@ -211,8 +211,13 @@ async function measure(
 type FerryServer = PinnedServer<{ httpPort: number; grpcPort: number }>;
 
 /** ferry serve (bench/lib/serve-main.mjs) on the server core; `module` another build of @ferry/serve. */
-function startFerry(module?: string, profileDir?: string): Promise<FerryServer> {
+function startFerry(
+  module?: string,
+  profileDir?: string,
+  nodeArgs: readonly string[] = [],
+): Promise<FerryServer> {
   return startPinned(SERVER_CORE, [
+    ...nodeArgs,
     ...(profileDir
       ? ['--cpu-prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), '--cpu-prof-dir', profileDir]
       : []),
@@ -301,10 +306,13 @@ const CELLS = process.env.SERVE_PINNED_CELLS?.split(',').map((cell) => cell.trim
 const AB = process.env.SERVE_PINNED_AB;
 const ROUNDS = Number(process.env.SERVE_PINNED_ROUNDS ?? 3);
 
+/** Node options for one side of an A/B run (e.g. SERVE_PINNED_B_NODE_ARGS=--max-semi-space-size=32). */
+const nodeArgsOf = (name: string) => process.env[name]?.split(' ').filter(Boolean) ?? [];
+
 /** SERVE_PINNED_AB: each selected row against both builds in turn, ABAB, medians printed. */
 async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
-  const a = await startFerry(process.env.SERVE_PINNED_A);
-  const b = await startFerry(AB);
+  const a = await startFerry(process.env.SERVE_PINNED_A, undefined, nodeArgsOf('SERVE_PINNED_A_NODE_ARGS'));
+  const b = await startFerry(AB, undefined, nodeArgsOf('SERVE_PINNED_B_NODE_ARGS'));
   try {
     await warmUp(a, rows);
     await warmUp(b, rows);
