@@ -39,7 +39,8 @@ const message = (e) => String((e && e.message) || e).split('\\n')[0];
       // the inputs go back to the main thread, which joins its next batch into them (batch-buffers.ts)
       const inputs = [];
       for (const f of msg.feeds)
-        if (f.type !== 'string' && !transfer.includes(f.data.buffer)) inputs.push(f.data.buffer);
+        if (f.type !== 'string' && !transfer.includes(f.data.buffer) && !inputs.includes(f.data.buffer))
+          inputs.push(f.data.buffer);
       try {
         parentPort.postMessage({ type: 'result', id: msg.id, results, inputs }, [...transfer, ...inputs]);
       } catch {
