@@ -51,12 +51,19 @@ export function startPinned<T>(core: number, nodeArgs: readonly string[]): Promi
     child.once('exit', early);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const line = out.indexOf('\n');
+      // lines before the JSON one (node's --trace-gc, say) and everything after it go to stderr
+      let line = out.indexOf('\n');
+      while (line >= 0 && !out.startsWith('{')) {
+        process.stderr.write(out.slice(0, line + 1));
+        out = out.slice(line + 1);
+        line = out.indexOf('\n');
+      }
       if (line < 0) return;
       clearTimeout(timer);
       child.off('exit', early);
       child.stdout!.removeAllListeners('data');
-      child.stdout!.resume();
+      process.stderr.write(out.slice(line + 1));
+      child.stdout!.pipe(process.stderr);
       resolve({
         pid: child.pid!,
         ready: JSON.parse(out.slice(0, line)) as T,

@@ -106,7 +106,13 @@ const CONFIG_FULL = CONFIG.replace(
  * SERVE_PINNED_AB on the same machine in the same minutes (ABAB, 3 rounds of 2 s, medians; the
  * machine shared, the suite in its own autogroup at priority). Server CPU per request, A -> B.
  */
-const TRIED = `- This round's changes together (the three below) against the build before them, ABAB, 5 rounds of 2 s, load average 5-9 (server CPU per request, req/s, p50 / p99 ms): mid binary REST 313 -> 281 µs (main thread 74 -> 54, ONNX Runtime's thread 222 -> 205; the ORT thread's CPU per row is twice the ceiling's here, the machine shared), 3,160 -> 3,462 req/s, batch 31.7 -> 61.1, 18.7 / 54.6 -> 16.6 / 52.6; mid JSON REST 551 -> 524 µs, 1,717 -> 1,873 req/s; small binary REST 69 -> 48 µs, 14,068 -> 19,496 req/s, 3.2 / 18.7 -> 2.3 / 12.0; small JSON REST 103 -> 78 µs, 9,097 -> 12,209 req/s, 5.5 / 30.0 -> 4.5 / 15.4; concurrency 1 small binary 278 -> 244 µs, JSON 278 -> 264 µs (p50 0.3 ms both; req/s there swung 3x between rounds).
+const TRIED = `- GC round (issue #21's p99 goal), against the build before it, ABAB, 5 rounds of 2 s, load average 6.5-8 (other sessions' work on both cores), GC pauses from node's 'gc' performance entries over each server's life (FERRY_BENCH_GC=1): mid binary REST server CPU 375 -> 329 µs per request (main thread 83 -> 72), mid gRPC 459 -> 419 µs (main 140 -> 130); mark-compacts 48 -> 11 per server, their pauses and incremental steps 859 -> 277 ms; scavenges 85 -> 94 (989 -> 1,273 ms, the same allocation rate). p50 / p99 ms were 27.4 / 90.6 -> 26.2 / 124.6 (binary) and 59.1 / 169.9 -> 66.4 / 268.8 (gRPC): at that load the server's core is shared with other processes and the tail is the scheduler's, so the p99 goal could not be judged here (it was 16.6 / 52.6 at load 5-9). A second run (load 5-7): binary 314 -> 284 µs (main 64 -> 57), 2,434 -> 2,871 req/s, p50 / p99 20.0 / 72.5 -> 20.3 / 83.1; gRPC 408 -> 377 µs, 50.2 / 180.6 -> 56.9 / 138.3; mark-compacts 47 -> 14, with incremental steps 710 -> 278 ms; all GC pauses together 1,863 -> 1,723 ms. Kept, each part:
+  - V8's heap growing factor 4x in a serving process (gc-tuning.ts, --heap-growing-percent=300 set by startServer unless the operator names one): V8's own factor left ~23 MB of room over a ~20 MB live heap, less than the 16 MB young generation it promotes from, so --trace-incremental-marking showed a mark-compact started (reason "task") after nearly every scavenge. Alone, A/B on the same build: mark-compacts 17-20 -> 5-6 per server, incremental steps 103-147 -> 24-32 ms; 2x (100) against 4x on the new build: 25 -> 11. It is read at each mark-compact, so setting it at start works (measured); memory cost up to 3x the live heap (~60 MB).
+  - Batch input buffers go back from the ORT worker with its outputs and the next batch is joined into them (serving-api batch-buffers.ts): no fresh 256 KB per batch of 64 mid rows on the main thread, and none for the worker's GC to free on the same core. Not measurable apart here; on the main thread that allocation was never pressure (moving it to the worker detaches it at once), the worker's was.
+  - The queue gauge and the success counter kept as numbers and handed to prom-client at collection: prom-client hashed (sorted, joined) the label set on each inc/set, ~10% of the sampled allocations per request (FERRY_BENCH_ALLOC=N prints V8's sampling heap profile, collected objects included). The request checks and the batcher's key no longer build strings or sets on a valid request.
+  - Dropped: a larger young generation. --max-semi-space-size is fixed when the heap is made (v8.setFlagsFromString of it at start changes nothing on Node 20; new_space stays 32 MB), so only NODE_OPTIONS can set it; with V8's growing factor, 32 MB semi-spaces raised mark-compacts 28 -> 51 per server (less room than the young generation, above); with the 4x factor they halve scavenges (82 -> 43, 844 -> 524 ms), left to the operator (docs/serving.md). 8 MB semi-spaces: mark-compacts 28 -> 15 but scavenges 42 -> 104.
+  - Not found: what survives two scavenges (--trace-gc-nvp: ~1 MB promoted per ~14 MB scavenged, 80-100% of what survived the scavenge before); it is what makes each scavenge cost 3-10 ms and the old generation grow.
+- This round's changes together (the three below) against the build before them, ABAB, 5 rounds of 2 s, load average 5-9 (server CPU per request, req/s, p50 / p99 ms): mid binary REST 313 -> 281 µs (main thread 74 -> 54, ONNX Runtime's thread 222 -> 205; the ORT thread's CPU per row is twice the ceiling's here, the machine shared), 3,160 -> 3,462 req/s, batch 31.7 -> 61.1, 18.7 / 54.6 -> 16.6 / 52.6; mid JSON REST 551 -> 524 µs, 1,717 -> 1,873 req/s; small binary REST 69 -> 48 µs, 14,068 -> 19,496 req/s, 3.2 / 18.7 -> 2.3 / 12.0; small JSON REST 103 -> 78 µs, 9,097 -> 12,209 req/s, 5.5 / 30.0 -> 4.5 / 15.4; concurrency 1 small binary 278 -> 244 µs, JSON 278 -> 264 µs (p50 0.3 ms both; req/s there swung 3x between rounds).
 - Kept: a lean HTTP/1.1 transport on the raw sockets (lean-http-transport.ts): a plain infer request (lean-http-head.ts: a strict subset of HTTP/1.1 that node's parser reads the same way, one Content-Length, no Transfer-Encoding, CRLF only) is read and answered from the socket, one corked write per answer, pipelined in order; anything else hands the connection, with the bytes read, to node:http and fastify for the rest of its life. Against the build before it (5 rounds, load average 11-14, another suite running on the same cores): mid binary REST 358 -> 330 and 364 -> 326 µs (two runs; 2,727 -> 2,987 req/s), small binary REST 68 -> 48 µs (13,055 -> 19,191 req/s, p99 29.7 -> 12.9 ms), small JSON REST 85 -> 61 µs (11,250 -> 14,960 req/s, p99 32.5 -> 11.9 ms), mid JSON REST 730 -> 643 µs; concurrency 1 no worse (small binary 212 -> 189 µs, JSON 220 -> 202 µs, p50 0.2 ms both).
 - Kept: with max_queue_delay_us 0, after an execution of several rows the batcher waits for those rows to come back (closed-loop clients answer an answer with their next request) and join the queued ones, for at most that execution's time and 5 ms (batcher.ts, expectReturning); a single row answered (concurrency 1) sets no wait. Against the same build without it, mid binary REST c=64 (7 rounds, load average 9-11): average batch 31.3 -> 54.1, server CPU 303 -> 286 µs (ONNX Runtime's thread 222 -> 203 µs), 3,204 -> 3,312 req/s, p50 17.8 -> 16.5 ms, p99 51.9 -> 55.4 ms; runs at load average 13-15 were within their noise (352 -> 357, 442 -> 363, 346 -> 374 µs). Mid JSON REST: batch 31.4 -> 35.2, 556 -> 542 µs (its main thread, parsing and writing 1,024 numbers a request, is the bottleneck there).
 - Kept: the lean transport writes a binary answer's JSON header and output bytes as they are (views into the batch's output), without joining them into one new buffer: ~4 KB less fresh external memory per mid answer (not measurable apart from the rest here).
@@ -212,8 +218,13 @@ async function measure(
 type FerryServer = PinnedServer<{ httpPort: number; grpcPort: number }>;
 
 /** ferry serve (bench/lib/serve-main.mjs) on the server core; `module` another build of @ferry/serve. */
-function startFerry(module?: string, profileDir?: string): Promise<FerryServer> {
+function startFerry(
+  module?: string,
+  profileDir?: string,
+  nodeArgs: readonly string[] = [],
+): Promise<FerryServer> {
   return startPinned(SERVER_CORE, [
+    ...nodeArgs,
     ...(profileDir
       ? ['--cpu-prof', '--cpu-prof-interval', String(PROFILE_INTERVAL_US), '--cpu-prof-dir', profileDir]
       : []),
@@ -306,10 +317,13 @@ const CELLS = process.env.SERVE_PINNED_CELLS?.split(',').map((cell) => cell.trim
 const AB = process.env.SERVE_PINNED_AB;
 const ROUNDS = Number(process.env.SERVE_PINNED_ROUNDS ?? 3);
 
+/** Node options for one side of an A/B run (e.g. SERVE_PINNED_B_NODE_ARGS=--max-semi-space-size=32). */
+const nodeArgsOf = (name: string) => process.env[name]?.split(' ').filter(Boolean) ?? [];
+
 /** SERVE_PINNED_AB: each selected row against both builds in turn, ABAB, medians printed. */
 async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
-  const a = await startFerry(process.env.SERVE_PINNED_A);
-  const b = await startFerry(AB);
+  const a = await startFerry(process.env.SERVE_PINNED_A, undefined, nodeArgsOf('SERVE_PINNED_A_NODE_ARGS'));
+  const b = await startFerry(AB, undefined, nodeArgsOf('SERVE_PINNED_B_NODE_ARGS'));
   try {
     await warmUp(a, rows);
     await warmUp(b, rows);

@@ -27,3 +27,33 @@ describe('ServeMetrics names', () => {
     expect(names).toContain('ferry_request_success_total');
   });
 });
+
+describe('ServeMetrics counts', () => {
+  const seriesValue = async (metrics: ServeMetrics, name: string, version = '1') =>
+    (await metrics.registry.getSingleMetric(name)!.get()).values.find(
+      (v) => v.labels.model === 'm' && v.labels.version === version && v.metricName === undefined,
+    )?.value;
+
+  it('reports the queue length and successes counted on the hot path when read, and keeps counting', async () => {
+    const metrics = new ServeMetrics();
+    const observer = metrics.observer('m', '1');
+    observer.pendingChanged(3);
+    metrics.succeeded('m', '1');
+    metrics.succeeded('m', '1');
+    expect(await seriesValue(metrics, 'ferry_pending_requests')).toBe(3);
+    expect(await seriesValue(metrics, 'ferry_request_success_total')).toBe(2);
+    observer.pendingChanged(0);
+    metrics.succeeded('m', '1');
+    expect(await seriesValue(metrics, 'ferry_pending_requests')).toBe(0);
+    expect(await seriesValue(metrics, 'ferry_request_success_total')).toBe(3);
+  });
+
+  it('drops a forgotten version from the queue gauge and keeps the successes it counted', async () => {
+    const metrics = new ServeMetrics();
+    metrics.observer('m', '1').pendingChanged(2);
+    metrics.succeeded('m', '1');
+    metrics.forget('m', '1');
+    expect(await seriesValue(metrics, 'ferry_pending_requests')).toBeUndefined();
+    expect(await seriesValue(metrics, 'ferry_request_success_total')).toBe(1);
+  });
+});

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { tuneGcForServing } from './gc-tuning.js';
 import { HandlerPool } from './handler/handler-pool.js';
 import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
@@ -92,6 +93,7 @@ export interface RunningServer {
  * the start (like Triton's default exit-on-error).
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  tuneGcForServing();
   const log = options.logger ?? pino({ level: options.logLevel ?? 'info' });
   const limits = resolveServerLimits(options.limits);
   const budget = new InflightBudget(limits.maxInflightBytes);

@@ -45,11 +45,13 @@ const ns = (seconds: number) => Math.round(seconds * 1e9);
 export type RequestStage = 'success' | 'fail' | 'queue' | 'compute_input' | 'compute_output';
 
 export class ModelStatistics {
-  private readonly byVersion = new Map<string, ModelStat>();
+  /** By model, then version: looked up several times per request, so no key string is built. */
+  private readonly byVersion = new Map<string, Map<string, ModelStat>>();
 
   private entry(model: string, version: string): ModelStat {
-    const key = `${model}\u0000${version}`;
-    let stat = this.byVersion.get(key);
+    let versions = this.byVersion.get(model);
+    if (!versions) this.byVersion.set(model, (versions = new Map()));
+    let stat = versions.get(version);
     if (!stat) {
       stat = {
         name: model,
@@ -70,7 +72,7 @@ export class ModelStatistics {
         },
         batch_stats: [],
       };
-      this.byVersion.set(key, stat);
+      versions.set(version, stat);
     }
     return stat;
   }
@@ -114,6 +116,8 @@ export class ModelStatistics {
 
   /** Drops an unloaded version (Triton reports only versions that are available). */
   forget(model: string, version: string): void {
-    this.byVersion.delete(`${model}\u0000${version}`);
+    const versions = this.byVersion.get(model);
+    versions?.delete(version);
+    if (versions?.size === 0) this.byVersion.delete(model);
   }
 }

@@ -33,10 +33,10 @@ export {
   type TensorOverride,
   type VersionPolicy,
 } from './model-config.js';
+export { ownedByBatch, recycleBatchBuffer, takeBatchBuffer } from './batch-buffers.js';
 export {
   concatRows,
   elementCount,
-  ownedByBatch,
   sliceRows,
   type Tensor,
 } from './tensor.js';

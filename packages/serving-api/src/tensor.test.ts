@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { concatRows, ownedByBatch, sliceRows, type Tensor } from './tensor.js';
+import { ownedByBatch } from './batch-buffers.js';
+import { concatRows, sliceRows, type Tensor } from './tensor.js';
 
 const rows = (...values: number[][]): Tensor => ({
   datatype: 'UINT8',

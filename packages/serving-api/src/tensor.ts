@@ -1,4 +1,5 @@
 import { numel } from '@ferry/formats';
+import { takeBatchBuffer } from './batch-buffers.js';
 import type { Datatype, NumericDatatype } from './datatype.js';
 
 /** A numeric tensor: dense row-major little-endian bytes. */
@@ -35,19 +36,6 @@ export function sliceRows(tensor: Tensor, from: number, to: number): Tensor {
   return { datatype: tensor.datatype, shape, bytes: tensor.bytes.subarray(from * rowBytes, to * rowBytes) };
 }
 
-/**
- * Buffers concatRows made for one execution: nothing else refers to them, so a backend may hand
- * them to another thread instead of copying (the batch input was copied twice per execution).
- */
-const batchBuffers = new WeakSet<ArrayBufferLike>();
-
-/** True when `bytes` is a whole buffer that concatRows made and only the batch holds. */
-export function ownedByBatch(bytes: Uint8Array): boolean {
-  return (
-    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && batchBuffers.has(bytes.buffer)
-  );
-}
-
 /** Tensors of the same datatype and non-batch dims, stacked along the first dimension. */
 export function concatRows(datatype: Datatype, parts: readonly Tensor[]): Tensor {
   const first = parts[0]!;
@@ -61,8 +49,7 @@ export function concatRows(datatype: Datatype, parts: readonly Tensor[]): Tensor
   }
   const total = parts.reduce((sum, part) => sum + (part as NumericTensor).bytes.byteLength, 0);
   // every byte is written below, so the buffer need not be zeroed first
-  const bytes: Uint8Array = Buffer.allocUnsafeSlow(total);
-  batchBuffers.add(bytes.buffer);
+  const bytes: Uint8Array = takeBatchBuffer(total);
   let offset = 0;
   for (const part of parts) {
     bytes.set((part as NumericTensor).bytes, offset);

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Tensor } from '@ferry/serving-api';
+import { ownedByBatch, recycleBatchBuffer, type Tensor } from '@ferry/serving-api';
 import type { ModelInstance } from '@ferry/serving-api';
 import { fromOrtData, toOrtData } from './onnxruntime-tensors.js';
 
@@ -40,6 +40,10 @@ export class EventLoopInstance implements ModelInstance {
       feeds[name] = new OrtTensor(data.type, data.data, data.dims);
     }
     const results = await this.session.run(feeds, outputs);
+    // the run has ended and the feeds are dropped: a batch's joined input can take the next batch
+    for (const tensor of inputs.values())
+      if (tensor.datatype !== 'BYTES' && ownedByBatch(tensor.bytes))
+        recycleBatchBuffer(tensor.bytes.buffer as ArrayBuffer);
     const out = new Map<string, Tensor>();
     for (const name of outputs) {
       const t = results[name]!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concatRows, type Tensor } from '@ferry/serving-api';
+import { concatRows, ownedByBatch, type Tensor } from '@ferry/serving-api';
 import { fromOrtData, toOrtData } from './onnxruntime-tensors.js';
 
 const floats = [1.5, -2, 3.25];
@@ -22,13 +22,15 @@ describe('tensors to and from onnxruntime-node', () => {
     expect(copied.buffer).not.toBe((odd as { bytes: Uint8Array }).bytes.buffer);
   });
 
-  it('own: moves a batch buffer as it is and copies a request view exactly', () => {
+  it('own: moves a batch buffer as it is and copies a request view into a batch buffer of its own', () => {
     const batch = concatRows('FP32', [fp32At(0), fp32At(4)]);
     const moved = toOrtData('x', batch, 'own').data as Float32Array;
     expect(moved.buffer).toBe((batch as { bytes: Uint8Array }).bytes.buffer);
     const view = fp32At(8);
     const own = toOrtData('x', view, 'own').data as Float32Array;
-    expect(own.buffer.byteLength).toBe(12);
+    expect(own.buffer).not.toBe((view as { bytes: Uint8Array }).bytes.buffer);
+    expect(ownedByBatch(new Uint8Array(own.buffer, own.byteOffset, own.byteLength))).toBe(true);
+    expect(own.byteOffset).toBe(0);
     expect([...own]).toEqual(floats);
   });
 

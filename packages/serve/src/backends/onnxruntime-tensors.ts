@@ -1,5 +1,5 @@
 import type { Datatype } from '@ferry/serving-api';
-import { ownedByBatch, type Tensor } from '@ferry/serving-api';
+import { ownedByBatch, type Tensor, takeBatchBuffer } from '@ferry/serving-api';
 
 /** Protocol datatype <-> onnxruntime-node tensor type. BF16 is absent: onnxruntime-node has no bfloat16 tensors. */
 const TO_ORT: Readonly<Partial<Record<Datatype, string>>> = {
@@ -60,13 +60,20 @@ export function toOrtData(name: string, tensor: Tensor, mode: 'own' | 'view'): O
   if (!Ctor || !type) throw new Error(`onnxruntime-node cannot carry ${tensor.datatype} tensors`);
   const bytes = tensor.bytes;
   const usable = mode === 'own' ? ownedByBatch(bytes) : bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0;
-  const data = usable ? bytes : new Uint8Array(bytes);
+  // a copy to move goes into a batch buffer, which the worker gives back for the next run
+  const data = usable ? bytes : mode === 'own' ? copyToBatchBuffer(bytes) : new Uint8Array(bytes);
   return {
     name,
     type,
     dims,
     data: new Ctor(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength / Ctor.BYTES_PER_ELEMENT),
   };
+}
+
+function copyToBatchBuffer(bytes: Uint8Array): Uint8Array {
+  const copy = takeBatchBuffer(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
 
 /** ORT's output as a protocol tensor, sharing its memory. */

@@ -36,8 +36,13 @@ const message = (e) => String((e && e.message) || e).split('\\n')[0];
         results.push({ name, type: t.type, dims: t.dims, data: t.data });
         if (t.type !== 'string' && !transfer.includes(t.data.buffer)) transfer.push(t.data.buffer);
       }
+      // the inputs go back to the main thread, which joins its next batch into them (batch-buffers.ts)
+      const inputs = [];
+      for (const f of msg.feeds)
+        if (f.type !== 'string' && !transfer.includes(f.data.buffer) && !inputs.includes(f.data.buffer))
+          inputs.push(f.data.buffer);
       try {
-        parentPort.postMessage({ type: 'result', id: msg.id, results }, transfer);
+        parentPort.postMessage({ type: 'result', id: msg.id, results, inputs }, [...transfer, ...inputs]);
       } catch {
         parentPort.postMessage({ type: 'result', id: msg.id, results }); // a buffer that cannot move is copied
       }

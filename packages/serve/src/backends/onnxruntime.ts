@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { serveError } from '../errors.js';
-import type { Tensor } from '@ferry/serving-api';
+import { recycleBatchBuffer, type Tensor } from '@ferry/serving-api';
 import type { Backend, BackendOptions, LoadedModel, ModelInstance, TensorMetadata } from '@ferry/serving-api';
 import { unknownRankTensors } from './onnx-unknown-rank.js';
 import { EventLoopInstance } from './onnxruntime-event-loop.js';
@@ -129,6 +129,15 @@ class WorkerInstance implements ModelInstance {
   }
 }
 
+/** A worker's answer to a run: its outputs, or why it failed, and the input buffers it gives back. */
+interface WorkerAnswer {
+  type: string;
+  id: number;
+  results?: OrtTensorData[];
+  inputs?: ArrayBuffer[];
+  message?: string;
+}
+
 /** One onnxruntime session in its own worker thread; runs one request at a time. */
 class WorkerThread {
   private nextId = 0;
@@ -143,7 +152,9 @@ class WorkerThread {
     readonly inputs: readonly RawMetadata[],
     readonly outputs: readonly RawMetadata[],
   ) {
-    worker.on('message', (msg: { type: string; id: number; results?: OrtTensorData[]; message?: string }) => {
+    worker.on('message', (msg: WorkerAnswer) => {
+      // the run's input buffers, moved back: only this thread holds them now
+      if (msg.inputs) for (const buffer of msg.inputs) recycleBatchBuffer(buffer);
       const waiter = this.waiting.get(msg.id);
       if (!waiter) return;
       this.waiting.delete(msg.id);

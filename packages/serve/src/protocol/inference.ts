@@ -13,6 +13,8 @@ export interface InputHeader {
   readonly shape: readonly number[];
 }
 
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
 /**
  * Checks a request's inputs against the model's metadata before any data is decoded or anything
  * runs: known names, none missing or repeated, datatype, rank, fixed dimensions, and the batch
@@ -23,7 +25,8 @@ export function checkInputs(served: ServedVersion, headers: readonly InputHeader
     throw serveError('FERRY_SERVE_BAD_REQUEST', {
       reason: `${headers.length} inputs, over the limit of ${MAX_TENSORS_PER_REQUEST}`,
     });
-  const seen = new Set<string>();
+  // a request's checks run on every request: nothing below allocates unless it throws
+  const seen = headers.length > 1 ? new Set<string>() : undefined;
   let rows: number | undefined;
   for (const header of headers) {
     const meta = served.inputs.find((m) => m.name === header.name);
@@ -32,9 +35,9 @@ export function checkInputs(served: ServedVersion, headers: readonly InputHeader
         input: header.name,
         reason: `model ${served.model} has no such input (it takes ${served.inputs.map((m) => m.name).join(', ')})`,
       });
-    if (seen.has(header.name))
+    if (seen?.has(header.name))
       throw serveError('FERRY_SERVE_INPUT', { input: header.name, reason: 'given twice' });
-    seen.add(header.name);
+    seen?.add(header.name);
     if (header.datatype !== meta.datatype)
       throw serveError('FERRY_SERVE_INPUT', {
         input: header.name,
@@ -43,19 +46,19 @@ export function checkInputs(served: ServedVersion, headers: readonly InputHeader
     const shape = header.shape;
     // unknown rank (a SavedModel's unknown_rank, an ONNX input without a shape): any shape
     if (meta.anyRank) continue;
-    const expected = `[${meta.shape.join(', ')}]`;
     if (shape.length !== meta.shape.length)
       throw serveError('FERRY_SERVE_INPUT', {
         input: header.name,
-        reason: `shape [${shape.join(', ')}] has rank ${shape.length} but the model expects ${expected}`,
+        reason: `shape [${shape.join(', ')}] has rank ${shape.length} but the model expects ${shapeText(meta.shape)}`,
       });
-    meta.shape.forEach((dim, k) => {
+    for (let k = 0; k < meta.shape.length; k++) {
+      const dim = meta.shape[k]!;
       if (dim !== -1 && shape[k] !== dim)
         throw serveError('FERRY_SERVE_INPUT', {
           input: header.name,
-          reason: `shape [${shape.join(', ')}] dimension ${k} is ${shape[k]} but the model expects ${expected}`,
+          reason: `shape [${shape.join(', ')}] dimension ${k} is ${shape[k]} but the model expects ${shapeText(meta.shape)}`,
         });
-    });
+    }
     if (served.maxBatchSize > 0) {
       const batch = shape[0]!;
       if (batch < 1 || batch > served.maxBatchSize)
@@ -71,12 +74,14 @@ export function checkInputs(served: ServedVersion, headers: readonly InputHeader
       rows = batch;
     }
   }
-  const missing = served.inputs.filter((m) => !seen.has(m.name)).map((m) => m.name);
-  if (missing.length > 0)
+  const given = (name: string) => (seen ? seen.has(name) : headers[0]?.name === name);
+  if (!served.inputs.every((m) => given(m.name))) {
+    const missing = served.inputs.filter((m) => !given(m.name)).map((m) => m.name);
     throw serveError('FERRY_SERVE_INPUT', {
       input: missing[0]!,
       reason: `missing (model ${served.model} needs ${missing.join(', ')})`,
     });
+  }
   return rows ?? 1;
 }
 
@@ -86,15 +91,15 @@ export function checkOutputs(served: ServedVersion, names: readonly string[]): v
     throw serveError('FERRY_SERVE_BAD_REQUEST', {
       reason: `${names.length} outputs requested, over the limit of ${MAX_TENSORS_PER_REQUEST}`,
     });
-  const seen = new Set<string>();
+  const seen = names.length > 1 ? new Set<string>() : undefined;
   for (const name of names) {
     if (!served.outputs.some((o) => o.name === name))
       throw serveError('FERRY_SERVE_OUTPUT', {
         output: name,
         reason: `model ${served.model} has no such output (it gives ${served.outputs.map((o) => o.name).join(', ')})`,
       });
-    if (seen.has(name)) throw serveError('FERRY_SERVE_OUTPUT', { output: name, reason: 'requested twice' });
-    seen.add(name);
+    if (seen?.has(name)) throw serveError('FERRY_SERVE_OUTPUT', { output: name, reason: 'requested twice' });
+    seen?.add(name);
   }
 }
 

@@ -143,7 +143,13 @@ export class Batcher {
 
   private keyOf(request: BatchRequest): string {
     if (this.policy.maxBatchSize === 0) return '';
-    return this.inputs.map((meta) => request.inputs.get(meta.name)!.shape.slice(1).join(',')).join(';');
+    let key = '';
+    for (let i = 0; i < this.inputs.length; i++) {
+      const shape = request.inputs.get(this.inputs[i]!.name)!.shape;
+      if (i > 0) key += ';';
+      for (let k = 1; k < shape.length; k++) key += k > 1 ? `,${shape[k]}` : `${shape[k]}`;
+    }
+    return key;
   }
 
   /** Removes a request that is still queued (timeout, disconnect) and fails it. */

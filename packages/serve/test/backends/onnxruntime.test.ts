@@ -1,6 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { concatRows, recycleBatchBuffer, type Tensor, takeBatchBuffer } from '@ferry/serving-api';
 import { onnxruntimeBackend } from '../../src/backends/onnxruntime.js';
+
+const bytesOf = (tensor: Tensor) => (tensor as { bytes: Uint8Array }).bytes;
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../../fixtures/serve/${name}/1/model.onnx`, import.meta.url));
@@ -23,6 +26,34 @@ describe('onnxruntime backend', () => {
       await thread.worker.terminate();
       const again = await instance.run(new Map([['x', row([1, 2, 3, 4, 5, 6, 7, 8])]]), ['y']);
       expect(again.get('y')).toEqual(first.get('y'));
+    } finally {
+      await instance.close();
+      await loaded.close();
+    }
+  });
+
+  it("joins batches into the input buffers the worker thread gives back, each batch's own rows", async () => {
+    const loaded = await onnxruntimeBackend.load(fixture('mlp'), { intraOpThreads: 1 });
+    const instance = await loaded.createInstance();
+    const rows = [0, 1, 2, 3].map((r) => row([1, 2, 3, 4, 5, 6, 7, 8].map((v) => v * (r + 1))));
+    const alone = async (x: Tensor) => (await instance.run(new Map([['x', x]]), ['y'])).get('y')!;
+    try {
+      const expected = [];
+      for (const x of rows)
+        expected.push(Array.from(new Float32Array(bytesOf(await alone(x)).slice().buffer)));
+      const first = concatRows('FP32', rows);
+      const sent = bytesOf(first).slice();
+      const one = await instance.run(new Map([['x', first]]), ['y']);
+      // moved to the worker, and back into the pool: the next batch of that size is joined into it
+      expect(bytesOf(first).byteLength).toBe(0);
+      const reused = takeBatchBuffer(sent.byteLength);
+      expect(Buffer.compare(reused, sent)).toBe(0);
+      recycleBatchBuffer(reused.buffer as ArrayBuffer);
+      const swapped = concatRows('FP32', [rows[3]!, rows[2]!, rows[1]!, rows[0]!]);
+      const two = await instance.run(new Map([['x', swapped]]), ['y']);
+      const values = (t: Tensor) => Array.from(new Float32Array(bytesOf(t).slice().buffer));
+      expect(values(one.get('y')!)).toEqual(expected.flat());
+      expect(values(two.get('y')!)).toEqual([...expected].reverse().flat());
     } finally {
       await instance.close();
       await loaded.close();
