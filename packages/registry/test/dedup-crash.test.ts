@@ -99,8 +99,10 @@ describe.each(BACKENDS)('chunk store crash safety on $name', (spec) => {
   }) => {
     if (!backend) skip();
     let client = await start();
-    // Unknown bytes: content-defined chunks, a few hundred of them.
-    const data = randomBytes(12 * MiB);
+    // Unknown bytes: content-defined chunks, several hundred of them. Big enough that the kills
+    // below land mid-push: chunk rows appear a pack step (64 chunks) at a time, and a push of a
+    // few MiB can finish between two polls on a loaded machine.
+    const data = randomBytes(48 * MiB);
     await writeFile(join(work, 'weights.bin'), data);
     const child = track(
       spawn(
