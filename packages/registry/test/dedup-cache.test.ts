@@ -2,36 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BufferSource, writeSafetensors } from '@ferry/formats';
 import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+import { writeModel } from './safetensors-model.helper.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** A safetensors file of these tensors (F32, in order). */
-async function model(path: string, tensors: Buffer[]): Promise<Buffer> {
-  const source = new BufferSource(Buffer.concat(tensors));
-  let offset = 0;
-  await writeSafetensors(
-    path,
-    tensors.map((t, i) => {
-      const ref = {
-        name: `layer.${i}`,
-        dtype: 'F32' as const,
-        shape: [t.length / 4],
-        source,
-        offset,
-        byteLength: t.length,
-      };
-      offset += t.length;
-      return ref;
-    }),
-  );
-  return readFile(path);
-}
 
 /**
  * The client's chunk cache (issue #20): a pulled file enters it by hard link, so it outlives the
@@ -54,10 +32,10 @@ describe.each(BACKENDS.slice(0, 1))('the chunk cache on $name', (spec) => {
     client = new RegistryClient({ url: server.url });
     work = await mkdtemp(join(tmpdir(), 'ferry-dedup-cache-'));
     const tensors = Array.from({ length: 6 }, (_, i) => randomBytes(i % 2 ? 1.5 * MiB : 4096));
-    v1 = await model(join(work, 'm.safetensors'), tensors);
+    v1 = await writeModel(join(work, 'm.safetensors'), tensors);
     await client.push(join(work, 'm.safetensors'), { model: 'org/c' });
     // The fine-tune: the last large tensor changes.
-    v2 = await model(
+    v2 = await writeModel(
       join(work, 'm.safetensors'),
       tensors.map((t, i) => (i === 5 ? randomBytes(t.length) : t)),
     );

@@ -2,35 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BufferSource, writeSafetensors } from '@ferry/formats';
 import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+import { writeModel } from './safetensors-model.helper.js';
 
 const MiB = 1024 * 1024;
-
-/** A safetensors file of these tensors (F32, in order). */
-async function model(path: string, tensors: Buffer[]): Promise<Buffer> {
-  const source = new BufferSource(Buffer.concat(tensors));
-  let offset = 0;
-  await writeSafetensors(
-    path,
-    tensors.map((t, i) => {
-      const ref = {
-        name: `layer.${i}`,
-        dtype: 'F32' as const,
-        shape: [t.length / 4],
-        source,
-        offset,
-        byteLength: t.length,
-      };
-      offset += t.length;
-      return ref;
-    }),
-  );
-  return readFile(path);
-}
 
 /**
  * The pipelined push (issue #20): chunks the registry lacks go up while the file is still being
@@ -64,13 +42,13 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
     // 18 tensors of 4 MiB: two 64 MiB windows.
     const tensors = Array.from({ length: 18 }, () => randomBytes(4 * MiB));
     const path = join(work, 'm.safetensors');
-    const v1 = await model(path, tensors);
+    const v1 = await writeModel(path, tensors);
     let cold: TransferBytes | undefined;
     await client.push(path, { model: 'org/p', onProgress: (_d, _t, _p, b) => (cold = b ?? cold) });
     expect(cold).toEqual({ sent: v1.length, skipped: 0 });
 
     // Tensor 0 (first window) and tensor 17 (second window) change.
-    const v2 = await model(
+    const v2 = await writeModel(
       path,
       tensors.map((t, i) => (i === 0 || i === 17 ? randomBytes(t.length) : t)),
     );
@@ -147,10 +125,10 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
   }) => {
     if (!backend) skip();
     const path = join(work, 'cold.safetensors');
-    await model(path, [randomBytes(1024)]);
+    await writeModel(path, [randomBytes(1024)]);
     await client.push(path, { model: 'org/cold' });
     // 18 tensors of 4 MiB, none in the registry: two windows, both sent while the file is hashed.
-    const file = await model(
+    const file = await writeModel(
       path,
       Array.from({ length: 18 }, () => randomBytes(4 * MiB)),
     );
@@ -174,9 +152,9 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
     const path = join(work, 'full.safetensors');
     // A frozen 1 MiB tensor (1.4% of the file) and 18 trained ones of 4 MiB.
     const frozen = randomBytes(MiB);
-    await model(path, [frozen, ...Array.from({ length: 18 }, () => randomBytes(4 * MiB))]);
+    await writeModel(path, [frozen, ...Array.from({ length: 18 }, () => randomBytes(4 * MiB))]);
     await client.push(path, { model: 'org/full' });
-    const file = await model(path, [frozen, ...Array.from({ length: 18 }, () => randomBytes(4 * MiB))]);
+    const file = await writeModel(path, [frozen, ...Array.from({ length: 18 }, () => randomBytes(4 * MiB))]);
     const { last, added } = await pushObserved(path, 'org/full');
     // The frozen tensor's chunk and the header chunk go again (in order), nothing is skipped.
     expect(last).toEqual({ sent: file.length, skipped: 0 });

@@ -2,36 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BufferSource, writeSafetensors } from '@ferry/formats';
 import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+import { writeModel } from './safetensors-model.helper.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const MiB = 1024 * 1024;
-
-/** A safetensors model: `layers` tensors of 1.5 MiB (random, seeded by `tensors`) and small ones between. */
-async function model(path: string, tensors: Buffer[]): Promise<Buffer> {
-  const source = new BufferSource(Buffer.concat(tensors));
-  let offset = 0;
-  await writeSafetensors(
-    path,
-    tensors.map((t, i) => {
-      const ref = {
-        name: `layer.${i}`,
-        dtype: 'F32' as const,
-        shape: [t.length / 4],
-        source,
-        offset,
-        byteLength: t.length,
-      };
-      offset += t.length;
-      return ref;
-    }),
-  );
-  return readFile(path);
-}
 
 /**
  * Chunked push and pull on both backends (issue #20): only changed tensors travel and are stored,
@@ -73,8 +51,8 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
 
   it('sends and fetches only the changed tensor of a fine-tune', async ({ skip }) => {
     if (!backend) skip();
-    const a = await model(join(work, 'v1.safetensors'), v1);
-    await model(join(work, 'v2.safetensors'), v2);
+    const a = await writeModel(join(work, 'v1.safetensors'), v1);
+    await writeModel(join(work, 'v2.safetensors'), v2);
     const first = await push(join(work, 'v1.safetensors'), 'org/ft');
     expect(first.bytes.sent).toBe(a.length);
     const cache = new ChunkCache(join(work, 'cache'));
