@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+import { packFiles } from './pack-files.helper.js';
 import { writeModel } from './safetensors-model.helper.js';
 
 const MiB = 1024 * 1024;
@@ -93,15 +94,10 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
       expect(pulled).toEqual({ sent: fetched, skipped: v2.length - fetched });
     }
   });
-  /** Pack files of the folder store, to tell which a push added. */
-  const packFiles = async () =>
-    (await readdir(join(backend!.serveArgs.data, 'blobs', 'packs'), { recursive: true, withFileTypes: true }))
-      .filter((e) => e.isFile())
-      .map((e) => join(e.parentPath, e.name));
 
   /** Pushes `path` as the next version of `name`: its progress and the pack files it added. */
   const pushObserved = async (path: string, name: string) => {
-    const before = new Set(await packFiles());
+    const before = new Set(await packFiles(backend!));
     const events: TransferBytes[] = [];
     let versionsAtFirstSend: Promise<unknown[]> | undefined;
     await client.push(path, {
@@ -116,7 +112,7 @@ describe.each(BACKENDS.slice(0, 1))('the pipelined push on $name', (spec) => {
     return {
       last: events[events.length - 1]!,
       versions,
-      added: (await packFiles()).filter((f) => !before.has(f)),
+      added: (await packFiles(backend!)).filter((f) => !before.has(f)),
     };
   };
 

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
+import { packFiles } from './pack-files.helper.js';
 import { writeModel } from './safetensors-model.helper.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -240,18 +241,11 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
   }) => {
     if (!backend) skip();
     const folder = backend!.serveArgs.blobs === undefined;
-    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
-    const packFiles = async () =>
-      folder
-        ? (await readdir(packsDir, { recursive: true, withFileTypes: true }))
-            .filter((e) => e.isFile())
-            .map((e) => join(e.parentPath, e.name))
-        : [];
-    const before = new Set(await packFiles());
+    const before = new Set(await packFiles(backend!));
     const bytes = randomBytes(3 * MiB);
     await writeFile(join(work, 'gone.bin'), bytes);
     await push(join(work, 'gone.bin'), 'org/gone');
-    const added = (await packFiles()).filter((f) => !before.has(f));
+    const added = (await packFiles(backend!)).filter((f) => !before.has(f));
     if (folder) {
       // The whole file, back to back in one pack: inspection links it, downloads read it as one range.
       expect(added).toHaveLength(1);
@@ -268,7 +262,7 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     };
     expect(freed.bytes).toBe(bytes.length);
     expect(freed.packs).toBe(folder ? 1 : 0);
-    if (folder) expect(new Set(await packFiles())).toEqual(before);
+    if (folder) expect(new Set(await packFiles(backend!))).toEqual(before);
     const b = await readFile(join(work, 'v2.safetensors'));
     await client.pull('models:/org/ft/2', join(work, 'p4'), { cache: false, force: true });
     expect((await readFile(join(work, 'p4', 'v2.safetensors'))).equals(b)).toBe(true);
@@ -297,8 +291,7 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
       });
     // The registry already holds the middle chunk (another file's); the client sends it anyway, in order.
     await send([parts[1]!]);
-    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
-    const before = folder ? await readdir(packsDir, { recursive: true }) : [];
+    const before = new Set(await packFiles(backend!));
     const fileHeader = { 'x-ferry-file': `sha256:${sha(file)}` };
     await send(parts.slice(0, 2), { ...fileHeader, 'x-ferry-file-offset': '0' });
     await send(parts.slice(2), { ...fileHeader, 'x-ferry-file-offset': '500000' });
@@ -307,11 +300,9 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     });
     expect(put.status).toBe(201);
     if (folder) {
-      const added = (await readdir(packsDir, { recursive: true, withFileTypes: true })).filter(
-        (e) => e.isFile() && !before.includes(join(e.parentPath.slice(packsDir.length + 1), e.name)),
-      );
+      const added = (await packFiles(backend!)).filter((f) => !before.has(f));
       expect(added).toHaveLength(1);
-      expect((await readFile(join(added[0]!.parentPath, added[0]!.name))).equals(file)).toBe(true);
+      expect((await readFile(added[0]!)).equals(file)).toBe(true);
     }
     const head = await client.request('HEAD', `/api/v1/blobs/sha256:${sha(file)}`);
     expect(Number(head.headers.get('content-length'))).toBe(file.length);
@@ -321,13 +312,6 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
   }) => {
     if (!backend) skip();
     const folder = backend!.serveArgs.blobs === undefined;
-    const packsDir = join(backend!.serveArgs.data, 'blobs', 'packs');
-    const packFiles = async () =>
-      folder
-        ? (await readdir(packsDir, { recursive: true, withFileTypes: true }).catch(() => []))
-            .filter((e) => e.isFile())
-            .map((e) => join(e.parentPath, e.name))
-        : [];
     const pack = (chunks: Buffer[]) =>
       Buffer.concat(
         chunks.flatMap((c) => {
@@ -356,12 +340,12 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     // Two packs of one upload, in order: the commit names the id and the pack is the file.
     const parts = [randomBytes(300_000), randomBytes(200_000), randomBytes(100_000)];
     const file = Buffer.concat(parts);
-    const before = new Set(await packFiles());
+    const before = new Set(await packFiles(backend!));
     const upload = id();
     await send(parts.slice(0, 2), upload, 0);
     await send(parts.slice(2), upload, 500_000);
     expect((await commit(file, parts, upload)).status).toBe(201);
-    const added = (await packFiles()).filter((f) => !before.has(f));
+    const added = (await packFiles(backend!)).filter((f) => !before.has(f));
     if (folder) {
       expect(added).toHaveLength(1);
       expect((await readFile(added[0]!)).equals(file)).toBe(true);

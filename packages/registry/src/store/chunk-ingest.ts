@@ -77,13 +77,7 @@ export async function ingestIntoPack(
   try {
     for await (const chunk of incoming) {
       received++;
-      bytes += chunk.bytes.length;
-      if (bytes > MAX_FILE_BYTES)
-        throw registryError('FERRY_REGISTRY_TOO_LARGE', {
-          what: 'chunk pack',
-          value: bytes,
-          limit: MAX_FILE_BYTES,
-        });
+      bytes = withinPackLimit(bytes + chunk.bytes.length);
       if (!chunk.verified) {
         const actual = createHash('sha256').update(chunk.bytes).digest('hex');
         checkDigest(`chunk sha256:${chunk.sha256}`, { sha256: actual, size: chunk.bytes.length }, chunk);
@@ -127,13 +121,7 @@ export async function ingestAsBlobs(
   for await (const chunk of incoming) {
     if (failure) break;
     received++;
-    bytes += chunk.bytes.length;
-    if (bytes > MAX_FILE_BYTES)
-      throw registryError('FERRY_REGISTRY_TOO_LARGE', {
-        what: 'chunk pack',
-        value: bytes,
-        limit: MAX_FILE_BYTES,
-      });
+    bytes = withinPackLimit(bytes + chunk.bytes.length);
     running?.add(chunk.sha256, chunk.bytes);
     const task: Promise<void> = storeChunk(chunk.sha256, chunk.bytes)
       .then((created) => {
@@ -149,4 +137,15 @@ export async function ingestAsBlobs(
   await Promise.all(inflight);
   if (failure) throw failure;
   return { received, stored };
+}
+
+/** The bytes a pack request has brought so far, refused past MAX_FILE_BYTES (both kinds of store). */
+function withinPackLimit(bytes: number): number {
+  if (bytes > MAX_FILE_BYTES)
+    throw registryError('FERRY_REGISTRY_TOO_LARGE', {
+      what: 'chunk pack',
+      value: bytes,
+      limit: MAX_FILE_BYTES,
+    });
+  return bytes;
 }
