@@ -188,7 +188,7 @@ describe('load generator gRPC client against node:http2', () => {
   });
 
   it("answers the server's PING and reads a header block split into CONTINUATION frames", async () => {
-    const { sessions, call } = await serve((stream, headers, body) =>
+    const { sessions, call } = await serve((stream, _headers, body) =>
       answerWith(stream, body, { 'x-big': 'x'.repeat(40_000) }),
     );
     expect(await call('/big-trailers')).toBeUndefined();
