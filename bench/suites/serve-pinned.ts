@@ -10,7 +10,8 @@
  * Then the server's main thread is profiled (--cpu-prof) under the same loads, by category.
  *
  * SERVE_PINNED_CELLS=mid:64:binary,small:64:json runs only those ferry rows (model:concurrency:kind)
- * and prints them; with SERVE_PINNED_AB=path/to/other/serve/dist/index.js each row runs
+ * and prints them (a cell of a reference server, e.g. mid:64:grpc-floor or small:64:naive, runs that
+ * row); with SERVE_PINNED_AB=path/to/other/serve/dist/index.js each row runs
  * SERVE_PINNED_ROUNDS times (default 3) against both builds in turn (ABAB; A is this checkout's
  * @ferry/serve, or SERVE_PINNED_A=path/to/its/dist/index.js), for A/B measures of a
  * change to packages/serve on the same machine in the same minutes; with SERVE_PINNED_PROFILE=1 each
@@ -81,6 +82,12 @@ const PROFILED: readonly [Served, number, Kind][] = [
  */
 const PROFILE_INTERVAL_US = 100;
 const LABEL = { json: 'JSON REST', binary: 'binary REST', grpc: 'gRPC' } as const;
+type Reference = 'naive' | 'floor' | 'grpc-floor';
+const REFERENCE_LABEL: Record<Reference, string> = {
+  naive: 'naive fastify + ORT (JSON)',
+  floor: 'floor: bare node:http, same bytes, no model',
+  'grpc-floor': 'floor: bare node:http2, same gRPC bytes, no model',
+};
 
 /** What each pinned server's config says: one intra-op thread, as the ceiling runs. */
 const CONFIG = `max_batch_size: ${MAX_BATCH}
@@ -181,6 +188,9 @@ interface Measured extends Load {
   othersUs: number;
   /** The busiest thread besides the main one: ONNX Runtime's worker thread where the model has one. */
   busiestUs: number;
+  /** The load generator's own CPU per request, and the share of its core that kept busy. */
+  loadUs: number;
+  loadBusy: number;
 }
 
 /** A load from the load generator's core against a pinned server, with the server's CPU per request. */
@@ -213,6 +223,8 @@ async function measure(
     mainUs: per(result.serverMainMs),
     othersUs: per(result.serverOthersMs),
     busiestUs: per(result.serverBusiestOtherMs),
+    loadUs: per(result.cpuMs),
+    loadBusy: result.cpuMs / 1000 / (result.requests / result.rps),
   };
 }
 
@@ -256,11 +268,7 @@ async function warmUp(server: FerryServer, rows: readonly [Served, number, Kind]
 }
 
 /** A reference server (naive or floor) on the server core, measured under one load. */
-async function reference(
-  kind: 'naive' | 'floor' | 'grpc-floor',
-  model: Model,
-  concurrency: number,
-): Promise<Measured> {
+async function reference(kind: Reference, model: Model, concurrency: number): Promise<Measured> {
   const arg = kind === 'naive' ? `${REPO}${model}/1/model.onnx` : String(MODELS[model]);
   const server = await startPinned<{ port: number }>(SERVER_CORE, [
     '--import',
@@ -336,14 +344,14 @@ async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
       }
       const median = (
         list: Measured[],
-        key: 'rps' | 'p50' | 'p99' | 'serverUs' | 'batch' | 'mainUs' | 'busiestUs' | 'othersUs',
+        key: 'rps' | 'p50' | 'p99' | 'serverUs' | 'batch' | 'mainUs' | 'busiestUs' | 'othersUs' | 'loadUs',
       ) => {
         const values = list.map((m) => m[key]).sort((x, y) => x - y);
         return values[Math.floor(values.length / 2)]!;
       };
       for (const side of ['A', 'B'] as const)
         console.log(
-          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) p50 ${f1(median(runs[side], 'p50'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
+          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) load gen µs/req ${f0(median(runs[side], 'loadUs'))} p50 ${f1(median(runs[side], 'p50'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
         );
     }
   } finally {
@@ -393,33 +401,30 @@ export async function run(): Promise<void> {
       `${f0(m.mainUs)} / ${f0(m.busiestUs)} / ${f0(m.othersUs - m.busiestUs)}`,
       served ? f0(ort) : '-',
       served ? f0(m.serverUs - ort) : '-',
+      `${f0(m.loadUs)} (${f0(100 * m.loadBusy)}%)`,
     ]);
     console.log(rows.at(-1)!.join(' | '));
   };
 
-  const ferry = await startFerry();
+  const ferry = selected.length > 0 ? await startFerry() : undefined;
   try {
-    await warmUp(ferry, selected);
+    if (ferry) await warmUp(ferry, selected);
     for (const [model, concurrency, kind] of selected) {
-      const m = await ferryLoad(ferry, kind, model, concurrency);
+      const m = await ferryLoad(ferry!, kind, model, concurrency);
       results.set(`${model}:${concurrency}:${kind}`, m);
       row(`ferry ${LABEL[kind]}${model === 'mid_full' ? ', full batches' : ''}`, model, concurrency, m, true);
     }
   } finally {
-    await ferry.stop();
+    await ferry?.stop();
   }
+  for (const model of Object.keys(MODELS) as Model[])
+    for (const kind of Object.keys(REFERENCE_LABEL) as Reference[]) {
+      if (CELLS && !CELLS.includes(`${model}:64:${kind}`)) continue;
+      const measured = await reference(kind, model, 64);
+      results.set(`${model}:64:${kind}`, measured);
+      row(REFERENCE_LABEL[kind], model, 64, measured, false);
+    }
   if (CELLS) return;
-  for (const model of Object.keys(MODELS) as Model[]) {
-    const naive = await reference('naive', model, 64);
-    results.set(`${model}:64:naive`, naive);
-    row('naive fastify + ORT (JSON)', model, 64, naive, false);
-    const floor = await reference('floor', model, 64);
-    results.set(`${model}:64:floor`, floor);
-    row('floor: bare node:http, same bytes, no model', model, 64, floor, false);
-    const grpcFloor = await reference('grpc-floor', model, 64);
-    results.set(`${model}:64:grpc-floor`, grpcFloor);
-    row('floor: bare node:http2, same gRPC bytes, no model', model, 64, grpcFloor, false);
-  }
 
   const profiles: { name: string; mainUs: number; summary: ReturnType<typeof summariseProfile> }[] = [];
   for (const [model, concurrency, kind] of PROFILED) {
@@ -542,6 +547,12 @@ Runtime's worker thread for the mid MLP; for the small MLP, which computes on th
 helper) and all other threads (V8's GC and compiler helpers). ORT µs/row is the ceiling's CPU per
 row at the served average batch, interpolated in 1/batch; ferry's own = server CPU less that.
 
+The last column is the load generator's own CPU per request (process.cpuUsage, same seconds, its core)
+and, in brackets, how busy that kept its core: shown so a reader can see it is not what limits a row
+(its clients are closed loops, so that cost also sits in each loop: after a batch's answers the next
+requests wait for it). Both clients write prebuilt requests on raw sockets (HTTP/1.1; HTTP/2 frames for
+gRPC, bench/lib/grpc-load-client.ts, where node:http2's client had cost 118-189 µs a call).
+
 The machine was shared with other work (up to 8 engineers building and testing on the same 2
 cores): 1-minute load average ${m.loadBefore} before the run, ${loadavg()[0]!.toFixed(1)} after it. Pinning does not keep
 their processes off the two cores; on a shared machine run the suite in its own autogroup at
@@ -563,7 +574,7 @@ ${markdownTable(
 
 Served (req/s = rows/s; latency in ms; avg batch from ferry's /metrics; CPU in µs per request):
 
-${markdownTable(['server', 'model', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'avg batch', 'errors', 'server CPU', 'main / ORT / rest', 'ORT µs/row', "ferry's own"], m.rows)}
+${markdownTable(['server', 'model', 'concurrency', 'req/s', 'p50 ms', 'p99 ms', 'avg batch', 'errors', 'server CPU', 'main / ORT / rest', 'ORT µs/row', "ferry's own", 'load gen µs/req (core busy)'], m.rows)}
 
 Goals (mid MLP, concurrency 64; throughput against two ceilings: batch 64, the largest batch 64 clients sending one row each can form, and the best measured, at batch ${MAX_BATCH}):
 
