@@ -289,6 +289,7 @@ ${budget}
 With \`max_queue_delay_us: 0\` a closed loop of 64 clients forms batches of what queued during the previous
 execution (at most 64 - the running batch, so ~20-30 on average); the ${DELAYED.delayUs / 1000} ms rows show what waiting
 for fuller batches adds. Where \`instances.placement: auto\` put each model at load: ${placements}. The gRPC load generator is bench/lib/grpc-load-client.ts:
-one HTTP/2 session on node:http2, the request encoded once, the answer read only as far as its grpc-status.`,
+one HTTP/2 connection on a raw socket (prebuilt HEADERS and DATA frames, its own HPACK decoder), the request
+encoded once, the answer read only as far as its grpc-status.`,
   );
 }
