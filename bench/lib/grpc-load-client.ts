@@ -122,7 +122,7 @@ export class GrpcLoadClient {
   static open(authority: string): Promise<GrpcLoadClient> {
     const url = new URL(authority);
     if (url.protocol !== 'http:')
-      throw new Error(`${authority}: only http:// (HTTP/2 without TLS) is spoken`);
+      return Promise.reject(new Error(`${authority}: only http:// (HTTP/2 without TLS) is spoken`));
     return new Promise((resolve, reject) => {
       const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) });
       const client = new GrpcLoadClient(socket, url.host, (error) =>
