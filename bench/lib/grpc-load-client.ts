@@ -21,12 +21,17 @@ import {
   FRAME_HEADER_BYTES,
   FrameReader,
   frame,
+  frameSizeError,
   H2ConnectionError,
   MAX_MAX_FRAME_BYTES,
   MAX_STREAM_ID,
   MAX_WINDOW,
   MIN_MAX_FRAME_BYTES,
+  protocolError,
+  rstStream,
   SETTING,
+  unpadded,
+  windowUpdate,
   writeFrameHeader,
 } from './h2-frames.js';
 import { HpackDecoder, HpackError, literalHeaderBlock } from './hpack.js';
@@ -554,29 +559,3 @@ function deliver(done: CallDone, error: Error | undefined): void {
     });
   }
 }
-
-/** The payload without its padding (RFC 9113 6.1, 6.2): Pad Length, then the padding at the end. */
-function unpadded(flags: number, payload: Buffer, what: string): Buffer {
-  if (!(flags & FLAG.PADDED)) return payload;
-  if (payload.length < 1) throw frameSizeError(`padded ${what}`, payload.length);
-  const padding = payload[0]!;
-  if (padding >= payload.length)
-    throw protocolError(`${what} padding of ${padding} in a ${payload.length}-byte frame`);
-  return payload.subarray(1, payload.length - padding);
-}
-
-function windowUpdate(streamId: number, increment: number): Buffer {
-  const payload = Buffer.allocUnsafe(4);
-  payload.writeUInt32BE(increment, 0);
-  return frame(FRAME.WINDOW_UPDATE, 0, streamId, payload);
-}
-
-function rstStream(streamId: number, code: ErrorName): Buffer {
-  const payload = Buffer.allocUnsafe(4);
-  payload.writeUInt32BE(errorCode(code), 0);
-  return frame(FRAME.RST_STREAM, 0, streamId, payload);
-}
-
-const protocolError = (message: string) => new H2ConnectionError('PROTOCOL_ERROR', message);
-const frameSizeError = (what: string, length: number) =>
-  new H2ConnectionError('FRAME_SIZE_ERROR', `${what} frame of ${length} bytes`);

@@ -131,3 +131,31 @@ export class FrameReader {
     if (at < bytes.length) this.rest = Buffer.from(bytes.subarray(at));
   }
 }
+
+/** The payload without its padding (RFC 9113 6.1, 6.2): Pad Length, then the padding at the end. */
+export function unpadded(flags: number, payload: Buffer, what: string): Buffer {
+  if (!(flags & FLAG.PADDED)) return payload;
+  if (payload.length < 1) throw frameSizeError(`padded ${what}`, payload.length);
+  const padding = payload[0]!;
+  if (padding >= payload.length)
+    throw protocolError(`${what} padding of ${padding} in a ${payload.length}-byte frame`);
+  return payload.subarray(1, payload.length - padding);
+}
+
+/** A WINDOW_UPDATE frame: `increment` more bytes may be sent on the stream (0: the connection). */
+export function windowUpdate(streamId: number, increment: number): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(increment, 0);
+  return frame(FRAME.WINDOW_UPDATE, 0, streamId, payload);
+}
+
+/** An RST_STREAM frame: the stream is closed with error `code`. */
+export function rstStream(streamId: number, code: ErrorName): Buffer {
+  const payload = Buffer.allocUnsafe(4);
+  payload.writeUInt32BE(errorCode(code), 0);
+  return frame(FRAME.RST_STREAM, 0, streamId, payload);
+}
+
+export const protocolError = (message: string) => new H2ConnectionError('PROTOCOL_ERROR', message);
+export const frameSizeError = (what: string, length: number) =>
+  new H2ConnectionError('FRAME_SIZE_ERROR', `${what} frame of ${length} bytes`);
