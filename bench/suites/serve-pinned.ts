@@ -15,7 +15,11 @@
  * @ferry/serve, or SERVE_PINNED_A=path/to/its/dist/index.js), for A/B measures of a
  * change to packages/serve on the same machine in the same minutes; with SERVE_PINNED_PROFILE=1 each
  * selected row is profiled instead (SERVE_PINNED_PROFILE_DIR=DIR keeps the .cpuprofile files, for
- * Chrome DevTools). None of these writes BENCHMARKS.md.
+ * Chrome DevTools). SERVE_PINNED_A_NODE_ARGS (and _B_ in an A/B run) gives the server node flags
+ * (--trace-gc, say), in a SERVE_PINNED_CELLS run too. The A/B lines give the tail as p90 / p95 /
+ * p99.9 / max as well; FERRY_BENCH_TRACE=DIR (with FERRY_BENCH_GC=1) writes each measured
+ * request's start and latency (serve-load.ts) and each server GC pause (serve-main.mjs) to DIR, to
+ * lay the slowest requests against the pauses. None of these writes BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -336,14 +340,26 @@ async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
       }
       const median = (
         list: Measured[],
-        key: 'rps' | 'p50' | 'p99' | 'serverUs' | 'batch' | 'mainUs' | 'busiestUs' | 'othersUs',
+        key:
+          | 'rps'
+          | 'p50'
+          | 'p90'
+          | 'p95'
+          | 'p99'
+          | 'p999'
+          | 'max'
+          | 'serverUs'
+          | 'batch'
+          | 'mainUs'
+          | 'busiestUs'
+          | 'othersUs',
       ) => {
-        const values = list.map((m) => m[key]).sort((x, y) => x - y);
+        const values = list.map((m) => m[key] ?? Number.NaN).sort((x, y) => x - y);
         return values[Math.floor(values.length / 2)]!;
       };
       for (const side of ['A', 'B'] as const)
         console.log(
-          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) p50 ${f1(median(runs[side], 'p50'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
+          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) p50 ${f1(median(runs[side], 'p50'))} tail p90/p95/p99.9/max ${(['p90', 'p95', 'p999', 'max'] as const).map((q) => f1(median(runs[side], q))).join(' / ')}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
         );
     }
   } finally {
@@ -397,7 +413,7 @@ export async function run(): Promise<void> {
     console.log(rows.at(-1)!.join(' | '));
   };
 
-  const ferry = await startFerry();
+  const ferry = await startFerry(undefined, undefined, nodeArgsOf('SERVE_PINNED_A_NODE_ARGS'));
   try {
     await warmUp(ferry, selected);
     for (const [model, concurrency, kind] of selected) {
