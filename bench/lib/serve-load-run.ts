@@ -32,6 +32,11 @@ export interface Load {
   readonly rps: number;
   readonly p50: number;
   readonly p99: number;
+  /** The tail in more detail (ms): where p99 sits against its neighbours says what the tail is. */
+  readonly p90?: number;
+  readonly p95?: number;
+  readonly p999?: number;
+  readonly max?: number;
   readonly errors: number;
   /** CPU time the load generator itself used during the measured seconds. */
   readonly cpuMs: number;

@@ -4,6 +4,9 @@
  * `seconds` (after a short warmup) and the latencies are reported as JSON on stdout.
  * Usage: node --import tsx bench/lib/serve-load.ts '<json options>'
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_OPTIONS, PROTO_PATH } from '@ferry/serve';
@@ -26,6 +29,19 @@ interface Options {
 }
 
 const options = JSON.parse(process.argv[2]!) as Options;
+/**
+ * FERRY_BENCH_TRACE=DIR: each measured request's start (ms since the epoch) and latency, and the
+ * load generator's own GC pauses, written to DIR/load-PID.json, to lay the slowest requests
+ * against the server's GC pauses (serve-main.mjs writes those to the same DIR).
+ */
+const traceDir = process.env.FERRY_BENCH_TRACE;
+const gcPauses: [number, number, number][] = [];
+if (traceDir)
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries())
+      gcPauses.push([performance.timeOrigin + e.startTime, e.duration, (e.detail as { kind: number }).kind]);
+  }).observe({ entryTypes: ['gc'] });
+const starts: number[] = [];
 const row = Array.from({ length: options.features }, (_, i) => Math.sin(i));
 const inputName = options.input ?? 'x';
 const shape = [1, ...(options.rowShape ?? [options.features])];
@@ -120,7 +136,10 @@ function drive(seconds: number, latencies: number[] | undefined): Promise<number
         const start = performance.now();
         send((error, fatal) => {
           if (error) errors++;
-          else latencies?.push(performance.now() - start);
+          else if (latencies) {
+            latencies.push(performance.now() - start);
+            if (traceDir) starts.push(performance.timeOrigin + start);
+          }
           if (fatal)
             stopped(); // the connection is gone: this client stops
           else next();
@@ -148,10 +167,15 @@ const serverCpu = serverBefore &&
     serverOthersMs: serverAfter.others - serverBefore.others,
     serverBusiestOtherMs: busiestOtherMs(options.serverPid!, serverBefore.threads, serverAfter.threads),
   };
+if (traceDir)
+  writeFileSync(
+    join(traceDir, `load-${process.pid}.json`),
+    JSON.stringify({ starts, latencies, gc: gcPauses, kind: options.kind, model: options.model }),
+  );
 latencies.sort((a, b) => a - b);
 const at = (q: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
 process.stdout.write(
-  `${JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), cpuMs: (cpu.user + cpu.system) / 1000, ...serverCpu })}\n`,
+  `${JSON.stringify({ requests: latencies.length, errors, rps: latencies.length / seconds, p50: at(0.5), p90: at(0.9), p95: at(0.95), p99: at(0.99), p999: at(0.999), max: latencies.at(-1) ?? Number.NaN, cpuMs: (cpu.user + cpu.system) / 1000, ...serverCpu })}\n`,
 );
 process.exit(0);

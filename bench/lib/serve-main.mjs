@@ -9,6 +9,8 @@
  * With FERRY_BENCH_GC=1 it prints, on stderr at SIGTERM, the main thread's GC pauses since it was
  * ready (count, total and longest by kind, from node's 'gc' performance entries).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 
 const [repo, module = '@ferry/serve'] = process.argv.slice(2);
@@ -27,6 +29,9 @@ process.once('SIGTERM', async () => {
 function watchGc() {
   const NAMES = { 1: 'scavenge', 4: 'mark-compact', 8: 'incremental', 16: 'weakcb' };
   const kinds = {};
+  // FERRY_BENCH_TRACE=DIR: every pause (start ms since the epoch, ms, kind) to DIR/gc-PID.json at exit
+  const trace = process.env.FERRY_BENCH_TRACE;
+  const pauses = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const name = NAMES[entry.detail?.kind] ?? String(entry.detail?.kind);
@@ -34,9 +39,12 @@ function watchGc() {
       k.n++;
       k.ms += entry.duration;
       k.max = Math.max(k.max, entry.duration);
+      if (trace) pauses.push([performance.timeOrigin + entry.startTime, entry.duration, entry.detail?.kind]);
     }
   });
   observer.observe({ entryTypes: ['gc'] });
+  if (trace)
+    process.on('exit', () => writeFileSync(join(trace, `gc-${process.pid}.json`), JSON.stringify(pauses)));
   return () =>
     Object.entries(kinds)
       .map(([name, k]) => `${name} ${k.n}x ${k.ms.toFixed(0)} ms (max ${k.max.toFixed(1)})`)
@@ -55,7 +63,9 @@ async function sampleAllocations() {
   await session.post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    // FERRY_BENCH_ALLOC_PROMOTED=1: leave out what scavenges freed, so what remains is what was
+    // promoted (and freed by a mark-compact) or is still live: what makes the old generation grow
+    includeObjectsCollectedByMinorGC: !process.env.FERRY_BENCH_ALLOC_PROMOTED,
   });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');

@@ -16,7 +16,11 @@
  * @ferry/serve, or SERVE_PINNED_A=path/to/its/dist/index.js), for A/B measures of a
  * change to packages/serve on the same machine in the same minutes; with SERVE_PINNED_PROFILE=1 each
  * selected row is profiled instead (SERVE_PINNED_PROFILE_DIR=DIR keeps the .cpuprofile files, for
- * Chrome DevTools). None of these writes BENCHMARKS.md.
+ * Chrome DevTools). SERVE_PINNED_A_NODE_ARGS (and _B_ in an A/B run) gives the server node flags
+ * (--trace-gc, say), in a SERVE_PINNED_CELLS run too. The A/B lines give the tail as p90 / p95 /
+ * p99.9 / max as well; FERRY_BENCH_TRACE=DIR (with FERRY_BENCH_GC=1) writes each measured
+ * request's start and latency (serve-load.ts) and each server GC pause (serve-main.mjs) to DIR, to
+ * lay the slowest requests against the pauses. None of these writes BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -109,27 +113,11 @@ const CONFIG_FULL = CONFIG.replace(
   'max_queue_delay_us: 20000\n  preferred_batch_sizes: [64]',
 );
 /**
- * What was tried in packages/serve against these goals (issue #21), each A/B measured with
+ * What was tried in packages/serve against these goals (issue #21; the list is serve-pinned-tried.md), each A/B measured with
  * SERVE_PINNED_AB on the same machine in the same minutes (ABAB, 3 rounds of 2 s, medians; the
  * machine shared, the suite in its own autogroup at priority). Server CPU per request, A -> B.
  */
-const TRIED = `- GC round (issue #21's p99 goal), against the build before it, ABAB, 5 rounds of 2 s, load average 6.5-8 (other sessions' work on both cores), GC pauses from node's 'gc' performance entries over each server's life (FERRY_BENCH_GC=1): mid binary REST server CPU 375 -> 329 µs per request (main thread 83 -> 72), mid gRPC 459 -> 419 µs (main 140 -> 130); mark-compacts 48 -> 11 per server, their pauses and incremental steps 859 -> 277 ms; scavenges 85 -> 94 (989 -> 1,273 ms, the same allocation rate). p50 / p99 ms were 27.4 / 90.6 -> 26.2 / 124.6 (binary) and 59.1 / 169.9 -> 66.4 / 268.8 (gRPC): at that load the server's core is shared with other processes and the tail is the scheduler's, so the p99 goal could not be judged here (it was 16.6 / 52.6 at load 5-9). A second run (load 5-7): binary 314 -> 284 µs (main 64 -> 57), 2,434 -> 2,871 req/s, p50 / p99 20.0 / 72.5 -> 20.3 / 83.1; gRPC 408 -> 377 µs, 50.2 / 180.6 -> 56.9 / 138.3; mark-compacts 47 -> 14, with incremental steps 710 -> 278 ms; all GC pauses together 1,863 -> 1,723 ms. Kept, each part:
-  - V8's heap growing factor 4x in a serving process (gc-tuning.ts, --heap-growing-percent=300 set by startServer unless the operator names one): V8's own factor left ~23 MB of room over a ~20 MB live heap, less than the 16 MB young generation it promotes from, so --trace-incremental-marking showed a mark-compact started (reason "task") after nearly every scavenge. Alone, A/B on the same build: mark-compacts 17-20 -> 5-6 per server, incremental steps 103-147 -> 24-32 ms; 2x (100) against 4x on the new build: 25 -> 11. It is read at each mark-compact, so setting it at start works (measured); memory cost up to 3x the live heap (~60 MB).
-  - Batch input buffers go back from the ORT worker with its outputs and the next batch is joined into them (serving-api batch-buffers.ts): no fresh 256 KB per batch of 64 mid rows on the main thread, and none for the worker's GC to free on the same core. Not measurable apart here; on the main thread that allocation was never pressure (moving it to the worker detaches it at once), the worker's was.
-  - The queue gauge and the success counter kept as numbers and handed to prom-client at collection: prom-client hashed (sorted, joined) the label set on each inc/set, ~10% of the sampled allocations per request (FERRY_BENCH_ALLOC=N prints V8's sampling heap profile, collected objects included). The request checks and the batcher's key no longer build strings or sets on a valid request.
-  - Dropped: a larger young generation. --max-semi-space-size is fixed when the heap is made (v8.setFlagsFromString of it at start changes nothing on Node 20; new_space stays 32 MB), so only NODE_OPTIONS can set it; with V8's growing factor, 32 MB semi-spaces raised mark-compacts 28 -> 51 per server (less room than the young generation, above); with the 4x factor they halve scavenges (82 -> 43, 844 -> 524 ms), left to the operator (docs/serving.md). 8 MB semi-spaces: mark-compacts 28 -> 15 but scavenges 42 -> 104.
-  - Not found: what survives two scavenges (--trace-gc-nvp: ~1 MB promoted per ~14 MB scavenged, 80-100% of what survived the scavenge before); it is what makes each scavenge cost 3-10 ms and the old generation grow.
-- This round's changes together (the three below) against the build before them, ABAB, 5 rounds of 2 s, load average 5-9 (server CPU per request, req/s, p50 / p99 ms): mid binary REST 313 -> 281 µs (main thread 74 -> 54, ONNX Runtime's thread 222 -> 205; the ORT thread's CPU per row is twice the ceiling's here, the machine shared), 3,160 -> 3,462 req/s, batch 31.7 -> 61.1, 18.7 / 54.6 -> 16.6 / 52.6; mid JSON REST 551 -> 524 µs, 1,717 -> 1,873 req/s; small binary REST 69 -> 48 µs, 14,068 -> 19,496 req/s, 3.2 / 18.7 -> 2.3 / 12.0; small JSON REST 103 -> 78 µs, 9,097 -> 12,209 req/s, 5.5 / 30.0 -> 4.5 / 15.4; concurrency 1 small binary 278 -> 244 µs, JSON 278 -> 264 µs (p50 0.3 ms both; req/s there swung 3x between rounds).
-- Kept: a lean HTTP/1.1 transport on the raw sockets (lean-http-transport.ts): a plain infer request (lean-http-head.ts: a strict subset of HTTP/1.1 that node's parser reads the same way, one Content-Length, no Transfer-Encoding, CRLF only) is read and answered from the socket, one corked write per answer, pipelined in order; anything else hands the connection, with the bytes read, to node:http and fastify for the rest of its life. Against the build before it (5 rounds, load average 11-14, another suite running on the same cores): mid binary REST 358 -> 330 and 364 -> 326 µs (two runs; 2,727 -> 2,987 req/s), small binary REST 68 -> 48 µs (13,055 -> 19,191 req/s, p99 29.7 -> 12.9 ms), small JSON REST 85 -> 61 µs (11,250 -> 14,960 req/s, p99 32.5 -> 11.9 ms), mid JSON REST 730 -> 643 µs; concurrency 1 no worse (small binary 212 -> 189 µs, JSON 220 -> 202 µs, p50 0.2 ms both).
-- Kept: with max_queue_delay_us 0, after an execution of several rows the batcher waits for those rows to come back (closed-loop clients answer an answer with their next request) and join the queued ones, for at most that execution's time and 5 ms (batcher.ts, expectReturning); a single row answered (concurrency 1) sets no wait. Against the same build without it, mid binary REST c=64 (7 rounds, load average 9-11): average batch 31.3 -> 54.1, server CPU 303 -> 286 µs (ONNX Runtime's thread 222 -> 203 µs), 3,204 -> 3,312 req/s, p50 17.8 -> 16.5 ms, p99 51.9 -> 55.4 ms; runs at load average 13-15 were within their noise (352 -> 357, 442 -> 363, 346 -> 374 µs). Mid JSON REST: batch 31.4 -> 35.2, 556 -> 542 µs (its main thread, parsing and writing 1,024 numbers a request, is the bottleneck there).
-- Kept: the lean transport writes a binary answer's JSON header and output bytes as they are (views into the batch's output), without joining them into one new buffer: ~4 KB less fresh external memory per mid answer (not measurable apart from the rest here).
-- Kept: the infer route answered from node:http in front of fastify when it needs none of fastify's work (rest-fast-infer.ts), together with dispatching a new request at the end of the event-loop turn (the batcher), so requests read in one poll share a batch: mid binary REST 306 -> 250 µs (3,213 -> 3,911 req/s), mid gRPC 325 -> 259 µs (2,626 -> 2,919 req/s; batches 22 -> 64), small binary REST 91 -> 50 µs (10,319 -> 18,902 req/s), small JSON REST 122 -> 104 µs (8,008 -> 8,662 req/s); at concurrency 1 no worse (small binary 252 -> 216 µs, JSON 207 -> 198 µs, 5 rounds).
-- Dropped: writing a binary answer's JSON header and output bytes as separate writes (writev) instead of joining them into one buffer: mid 302 -> 306 µs, mid full batches 193 -> 215 µs, small 67 -> 75 µs; no gain, reverted.
-- Measured, not a change: placement event_loop instead of a worker thread for the mid MLP on one core: 283-291 against 291-362 µs per request and the same batches (~31); the hand-off is not where the CPU goes. max_queue_delay_us 0.5-2 ms left binary REST batches at 32-39 (two groups of clients still take turns); only waiting for all 64 (preferred_batch_sizes [64], the full-batches rows) fills them.
-- JSON against binary REST on the small MLP: the FP32 fast paths (JSON.parse of the body, JSON.stringify of the output's Float32Array) leave the number text itself: a profile of the JSON row puts 12% of the main thread in encodeJsonData (V8 writing 64 floats in their shortest round-trip form, ~13 µs per request) and 7% in JSON.parse; the rest of the path is the binary one (the same fast route, checks and batcher). Writing fewer digits would change the numbers a float64 client reads, so the gap stays; it was 0.66-0.99x binary's rate across this session's runs (the machine shared).
-- Kept: gRPC ModelInfer answered on grpc-js's own HTTP/2 streams (grpc-direct-infer.ts: grpc-js's Metadata, interceptors, call objects, stream decoder and protobufjs left out; a hand-written reader and writer for the common message, protobufjs for the rest; every other call and every unusual one still on grpc-js, each error answered as grpc-js answers it). Measured with the machine shared (load average 6-15), SERVE_PINNED_AB, 7 rounds of 3 s: mid 332 -> 318 µs per request, main thread 95 -> 70 (2,295 -> 2,512 req/s; p50 26.4 -> 22.6 ms, p99 59 -> 68 ms with batches of 55 against 62), mid full batches 324 -> 315, main 95 -> 74 (2,354 -> 2,452 req/s, p99 64 -> 67 ms); 5 rounds: small 91 -> 68, main 76 -> 58 (5,042 -> 6,035 req/s). Both builds pinned to the server core at once, each under its own load, 8 rounds: mid 513 -> 442 µs (main 156 -> 125, GC and other helper threads 123 -> 82), small 99 -> 71 (4,152 -> 4,830 req/s). ONNX Runtime's thread is the same code in both and most of the noise. What remains on the main thread is mostly node:http2's own per-stream work: a bare node:http2 server answering the same gRPC bytes costs 43-54 µs per request under that load (the gRPC floor row).
-- Where the rest goes (the profile table below): on binary REST the main thread is down to ~1.6x the bare node:http floor's CPU, node's net/http code still the largest part (the writev per answer itself ~19% of a busy small-MLP main thread), then parsing, batching and the hand-off at 8-17 µs each; on gRPC, node:http2's own per-stream work (the bare node:http2 floor is ~1.5x the node:http one) plus the direct route. p99 on binary REST is now scavenges (~1 MB promoted per ~14 MB scavenged, 3-10 ms each) and the scheduler's tail when the load generator and server exchange 64 answers at once; not found yet: what survives two scavenges.
-- The ceiling moves with the machine: the same model, build and bench gave ORT 107 µs per row at batch 64 on the previous session's machine and 211 µs on this session's (same nominal 2-core EPYC VM, load average below 1 at the start), and the bare node:http floor 22 against 33 µs. Ratios are only meaningful within one run, as the tables give them; with ferry's own CPU per request of this run and the previous machine's ORT cost, binary REST would reach ~0.6x of the batch-64 ceiling, not 0.75x.`;
+const TRIED = readFileSync(new URL('./serve-pinned-tried.md', import.meta.url), 'utf8').trimEnd();
 
 /** Unmeasured load before the measured rows, so the server's JIT has compiled its hot paths. */
 const WARMUP_SECONDS = 1;
@@ -332,8 +320,9 @@ const nodeArgsOf = (name: string) => process.env[name]?.split(' ').filter(Boolea
 /** SERVE_PINNED_AB: each selected row against both builds in turn, ABAB, medians printed. */
 async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
   const a = await startFerry(process.env.SERVE_PINNED_A, undefined, nodeArgsOf('SERVE_PINNED_A_NODE_ARGS'));
-  const b = await startFerry(AB, undefined, nodeArgsOf('SERVE_PINNED_B_NODE_ARGS'));
+  let b: FerryServer | undefined;
   try {
+    b = await startFerry(AB, undefined, nodeArgsOf('SERVE_PINNED_B_NODE_ARGS'));
     await warmUp(a, rows);
     await warmUp(b, rows);
     for (const [model, concurrency, kind] of rows) {
@@ -344,18 +333,31 @@ async function abRun(rows: readonly [Served, number, Kind][]): Promise<void> {
       }
       const median = (
         list: Measured[],
-        key: 'rps' | 'p50' | 'p99' | 'serverUs' | 'batch' | 'mainUs' | 'busiestUs' | 'othersUs' | 'loadUs',
+        key:
+          | 'rps'
+          | 'p50'
+          | 'p90'
+          | 'p95'
+          | 'p99'
+          | 'p999'
+          | 'max'
+          | 'serverUs'
+          | 'batch'
+          | 'mainUs'
+          | 'busiestUs'
+          | 'othersUs'
+          | 'loadUs',
       ) => {
-        const values = list.map((m) => m[key]).sort((x, y) => x - y);
+        const values = list.map((m) => m[key] ?? Number.NaN).sort((x, y) => x - y);
         return values[Math.floor(values.length / 2)]!;
       };
       for (const side of ['A', 'B'] as const)
         console.log(
-          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) load gen µs/req ${f0(median(runs[side], 'loadUs'))} p50 ${f1(median(runs[side], 'p50'))}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
+          `${side} ${model}:${concurrency}:${kind} req/s ${f0(median(runs[side], 'rps'))} p99 ${f1(median(runs[side], 'p99'))} batch ${median(runs[side], 'batch').toFixed(1)} server µs/req ${f0(median(runs[side], 'serverUs'))} (main ${f0(median(runs[side], 'mainUs'))} / busiest ${f0(median(runs[side], 'busiestUs'))} / rest ${f0(median(runs[side], 'othersUs'))}) load gen µs/req ${f0(median(runs[side], 'loadUs'))} p50 ${f1(median(runs[side], 'p50'))} tail p90/p95/p99.9/max ${(['p90', 'p95', 'p999', 'max'] as const).map((q) => f1(median(runs[side], q))).join(' / ')}  (req/s each: ${runs[side].map((m) => f0(m.rps)).join(', ')})`,
         );
     }
   } finally {
-    await Promise.all([a.stop(), b.stop()]);
+    await Promise.all([a.stop(), b?.stop()]);
   }
 }
 
@@ -406,7 +408,10 @@ export async function run(): Promise<void> {
     console.log(rows.at(-1)!.join(' | '));
   };
 
-  const ferry = selected.length > 0 ? await startFerry() : undefined;
+  const ferry =
+    selected.length > 0
+      ? await startFerry(undefined, undefined, nodeArgsOf('SERVE_PINNED_A_NODE_ARGS'))
+      : undefined;
   try {
     if (ferry) await warmUp(ferry, selected);
     for (const [model, concurrency, kind] of selected) {

@@ -91,6 +91,36 @@ describe('the lean transport answers plain infer requests from the socket', () =
     expect(c.socket.destroyed).toBe(false);
   });
 
+  it('reads a head repeated byte for byte as the first, and one that differs in any byte afresh', async () => {
+    const c = await raw();
+    // the same head (id, length) twice, then a new id, a new length, a new header line, and a
+    // head that is the first one with a line added before the blank line (same bytes, then more)
+    const first = infer('r1', binaryBody);
+    const firstHead = first.slice(0, first.indexOf('\r\n\r\n'));
+    writeLatin1(
+      c,
+      first +
+        first +
+        infer('r2', binaryBody) +
+        infer('r2', jsonBody) +
+        infer('r2', jsonBody, 'X-Extra: 1\r\n') +
+        `${firstHead}\r\nConnection: close\r\n\r\n${binaryBody}`,
+    );
+    const answers = await c.responses(6);
+    expect(answers.map((a) => [a.status, a.headers['x-request-id'], a.headers.connection])).toEqual([
+      [200, 'r1', 'keep-alive'],
+      [200, 'r1', 'keep-alive'],
+      [200, 'r2', 'keep-alive'],
+      [200, 'r2', 'keep-alive'],
+      [200, 'r2', 'keep-alive'],
+      [200, 'r1', 'close'],
+    ]);
+    const binary = comparable(await routed('r1', binaryBody));
+    expect(comparable(answers[1]!)).toEqual(binary);
+    expect(comparable(answers[3]!)).toEqual(comparable(await routed('r2', jsonBody)));
+    expect(comparable(answers[4]!)).toEqual(comparable(answers[3]!));
+  });
+
   it('reads a request split at every byte, then hands a health probe to node on the same connection', async () => {
     const c = await raw();
     const bytes = infer('s1', binaryBody);

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { ServedVersion } from '../repository/served-version.js';
 import type { ServerContext } from './context.js';
 import type { InflightBudget } from './inflight-budget.js';
-import { type LeanHead, readLeanHead } from './lean-http-head.js';
+import { type LeanHead, type LeanHeadResult, readLeanHead } from './lean-http-head.js';
 import { logRequestLine, restErrorAnswer } from './rest-error-answer.js';
 import { inferBodyLimit } from './rest-body-guard.js';
 import { answerRestInfer, type ClientWatch } from './rest-infer-answer.js';
@@ -195,7 +195,8 @@ class LeanConnection implements ClientWatch {
       if (!this.#head) {
         const bytes = this.#joined();
         if (bytes.length === 0) return;
-        const head = readLeanHead(bytes, 0, bytes.length);
+        const head =
+          this.#repeatedHead(bytes) ?? this.#remembered(bytes, readLeanHead(bytes, 0, bytes.length));
         if (head === 'incomplete') return;
         if (head === 'handoff' || !this.#admit(head)) {
           this.#handOff();
@@ -214,6 +215,27 @@ class LeanConnection implements ClientWatch {
       this.#head = undefined;
       this.#run(head, this.#served!, body);
     }
+  }
+
+  /**
+   * The last plain head read on this connection, as bytes (a copy) and as read. A client sends
+   * the same head request after request (same route, headers, length): when the next request
+   * starts with those exact bytes, it is that head (readLeanHead reads nothing past the blank line
+   * that ends them), so the text, the split and a regular expression per line are skipped.
+   */
+  #lastHead: { readonly bytes: Buffer; readonly head: LeanHead } | undefined;
+
+  #repeatedHead(bytes: Buffer): LeanHead | undefined {
+    const last = this.#lastHead;
+    if (!last) return undefined;
+    const n = last.bytes.length;
+    return bytes.length >= n && bytes.compare(last.bytes, 0, n, 0, n) === 0 ? last.head : undefined;
+  }
+
+  #remembered(bytes: Buffer, head: LeanHeadResult): LeanHeadResult {
+    if (typeof head === 'object')
+      this.#lastHead = { bytes: Buffer.from(bytes.subarray(0, head.headBytes)), head };
+    return head;
   }
 
   /** The fast path's checks (rest-fast-infer.ts); false hands the request to node and fastify. */

@@ -3,7 +3,8 @@ import { Cancellation } from '../scheduler/cancellation.js';
 import type { ServerContext } from './context.js';
 import { countFailure, infer } from './inference.js';
 import { encodeRestResponseParts, parseRestInfer, type RestInferRequest } from './rest-infer.js';
-import { parseLargeJson } from './rest-json.js';
+import { parseRestInferCached } from './rest-header-cache.js';
+import { isLargeJson, parseLargeJson } from './rest-json.js';
 
 /**
  * What tells answerRestInfer that the client went away: a ServerResponse, or a lean connection
@@ -33,7 +34,11 @@ export async function answerRestInfer(
 ): Promise<RestInferAnswer> {
   let parsed: RestInferRequest;
   try {
-    parsed = parseRestInfer(body, headerLength, served, await parseLargeJson(body, headerLength));
+    // a small body (every benchmark request) is parsed at once, with no await in between
+    if (isLargeJson(body, headerLength))
+      parsed = parseRestInfer(body, headerLength, served, await parseLargeJson(body, headerLength));
+    else if (headerLength !== undefined) parsed = parseRestInferCached(body, headerLength, served);
+    else parsed = parseRestInfer(body, headerLength, served);
   } catch (error) {
     countFailure(context.metrics, served, error);
     throw error;

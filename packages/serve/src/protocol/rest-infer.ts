@@ -21,14 +21,56 @@ import {
 /** A REST inference request, parsed far enough to check against the model before decoding data. */
 export interface RestInferRequest {
   readonly id: string | undefined;
-  readonly headers: InputHeader[];
+  readonly headers: readonly InputHeader[];
   /** Output names to return, in order (all of the model's when the request names none). */
-  readonly outputs: string[];
+  readonly outputs: readonly string[];
   /** Which outputs go back as binary data. */
-  readonly binaryOutputs: Set<string>;
+  readonly binaryOutputs: ReadonlySet<string>;
   readonly timeoutUs: number | undefined;
   decode(): Map<string, Tensor>;
 }
+
+/**
+ * Everything a request's JSON (the whole body, or the header before binary data) says, checked:
+ * what parseRestInfer derives before it looks at any binary data. Depends only on the JSON and the
+ * served version, so one parse serves every request whose header bytes are the same
+ * (rest-header-cache.ts); nothing downstream mutates it.
+ */
+export interface RestJsonHeader {
+  readonly id: string | undefined;
+  readonly headers: readonly InputHeader[];
+  readonly outputs: readonly string[];
+  readonly binaryOutputs: ReadonlySet<string>;
+  readonly timeoutUs: number | undefined;
+  /** The JSON inputs (their "data" where they carry it) and each one's binary_data_size. */
+  readonly inputs: readonly Json[];
+  readonly sizes: readonly (number | undefined)[];
+}
+
+/**
+ * Splits a body at Inference-Header-Content-Length: the JSON bytes and the binary data after them
+ * (all of it JSON and no binary data without that header).
+ */
+export function splitRestBody(
+  body: Uint8Array,
+  headerLength: string | undefined,
+): { json: Uint8Array; tail: Uint8Array } {
+  if (headerLength === undefined) return { json: body, tail: NO_BYTES };
+  const n = /^\d{1,12}$/.test(headerLength) ? Number(headerLength) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > body.byteLength)
+    throw serveError('FERRY_SERVE_BAD_REQUEST', {
+      reason: `Inference-Header-Content-Length ${JSON.stringify(headerLength)} must be an integer no larger than the body (${body.byteLength} bytes)`,
+    });
+  if (n > MAX_JSON_HEADER_BYTES)
+    throw serveError('FERRY_SERVE_TOO_LARGE', {
+      what: 'the JSON header',
+      value: n,
+      limit: MAX_JSON_HEADER_BYTES,
+    });
+  return { json: body.subarray(0, n), tail: body.subarray(n) };
+}
+
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * Parses a request body: plain JSON, or (with Inference-Header-Content-Length) a JSON header
@@ -42,23 +84,16 @@ export function parseRestInfer(
   served: ServedVersion,
   parsedJson?: unknown,
 ): RestInferRequest {
-  let jsonBytes: Uint8Array = body;
-  let tail: Uint8Array = new Uint8Array(0);
-  if (headerLength !== undefined) {
-    const n = /^\d{1,12}$/.test(headerLength) ? Number(headerLength) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n > body.byteLength)
-      throw serveError('FERRY_SERVE_BAD_REQUEST', {
-        reason: `Inference-Header-Content-Length ${JSON.stringify(headerLength)} must be an integer no larger than the body (${body.byteLength} bytes)`,
-      });
-    if (n > MAX_JSON_HEADER_BYTES)
-      throw serveError('FERRY_SERVE_TOO_LARGE', {
-        what: 'the JSON header',
-        value: n,
-        limit: MAX_JSON_HEADER_BYTES,
-      });
-    jsonBytes = body.subarray(0, n);
-    tail = body.subarray(n);
-  }
+  const { json, tail } = splitRestBody(body, headerLength);
+  return restInferRequest(parseRestJson(json, served, parsedJson), tail, served);
+}
+
+/** Parses and checks a request's JSON bytes (or takes `parsedJson`, those bytes already parsed). */
+export function parseRestJson(
+  jsonBytes: Uint8Array,
+  served: ServedVersion,
+  parsedJson?: unknown,
+): RestJsonHeader {
   let doc: unknown = parsedJson;
   try {
     doc ??= JSON.parse(
@@ -123,11 +158,20 @@ export function parseRestInfer(
     });
   }
 
-  const timeout = countParameter(parameters.timeout, 'parameters.timeout');
+  const timeoutUs = countParameter(parameters.timeout, 'parameters.timeout');
   const sizes = inputParameters.map((params, i) =>
     countParameter(params.binary_data_size, `inputs[${i}].parameters.binary_data_size`),
   );
+  return { id: doc.id as string | undefined, headers, outputs, binaryOutputs, timeoutUs, inputs, sizes };
+}
 
+/** A parsed JSON header and the binary data after it: the request, its data decoded on demand. */
+export function restInferRequest(
+  header: RestJsonHeader,
+  tail: Uint8Array,
+  served: ServedVersion,
+): RestInferRequest {
+  const { headers, inputs, sizes } = header;
   const decode = (): Map<string, Tensor> => {
     const map = new Map<string, Tensor>();
     let offset = 0;
@@ -176,11 +220,11 @@ export function parseRestInfer(
   };
 
   return {
-    id: doc.id as string | undefined,
+    id: header.id,
     headers,
-    outputs,
-    binaryOutputs,
-    timeoutUs: timeout,
+    outputs: header.outputs,
+    binaryOutputs: header.binaryOutputs,
+    timeoutUs: header.timeoutUs,
     decode,
   };
 }
