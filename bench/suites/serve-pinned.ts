@@ -541,7 +541,9 @@ kernel's sched_setaffinity before the program starts, inherited by every thread 
 loop, worker threads, V8's GC and compiler threads, ONNX Runtime's). ferry serve
 (bench/lib/serve-main.mjs: \`startServer\` as \`ferry serve REPO --grpc-port 0 --log-level warn\` runs it)
 serves the models with \`max_batch_size: ${MAX_BATCH}\`, \`max_queue_delay_us: 0\`, \`intra_op_threads: 1\`
-and placement auto (the small MLP computes on the event loop, the mid one in a worker thread);
+and placement auto (the mid MLP in a worker thread; the small one on the event loop where auto's timing
+run at load, batch 128, takes under 200 µs, as on a quiet machine; on a loaded one it may not, and it runs
+in a worker: the ORT column, ~0 for the event loop, shows which);
 "full batches" is the mid MLP with \`preferred_batch_sizes: [64]\` and \`max_queue_delay_us: 20000\`.
 Each row's load runs once for ${WARMUP_SECONDS} s unmeasured first, so the JIT has compiled the hot paths.
 
