@@ -19,14 +19,8 @@ import {
 } from './request-rules.js';
 
 /** A REST inference request, parsed far enough to check against the model before decoding data. */
-export interface RestInferRequest {
-  readonly id: string | undefined;
-  readonly headers: readonly InputHeader[];
-  /** Output names to return, in order (all of the model's when the request names none). */
-  readonly outputs: readonly string[];
-  /** Which outputs go back as binary data. */
-  readonly binaryOutputs: ReadonlySet<string>;
-  readonly timeoutUs: number | undefined;
+export interface RestInferRequest
+  extends Pick<RestJsonHeader, 'id' | 'headers' | 'outputs' | 'binaryOutputs' | 'timeoutUs'> {
   decode(): Map<string, Tensor>;
 }
 
@@ -39,7 +33,9 @@ export interface RestInferRequest {
 export interface RestJsonHeader {
   readonly id: string | undefined;
   readonly headers: readonly InputHeader[];
+  /** Output names to return, in order (all of the model's when the request names none). */
   readonly outputs: readonly string[];
+  /** Which outputs go back as binary data. */
   readonly binaryOutputs: ReadonlySet<string>;
   readonly timeoutUs: number | undefined;
   /** The JSON inputs (their "data" where they carry it) and each one's binary_data_size. */
