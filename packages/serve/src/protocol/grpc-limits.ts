@@ -28,12 +28,20 @@ export function grpcConnectionOptions(): grpc.ServerOptions {
  * The owner of the stream's listeners calls data/ended/closed (the direct ModelInfer path from
  * its own, guardGrpcStreams for every other call).
  */
+/** What StreamGuard needs of a stream: node:http2's, or the lean gRPC front's. */
+export interface ResettableStream {
+  readonly closed: boolean;
+  readonly readableEnded: boolean;
+  /** RST_STREAM with `code`. */
+  close(code?: number): void;
+}
+
 export class StreamGuard {
   private reserved = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: ResettableStream,
     limits: ServerLimits,
     private readonly budget: InflightBudget,
   ) {
