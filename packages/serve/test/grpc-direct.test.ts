@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTO_OPTIONS, PROTO_PATH } from '../src/index.js';
 import { MAX_BODY_BYTES } from '../src/limits.js';
+import { h2Call } from './raw-h2.helper.js';
 import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
 
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
@@ -50,46 +51,9 @@ const mlpRequest = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-interface Answer {
-  headers: Record<string, unknown>;
-  body: Buffer;
-  trailers: Record<string, unknown>;
-  rstCode: number;
-}
-
 /** One raw HTTP/2 call: the request headers given, `chunks` written one by one, then the answer. */
-function rawCall(chunks: Buffer[], headers: Record<string, string> = {}, end = true): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${t.server.grpcPort}`);
-    session.on('error', reject);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': PATH,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...headers,
-    });
-    const answer: Answer = { headers: {}, body: Buffer.alloc(0), trailers: {}, rstCode: 0 };
-    const body: Buffer[] = [];
-    stream.on('response', (h) => {
-      answer.headers = { ...h };
-      delete answer.headers.date;
-    });
-    stream.on('trailers', (h) => {
-      answer.trailers = { ...h };
-    });
-    stream.on('data', (chunk: Buffer) => body.push(chunk));
-    stream.on('error', () => undefined);
-    stream.on('close', () => {
-      answer.body = Buffer.concat(body);
-      answer.rstCode = stream.rstCode ?? 0;
-      session.close();
-      resolve(answer);
-    });
-    for (const chunk of chunks) stream.write(chunk);
-    if (end) stream.end();
-  });
-}
+const rawCall = (chunks: Buffer[], headers: Record<string, string> = {}, end = true) =>
+  h2Call(t.server.grpcPort!, { ':path': PATH, ...headers }, chunks, end);
 
 /** The same call on the direct path and through grpc-js. */
 const bothWays = async (chunks: Buffer[]) => ({

@@ -5,7 +5,6 @@
  * itself are compared with grpc-js's own answers in grpc-direct.test.ts (which runs through it).
  */
 import { cpSync, writeFileSync } from 'node:fs';
-import * as http2 from 'node:http2';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -22,7 +21,7 @@ import {
   SETTING,
 } from '../src/index.js';
 import { GRPC_WINDOW_BYTES } from '../src/limits.js';
-import { RawH2 } from './raw-h2.helper.js';
+import { h2Call, RawH2 } from './raw-h2.helper.js';
 import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
 
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
@@ -248,49 +247,6 @@ function rstFrame(id: number, payload: Buffer): Buffer {
   return out;
 }
 
-/** One call on node's HTTP/2 client: what a gRPC client sees of it. */
-function h2Call(grpcPort: number, path: string, body: Buffer, headers: Record<string, string> = {}) {
-  return new Promise<{
-    headers: Record<string, unknown>;
-    body: Buffer;
-    trailers: Record<string, unknown>;
-    rstCode: number;
-  }>((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${grpcPort}`);
-    session.on('error', reject);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...headers,
-    });
-    const answer = {
-      headers: {} as Record<string, unknown>,
-      body: Buffer.alloc(0),
-      trailers: {} as Record<string, unknown>,
-      rstCode: 0,
-    };
-    const chunks: Buffer[] = [];
-    stream.on('response', (h) => {
-      answer.headers = { ...h };
-      delete answer.headers.date;
-    });
-    stream.on('trailers', (h) => {
-      answer.trailers = { ...h };
-    });
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', () => undefined);
-    stream.on('close', () => {
-      answer.body = Buffer.concat(chunks);
-      answer.rstCode = stream.rstCode ?? 0;
-      session.close();
-      resolve(answer);
-    });
-    stream.end(body);
-  });
-}
-
 describe('lean gRPC front: relay to grpc-js', () => {
   it('gives every other method, unknown ones and a gzip ModelInfer the answers grpc-js gives on its own port', async () => {
     const service = '/inference.GRPCInferenceService/';
@@ -306,8 +262,8 @@ describe('lean gRPC front: relay to grpc-js', () => {
       [PATH, inferRequest, { 'grpc-timeout': 'bogus' }],
     ];
     for (const [path, body, headers] of cases) {
-      const lean = await h2Call(t.server.grpcPort!, path, body, headers);
-      const direct = await h2Call(node.server.grpcPort!, path, body, headers);
+      const lean = await h2Call(t.server.grpcPort!, { ':path': path, ...headers }, [body]);
+      const direct = await h2Call(node.server.grpcPort!, { ':path': path, ...headers }, [body]);
       expect(lean, path).toEqual(direct);
     }
   });

@@ -1,3 +1,4 @@
+import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import {
   CLIENT_PREFACE,
@@ -146,4 +147,53 @@ export function settingsFrame(settings: [number, number][]): Buffer {
     payload.writeUInt32BE(value, i * 6 + 2);
   });
   return frame(FRAME.SETTINGS, 0, 0, payload);
+}
+
+export interface Answer {
+  headers: Record<string, unknown>;
+  body: Buffer;
+  trailers: Record<string, unknown>;
+  rstCode: number;
+}
+
+/**
+ * One gRPC-shaped call on node's HTTP/2 client, as a gRPC client sees it: a POST with `headers`
+ * over the defaults, `chunks` written one by one, then its headers (less `date`), body, trailers
+ * and reset code.
+ */
+export function h2Call(
+  port: number,
+  headers: Record<string, string>,
+  chunks: Buffer[],
+  end = true,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      ...headers,
+    });
+    const answer: Answer = { headers: {}, body: Buffer.alloc(0), trailers: {}, rstCode: 0 };
+    const body: Buffer[] = [];
+    stream.on('response', (h) => {
+      answer.headers = { ...h };
+      delete answer.headers.date;
+    });
+    stream.on('trailers', (h) => {
+      answer.trailers = { ...h };
+    });
+    stream.on('data', (chunk: Buffer) => body.push(chunk));
+    stream.on('error', () => undefined);
+    stream.on('close', () => {
+      answer.body = Buffer.concat(body);
+      answer.rstCode = stream.rstCode ?? 0;
+      session.close();
+      resolve(answer);
+    });
+    for (const chunk of chunks) stream.write(chunk);
+    if (end) stream.end();
+  });
 }
