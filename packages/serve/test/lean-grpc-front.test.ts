@@ -164,6 +164,28 @@ describe('lean gRPC front: HTTP/2 connection', () => {
     expect(await c.goAwayCode()).toBe(errorCode('ENHANCE_YOUR_CALM'));
   });
 
+  it('ends a connection that floods frames without requests (PINGs) with ENHANCE_YOUR_CALM', async () => {
+    const c = await RawH2.open(port());
+    const ping = Buffer.from('000008060000000000', 'hex');
+    c.write(Buffer.concat(Array.from({ length: 12_000 }, () => Buffer.concat([ping, Buffer.alloc(8)]))));
+    expect(await c.goAwayCode()).toBe(errorCode('ENHANCE_YOUR_CALM'));
+  });
+
+  it('ends a connection whose header block is left unfinished past the request timeout', async () => {
+    const own = await startTestServer(repo.root, {
+      limits: { requestTimeoutMs: 200, headersTimeoutMs: 200 },
+    });
+    try {
+      const c = await RawH2.open(own.server.grpcPort!);
+      await c.roundTrip();
+      c.send(FRAME.HEADERS, 0, 1, literalHeaderBlock(requestHeaders()));
+      expect(await c.goAwayCode()).toBe(errorCode('ENHANCE_YOUR_CALM'));
+      await c.closed;
+    } finally {
+      await own.close();
+    }
+  });
+
   it('ends a connection whose window would pass 2^31-1 with FLOW_CONTROL_ERROR', async () => {
     const c = await RawH2.open(port());
     const increment = Buffer.alloc(4);

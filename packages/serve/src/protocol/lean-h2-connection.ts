@@ -55,6 +55,8 @@ interface PendingBlock {
   chunks: Buffer[];
   bytes: number;
   continuations: number;
+  /** A block left unfinished this long ends the connection (a slow-header attack holds no stream open). */
+  deadline?: NodeJS.Timeout;
 }
 
 /**
@@ -260,7 +262,14 @@ export class LeanH2Connection {
       throw new H2ConnectionError('ENHANCE_YOUR_CALM', `a header block over ${MAX_HEADER_BLOCK_BYTES} bytes`);
     // kept as a copy: the frame reader's chunk is not ours past this frame
     block.chunks.push(Buffer.from(fragment));
-    if (!(flags & FLAG.END_HEADERS)) return;
+    if (!(flags & FLAG.END_HEADERS)) {
+      block.deadline ??= setTimeout(
+        () => this.fail('ENHANCE_YOUR_CALM', 'a header block left unfinished'),
+        this.host.requestTimeoutMs,
+      ).unref();
+      return;
+    }
+    if (block.deadline) clearTimeout(block.deadline);
     this.block = undefined;
     // decoded even for a stream that is refused: the dynamic table must stay in step (RFC 7541 2.2)
     const fields = this.decoder.decode(Buffer.concat(block.chunks, block.bytes));
@@ -562,6 +571,7 @@ export class LeanH2Connection {
     this.dead = true;
     this.disarm();
     this.keepalive.stop();
+    if (this.block?.deadline) clearTimeout(this.block.deadline);
     for (const stream of [...this.streams.values()]) this.close(stream, errorCode('CANCEL'));
     this.host.closed(this);
   }
