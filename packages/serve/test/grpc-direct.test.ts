@@ -213,7 +213,10 @@ describe('gRPC ModelInfer, direct path', () => {
     expect((await blocker).status).toBe(200);
   });
 
-  it('drops a queued call from the queue when its client resets the stream', async () => {
+  it.each([
+    ['taken', {}],
+    ['relayed to grpc-js', { 'grpc-encoding': 'gzip' }],
+  ])('drops a queued call (%s) from the queue when its client resets the stream', async (_path, extra) => {
     const slow = () => t.server.repository.resolve('slow').batcher;
     const blocker = fetch(`${t.url}/v2/models/slow/infer`, {
       method: 'POST',
@@ -224,7 +227,12 @@ describe('gRPC ModelInfer, direct path', () => {
     for (let i = 0; i < 2000 && slow().executing !== 1; i++) await new Promise((r) => setTimeout(r, 5));
     const session = http2.connect(`http://127.0.0.1:${t.server.grpcPort}`);
     session.on('error', () => undefined);
-    const stream = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': PATH,
+      'content-type': 'application/grpc',
+      ...extra,
+    });
     stream.on('error', () => undefined);
     stream.end(
       frame(
