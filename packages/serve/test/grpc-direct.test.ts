@@ -2,6 +2,9 @@
  * ModelInfer's direct HTTP/2 path (grpc-direct-infer.ts) against @grpc/grpc-js's own: the same
  * call sent both ways (a `grpc-encoding: gzip` header with an uncompressed message sends it to
  * grpc-js, which reads such a message as identity) must get the same headers, bytes and trailers.
+ * The server runs the default gRPC front, the lean one (lean-h2-front.ts): its DirectCall answers
+ * the taken calls, its relay carries the others to grpc-js; lean-grpc-front.test.ts compares it
+ * with the node:http2 front (grpcFront: 'node').
  */
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
