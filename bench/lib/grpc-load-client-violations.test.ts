@@ -11,8 +11,8 @@ import {
   frame,
   MAX_MAX_FRAME_BYTES,
   SETTING,
-} from './h2-frames.js';
-import { literalHeaderBlock } from './hpack.js';
+  literalHeaderBlock,
+} from '@ferry/serve';
 
 /**
  * The load generator's gRPC client against a TCP server that writes HTTP/2 frames as each test

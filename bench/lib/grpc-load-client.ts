@@ -33,8 +33,10 @@ import {
   unpadded,
   windowUpdate,
   writeFrameHeader,
-} from './h2-frames.js';
-import { HpackDecoder, HpackError, literalHeaderBlock } from './hpack.js';
+  HpackDecoder,
+  HpackError,
+  literalHeaderBlock,
+} from '@ferry/serve';
 
 /** Large enough that 64 calls' answers in flight never wait for a WINDOW_UPDATE. */
 const RECEIVE_WINDOW = 16 * 2 ** 20;

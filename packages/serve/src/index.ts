@@ -14,3 +14,30 @@ export { type DeploymentSpec, deploymentName } from './repository/registry-sourc
 export type { RunningServer } from './server.js';
 export { startServer } from './start-server.js';
 export { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js';
+// HTTP/2 framing and HPACK: the lean gRPC front's, and the bench's load client's
+export {
+  CLIENT_PREFACE,
+  DEFAULT_WINDOW,
+  ERROR_NAMES,
+  type ErrorName,
+  errorCode,
+  errorName,
+  FLAG,
+  FRAME,
+  FRAME_HEADER_BYTES,
+  FrameReader,
+  frame,
+  frameSizeError,
+  H2ConnectionError,
+  MAX_MAX_FRAME_BYTES,
+  MAX_STREAM_ID,
+  MAX_WINDOW,
+  MIN_MAX_FRAME_BYTES,
+  protocolError,
+  rstStream,
+  SETTING,
+  unpadded,
+  windowUpdate,
+  writeFrameHeader,
+} from './protocol/h2-frames.js';
+export { HpackDecoder, HpackError, literalHeaderBlock } from './protocol/hpack.js';

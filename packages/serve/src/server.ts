@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { tuneGcForServing } from './gc-tuning.js';
@@ -6,10 +6,10 @@ import { HandlerPool } from './handler/handler-pool.js';
 import { registerHandlerRoutes } from './handler/handler-route.js';
 import { ServeMetrics } from './metrics.js';
 import type { ServerContext } from './protocol/context.js';
-import { answerModelInferDirectly, createGrpcServer, widenReceiveWindow } from './protocol/grpc.js';
-import { grpcConnectionOptions, guardGrpcStreams } from './protocol/grpc-limits.js';
+import { startGrpcFront } from './protocol/grpc-front.js';
 import { applyConnectionLimits } from './protocol/http-connection-limits.js';
 import { InflightBudget } from './protocol/inflight-budget.js';
+import type { LeanGrpcFront } from './protocol/lean-h2-front.js';
 import { createRestApp, registerMetricsRoute } from './protocol/rest.js';
 import type { RegistryClient } from '@ferry/registry-client';
 import {
@@ -49,6 +49,11 @@ export interface ServeOptions {
   /** 0 picks a free port; undefined = 8000 / 8001. null turns the front end off. */
   readonly httpPort?: number | null;
   readonly grpcPort?: number | null;
+  /**
+   * Who serves the gRPC port: 'lean' (default), the lean HTTP/2 front (protocol/lean-h2-front.ts)
+   * with grpc-js behind it on loopback; 'node', grpc-js's node:http2 server itself.
+   */
+  readonly grpcFront?: 'lean' | 'node';
   /** Serve /metrics on its own port instead of the HTTP port. */
   readonly metricsPort?: number;
   /** Web origins allowed to read /metrics from a page (CORS), e.g. the registry UI's. */
@@ -126,6 +131,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let http: FastifyInstance | undefined;
   let metricsApp: FastifyInstance | undefined;
   let grpcServer: grpc.Server | undefined;
+  let leanGrpc: LeanGrpcFront | undefined;
   let httpPort: number | undefined;
   let events: AliasEvents | undefined;
   const eventSecret = newEventSecret();
@@ -135,7 +141,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const connections: HttpConnections[] = [];
   const shutdown = async (work: Promise<unknown> = Promise.resolve()) => {
     await events?.close();
-    const { forced } = await drainFrontEnds({ http: connections, grpc: grpcServer }, work, limits);
+    const { forced } = await drainFrontEnds({ http: connections, grpc: grpcServer, leanGrpc }, work, limits);
     if (forced) log.warn({ drainTimeoutMs: limits.drainTimeoutMs }, 'drain deadline passed: connections cut');
     await repository.close();
     await Promise.all([...pools.values()].map((p) => p.close()));
@@ -177,27 +183,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       metricsPort = (metricsApp.server.address() as { port: number }).port;
     }
     if (options.grpcPort !== null) {
-      grpcServer = createGrpcServer(context, grpcConnectionOptions());
-      const server = grpcServer;
-      const address = host.includes(':') ? `[${host}]` : host;
-      grpcPort = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(
-          `${address}:${options.grpcPort ?? 8001}`,
-          grpc.ServerCredentials.createInsecure(),
-          (error, port) => (error ? reject(error) : resolve(port)),
-        ),
-      );
-      if (!widenReceiveWindow(server))
-        log.warn('gRPC receive window left at 64 KiB: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere');
-      if (!guardGrpcStreams(server, limits, budget))
-        log.warn(
-          'gRPC calls have no receive deadline or byte budget: this @grpc/grpc-js keeps its HTTP/2 servers elsewhere',
-        );
-      // last: it puts itself in front of the 'stream' listeners of grpc-js and of the guard
-      if (!answerModelInferDirectly(server, context, { limits, budget }))
-        log.warn(
-          'gRPC ModelInfer runs through @grpc/grpc-js: this release keeps its HTTP/2 servers elsewhere',
-        );
+      const front = await startGrpcFront(context, {
+        host,
+        port: options.grpcPort ?? 8001,
+        lean: options.grpcFront !== 'node',
+        limits,
+        budget,
+      });
+      grpcServer = front.server;
+      leanGrpc = front.lean;
+      grpcPort = front.port;
     }
     log.info({ host, httpPort, grpcPort, metricsPort }, 'listening; loading models');
     await repository.start(options.loadModels ?? [], { tolerant: options.registry !== undefined });

@@ -67,6 +67,8 @@ export class HttpConnections {
 export interface FrontEnds {
   readonly http: readonly HttpConnections[];
   readonly grpc: grpc.Server | undefined;
+  /** The lean gRPC front on the gRPC port (grpc-js then behind it on loopback). */
+  readonly leanGrpc?: { drain(): Promise<void>; cut(): void } | undefined;
 }
 
 export interface DrainTimes {
@@ -94,6 +96,7 @@ export async function drainFrontEnds(
   const closed = Promise.allSettled([
     ...fronts.http.map((front) => front.app.close()),
     fronts.grpc && new Promise<void>((resolve) => fronts.grpc!.tryShutdown(() => resolve())),
+    fronts.leanGrpc?.drain(),
   ]);
   const cutter = setTimeout(
     () => {
@@ -113,6 +116,7 @@ export async function drainFrontEnds(
   clearTimeout(cutter);
   if (finished === 'deadline') {
     for (const front of fronts.http) front.app.server.closeAllConnections();
+    fronts.leanGrpc?.cut();
     fronts.grpc?.forceShutdown();
     await closed;
   }

@@ -2,6 +2,9 @@
  * ModelInfer's direct HTTP/2 path (grpc-direct-infer.ts) against @grpc/grpc-js's own: the same
  * call sent both ways (a `grpc-encoding: gzip` header with an uncompressed message sends it to
  * grpc-js, which reads such a message as identity) must get the same headers, bytes and trailers.
+ * The server runs the default gRPC front, the lean one (lean-h2-front.ts): its DirectCall answers
+ * the taken calls, its relay carries the others to grpc-js; lean-grpc-front.test.ts compares it
+ * with the node:http2 front (grpcFront: 'node').
  */
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
@@ -10,6 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTO_OPTIONS, PROTO_PATH } from '../src/index.js';
 import { MAX_BODY_BYTES } from '../src/limits.js';
+import { h2Call } from './raw-h2.helper.js';
 import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
 
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
@@ -50,46 +54,9 @@ const mlpRequest = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-interface Answer {
-  headers: Record<string, unknown>;
-  body: Buffer;
-  trailers: Record<string, unknown>;
-  rstCode: number;
-}
-
 /** One raw HTTP/2 call: the request headers given, `chunks` written one by one, then the answer. */
-function rawCall(chunks: Buffer[], headers: Record<string, string> = {}, end = true): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${t.server.grpcPort}`);
-    session.on('error', reject);
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': PATH,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...headers,
-    });
-    const answer: Answer = { headers: {}, body: Buffer.alloc(0), trailers: {}, rstCode: 0 };
-    const body: Buffer[] = [];
-    stream.on('response', (h) => {
-      answer.headers = { ...h };
-      delete answer.headers.date;
-    });
-    stream.on('trailers', (h) => {
-      answer.trailers = { ...h };
-    });
-    stream.on('data', (chunk: Buffer) => body.push(chunk));
-    stream.on('error', () => undefined);
-    stream.on('close', () => {
-      answer.body = Buffer.concat(body);
-      answer.rstCode = stream.rstCode ?? 0;
-      session.close();
-      resolve(answer);
-    });
-    for (const chunk of chunks) stream.write(chunk);
-    if (end) stream.end();
-  });
-}
+const rawCall = (chunks: Buffer[], headers: Record<string, string> = {}, end = true) =>
+  h2Call(t.server.grpcPort!, { ':path': PATH, ...headers }, chunks, end);
 
 /** The same call on the direct path and through grpc-js. */
 const bothWays = async (chunks: Buffer[]) => ({
@@ -249,7 +216,10 @@ describe('gRPC ModelInfer, direct path', () => {
     expect((await blocker).status).toBe(200);
   });
 
-  it('drops a queued call from the queue when its client resets the stream', async () => {
+  it.each([
+    ['taken', {}],
+    ['relayed to grpc-js', { 'grpc-encoding': 'gzip' }],
+  ])('drops a queued call (%s) from the queue when its client resets the stream', async (_path, extra) => {
     const slow = () => t.server.repository.resolve('slow').batcher;
     const blocker = fetch(`${t.url}/v2/models/slow/infer`, {
       method: 'POST',
@@ -260,7 +230,12 @@ describe('gRPC ModelInfer, direct path', () => {
     for (let i = 0; i < 2000 && slow().executing !== 1; i++) await new Promise((r) => setTimeout(r, 5));
     const session = http2.connect(`http://127.0.0.1:${t.server.grpcPort}`);
     session.on('error', () => undefined);
-    const stream = session.request({ ':method': 'POST', ':path': PATH, 'content-type': 'application/grpc' });
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': PATH,
+      'content-type': 'application/grpc',
+      ...extra,
+    });
     stream.on('error', () => undefined);
     stream.end(
       frame(

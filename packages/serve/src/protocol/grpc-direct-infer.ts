@@ -22,7 +22,7 @@ import {
   type InferResponseMessage,
 } from './grpc-infer.js';
 import { decodeInferRequest, encodeInferResponse } from './grpc-infer-codec.js';
-import { StreamGuard } from './grpc-limits.js';
+import { type ResettableStream, StreamGuard } from './grpc-limits.js';
 import type { InflightBudget } from './inflight-budget.js';
 
 export const MODEL_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
@@ -84,13 +84,14 @@ export function takeModelInferStreams(
         return;
       }
       opened?.(stream);
-      new DirectCall(stream, headers['grpc-timeout'], context, options);
+      new DirectCall(new NodeCallStream(stream), headers['grpc-timeout'], context, options);
     });
   }
   return http2Servers.size > 0;
 }
 
-function takes(headers: IncomingHttpHeaders): boolean {
+/** Whether the direct path answers a call with these request headers (every other call goes to grpc-js). */
+export function takes(headers: IncomingHttpHeaders): boolean {
   if (headers[':path'] !== MODEL_INFER_PATH) return false;
   const type = headers['content-type'];
   if (type !== 'application/grpc' && type !== 'application/grpc+proto') return false;
@@ -101,7 +102,7 @@ function takes(headers: IncomingHttpHeaders): boolean {
 }
 
 /** encodeURI as grpc-js applies it to grpc-message; a lone surrogate (which it throws on) becomes U+FFFD. */
-function grpcMessage(details: string): string {
+export function grpcMessage(details: string): string {
   try {
     return encodeURI(details);
   } catch {
@@ -110,7 +111,7 @@ function grpcMessage(details: string): string {
 }
 
 /** One taken ModelInfer call, from its first DATA frame to its status. */
-class DirectCall {
+export class DirectCall {
   private answered = false;
   private readonly abort = new Cancellation();
   private timer: NodeJS.Timeout | undefined;
@@ -122,33 +123,33 @@ class DirectCall {
   private readonly guard: StreamGuard;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: GrpcCallStream,
     timeout: string | string[] | undefined,
     private readonly context: ServerContext,
     private readonly options: DirectInferOptions,
   ) {
     this.guard = new StreamGuard(stream, options.limits, options.budget);
-    // errors surface as 'close' (grpc-js does the same: nothing can be sent on a broken stream)
-    stream.once('error', () => undefined);
-    // the client went away (or the stream was reset) before the answer: drop the queued request
-    stream.once('close', () => {
-      this.guard.closed();
-      if (this.timer) clearTimeout(this.timer);
-      if (!this.answered) {
-        this.answered = true;
-        this.abort.abort();
-      }
-    });
     if (typeof timeout === 'string') {
       const match = TIMEOUT.exec(timeout)!;
       const ms = (Number(match[1]) * UNIT_MS[match[2]!]!) | 0;
       this.timer = setTimeout(() => this.fail(status.DEADLINE_EXCEEDED, 'Deadline exceeded'), ms);
     }
-    stream.on('data', (chunk: Buffer) => this.read(chunk));
-    stream.once('end', () => {
-      this.guard.ended();
-      this.run();
-    });
+    stream.listen(
+      (chunk) => this.read(chunk),
+      () => {
+        this.guard.ended();
+        this.run();
+      },
+      // the client went away (or the stream was reset) before the answer: drop the queued request
+      () => {
+        this.guard.closed();
+        if (this.timer) clearTimeout(this.timer);
+        if (!this.answered) {
+          this.answered = true;
+          this.abort.abort();
+        }
+      },
+    );
   }
 
   /** grpc-js's StreamDecoder and handleUnary: one message, its size checked as soon as it is declared. */
@@ -244,22 +245,8 @@ class DirectCall {
     }
     this.answered = true;
     if (this.timer) clearTimeout(this.timer);
-    const stream = this.stream;
-    this.send(() => {
-      stream.respond(
-        {
-          ':status': 200,
-          'content-type': 'application/grpc+proto',
-          'grpc-accept-encoding': 'identity,deflate,gzip',
-          'grpc-encoding': 'identity',
-        },
-        { waitForTrailers: true },
-      );
-      stream.once('wantTrailers', () =>
-        this.send(() => stream.sendTrailers({ 'grpc-status': status.OK, 'grpc-message': 'OK' })),
-      );
-      stream.end(frame);
-    });
+    const answer = frame;
+    this.send(() => this.stream.answer(answer, (write) => this.send(write)));
   }
 
   /** A trailers-only answer, as grpc-js sends every error; a request still queued is dropped. */
@@ -270,17 +257,7 @@ class DirectCall {
     this.pending = [];
     this.message = undefined;
     this.abort.abort();
-    this.send(() =>
-      this.stream.respond(
-        {
-          ':status': 200,
-          'content-type': 'application/grpc+proto',
-          'grpc-status': code,
-          'grpc-message': grpcMessage(details),
-        },
-        { endStream: true },
-      ),
-    );
+    this.send(() => this.stream.answerError(code, grpcMessage(details)));
   }
 
   /**
@@ -290,12 +267,86 @@ class DirectCall {
    */
   private send(write: () => void): void {
     const stream = this.stream;
-    if (stream.destroyed || stream.closed) return;
+    if (stream.closed) return;
     try {
       write();
     } catch (error) {
       this.context.log.warn({ err: error }, 'gRPC answer not sent');
       stream.destroy();
     }
+  }
+}
+
+/**
+ * What a taken call needs of its HTTP/2 stream: node:http2's (NodeCallStream, on grpc-js's own
+ * server) or the lean front's (lean-h2-stream.ts), which answers the same bytes without node:http2.
+ */
+export interface GrpcCallStream extends ResettableStream {
+  /** The request's DATA chunks, its end (END_STREAM), and the stream's close (answered, reset, connection gone), once. */
+  listen(data: (chunk: Buffer) => void, end: () => void, close: () => void): void;
+  /** 200 with grpc-js's response headers, the message frame, then grpc-status 0 trailers; `send` guards the late trailers. */
+  answer(frame: Buffer, send: (write: () => void) => void): void;
+  /** A trailers-only answer (`message` already percent-encoded). */
+  answerError(code: status, message: string): void;
+  /** Cuts the stream (RST_STREAM INTERNAL_ERROR where node:http2 would). */
+  destroy(): void;
+}
+
+/** GrpcCallStream on a node:http2 stream of grpc-js's server. */
+class NodeCallStream implements GrpcCallStream {
+  constructor(private readonly stream: ServerHttp2Stream) {}
+
+  get closed(): boolean {
+    return this.stream.destroyed || this.stream.closed;
+  }
+
+  get readableEnded(): boolean {
+    return this.stream.readableEnded;
+  }
+
+  close(code?: number): void {
+    this.stream.close(code);
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  listen(data: (chunk: Buffer) => void, end: () => void, close: () => void): void {
+    const stream = this.stream;
+    // errors surface as 'close' (grpc-js does the same: nothing can be sent on a broken stream)
+    stream.once('error', () => undefined);
+    stream.once('close', close);
+    stream.on('data', data);
+    stream.once('end', end);
+  }
+
+  answer(frame: Buffer, send: (write: () => void) => void): void {
+    const stream = this.stream;
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc+proto',
+        'grpc-accept-encoding': 'identity,deflate,gzip',
+        'grpc-encoding': 'identity',
+      },
+      { waitForTrailers: true },
+    );
+    stream.once('wantTrailers', () =>
+      send(() => stream.sendTrailers({ 'grpc-status': status.OK, 'grpc-message': 'OK' })),
+    );
+    stream.end(frame);
+  }
+
+  answerError(code: status, message: string): void {
+    this.stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc+proto',
+        'grpc-status': code,
+        'grpc-message': message,
+      },
+      { endStream: true },
+    );
   }
 }

@@ -6,9 +6,9 @@ import { GRPC_MAX_CONCURRENT_STREAMS, GRPC_MAX_CONNECTION_IDLE_MS } from '../lim
 import type { ServerLimits } from '../server-limits.js';
 import type { InflightBudget } from './inflight-budget.js';
 
-/** Keepalive pings find dead peers holding a connection (grpc-core's server default is 2 h). */
-const KEEPALIVE_TIME_MS = 120_000;
-const KEEPALIVE_TIMEOUT_MS = 20_000;
+/** Keepalive pings find dead peers holding a connection (grpc-core's server default is 2 h); the lean front's too. */
+export const KEEPALIVE_TIME_MS = 120_000;
+export const KEEPALIVE_TIMEOUT_MS = 20_000;
 
 /** grpc-js server options for the connection limits it has settings for. */
 export function grpcConnectionOptions(): grpc.ServerOptions {
@@ -28,12 +28,20 @@ export function grpcConnectionOptions(): grpc.ServerOptions {
  * The owner of the stream's listeners calls data/ended/closed (the direct ModelInfer path from
  * its own, guardGrpcStreams for every other call).
  */
+/** What StreamGuard needs of a stream: node:http2's, or the lean gRPC front's. */
+export interface ResettableStream {
+  readonly closed: boolean;
+  readonly readableEnded: boolean;
+  /** RST_STREAM with `code`. */
+  close(code?: number): void;
+}
+
 export class StreamGuard {
   private reserved = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly stream: ServerHttp2Stream,
+    private readonly stream: ResettableStream,
     limits: ServerLimits,
     private readonly budget: InflightBudget,
   ) {

@@ -7,7 +7,7 @@ import { GRPC_WINDOW_BYTES, MAX_BODY_BYTES } from '../limits.js';
 import { Cancellation } from '../scheduler/cancellation.js';
 import { SERVER_NAME, SERVER_VERSION, type ServerContext, serverExtensions } from './context.js';
 import type { ServerLimits } from '../server-limits.js';
-import { takeModelInferStreams } from './grpc-direct-infer.js';
+import { type DirectInferOptions, takeModelInferStreams } from './grpc-direct-infer.js';
 import { answerModelInfer, grpcErrorOf, type InferRequestMessage } from './grpc-infer.js';
 import type { InflightBudget } from './inflight-budget.js';
 import { PROTO_OPTIONS, PROTO_PATH } from './proto-path.js';
@@ -32,15 +32,23 @@ export function answerModelInferDirectly(
   context: ServerContext,
   guard: { limits: ServerLimits; budget: InflightBudget },
 ): boolean {
+  return takeModelInferStreams(server, context, directInferOptions(guard));
+}
+
+/** The direct path's limits and protobufjs codec: grpc-js's own for ModelInfer (the lean front's too). */
+export function directInferOptions(guard: {
+  limits: ServerLimits;
+  budget: InflightBudget;
+}): DirectInferOptions {
   const method = (loadInferenceProto() as unknown as InferenceService).inference.GRPCInferenceService.service
     .ModelInfer!;
-  return takeModelInferStreams(server, context, {
+  return {
     maxReceiveBytes: MAX_BODY_BYTES,
     maxSendBytes: MAX_BODY_BYTES,
     deserialize: method.requestDeserialize,
     serialize: method.responseSerialize,
     ...guard,
-  });
+  };
 }
 
 /**

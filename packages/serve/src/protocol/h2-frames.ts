@@ -1,7 +1,7 @@
 /**
- * HTTP/2 framing (RFC 9113 section 4) for the load generator's client: frame types, flags, error
- * codes, the 9-byte frame header, and a reader that cuts a byte stream into frames across TCP
- * chunk boundaries.
+ * HTTP/2 framing (RFC 9113 section 4) for the lean gRPC front (lean-h2-connection.ts) and the
+ * bench's load client: frame types, flags, error codes, the 9-byte frame header, and a reader that
+ * cuts a byte stream into frames across TCP chunk boundaries.
  */
 
 export const FRAME = {
@@ -61,7 +61,7 @@ export const MAX_STREAM_ID = 2 ** 31 - 1;
 /** Every window's size before SETTINGS or WINDOW_UPDATE change it (RFC 9113 6.9.2). */
 export const DEFAULT_WINDOW = 65_535;
 
-/** An error of the whole connection (RFC 9113 5.4.1): the client sends GOAWAY with `code` and closes. */
+/** An error of the whole connection (RFC 9113 5.4.1): the side that finds it sends GOAWAY with `code` and closes. */
 export class H2ConnectionError extends Error {
   constructor(
     readonly code: ErrorName,
@@ -103,7 +103,7 @@ export type FrameHandler = (type: number, flags: number, streamId: number, paylo
 
 /**
  * Cuts received bytes into frames. Bytes of a frame split across reads are kept until the rest
- * arrives; a frame longer than the client's SETTINGS_MAX_FRAME_SIZE is a FRAME_SIZE_ERROR.
+ * arrives; a frame longer than the reader's SETTINGS_MAX_FRAME_SIZE is a FRAME_SIZE_ERROR.
  */
 export class FrameReader {
   private rest: Buffer | undefined;

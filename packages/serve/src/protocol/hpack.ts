@@ -1,9 +1,8 @@
 /**
- * HPACK (RFC 7541) as far as the load generator's HTTP/2 client needs it: a request block of
- * literal fields (never indexed, no Huffman: built once per path, so encoding costs nothing per
- * call) and a full decoder for the server's blocks (node's server indexes and Huffman-codes, and
- * every block must be decoded in order to keep the dynamic table in step, even when only
- * `:status` and `grpc-status` are read).
+ * HPACK (RFC 7541) as far as the lean gRPC front and the bench's load client need it: blocks of
+ * literal fields (never indexed, no Huffman: built once where constant, so encoding costs nothing
+ * per call) and a full decoder for the peer's blocks (node's client and server index and
+ * Huffman-code, and every block must be decoded in order to keep the dynamic table in step).
  */
 import { huffmanDecode } from './hpack-huffman.js';
 
@@ -74,7 +73,7 @@ const STATIC_TABLE: readonly HeaderField[] = [
   ['www-authenticate', ''],
 ];
 
-/** SETTINGS_HEADER_TABLE_SIZE's default (RFC 7540 6.5.2): the client never announces another. */
+/** SETTINGS_HEADER_TABLE_SIZE's default (RFC 7540 6.5.2): neither the front nor the load client announces another. */
 export const DEFAULT_TABLE_BYTES = 4096;
 /**
  * Integers above this are refused: no length, index or table size the client can meet comes near,
@@ -89,7 +88,7 @@ export class HpackError extends Error {}
 
 /**
  * One connection's decoding context: the dynamic table lives across blocks, so one decoder reads
- * every block the server sends on the connection, in order.
+ * every block the peer sends on the connection, in order.
  */
 export class HpackDecoder {
   /** Newest entry last; the table holds at most ~128 entries (4096 / 32), so shift() is cheap. */
