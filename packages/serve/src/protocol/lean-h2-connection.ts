@@ -28,6 +28,7 @@ import { goAwayFrame, KeepAlive, SERVER_SETTINGS, SETTINGS_ACK } from './lean-h2
 import { FloodGuard } from './lean-h2-flood.js';
 import { headerObject } from './lean-h2-headers.js';
 import type { H2Headers, LeanH2Stream } from './lean-h2-stream.js';
+import { H2SocketWriter } from './lean-h2-writer.js';
 
 /** What a lean connection needs from its front: a stream for each request, and its limits. */
 export interface LeanH2Host {
@@ -88,7 +89,7 @@ export class LeanH2Connection {
   maxFrameBytes = MIN_MAX_FRAME_BYTES;
   private goingAway = false;
   private dead = false;
-  private corked = false;
+  private readonly writer: H2SocketWriter;
   private timer: NodeJS.Timeout | undefined;
   private readonly keepalive = new KeepAlive(
     () => this.write(frame(FRAME.PING, 0, 0, Buffer.alloc(8))),
@@ -100,6 +101,7 @@ export class LeanH2Connection {
     private readonly host: LeanH2Host,
   ) {
     socket.setNoDelay(true);
+    this.writer = new H2SocketWriter(socket);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => undefined);
     socket.once('close', () => this.teardown());
@@ -500,18 +502,9 @@ export class LeanH2Connection {
     if (counted) this.flood.reset();
   }
 
-  /** Writes, corked until the end of this tick: the answers and frames of one turn go out in one write. */
+  /** Writes, corked until the end of this tick (H2SocketWriter, which also pauses reading for an unread peer). */
   write(bytes: Buffer): void {
-    if (this.dead) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
-    this.socket.write(bytes);
+    if (!this.dead) this.writer.write(bytes);
   }
 
   /** A reply the client asked for (PING, SETTINGS ACK): a client that never reads them is cut. */
