@@ -138,7 +138,17 @@ interface CeilingPoint {
   cpuUs: number;
 }
 
-const ceilingOf = (model: Model) =>
+/** The ceiling of each batch size: the median rate of ROW_ROUNDS runs, and that run's CPU per row. */
+async function ceilingOf(model: Model): Promise<CeilingPoint[]> {
+  const runs: CeilingPoint[][] = [];
+  for (let round = 0; round < ROW_ROUNDS; round++) runs.push(await ceilingRun(model));
+  return runs[0]!.map((_, i) => {
+    const points = runs.map((run) => run[i]!).sort((x, y) => x.rate - y.rate);
+    return points[Math.floor(points.length / 2)]!;
+  });
+}
+
+const ceilingRun = (model: Model) =>
   runPinned<CeilingPoint[]>(SERVER_CORE, [
     '--import',
     'tsx',
@@ -313,6 +323,8 @@ async function profiled(model: Served, concurrency: number, kind: Kind) {
 const CELLS = process.env.SERVE_PINNED_CELLS?.split(',').map((cell) => cell.trim());
 const AB = process.env.SERVE_PINNED_AB;
 const ROUNDS = Number(process.env.SERVE_PINNED_ROUNDS ?? 3);
+/** Measured passes over ferry's rows in a full run (SERVE_PINNED_ROW_ROUNDS); each row shows its median. */
+const ROW_ROUNDS = Number(process.env.SERVE_PINNED_ROW_ROUNDS ?? 3);
 
 /** Node options for one side of an A/B run (e.g. SERVE_PINNED_B_NODE_ARGS=--max-semi-space-size=32). */
 const nodeArgsOf = (name: string) => process.env[name]?.split(' ').filter(Boolean) ?? [];
@@ -414,8 +426,17 @@ export async function run(): Promise<void> {
       : undefined;
   try {
     if (ferry) await warmUp(ferry, selected);
+    // ROW_ROUNDS passes over every row, then each row's median round by req/s, whole: one round's
+    // ONNX Runtime thread varied by ~10% per row between runs on a quiet machine (cache, neighbours)
+    const rounds = new Map<string, Measured[]>();
+    for (let round = 0; round < ROW_ROUNDS; round++)
+      for (const [model, concurrency, kind] of selected) {
+        const key = `${model}:${concurrency}:${kind}`;
+        rounds.set(key, [...(rounds.get(key) ?? []), await ferryLoad(ferry!, kind, model, concurrency)]);
+      }
     for (const [model, concurrency, kind] of selected) {
-      const m = await ferryLoad(ferry!, kind, model, concurrency);
+      const measured = rounds.get(`${model}:${concurrency}:${kind}`)!.sort((x, y) => x.rps - y.rps);
+      const m = measured[Math.floor(measured.length / 2)]!;
       results.set(`${model}:${concurrency}:${kind}`, m);
       row(`ferry ${LABEL[kind]}${model === 'mid_full' ? ', full batches' : ''}`, model, concurrency, m, true);
     }
@@ -545,7 +566,9 @@ and placement auto (the mid MLP in a worker thread; the small one on the event l
 run at load, batch 128, takes under 200 µs, as on a quiet machine; on a loaded one it may not, and it runs
 in a worker: the ORT column, ~0 for the event loop, shows which);
 "full batches" is the mid MLP with \`preferred_batch_sizes: [64]\` and \`max_queue_delay_us: 20000\`.
-Each row's load runs once for ${WARMUP_SECONDS} s unmeasured first, so the JIT has compiled the hot paths.
+Each row's load runs once for ${WARMUP_SECONDS} s unmeasured first, so the JIT has compiled the hot paths;
+then ${ROW_ROUNDS} measured passes run over all of ferry's rows in turn, and each row shows its median pass
+by req/s (all of that pass's figures), as one pass's ONNX Runtime thread varied by ~10% between runs.
 
 Server CPU is the server process's utime + stime from /proc/PID/stat over the measured seconds
 (read by the load generator at their edges), per request. "main / ORT / rest" splits it: the main
@@ -567,7 +590,8 @@ priority, \`setsid bash -c 'echo -20 > /proc/$$/autogroup; exec npm run bench --
 (as root; plain \`nice\` does not reach across autogroups), as this run was.
 
 Ceiling: onnxruntime-node in one process pinned to core ${SERVER_CORE}, one intra-op thread, ferry's session
-options, runs back to back (bench/lib/ort-ceiling.ts); rows/s and, in brackets, CPU per row:
+options, runs back to back (bench/lib/ort-ceiling.ts), ${CEILING_SECONDS} s per batch size, ${ROW_ROUNDS} times, the median
+by rows/s; rows/s and, in brackets, CPU per row:
 
 ${markdownTable(
   ['model', ...CEILING_BATCHES.mid.map((b) => `batch ${b}`)],
