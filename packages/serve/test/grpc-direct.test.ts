@@ -13,15 +13,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTO_OPTIONS, PROTO_PATH } from '../src/index.js';
 import { MAX_BODY_BYTES } from '../src/limits.js';
-import { h2Call } from './raw-h2.helper.js';
+import { MODEL_INFER_METHOD as method, MODEL_INFER_PATH as PATH, h2Call } from './raw-h2.helper.js';
 import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
-
-const PATH = '/inference.GRPCInferenceService/ModelInfer';
-const method = (
-  grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
-    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-  }
-).inference.GRPCInferenceService.service.ModelInfer!;
 
 let repo: ReturnType<typeof makeRepo>;
 let t: TestServer;

@@ -21,15 +21,8 @@ import {
   SETTING,
 } from '../src/index.js';
 import { GRPC_WINDOW_BYTES } from '../src/limits.js';
-import { h2Call, RawH2 } from './raw-h2.helper.js';
+import { MODEL_INFER_METHOD as method, MODEL_INFER_PATH as PATH, h2Call, RawH2 } from './raw-h2.helper.js';
 import { EXPECTED, makeRepo, startTestServer, type TestServer } from './test-server.helper.js';
-
-const PATH = '/inference.GRPCInferenceService/ModelInfer';
-const method = (
-  grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
-    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
-  }
-).inference.GRPCInferenceService.service.ModelInfer!;
 
 let repo: ReturnType<typeof makeRepo>;
 let t: TestServer;

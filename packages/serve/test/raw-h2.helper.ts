@@ -1,5 +1,7 @@
 import * as http2 from 'node:http2';
 import { connect, type Socket } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import {
   CLIENT_PREFACE,
   FLAG,
@@ -8,7 +10,17 @@ import {
   frame,
   HpackDecoder,
   literalHeaderBlock,
+  PROTO_OPTIONS,
+  PROTO_PATH,
 } from '../src/index.js';
+
+export const MODEL_INFER_PATH = '/inference.GRPCInferenceService/ModelInfer';
+/** ModelInfer's protobufjs reader and writer, to build request messages and read answers. */
+export const MODEL_INFER_METHOD = (
+  grpc.loadPackageDefinition(protoLoader.loadSync(PROTO_PATH, PROTO_OPTIONS)) as unknown as {
+    inference: { GRPCInferenceService: grpc.ServiceClientConstructor };
+  }
+).inference.GRPCInferenceService.service.ModelInfer!;
 
 export interface Received {
   readonly type: number;
