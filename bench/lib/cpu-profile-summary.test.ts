@@ -43,4 +43,26 @@ describe('CPU profile summary', () => {
     const windowed = summariseProfile(profile, { fromUs: 1_008_500, toUs: 1_011_000 });
     expect(windowed.map((s) => [s.category, s.samples])).toEqual([['parsing and encoding', 3]]);
   });
+
+  it("charges ferry's own socket transports to themselves, apart from node's", () => {
+    const serve = 'file:///repo/packages/serve/dist';
+    const profile: CpuProfile = {
+      nodes: [
+        frame(1, '(root)', '', [2]),
+        frame(2, 'onStreamRead', 'node:internal/stream_base_commons', [3, 4, 6]),
+        frame(3, 'receive', `${serve}/protocol/lean-h2-connection.js`, [5]),
+        frame(4, '#onData', `${serve}/protocol/lean-http-transport.js`),
+        frame(5, 'decode', `${serve}/protocol/hpack.js`),
+        frame(6, 'readFrame', `${serve}/protocol/h2-frames.js`),
+      ],
+      startTime: 0,
+      samples: [2, 3, 4, 5, 6],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000],
+    };
+    expect(summariseProfile(profile).map((s) => [s.category, s.samples])).toEqual([
+      ["transport (ferry's lean HTTP/2)", 3],
+      ['transport (node:http, net)', 1],
+      ["transport (ferry's lean HTTP/1.1)", 1],
+    ]);
+  });
 });

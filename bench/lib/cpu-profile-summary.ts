@@ -39,6 +39,9 @@ const FERRY_FILES: readonly [RegExp, string][] = [
   [/\/metrics\.js$|\/statistics\.js$/, 'metrics'],
   [/\/protocol\/rest\.js$/, 'REST route'],
   [/\/protocol\/grpc-direct-infer\.js$/, 'gRPC route (direct HTTP/2)'],
+  // ferry's own transports on the raw sockets (their callers' node:net frames are transport too)
+  [/\/protocol\/lean-http-(transport|head)\.js$/, "transport (ferry's lean HTTP/1.1)"],
+  [/\/protocol\/(lean-h2-[a-z-]+|h2-frames|hpack|hpack-huffman)\.js$/, "transport (ferry's lean HTTP/2)"],
 ];
 
 /** Libraries a request passes through, by their node_modules folder. */
