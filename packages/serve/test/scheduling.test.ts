@@ -67,6 +67,17 @@ async function until(check: () => boolean): Promise<void> {
 }
 
 const row = (r: number) => (EXPECTED.mlp.inputs.x.data as number[]).slice(r * 8, r * 8 + 8);
+/** One row of the mlp fixture submitted to `served`'s batcher directly, as the protocols do. */
+const submitRow = (served: ReturnType<TestServer['server']['repository']['resolve']>, r: number) =>
+  served.batcher.submit({
+    inputs: new Map([
+      [
+        'x',
+        { datatype: 'FP32' as const, shape: [1, 8], bytes: new Uint8Array(Float32Array.from(row(r)).buffer) },
+      ],
+    ]),
+    rows: 1,
+  });
 const mlpInfer = (model: string, data: number[]) =>
   postJson(`${t.url}/v2/models/${model}/infer`, {
     inputs: [{ name: 'x', shape: [1, 8], datatype: 'FP32', data }],
@@ -100,23 +111,7 @@ describe('dynamic batching', () => {
     // five one-row requests submitted together, as five bodies read in one poll of the sockets are
     const served = t.server.repository.resolve('mlp');
     const before = await counts('mlp');
-    const answers = await Promise.all(
-      [0, 1, 2, 3, 4].map((r) =>
-        served.batcher.submit({
-          inputs: new Map([
-            [
-              'x',
-              {
-                datatype: 'FP32' as const,
-                shape: [1, 8],
-                bytes: new Uint8Array(Float32Array.from(row(r)).buffer),
-              },
-            ],
-          ]),
-          rows: 1,
-        }),
-      ),
-    );
+    const answers = await Promise.all([0, 1, 2, 3, 4].map((r) => submitRow(served, r)));
     const after = await counts('mlp');
     expect(after.executions - before.executions).toBe(1);
     expect(after.inferences - before.inferences).toBe(5);
@@ -133,20 +128,7 @@ describe('dynamic batching', () => {
     // four closed-loop clients: each sends its next request on its answer, one turn later than the
     // one before it, as answers written together come back from the sockets over several polls
     const served = t.server.repository.resolve('mlp');
-    const submit = (r: number) =>
-      served.batcher.submit({
-        inputs: new Map([
-          [
-            'x',
-            {
-              datatype: 'FP32' as const,
-              shape: [1, 8],
-              bytes: new Uint8Array(Float32Array.from(row(r)).buffer),
-            },
-          ],
-        ]),
-        rows: 1,
-      });
+    const submit = (r: number) => submitRow(served, r);
     const turns = (n: number) =>
       new Promise<void>((resolve) => {
         let k = 0;
