@@ -6,7 +6,7 @@ import { ChunkCache, RegistryClient, type TransferBytes } from '@ferry/registry-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../src/index.js';
 import { BACKENDS, type Backend, startServer } from './harness.helper.js';
-import { packFiles } from './pack-files.helper.js';
+import { chunkPack, packFiles } from './pack-files.helper.js';
 import { writeModel } from './safetensors-model.helper.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -156,11 +156,8 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
       .catch((e) => e);
     expect(missing.code).toBe('FERRY_REGISTRY_CHUNKS_MISSING');
     // A stored chunk named as a file it is not.
-    const header = Buffer.alloc(36);
-    header.write(sha(chunk), 0, 'hex');
-    header.writeUInt32BE(chunk.length, 32);
     await client.request('POST', '/api/v1/chunks', {
-      body: Buffer.concat([header, chunk]),
+      body: chunkPack([chunk]),
       headers: { 'content-type': 'application/octet-stream' },
     });
     const liar = sha(Buffer.from('something else'));
@@ -173,7 +170,7 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     // A pack whose chunk does not match its name stores nothing.
     const bad = await client
       .request('POST', '/api/v1/chunks', {
-        body: Buffer.concat([Buffer.from(header).fill(7, 0, 32), chunk]),
+        body: chunkPack([chunk]).fill(7, 0, 32),
         headers: { 'content-type': 'application/octet-stream' },
       })
       .catch((e) => e);
@@ -185,11 +182,8 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
   }) => {
     if (!backend) skip();
     const chunk = randomBytes(50_000);
-    const header = Buffer.alloc(36);
-    header.write(sha(chunk), 0, 'hex');
-    header.writeUInt32BE(chunk.length, 32);
     await client.request('POST', '/api/v1/chunks', {
-      body: Buffer.concat([header, chunk]),
+      body: chunkPack([chunk]),
       headers: { 'content-type': 'application/octet-stream' },
     });
     const missing = async () =>
@@ -275,18 +269,9 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     const folder = backend!.serveArgs.blobs === undefined;
     const parts = [randomBytes(300_000), randomBytes(200_000), randomBytes(100_000)];
     const file = Buffer.concat(parts);
-    const pack = (chunks: Buffer[]) =>
-      Buffer.concat(
-        chunks.flatMap((c) => {
-          const header = Buffer.alloc(36);
-          header.write(sha(c), 0, 'hex');
-          header.writeUInt32BE(c.length, 32);
-          return [header, c];
-        }),
-      );
     const send = (chunks: Buffer[], headers: Record<string, string> = {}) =>
       client.request('POST', '/api/v1/chunks', {
-        body: pack(chunks),
+        body: chunkPack(chunks),
         headers: { 'content-type': 'application/octet-stream', ...headers },
       });
     // The registry already holds the middle chunk (another file's); the client sends it anyway, in order.
@@ -312,18 +297,9 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
   }) => {
     if (!backend) skip();
     const folder = backend!.serveArgs.blobs === undefined;
-    const pack = (chunks: Buffer[]) =>
-      Buffer.concat(
-        chunks.flatMap((c) => {
-          const header = Buffer.alloc(36);
-          header.write(sha(c), 0, 'hex');
-          header.writeUInt32BE(c.length, 32);
-          return [header, c];
-        }),
-      );
     const send = (chunks: Buffer[], upload: string, offset: number) =>
       client.request('POST', '/api/v1/chunks', {
-        body: pack(chunks),
+        body: chunkPack(chunks),
         headers: {
           'content-type': 'application/octet-stream',
           'x-ferry-upload': upload,
@@ -375,7 +351,7 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     const stray = id();
     await send(other, stray, 0);
     await client.request('POST', '/api/v1/chunks', {
-      body: pack(third),
+      body: chunkPack(third),
       headers: { 'content-type': 'application/octet-stream' },
     });
     expect((await commit(third[0]!, third, stray)).status).toBe(201);
@@ -385,7 +361,7 @@ describe.each(BACKENDS)('dedup on $name', (spec) => {
     // An upload id that is not 128 bits of hex is refused, naming the header.
     const bad = await client
       .request('POST', '/api/v1/chunks', {
-        body: pack(third),
+        body: chunkPack(third),
         headers: {
           'content-type': 'application/octet-stream',
           'x-ferry-upload': 'file-1',

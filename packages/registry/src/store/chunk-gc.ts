@@ -64,14 +64,9 @@ export async function collectGarbage(
     }
     for (const [pack, ranges] of dead) released += (await blobs.packs?.release(pack, ranges)) ?? 0;
   };
-  for (let list = await chunks.claimed(batch); list.length > 0; list = await chunks.claimed(batch))
-    await remove(list);
-  for (
-    let list = await chunks.claimUnreferenced(cutoff, batch);
-    list.length > 0;
-    list = await chunks.claimUnreferenced(cutoff, batch)
-  )
-    await remove(list);
+  // what an earlier, killed run claimed first, then what is unreferenced now
+  await eachClaim(() => chunks.claimed(batch), remove);
+  await eachClaim(() => chunks.claimUnreferenced(cutoff, batch), remove);
   let packs = 0;
   const removePacks = async (ids: string[]) => {
     for (const id of ids) {
@@ -80,13 +75,12 @@ export async function collectGarbage(
       packs++;
     }
   };
-  for (let ids = await chunks.claimedPacks(batch); ids.length > 0; ids = await chunks.claimedPacks(batch))
-    await removePacks(ids);
-  for (
-    let ids = await chunks.claimIdlePacks(cutoff, batch);
-    ids.length > 0;
-    ids = await chunks.claimIdlePacks(cutoff, batch)
-  )
-    await removePacks(ids);
+  await eachClaim(() => chunks.claimedPacks(batch), removePacks);
+  await eachClaim(() => chunks.claimIdlePacks(cutoff, batch), removePacks);
   return { manifests, chunks: count, bytes, packs, released };
+}
+
+/** Claims a batch and handles it, until a claim comes back empty. */
+async function eachClaim<T>(claim: () => Promise<T[]>, handle: (batch: T[]) => Promise<void>): Promise<void> {
+  for (let batch = await claim(); batch.length > 0; batch = await claim()) await handle(batch);
 }
